@@ -1,0 +1,195 @@
+//! The one error type provider calls produce, in the categories the UI and CLI act on.
+
+use std::time::Duration;
+
+use crate::domain::Provider;
+
+/// Why a provider call did not give us an answer we can use.
+///
+/// Messages never carry a secret: clients build them from provider bodies
+/// (excerpts are cut short) and their own words, never from request headers.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider understood and said no (InstantPay non-TXN code, Cashfree 4xx business error).
+    #[error("{provider} declined: {code}: {message}{}", request_suffix(.request_id))]
+    Declined {
+        provider: Provider,
+        code: String,
+        message: String,
+        actcode: Option<String>,
+        request_id: Option<String>,
+    },
+    /// Our request was wrong: caught before sending (payops' validators) or
+    /// reported by the provider as a validation error naming the field.
+    #[error("invalid {field}: {message}")]
+    InvalidRequest {
+        field: String,
+        message: String,
+        provider_code: Option<String>,
+    },
+    /// Credentials rejected or the caller is not allowed (IP not whitelisted).
+    #[error("{provider} rejected the credentials: {message}")]
+    Auth {
+        provider: Provider,
+        code: Option<String>,
+        message: String,
+    },
+    /// Still rate limited after the retries allowed.
+    #[error("{provider} is rate limiting requests{}", retry_suffix(.retry_after))]
+    RateLimited {
+        provider: Provider,
+        retry_after: Option<Duration>,
+        code: Option<String>,
+    },
+    /// The provider answered with a 5xx (after retries).
+    #[error("{provider} is unavailable (HTTP {status}): {message}")]
+    Unavailable {
+        provider: Provider,
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+    /// No answer: connection refused, DNS, TLS, or a read timeout on a safe call.
+    #[error("could not reach {provider}: {message}")]
+    Transport {
+        provider: Provider,
+        message: String,
+        /// True when the request provably never left (connect refused/failed).
+        never_sent: bool,
+    },
+    /// An answer we cannot read: not JSON, truncated, or missing required fields.
+    #[error("{provider} sent a malformed response: {message} (body starts: {excerpt:?})")]
+    Malformed {
+        provider: Provider,
+        message: String,
+        excerpt: String,
+    },
+    /// A request with a side effect may or may not have been applied (timeout
+    /// after sending a notify). Never retried automatically.
+    #[error(
+        "outcome unknown at {provider}: {message}; check before sending again (request {})",
+        .request_id.as_deref().unwrap_or("without reference")
+    )]
+    OutcomeUnknown {
+        provider: Provider,
+        message: String,
+        request_id: Option<String>,
+    },
+}
+
+fn request_suffix(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (ipay_uuid {id})"),
+        None => String::new(),
+    }
+}
+
+fn retry_suffix(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!("; retry after {} s", d.as_secs().max(1)),
+        None => String::new(),
+    }
+}
+
+impl ProviderError {
+    /// A stable machine word for `--json` errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderError::Declined { .. } => "declined",
+            ProviderError::InvalidRequest { .. } => "invalid_request",
+            ProviderError::Auth { .. } => "auth",
+            ProviderError::RateLimited { .. } => "rate_limited",
+            ProviderError::Unavailable { .. } => "provider_unavailable",
+            ProviderError::Transport { .. } => "transport",
+            ProviderError::Malformed { .. } => "malformed_response",
+            ProviderError::OutcomeUnknown { .. } => "outcome_unknown",
+        }
+    }
+
+    /// The provider's own code, where it gave one.
+    pub fn provider_code(&self) -> Option<&str> {
+        match self {
+            ProviderError::Declined { code, .. } => Some(code),
+            ProviderError::InvalidRequest { provider_code, .. } => provider_code.as_deref(),
+            ProviderError::Auth { code, .. }
+            | ProviderError::RateLimited { code, .. }
+            | ProviderError::Unavailable { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The provider's request reference (`ipay_uuid`), where it gave one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ProviderError::Declined { request_id, .. }
+            | ProviderError::OutcomeUnknown { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The CLI exit code (README: 1 declined, 2 usage/configuration,
+    /// 3 unreachable/failing/malformed, 4 outcome unknown).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ProviderError::Declined { .. } => 1,
+            ProviderError::InvalidRequest { .. } | ProviderError::Auth { .. } => 2,
+            ProviderError::RateLimited { .. }
+            | ProviderError::Unavailable { .. }
+            | ProviderError::Transport { .. }
+            | ProviderError::Malformed { .. } => 3,
+            ProviderError::OutcomeUnknown { .. } => 4,
+        }
+    }
+
+    /// Whether a read or poll may be retried after this error.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::RateLimited { .. }
+                | ProviderError::Unavailable { .. }
+                | ProviderError::Transport { .. }
+        )
+    }
+}
+
+/// Cuts a response body to a short, single-line excerpt for error messages.
+pub fn excerpt(body: &str) -> String {
+    const MAX: usize = 80;
+    let flat: String = body
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX)
+        .collect();
+    if body.chars().count() > MAX {
+        format!("{flat}…")
+    } else {
+        flat
+    }
+}
+
+/// A form field, flag or config key that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ValidationError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ValidationError> for ProviderError {
+    fn from(e: ValidationError) -> Self {
+        ProviderError::InvalidRequest {
+            field: e.field,
+            message: e.message,
+            provider_code: None,
+        }
+    }
+}

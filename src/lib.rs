@@ -1,0 +1,14 @@
+//! payops: a terminal dashboard and CLI for payments operations (InstantPay, Cashfree).
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod logging;
+pub mod providers;
+pub mod sim;
+pub mod store;
+pub mod tui;
+pub mod validate;

@@ -1,0 +1,10 @@
+//! Provider clients: one file per provider, plus the shared HTTP policy
+//! (timeouts, retries with backoff for safe calls).
+
+pub mod cashfree;
+pub mod http;
+pub mod instantpay;
+
+pub use cashfree::{CashfreeClient, CashfreeCreate, CashfreeLookup};
+pub use http::CallPolicy;
+pub use instantpay::{InstantPayClient, InstantPayCreate};

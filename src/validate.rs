@@ -1,0 +1,272 @@
+//! Validators for everything a person or a config file types. Each returns a
+//! `ValidationError` naming the field, so forms, flags and config keys all
+//! report problems the same way.
+
+use rust_decimal::Decimal;
+use url::Url;
+
+use crate::domain::{DocumentType, LinkId};
+use crate::error::ValidationError;
+
+/// Longest link id accepted (the documented samples are 24 hex characters,
+/// but the format is unconfirmed, so allow more).
+pub const LINK_ID_MAX: usize = 64;
+/// Cashfree's documented `verification_id` limit.
+pub const VERIFICATION_ID_MAX: usize = 50;
+
+/// A payout link id: non-empty, at most 64 of `[A-Za-z0-9_-]`.
+/// Returns the id and, for shapes other than the documented 24 lowercase hex, a warning.
+pub fn link_id(field: &str, raw: &str) -> Result<(LinkId, Option<String>), ValidationError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "is empty; paste the payout link id"));
+    }
+    if value.chars().count() > LINK_ID_MAX {
+        return Err(ValidationError::new(
+            field,
+            format!("is {} characters; at most {LINK_ID_MAX} allowed", value.chars().count()),
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(ValidationError::new(
+            field,
+            format!("contains {bad:?}; only letters, digits, '_' and '-' are allowed"),
+        ));
+    }
+    let documented_shape =
+        value.len() == 24 && value.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    let warning = (!documented_shape).then(|| {
+        format!("link id '{value}' is not the usual 24 lowercase hex characters; check it is right")
+    });
+    Ok((LinkId::new_unchecked(value), warning))
+}
+
+/// Cashfree `verification_id`: 1..=50 of letters, digits, `.`, `-`, `_`.
+pub fn verification_id(field: &str, raw: &str) -> Result<String, ValidationError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "is empty"));
+    }
+    if value.chars().count() > VERIFICATION_ID_MAX {
+        return Err(ValidationError::new(
+            field,
+            format!(
+                "is {} characters; at most {VERIFICATION_ID_MAX} allowed",
+                value.chars().count()
+            ),
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+    {
+        return Err(ValidationError::new(
+            field,
+            format!("contains {bad:?}; only letters, digits, '.', '-' and '_' are allowed"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// InstantPay `externalRef`: non-empty, alphanumeric only.
+pub fn external_ref(field: &str, raw: &str) -> Result<String, ValidationError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "is empty"));
+    }
+    if let Some(bad) = value.chars().find(|c| !c.is_ascii_alphanumeric()) {
+        return Err(ValidationError::new(
+            field,
+            format!("contains {bad:?}; only letters and digits are allowed"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// Latitude in degrees, -90..=90.
+pub fn latitude(field: &str, raw: &str) -> Result<Decimal, ValidationError> {
+    coordinate(field, raw, Decimal::from(90))
+}
+
+/// Longitude in degrees, -180..=180.
+pub fn longitude(field: &str, raw: &str) -> Result<Decimal, ValidationError> {
+    coordinate(field, raw, Decimal::from(180))
+}
+
+fn coordinate(field: &str, raw: &str, limit: Decimal) -> Result<Decimal, ValidationError> {
+    let value: Decimal = raw.trim().parse().map_err(|_| {
+        ValidationError::new(field, format!("'{}' is not a number of degrees", raw.trim()))
+    })?;
+    if value.abs() > limit {
+        return Err(ValidationError::new(
+            field,
+            format!("{value} is out of range (-{limit} to {limit})"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Degrees with exactly 4 digits after the point, as InstantPay requires.
+pub fn format_coordinate(value: Decimal) -> String {
+    format!("{:.4}", value.round_dp(4))
+}
+
+/// Whether a coordinate string has exactly the wire form InstantPay wants
+/// (optional minus, digits, a point, exactly 4 digits).
+pub fn is_wire_coordinate(raw: &str) -> bool {
+    let unsigned = raw.strip_prefix('-').unwrap_or(raw);
+    match unsigned.split_once('.') {
+        Some((int, frac)) => {
+            !int.is_empty()
+                && int.chars().all(|c| c.is_ascii_digit())
+                && frac.len() == 4
+                && frac.chars().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// A redirect URL handed to the provider: must parse and be `https` with a host.
+pub fn redirect_url(field: &str, raw: &str) -> Result<Url, ValidationError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "is empty"));
+    }
+    let url = Url::parse(value)
+        .map_err(|e| ValidationError::new(field, format!("'{value}' is not a valid URL ({e})")))?;
+    if url.scheme() != "https" {
+        return Err(ValidationError::new(
+            field,
+            format!("must start with https:// (got {}://)", url.scheme()),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ValidationError::new(field, "has no host"));
+    }
+    Ok(url)
+}
+
+/// A provider base URL: https, or http only when the host is loopback
+/// (the simulator). Anything else would send secrets in the clear.
+pub fn base_url(field: &str, raw: &str) -> Result<Url, ValidationError> {
+    let value = raw.trim();
+    let url = Url::parse(value)
+        .map_err(|e| ValidationError::new(field, format!("'{value}' is not a valid URL ({e})")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback_host(&url) => Ok(url),
+        "http" => Err(ValidationError::new(
+            field,
+            "must be https:// (plain http is allowed only for a loopback simulator)",
+        )),
+        other => Err(ValidationError::new(
+            field,
+            format!("has scheme '{other}'; expected https://"),
+        )),
+    }
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A comma-separated document list (`aadhaar,pan`): non-empty, known, no duplicates.
+pub fn documents(field: &str, raw: &str) -> Result<Vec<DocumentType>, ValidationError> {
+    let words: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Err(ValidationError::new(
+            field,
+            "is empty; choose from aadhaar, pan, driving_license",
+        ));
+    }
+    let mut docs = Vec::with_capacity(words.len());
+    for word in words {
+        let doc = DocumentType::parse(word).ok_or_else(|| {
+            ValidationError::new(
+                field,
+                format!("unknown document '{word}'; choose from aadhaar, pan, driving_license"),
+            )
+        })?;
+        if docs.contains(&doc) {
+            return Err(ValidationError::new(field, format!("'{word}' is listed twice")));
+        }
+        docs.push(doc);
+    }
+    Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_ids() {
+        let (id, warning) = link_id("link id", " 657aa9841b8d3897ff0a84fb ").unwrap();
+        assert_eq!(id.as_str(), "657aa9841b8d3897ff0a84fb");
+        assert!(warning.is_none());
+        assert!(link_id("link id", "ABC_def-1").unwrap().1.is_some());
+        assert!(link_id("link id", "").is_err());
+        assert!(link_id("link id", "abc def").is_err());
+        assert!(link_id("link id", &"a".repeat(65)).is_err());
+        let err = link_id("link id", "a/b").unwrap_err();
+        assert_eq!(err.field, "link id");
+        assert!(err.message.contains("'/'"));
+    }
+
+    #[test]
+    fn coordinates_format_with_four_decimals() {
+        assert_eq!(format_coordinate(latitude("lat", "20.1236").unwrap()), "20.1236");
+        assert_eq!(format_coordinate(latitude("lat", "20").unwrap()), "20.0000");
+        assert_eq!(format_coordinate(longitude("lon", "-168.64951").unwrap()), "-168.6495");
+        assert!(latitude("lat", "90.0001").is_err());
+        assert!(longitude("lon", "-180.5").is_err());
+        assert!(latitude("lat", "north").is_err());
+        assert!(is_wire_coordinate("-2.6971"));
+        assert!(!is_wire_coordinate("2.697"));
+        assert!(!is_wire_coordinate("2"));
+        assert!(!is_wire_coordinate("+2.6971"));
+    }
+
+    #[test]
+    fn urls() {
+        assert!(redirect_url("redirect", "https://example.com/done").is_ok());
+        assert!(redirect_url("redirect", "http://example.com").is_err());
+        assert!(redirect_url("redirect", "example.com").is_err());
+        assert!(base_url("base_url", "http://127.0.0.1:8787").is_ok());
+        assert!(base_url("base_url", "http://localhost:1/verification").is_ok());
+        assert!(base_url("base_url", "http://api.instantpay.in").is_err());
+        assert!(base_url("base_url", "https://api.instantpay.in").is_ok());
+    }
+
+    #[test]
+    fn document_lists() {
+        assert_eq!(
+            documents("docs", "aadhaar, PAN,driving_license").unwrap(),
+            DocumentType::ALL.to_vec()
+        );
+        assert!(documents("docs", "").is_err());
+        assert!(documents("docs", "aadhaar,aadhaar").is_err());
+        assert!(documents("docs", "passport").is_err());
+    }
+
+    #[test]
+    fn verification_ids() {
+        assert!(verification_id("verification id", "ABC.00-1_2").is_ok());
+        assert!(verification_id("verification id", &"a".repeat(51)).is_err());
+        assert!(verification_id("verification id", "a b").is_err());
+        assert!(external_ref("externalRef", "PO1234abc").is_ok());
+        assert!(external_ref("externalRef", "PO-1").is_err());
+    }
+}
