@@ -446,6 +446,8 @@ pub struct NotifyReceipt {
     pub message: String,
     pub actcode: Option<String>,
     pub request_id: Option<String>,
+    /// InstantPay answered `TUP` (under process) rather than `TXN`.
+    pub pending: bool,
 }
 
 /// One entry of a payout link's activity.

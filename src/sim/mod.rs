@@ -62,6 +62,9 @@ pub struct SimOptions {
     pub time_scale: f64,
     pub faults: Faults,
     pub credentials: SimCredentials,
+    /// A real per-provider requests-per-minute limit answered with 429, like
+    /// Cashfree's tiers (None: unlimited).
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// A running simulator. Dropping it does not stop it; call `shutdown`.
