@@ -19,12 +19,18 @@ pub const VERIFICATION_ID_MAX: usize = 50;
 pub fn link_id(field: &str, raw: &str) -> Result<(LinkId, Option<String>), ValidationError> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err(ValidationError::new(field, "is empty; paste the payout link id"));
+        return Err(ValidationError::new(
+            field,
+            "is empty; paste the payout link id",
+        ));
     }
     if value.chars().count() > LINK_ID_MAX {
         return Err(ValidationError::new(
             field,
-            format!("is {} characters; at most {LINK_ID_MAX} allowed", value.chars().count()),
+            format!(
+                "is {} characters; at most {LINK_ID_MAX} allowed",
+                value.chars().count()
+            ),
         ));
     }
     if let Some(bad) = value
@@ -36,8 +42,10 @@ pub fn link_id(field: &str, raw: &str) -> Result<(LinkId, Option<String>), Valid
             format!("contains {bad:?}; only letters, digits, '_' and '-' are allowed"),
         ));
     }
-    let documented_shape =
-        value.len() == 24 && value.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    let documented_shape = value.len() == 24
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
     let warning = (!documented_shape).then(|| {
         format!("link id '{value}' is not the usual 24 lowercase hex characters; check it is right")
     });
@@ -98,7 +106,10 @@ pub fn longitude(field: &str, raw: &str) -> Result<Decimal, ValidationError> {
 
 fn coordinate(field: &str, raw: &str, limit: Decimal) -> Result<Decimal, ValidationError> {
     let value: Decimal = raw.trim().parse().map_err(|_| {
-        ValidationError::new(field, format!("'{}' is not a number of degrees", raw.trim()))
+        ValidationError::new(
+            field,
+            format!("'{}' is not a number of degrees", raw.trim()),
+        )
     })?;
     if value.abs() > limit {
         return Err(ValidationError::new(
@@ -200,7 +211,10 @@ pub fn documents(field: &str, raw: &str) -> Result<Vec<DocumentType>, Validation
             )
         })?;
         if docs.contains(&doc) {
-            return Err(ValidationError::new(field, format!("'{word}' is listed twice")));
+            return Err(ValidationError::new(
+                field,
+                format!("'{word}' is listed twice"),
+            ));
         }
         docs.push(doc);
     }
@@ -227,9 +241,15 @@ mod tests {
 
     #[test]
     fn coordinates_format_with_four_decimals() {
-        assert_eq!(format_coordinate(latitude("lat", "20.1236").unwrap()), "20.1236");
+        assert_eq!(
+            format_coordinate(latitude("lat", "20.1236").unwrap()),
+            "20.1236"
+        );
         assert_eq!(format_coordinate(latitude("lat", "20").unwrap()), "20.0000");
-        assert_eq!(format_coordinate(longitude("lon", "-168.64951").unwrap()), "-168.6495");
+        assert_eq!(
+            format_coordinate(longitude("lon", "-168.64951").unwrap()),
+            "-168.6495"
+        );
         assert!(latitude("lat", "90.0001").is_err());
         assert!(longitude("lon", "-180.5").is_err());
         assert!(latitude("lat", "north").is_err());

@@ -1,1 +1,7 @@
-//! The engine: provider calls with their store bookkeeping (ops), and the dashboard's async loop.
+//! The engine: provider calls with their store bookkeeping (`ops`, shared with
+//! the CLI), and the dashboard's async loop (`run`) speaking `messages`.
+
+pub mod messages;
+pub mod ops;
+
+pub use messages::{Command, ProviderSetup, SessionRequest, Update};

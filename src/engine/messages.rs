@@ -1,0 +1,115 @@
+//! The only things the UI and the engine share: commands in, updates out.
+
+use url::Url;
+
+use crate::domain::{
+    BalanceReport, DocumentType, LinkId, LinkReport, Provider, ProviderEnvironment, SessionId,
+    SessionStatus, UserDetails, UserFlow,
+};
+use crate::error::ProviderError;
+use crate::store::{AuditEntry, BalanceSnapshot, SessionRecord, StatusEvent};
+
+/// A validated request to create a DigiLocker session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRequest {
+    pub provider: Provider,
+    /// InstantPay needs a flow; Cashfree takes it optionally.
+    pub flow: UserFlow,
+    /// Cashfree only (InstantPay ignores it).
+    pub documents: Vec<DocumentType>,
+    pub redirect_url: Url,
+}
+
+/// What the UI asks the engine to do. Never blocks the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Fetch the balance now (the engine debounces repeats).
+    RefreshBalance,
+    CreateSession(SessionRequest),
+    /// Start tracking a session created elsewhere (a customer's id pasted by an agent).
+    TrackSession {
+        provider: Provider,
+        reference: String,
+    },
+    /// Poll one session now.
+    RefreshSession(SessionId),
+    StopTracking(SessionId),
+    /// Load a session's status history for the detail view.
+    LoadHistory(SessionId),
+    /// Look a payout link up (status, amount) before confirming a notify.
+    LookupLink(LinkId),
+    /// Send the notification. The UI has already confirmed with the operator.
+    SendNotify(LinkId),
+    Shutdown,
+}
+
+/// How a provider is set up, for the header.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderSetup {
+    NotConfigured,
+    /// Configured; the environment the provider last reported (InstantPay), or
+    /// the one implied by the base URL (Cashfree sandbox/production).
+    Configured {
+        environment: Option<ProviderEnvironment>,
+    },
+}
+
+/// What the engine tells the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// Sent once at start: what the store holds and how providers are set up.
+    Loaded {
+        sessions: Vec<SessionRecord>,
+        balance_history: Vec<BalanceSnapshot>,
+        audit: Vec<AuditEntry>,
+        instantpay: ProviderSetup,
+        cashfree: ProviderSetup,
+    },
+    /// A balance refresh started (for the spinner).
+    BalanceRefreshing,
+    BalanceFetched(BalanceReport),
+    BalanceFailed(ProviderError),
+    /// A session was created, tracked, polled or changed. `previous` is set only
+    /// when the normalised status changed.
+    SessionChanged {
+        record: SessionRecord,
+        previous: Option<SessionStatus>,
+    },
+    /// Personal data from an authenticated session: held in memory, masked on screen.
+    SessionUserDetails {
+        id: SessionId,
+        details: UserDetails,
+    },
+    SessionHistory {
+        id: SessionId,
+        events: Vec<StatusEvent>,
+    },
+    /// A create, track or poll failed. `id` is None when no row exists (e.g. the
+    /// provider is not configured).
+    SessionFailed {
+        id: Option<SessionId>,
+        provider: Provider,
+        error: ProviderError,
+    },
+    SessionUntracked(SessionId),
+    LinkLooked {
+        report: LinkReport,
+        /// The newest notify for this link in the last 10 minutes.
+        recent_notify: Option<AuditEntry>,
+    },
+    LinkFailed {
+        link: LinkId,
+        error: ProviderError,
+    },
+    /// A notify's audit row was written and the request is in flight.
+    NotifyStarted(AuditEntry),
+    /// The notify finished: `entry.outcome` says sent/declined/unknown; `error`
+    /// carries the failure, if any.
+    NotifyFinished {
+        entry: AuditEntry,
+        error: Option<ProviderError>,
+    },
+    /// Something the user should see that is not a provider answer (a store
+    /// failure, a provider that is not configured).
+    Problem(String),
+}

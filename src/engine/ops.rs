@@ -1,0 +1,427 @@
+//! Provider calls wrapped in their store bookkeeping. The CLI calls these
+//! directly; the dashboard's engine loop calls them from its tasks.
+//!
+//! Every call with a side effect writes its row first and completes it after,
+//! so a crash mid-request leaves a visible "outcome unknown" record.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use jiff::Timestamp;
+
+use crate::config::Config;
+use crate::domain::{
+    BalanceReport, ExternalRef, LinkId, LinkReport, Provider, SessionId, SessionStatus, UserDetails,
+};
+use crate::engine::messages::{ProviderSetup, SessionRequest};
+use crate::error::ProviderError;
+use crate::providers::{
+    CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
+};
+use crate::store::{
+    AuditEntry, CreateState, NewSession, NotifyOutcome, SessionRecord, Store, StoreError,
+};
+
+/// How long a previous notify makes a new one for the same link ask again.
+pub const NOTIFY_REPEAT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("{0} is not configured (add a [{section}] section or PAYOPS_{upper}_* variables; see `payops config init`)", section = .0.as_str(), upper = .0.as_str().to_ascii_uppercase())]
+    NotConfigured(Provider),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("payops does not track a session '{0}' (see `payops digilocker list --all`)")]
+    NotTracked(String),
+}
+
+impl OpsError {
+    /// The CLI exit code (README).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            OpsError::Provider(e) => e.exit_code(),
+            OpsError::NotConfigured(_) | OpsError::NotTracked(_) => 2,
+            // A store failure is local and not the provider's: treat like a configuration problem.
+            OpsError::Store(_) => 2,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpsError::NotConfigured(_) => "not_configured",
+            OpsError::Provider(e) => e.kind(),
+            OpsError::Store(_) => "store",
+            OpsError::NotTracked(_) => "not_tracked",
+        }
+    }
+
+    pub fn provider_code(&self) -> Option<&str> {
+        match self {
+            OpsError::Provider(e) => e.provider_code(),
+            _ => None,
+        }
+    }
+}
+
+/// The answer to a poll: the updated record, the previous status when it
+/// changed, and personal data when the provider sent some (never stored).
+#[derive(Debug, Clone)]
+pub struct PollOutcome {
+    pub record: SessionRecord,
+    pub previous: Option<SessionStatus>,
+    pub user_details: Option<UserDetails>,
+}
+
+/// A finished notify: its completed audit row, and the failure if there was one.
+#[derive(Debug, Clone)]
+pub struct NotifyResult {
+    pub entry: AuditEntry,
+    pub error: Option<ProviderError>,
+}
+
+/// The provider clients and the store, shared by the CLI and the engine.
+#[derive(Clone)]
+pub struct Services {
+    pub instantpay: Option<InstantPayClient>,
+    pub cashfree: Option<CashfreeClient>,
+    store: Arc<Mutex<Store>>,
+    actor: String,
+}
+
+impl Services {
+    pub fn new(config: &Config, store: Store) -> Result<Services, ProviderError> {
+        let policy = CallPolicy {
+            timeout: config.polling.request_timeout,
+            ..CallPolicy::default()
+        };
+        Self::with_policy(config, store, policy)
+    }
+
+    pub fn with_policy(
+        config: &Config,
+        store: Store,
+        policy: CallPolicy,
+    ) -> Result<Services, ProviderError> {
+        let instantpay = config
+            .instantpay
+            .as_ref()
+            .map(|c| InstantPayClient::new(c, policy.clone()))
+            .transpose()?;
+        let cashfree = config
+            .cashfree
+            .as_ref()
+            .map(|c| CashfreeClient::new(c, policy.clone()))
+            .transpose()?;
+        Ok(Services {
+            instantpay,
+            cashfree,
+            store: Arc::new(Mutex::new(store)),
+            actor: current_user(),
+        })
+    }
+
+    /// The store, for reads. A poisoned lock only means another task panicked
+    /// mid-write; SQLite kept its own consistency, so carry on.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn setup(&self, provider: Provider) -> ProviderSetup {
+        let configured = match provider {
+            Provider::InstantPay => self.instantpay.is_some(),
+            Provider::Cashfree => self.cashfree.is_some(),
+        };
+        if configured {
+            ProviderSetup::Configured { environment: None }
+        } else {
+            ProviderSetup::NotConfigured
+        }
+    }
+
+    fn instantpay(&self) -> Result<&InstantPayClient, OpsError> {
+        self.instantpay
+            .as_ref()
+            .ok_or(OpsError::NotConfigured(Provider::InstantPay))
+    }
+
+    fn cashfree(&self) -> Result<&CashfreeClient, OpsError> {
+        self.cashfree
+            .as_ref()
+            .ok_or(OpsError::NotConfigured(Provider::Cashfree))
+    }
+
+    pub fn is_configured(&self, provider: Provider) -> bool {
+        matches!(self.setup(provider), ProviderSetup::Configured { .. })
+    }
+
+    /// Fetches the wallet balance and keeps a snapshot for the history.
+    pub async fn fetch_balance(&self) -> Result<BalanceReport, OpsError> {
+        let report = self.instantpay()?.balance().await?;
+        self.store().insert_balance(&report)?;
+        Ok(report)
+    }
+
+    /// Creates a session: the row first (Sending), then the request, then the answer.
+    pub async fn create_session(
+        &self,
+        request: &SessionRequest,
+    ) -> Result<SessionRecord, OpsError> {
+        // Check configuration before writing anything: nothing was attempted.
+        match request.provider {
+            Provider::InstantPay => {
+                self.instantpay()?;
+            }
+            Provider::Cashfree => {
+                self.cashfree()?;
+            }
+        }
+        let new = NewSession {
+            id: SessionId::generate(),
+            provider: request.provider,
+            external_ref: ExternalRef::generate(),
+            flow: Some(request.flow),
+            documents_requested: match request.provider {
+                Provider::InstantPay => Vec::new(),
+                Provider::Cashfree => request.documents.clone(),
+            },
+            redirect_url: Some(request.redirect_url.to_string()),
+            created_at: Timestamp::now(),
+        };
+        self.store().begin_session(&new)?;
+        let answer = match request.provider {
+            Provider::InstantPay => {
+                self.instantpay()?
+                    .create_digilocker(&InstantPayCreate {
+                        external_ref: new.external_ref.clone(),
+                        redirect_url: request.redirect_url.clone(),
+                        flow: request.flow,
+                    })
+                    .await
+            }
+            Provider::Cashfree => {
+                self.cashfree()?
+                    .create_digilocker(&CashfreeCreate {
+                        verification_id: new.external_ref.clone(),
+                        documents: request.documents.clone(),
+                        redirect_url: Some(request.redirect_url.clone()),
+                        flow: Some(request.flow),
+                    })
+                    .await
+            }
+        };
+        match answer {
+            Ok(created) => {
+                Ok(self
+                    .store()
+                    .complete_session(&new.id, &created, Timestamp::now())?)
+            }
+            Err(error) => {
+                let state = match &error {
+                    ProviderError::OutcomeUnknown { .. } => {
+                        CreateState::OutcomeUnknown(error.to_string())
+                    }
+                    _ => CreateState::Failed(error.to_string()),
+                };
+                self.store()
+                    .fail_session(&new.id, state, Timestamp::now())?;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Starts tracking a session created elsewhere and polls it once.
+    pub async fn track_session(
+        &self,
+        provider: Provider,
+        reference: &str,
+    ) -> Result<PollOutcome, OpsError> {
+        let reference = reference.trim();
+        match provider {
+            Provider::InstantPay => {
+                self.instantpay()?;
+            }
+            Provider::Cashfree => {
+                self.cashfree()?;
+            }
+        }
+        // Ask the provider first: an id it does not know is not worth a row.
+        let probe = SessionRecord::probe(provider, reference);
+        let report = self.fetch_status(&probe).await?;
+        let record = self
+            .store()
+            .track_existing(provider, &report.reference, Timestamp::now())?;
+        self.apply_report(&record, report)
+    }
+
+    /// Polls one session and records the answer (or the failure).
+    pub async fn poll_session(&self, record: &SessionRecord) -> Result<PollOutcome, OpsError> {
+        match self.fetch_status(record).await {
+            Ok(report) => self.apply_report(record, report),
+            Err(error) => {
+                self.store()
+                    .record_poll_error(&record.id, &error.to_string(), Timestamp::now())?;
+                Err(error)
+            }
+        }
+    }
+
+    fn apply_report(
+        &self,
+        record: &SessionRecord,
+        report: crate::domain::SessionStatusReport,
+    ) -> Result<PollOutcome, OpsError> {
+        let (record, previous) = self.store().record_poll(
+            &record.id,
+            &report.status,
+            &report.provider_status,
+            &report.documents_consented,
+            Timestamp::now(),
+        )?;
+        Ok(PollOutcome {
+            record,
+            previous,
+            user_details: report.user_details,
+        })
+    }
+
+    async fn fetch_status(
+        &self,
+        record: &SessionRecord,
+    ) -> Result<crate::domain::SessionStatusReport, OpsError> {
+        match record.provider {
+            Provider::InstantPay => {
+                let reference = record
+                    .reference
+                    .as_deref()
+                    .ok_or_else(|| OpsError::NotTracked(record.id.to_string()))?;
+                Ok(self.instantpay()?.digilocker_status(reference).await?)
+            }
+            Provider::Cashfree => {
+                let lookup = match record.reference.as_deref() {
+                    Some(reference) => match reference.parse::<i64>() {
+                        Ok(number) => CashfreeLookup::ReferenceId(number),
+                        Err(_) => CashfreeLookup::VerificationId(reference.to_string()),
+                    },
+                    None => CashfreeLookup::VerificationId(record.external_ref.to_string()),
+                };
+                Ok(self.cashfree()?.digilocker_status(&lookup).await?)
+            }
+        }
+    }
+
+    /// Finds a tracked session by our id, the provider reference or our external ref.
+    pub fn find(&self, needle: &str) -> Result<SessionRecord, OpsError> {
+        self.store()
+            .find_session(needle)?
+            .ok_or_else(|| OpsError::NotTracked(needle.trim().to_string()))
+    }
+
+    /// Looks a payout link up, with the newest notify for it in the repeat window.
+    pub async fn lookup_link(
+        &self,
+        link: &LinkId,
+    ) -> Result<(LinkReport, Option<AuditEntry>), OpsError> {
+        let report = self.instantpay()?.track_link(link).await?;
+        let recent = self.recent_notify(link)?;
+        Ok((report, recent))
+    }
+
+    /// The newest notify for `link` within the repeat window.
+    pub fn recent_notify(&self, link: &LinkId) -> Result<Option<AuditEntry>, OpsError> {
+        let since = Timestamp::now()
+            .checked_sub(NOTIFY_REPEAT_WINDOW)
+            .unwrap_or(Timestamp::MIN);
+        Ok(self.store().last_notify(link, since)?)
+    }
+
+    /// Writes the audit row, then sends the notify, then completes the row.
+    /// The caller must already have the operator's confirmation.
+    pub async fn begin_notify(&self, link: &LinkId) -> Result<AuditEntry, OpsError> {
+        self.instantpay()?;
+        Ok(self
+            .store()
+            .begin_notify(link, &self.actor, Timestamp::now())?)
+    }
+
+    /// Sends the notify for an audit row from `begin_notify` and completes it.
+    pub async fn finish_notify(&self, started: &AuditEntry) -> Result<NotifyResult, OpsError> {
+        let answer = self.instantpay()?.notify_link(&started.link_id).await;
+        let (outcome, message, code, request_id, error) = match answer {
+            Ok(receipt) => {
+                let message = if receipt.pending {
+                    format!("{} (provider is still processing)", receipt.message)
+                } else {
+                    receipt.message
+                };
+                (NotifyOutcome::Sent, message, None, receipt.request_id, None)
+            }
+            Err(error) => {
+                let outcome = match &error {
+                    ProviderError::OutcomeUnknown { .. } => NotifyOutcome::Unknown,
+                    _ => NotifyOutcome::Declined,
+                };
+                (
+                    outcome,
+                    error.to_string(),
+                    error.provider_code().map(str::to_string),
+                    error.request_id().map(str::to_string),
+                    Some(error),
+                )
+            }
+        };
+        let entry = self.store().finish_notify(
+            started.id,
+            outcome,
+            &message,
+            code.as_deref(),
+            request_id.as_deref(),
+            Timestamp::now(),
+        )?;
+        Ok(NotifyResult { entry, error })
+    }
+
+    /// `begin_notify` and `finish_notify` in one.
+    pub async fn send_notify(&self, link: &LinkId) -> Result<NotifyResult, OpsError> {
+        let started = self.begin_notify(link).await?;
+        self.finish_notify(&started).await
+    }
+}
+
+impl SessionRecord {
+    /// A stand-in record for polling a session payops does not track yet.
+    fn probe(provider: Provider, reference: &str) -> SessionRecord {
+        let now = Timestamp::now();
+        SessionRecord {
+            id: SessionId::new_unchecked(""),
+            provider,
+            external_ref: ExternalRef::new_unchecked(reference),
+            reference: Some(reference.to_string()),
+            status: SessionStatus::Pending,
+            provider_status: String::new(),
+            url: None,
+            flow: None,
+            redirect_url: None,
+            documents_requested: Vec::new(),
+            documents_consented: Vec::new(),
+            create_state: CreateState::Created,
+            tracking: true,
+            created_at: now,
+            updated_at: now,
+            expires_at: now,
+            last_polled_at: None,
+            last_error: None,
+        }
+    }
+}
+
+/// Who is at the keyboard, for the audit trail.
+fn current_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
