@@ -1,1 +1,128 @@
-//! TODO
+//! `--demo`: an in-process simulator with demo credentials and a separate
+//! `demo/` data folder, so anyone can try payops with no credentials and no network.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+
+use crate::config::{CashfreeConfig, Config, InstantPayConfig, PollingConfig, SessionDefaults};
+use crate::domain::{DocumentType, Provider, UserFlow};
+use crate::engine::SessionRequest;
+use crate::engine::ops::Services;
+use crate::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
+
+/// The demo's registered mobile number (the provider docs' sample account).
+pub const DEMO_ACCOUNT: &str = "7428585742";
+/// Where demo sessions send the customer afterwards.
+pub const DEMO_REDIRECT: &str = "https://example.com/kyc-done";
+
+/// A running demo: the simulator and the configuration pointing at it.
+pub struct Demo {
+    pub sim: SimHandle,
+    pub config: Config,
+    pub data_dir: PathBuf,
+}
+
+/// The demo's data folder beside the real one, so demo records never mix with real ones.
+pub fn data_dir(base: &Path) -> PathBuf {
+    base.join("demo")
+}
+
+/// Starts the simulator on a free loopback port. `time_scale` speeds its clock
+/// so sessions visibly move in the dashboard.
+pub async fn start(base_data_dir: &Path, time_scale: f64) -> std::io::Result<Demo> {
+    let data_dir = data_dir(base_data_dir);
+    std::fs::create_dir_all(&data_dir)?;
+    let credentials = SimCredentials::demo();
+    let options = SimOptions {
+        seed: 7,
+        time_scale,
+        faults: Faults::default(),
+        credentials: credentials.clone(),
+        rate_limit_per_minute: None,
+        state_file: Some(data_dir.join("sim-state.json")),
+    };
+    let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let sim = sim::start(addr, options).await?;
+    let config = config_for(&sim, &credentials);
+    Ok(Demo {
+        sim,
+        config,
+        data_dir,
+    })
+}
+
+/// A configuration that points both providers at a simulator.
+pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
+    Config {
+        instantpay: Some(InstantPayConfig {
+            base_url: sim.instantpay_base(),
+            client_id: credentials.instantpay_client_id.clone(),
+            client_secret: SecretString::from(credentials.instantpay_client_secret.clone()),
+            endpoint_ip: "127.0.0.1".to_string(),
+            account_number: DEMO_ACCOUNT.to_string(),
+            latitude: Decimal::new(286139, 4),
+            longitude: Decimal::new(772090, 4),
+        }),
+        cashfree: Some(CashfreeConfig {
+            base_url: sim.cashfree_base(),
+            client_id: credentials.cashfree_client_id.clone(),
+            client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
+            api_version: Some("2023-12-18".to_string()),
+        }),
+        polling: PollingConfig {
+            balance_interval: Duration::from_secs(30),
+            ..PollingConfig::default()
+        },
+        defaults: SessionDefaults {
+            provider: Some(Provider::Cashfree),
+            redirect_url: url::Url::parse(DEMO_REDIRECT).ok(),
+            ..SessionDefaults::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// Puts a few sessions in flight so a newcomer sees a living screen, unless
+/// the demo store already has active ones.
+pub async fn seed_sessions(services: &Services) {
+    let active = services
+        .store()
+        .list_sessions(false)
+        .map(|s| s.len())
+        .unwrap_or(0);
+    if active >= 3 {
+        return;
+    }
+    let Ok(redirect) = url::Url::parse(DEMO_REDIRECT) else {
+        return;
+    };
+    let requests = [
+        (
+            Provider::Cashfree,
+            UserFlow::Signup,
+            vec![DocumentType::Aadhaar, DocumentType::Pan],
+        ),
+        (Provider::InstantPay, UserFlow::Signup, vec![]),
+        (
+            Provider::Cashfree,
+            UserFlow::Signin,
+            vec![DocumentType::Aadhaar],
+        ),
+        (Provider::InstantPay, UserFlow::Signin, vec![]),
+    ];
+    for (provider, flow, documents) in requests {
+        let request = SessionRequest {
+            provider,
+            flow,
+            documents,
+            redirect_url: redirect.clone(),
+        };
+        if let Err(error) = services.create_session(&request).await {
+            tracing::warn!(%error, "could not seed a demo session");
+        }
+    }
+}

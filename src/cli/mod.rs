@@ -1,1 +1,197 @@
-//! The command-line interface.
+//! The command-line interface: headless commands for scripts over the same
+//! ops the dashboard's engine uses, and the entry to the dashboard itself.
+
+pub mod args;
+mod commands;
+mod dashboard;
+pub mod output;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::config::{self, ConfigError, Env};
+use crate::engine::ops::{OpsError, Services};
+use crate::error::{ProviderError, ValidationError};
+use crate::store::{Store, StoreError};
+
+pub use args::Cli;
+
+/// Exit codes (README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const DECLINED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const UNREACHABLE: i32 = 3;
+    pub const OUTCOME_UNKNOWN: i32 = 4;
+}
+
+/// Why a command did not succeed: a one-line message, its exit code, and
+/// the words `--json` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub code: i32,
+    pub kind: &'static str,
+    pub message: String,
+    pub provider_code: Option<String>,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: exit::USAGE,
+            kind: "usage",
+            message: message.into(),
+            provider_code: None,
+        }
+    }
+}
+
+impl From<OpsError> for Failure {
+    fn from(e: OpsError) -> Self {
+        Failure {
+            code: e.exit_code(),
+            kind: e.kind(),
+            message: e.to_string(),
+            provider_code: e.provider_code().map(str::to_string),
+        }
+    }
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        OpsError::from(e).into()
+    }
+}
+
+impl From<ValidationError> for Failure {
+    fn from(e: ValidationError) -> Self {
+        Failure {
+            code: exit::USAGE,
+            kind: "invalid_input",
+            message: e.to_string(),
+            provider_code: None,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        OpsError::from(e).into()
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure {
+            code: exit::USAGE,
+            kind: "config",
+            message: e.to_string(),
+            provider_code: None,
+        }
+    }
+}
+
+/// What a successful command prints, and its exit code (`watch` may succeed
+/// at printing yet exit 1).
+pub struct Output {
+    pub json: serde_json::Value,
+    pub human: String,
+    pub code: i32,
+}
+
+impl Output {
+    pub fn ok(json: serde_json::Value, human: String) -> Output {
+        Output {
+            json,
+            human,
+            code: exit::OK,
+        }
+    }
+}
+
+/// Everything a command needs: configuration, the data folder, the services,
+/// and the demo simulator when `--demo` runs one.
+pub struct Context {
+    pub config: config::Config,
+    pub data_dir: PathBuf,
+    pub services: Services,
+    pub demo: Option<crate::sim::SimHandle>,
+    pub json: bool,
+    pub no_color: bool,
+}
+
+impl Context {
+    pub async fn open(cli: &Cli, env: &Env) -> Result<Context, Failure> {
+        let base_data_dir = config::data_dir(env);
+        let (config, data_dir, demo) = if cli.demo {
+            let demo = crate::demo::start(&base_data_dir, 1.0)
+                .await
+                .map_err(|e| Failure::usage(format!("cannot start the demo simulator: {e}")))?;
+            (demo.config, demo.data_dir, Some(demo.sim))
+        } else {
+            let loaded = config::load(cli.config.as_deref(), env)?;
+            for warning in &loaded.warnings {
+                eprintln!("warning: {warning}");
+            }
+            (loaded.config, base_data_dir, None)
+        };
+        let store = Store::open(&data_dir.join("payops.db"))?;
+        let services = Services::new(&config, store)?;
+        Ok(Context {
+            config,
+            data_dir,
+            services,
+            demo,
+            json: cli.json,
+            no_color: cli.no_color || env.get("NO_COLOR").is_some(),
+        })
+    }
+
+    pub async fn close(self) {
+        if let Some(sim) = self.demo {
+            sim.shutdown().await;
+        }
+    }
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let env = Env::from_process();
+    let json = cli.json;
+    let result = match &cli.command {
+        None => dashboard::run(&cli, &env).await,
+        Some(command) => commands::run(&cli, command, &env).await,
+    };
+    match result {
+        Ok(Some(output)) => {
+            if json {
+                print_stdout(&output.json.to_string());
+            } else if !output.human.is_empty() {
+                print_stdout(&output.human);
+            }
+            output.code
+        }
+        Ok(None) => exit::OK,
+        Err(failure) => {
+            if json {
+                print_stdout(
+                    &output::error_json(
+                        failure.kind,
+                        &failure.message,
+                        failure.provider_code.as_deref(),
+                    )
+                    .to_string(),
+                );
+            }
+            eprintln!("error: {}", failure.message);
+            failure.code
+        }
+    }
+}
+
+/// Prints a line; a closed pipe (`payops ... | head`) is not an error worth a panic.
+fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+}

@@ -65,6 +65,9 @@ pub struct SimOptions {
     /// A real per-provider requests-per-minute limit answered with 429, like
     /// Cashfree's tiers (None: unlimited).
     pub rate_limit_per_minute: Option<u32>,
+    /// Where to keep sessions and link state between runs (the CLI's `--demo`
+    /// starts a new simulator per command). None: memory only.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 /// A running simulator. Dropping it does not stop it; call `shutdown`.

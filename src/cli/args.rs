@@ -1,0 +1,170 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::domain::{Provider, UserFlow};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "payops",
+    version,
+    about = "Payments operations dashboard and CLI for InstantPay and Cashfree",
+    long_about = "payops with no command opens the live dashboard. Commands run headless for scripts.\n\
+                  Exit codes: 0 ok, 1 declined by the provider (or a watched session ended not \
+                  AUTHENTICATED), 2 usage or configuration error, 3 provider unreachable or failing, \
+                  4 outcome unknown."
+)]
+pub struct Cli {
+    /// Run against an in-process simulator with demo credentials and a separate demo/ data folder.
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// Configuration file (default: the platform config dir's payops/config.toml).
+    #[arg(long, global = true, env = "PAYOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Print one JSON object (or array) on stdout instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Draw the dashboard without colours (also honoured: NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch and print the InstantPay wallet balance.
+    Balance,
+    /// DigiLocker KYC sessions.
+    #[command(subcommand)]
+    Digilocker(DigilockerCommand),
+    /// Payout-link status, amount and activity.
+    Link {
+        /// The payout link id.
+        link_id: String,
+    },
+    /// Re-send a pending payout link's notification (SMS / e-mail / WhatsApp) to its recipient.
+    Notify(NotifyArgs),
+    /// The notify audit trail, newest first.
+    Audit {
+        /// How many entries to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Run the provider simulator.
+    Sim(SimArgs),
+    /// Configuration file helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DigilockerCommand {
+    /// Create a session and start tracking it; prints its id, status and URL.
+    Create(CreateArgs),
+    /// Start tracking a session created elsewhere, by its provider reference.
+    Track {
+        #[arg(long, value_parser = parse_provider)]
+        provider: Provider,
+        /// InstantPay referenceId, or Cashfree reference_id / verification_id.
+        reference: String,
+    },
+    /// Refresh one tracked session (our id, the provider reference, or our external ref).
+    Status { id: String },
+    /// Poll until the session is final; exit 0 only when AUTHENTICATED.
+    Watch {
+        id: String,
+        /// Seconds between polls (default: the configured session interval).
+        #[arg(long, value_name = "SECS")]
+        interval: Option<u64>,
+    },
+    /// Tracked sessions (active by default).
+    List {
+        /// Include final and untracked sessions.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long, value_parser = parse_provider)]
+    pub provider: Provider,
+    /// The customer's DigiLocker journey.
+    #[arg(long, value_enum)]
+    pub flow: Option<FlowArg>,
+    /// Documents to request (Cashfree), comma-separated: aadhaar,pan,driving_license.
+    #[arg(long, value_name = "LIST")]
+    pub docs: Option<String>,
+    /// Where the customer lands afterwards (https).
+    #[arg(long, value_name = "URL")]
+    pub redirect_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FlowArg {
+    Signup,
+    Signin,
+}
+
+impl From<FlowArg> for UserFlow {
+    fn from(flow: FlowArg) -> Self {
+        match flow {
+            FlowArg::Signup => UserFlow::Signup,
+            FlowArg::Signin => UserFlow::Signin,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// The payout link id.
+    pub link_id: String,
+    /// Send without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// With --yes: send even though a notification went for this link in the last 10 minutes.
+    #[arg(long)]
+    pub again: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: std::net::SocketAddr,
+    /// Seed for session fates, balance movements and faults.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How much faster than real time the simulated clock runs.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Fault probabilities, e.g. 429=0.05,500=0.05,timeout=0.02,garbage=0.02.
+    #[arg(long, default_value = "none")]
+    pub faults: String,
+    /// Answer 429 past this many requests a minute per provider.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented template (mode 0600) to the config path.
+    Init,
+    /// Validate the configuration and report every problem at once.
+    Check,
+    /// Print the paths in use.
+    Path,
+}
+
+fn parse_provider(value: &str) -> Result<Provider, String> {
+    value.parse()
+}

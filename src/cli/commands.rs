@@ -1,0 +1,423 @@
+//! One function per headless command.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use clap::CommandFactory;
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::args::{
+    Cli, Command, ConfigCommand, CreateArgs, DigilockerCommand, NotifyArgs, SimArgs,
+};
+use super::{Context, Failure, Output, exit, output};
+use crate::config::{self, Env};
+use crate::domain::{LinkStatus, Provider, SessionStatus, UserDetails};
+use crate::engine::SessionRequest;
+use crate::engine::ops::PollOutcome;
+use crate::sim::{self, Faults, SimCredentials, SimOptions};
+use crate::store::{CreateState, SessionRecord};
+use crate::validate;
+
+pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Output>, Failure> {
+    // Commands that need no providers or store.
+    match command {
+        Command::Sim(args) => return run_sim(args, env).await.map(|()| None),
+        Command::Config(sub) => return run_config(cli, sub, env).map(Some),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "payops", &mut std::io::stdout());
+            return Ok(None);
+        }
+        _ => {}
+    }
+    let ctx = Context::open(cli, env).await?;
+    let _log_guard = crate::logging::init(&ctx.data_dir);
+    let result = match command {
+        Command::Balance => balance(&ctx).await,
+        Command::Digilocker(sub) => digilocker(&ctx, sub).await,
+        Command::Link { link_id } => link(&ctx, link_id).await,
+        Command::Notify(args) => notify(&ctx, args).await,
+        Command::Audit { limit } => audit(&ctx, *limit),
+        Command::Sim(_) | Command::Config(_) | Command::Completions { .. } => Ok(None),
+    };
+    ctx.close().await;
+    result
+}
+
+async fn balance(ctx: &Context) -> Result<Option<Output>, Failure> {
+    let report = ctx.services.fetch_balance().await?;
+    Ok(Some(Output::ok(
+        output::balance_json(&report),
+        output::balance_human(&report),
+    )))
+}
+
+async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option<Output>, Failure> {
+    match command {
+        DigilockerCommand::Create(args) => create(ctx, args).await,
+        DigilockerCommand::Track {
+            provider,
+            reference,
+        } => {
+            if reference.trim().is_empty() {
+                return Err(Failure::usage("reference: is empty"));
+            }
+            let outcome = ctx.services.track_session(*provider, reference).await?;
+            Ok(Some(session_output(
+                &outcome.record,
+                outcome.user_details.as_ref(),
+            )))
+        }
+        DigilockerCommand::Status { id } => {
+            let record = ctx.services.find(id)?;
+            if record.create_state != CreateState::Created {
+                // Nothing to poll: the provider never gave us a reference.
+                return Ok(Some(session_output(&record, None)));
+            }
+            let outcome = ctx.services.poll_session(&record).await?;
+            Ok(Some(session_output(
+                &outcome.record,
+                outcome.user_details.as_ref(),
+            )))
+        }
+        DigilockerCommand::Watch { id, interval } => watch(ctx, id, *interval).await,
+        DigilockerCommand::List { all } => {
+            let records = ctx.services.store().list_sessions(*all)?;
+            let json = Value::Array(
+                records
+                    .iter()
+                    .map(|r| output::session_json(r, None))
+                    .collect(),
+            );
+            Ok(Some(Output::ok(json, output::sessions_human(&records))))
+        }
+    }
+}
+
+fn session_output(record: &SessionRecord, details: Option<&UserDetails>) -> Output {
+    Output::ok(
+        output::session_json(record, details),
+        output::session_human(record, details),
+    )
+}
+
+async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Failure> {
+    let defaults = &ctx.config.defaults;
+    let documents = match (&args.docs, args.provider) {
+        (Some(_), Provider::InstantPay) => {
+            return Err(Failure::usage(
+                "--docs: InstantPay DigiLocker sessions do not take a document list (Cashfree only)",
+            ));
+        }
+        (Some(raw), Provider::Cashfree) => validate::documents("--docs", raw)?,
+        (None, Provider::Cashfree) => defaults.documents.clone(),
+        (None, Provider::InstantPay) => Vec::new(),
+    };
+    let redirect_url = match (&args.redirect_url, &defaults.redirect_url) {
+        (Some(raw), _) => validate::redirect_url("--redirect-url", raw)?,
+        (None, Some(url)) => url.clone(),
+        (None, None) => {
+            return Err(Failure::usage(
+                "--redirect-url: required (or set redirect_url in the [defaults] config section)",
+            ));
+        }
+    };
+    let request = SessionRequest {
+        provider: args.provider,
+        flow: args.flow.map(Into::into).unwrap_or(defaults.flow),
+        documents,
+        redirect_url,
+    };
+    let record = ctx.services.create_session(&request).await?;
+    Ok(Some(session_output(&record, None)))
+}
+
+async fn watch(ctx: &Context, id: &str, interval: Option<u64>) -> Result<Option<Output>, Failure> {
+    let mut record = ctx.services.find(id)?;
+    if record.create_state != CreateState::Created {
+        return Err(Failure::usage(format!(
+            "{}: its create did not complete, so there is nothing to watch",
+            record.id
+        )));
+    }
+    let interval = interval
+        .map(Duration::from_secs)
+        .unwrap_or(ctx.config.polling.session_interval)
+        .max(Duration::from_secs(1));
+    let mut details = None;
+    let mut last_printed: Option<SessionStatus> = None;
+    loop {
+        let PollOutcome {
+            record: polled,
+            user_details,
+            ..
+        } = ctx.services.poll_session(&record).await?;
+        record = polled;
+        details = user_details.or(details);
+        if !ctx.json && last_printed.as_ref() != Some(&record.status) {
+            eprintln!(
+                "{}  {} {} ({})",
+                Timestamp::now().strftime("%H:%M:%S"),
+                record.status.symbol(),
+                record.status,
+                record.provider_status
+            );
+            last_printed = Some(record.status.clone());
+        }
+        // Past the 10-minute window the URL is dead for the customer: this poll was the last check.
+        if record.status.is_final() || Timestamp::now() > record.expires_at {
+            break;
+        }
+        tokio::time::sleep(interval).await;
+    }
+    let mut out = session_output(&record, details.as_ref());
+    if record.status != SessionStatus::Authenticated {
+        out.code = exit::DECLINED;
+        if !record.status.is_final() {
+            eprintln!(
+                "the session's 10-minute window has passed while it was still {}",
+                record.status
+            );
+        }
+    }
+    Ok(Some(out))
+}
+
+async fn link(ctx: &Context, raw: &str) -> Result<Option<Output>, Failure> {
+    let (link, warning) = validate::link_id("link id", raw)?;
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let (report, _) = ctx.services.lookup_link(&link).await?;
+    Ok(Some(Output::ok(
+        output::link_json(&report),
+        output::link_human(&report),
+    )))
+}
+
+async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Failure> {
+    let (link, warning) = validate::link_id("link id", &args.link_id)?;
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let (report, recent) = ctx.services.lookup_link(&link).await?;
+    let amount = report
+        .amount
+        .map(|a| format!("₹{a}"))
+        .unwrap_or_else(|| "amount unknown".into());
+    let recent_note = recent.as_ref().map(|entry| {
+        let minutes = Timestamp::now().duration_since(entry.at).as_mins().max(0);
+        format!(
+            "a notification for {link} already went at {} ({minutes} min ago, outcome {})",
+            entry.at.strftime("%H:%M:%S"),
+            entry.outcome.as_str()
+        )
+    });
+    if report.status != LinkStatus::Issued {
+        eprintln!(
+            "warning: link {link} is {}, not ISSUED: its recipient has nothing to claim",
+            report.status
+        );
+    }
+    if args.yes {
+        if let (Some(note), false) = (&recent_note, args.again) {
+            return Err(Failure::usage(format!(
+                "{note}; pass --again to send another"
+            )));
+        }
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::usage(
+                "refusing to send without confirmation: stdin is not a terminal (pass --yes)",
+            ));
+        }
+        if let Some(note) = &recent_note {
+            eprintln!("warning: {note}");
+        }
+        let question = format!(
+            "Send the payout-link notification for {link} ({}, {amount}) to its recipient? [y/N] ",
+            report.status
+        );
+        if !confirm(&question) {
+            eprintln!("not sent");
+            return Ok(None);
+        }
+    }
+    let result = ctx.services.send_notify(&link).await?;
+    let mut json = output::audit_json(&result.entry);
+    let human = match &result.error {
+        None => format!("sent: {}", result.entry.message),
+        Some(error) => format!("{}: {}", result.entry.outcome.as_str(), error),
+    };
+    let code = match &result.error {
+        None => exit::OK,
+        Some(error) => {
+            if let Some(object) = json.as_object_mut() {
+                object.insert(
+                    "error".into(),
+                    output::error_json(error.kind(), &error.to_string(), error.provider_code())
+                        ["error"]
+                        .clone(),
+                );
+            }
+            error.exit_code()
+        }
+    };
+    Ok(Some(Output { json, human, code }))
+}
+
+/// Asks on the terminal; anything but y/yes is no.
+fn confirm(question: &str) -> bool {
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{question}");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+fn audit(ctx: &Context, limit: usize) -> Result<Option<Output>, Failure> {
+    let entries = ctx.services.store().list_audit(limit)?;
+    let json = Value::Array(entries.iter().map(output::audit_json).collect());
+    Ok(Some(Output::ok(json, output::audit_human(&entries))))
+}
+
+async fn run_sim(args: &SimArgs, env: &Env) -> Result<(), Failure> {
+    let faults: Faults = args
+        .faults
+        .parse()
+        .map_err(|e: String| Failure::usage(format!("--faults: {e}")))?;
+    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+        return Err(Failure::usage("--time-scale: must be a positive number"));
+    }
+    let (credentials, from_env) = SimCredentials::from_env(env);
+    let options = SimOptions {
+        seed: args.seed,
+        time_scale: args.time_scale,
+        faults,
+        credentials: credentials.clone(),
+        rate_limit_per_minute: args.rate_limit,
+        state_file: None,
+    };
+    let handle = sim::start(args.addr, options)
+        .await
+        .map_err(|e| Failure::usage(format!("--addr {}: cannot listen: {e}", args.addr)))?;
+    println!("payops sim listening on {}", handle.addr);
+    println!("instantpay base_url = {}", handle.instantpay_base());
+    println!("cashfree base_url   = {}", handle.cashfree_base());
+    if from_env {
+        println!("credentials: from the PAYOPS_* environment");
+    } else {
+        println!("demo credentials (no PAYOPS_* credentials set):");
+        println!(
+            "  PAYOPS_INSTANTPAY_CLIENT_ID={}",
+            credentials.instantpay_client_id
+        );
+        println!(
+            "  PAYOPS_INSTANTPAY_CLIENT_SECRET={}",
+            credentials.instantpay_client_secret
+        );
+        println!(
+            "  PAYOPS_CASHFREE_CLIENT_ID={}",
+            credentials.cashfree_client_id
+        );
+        println!(
+            "  PAYOPS_CASHFREE_CLIENT_SECRET={}",
+            credentials.cashfree_client_secret
+        );
+    }
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, Failure> {
+    let path = config::config_path(cli.config.as_deref(), env)
+        .ok_or_else(|| Failure::usage("no home directory: pass --config PATH"))?;
+    match command {
+        ConfigCommand::Init => {
+            config::write_template(&path)?;
+            Ok(Output::ok(
+                serde_json::json!({"written": path.display().to_string()}),
+                format!(
+                    "wrote {} (mode 0600); fill in your credentials",
+                    path.display()
+                ),
+            ))
+        }
+        ConfigCommand::Check => {
+            let loaded = config::load(cli.config.as_deref(), env).map_err(|e| match e {
+                config::ConfigError::Invalid(problems) => Failure {
+                    code: exit::USAGE,
+                    kind: "config",
+                    message: problems
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    provider_code: None,
+                },
+                other => other.into(),
+            })?;
+            for warning in &loaded.warnings {
+                eprintln!("warning: {warning}");
+            }
+            let state = |configured: bool| {
+                if configured {
+                    "configured"
+                } else {
+                    "not configured"
+                }
+            };
+            let source = loaded
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(no file; environment only)".into());
+            Ok(Output::ok(
+                serde_json::json!({
+                    "ok": true,
+                    "source": loaded.source.as_ref().map(|p| p.display().to_string()),
+                    "instantpay": loaded.config.instantpay.is_some(),
+                    "cashfree": loaded.config.cashfree.is_some(),
+                    "warnings": loaded.warnings,
+                }),
+                format!(
+                    "config ok: {source}\ninstantpay: {}\ncashfree: {}",
+                    state(loaded.config.instantpay.is_some()),
+                    state(loaded.config.cashfree.is_some())
+                ),
+            ))
+        }
+        ConfigCommand::Path => {
+            let data_dir = config::data_dir(env);
+            let db = data_dir.join("payops.db");
+            let logs = crate::logging::log_dir(&data_dir);
+            Ok(Output::ok(
+                serde_json::json!({
+                    "config": path.display().to_string(),
+                    "config_exists": path.exists(),
+                    "data_dir": data_dir.display().to_string(),
+                    "database": db.display().to_string(),
+                    "logs": logs.display().to_string(),
+                }),
+                format!(
+                    "config:   {}{}\ndata:     {}\ndatabase: {}\nlogs:     {}",
+                    path.display(),
+                    if path.exists() {
+                        ""
+                    } else {
+                        " (not created yet)"
+                    },
+                    data_dir.display(),
+                    db.display(),
+                    logs.display()
+                ),
+            ))
+        }
+    }
+}
