@@ -1,0 +1,797 @@
+//! The real `payops` binary against the real simulator over loopback HTTP,
+//! with a real SQLite file in a temp dir: every command and every bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use payops::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
+use serde_json::Value;
+
+const SECRET_IP: &str = "ipay-very-secret-7f3a9";
+const SECRET_CF: &str = "cf-very-secret-2b8c1";
+const SAMPLE_LINK: &str = "657aa9841b8d3897ff0a84fb";
+
+fn credentials() -> SimCredentials {
+    SimCredentials {
+        instantpay_client_id: "test-ipay-client".into(),
+        instantpay_client_secret: SECRET_IP.into(),
+        cashfree_client_id: "test-cf-client".into(),
+        cashfree_client_secret: SECRET_CF.into(),
+    }
+}
+
+struct Harness {
+    sim: SimHandle,
+    home: tempfile::TempDir,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Harness {
+    async fn start(time_scale: f64) -> Harness {
+        let sim = sim::start(
+            "127.0.0.1:0".parse().unwrap(),
+            SimOptions {
+                seed: 42,
+                time_scale,
+                faults: Faults::default(),
+                credentials: credentials(),
+                rate_limit_per_minute: None,
+                state_file: None,
+            },
+        )
+        .await
+        .unwrap();
+        Harness {
+            sim,
+            home: tempfile::tempdir().unwrap(),
+            extra_env: Vec::new(),
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        let creds = credentials();
+        let mut env: Vec<(String, String)> = vec![
+            ("HOME", self.home.path().to_str().unwrap().to_string()),
+            (
+                "XDG_CONFIG_HOME",
+                self.home
+                    .path()
+                    .join("config")
+                    .to_str()
+                    .unwrap()
+                    .to_string(),
+            ),
+            (
+                "PAYOPS_DATA_DIR",
+                self.data_dir().to_str().unwrap().to_string(),
+            ),
+            ("PAYOPS_LOG", "debug".to_string()),
+            (
+                "PAYOPS_INSTANTPAY_BASE_URL",
+                self.sim.instantpay_base().to_string(),
+            ),
+            ("PAYOPS_INSTANTPAY_CLIENT_ID", creds.instantpay_client_id),
+            (
+                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
+                creds.instantpay_client_secret,
+            ),
+            ("PAYOPS_INSTANTPAY_ENDPOINT_IP", "127.0.0.1".to_string()),
+            ("PAYOPS_INSTANTPAY_ACCOUNT_NUMBER", "7428585742".to_string()),
+            ("PAYOPS_INSTANTPAY_LATITUDE", "28.6139".to_string()),
+            ("PAYOPS_INSTANTPAY_LONGITUDE", "77.209".to_string()),
+            (
+                "PAYOPS_CASHFREE_BASE_URL",
+                self.sim.cashfree_base().to_string(),
+            ),
+            ("PAYOPS_CASHFREE_CLIENT_ID", creds.cashfree_client_id),
+            (
+                "PAYOPS_CASHFREE_CLIENT_SECRET",
+                creds.cashfree_client_secret,
+            ),
+            (
+                "PAYOPS_DEFAULTS_REDIRECT_URL",
+                "https://example.com/done".to_string(),
+            ),
+            ("PAYOPS_POLLING_REQUEST_TIMEOUT_SECS", "2".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (key, value) in &self.extra_env {
+            env.retain(|(k, _)| k != key);
+            if !value.is_empty() {
+                env.push((key.clone(), value.clone()));
+            }
+        }
+        env
+    }
+
+    /// Overrides (or with an empty value, removes) an environment variable.
+    fn set_env(&mut self, key: &str, value: &str) {
+        self.extra_env.push((key.to_string(), value.to_string()));
+    }
+
+    /// Runs the binary off the async runtime so the in-process simulator keeps serving.
+    async fn run(&self, args: &[&str]) -> Run {
+        let env = self.env();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || run_binary(&args, &env))
+            .await
+            .unwrap()
+    }
+
+    /// Every byte payops wrote: database, logs, config.
+    fn all_written_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        collect_files(self.home.path(), &mut bytes);
+        bytes
+    }
+}
+
+fn collect_files(dir: &Path, into: &mut Vec<u8>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, into);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            into.extend(bytes);
+        }
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// A failure is one clear line on stderr, never a panic.
+    fn assert_clean_failure(&self, code: i32, needle: &str) {
+        self.assert_code(code);
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr should mention {needle:?}: {}",
+            self.stderr
+        );
+        let error_lines = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count();
+        assert_eq!(error_lines, 1, "one error line: {}", self.stderr);
+    }
+}
+
+fn run_binary(args: &[String], env: &[(String, String)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balance_json_has_the_documented_fields() {
+    let h = Harness::start(1.0).await;
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(0);
+    let v = run.json();
+    assert_eq!(v["provider"], "instantpay");
+    assert_eq!(v["account"], "7428585742");
+    for field in ["available", "total", "lien"] {
+        let s = v[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} is a string: {v}"));
+        assert!(s.parse::<rust_decimal::Decimal>().is_ok(), "{field} = {s}");
+        assert!(s.contains('.'), "{field} keeps its paise: {s}");
+    }
+    assert!(
+        v["fetched_at"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .is_ok()
+    );
+    assert!(!v["request_id"].as_str().unwrap().is_empty());
+    // Human output: a table with the masked account.
+    let human = h.run(&["balance"]).await;
+    human.assert_code(0);
+    assert!(human.stdout.contains("available"));
+    assert!(human.stdout.contains("******5742"));
+    assert!(!human.stdout.contains("7428585742"));
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digilocker_create_status_list_watch_for_both_providers() {
+    let h = Harness::start(1000.0).await;
+    for provider in ["cashfree", "instantpay"] {
+        let mut args = vec!["digilocker", "create", "--provider", provider, "--json"];
+        if provider == "cashfree" {
+            args.extend(["--docs", "aadhaar,pan"]);
+        } else {
+            args.extend(["--flow", "signin"]);
+        }
+        let created = h.run(&args).await;
+        created.assert_code(0);
+        let s = created.json();
+        for field in [
+            "id",
+            "provider",
+            "external_ref",
+            "reference",
+            "status",
+            "provider_status",
+            "url",
+            "created_at",
+            "expires_at",
+            "documents_requested",
+            "documents_consented",
+        ] {
+            assert!(s.get(field).is_some(), "{field} missing: {s}");
+        }
+        assert_eq!(s["provider"], provider);
+        assert_eq!(s["status"], "PENDING");
+        let id = s["id"].as_str().unwrap().to_string();
+        let reference = s["reference"].as_str().unwrap().to_string();
+        assert!(s["url"].as_str().unwrap().starts_with("https://"));
+        let created_at: jiff::Timestamp = s["created_at"].as_str().unwrap().parse().unwrap();
+        let expires_at: jiff::Timestamp = s["expires_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(expires_at.duration_since(created_at).as_secs(), 600);
+        if provider == "cashfree" {
+            assert_eq!(
+                s["documents_requested"],
+                serde_json::json!(["AADHAAR", "PAN"])
+            );
+        }
+
+        // status by our id and by the provider's reference
+        for needle in [&id, &reference] {
+            let status = h.run(&["digilocker", "status", needle, "--json"]).await;
+            status.assert_code(0);
+            assert_eq!(status.json()["id"], id.as_str());
+        }
+
+        // watch until final: the sim runs 1000x, so the fate arrives in under a second
+        let watched = h
+            .run(&["digilocker", "watch", &id, "--interval", "1", "--json"])
+            .await;
+        let w = watched.json();
+        let status = w["status"].as_str().unwrap();
+        assert!(
+            ["AUTHENTICATED", "EXPIRED", "CONSENT_DENIED"].contains(&status),
+            "final: {w}"
+        );
+        assert_eq!(watched.code, if status == "AUTHENTICATED" { 0 } else { 1 });
+        if provider == "instantpay" && status == "AUTHENTICATED" {
+            assert_eq!(w["provider_status"], "AUTHORIZED");
+        }
+        if status == "AUTHENTICATED" {
+            // user details come back masked, never in the clear
+            let mobile = w["user_details"]["mobile"].as_str().unwrap();
+            assert!(mobile.starts_with('*'), "masked mobile: {mobile}");
+        }
+    }
+    let all = h.run(&["digilocker", "list", "--all", "--json"]).await;
+    all.assert_code(0);
+    assert_eq!(all.json().as_array().unwrap().len(), 2);
+    let active = h.run(&["digilocker", "list", "--json"]).await;
+    assert_eq!(
+        active.json().as_array().unwrap().len(),
+        0,
+        "final sessions are not active"
+    );
+    let table = h.run(&["digilocker", "list", "--all"]).await;
+    assert!(table.stdout.contains("cashfree") && table.stdout.contains("instantpay"));
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_a_session_created_elsewhere() {
+    let h = Harness::start(1.0).await;
+    // Create straight against the provider (another system did it), then track by reference.
+    let created = h
+        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+        .await;
+    let reference = created.json()["reference"].as_str().unwrap().to_string();
+    let other = Harness {
+        sim: sim::start(
+            "127.0.0.1:0".parse().unwrap(),
+            SimOptions {
+                seed: 1,
+                time_scale: 1.0,
+                faults: Faults::default(),
+                credentials: credentials(),
+                rate_limit_per_minute: None,
+                state_file: None,
+            },
+        )
+        .await
+        .unwrap(),
+        home: tempfile::tempdir().unwrap(),
+        extra_env: vec![
+            (
+                "PAYOPS_CASHFREE_BASE_URL".into(),
+                h.sim.cashfree_base().to_string(),
+            ),
+            (
+                "PAYOPS_INSTANTPAY_BASE_URL".into(),
+                h.sim.instantpay_base().to_string(),
+            ),
+        ],
+    };
+    let tracked = other
+        .run(&[
+            "digilocker",
+            "track",
+            "--provider",
+            "cashfree",
+            &reference,
+            "--json",
+        ])
+        .await;
+    tracked.assert_code(0);
+    assert_eq!(tracked.json()["reference"], reference.as_str());
+    let unknown = other
+        .run(&["digilocker", "track", "--provider", "cashfree", "999999999"])
+        .await;
+    unknown.assert_clean_failure(1, "declined");
+    let list = other.run(&["digilocker", "list", "--json"]).await.json();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "an unknown id adds no row"
+    );
+    other.sim.shutdown().await;
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_notify_and_audit() {
+    let h = Harness::start(1.0).await;
+    let link = h.run(&["link", SAMPLE_LINK, "--json"]).await;
+    link.assert_code(0);
+    let l = link.json();
+    assert_eq!(l["link_id"], SAMPLE_LINK);
+    assert_eq!(l["status"], "ISSUED");
+    assert!(
+        l["amount"]
+            .as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .is_ok()
+    );
+    assert!(l["activity"].is_array());
+
+    // no terminal and no --yes: refused, nothing sent
+    let refused = h.run(&["notify", SAMPLE_LINK]).await;
+    refused.assert_clean_failure(2, "--yes");
+    assert_eq!(h.sim.notify_count(SAMPLE_LINK), 0);
+
+    let sent = h.run(&["notify", SAMPLE_LINK, "--yes", "--json"]).await;
+    sent.assert_code(0);
+    let n = sent.json();
+    assert_eq!(n["outcome"], "sent");
+    assert!(
+        n["message"]
+            .as_str()
+            .unwrap()
+            .contains("Notification Link Sent")
+    );
+    assert!(!n["request_id"].as_str().unwrap().is_empty());
+    assert!(n["at"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
+    assert_eq!(h.sim.notify_count(SAMPLE_LINK), 1);
+
+    // a second one within 10 minutes needs --again
+    let twice = h.run(&["notify", SAMPLE_LINK, "--yes"]).await;
+    twice.assert_clean_failure(2, "--again");
+    assert_eq!(h.sim.notify_count(SAMPLE_LINK), 1);
+    let again = h
+        .run(&["notify", SAMPLE_LINK, "--yes", "--again", "--json"])
+        .await;
+    again.assert_code(0);
+    assert_eq!(h.sim.notify_count(SAMPLE_LINK), 2);
+
+    let audit = h.run(&["audit", "--json"]).await;
+    audit.assert_code(0);
+    let entries = audit.json();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let first: jiff::Timestamp = entries[0]["at"].as_str().unwrap().parse().unwrap();
+    let second: jiff::Timestamp = entries[1]["at"].as_str().unwrap().parse().unwrap();
+    assert!(first >= second, "newest first");
+    assert!(entries.iter().all(|e| e["outcome"] == "sent"));
+    let table = h.run(&["audit"]).await;
+    assert!(table.stdout.contains(SAMPLE_LINK));
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_on_a_claimed_link_is_declined_with_exit_1() {
+    let h = Harness::start(1.0).await;
+    let claimed = sim::DEMO_LINKS
+        .iter()
+        .find(|(_, status)| *status == "CLAIMED")
+        .map(|(id, _)| *id)
+        .unwrap();
+    let run = h.run(&["notify", claimed, "--yes", "--json"]).await;
+    run.assert_code(1);
+    let v = run.json();
+    assert_eq!(v["outcome"], "declined");
+    assert!(v["error"]["provider_code"].is_string(), "{v}");
+    assert!(run.stderr.contains("not ISSUED"), "warned: {}", run.stderr);
+    let audit = h.run(&["audit", "--json"]).await.json();
+    assert_eq!(audit[0]["outcome"], "declined");
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_one_clear_line_and_exit_2() {
+    let h = Harness::start(1.0).await;
+    let long_link = "a".repeat(65);
+    let long_vid = "v".repeat(51);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["link", ""], "link id"),
+        (vec!["link", "abc/def"], "link id"),
+        (vec!["notify", "   ", "--yes"], "link id"),
+        (vec!["link", &long_link], "link id"),
+        (
+            vec!["digilocker", "track", "--provider", "cashfree", &long_vid],
+            "verification_id",
+        ),
+        (
+            vec!["digilocker", "track", "--provider", "cashfree", "bad id!"],
+            "verification_id",
+        ),
+        (
+            vec![
+                "digilocker",
+                "create",
+                "--provider",
+                "cashfree",
+                "--redirect-url",
+                "http://example.com",
+            ],
+            "--redirect-url",
+        ),
+        (
+            vec![
+                "digilocker",
+                "create",
+                "--provider",
+                "cashfree",
+                "--docs",
+                "passport",
+            ],
+            "--docs",
+        ),
+        (
+            vec![
+                "digilocker",
+                "create",
+                "--provider",
+                "instantpay",
+                "--docs",
+                "pan",
+            ],
+            "--docs",
+        ),
+        (
+            vec!["digilocker", "status", "dl-doesnotexist"],
+            "does not track",
+        ),
+    ];
+    for (args, needle) in cases {
+        let run = h.run(&args).await;
+        run.assert_clean_failure(2, needle);
+    }
+    // --json errors are one object on stdout with the same exit code
+    let run = h.run(&["link", "a/b", "--json"]).await;
+    run.assert_code(2);
+    assert_eq!(run.json()["error"]["kind"], "invalid_input");
+    // nothing was sent and nothing half-written
+    assert_eq!(h.sim.notify_count(SAMPLE_LINK), 0);
+    let list = h.run(&["digilocker", "list", "--all", "--json"]).await;
+    assert_eq!(list.json().as_array().unwrap().len(), 0);
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_problems_name_the_key() {
+    let mut h = Harness::start(1.0).await;
+    h.set_env("PAYOPS_INSTANTPAY_LATITUDE", "91.5");
+    h.set_env("PAYOPS_CASHFREE_CLIENT_SECRET", "");
+    let run = h.run(&["balance"]).await;
+    run.assert_code(2);
+    let lower = run.stderr.to_ascii_lowercase();
+    assert!(lower.contains("latitude"), "{}", run.stderr);
+    assert!(lower.contains("client_secret"), "{}", run.stderr);
+    h.run(&["config", "check"]).await.assert_code(2);
+
+    // a TOML syntax error names its line
+    let mut h2 = Harness::start(1.0).await;
+    let path = h2.home.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[instantpay]\nclient_id = \"x\"\nclient_secret = = \"y\"\n",
+    )
+    .unwrap();
+    h2.set_env("PAYOPS_CONFIG", path.to_str().unwrap());
+    let run = h2.run(&["config", "check"]).await;
+    run.assert_clean_failure(2, "line 3");
+
+    // init writes a 0600 template that checks clean; path prints the paths
+    let mut h3 = Harness::start(1.0).await;
+    let target = h3.home.path().join("fresh").join("config.toml");
+    h3.set_env("PAYOPS_CONFIG", target.to_str().unwrap());
+    h3.run(&["config", "init"]).await.assert_code(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    h3.run(&["config", "init"]).await.assert_code(2);
+    let paths = h3.run(&["config", "path", "--json"]).await;
+    paths.assert_code(0);
+    assert_eq!(paths.json()["config"], target.to_str().unwrap());
+    for h in [h, h2, h3] {
+        h.sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_or_wrong_credentials_are_configuration_errors() {
+    let mut h = Harness::start(1.0).await;
+    h.set_env("PAYOPS_INSTANTPAY_CLIENT_SECRET", "");
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(2);
+    assert_eq!(run.json()["error"]["kind"], "config");
+    assert!(
+        run.stderr.contains("instantpay.client_secret"),
+        "{}",
+        run.stderr
+    );
+
+    // wrong credentials: the provider says so, payops says it is a configuration problem
+    let mut h2 = Harness::start(1.0).await;
+    h2.set_env("PAYOPS_CASHFREE_CLIENT_SECRET", "wrong-secret-value");
+    let run = h2
+        .run(&["digilocker", "create", "--provider", "cashfree"])
+        .await;
+    run.assert_clean_failure(2, "credentials");
+    assert!(!run.stderr.contains("wrong-secret-value"));
+    h.sim.shutdown().await;
+    h2.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_answers_exit_3_and_lose_nothing() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        garbage: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(3);
+    assert_eq!(run.json()["error"]["kind"], "malformed_response");
+    // a create whose answer is garbage may have been applied: the row stays, marked
+    let run = h
+        .run(&["digilocker", "create", "--provider", "cashfree"])
+        .await;
+    assert!(
+        run.code == 3 || run.code == 4,
+        "{} {}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"));
+    let list = h
+        .run(&["digilocker", "list", "--all", "--json"])
+        .await
+        .json();
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the attempt is on record");
+    assert_ne!(rows[0]["create_state"], "created");
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_and_a_5xx_storm_exit_3() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        rate_limit: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(3);
+    assert_eq!(run.json()["error"]["kind"], "rate_limited");
+    let (ipay, _) = h.sim.request_counts();
+    assert!(ipay > 1, "retried: {ipay}");
+    h.sim.set_faults(Faults {
+        server_error: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["link", SAMPLE_LINK, "--json"]).await;
+    run.assert_code(3);
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hang_times_out_with_exit_3() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        timeout: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(3);
+    assert_eq!(run.json()["error"]["kind"], "transport");
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_output_logs_or_the_database() {
+    let h = Harness::start(1000.0).await;
+    let mut all_output = String::new();
+    for args in [
+        vec!["balance", "--json"],
+        vec!["digilocker", "create", "--provider", "cashfree"],
+        vec!["digilocker", "list", "--all"],
+        vec!["link", SAMPLE_LINK],
+        vec!["notify", SAMPLE_LINK, "--yes"],
+        vec!["audit"],
+        vec!["config", "check"],
+    ] {
+        let run = h.run(&args).await;
+        all_output.push_str(&run.stdout);
+        all_output.push_str(&run.stderr);
+    }
+    h.sim.set_faults(Faults {
+        garbage: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance"]).await;
+    all_output.push_str(&run.stderr);
+    let written = String::from_utf8_lossy(&h.all_written_bytes()).into_owned();
+    for secret in [SECRET_IP, SECRET_CF] {
+        assert!(!all_output.contains(secret), "secret in output");
+        assert!(!written.contains(secret), "secret in a written file");
+    }
+    assert!(h.data_dir().join("payops.db").exists());
+    assert!(h.data_dir().join("logs").is_dir(), "logs go to a file");
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_works_with_no_configuration() {
+    let home = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> = vec![
+        ("HOME".into(), home.path().to_str().unwrap().into()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.path().join("c").to_str().unwrap().into(),
+        ),
+        (
+            "PAYOPS_DATA_DIR".into(),
+            home.path().join("d").to_str().unwrap().into(),
+        ),
+    ];
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || run_binary(&args, &env))
+    };
+    let balance = run(&["--demo", "balance", "--json"]).await.unwrap();
+    balance.assert_code(0);
+    assert_eq!(balance.json()["provider"], "instantpay");
+    let created = run(&[
+        "--demo",
+        "digilocker",
+        "create",
+        "--provider",
+        "cashfree",
+        "--json",
+    ])
+    .await
+    .unwrap();
+    created.assert_code(0);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    // a later command starts a new simulator, which remembers the session
+    let status = run(&["--demo", "digilocker", "status", &id, "--json"])
+        .await
+        .unwrap();
+    status.assert_code(0);
+    let listed = run(&["--demo", "digilocker", "list", "--json"])
+        .await
+        .unwrap();
+    listed.assert_code(0);
+    assert!(!listed.json().as_array().unwrap().is_empty());
+    run(&["--demo", "link", SAMPLE_LINK])
+        .await
+        .unwrap()
+        .assert_code(0);
+    run(&["--demo", "notify", SAMPLE_LINK, "--yes"])
+        .await
+        .unwrap()
+        .assert_code(0);
+    let audit = run(&["--demo", "audit", "--json"]).await.unwrap();
+    assert_eq!(audit.json().as_array().unwrap().len(), 1);
+    // demo records live apart from real ones
+    assert!(
+        home.path()
+            .join("d")
+            .join("demo")
+            .join("payops.db")
+            .exists()
+    );
+    assert!(!home.path().join("d").join("payops.db").exists());
+}
+
+#[test]
+fn sim_command_prints_its_address_and_serves() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payops"))
+        .args(["sim", "--addr", "127.0.0.1:0", "--time-scale", "10"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
+    let addr = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{first}");
+    let mut rest = String::new();
+    for _ in 0..4 {
+        std::io::BufRead::read_line(&mut reader, &mut rest).unwrap();
+    }
+    assert!(rest.contains("demo credentials"), "{rest}");
+    assert!(std::net::TcpStream::connect(&addr).is_ok());
+    child.kill().unwrap();
+    let _ = child.wait();
+    let bad_faults = run_binary(&["sim".into(), "--faults".into(), "429=2".into()], &[]);
+    bad_faults.assert_clean_failure(2, "--faults");
+}
