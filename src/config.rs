@@ -3,17 +3,24 @@
 //! `PAYOPS_<SECTION>_<KEY>`. A provider with no section is absent, not an error.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
+use directories::ProjectDirs;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use url::Url;
 
 use crate::domain::{DocumentType, Provider, UserFlow};
+use crate::error::ValidationError;
+use crate::validate;
 
 /// The process environment, captured once so loading is testable.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     vars: BTreeMap<String, String>,
 }
@@ -48,6 +55,15 @@ impl Env {
     }
 }
 
+/// Names only: the values include `PAYOPS_*_CLIENT_SECRET`.
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env")
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct InstantPayConfig {
     pub base_url: Url,
@@ -62,6 +78,7 @@ pub struct InstantPayConfig {
 
 #[derive(Debug, Clone)]
 pub struct CashfreeConfig {
+    /// Sandbox by default; production is `https://api.cashfree.com/verification`.
     pub base_url: Url,
     pub client_id: String,
     pub client_secret: SecretString,
@@ -148,6 +165,9 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
+    /// `write_template` could not write (or would have overwritten) the file.
+    #[error("cannot write config file {path}: {message}")]
+    Write { path: PathBuf, message: String },
     #[error("invalid configuration: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<ConfigProblem>),
 }
@@ -165,30 +185,766 @@ pub struct LoadedConfig {
 /// The config file path in use: `explicit`, else `PAYOPS_CONFIG`, else the
 /// platform default. `None` only when no home directory can be found.
 pub fn config_path(explicit: Option<&Path>, env: &Env) -> Option<PathBuf> {
-    let _ = (explicit, env);
-    todo!()
+    if let Some(path) = explicit {
+        return Some(path.to_path_buf());
+    }
+    if let Some(path) = env.get(ENV_CONFIG) {
+        return Some(PathBuf::from(path));
+    }
+    ProjectDirs::from("", "", "payops").map(|dirs| dirs.config_dir().join("config.toml"))
 }
 
-/// The data folder (database, logs): `PAYOPS_DATA_DIR`, else the platform data dir.
+/// The data folder (database, logs): `PAYOPS_DATA_DIR`, else the platform
+/// data dir, else `./.payops` when no home directory can be found.
 pub fn data_dir(env: &Env) -> PathBuf {
-    let _ = env;
-    todo!()
+    if let Some(path) = env.get(ENV_DATA_DIR) {
+        return PathBuf::from(path);
+    }
+    ProjectDirs::from("", "", "payops")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".payops"))
 }
 
 /// Loads the file (if it exists; a missing default file is fine, a missing
 /// explicit one is an error) and applies env overrides. Reports every problem at once.
 pub fn load(explicit: Option<&Path>, env: &Env) -> Result<LoadedConfig, ConfigError> {
-    let _ = (explicit, env);
-    todo!()
+    let chosen = explicit.is_some() || env.get(ENV_CONFIG).is_some();
+    let path = config_path(explicit, env);
+    load_from(path.as_deref(), chosen, env)
 }
 
-/// A commented template for `payops config init`.
+/// `load` with the file already chosen: `None` configures from the
+/// environment alone; a missing file is an error only when `must_exist`.
+pub fn load_from(
+    path: Option<&Path>,
+    must_exist: bool,
+    env: &Env,
+) -> Result<LoadedConfig, ConfigError> {
+    let mut warnings = Vec::new();
+    let mut source = None;
+    let mut table = toml::Table::new();
+    if let Some(path) = path {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    message: "is not UTF-8 text".into(),
+                })?;
+                table = parse_toml(path, &text)?;
+                if let Some(warning) = permission_warning(path) {
+                    warnings.push(warning);
+                }
+                source = Some(path.to_path_buf());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {}
+            Err(e) => {
+                let message = if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file (run `payops config init` to create one)".to_string()
+                } else {
+                    e.to_string()
+                };
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    message,
+                });
+            }
+        }
+    }
+    let config = Resolver::new(table, env).resolve()?;
+    Ok(LoadedConfig {
+        config,
+        source,
+        warnings,
+    })
+}
+
+fn parse_toml(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+    toml::from_str::<toml::Table>(text).map_err(|e| {
+        // Only toml's message, never its Display: that quotes the offending
+        // line, which may hold a secret.
+        let line = e.span().map(|span| line_of(text, span.start)).unwrap_or(1);
+        let message = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            message,
+        }
+    })
+}
+
+/// The 1-based line holding byte `offset`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(unix)]
+fn permission_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o044 != 0).then(|| {
+        format!(
+            "config file {} is readable by others (mode {:03o}); run chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn permission_warning(_path: &Path) -> Option<String> {
+    None
+}
+
+const ENV_CONFIG: &str = "PAYOPS_CONFIG";
+const ENV_DATA_DIR: &str = "PAYOPS_DATA_DIR";
+
+const DEFAULT_INSTANTPAY_BASE: &str = "https://api.instantpay.in";
+/// Cashfree's sandbox; production is `https://api.cashfree.com/verification`.
+const DEFAULT_CASHFREE_BASE: &str = "https://sandbox.cashfree.com/verification";
+
+/// Every section and its keys: the allow-list that catches typos.
+const SECTIONS: &[(&str, &[&str])] = &[
+    (
+        "instantpay",
+        &[
+            "base_url",
+            "client_id",
+            "client_secret",
+            "endpoint_ip",
+            "account_number",
+            "latitude",
+            "longitude",
+        ],
+    ),
+    (
+        "cashfree",
+        &["base_url", "client_id", "client_secret", "api_version"],
+    ),
+    (
+        "polling",
+        &[
+            "session_interval_secs",
+            "balance_interval_secs",
+            "requests_per_minute",
+            "max_concurrent_polls",
+            "request_timeout_secs",
+        ],
+    ),
+    ("dashboard", &["low_balance_threshold"]),
+    (
+        "defaults",
+        &["provider", "flow", "documents", "redirect_url"],
+    ),
+];
+
+fn env_name(section: &str, key: &str) -> String {
+    format!(
+        "PAYOPS_{}_{}",
+        section.to_ascii_uppercase(),
+        key.to_ascii_uppercase()
+    )
+}
+
+/// One configured value and where it came from.
+struct Raw {
+    /// How problems name it: `section.key`, or the variable for env values.
+    label: String,
+    value: RawValue,
+}
+
+enum RawValue {
+    File(toml::Value),
+    Env(String),
+}
+
+fn type_name(value: &toml::Value) -> &'static str {
+    match value {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) => "an integer",
+        toml::Value::Float(_) => "a decimal number",
+        toml::Value::Boolean(_) => "a boolean",
+        toml::Value::Datetime(_) => "a date-time",
+        toml::Value::Array(_) => "an array",
+        toml::Value::Table(_) => "a table",
+    }
+}
+
+/// Turns the file table plus the environment into a `Config`, collecting
+/// every problem instead of stopping at the first.
+struct Resolver<'a> {
+    sections: BTreeMap<String, toml::Table>,
+    env: &'a Env,
+    problems: Vec<ConfigProblem>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(table: toml::Table, env: &'a Env) -> Resolver<'a> {
+        let mut resolver = Resolver {
+            sections: BTreeMap::new(),
+            env,
+            problems: Vec::new(),
+        };
+        for (name, value) in table {
+            let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| *s == name) else {
+                let known: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).collect();
+                resolver.problem(
+                    &name,
+                    format!(
+                        "unknown section{}; expected one of {}",
+                        suggestion(&name, &known),
+                        known.join(", ")
+                    ),
+                );
+                continue;
+            };
+            let toml::Value::Table(section) = value else {
+                resolver.problem(
+                    &name,
+                    format!("expected a [{name}] section, found {}", type_name(&value)),
+                );
+                continue;
+            };
+            for key in section.keys() {
+                if !keys.contains(&key.as_str()) {
+                    resolver.problem(
+                        &format!("{name}.{key}"),
+                        format!(
+                            "unknown key{}; [{name}] accepts {}",
+                            suggestion(key, keys),
+                            keys.join(", ")
+                        ),
+                    );
+                }
+            }
+            resolver.sections.insert(name, section);
+        }
+        resolver.check_env_typos();
+        resolver
+    }
+
+    /// `PAYOPS_CASHFREE_CLIENTSECRET` would otherwise be ignored in silence.
+    fn check_env_typos(&mut self) {
+        let mut typos = Vec::new();
+        for name in self.env.vars.keys() {
+            for (section, keys) in SECTIONS {
+                let prefix = format!("PAYOPS_{}_", section.to_ascii_uppercase());
+                if let Some(rest) = name.strip_prefix(&prefix) {
+                    let known = keys.iter().any(|k| k.eq_ignore_ascii_case(rest));
+                    if !known && self.env.get(name).is_some() {
+                        let expected: Vec<String> =
+                            keys.iter().map(|k| env_name(section, k)).collect();
+                        typos.push((
+                            name.clone(),
+                            format!(
+                                "unknown variable; [{section}] is overridden by {}",
+                                expected.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        for (name, message) in typos {
+            self.problem(&name, message);
+        }
+    }
+
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn raw(&self, section: &str, key: &str) -> Option<Raw> {
+        let var = env_name(section, key);
+        if let Some(value) = self.env.get(&var) {
+            return Some(Raw {
+                label: var,
+                value: RawValue::Env(value.to_string()),
+            });
+        }
+        let value = self.sections.get(section)?.get(key)?;
+        Some(Raw {
+            label: format!("{section}.{key}"),
+            value: RawValue::File(value.clone()),
+        })
+    }
+
+    /// A provider is configured when its section exists or any of its variables is set.
+    fn present(&self, section: &str) -> bool {
+        self.sections.contains_key(section)
+            || SECTIONS
+                .iter()
+                .filter(|(s, _)| *s == section)
+                .flat_map(|(_, keys)| keys.iter())
+                .any(|key| self.env.get(&env_name(section, key)).is_some())
+    }
+
+    fn required(&mut self, section: &str, key: &str) -> Option<Raw> {
+        let raw = self.raw(section, key);
+        if raw.is_none() {
+            self.problem(
+                &format!("{section}.{key}"),
+                format!(
+                    "is required when [{section}] is configured (set it in the file or {})",
+                    env_name(section, key)
+                ),
+            );
+        }
+        raw
+    }
+
+    fn string(&mut self, raw: Raw) -> Option<String> {
+        let text = match raw.value {
+            RawValue::Env(text) => text,
+            RawValue::File(toml::Value::String(text)) => text,
+            RawValue::File(other) => {
+                self.problem(
+                    &raw.label,
+                    format!("expected a string, found {}", type_name(&other)),
+                );
+                return None;
+            }
+        };
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            self.problem(&raw.label, "is empty");
+            return None;
+        }
+        Some(text)
+    }
+
+    /// Digits may be written as a string or a bare number.
+    fn number_text(&mut self, raw: Raw, expected: &str) -> Option<String> {
+        match raw.value {
+            RawValue::File(toml::Value::Integer(n)) => Some(n.to_string()),
+            RawValue::File(toml::Value::Float(f)) if f.is_finite() => Some(f.to_string()),
+            RawValue::File(toml::Value::String(_)) | RawValue::Env(_) => self.string(raw),
+            RawValue::File(other) => {
+                self.problem(
+                    &raw.label,
+                    format!("expected {expected}, found {}", type_name(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn whole(&mut self, raw: Raw, min: u64, max: u64) -> Option<u64> {
+        let value = match raw.value {
+            RawValue::File(toml::Value::Integer(n)) => n,
+            RawValue::Env(ref text) => match text.trim().parse::<i64>() {
+                Ok(n) => n,
+                Err(_) => {
+                    self.problem(
+                        &raw.label,
+                        format!("'{}' is not a whole number", text.trim()),
+                    );
+                    return None;
+                }
+            },
+            RawValue::File(ref other) => {
+                self.problem(
+                    &raw.label,
+                    format!("expected a whole number, found {}", type_name(other)),
+                );
+                return None;
+            }
+        };
+        match u64::try_from(value) {
+            Ok(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.problem(
+                    &raw.label,
+                    format!("{value} is out of range (minimum {min}, maximum {max})"),
+                );
+                None
+            }
+        }
+    }
+
+    fn validated<T>(
+        &mut self,
+        raw: Raw,
+        check: impl FnOnce(&str, &str) -> Result<T, ValidationError>,
+    ) -> Option<T> {
+        let label = raw.label.clone();
+        let text = self.string(raw)?;
+        match check(&label, &text) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.problem(&label, e.message);
+                None
+            }
+        }
+    }
+
+    fn base_url(&mut self, section: &str, default: &str) -> Option<Url> {
+        match self.raw(section, "base_url") {
+            Some(raw) => self.validated(raw, validate::base_url),
+            None => match Url::parse(default) {
+                Ok(url) => Some(url),
+                Err(e) => {
+                    self.problem(&format!("{section}.base_url"), e.to_string());
+                    None
+                }
+            },
+        }
+    }
+
+    fn secret(&mut self, section: &str) -> Option<SecretString> {
+        let raw = self.required(section, "client_secret")?;
+        // `string` never quotes the value, so a misplaced secret cannot leak.
+        self.string(raw).map(SecretString::from)
+    }
+
+    fn instantpay(&mut self) -> Option<InstantPayConfig> {
+        const S: &str = "instantpay";
+        if !self.present(S) {
+            return None;
+        }
+        let base_url = self.base_url(S, DEFAULT_INSTANTPAY_BASE);
+        let client_id = self.required(S, "client_id").and_then(|r| self.string(r));
+        let client_secret = self.secret(S);
+        let endpoint_ip = self.required(S, "endpoint_ip").and_then(|r| {
+            self.validated(r, |field, text| {
+                text.parse::<IpAddr>()
+                    .map(|ip| ip.to_string())
+                    .map_err(|_| {
+                        ValidationError::new(field, format!("'{text}' is not an IP address"))
+                    })
+            })
+        });
+        let account_number = self.required(S, "account_number").and_then(|r| {
+            let label = r.label.clone();
+            let text = self.number_text(r, "a 10-digit mobile number")?;
+            if text.len() == 10 && text.chars().all(|c| c.is_ascii_digit()) {
+                Some(text)
+            } else {
+                self.problem(
+                    &label,
+                    "must be the 10-digit InstantPay registered mobile number",
+                );
+                None
+            }
+        });
+        let latitude = self.required(S, "latitude").and_then(|r| {
+            let label = r.label.clone();
+            let text = self.number_text(r, "degrees")?;
+            self.check(&label, validate::latitude(&label, &text))
+        });
+        let longitude = self.required(S, "longitude").and_then(|r| {
+            let label = r.label.clone();
+            let text = self.number_text(r, "degrees")?;
+            self.check(&label, validate::longitude(&label, &text))
+        });
+        Some(InstantPayConfig {
+            base_url: base_url?,
+            client_id: client_id?,
+            client_secret: client_secret?,
+            endpoint_ip: endpoint_ip?,
+            account_number: account_number?,
+            latitude: latitude?,
+            longitude: longitude?,
+        })
+    }
+
+    fn cashfree(&mut self) -> Option<CashfreeConfig> {
+        const S: &str = "cashfree";
+        if !self.present(S) {
+            return None;
+        }
+        let base_url = self.base_url(S, DEFAULT_CASHFREE_BASE);
+        let client_id = self.required(S, "client_id").and_then(|r| self.string(r));
+        let client_secret = self.secret(S);
+        let api_version = self.raw(S, "api_version").and_then(|r| self.string(r));
+        Some(CashfreeConfig {
+            base_url: base_url?,
+            client_id: client_id?,
+            client_secret: client_secret?,
+            api_version,
+        })
+    }
+
+    fn check<T>(&mut self, label: &str, result: Result<T, ValidationError>) -> Option<T> {
+        result.map_err(|e| self.problem(label, e.message)).ok()
+    }
+
+    fn polling(&mut self) -> PollingConfig {
+        const S: &str = "polling";
+        let defaults = PollingConfig::default();
+        let secs = |this: &mut Self, key: &str, min: u64, max: u64, default: Duration| {
+            this.raw(S, key)
+                .and_then(|r| this.whole(r, min, max))
+                .map(Duration::from_secs)
+                .unwrap_or(default)
+        };
+        let session_interval = secs(
+            self,
+            "session_interval_secs",
+            1,
+            3600,
+            defaults.session_interval,
+        );
+        let balance_interval = secs(
+            self,
+            "balance_interval_secs",
+            30,
+            86_400,
+            defaults.balance_interval,
+        );
+        let request_timeout = secs(
+            self,
+            "request_timeout_secs",
+            1,
+            120,
+            defaults.request_timeout,
+        );
+        let requests_per_minute = self
+            .raw(S, "requests_per_minute")
+            .and_then(|r| self.whole(r, 1, 1000))
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(defaults.requests_per_minute);
+        let max_concurrent_polls = self
+            .raw(S, "max_concurrent_polls")
+            .and_then(|r| self.whole(r, 1, 64))
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(defaults.max_concurrent_polls);
+        PollingConfig {
+            session_interval,
+            balance_interval,
+            requests_per_minute,
+            max_concurrent_polls,
+            request_timeout,
+        }
+    }
+
+    fn dashboard(&mut self) -> DashboardConfig {
+        let low_balance_threshold = self
+            .raw("dashboard", "low_balance_threshold")
+            .and_then(|r| {
+                let label = r.label.clone();
+                let text = self.number_text(r, "an amount such as \"5000.00\"")?;
+                match Decimal::from_str(&text) {
+                    Ok(amount) if !amount.is_sign_negative() => Some(amount),
+                    Ok(_) => {
+                        self.problem(&label, format!("{text} is negative"));
+                        None
+                    }
+                    Err(_) => {
+                        self.problem(&label, format!("'{text}' is not an amount"));
+                        None
+                    }
+                }
+            });
+        DashboardConfig {
+            low_balance_threshold,
+        }
+    }
+
+    fn defaults(&mut self) -> SessionDefaults {
+        const S: &str = "defaults";
+        let fallback = SessionDefaults::default();
+        let provider = self.raw(S, "provider").and_then(|r| {
+            self.validated(r, |field, text| {
+                Provider::from_str(text).map_err(|e| ValidationError::new(field, e))
+            })
+        });
+        let flow = self
+            .raw(S, "flow")
+            .and_then(|r| {
+                self.validated(r, |field, text| {
+                    UserFlow::parse(text).ok_or_else(|| {
+                        ValidationError::new(
+                            field,
+                            format!("'{text}' is not a flow; expected signup or signin"),
+                        )
+                    })
+                })
+            })
+            .unwrap_or(fallback.flow);
+        let documents = self
+            .raw(S, "documents")
+            .and_then(|r| self.documents(r))
+            .unwrap_or(fallback.documents);
+        let redirect_url = self
+            .raw(S, "redirect_url")
+            .and_then(|r| self.validated(r, validate::redirect_url));
+        SessionDefaults {
+            provider,
+            flow,
+            documents,
+            redirect_url,
+        }
+    }
+
+    /// An array of words or one comma-separated string.
+    fn documents(&mut self, raw: Raw) -> Option<Vec<DocumentType>> {
+        let label = raw.label.clone();
+        let text = match raw.value {
+            RawValue::File(toml::Value::Array(items)) => {
+                let mut words = Vec::with_capacity(items.len());
+                for item in &items {
+                    match item {
+                        toml::Value::String(word) => words.push(word.clone()),
+                        other => {
+                            self.problem(
+                                &label,
+                                format!(
+                                    "expected an array of strings, found {} in it",
+                                    type_name(other)
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                words.join(",")
+            }
+            RawValue::File(toml::Value::String(text)) | RawValue::Env(text) => text,
+            RawValue::File(other) => {
+                self.problem(
+                    &label,
+                    format!(
+                        "expected an array of strings or a comma-separated string, found {}",
+                        type_name(&other)
+                    ),
+                );
+                return None;
+            }
+        };
+        self.check(&label, validate::documents(&label, &text))
+    }
+
+    fn resolve(mut self) -> Result<Config, ConfigError> {
+        let config = Config {
+            instantpay: self.instantpay(),
+            cashfree: self.cashfree(),
+            polling: self.polling(),
+            dashboard: self.dashboard(),
+            defaults: self.defaults(),
+        };
+        if self.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid(self.problems))
+        }
+    }
+}
+
+/// " (did you mean `x`?)" for a near miss, else "".
+fn suggestion(word: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// A commented template for `payops config init`. Everything is commented
+/// out, so it loads as "no providers configured" until filled in.
 pub fn template() -> String {
-    todo!()
+    format!(
+        r#"# payops configuration.
+#
+# Every key can also be set by an environment variable PAYOPS_<SECTION>_<KEY>,
+# e.g. PAYOPS_CASHFREE_CLIENT_SECRET; the variable wins over this file.
+# A provider is configured when its section (or any of its variables) is
+# present; uncomment a whole section to enable it. Keep this file private
+# (chmod 600): it holds secrets.
+
+# [instantpay]
+# base_url = "{DEFAULT_INSTANTPAY_BASE}"
+# client_id = "your-client-id"               # required
+# client_secret = "your-client-secret"       # required; never shown, logged or stored
+# endpoint_ip = "203.0.113.7"                # required; your public IP (X-Ipay-Endpoint-Ip)
+# account_number = "9999999999"              # required; the registered mobile number (10 digits)
+# latitude = "28.6139"                       # required; -90 to 90, sent with 4 decimals
+# longitude = "77.2090"                      # required; -180 to 180
+
+# [cashfree]
+# Sandbox by default; production is https://api.cashfree.com/verification
+# base_url = "{DEFAULT_CASHFREE_BASE}"
+# client_id = "your-client-id"               # required
+# client_secret = "your-client-secret"       # required; never shown, logged or stored
+# api_version = "2023-12-18"                 # optional; sent as x-api-version
+
+[polling]
+# session_interval_secs = 5                  # pending DigiLocker sessions (minimum 1)
+# balance_interval_secs = 300                # automatic balance refresh (minimum 30)
+# requests_per_minute = 60                   # per provider, 1 to 1000
+# max_concurrent_polls = 4                   # 1 to 64
+# request_timeout_secs = 15                  # one HTTP call, 1 to 120
+
+[dashboard]
+# low_balance_threshold = "5000.00"          # no threshold by default
+
+[defaults]
+# provider = "cashfree"                      # instantpay or cashfree; none by default
+# flow = "signup"                            # signup (default) or signin
+# documents = ["aadhaar"]                    # aadhaar (default), pan, driving_license
+# redirect_url = "https://example.com/kyc-done"  # https only; none by default
+"#
+    )
 }
 
 /// Writes the template with mode 0600; refuses to overwrite an existing file.
 pub fn write_template(path: &Path) -> Result<(), ConfigError> {
-    let _ = path;
-    todo!()
+    let write_err = |message: String| ConfigError::Write {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| write_err(format!("cannot create folder {}: {e}", parent.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    // create_new: the existence check and the creation are one step, so a
+    // file appearing in between is never overwritten.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            write_err("already exists; not overwriting it (edit it, or move it aside first)".into())
+        } else {
+            write_err(e.to_string())
+        }
+    })?;
+    file.write_all(template().as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| write_err(e.to_string()))
 }

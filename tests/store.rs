@@ -1,0 +1,684 @@
+//! The SQLite store against real files in temporary folders.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use jiff::{SignedDuration, Timestamp};
+use payops::domain::{
+    BalanceReport, CreatedSession, DocumentType, ExternalRef, LinkId, Provider, SessionId,
+    SessionStatus, UserFlow,
+};
+use payops::store::{
+    CreateState, INTERRUPTED_MESSAGE, NewSession, NotifyOutcome, SCHEMA_VERSION, Store, StoreError,
+    TRACKED_REF_PREFIX,
+};
+use rust_decimal::Decimal;
+use tempfile::TempDir;
+
+fn db_path(dir: &TempDir) -> PathBuf {
+    dir.path().join("nested").join("folder").join("payops.db")
+}
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_750_000_000 + secs).unwrap()
+}
+
+fn new_session(provider: Provider, at: Timestamp) -> NewSession {
+    NewSession {
+        id: SessionId::generate(),
+        provider,
+        external_ref: ExternalRef::generate(),
+        flow: Some(UserFlow::Signin),
+        documents_requested: vec![DocumentType::Aadhaar, DocumentType::Pan],
+        redirect_url: Some("https://example.com/done".into()),
+        created_at: at,
+    }
+}
+
+fn created(reference: &str) -> CreatedSession {
+    CreatedSession {
+        reference: reference.into(),
+        url: format!("https://digilocker.example/{reference}"),
+        status: SessionStatus::Pending,
+        provider_status: "PENDING".into(),
+        documents_requested: vec![DocumentType::Aadhaar, DocumentType::Pan],
+        environment: None,
+        request_id: Some("req-1".into()),
+    }
+}
+
+fn raw_conn(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+#[test]
+fn open_creates_folders_migrates_and_reopens() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let new = new_session(Provider::Cashfree, t(0));
+    {
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        store.begin_session(&new).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let found = store.find_session(new.id.as_str()).unwrap().unwrap();
+    assert_eq!(found.external_ref, new.external_ref);
+
+    let conn = raw_conn(&path);
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn newer_schema_is_refused_clearly() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    drop(Store::open(&path).unwrap());
+    raw_conn(&path)
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 5)
+        .unwrap();
+    match Store::open(&path) {
+        Err(StoreError::Open { message, .. }) => assert!(message.contains("newer payops")),
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("opened a database from the future"),
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_an_open_error() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("payops.db");
+    std::fs::write(&path, "this is a text file, not SQLite. ".repeat(200)).unwrap();
+    match Store::open(&path) {
+        Err(StoreError::Open { message, path: p }) => {
+            assert!(message.contains("not a payops database"), "{message}");
+            assert!(p.contains("payops.db"));
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("opened a text file"),
+    }
+}
+
+#[test]
+fn begin_then_complete_session() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let new = new_session(Provider::Cashfree, t(0));
+    let begun = store.begin_session(&new).unwrap();
+    assert_eq!(begun.create_state, CreateState::Sending);
+    assert_eq!(begun.status, SessionStatus::Pending);
+    assert_eq!(begun.provider_status, "");
+    assert_eq!(begun.reference, None);
+    assert_eq!(begun.expires_at, t(600));
+    assert_eq!(begun.flow, Some(UserFlow::Signin));
+    assert_eq!(
+        begun.redirect_url.as_deref(),
+        Some("https://example.com/done")
+    );
+    assert!(begun.tracking);
+    assert!(store.session_history(&new.id).unwrap().is_empty());
+
+    let done = store
+        .complete_session(&new.id, &created("12345"), t(2))
+        .unwrap();
+    assert_eq!(done.create_state, CreateState::Created);
+    assert_eq!(done.reference.as_deref(), Some("12345"));
+    assert_eq!(
+        done.url.as_deref(),
+        Some("https://digilocker.example/12345")
+    );
+    assert_eq!(done.provider_status, "PENDING");
+    assert_eq!(done.updated_at, t(2));
+    assert_eq!(done.created_at, t(0));
+    assert_eq!(
+        done.documents_requested,
+        vec![DocumentType::Aadhaar, DocumentType::Pan]
+    );
+    let history = store.session_history(&new.id).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].at, t(2));
+    assert_eq!(history[0].status, SessionStatus::Pending);
+
+    let missing = SessionId::new_unchecked("dl-missing");
+    assert!(matches!(
+        store.complete_session(&missing, &created("1"), t(3)),
+        Err(StoreError::NoSuchSession(_))
+    ));
+}
+
+#[test]
+fn fail_session_records_state_and_message() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let a = new_session(Provider::InstantPay, t(0));
+    let b = new_session(Provider::InstantPay, t(1));
+    store.begin_session(&a).unwrap();
+    store.begin_session(&b).unwrap();
+    let failed = store
+        .fail_session(&a.id, CreateState::Failed("RPI: bad params".into()), t(5))
+        .unwrap();
+    assert_eq!(
+        failed.create_state,
+        CreateState::Failed("RPI: bad params".into())
+    );
+    let unknown = store
+        .fail_session(&b.id, CreateState::OutcomeUnknown("timed out".into()), t(6))
+        .unwrap();
+    assert_eq!(
+        unknown.create_state,
+        CreateState::OutcomeUnknown("timed out".into())
+    );
+    // A late answer still wins over "outcome unknown".
+    let done = store
+        .complete_session(&b.id, &created("REF-B"), t(7))
+        .unwrap();
+    assert_eq!(done.create_state, CreateState::Created);
+}
+
+#[test]
+fn track_existing_adopts_once_and_reenables_tracking() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let adopted = store
+        .track_existing(Provider::Cashfree, " 98765 ", t(0))
+        .unwrap();
+    assert_eq!(adopted.reference.as_deref(), Some("98765"));
+    assert_eq!(adopted.create_state, CreateState::Created);
+    assert_eq!(adopted.status, SessionStatus::Pending);
+    assert!(adopted.tracking);
+    assert!(
+        adopted
+            .external_ref
+            .as_str()
+            .starts_with(TRACKED_REF_PREFIX)
+    );
+
+    store.set_tracking(&adopted.id, false).unwrap();
+    let again = store
+        .track_existing(Provider::Cashfree, "98765", t(10))
+        .unwrap();
+    assert_eq!(again.id, adopted.id);
+    assert!(again.tracking);
+
+    // The same reference at the other provider is another session.
+    let other = store
+        .track_existing(Provider::InstantPay, "98765", t(11))
+        .unwrap();
+    assert_ne!(other.id, adopted.id);
+
+    // A session we created ourselves is found by its reference, not duplicated.
+    let ours = new_session(Provider::InstantPay, t(20));
+    store.begin_session(&ours).unwrap();
+    store
+        .complete_session(&ours.id, &created("IPREF1"), t(21))
+        .unwrap();
+    let found = store
+        .track_existing(Provider::InstantPay, "IPREF1", t(22))
+        .unwrap();
+    assert_eq!(found.id, ours.id);
+    assert_eq!(found.external_ref, ours.external_ref);
+
+    assert!(
+        store
+            .track_existing(Provider::Cashfree, "  ", t(0))
+            .is_err()
+    );
+}
+
+#[test]
+fn learn_external_ref_replaces_only_placeholders() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let adopted = store
+        .track_existing(Provider::Cashfree, "555", t(0))
+        .unwrap();
+    let learned = store.learn_external_ref(&adopted.id, "VERIF-1").unwrap();
+    assert_eq!(learned.external_ref.as_str(), "VERIF-1");
+    // Now real: not replaced again.
+    let kept = store.learn_external_ref(&adopted.id, "VERIF-2").unwrap();
+    assert_eq!(kept.external_ref.as_str(), "VERIF-1");
+    // A ref another row holds is not stolen.
+    let other = store
+        .track_existing(Provider::Cashfree, "556", t(1))
+        .unwrap();
+    let unchanged = store.learn_external_ref(&other.id, "VERIF-1").unwrap();
+    assert_eq!(unchanged.external_ref, other.external_ref);
+}
+
+#[test]
+fn record_poll_tracks_changes_and_history() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let s = store
+        .track_existing(Provider::InstantPay, "REF9", t(0))
+        .unwrap();
+    store.record_poll_error(&s.id, "timeout", t(1)).unwrap();
+
+    // First answer: raw word learnt, normalised status unchanged.
+    let (rec, change) = store
+        .record_poll(&s.id, &SessionStatus::Pending, "PENDING", &[], t(5))
+        .unwrap();
+    assert_eq!(change, None);
+    assert_eq!(rec.provider_status, "PENDING");
+    assert_eq!(rec.last_polled_at, Some(t(5)));
+    assert_eq!(rec.updated_at, t(5));
+    assert_eq!(rec.last_error, None, "a good poll clears the error");
+    assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
+
+    // Same answer again: no new event.
+    let (_, change) = store
+        .record_poll(&s.id, &SessionStatus::Pending, "PENDING", &[], t(10))
+        .unwrap();
+    assert_eq!(change, None);
+    assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
+
+    // Authorised.
+    let (rec, change) = store
+        .record_poll(
+            &s.id,
+            &SessionStatus::Authenticated,
+            "AUTHORIZED",
+            &[DocumentType::Aadhaar],
+            t(15),
+        )
+        .unwrap();
+    assert_eq!(change, Some(SessionStatus::Pending));
+    assert_eq!(rec.status, SessionStatus::Authenticated);
+    assert_eq!(rec.documents_consented, vec![DocumentType::Aadhaar]);
+
+    let history = store.session_history(&s.id).unwrap();
+    let words: Vec<_> = history.iter().map(|e| e.provider_status.as_str()).collect();
+    assert_eq!(words, ["PENDING", "AUTHORIZED"]);
+    assert_eq!(history[1].at, t(15));
+
+    // A poll error keeps the last good status.
+    let rec = store.record_poll_error(&s.id, "HTTP 503", t(20)).unwrap();
+    assert_eq!(rec.status, SessionStatus::Authenticated);
+    assert_eq!(rec.last_error.as_deref(), Some("HTTP 503"));
+    assert_eq!(rec.last_polled_at, Some(t(20)));
+}
+
+#[test]
+fn unknown_statuses_round_trip_and_raw_changes_are_recorded() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let s = store.track_existing(Provider::Cashfree, "1", t(0)).unwrap();
+    let weird = SessionStatus::Unknown("IN_PROGRESS".into());
+    let (rec, change) = store
+        .record_poll(&s.id, &weird, "IN_PROGRESS", &[], t(1))
+        .unwrap();
+    assert_eq!(rec.status, weird);
+    assert_eq!(change, Some(SessionStatus::Pending));
+    let events = store.session_history(&s.id).unwrap();
+    assert_eq!(events[0].status, weird);
+}
+
+#[test]
+fn set_tracking_and_missing_sessions() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let s = store.track_existing(Provider::Cashfree, "1", t(0)).unwrap();
+    store.set_tracking(&s.id, false).unwrap();
+    assert!(!store.find_session("1").unwrap().unwrap().tracking);
+    let ghost = SessionId::new_unchecked("dl-ghost");
+    assert!(matches!(
+        store.set_tracking(&ghost, true),
+        Err(StoreError::NoSuchSession(_))
+    ));
+    assert!(matches!(
+        store.record_poll(&ghost, &SessionStatus::Pending, "PENDING", &[], t(1)),
+        Err(StoreError::NoSuchSession(_))
+    ));
+    assert!(matches!(
+        store.record_poll_error(&ghost, "x", t(1)),
+        Err(StoreError::NoSuchSession(_))
+    ));
+}
+
+#[test]
+fn find_session_by_id_reference_or_external_ref() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let new = new_session(Provider::Cashfree, t(0));
+    store.begin_session(&new).unwrap();
+    store
+        .complete_session(&new.id, &created("424242"), t(1))
+        .unwrap();
+    for needle in [
+        new.id.as_str().to_string(),
+        "424242".to_string(),
+        format!("  {}  ", new.external_ref),
+    ] {
+        let found = store.find_session(&needle).unwrap();
+        assert_eq!(found.map(|r| r.id), Some(new.id.clone()), "{needle}");
+    }
+    assert!(store.find_session("4242").unwrap().is_none(), "exact only");
+    assert!(store.find_session("").unwrap().is_none());
+}
+
+#[test]
+fn list_sessions_filters_and_orders() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+
+    let pending = store.track_existing(Provider::Cashfree, "P", t(0)).unwrap();
+    let done = store.track_existing(Provider::Cashfree, "D", t(1)).unwrap();
+    store
+        .record_poll(&done.id, &SessionStatus::Expired, "EXPIRED", &[], t(2))
+        .unwrap();
+    let untracked = store.track_existing(Provider::Cashfree, "U", t(3)).unwrap();
+    store.set_tracking(&untracked.id, false).unwrap();
+    let sending = new_session(Provider::InstantPay, t(4));
+    store.begin_session(&sending).unwrap();
+    let unknown = new_session(Provider::InstantPay, t(5));
+    store.begin_session(&unknown).unwrap();
+    store
+        .fail_session(
+            &unknown.id,
+            CreateState::OutcomeUnknown("timeout".into()),
+            t(6),
+        )
+        .unwrap();
+    store.set_tracking(&unknown.id, false).unwrap();
+    let failed = new_session(Provider::InstantPay, t(7));
+    store.begin_session(&failed).unwrap();
+    store
+        .fail_session(&failed.id, CreateState::Failed("IAC".into()), t(8))
+        .unwrap();
+
+    let active: Vec<_> = store
+        .list_sessions(false)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        active,
+        vec![unknown.id.clone(), sending.id.clone(), pending.id.clone()]
+    );
+
+    let all: Vec<_> = store
+        .list_sessions(true)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        all,
+        vec![
+            failed.id,
+            unknown.id,
+            sending.id,
+            untracked.id,
+            done.id,
+            pending.id
+        ]
+    );
+}
+
+#[test]
+fn timestamps_with_fractions_sort_correctly() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let whole = t(0);
+    let later = whole.checked_add(SignedDuration::from_millis(500)).unwrap();
+    let a = store
+        .track_existing(Provider::Cashfree, "A", later)
+        .unwrap();
+    let b = store
+        .track_existing(Provider::Cashfree, "B", whole)
+        .unwrap();
+    let ids: Vec<_> = store
+        .list_sessions(true)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, vec![a.id.clone(), b.id]);
+    assert_eq!(store.find_session("A").unwrap().unwrap().created_at, later);
+}
+
+#[test]
+fn crash_during_create_reads_back_as_outcome_unknown() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let new = new_session(Provider::Cashfree, t(0));
+    let link = LinkId::new_unchecked("657aa9841b8d3897ff0a84fb");
+    let audit_id;
+    {
+        let store = Store::open(&path).unwrap();
+        store.begin_session(&new).unwrap();
+        audit_id = store.begin_notify(&link, "ops", t(1)).unwrap().id;
+        // Dropped without completing: payops died mid-request.
+    }
+    let store = Store::open(&path).unwrap();
+    let seen = store.find_session(new.id.as_str()).unwrap().unwrap();
+    assert_eq!(seen.create_state, CreateState::Sending);
+    assert_eq!(store.mark_interrupted().unwrap(), 2);
+    let seen = store.find_session(new.id.as_str()).unwrap().unwrap();
+    assert_eq!(
+        seen.create_state,
+        CreateState::OutcomeUnknown(INTERRUPTED_MESSAGE.into())
+    );
+    // Still listed among the active sessions so the operator sees it.
+    assert!(
+        store
+            .list_sessions(false)
+            .unwrap()
+            .iter()
+            .any(|r| r.id == new.id)
+    );
+    let audit = store.list_audit(10).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].id, audit_id);
+    assert_eq!(audit[0].outcome, NotifyOutcome::Unknown);
+    assert!(audit[0].completed);
+    assert_eq!(audit[0].message, INTERRUPTED_MESSAGE);
+    // Nothing left to mark.
+    assert_eq!(store.mark_interrupted().unwrap(), 0);
+}
+
+#[test]
+fn notify_audit_lifecycle() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let link = LinkId::new_unchecked("657aa9841b8d3897ff0a84fb");
+    let other = LinkId::new_unchecked("aaaaaaaaaaaaaaaaaaaaaaaa");
+
+    let begun = store.begin_notify(&link, "asha", t(0)).unwrap();
+    assert_eq!(begun.outcome, NotifyOutcome::Unknown);
+    assert!(!begun.completed);
+    assert_eq!(begun.actor, "asha");
+    assert_eq!(begun.at, t(0));
+
+    let done = store
+        .finish_notify(
+            begun.id,
+            NotifyOutcome::Sent,
+            "Notification Link Sent To *******742",
+            None,
+            Some("1f0c-uuid"),
+            t(2),
+        )
+        .unwrap();
+    assert_eq!(done.outcome, NotifyOutcome::Sent);
+    assert!(done.completed);
+    assert_eq!(done.at, t(0), "the entry keeps the time it was sent");
+    assert_eq!(done.request_id.as_deref(), Some("1f0c-uuid"));
+
+    let second = store.begin_notify(&other, "asha", t(10)).unwrap();
+    store
+        .finish_notify(
+            second.id,
+            NotifyOutcome::Declined,
+            "link not issued",
+            Some("ERR"),
+            None,
+            t(11),
+        )
+        .unwrap();
+    let third = store.begin_notify(&link, "ravi", t(20)).unwrap();
+
+    let ids: Vec<_> = store.list_audit(10).unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(ids, vec![third.id, second.id, begun.id]);
+    assert_eq!(store.list_audit(1).unwrap().len(), 1);
+    let declined = &store.list_audit(10).unwrap()[1];
+    assert_eq!(declined.provider_code.as_deref(), Some("ERR"));
+
+    assert_eq!(
+        store.last_notify(&link, t(0)).unwrap().map(|e| e.id),
+        Some(third.id)
+    );
+    assert_eq!(store.last_notify(&link, t(21)).unwrap().map(|e| e.id), None);
+    assert_eq!(
+        store.last_notify(&other, t(10)).unwrap().map(|e| e.id),
+        Some(second.id)
+    );
+    assert!(
+        store
+            .finish_notify(9999, NotifyOutcome::Sent, "", None, None, t(1))
+            .is_err()
+    );
+}
+
+fn report(at: Timestamp, available: &str) -> BalanceReport {
+    BalanceReport {
+        account: "9999999999".into(),
+        available: Decimal::from_str(available).unwrap(),
+        total: Decimal::from_str("16.82").unwrap(),
+        lien: Decimal::from_str("0.00").unwrap(),
+        environment: None,
+        fetched_at: at,
+        request_id: Some(format!("uuid-{available}")),
+    }
+}
+
+#[test]
+fn balances_round_trip_exactly_and_newest_are_kept() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).unwrap();
+    for (i, amount) in ["16.82", "0.10", "123456789012.345", "16.820"]
+        .iter()
+        .enumerate()
+    {
+        store.insert_balance(&report(t(i as i64), amount)).unwrap();
+    }
+    let history = store.balance_history(3).unwrap();
+    let amounts: Vec<String> = history.iter().map(|s| s.available.to_string()).collect();
+    assert_eq!(amounts, ["0.10", "123456789012.345", "16.820"]);
+    assert_eq!(history[0].at, t(1));
+    assert_eq!(history[0].total.to_string(), "16.82");
+    assert_eq!(history[0].lien.to_string(), "0.00");
+    assert_eq!(history[0].request_id.as_deref(), Some("uuid-0.10"));
+    assert_eq!(store.balance_history(100).unwrap().len(), 4);
+
+    // Stored as decimal text, never REAL.
+    let conn = raw_conn(&path);
+    let (kind, text): (String, String) = conn
+        .query_row(
+            "SELECT typeof(available), available FROM balance_snapshots ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((kind.as_str(), text.as_str()), ("text", "16.82"));
+}
+
+#[test]
+fn corrupt_values_are_errors_not_panics() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).unwrap();
+    let s = store
+        .track_existing(Provider::Cashfree, "C1", t(0))
+        .unwrap();
+    store.insert_balance(&report(t(0), "1.00")).unwrap();
+    let link = LinkId::new_unchecked("l1");
+    store.begin_notify(&link, "ops", t(0)).unwrap();
+
+    let conn = raw_conn(&path);
+    conn.execute("UPDATE sessions SET created_at = 'yesterday'", [])
+        .unwrap();
+    match store.find_session(s.id.as_str()) {
+        Err(StoreError::Corrupt { column, value }) => {
+            assert_eq!(column, "sessions.created_at");
+            assert_eq!(value, "yesterday");
+        }
+        other => panic!("expected corrupt, got {other:?}"),
+    }
+    conn.execute(
+        "UPDATE sessions SET created_at = '2025-01-01T00:00:00Z', provider = 'paypal'",
+        [],
+    )
+    .unwrap();
+    assert!(matches!(
+        store.list_sessions(true),
+        Err(StoreError::Corrupt { .. })
+    ));
+    conn.execute(
+        "UPDATE sessions SET provider = 'cashfree', documents_requested = 'PASSPORT'",
+        [],
+    )
+    .unwrap();
+    assert!(matches!(
+        store.find_session("C1"),
+        Err(StoreError::Corrupt { .. })
+    ));
+    conn.execute("UPDATE balance_snapshots SET available = '1,00'", [])
+        .unwrap();
+    assert!(matches!(
+        store.balance_history(5),
+        Err(StoreError::Corrupt { .. })
+    ));
+    conn.execute("UPDATE notify_audit SET outcome = 'maybe'", [])
+        .unwrap();
+    assert!(matches!(
+        store.list_audit(5),
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn schema_has_no_place_for_personal_data() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    drop(Store::open(&path).unwrap());
+    let conn = raw_conn(&path);
+    let mut stmt = conn
+        .prepare(
+            "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table'",
+        )
+        .unwrap();
+    let columns: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(columns.len() > 20, "{columns:?}");
+    for forbidden in [
+        "user", "name", "dob", "birth", "gender", "mobile", "aadhaar", "details",
+    ] {
+        for column in &columns {
+            let field = column.split('.').nth(1).unwrap();
+            assert!(
+                !field.contains(forbidden),
+                "column {column} looks like personal data ({forbidden})"
+            );
+        }
+    }
+}
+
+#[test]
+fn store_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Store>();
+}
