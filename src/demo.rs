@@ -11,7 +11,6 @@ use secrecy::SecretString;
 use crate::config::{CashfreeConfig, Config, InstantPayConfig, PollingConfig, SessionDefaults};
 use crate::domain::{DocumentType, Provider, UserFlow};
 use crate::engine::SessionRequest;
-use crate::engine::ops::Services;
 use crate::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
 
 /// The demo's registered mobile number (the provider docs' sample account).
@@ -86,21 +85,16 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
     }
 }
 
-/// Puts a few sessions in flight so a newcomer sees a living screen, unless
-/// the demo store already has active ones.
-pub async fn seed_sessions(services: &Services) {
-    let active = services
-        .store()
-        .list_sessions(false)
-        .map(|s| s.len())
-        .unwrap_or(0);
+/// Sessions to put in flight so a newcomer sees a living screen, unless the
+/// demo store already has `active` sessions in flight.
+pub fn seed_requests(active: usize) -> Vec<SessionRequest> {
     if active >= 3 {
-        return;
+        return Vec::new();
     }
     let Ok(redirect) = url::Url::parse(DEMO_REDIRECT) else {
-        return;
+        return Vec::new();
     };
-    let requests = [
+    let seeds = [
         (
             Provider::Cashfree,
             UserFlow::Signup,
@@ -114,15 +108,13 @@ pub async fn seed_sessions(services: &Services) {
         ),
         (Provider::InstantPay, UserFlow::Signin, vec![]),
     ];
-    for (provider, flow, documents) in requests {
-        let request = SessionRequest {
+    seeds
+        .into_iter()
+        .map(|(provider, flow, documents)| SessionRequest {
             provider,
             flow,
             documents,
             redirect_url: redirect.clone(),
-        };
-        if let Err(error) = services.create_session(&request).await {
-            tracing::warn!(%error, "could not seed a demo session");
-        }
-    }
+        })
+        .collect()
 }

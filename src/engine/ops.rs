@@ -19,6 +19,7 @@ use crate::providers::{
 };
 use crate::store::{
     AuditEntry, CreateState, NewSession, NotifyOutcome, SessionRecord, Store, StoreError,
+    TRACKED_REF_PREFIX,
 };
 
 /// How long a previous notify makes a new one for the same link ask again.
@@ -273,7 +274,14 @@ impl Services {
         record: &SessionRecord,
         report: crate::domain::SessionStatusReport,
     ) -> Result<PollOutcome, OpsError> {
-        let (record, previous) = self.store().record_poll(
+        let store = self.store();
+        // A session adopted by reference learns our-side ref from the provider's echo.
+        if record.external_ref.as_str().starts_with(TRACKED_REF_PREFIX)
+            && let Some(external_ref) = report.external_ref.as_deref()
+        {
+            store.learn_external_ref(&record.id, external_ref)?;
+        }
+        let (record, previous) = store.record_poll(
             &record.id,
             &report.status,
             &report.provider_status,
