@@ -22,6 +22,7 @@ fn options(seed: u64, time_scale: f64) -> SimOptions {
         faults: Faults::default(),
         credentials: SimCredentials::demo(),
         rate_limit_per_minute: None,
+        state_file: None,
     }
 }
 
@@ -1264,4 +1265,40 @@ fn credentials_from_env_fall_back_per_value() {
     assert_eq!(creds.cashfree_client_secret, "cf-secret-from-env");
     assert_eq!(creds.cashfree_client_id, "demo-cf-client");
     assert_eq!(creds.instantpay_client_id, "demo-ipay-client");
+}
+
+#[tokio::test]
+async fn a_state_file_carries_sessions_and_notifications_across_restarts() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("sim-state.json");
+    let with_file = || SimOptions {
+        state_file: Some(file.clone()),
+        ..options(5, 1.0)
+    };
+    let first = start(with_file()).await;
+    let (s, v) = cf(&first).create(&cf_body("KEEPME1")).await;
+    assert_eq!(s, StatusCode::OK);
+    let reference = v["reference_id"].as_i64().unwrap_or_default().to_string();
+    assert!(first.force_session_status(&reference, payops::domain::SessionStatus::ConsentDenied));
+    first.shutdown().await;
+
+    // A new simulator on the same file knows the session, its forced status,
+    // and refuses the verification_id as already used.
+    let second = start(with_file()).await;
+    let (s, v) = cf(&second)
+        .status(&[("reference_id", reference.as_str())])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["verification_id"], "KEEPME1");
+    assert_eq!(v["status"], "CONSENT_DENIED");
+    let (s, _) = cf(&second).create(&cf_body("KEEPME1")).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    second.shutdown().await;
+
+    // Without a file, nothing is remembered.
+    let third = start(options(5, 1.0)).await;
+    let (s, _) = cf(&third).status(&[("verification_id", "KEEPME1")]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    third.shutdown().await;
+    Ok(())
 }

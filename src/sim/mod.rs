@@ -5,6 +5,7 @@
 mod cashfree;
 mod faults;
 mod instantpay;
+mod persist;
 mod state;
 
 use std::net::SocketAddr;
@@ -112,6 +113,7 @@ impl Default for SimOptions {
             faults: Faults::default(),
             credentials: SimCredentials::demo(),
             rate_limit_per_minute: None,
+            state_file: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! timing of requests.
 
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use tokio_util::sync::CancellationToken;
 
+use super::persist;
 use super::{DEMO_LINKS, Faults, SimCredentials, SimOptions};
 use crate::domain::{Provider, SessionStatus};
 
@@ -284,7 +286,10 @@ pub(crate) struct SimState {
     time_scale: f64,
     pub credentials: SimCredentials,
     pub rate_limit_per_minute: Option<u32>,
-    started: Instant,
+    /// Wall-clock origin of the simulated clock (restored from the state file,
+    /// so sessions keep ageing across runs).
+    origin: Timestamp,
+    state_file: Option<PathBuf>,
     pub shutdown: CancellationToken,
     pub faults: Mutex<Faults>,
     pub instantpay_requests: AtomicU64,
@@ -310,12 +315,18 @@ impl SimState {
             .iter()
             .map(|(id, status)| ((*id).to_string(), demo_link(id, status, started_wall)))
             .collect();
-        SimState {
+        let saved = options
+            .state_file
+            .as_deref()
+            .map(persist::load)
+            .unwrap_or_default();
+        let state = SimState {
             seed: options.seed,
             time_scale: scale,
             credentials: options.credentials,
             rate_limit_per_minute: options.rate_limit_per_minute,
-            started: Instant::now(),
+            origin: saved.origin.unwrap_or(started_wall),
+            state_file: options.state_file,
             shutdown: CancellationToken::new(),
             faults: Mutex::new(options.faults),
             instantpay_requests: AtomicU64::new(0),
@@ -336,12 +347,97 @@ impl SimState {
                 links,
                 ..Inner::default()
             }),
+        };
+        state.restore(saved);
+        state
+    }
+
+    fn restore(&self, saved: persist::Saved) {
+        let mut inner = lock(&self.inner);
+        let forced = |word: Option<String>| word.map(|w| SessionStatus::from_normalised(&w));
+        for s in saved.instantpay {
+            let mut life = self.lifecycle(&s.external_ref);
+            life.created_at = s.created_at;
+            life.forced = forced(s.forced);
+            inner
+                .ip_external_refs
+                .insert(s.external_ref.clone(), s.reference_id.clone());
+            inner.ip_sessions.insert(
+                s.reference_id.clone(),
+                IpSession {
+                    reference_id: s.reference_id,
+                    external_ref: s.external_ref,
+                    life,
+                },
+            );
         }
+        for s in saved.cashfree {
+            let mut life = self.lifecycle(&s.verification_id);
+            life.created_at = s.created_at;
+            life.forced = forced(s.forced);
+            inner
+                .cf_by_reference
+                .insert(s.reference_id, s.verification_id.clone());
+            inner.cf_sessions.insert(
+                s.verification_id.clone(),
+                CfSession {
+                    verification_id: s.verification_id,
+                    reference_id: s.reference_id,
+                    documents: s.documents,
+                    life,
+                },
+            );
+        }
+        for (id, count) in saved.notifications {
+            if let Some(link) = inner.links.get_mut(&id) {
+                link.notifications = count;
+            }
+        }
+    }
+
+    /// Saves what requests changed, when a state file was asked for.
+    fn persist(&self, inner: &Inner) {
+        let Some(path) = &self.state_file else {
+            return;
+        };
+        let saved = persist::Saved {
+            origin: Some(self.origin),
+            instantpay: inner
+                .ip_sessions
+                .values()
+                .map(|s| persist::SavedInstantPay {
+                    reference_id: s.reference_id.clone(),
+                    external_ref: s.external_ref.clone(),
+                    created_at: s.life.created_at,
+                    forced: s.life.forced.as_ref().map(SessionStatus::as_str),
+                })
+                .collect(),
+            cashfree: inner
+                .cf_sessions
+                .values()
+                .map(|s| persist::SavedCashfree {
+                    verification_id: s.verification_id.clone(),
+                    reference_id: s.reference_id,
+                    documents: s.documents.clone(),
+                    created_at: s.life.created_at,
+                    forced: s.life.forced.as_ref().map(SessionStatus::as_str),
+                })
+                .collect(),
+            notifications: inner
+                .links
+                .iter()
+                .filter(|(_, l)| l.notifications > 0)
+                .map(|(id, l)| (id.clone(), l.notifications))
+                .collect(),
+        };
+        // Best effort: a simulator that cannot save still answers.
+        let _ = persist::save(path, &saved);
     }
 
     /// Sim seconds since start.
     pub fn now(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() * self.time_scale
+        let elapsed = Timestamp::now().duration_since(self.origin).as_secs_f64();
+        elapsed.max(0.0) * self.time_scale
     }
 
     /// A fresh per-request number; feeds fault rolls and `ipay_uuid`s.
@@ -409,6 +505,7 @@ impl SimState {
             .ip_external_refs
             .insert(external_ref.to_string(), reference_id.clone());
         inner.ip_sessions.insert(reference_id, session.clone());
+        self.persist(&inner);
         Some(session)
     }
 
@@ -451,6 +548,7 @@ impl SimState {
         inner
             .cf_sessions
             .insert(verification_id.to_string(), session.clone());
+        self.persist(&inner);
         Some(session)
     }
 
@@ -483,6 +581,9 @@ impl SimState {
                 found = true;
             }
         }
+        if found {
+            self.persist(&inner);
+        }
         found
     }
 
@@ -506,7 +607,9 @@ impl SimState {
                 remarks,
             });
         }
-        Some(link.clone())
+        let link = link.clone();
+        self.persist(&inner);
+        Some(link)
     }
 
     pub fn notify_count(&self, id: &str) -> u64 {
