@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::domain::Provider;
 use crate::error::ProviderError;
@@ -286,6 +286,24 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         format!("{head}: {}", parts.join(": "))
     }
+}
+
+/// Adds a configured header; the error names the header, never the value.
+pub(crate) fn insert_header(
+    headers: &mut HeaderMap,
+    name: &'static str,
+    value: &str,
+    secret: bool,
+) -> Result<(), ProviderError> {
+    let mut header =
+        HeaderValue::from_str(value.trim()).map_err(|_| ProviderError::InvalidRequest {
+            field: name.to_string(),
+            message: "contains characters an HTTP header cannot carry".to_string(),
+            provider_code: None,
+        })?;
+    header.set_sensitive(secret);
+    headers.insert(HeaderName::from_static(name), header);
+    Ok(())
 }
 
 /// How long a provider asks us to wait: `Retry-After` (delay seconds or an

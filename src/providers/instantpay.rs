@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use rust_decimal::Decimal;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
@@ -19,7 +19,7 @@ use crate::domain::{
 };
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
-use crate::providers::http::{CallKind, Http, RawResponse, retry_after};
+use crate::providers::http::{CallKind, Http, RawResponse, insert_header, retry_after};
 use crate::validate::format_coordinate;
 
 const PROVIDER: Provider = Provider::InstantPay;
@@ -222,20 +222,6 @@ fn non_empty_link(link: &LinkId) -> Result<&str, ProviderError> {
         return Err(invalid("linkId", "is empty"));
     }
     Ok(id)
-}
-
-/// Adds a configured header; the error names the header, never the value.
-pub(crate) fn insert_header(
-    headers: &mut HeaderMap,
-    name: &'static str,
-    value: &str,
-    secret: bool,
-) -> Result<(), ProviderError> {
-    let mut header = HeaderValue::from_str(value.trim())
-        .map_err(|_| invalid(name, "contains characters an HTTP header cannot carry"))?;
-    header.set_sensitive(secret);
-    headers.insert(HeaderName::from_static(name), header);
-    Ok(())
 }
 
 /// InstantPay's response envelope, read leniently.
