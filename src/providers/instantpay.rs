@@ -372,7 +372,8 @@ fn without_envelope(raw: &RawResponse, what: &str) -> ProviderError {
             provider: PROVIDER,
             status,
             code: None,
-            message: format!("{message}: {}", excerpt(&raw.body)),
+            // The status is already in the error's own words.
+            message: format!("{what}: {}", excerpt(&raw.body)),
         }
     } else {
         malformed(&message, &raw.body)
