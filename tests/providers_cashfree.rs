@@ -559,3 +559,20 @@ async fn debug_output_never_shows_the_secret() {
     a.expect("a");
     b.expect("b");
 }
+
+#[tokio::test]
+async fn a_malformed_status_never_quotes_personal_data() {
+    let body = STATUS_SAMPLE.replace("\"status\": \"PENDING\",", "");
+    let stub = Stub::always(Reply::ok(&body)).await;
+    let err = client(&stub)
+        .digilocker_status(&CashfreeLookup::ReferenceId(1234))
+        .await
+        .expect_err("no status");
+    assert!(err.to_string().contains("without status"), "{err}");
+    for shown in [format!("{err}"), format!("{err:?}")] {
+        assert!(
+            !shown.contains("John") && !shown.contains("1995"),
+            "{shown}"
+        );
+    }
+}

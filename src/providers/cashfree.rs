@@ -16,7 +16,10 @@ use crate::domain::{
 };
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
-use crate::providers::http::{CallKind, Http, RawResponse, insert_header, retry_after};
+use crate::providers::http::{
+    self, CallKind, Http, RawResponse, insert_header, json_object, retry_after,
+    scalar_text as text, without_personal_data,
+};
 
 const PROVIDER: Provider = Provider::Cashfree;
 
@@ -134,7 +137,7 @@ impl CashfreeClient {
             .call(
                 CallKind::Read,
                 |client| client.get(url.clone()),
-                |raw| parse_status(raw, lookup),
+                |raw| parse_status(raw, lookup).map_err(|e| without_personal_data(e, &raw.body)),
             )
             .await
     }
@@ -237,33 +240,14 @@ pub fn field_of_code(code: &str) -> String {
         .to_string()
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
-    let s = match value? {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    (!s.is_empty()).then_some(s)
-}
-
 fn malformed(message: &str, body: &str) -> ProviderError {
-    ProviderError::Malformed {
-        provider: PROVIDER,
-        message: message.to_string(),
-        excerpt: excerpt(body),
-    }
+    http::malformed(PROVIDER, message, body)
 }
 
 /// The success object, or the error the HTTP status and body stand for.
 fn success_object(raw: &RawResponse) -> Result<Map<String, Value>, ProviderError> {
     if raw.status.is_success() {
-        return match serde_json::from_str::<Value>(&raw.body) {
-            Ok(Value::Object(fields)) => Ok(fields),
-            Ok(_) => Err(malformed("expected a JSON object", &raw.body)),
-            Err(e) if e.is_eof() => Err(malformed("the JSON is cut short", &raw.body)),
-            Err(_) => Err(malformed("the body is not JSON", &raw.body)),
-        };
+        return json_object(PROVIDER, &raw.body);
     }
     Err(error_for(raw))
 }

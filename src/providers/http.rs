@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Map, Value};
 
 use crate::domain::Provider;
-use crate::error::ProviderError;
+use crate::error::{ProviderError, excerpt};
 
 /// Timeouts and retry limits for provider calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +43,7 @@ impl Default for CallPolicy {
 
 /// Whether repeating a call is harmless.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
+pub(crate) enum CallKind {
     /// Balance, status, tracking: retried on any transient failure.
     Read,
     /// Create, notify: retried only when the provider provably did not act
@@ -52,7 +53,7 @@ pub enum CallKind {
 
 impl CallKind {
     /// Whether the retry loop may try again after `error`.
-    pub fn may_retry(self, error: &ProviderError) -> bool {
+    pub(crate) fn may_retry(self, error: &ProviderError) -> bool {
         match self {
             CallKind::Read => error.is_transient(),
             CallKind::SideEffect => matches!(
@@ -68,10 +69,10 @@ impl CallKind {
 
 /// A provider's answer, read in full, before interpretation.
 #[derive(Debug, Clone)]
-pub struct RawResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
+pub(crate) struct RawResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 /// One provider's HTTP transport: a configured reqwest client plus the policy.
@@ -308,7 +309,7 @@ pub(crate) fn insert_header(
 
 /// How long a provider asks us to wait: `Retry-After` (delay seconds or an
 /// HTTP date), else `X-RateLimit-Reset` (delay seconds, or a Unix time).
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
             .get(name)
@@ -332,7 +333,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// `Retry-After` as delay seconds or an HTTP date (a date in the past is no wait).
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -340,6 +341,94 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
     let wait = at.duration_since(jiff::Timestamp::now());
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// A body that must be a JSON object, or `Malformed` saying how it is not.
+pub(crate) fn json_object(
+    provider: Provider,
+    body: &str,
+) -> Result<Map<String, Value>, ProviderError> {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(malformed(provider, "expected a JSON object", body)),
+        Err(e) if e.is_eof() => Err(malformed(
+            provider,
+            &format!("the JSON is cut short ({e})"),
+            body,
+        )),
+        Err(e) => Err(malformed(
+            provider,
+            &format!("the body is not JSON ({e})"),
+            body,
+        )),
+    }
+}
+
+pub(crate) fn malformed(provider: Provider, message: &str, body: &str) -> ProviderError {
+    ProviderError::Malformed {
+        provider,
+        message: message.to_string(),
+        excerpt: excerpt(body),
+    }
+}
+
+/// A JSON scalar as trimmed, non-empty text (numbers and booleans in their
+/// JSON form); `null`, `""`, arrays and objects are absent.
+pub(crate) fn scalar_text(value: Option<&Value>) -> Option<String> {
+    let s = match value? {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+/// Where DigiLocker status answers carry name, birth date and mobile.
+const PERSONAL_KEYS: [&str; 2] = ["user_details", "userDetails"];
+const WITHHELD: &str = "(personal data withheld)";
+
+/// Error messages travel to screens and logs: a `Malformed` excerpt of a
+/// DigiLocker status answer must not quote the customer's details.
+pub(crate) fn without_personal_data(error: ProviderError, body: &str) -> ProviderError {
+    match error {
+        ProviderError::Malformed {
+            provider, message, ..
+        } => ProviderError::Malformed {
+            provider,
+            message,
+            excerpt: excerpt(&scrub_personal(body)),
+        },
+        other => other,
+    }
+}
+
+fn scrub_personal(body: &str) -> String {
+    if let Ok(mut value) = serde_json::from_str::<Value>(body) {
+        scrub_value(&mut value);
+        return value.to_string();
+    }
+    // Unparseable: keep only what comes before the first personal key.
+    match PERSONAL_KEYS.iter().filter_map(|k| body.find(k)).min() {
+        Some(at) => format!("{}{WITHHELD}", &body[..at]),
+        None => body.to_string(),
+    }
+}
+
+fn scrub_value(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (key, inner) in fields.iter_mut() {
+                if PERSONAL_KEYS.contains(&key.as_str()) {
+                    *inner = Value::String(WITHHELD.into());
+                } else {
+                    scrub_value(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub_value),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -371,6 +460,23 @@ mod tests {
         headers.insert("retry-after", "3".parse().expect("header"));
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn personal_data_never_reaches_an_excerpt() {
+        let body = r#"{"user_details":{"name":"John Doe","dob":"02-02-1995"},"statu":"x"}"#;
+        let error = without_personal_data(malformed(Provider::Cashfree, "m", body), body);
+        let ProviderError::Malformed { excerpt, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert!(
+            !excerpt.contains("John") && excerpt.contains("withheld"),
+            "{excerpt}"
+        );
+        let cut = r#"{"data":{"userDetails":{"name":"John Doe""#;
+        let error = without_personal_data(malformed(Provider::InstantPay, "m", cut), cut);
+        assert!(!error.to_string().contains("John"), "{error}");
+        assert_eq!(scrub_personal("<html>"), "<html>");
     }
 
     #[test]

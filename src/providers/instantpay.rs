@@ -19,7 +19,10 @@ use crate::domain::{
 };
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
-use crate::providers::http::{CallKind, Http, RawResponse, insert_header, retry_after};
+use crate::providers::http::{
+    self, CallKind, Http, RawResponse, insert_header, json_object, retry_after,
+    scalar_text as text, without_personal_data,
+};
 use crate::validate::format_coordinate;
 
 const PROVIDER: Provider = Provider::InstantPay;
@@ -162,7 +165,10 @@ impl InstantPayClient {
             .call(
                 CallKind::Read,
                 |client| client.post(url.clone()).json(&body),
-                |raw| parse_session_status(raw, reference),
+                |raw| {
+                    parse_session_status(raw, reference)
+                        .map_err(|e| without_personal_data(e, &raw.body))
+                },
             )
             .await
     }
@@ -262,17 +268,7 @@ pub enum EnvelopeOutcome {
 /// Parses an InstantPay body into its envelope. Anything that is not a JSON
 /// object with a `statuscode` is `Malformed`.
 pub fn parse_envelope(body: &str) -> Result<Envelope, ProviderError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| {
-        let what = if e.is_eof() {
-            "the JSON is cut short"
-        } else {
-            "the body is not JSON"
-        };
-        malformed(&format!("{what} ({e})"), body)
-    })?;
-    let Value::Object(mut fields) = value else {
-        return Err(malformed("expected a JSON object", body));
-    };
+    let mut fields = json_object(PROVIDER, body)?;
     let statuscode = text(fields.get("statuscode"))
         .map(|c| c.to_ascii_uppercase())
         .ok_or_else(|| malformed("missing statuscode", body))?;
@@ -295,18 +291,6 @@ fn request_id_of(body: &str) -> Option<String> {
     text(value.get("ipay_uuid"))
 }
 
-/// A JSON scalar as trimmed, non-empty text (numbers and booleans in their
-/// JSON form); `null`, `""`, arrays and objects are absent.
-fn text(value: Option<&Value>) -> Option<String> {
-    let s = match value? {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    (!s.is_empty()).then_some(s)
-}
-
 /// A money amount from a decimal string or a JSON number, never via f64
 /// arithmetic: numbers are parsed from their printed form.
 fn decimal(value: Option<&Value>) -> Option<Decimal> {
@@ -321,11 +305,7 @@ fn decimal(value: Option<&Value>) -> Option<Decimal> {
 }
 
 fn malformed(message: &str, body: &str) -> ProviderError {
-    ProviderError::Malformed {
-        provider: PROVIDER,
-        message: message.to_string(),
-        excerpt: excerpt(body),
-    }
+    http::malformed(PROVIDER, message, body)
 }
 
 fn missing(field: &str, body: &str) -> ProviderError {
