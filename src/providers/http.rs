@@ -431,6 +431,40 @@ fn scrub_value(value: &mut Value) {
     }
 }
 
+/// Shared by both clients' property tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// Arbitrary JSON, biased towards the keys and words a provider's parser
+    /// looks for so the interesting branches are reached.
+    pub(crate) fn any_json(
+        keys: &'static [&'static str],
+        words: &'static [&'static str],
+    ) -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            ".*".prop_map(Value::String),
+            prop::sample::select(words).prop_map(|w| Value::String(w.into())),
+        ];
+        let key = prop_oneof![
+            prop::sample::select(keys).prop_map(str::to_string),
+            ".*".prop_map(|k: String| k),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
