@@ -1,0 +1,192 @@
+//! A scripted provider on 127.0.0.1:0 for the provider client tests: records
+//! every request and answers what the test's responder says.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+pub const SECRET: &str = "s3cr3t-do-not-leak-82e4755d7c1cf636";
+
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Captured {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("request body is JSON")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            body: body.to_string(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn ok(body: &str) -> Reply {
+        Reply::new(200, body)
+    }
+
+    pub fn html(status: u16) -> Reply {
+        Reply {
+            headers: vec![("content-type", "text/html".into())],
+            ..Reply::new(status, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Reply {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    /// Answers only after `delay` (a hang, when longer than the client's timeout).
+    pub fn after(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+type Responder = dyn Fn(usize, &Captured) -> Reply + Send + Sync;
+
+#[derive(Clone)]
+struct Shared {
+    requests: Arc<Mutex<Vec<Captured>>>,
+    respond: Arc<Responder>,
+}
+
+pub struct Stub {
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Captured>>>,
+}
+
+impl Stub {
+    /// `respond` gets the 0-based index of the request and the request.
+    pub async fn start(
+        respond: impl Fn(usize, &Captured) -> Reply + Send + Sync + 'static,
+    ) -> Stub {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let shared = Shared {
+            requests: requests.clone(),
+            respond: Arc::new(respond),
+        };
+        let app = Router::new().fallback(handle).with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Stub { addr, requests }
+    }
+
+    /// Always the same answer.
+    pub async fn always(reply: Reply) -> Stub {
+        Stub::start(move |_, _| reply.clone()).await
+    }
+
+    pub fn url(&self, path: &str) -> url::Url {
+        url::Url::parse(&format!("http://{}{path}", self.addr)).expect("url")
+    }
+
+    pub fn requests(&self) -> Vec<Captured> {
+        self.requests.lock().expect("lock").clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.lock().expect("lock").len()
+    }
+}
+
+async fn handle(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let captured = Captured {
+        method,
+        path: uri.path().to_string(),
+        query: uri.query().map(str::to_string),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let index = {
+        let mut requests = shared.requests.lock().expect("lock");
+        requests.push(captured.clone());
+        requests.len() - 1
+    };
+    let reply = (shared.respond)(index, &captured);
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    let mut response = (
+        StatusCode::from_u16(reply.status).expect("status"),
+        reply.body,
+    )
+        .into_response();
+    for (name, value) in reply.headers {
+        response
+            .headers_mut()
+            .insert(name, value.parse().expect("header value"));
+    }
+    response
+}
+
+/// A loopback port with nothing listening: connections are refused.
+pub async fn refused_url(path: &str) -> url::Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    url::Url::parse(&format!("http://{addr}{path}")).expect("url")
+}
+
+/// Fast policy for tests: short delays, a short timeout.
+pub fn fast_policy() -> payops::providers::CallPolicy {
+    payops::providers::CallPolicy {
+        timeout: Duration::from_millis(500),
+        connect_timeout: Duration::from_millis(300),
+        max_retries: 2,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(40),
+    }
+}
+
+/// The secret must appear in neither the Display nor the Debug form.
+pub fn assert_no_secret(what: &dyn std::fmt::Debug, display: &str) {
+    let debug = format!("{what:?}");
+    assert!(!debug.contains(SECRET), "secret in Debug: {debug}");
+    assert!(!display.contains(SECRET), "secret in Display: {display}");
+}
