@@ -6,8 +6,11 @@
 //! visible "outcome unknown" record. Personal data (`user_details`) is never stored.
 
 use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
 use crate::domain::{
@@ -140,59 +143,375 @@ pub struct Store {
     conn: rusqlite::Connection,
 }
 
+// The engine moves the store into a blocking task; keep that possible.
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Store>();
+};
+
+/// How long a call waits for another payops process holding the write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a DigiLocker URL stays usable after creation (both providers).
+const SESSION_VALIDITY_MINUTES: i64 = 10;
+
+/// The message `mark_interrupted` leaves on rows a previous process never finished.
+pub const INTERRUPTED_MESSAGE: &str =
+    "payops stopped before the provider answered; check the provider before retrying";
+
+/// Prefix of the placeholder external ref given to sessions adopted with
+/// `track_existing`: `tracked:<provider>:<reference>`. The `:` cannot occur in
+/// a real external ref (both providers refuse it), so a placeholder never
+/// collides with one we generated, and it is unique per provider reference,
+/// which the `UNIQUE` constraint on `external_ref` needs.
+pub const TRACKED_REF_PREFIX: &str = "tracked:";
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts how many
+/// ran. Never edit a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    "CREATE TABLE sessions (
+        id                  TEXT PRIMARY KEY NOT NULL,
+        provider            TEXT NOT NULL,
+        external_ref        TEXT NOT NULL UNIQUE,
+        reference           TEXT,
+        status              TEXT NOT NULL,
+        provider_status     TEXT NOT NULL DEFAULT '',
+        url                 TEXT,
+        flow                TEXT,
+        redirect_url        TEXT,
+        documents_requested TEXT NOT NULL DEFAULT '',
+        documents_consented TEXT NOT NULL DEFAULT '',
+        create_state        TEXT NOT NULL,
+        create_message      TEXT,
+        tracking            INTEGER NOT NULL DEFAULT 1,
+        created_at          TEXT NOT NULL,
+        updated_at          TEXT NOT NULL,
+        expires_at          TEXT NOT NULL,
+        last_polled_at      TEXT,
+        last_error          TEXT
+    );
+    CREATE INDEX sessions_reference ON sessions (reference);
+    CREATE INDEX sessions_created_at ON sessions (created_at);
+    CREATE TABLE session_events (
+        id              INTEGER PRIMARY KEY,
+        session_id      TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        at              TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        provider_status TEXT NOT NULL
+    );
+    CREATE INDEX session_events_session ON session_events (session_id, id);
+    CREATE TABLE notify_audit (
+        id            INTEGER PRIMARY KEY,
+        link_id       TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        outcome       TEXT NOT NULL,
+        message       TEXT NOT NULL DEFAULT '',
+        provider_code TEXT,
+        request_id    TEXT,
+        completed     INTEGER NOT NULL DEFAULT 0,
+        completed_at  TEXT
+    );
+    CREATE INDEX notify_audit_link ON notify_audit (link_id, at);
+    CREATE TABLE balance_snapshots (
+        id         INTEGER PRIMARY KEY,
+        at         TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        available  TEXT NOT NULL,
+        total      TEXT NOT NULL,
+        lien       TEXT NOT NULL,
+        request_id TEXT
+    );
+    CREATE INDEX balance_snapshots_at ON balance_snapshots (at);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, provider_status, \
+     url, flow, redirect_url, documents_requested, documents_consented, create_state, \
+     create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error";
+
+const AUDIT_COLUMNS: &str =
+    "id, link_id, actor, at, outcome, message, provider_code, request_id, completed";
+
+const FINAL_STATUSES_SQL: &str = "('AUTHENTICATED', 'EXPIRED', 'CONSENT_DENIED')";
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, in WAL mode, and
     /// applies pending schema migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let _ = path;
-        todo!()
+        let open_err = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| open_err(format!("cannot create folder {}: {e}", parent.display())))?;
+        }
+        let conn = rusqlite::Connection::open(path).map_err(|e| open_err(describe_open(&e)))?;
+        let store = Store { conn };
+        store.configure().map_err(|e| open_err(describe_open(&e)))?;
+        store.migrate(path)?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The first statement that reads the file: a non-database fails here.
+        let _mode: String =
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        // FULL: an audit row must be on disk before the notify it guards leaves.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    fn migrate(&self, path: &Path) -> Result<(), StoreError> {
+        let open_err = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        let version = self
+            .user_version()
+            .map_err(|e| open_err(describe_open(&e)))?;
+        if version > SCHEMA_VERSION {
+            return Err(open_err(format!(
+                "was written by a newer payops (schema version {version}; this build knows up \
+                 to {SCHEMA_VERSION}); upgrade payops or use another --data-dir"
+            )));
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate() {
+            let target = index as i64 + 1;
+            // IMMEDIATE, then re-read the version: two payops starting at once
+            // must not both apply the same migration.
+            let tx = self.immediate()?;
+            if self.user_version()? >= target {
+                continue;
+            }
+            tx.execute_batch(sql)
+                .map_err(|e| open_err(format!("schema migration {target} failed: {e}")))?;
+            tx.pragma_update(None, "user_version", target)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    fn user_version(&self) -> rusqlite::Result<i64> {
+        self.conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.user_version()?)
+    }
+
+    /// Read-modify-write transactions take the write lock up front: in WAL
+    /// mode a deferred one that later writes fails at once with SQLITE_BUSY
+    /// instead of waiting on the busy timeout.
+    fn immediate(&self) -> rusqlite::Result<Transaction<'_>> {
+        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+    }
+
+    /// Turns what a previous process left in flight into "outcome unknown":
+    /// session creates still `Sending` and notify audit rows not completed.
+    /// Returns how many rows changed. Call once at start-up, before any request.
+    ///
+    /// A second payops process running at the same time would see its own
+    /// in-flight rows relabelled; its later `complete_session`/`finish_notify`
+    /// still records the real answer over them.
+    pub fn mark_interrupted(&self) -> Result<usize, StoreError> {
+        let tx = self.immediate()?;
+        let sessions = tx.execute(
+            "UPDATE sessions SET create_state = 'outcome_unknown', create_message = ?1
+             WHERE create_state = 'sending'",
+            params![INTERRUPTED_MESSAGE],
+        )?;
+        let audits = tx.execute(
+            "UPDATE notify_audit SET outcome = 'unknown', message = ?1, completed = 1
+             WHERE completed = 0",
+            params![INTERRUPTED_MESSAGE],
+        )?;
+        tx.commit()?;
+        Ok(sessions + audits)
     }
 
     // ---- sessions ----
 
-    /// Writes a session row in state `Sending` before its create request leaves.
+    /// Writes a session row in state `Sending` before its create request leaves:
+    /// status `PENDING`, provider status "", expiring 10 minutes after `created_at`.
     pub fn begin_session(&self, new: &NewSession) -> Result<SessionRecord, StoreError> {
-        let _ = new;
-        todo!()
+        let expires_at = new
+            .created_at
+            .saturating_add(SignedDuration::from_mins(SESSION_VALIDITY_MINUTES))
+            .unwrap_or(new.created_at);
+        self.conn.execute(
+            "INSERT INTO sessions (id, provider, external_ref, reference, status, provider_status,
+                 url, flow, redirect_url, documents_requested, documents_consented, create_state,
+                 create_message, tracking, created_at, updated_at, expires_at)
+             VALUES (?1, ?2, ?3, NULL, ?4, '', NULL, ?5, ?6, ?7, '', 'sending', NULL, 1, ?8, ?8, ?9)",
+            params![
+                new.id.as_str(),
+                new.provider.as_str(),
+                new.external_ref.as_str(),
+                SessionStatus::Pending.as_str(),
+                new.flow.map(flow_word),
+                new.redirect_url,
+                documents_text(&new.documents_requested),
+                ts_text(new.created_at),
+                ts_text(expires_at),
+            ],
+        )?;
+        self.session_by_id(&new.id)
     }
 
-    /// Records the provider's answer to a create: reference, url, status; `Created`.
+    /// Records the provider's answer to a create: reference, url, status, raw
+    /// word and (when the provider lists them) the documents requested; state
+    /// `Created`, and the first status event. Also overrides an
+    /// `OutcomeUnknown` left by `mark_interrupted`: the answer is the truth.
     pub fn complete_session(
         &self,
         id: &SessionId,
         created: &CreatedSession,
         at: Timestamp,
     ) -> Result<SessionRecord, StoreError> {
-        let _ = (id, created, at);
-        todo!()
+        let tx = self.immediate()?;
+        let documents = (!created.documents_requested.is_empty())
+            .then(|| documents_text(&created.documents_requested));
+        let changed = tx.execute(
+            "UPDATE sessions SET reference = ?2, url = ?3, status = ?4, provider_status = ?5,
+                 documents_requested = COALESCE(?6, documents_requested),
+                 create_state = 'created', create_message = NULL, updated_at = ?7
+             WHERE id = ?1",
+            params![
+                id.as_str(),
+                created.reference.trim(),
+                created.url,
+                created.status.as_str(),
+                created.provider_status,
+                documents,
+                ts_text(at),
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        insert_event(&tx, id, at, &created.status, &created.provider_status)?;
+        tx.commit()?;
+        self.session_by_id(id)
     }
 
-    /// Records that a create failed (`Failed`) or may have applied (`OutcomeUnknown`).
+    /// Records that a create failed (`Failed`) or may have applied
+    /// (`OutcomeUnknown`), with its message. The state is stored as given.
     pub fn fail_session(
         &self,
         id: &SessionId,
         state: CreateState,
         at: Timestamp,
     ) -> Result<SessionRecord, StoreError> {
-        let _ = (id, state, at);
-        todo!()
+        let (word, message) = create_state_parts(&state);
+        let changed = self.conn.execute(
+            "UPDATE sessions SET create_state = ?2, create_message = ?3, updated_at = ?4
+             WHERE id = ?1",
+            params![id.as_str(), word, message, ts_text(at)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        self.session_by_id(id)
     }
 
     /// Starts tracking a session created elsewhere, known by its provider reference.
     /// Returns the existing record if that reference is already tracked.
+    ///
+    /// The new row gets a fresh `SessionId`, state `Created`, status `PENDING`
+    /// and the placeholder external ref `tracked:<provider>:<reference>` (see
+    /// [`TRACKED_REF_PREFIX`]) until [`Store::learn_external_ref`] records the
+    /// real one. An existing row for the same provider and reference (ours or
+    /// adopted earlier) is returned instead, with tracking switched back on.
     pub fn track_existing(
         &self,
         provider: Provider,
         reference: &str,
         at: Timestamp,
     ) -> Result<SessionRecord, StoreError> {
-        let _ = (provider, reference, at);
-        todo!()
+        let reference = reference.trim();
+        if reference.is_empty() {
+            return Err(StoreError::NoSuchSession(
+                "(empty provider reference)".into(),
+            ));
+        }
+        let tx = self.immediate()?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT id FROM sessions WHERE provider = ?1 AND reference = ?2
+                 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                params![provider.as_str(), reference],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let id = match existing {
+            Some(id) => {
+                tx.execute(
+                    "UPDATE sessions SET tracking = 1 WHERE id = ?1",
+                    params![id],
+                )?;
+                SessionId::new_unchecked(id)
+            }
+            None => {
+                let id = SessionId::generate();
+                let expires_at = at
+                    .saturating_add(SignedDuration::from_mins(SESSION_VALIDITY_MINUTES))
+                    .unwrap_or(at);
+                tx.execute(
+                    "INSERT INTO sessions (id, provider, external_ref, reference, status,
+                         provider_status, create_state, tracking, created_at, updated_at,
+                         expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, '', 'created', 1, ?6, ?6, ?7)",
+                    params![
+                        id.as_str(),
+                        provider.as_str(),
+                        placeholder_ref(provider, reference),
+                        reference,
+                        SessionStatus::Pending.as_str(),
+                        ts_text(at),
+                        ts_text(expires_at),
+                    ],
+                )?;
+                id
+            }
+        };
+        tx.commit()?;
+        self.session_by_id(&id)
+    }
+
+    /// Replaces an adopted session's placeholder external ref with the one the
+    /// provider echoed in a status answer. Does nothing when the row already
+    /// has a real external ref, or when another row holds that ref (a create
+    /// of ours whose answer was lost: both rows stay, for the operator to see).
+    pub fn learn_external_ref(
+        &self,
+        id: &SessionId,
+        external_ref: &str,
+    ) -> Result<SessionRecord, StoreError> {
+        let external_ref = external_ref.trim();
+        if !external_ref.is_empty() && !external_ref.starts_with(TRACKED_REF_PREFIX) {
+            self.conn.execute(
+                "UPDATE sessions SET external_ref = ?2
+                 WHERE id = ?1 AND external_ref LIKE 'tracked:%'
+                   AND NOT EXISTS (SELECT 1 FROM sessions WHERE external_ref = ?2)",
+                params![id.as_str(), external_ref],
+            )?;
+        }
+        self.session_by_id(id)
     }
 
     /// Records a poll's answer. Appends to the status history when the status
     /// (or raw word) changed. Returns the updated record and the previous status
-    /// if it changed.
+    /// if the normalised status changed. Clears `last_error`.
     pub fn record_poll(
         &self,
         id: &SessionId,
@@ -201,8 +520,37 @@ impl Store {
         documents_consented: &[DocumentType],
         at: Timestamp,
     ) -> Result<(SessionRecord, Option<SessionStatus>), StoreError> {
-        let _ = (id, status, provider_status, documents_consented, at);
-        todo!()
+        let tx = self.immediate()?;
+        let previous: Option<(String, String)> = tx
+            .query_row(
+                "SELECT status, provider_status FROM sessions WHERE id = ?1",
+                params![id.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((previous_word, previous_raw)) = previous else {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        };
+        let previous_status = parse_status(&previous_word)?;
+        tx.execute(
+            "UPDATE sessions SET status = ?2, provider_status = ?3, documents_consented = ?4,
+                 last_polled_at = ?5, updated_at = ?5, last_error = NULL
+             WHERE id = ?1",
+            params![
+                id.as_str(),
+                status.as_str(),
+                provider_status,
+                documents_text(documents_consented),
+                ts_text(at),
+            ],
+        )?;
+        if previous_status != *status || previous_raw != provider_status {
+            insert_event(&tx, id, at, status, provider_status)?;
+        }
+        tx.commit()?;
+        let record = self.session_by_id(id)?;
+        let changed = (previous_status != *status).then_some(previous_status);
+        Ok((record, changed))
     }
 
     /// Records a failed poll (keeps the last good status).
@@ -212,31 +560,108 @@ impl Store {
         message: &str,
         at: Timestamp,
     ) -> Result<SessionRecord, StoreError> {
-        let _ = (id, message, at);
-        todo!()
+        let changed = self.conn.execute(
+            "UPDATE sessions SET last_error = ?2, last_polled_at = ?3 WHERE id = ?1",
+            params![id.as_str(), message, ts_text(at)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        self.session_by_id(id)
     }
 
     pub fn set_tracking(&self, id: &SessionId, tracking: bool) -> Result<(), StoreError> {
-        let _ = (id, tracking);
-        todo!()
+        let changed = self.conn.execute(
+            "UPDATE sessions SET tracking = ?2 WHERE id = ?1",
+            params![id.as_str(), tracking],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        Ok(())
     }
 
-    /// Finds a session by our id, the provider reference or our external ref.
+    /// Finds a session by our id, the provider reference or our external ref
+    /// (exact match after trimming). When a reference is shared by both
+    /// providers, the newest session wins.
     pub fn find_session(&self, needle: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let _ = needle;
-        todo!()
+        let needle = needle.trim();
+        if needle.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions
+             WHERE id = ?1 OR reference = ?1 OR external_ref = ?1
+             ORDER BY (id = ?1) DESC, created_at DESC, rowid DESC LIMIT 1"
+        );
+        let raw = self
+            .conn
+            .query_row(&sql, params![needle], RawSession::from_row)
+            .optional()?;
+        raw.map(RawSession::into_record).transpose()
     }
 
-    /// Sessions newest first; with `include_final == false`, only those not final
-    /// (pending, unknown, or whose create did not complete).
+    /// Sessions newest first. With `include_final == false`: those still being
+    /// tracked and not final, plus every row whose create is `Sending` or
+    /// `OutcomeUnknown` (tracked or not) so an unresolved create stays in
+    /// sight. Failed creates appear only with `include_final`.
     pub fn list_sessions(&self, include_final: bool) -> Result<Vec<SessionRecord>, StoreError> {
-        let _ = include_final;
-        todo!()
+        let filter = if include_final {
+            String::new()
+        } else {
+            format!(
+                "WHERE create_state IN ('sending', 'outcome_unknown')
+                    OR (create_state = 'created' AND tracking = 1
+                        AND status NOT IN {FINAL_STATUSES_SQL})"
+            )
+        };
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions {filter}
+             ORDER BY created_at DESC, rowid DESC"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let raws = stmt
+            .query_map([], RawSession::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raws.into_iter().map(RawSession::into_record).collect()
     }
 
+    /// A session's status changes, oldest first.
     pub fn session_history(&self, id: &SessionId) -> Result<Vec<StatusEvent>, StoreError> {
-        let _ = id;
-        todo!()
+        let mut stmt = self.conn.prepare(
+            "SELECT at, status, provider_status FROM session_events
+             WHERE session_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![id.as_str()], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(at, status, provider_status)| {
+                Ok(StatusEvent {
+                    at: parse_ts("session_events.at", &at)?,
+                    status: parse_status(&status)?,
+                    provider_status,
+                })
+            })
+            .collect()
+    }
+
+    fn session_by_id(&self, id: &SessionId) -> Result<SessionRecord, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+        match self
+            .conn
+            .query_row(&sql, params![id.as_str()], RawSession::from_row)
+            .optional()?
+        {
+            Some(raw) => raw.into_record(),
+            None => Err(StoreError::NoSuchSession(id.to_string())),
+        }
     }
 
     // ---- notify audit ----
@@ -248,11 +673,18 @@ impl Store {
         actor: &str,
         at: Timestamp,
     ) -> Result<AuditEntry, StoreError> {
-        let _ = (link, actor, at);
-        todo!()
+        self.conn.execute(
+            "INSERT INTO notify_audit (link_id, actor, at, outcome, message, completed)
+             VALUES (?1, ?2, ?3, 'unknown', '', 0)",
+            params![link.as_str(), actor, ts_text(at)],
+        )?;
+        let id = self.conn.last_insert_rowid();
+        self.audit_by_id(id)
     }
 
-    /// Completes an audit row with the outcome.
+    /// Completes an audit row with the outcome. `at` is kept as the completion
+    /// time; the entry's `at` stays the moment the notify was begun, which is
+    /// what the double-send guard (`last_notify`) needs.
     pub fn finish_notify(
         &self,
         audit_id: i64,
@@ -262,14 +694,34 @@ impl Store {
         request_id: Option<&str>,
         at: Timestamp,
     ) -> Result<AuditEntry, StoreError> {
-        let _ = (audit_id, outcome, message, provider_code, request_id, at);
-        todo!()
+        let changed = self.conn.execute(
+            "UPDATE notify_audit SET outcome = ?2, message = ?3, provider_code = ?4,
+                 request_id = ?5, completed = 1, completed_at = ?6
+             WHERE id = ?1",
+            params![
+                audit_id,
+                outcome.as_str(),
+                message,
+                provider_code,
+                request_id,
+                ts_text(at),
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows));
+        }
+        self.audit_by_id(audit_id)
     }
 
     /// The audit trail, newest first.
     pub fn list_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        let _ = limit;
-        todo!()
+        let sql =
+            format!("SELECT {AUDIT_COLUMNS} FROM notify_audit ORDER BY at DESC, id DESC LIMIT ?1");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let raws = stmt
+            .query_map(params![sql_limit(limit)], RawAudit::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raws.into_iter().map(RawAudit::into_entry).collect()
     }
 
     /// The newest notify for a link at or after `since` (any outcome).
@@ -278,20 +730,324 @@ impl Store {
         link: &LinkId,
         since: Timestamp,
     ) -> Result<Option<AuditEntry>, StoreError> {
-        let _ = (link, since);
-        todo!()
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM notify_audit WHERE link_id = ?1 AND at >= ?2
+             ORDER BY at DESC, id DESC LIMIT 1"
+        );
+        let raw = self
+            .conn
+            .query_row(
+                &sql,
+                params![link.as_str(), ts_text(since)],
+                RawAudit::from_row,
+            )
+            .optional()?;
+        raw.map(RawAudit::into_entry).transpose()
+    }
+
+    fn audit_by_id(&self, id: i64) -> Result<AuditEntry, StoreError> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM notify_audit WHERE id = ?1");
+        self.conn
+            .query_row(&sql, params![id], RawAudit::from_row)?
+            .into_entry()
     }
 
     // ---- balance ----
 
     pub fn insert_balance(&self, report: &BalanceReport) -> Result<(), StoreError> {
-        let _ = report;
-        todo!()
+        self.conn.execute(
+            "INSERT INTO balance_snapshots (at, account, available, total, lien, request_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                ts_text(report.fetched_at),
+                report.account,
+                report.available.to_string(),
+                report.total.to_string(),
+                report.lien.to_string(),
+                report.request_id,
+            ],
+        )?;
+        Ok(())
     }
 
     /// The newest `limit` snapshots, oldest first (ready for a sparkline).
     pub fn balance_history(&self, limit: usize) -> Result<Vec<BalanceSnapshot>, StoreError> {
-        let _ = limit;
-        todo!()
+        let mut stmt = self.conn.prepare(
+            "SELECT at, account, available, total, lien, request_id FROM (
+                 SELECT id, at, account, available, total, lien, request_id
+                 FROM balance_snapshots ORDER BY at DESC, id DESC LIMIT ?1
+             ) ORDER BY at, id",
+        )?;
+        let rows = stmt
+            .query_map(params![sql_limit(limit)], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, Option<String>>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(at, account, available, total, lien, request_id)| {
+                Ok(BalanceSnapshot {
+                    at: parse_ts("balance_snapshots.at", &at)?,
+                    account,
+                    available: parse_decimal("balance_snapshots.available", &available)?,
+                    total: parse_decimal("balance_snapshots.total", &total)?,
+                    lien: parse_decimal("balance_snapshots.lien", &lien)?,
+                    request_id,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Turns SQLite's terse open errors into something an operator can act on.
+fn describe_open(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            "is not a payops database (not an SQLite file, or damaged); move it aside or \
+             choose another --data-dir"
+                .into()
+        }
+        Some(rusqlite::ErrorCode::CannotOpen) => format!("cannot be opened ({e})"),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            format!("is locked by another process ({e})")
+        }
+        Some(rusqlite::ErrorCode::ReadOnly) => format!("is read-only ({e})"),
+        _ => e.to_string(),
+    }
+}
+
+fn insert_event(
+    conn: &rusqlite::Connection,
+    id: &SessionId,
+    at: Timestamp,
+    status: &SessionStatus,
+    provider_status: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO session_events (session_id, at, status, provider_status)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![id.as_str(), ts_text(at), status.as_str(), provider_status],
+    )?;
+    Ok(())
+}
+
+fn placeholder_ref(provider: Provider, reference: &str) -> String {
+    format!("{TRACKED_REF_PREFIX}{}:{reference}", provider.as_str())
+}
+
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Fixed nine-digit fractions so timestamps compare correctly as text
+/// (`…:00Z` would otherwise sort after `…:00.5Z`).
+fn ts_text(at: Timestamp) -> String {
+    format!("{at:.9}")
+}
+
+fn parse_ts(column: &str, text: &str) -> Result<Timestamp, StoreError> {
+    text.parse().map_err(|_| corrupt(column, text))
+}
+
+fn parse_opt_ts(column: &str, text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
+    text.map(|t| parse_ts(column, &t)).transpose()
+}
+
+fn parse_decimal(column: &str, text: &str) -> Result<Decimal, StoreError> {
+    Decimal::from_str(text).map_err(|_| corrupt(column, text))
+}
+
+fn parse_status(word: &str) -> Result<SessionStatus, StoreError> {
+    if word.trim().is_empty() {
+        return Err(corrupt("sessions.status", word));
+    }
+    Ok(SessionStatus::from_normalised(word))
+}
+
+fn corrupt(column: &str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        column: column.into(),
+        value: value.into(),
+    }
+}
+
+fn flow_word(flow: UserFlow) -> &'static str {
+    flow.cashfree_word()
+}
+
+fn documents_text(documents: &[DocumentType]) -> String {
+    documents
+        .iter()
+        .map(|d| d.wire())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_documents(column: &str, text: &str) -> Result<Vec<DocumentType>, StoreError> {
+    text.split(',')
+        .filter(|w| !w.is_empty())
+        .map(|w| DocumentType::parse(w).ok_or_else(|| corrupt(column, text)))
+        .collect()
+}
+
+fn create_state_parts(state: &CreateState) -> (&'static str, Option<&str>) {
+    match state {
+        CreateState::Sending => ("sending", None),
+        CreateState::Created => ("created", None),
+        CreateState::Failed(message) => ("failed", Some(message)),
+        CreateState::OutcomeUnknown(message) => ("outcome_unknown", Some(message)),
+    }
+}
+
+fn parse_create_state(word: &str, message: Option<String>) -> Result<CreateState, StoreError> {
+    let message = message.unwrap_or_default();
+    match word {
+        "sending" => Ok(CreateState::Sending),
+        "created" => Ok(CreateState::Created),
+        "failed" => Ok(CreateState::Failed(message)),
+        "outcome_unknown" => Ok(CreateState::OutcomeUnknown(message)),
+        other => Err(corrupt("sessions.create_state", other)),
+    }
+}
+
+/// A session row as SQLite returns it, before the checks that may find it corrupt.
+struct RawSession {
+    id: String,
+    provider: String,
+    external_ref: String,
+    reference: Option<String>,
+    status: String,
+    provider_status: String,
+    url: Option<String>,
+    flow: Option<String>,
+    redirect_url: Option<String>,
+    documents_requested: String,
+    documents_consented: String,
+    create_state: String,
+    create_message: Option<String>,
+    tracking: bool,
+    created_at: String,
+    updated_at: String,
+    expires_at: String,
+    last_polled_at: Option<String>,
+    last_error: Option<String>,
+}
+
+impl RawSession {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawSession> {
+        Ok(RawSession {
+            id: row.get(0)?,
+            provider: row.get(1)?,
+            external_ref: row.get(2)?,
+            reference: row.get(3)?,
+            status: row.get(4)?,
+            provider_status: row.get(5)?,
+            url: row.get(6)?,
+            flow: row.get(7)?,
+            redirect_url: row.get(8)?,
+            documents_requested: row.get(9)?,
+            documents_consented: row.get(10)?,
+            create_state: row.get(11)?,
+            create_message: row.get(12)?,
+            tracking: row.get(13)?,
+            created_at: row.get(14)?,
+            updated_at: row.get(15)?,
+            expires_at: row.get(16)?,
+            last_polled_at: row.get(17)?,
+            last_error: row.get(18)?,
+        })
+    }
+
+    fn into_record(self) -> Result<SessionRecord, StoreError> {
+        let provider = match self.provider.as_str() {
+            "instantpay" => Provider::InstantPay,
+            "cashfree" => Provider::Cashfree,
+            other => return Err(corrupt("sessions.provider", other)),
+        };
+        let flow = self
+            .flow
+            .map(|w| UserFlow::parse(&w).ok_or_else(|| corrupt("sessions.flow", &w)))
+            .transpose()?;
+        Ok(SessionRecord {
+            id: SessionId::new_unchecked(self.id),
+            provider,
+            external_ref: ExternalRef::new_unchecked(self.external_ref),
+            reference: self.reference,
+            status: parse_status(&self.status)?,
+            provider_status: self.provider_status,
+            url: self.url,
+            flow,
+            redirect_url: self.redirect_url,
+            documents_requested: parse_documents(
+                "sessions.documents_requested",
+                &self.documents_requested,
+            )?,
+            documents_consented: parse_documents(
+                "sessions.documents_consented",
+                &self.documents_consented,
+            )?,
+            create_state: parse_create_state(&self.create_state, self.create_message)?,
+            tracking: self.tracking,
+            created_at: parse_ts("sessions.created_at", &self.created_at)?,
+            updated_at: parse_ts("sessions.updated_at", &self.updated_at)?,
+            expires_at: parse_ts("sessions.expires_at", &self.expires_at)?,
+            last_polled_at: parse_opt_ts("sessions.last_polled_at", self.last_polled_at)?,
+            last_error: self.last_error,
+        })
+    }
+}
+
+/// An audit row as SQLite returns it.
+struct RawAudit {
+    id: i64,
+    link_id: String,
+    actor: String,
+    at: String,
+    outcome: String,
+    message: String,
+    provider_code: Option<String>,
+    request_id: Option<String>,
+    completed: bool,
+}
+
+impl RawAudit {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawAudit> {
+        Ok(RawAudit {
+            id: row.get(0)?,
+            link_id: row.get(1)?,
+            actor: row.get(2)?,
+            at: row.get(3)?,
+            outcome: row.get(4)?,
+            message: row.get(5)?,
+            provider_code: row.get(6)?,
+            request_id: row.get(7)?,
+            completed: row.get(8)?,
+        })
+    }
+
+    fn into_entry(self) -> Result<AuditEntry, StoreError> {
+        let outcome = match self.outcome.as_str() {
+            "sent" => NotifyOutcome::Sent,
+            "declined" => NotifyOutcome::Declined,
+            "unknown" => NotifyOutcome::Unknown,
+            other => return Err(corrupt("notify_audit.outcome", other)),
+        };
+        Ok(AuditEntry {
+            id: self.id,
+            link_id: LinkId::new_unchecked(self.link_id),
+            actor: self.actor,
+            at: parse_ts("notify_audit.at", &self.at)?,
+            outcome,
+            message: self.message,
+            provider_code: self.provider_code,
+            request_id: self.request_id,
+            completed: self.completed,
+        })
     }
 }
