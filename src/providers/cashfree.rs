@@ -1,9 +1,31 @@
 //! Cashfree Verification client: DigiLocker create URL and status.
 
+use std::fmt;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value};
+use url::Url;
+
 use crate::config::CashfreeConfig;
-use crate::domain::{CreatedSession, DocumentType, ExternalRef, SessionStatusReport, UserFlow};
-use crate::error::ProviderError;
+use crate::domain::{
+    CreatedSession, DocumentType, ExternalRef, Provider, SessionStatus, SessionStatusReport,
+    UserDetails, UserFlow,
+};
+use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
+use crate::providers::http::{CallKind, Http, RawResponse, insert_header, retry_after};
+
+const PROVIDER: Provider = Provider::Cashfree;
+
+/// Validation codes that are really about the credentials, not the request.
+const AUTH_VALIDATION_CODES: [&str; 3] = [
+    "x-client-id_missing",
+    "x-client-secret_missing",
+    "x-client-secret_value_invalid",
+];
 
 /// A DigiLocker create-URL request.
 #[derive(Debug, Clone)]
@@ -23,12 +45,55 @@ pub enum CashfreeLookup {
 }
 
 #[derive(Clone)]
-pub struct CashfreeClient {}
+pub struct CashfreeClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    base_url: Url,
+    client_id: String,
+    api_version: Option<String>,
+}
+
+impl fmt::Debug for CashfreeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CashfreeClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("client_id", &self.inner.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("api_version", &self.inner.api_version)
+            .field("policy", self.inner.http.policy())
+            .finish_non_exhaustive()
+    }
+}
 
 impl CashfreeClient {
     pub fn new(config: &CashfreeConfig, policy: CallPolicy) -> Result<Self, ProviderError> {
-        let _ = (config, policy);
-        todo!()
+        if config.base_url.cannot_be_a_base() {
+            return Err(invalid("base_url", "is not a base URL".into()));
+        }
+        let mut headers = HeaderMap::new();
+        insert_header(&mut headers, "x-client-id", &config.client_id, false)?;
+        insert_header(
+            &mut headers,
+            "x-client-secret",
+            config.client_secret.expose_secret(),
+            true,
+        )?;
+        if let Some(version) = &config.api_version {
+            insert_header(&mut headers, "x-api-version", version, false)?;
+        }
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = Http::new(PROVIDER, policy, headers, |_| None)?;
+        Ok(CashfreeClient {
+            inner: Arc::new(Inner {
+                http,
+                base_url: config.base_url.clone(),
+                client_id: config.client_id.clone(),
+                api_version: config.api_version.clone(),
+            }),
+        })
     }
 
     /// `POST /digilocker`. A timeout is `OutcomeUnknown` (not retried).
@@ -36,8 +101,16 @@ impl CashfreeClient {
         &self,
         request: &CashfreeCreate,
     ) -> Result<CreatedSession, ProviderError> {
-        let _ = request;
-        todo!()
+        let body = create_body(request)?;
+        let url = self.digilocker_url();
+        self.inner
+            .http
+            .call(
+                CallKind::SideEffect,
+                |client| client.post(url.clone()).json(&body),
+                parse_created,
+            )
+            .await
     }
 
     /// `GET /digilocker?verification_id=…|reference_id=…` (retried when safe).
@@ -45,7 +118,458 @@ impl CashfreeClient {
         &self,
         lookup: &CashfreeLookup,
     ) -> Result<SessionStatusReport, ProviderError> {
-        let _ = lookup;
-        todo!()
+        let mut url = self.digilocker_url();
+        match lookup {
+            CashfreeLookup::VerificationId(raw) => {
+                let id = crate::validate::verification_id("verification_id", raw)?;
+                url.query_pairs_mut().append_pair("verification_id", &id);
+            }
+            CashfreeLookup::ReferenceId(id) => {
+                url.query_pairs_mut()
+                    .append_pair("reference_id", &id.to_string());
+            }
+        }
+        self.inner
+            .http
+            .call(
+                CallKind::Read,
+                |client| client.get(url.clone()),
+                |raw| parse_status(raw, lookup),
+            )
+            .await
+    }
+
+    /// `{base_url}/digilocker`, keeping the base's own path (`/verification`).
+    fn digilocker_url(&self) -> Url {
+        let mut url = self.inner.base_url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("digilocker");
+        }
+        url
+    }
+}
+
+fn invalid(field: &str, message: String) -> ProviderError {
+    ProviderError::InvalidRequest {
+        field: field.into(),
+        message,
+        provider_code: None,
+    }
+}
+
+/// Checks what Cashfree would reject and builds the body, omitting absent optionals.
+fn create_body(request: &CashfreeCreate) -> Result<Value, ProviderError> {
+    let verification_id =
+        crate::validate::verification_id("verification_id", request.verification_id.as_str())?;
+    if request.documents.is_empty() {
+        return Err(invalid(
+            "document_requested",
+            "is empty; choose from AADHAAR, PAN, DRIVING_LICENSE".into(),
+        ));
+    }
+    for (i, doc) in request.documents.iter().enumerate() {
+        if request.documents[..i].contains(doc) {
+            return Err(invalid(
+                "document_requested",
+                format!("{doc} is listed twice"),
+            ));
+        }
+    }
+    let mut body = Map::new();
+    body.insert("verification_id".into(), verification_id.into());
+    body.insert(
+        "document_requested".into(),
+        request
+            .documents
+            .iter()
+            .map(|d| Value::from(d.wire()))
+            .collect(),
+    );
+    if let Some(redirect) = &request.redirect_url {
+        if redirect.scheme() != "https" {
+            return Err(invalid(
+                "redirect_url",
+                format!("must start with https:// (got {}://)", redirect.scheme()),
+            ));
+        }
+        body.insert("redirect_url".into(), redirect.as_str().into());
+    }
+    if let Some(flow) = request.flow {
+        body.insert("user_flow".into(), flow.cashfree_word().into());
+    }
+    Ok(Value::Object(body))
+}
+
+/// Cashfree's error body, read leniently: `code`/`message` at the top level
+/// or inside `error`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ErrorBody {
+    pub kind: Option<String>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Reads an error body; `None` when it is not a JSON object.
+pub fn parse_error_body(body: &str) -> Option<ErrorBody> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    let top = value.as_object()?;
+    let nested = top.get("error").and_then(Value::as_object);
+    let field = |name: &str| text(top.get(name)).or_else(|| nested.and_then(|n| text(n.get(name))));
+    Some(ErrorBody {
+        kind: field("type"),
+        code: field("code"),
+        message: field("message"),
+    })
+}
+
+/// The request field a 400 code is about: `redirect_url_value_invalid` →
+/// `redirect_url`. `invalid_request` is what Cashfree says about the document
+/// list (empty, unknown or duplicate documents).
+pub fn field_of_code(code: &str) -> String {
+    if code == "invalid_request" {
+        return "document_requested".into();
+    }
+    ["_value_invalid", "_missing", "_invalid"]
+        .iter()
+        .find_map(|suffix| code.strip_suffix(suffix))
+        .filter(|field| !field.is_empty())
+        .unwrap_or("request")
+        .to_string()
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    let s = match value? {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+fn malformed(message: &str, body: &str) -> ProviderError {
+    ProviderError::Malformed {
+        provider: PROVIDER,
+        message: message.to_string(),
+        excerpt: excerpt(body),
+    }
+}
+
+/// The success object, or the error the HTTP status and body stand for.
+fn success_object(raw: &RawResponse) -> Result<Map<String, Value>, ProviderError> {
+    if raw.status.is_success() {
+        return match serde_json::from_str::<Value>(&raw.body) {
+            Ok(Value::Object(fields)) => Ok(fields),
+            Ok(_) => Err(malformed("expected a JSON object", &raw.body)),
+            Err(e) if e.is_eof() => Err(malformed("the JSON is cut short", &raw.body)),
+            Err(_) => Err(malformed("the body is not JSON", &raw.body)),
+        };
+    }
+    Err(error_for(raw))
+}
+
+fn error_for(raw: &RawResponse) -> ProviderError {
+    let status = raw.status;
+    let parsed = parse_error_body(&raw.body);
+    let code = parsed.as_ref().and_then(|e| e.code.clone());
+    let message = parsed
+        .as_ref()
+        .and_then(|e| e.message.clone())
+        .unwrap_or_else(|| format!("HTTP {}: {}", status.as_u16(), excerpt(&raw.body)));
+
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return ProviderError::RateLimited {
+            provider: PROVIDER,
+            retry_after: retry_after(&raw.headers),
+            code,
+        };
+    }
+    if status.is_server_error() {
+        return ProviderError::Unavailable {
+            provider: PROVIDER,
+            status: status.as_u16(),
+            code,
+            message,
+        };
+    }
+    // A 401/403 is a credentials or IP-whitelist answer even when a gateway
+    // sent it without Cashfree's JSON.
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        return ProviderError::Auth {
+            provider: PROVIDER,
+            code,
+            message,
+        };
+    }
+    let Some(code) = code else {
+        return malformed(
+            &format!("HTTP {} without a Cashfree error code", status.as_u16()),
+            &raw.body,
+        );
+    };
+    if status == StatusCode::BAD_REQUEST {
+        if AUTH_VALIDATION_CODES.contains(&code.as_str()) {
+            return ProviderError::Auth {
+                provider: PROVIDER,
+                code: Some(code),
+                message,
+            };
+        }
+        return ProviderError::InvalidRequest {
+            field: field_of_code(&code),
+            message,
+            provider_code: Some(code),
+        };
+    }
+    // 404 unknown verification, 409 id reused, 422 balance, and whatever else
+    // Cashfree refuses with a code of its own.
+    ProviderError::Declined {
+        provider: PROVIDER,
+        code,
+        message,
+        actcode: None,
+        request_id: None,
+    }
+}
+
+/// `reference_id` is an int64 on the wire; a string is taken as is.
+fn reference_of(fields: &Map<String, Value>) -> Option<String> {
+    text(fields.get("reference_id"))
+}
+
+/// Known document words; unknown ones are skipped so a new Cashfree document
+/// type does not break status polling.
+fn documents(value: Option<&Value>) -> Vec<DocumentType> {
+    value
+        .and_then(Value::as_array)
+        .map(|words| {
+            words
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(DocumentType::parse)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse_created(raw: &RawResponse) -> Result<CreatedSession, ProviderError> {
+    let fields = success_object(raw)?;
+    let reference = reference_of(&fields)
+        .ok_or_else(|| malformed("success without reference_id", &raw.body))?;
+    let url = text(fields.get("url")).ok_or_else(|| malformed("success without url", &raw.body))?;
+    let provider_status = text(fields.get("status")).unwrap_or_else(|| "PENDING".to_string());
+    Ok(CreatedSession {
+        reference,
+        url,
+        status: SessionStatus::from_provider(PROVIDER, &provider_status),
+        provider_status,
+        documents_requested: documents(fields.get("document_requested")),
+        environment: None,
+        request_id: None,
+    })
+}
+
+fn parse_status(
+    raw: &RawResponse,
+    lookup: &CashfreeLookup,
+) -> Result<SessionStatusReport, ProviderError> {
+    let fields = success_object(raw)?;
+    let provider_status =
+        text(fields.get("status")).ok_or_else(|| malformed("success without status", &raw.body))?;
+    let reference = match (reference_of(&fields), lookup) {
+        (Some(reference), _) => reference,
+        (None, CashfreeLookup::ReferenceId(id)) => id.to_string(),
+        (None, CashfreeLookup::VerificationId(_)) => {
+            return Err(malformed("success without reference_id", &raw.body));
+        }
+    };
+    let user_details = fields
+        .get("user_details")
+        .and_then(Value::as_object)
+        .map(|u| UserDetails {
+            name: text(u.get("name")),
+            dob: text(u.get("dob")),
+            gender: text(u.get("gender")),
+            eaadhaar: text(u.get("eaadhaar")),
+            mobile: text(u.get("mobile")),
+        });
+    Ok(SessionStatusReport {
+        reference,
+        external_ref: text(fields.get("verification_id")),
+        status: SessionStatus::from_provider(PROVIDER, &provider_status),
+        provider_status,
+        documents_requested: documents(fields.get("document_requested")),
+        documents_consented: documents(fields.get("document_consent")),
+        user_details,
+        request_id: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse {
+            status: StatusCode::from_u16(status).expect("status"),
+            headers: HeaderMap::new(),
+            body: body.to_string(),
+        }
+    }
+
+    #[test]
+    fn fields_from_codes() {
+        assert_eq!(
+            field_of_code("verification_id_value_invalid"),
+            "verification_id"
+        );
+        assert_eq!(field_of_code("verification_id_missing"), "verification_id");
+        assert_eq!(
+            field_of_code("document_requested_missing"),
+            "document_requested"
+        );
+        assert_eq!(field_of_code("redirect_url_value_invalid"), "redirect_url");
+        assert_eq!(field_of_code("invalid_request"), "document_requested");
+        assert_eq!(field_of_code("something_else"), "request");
+        assert_eq!(field_of_code("_missing"), "request");
+    }
+
+    #[test]
+    fn error_bodies_top_level_or_nested() {
+        let e = parse_error_body(
+            r#"{"type":"validation_error","code":"c","message":"m","error":{"ref_id":102}}"#,
+        )
+        .expect("object");
+        assert_eq!(e.code.as_deref(), Some("c"));
+        assert_eq!(e.message.as_deref(), Some("m"));
+        let e = parse_error_body(r#"{"error":{"code":"c2","message":"m2"}}"#).expect("object");
+        assert_eq!(e.code.as_deref(), Some("c2"));
+        assert_eq!(parse_error_body("<html>"), None);
+        assert_eq!(parse_error_body("[1]"), None);
+    }
+
+    #[test]
+    fn status_mapping() {
+        let body = |code: &str| format!(r#"{{"type":"t","code":"{code}","message":"msg"}}"#);
+        let err = error_for(&raw(400, &body("x-client-secret_value_invalid")));
+        assert_eq!(err.kind(), "auth");
+        let err = error_for(&raw(400, &body("redirect_url_value_invalid")));
+        assert_eq!(
+            err,
+            ProviderError::InvalidRequest {
+                field: "redirect_url".into(),
+                message: "msg".into(),
+                provider_code: Some("redirect_url_value_invalid".into()),
+            }
+        );
+        assert_eq!(
+            error_for(&raw(401, &body("authentication_failed"))).kind(),
+            "auth"
+        );
+        assert_eq!(error_for(&raw(403, "<html>")).kind(), "auth");
+        for status in [404, 409, 422] {
+            assert_eq!(error_for(&raw(status, &body("x"))).kind(), "declined");
+        }
+        assert_eq!(error_for(&raw(429, "")).kind(), "rate_limited");
+        assert_eq!(
+            error_for(&raw(500, &body("verification_failed"))).kind(),
+            "provider_unavailable"
+        );
+        assert_eq!(
+            error_for(&raw(502, "<html>")).kind(),
+            "provider_unavailable"
+        );
+        assert_eq!(error_for(&raw(400, "<html>")).kind(), "malformed_response");
+        assert_eq!(error_for(&raw(409, "{}")).kind(), "malformed_response");
+    }
+
+    #[test]
+    fn local_validation() {
+        let mut request = CashfreeCreate {
+            verification_id: ExternalRef::new_unchecked("ABC00123"),
+            documents: vec![DocumentType::Aadhaar],
+            redirect_url: None,
+            flow: None,
+        };
+        assert_eq!(
+            create_body(&request).expect("valid"),
+            json!({"verification_id": "ABC00123", "document_requested": ["AADHAAR"]})
+        );
+        request.documents.clear();
+        assert_eq!(
+            create_body(&request).expect_err("empty").kind(),
+            "invalid_request"
+        );
+        request.documents = vec![DocumentType::Pan, DocumentType::Pan];
+        assert!(
+            create_body(&request)
+                .expect_err("dup")
+                .to_string()
+                .contains("twice")
+        );
+        request.documents = vec![DocumentType::Pan];
+        request.redirect_url = Some(Url::parse("http://example.com").expect("url"));
+        assert!(create_body(&request).is_err());
+        request.redirect_url = None;
+        request.verification_id = ExternalRef::new_unchecked("a b");
+        assert!(create_body(&request).is_err());
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            ".*".prop_map(Value::String),
+            prop_oneof![Just("PENDING"), Just("AADHAAR"), Just("PAN")]
+                .prop_map(|s| Value::String(s.into())),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("reference_id".to_string()),
+                        Just("status".to_string()),
+                        Just("url".to_string()),
+                        Just("document_requested".to_string()),
+                        Just("document_consent".to_string()),
+                        Just("user_details".to_string()),
+                        Just("code".to_string()),
+                        Just("error".to_string()),
+                        ".*",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn parse_everything(status: u16, body: &str) {
+        let r = raw(status, body);
+        let _ = parse_error_body(body);
+        let _ = parse_created(&r);
+        let _ = parse_status(&r, &CashfreeLookup::ReferenceId(1));
+        let _ = parse_status(&r, &CashfreeLookup::VerificationId("v".into()));
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_arbitrary_json_never_panics(
+            value in any_json(),
+            status in prop_oneof![Just(200u16), Just(400), Just(429), Just(500), 100u16..600],
+        ) {
+            parse_everything(status, &value.to_string());
+        }
+
+        #[test]
+        fn parsing_arbitrary_strings_never_panics(body in ".*", status in 100u16..600) {
+            parse_everything(status, &body);
+        }
     }
 }

@@ -1,6 +1,18 @@
 //! What every provider call shares: timeouts and the retry policy.
+//!
+//! Both clients send through [`Http::call`], so the rule "a request with a side
+//! effect is never repeated unless it provably did not reach the provider"
+//! lives in one place.
 
-use std::time::Duration;
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::domain::Provider;
+use crate::error::ProviderError;
 
 /// Timeouts and retry limits for provider calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,5 +37,364 @@ impl Default for CallPolicy {
             base_delay: Duration::from_millis(300),
             max_delay: Duration::from_secs(10),
         }
+    }
+}
+
+/// Whether repeating a call is harmless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// Balance, status, tracking: retried on any transient failure.
+    Read,
+    /// Create, notify: retried only when the provider provably did not act
+    /// on it (connect failed, or 429).
+    SideEffect,
+}
+
+impl CallKind {
+    /// Whether the retry loop may try again after `error`.
+    pub fn may_retry(self, error: &ProviderError) -> bool {
+        match self {
+            CallKind::Read => error.is_transient(),
+            CallKind::SideEffect => matches!(
+                error,
+                ProviderError::Transport {
+                    never_sent: true,
+                    ..
+                } | ProviderError::RateLimited { .. }
+            ),
+        }
+    }
+}
+
+/// A provider's answer, read in full, before interpretation.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// One provider's HTTP transport: a configured reqwest client plus the policy.
+/// Cheap to clone (reqwest's client is reference counted).
+#[derive(Clone)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    policy: CallPolicy,
+    provider: Provider,
+    /// Pulls the provider's request reference out of a body that could not be
+    /// used, so an `OutcomeUnknown` still carries it.
+    request_id_of: fn(&str) -> Option<String>,
+}
+
+impl Http {
+    /// `headers` are sent on every request; mark secret values sensitive
+    /// before passing them in.
+    pub(crate) fn new(
+        provider: Provider,
+        policy: CallPolicy,
+        headers: HeaderMap,
+        request_id_of: fn(&str) -> Option<String>,
+    ) -> Result<Http, ProviderError> {
+        let client = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(policy.connect_timeout)
+            // A redirect would carry the credential headers to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("payops/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .build()
+            .map_err(|e| ProviderError::Transport {
+                provider,
+                message: format!("cannot set up the HTTP client: {}", describe(&e)),
+                never_sent: true,
+            })?;
+        Ok(Http {
+            client,
+            policy,
+            provider,
+            request_id_of,
+        })
+    }
+
+    pub(crate) fn policy(&self) -> &CallPolicy {
+        &self.policy
+    }
+
+    /// Sends the request `build` makes (rebuilt for every attempt), reads the
+    /// answer and lets `interpret` turn it into a result, retrying as `kind` allows.
+    pub(crate) async fn call<T>(
+        &self,
+        kind: CallKind,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        interpret: impl Fn(&RawResponse) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        let max_delay = self.policy.max_delay;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.policy.base_delay)
+            .with_max_delay(max_delay)
+            .with_max_times(self.policy.max_retries)
+            .with_jitter();
+        (|| self.attempt(kind, &build, &interpret))
+            .retry(backoff)
+            .when(|e| kind.may_retry(e))
+            .adjust(|e, delay| {
+                // The provider's own wait beats our guess, within our patience.
+                delay.map(|d| match e {
+                    ProviderError::RateLimited {
+                        retry_after: Some(wait),
+                        ..
+                    } => (*wait).min(max_delay),
+                    _ => d,
+                })
+            })
+            .notify(|e, delay| {
+                tracing::debug!(
+                    provider = %self.provider,
+                    error = e.kind(),
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying provider call"
+                );
+            })
+            .await
+    }
+
+    async fn attempt<T>(
+        &self,
+        kind: CallKind,
+        build: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        interpret: &impl Fn(&RawResponse) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        let provider = self.provider;
+        let request = build(&self.client)
+            .build()
+            .map_err(|e| ProviderError::InvalidRequest {
+                field: "request".into(),
+                message: format!("cannot build the request: {}", describe(&e)),
+                provider_code: None,
+            })?;
+        let method = request.method().clone();
+        // Path only: queries carry ids, and logs are no place for them.
+        let path = request.url().path().to_string();
+        let started = Instant::now();
+
+        let outcome = match self.client.execute(request).await {
+            Ok(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                response.text().await.map(|body| RawResponse {
+                    status,
+                    headers,
+                    body,
+                })
+            }
+            Err(e) => Err(e),
+        };
+        let latency_ms = started.elapsed().as_millis() as u64;
+
+        let raw = match outcome {
+            Ok(raw) => raw,
+            Err(e) => {
+                tracing::debug!(
+                    %provider, %method, %path, latency_ms,
+                    connect = e.is_connect(), timeout = e.is_timeout(),
+                    "provider call failed before an answer"
+                );
+                return Err(self.transport_error(kind, &e));
+            }
+        };
+        tracing::debug!(
+            %provider, %method, %path, status = raw.status.as_u16(), latency_ms,
+            "provider answered"
+        );
+
+        match interpret(&raw) {
+            Ok(value) => Ok(value),
+            Err(error) if kind == CallKind::SideEffect && unreadable_after_send(&raw, &error) => {
+                Err(ProviderError::OutcomeUnknown {
+                    provider,
+                    message: format!("the request was sent but the answer is unusable ({error})"),
+                    request_id: error
+                        .request_id()
+                        .map(str::to_string)
+                        .or_else(|| (self.request_id_of)(&raw.body)),
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn transport_error(&self, kind: CallKind, e: &reqwest::Error) -> ProviderError {
+        let provider = self.provider;
+        // A connect failure (refused, DNS, connect timeout, TLS handshake) means
+        // no byte of the request reached the provider.
+        if e.is_connect() {
+            return ProviderError::Transport {
+                provider,
+                message: describe(e),
+                never_sent: true,
+            };
+        }
+        let message = if e.is_timeout() {
+            format!("no answer within {} ms", self.policy.timeout.as_millis())
+        } else {
+            describe(e)
+        };
+        match kind {
+            CallKind::Read => ProviderError::Transport {
+                provider,
+                message,
+                never_sent: false,
+            },
+            CallKind::SideEffect => ProviderError::OutcomeUnknown {
+                provider,
+                message: format!("the request was sent but {message}"),
+                request_id: None,
+            },
+        }
+    }
+}
+
+/// A side-effecting request whose answer says nothing trustworthy: a server
+/// fault or a body we cannot read. It may have been applied.
+fn unreadable_after_send(raw: &RawResponse, error: &ProviderError) -> bool {
+    raw.status.is_server_error() || matches!(error, ProviderError::Malformed { .. })
+}
+
+/// A reqwest error in words, without its URL, walking the source chain so
+/// "connection refused" is visible.
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    let head = if e.is_connect() {
+        "cannot connect"
+    } else if e.is_timeout() {
+        "timed out"
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off"
+    } else {
+        "request failed"
+    };
+    if parts.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}: {}", parts.join(": "))
+    }
+}
+
+/// Adds a configured header; the error names the header, never the value.
+pub(crate) fn insert_header(
+    headers: &mut HeaderMap,
+    name: &'static str,
+    value: &str,
+    secret: bool,
+) -> Result<(), ProviderError> {
+    let mut header =
+        HeaderValue::from_str(value.trim()).map_err(|_| ProviderError::InvalidRequest {
+            field: name.to_string(),
+            message: "contains characters an HTTP header cannot carry".to_string(),
+            provider_code: None,
+        })?;
+    header.set_sensitive(secret);
+    headers.insert(HeaderName::from_static(name), header);
+    Ok(())
+}
+
+/// How long a provider asks us to wait: `Retry-After` (delay seconds or an
+/// HTTP date), else `X-RateLimit-Reset` (delay seconds, or a Unix time).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(wait) = text("retry-after").and_then(parse_retry_after) {
+        return Some(wait);
+    }
+    let reset = text("x-ratelimit-reset")?;
+    let number: u64 = reset.parse().ok()?;
+    // Large values can only be a Unix time, not a wait.
+    const UNIX_TIME_FLOOR: u64 = 1_000_000_000;
+    if number >= UNIX_TIME_FLOOR {
+        let now = jiff::Timestamp::now().as_second();
+        let now = u64::try_from(now).ok()?;
+        Some(Duration::from_secs(number.saturating_sub(now)))
+    } else {
+        Some(Duration::from_secs(number))
+    }
+}
+
+/// `Retry-After` as delay seconds or an HTTP date (a date in the past is no wait).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
+        let header = jiff::fmt::rfc2822::to_string(&soon.to_zoned(jiff::tz::TimeZone::UTC))
+            .expect("formats");
+        let wait = parse_retry_after(&header).expect("parses");
+        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-3"), None);
+    }
+
+    #[test]
+    fn rate_limit_reset_header() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-reset", "12".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(12)));
+        headers.insert("retry-after", "3".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn side_effects_retry_only_when_provably_unsent() {
+        let refused = ProviderError::Transport {
+            provider: Provider::InstantPay,
+            message: String::new(),
+            never_sent: true,
+        };
+        let timed_out = ProviderError::Transport {
+            provider: Provider::InstantPay,
+            message: String::new(),
+            never_sent: false,
+        };
+        let down = ProviderError::Unavailable {
+            provider: Provider::InstantPay,
+            status: 503,
+            code: None,
+            message: String::new(),
+        };
+        assert!(CallKind::SideEffect.may_retry(&refused));
+        assert!(!CallKind::SideEffect.may_retry(&timed_out));
+        assert!(!CallKind::SideEffect.may_retry(&down));
+        assert!(CallKind::Read.may_retry(&timed_out));
+        assert!(CallKind::Read.may_retry(&down));
     }
 }

@@ -2,35 +2,46 @@
 //! Cashfree under `/verification`, strict where the providers are, stateful,
 //! deterministic from a seed, with injectable faults.
 
-use std::net::SocketAddr;
-use std::str::FromStr;
+mod cashfree;
+mod faults;
+mod instantpay;
+mod state;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::config::Env;
 use crate::domain::SessionStatus;
+use state::{SimState, lock};
 
-/// Probabilities (0..=1) of each injected fault per request.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Faults {
-    /// 429 with Retry-After.
-    pub rate_limit: f64,
-    /// 500 (InstantPay: non-JSON or envelope; Cashfree: `verification_failed`).
-    pub server_error: f64,
-    /// Hang without answering (the client's timeout fires).
-    pub timeout: f64,
-    /// A 200 whose body is not JSON, or JSON cut short.
-    pub garbage: f64,
-}
+pub use faults::Faults;
 
-impl FromStr for Faults {
-    type Err = String;
-    /// `429=0.05,500=0.05,timeout=0.02,garbage=0.02` (any subset; `none` or "" for none).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let _ = s;
-        todo!()
-    }
-}
+/// The link id in InstantPay's notify sample.
+pub const SAMPLE_LINK_ID: &str = "657aa9841b8d3897ff0a84fb";
+
+/// The payout links the simulator knows, `(linkId, status)`, so the CLI and
+/// README can point people at one in each state.
+pub const DEMO_LINKS: &[(&str, &str)] = &[
+    (SAMPLE_LINK_ID, "ISSUED"),
+    ("65b2f1c04e9a7d3186c2a5e1", "ISSUED"),
+    ("65c81d2a9f03b7e45d1c6a08", "ISSUED"),
+    ("6601a7e3c52d94b8f07e3d92", "CLAIMED"),
+    ("660e4b9d17a3c8f25e6b0c47", "CANCELLED"),
+    ("661c3f08a9e27d5b4c81f6a3", "PROCESSING"),
+    ("65a0d6e2b3f14c7a98e5d210", "EXPIRED"),
+];
+
+/// Environment variables the simulator reads credentials from (the client reads the same).
+pub const ENV_INSTANTPAY_CLIENT_ID: &str = "PAYOPS_INSTANTPAY_CLIENT_ID";
+pub const ENV_INSTANTPAY_CLIENT_SECRET: &str = "PAYOPS_INSTANTPAY_CLIENT_SECRET";
+pub const ENV_CASHFREE_CLIENT_ID: &str = "PAYOPS_CASHFREE_CLIENT_ID";
+pub const ENV_CASHFREE_CLIENT_SECRET: &str = "PAYOPS_CASHFREE_CLIENT_SECRET";
 
 /// The credentials the simulator accepts.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,14 +55,36 @@ pub struct SimCredentials {
 impl SimCredentials {
     /// Fixed demo credentials (printed by `payops sim` when nothing is configured).
     pub fn demo() -> SimCredentials {
-        todo!()
+        SimCredentials {
+            instantpay_client_id: "demo-ipay-client".into(),
+            instantpay_client_secret: "demo-ipay-secret".into(),
+            cashfree_client_id: "demo-cf-client".into(),
+            cashfree_client_secret: "demo-cf-secret".into(),
+        }
     }
 
     /// The same `PAYOPS_*` variables the client reads, falling back to `demo()`
     /// per value. Returns whether any value came from the environment.
     pub fn from_env(env: &Env) -> (SimCredentials, bool) {
-        let _ = env;
-        todo!()
+        let demo = SimCredentials::demo();
+        let mut any = false;
+        let mut pick = |key: &str, fallback: String| match env.get(key) {
+            Some(value) => {
+                any = true;
+                value.to_string()
+            }
+            None => fallback,
+        };
+        let credentials = SimCredentials {
+            instantpay_client_id: pick(ENV_INSTANTPAY_CLIENT_ID, demo.instantpay_client_id),
+            instantpay_client_secret: pick(
+                ENV_INSTANTPAY_CLIENT_SECRET,
+                demo.instantpay_client_secret,
+            ),
+            cashfree_client_id: pick(ENV_CASHFREE_CLIENT_ID, demo.cashfree_client_id),
+            cashfree_client_secret: pick(ENV_CASHFREE_CLIENT_SECRET, demo.cashfree_client_secret),
+        };
+        (credentials, any)
     }
 }
 
@@ -67,46 +100,129 @@ pub struct SimOptions {
     pub rate_limit_per_minute: Option<u32>,
 }
 
+impl Default for SimOptions {
+    /// Seed 42, real time, no faults, demo credentials, no rate limit.
+    fn default() -> Self {
+        SimOptions {
+            seed: 42,
+            time_scale: 1.0,
+            faults: Faults::default(),
+            credentials: SimCredentials::demo(),
+            rate_limit_per_minute: None,
+        }
+    }
+}
+
 /// A running simulator. Dropping it does not stop it; call `shutdown`.
 pub struct SimHandle {
     pub addr: SocketAddr,
+    state: Arc<SimState>,
+    server: JoinHandle<()>,
 }
 
 impl SimHandle {
     /// `http://ADDR`
     pub fn instantpay_base(&self) -> Url {
-        todo!()
+        base(self.addr, "")
     }
 
     /// `http://ADDR/verification`
     pub fn cashfree_base(&self) -> Url {
-        todo!()
+        base(self.addr, "/verification")
     }
 
     /// Replaces the fault probabilities (tests turn faults on and off).
     pub fn set_faults(&self, faults: Faults) {
-        let _ = faults;
-        todo!()
+        *lock(&self.state.faults) = faults;
     }
 
     /// Forces a session (by provider reference) to a status now.
+    ///
+    /// `reference` is an InstantPay `referenceId`, a Cashfree `reference_id`
+    /// or a Cashfree `verification_id`; false when no session matches. The
+    /// forced status sticks (the scheduled fate no longer applies);
+    /// `Unknown(word)` makes the provider answer with that raw word.
     pub fn force_session_status(&self, reference: &str, status: SessionStatus) -> bool {
-        let _ = (reference, status);
-        todo!()
+        self.state.force(reference, &status)
     }
 
     /// Requests served so far per provider: (instantpay, cashfree).
     pub fn request_counts(&self) -> (u64, u64) {
-        todo!()
+        self.state.request_counts()
     }
 
-    pub async fn shutdown(self) {
-        todo!()
+    /// Successful notifications of a payout link so far (0 for an unknown id).
+    pub fn notify_count(&self, link_id: &str) -> u64 {
+        self.state.notify_count(link_id)
     }
+
+    /// Simulated seconds since start (real elapsed × `time_scale`).
+    pub fn sim_elapsed(&self) -> Duration {
+        Duration::from_secs_f64(self.state.now())
+    }
+
+    /// Stops accepting, cuts any hanging "timeout" fault short and returns
+    /// within about a second even if a client keeps a connection busy.
+    pub async fn shutdown(self) {
+        self.state.shutdown.cancel();
+        let mut server = self.server;
+        if tokio::time::timeout(Duration::from_millis(500), &mut server)
+            .await
+            .is_err()
+        {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+}
+
+fn base(addr: SocketAddr, path: &str) -> Url {
+    // Not request-influenced: a socket address always forms a valid http URL.
+    Url::parse(&format!("http://{addr}{path}")).expect("socket address forms a URL")
+}
+
+fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route("/accounts/balance", post(instantpay::balance))
+        .route("/identity/digiLocker", post(instantpay::digilocker_create))
+        .route(
+            "/identity/digiLocker/status",
+            post(instantpay::digilocker_status),
+        )
+        .route(
+            "/payments/payout/link/notify",
+            post(instantpay::link_notify),
+        )
+        .route(
+            "/payments/payout/link/track/{link_id}",
+            get(instantpay::link_track),
+        )
+        .route(
+            "/verification/digilocker",
+            post(cashfree::create).get(cashfree::status),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::gate,
+        ))
+        .with_state(state)
 }
 
 /// Binds `addr` (port 0 allowed) and serves until `shutdown`.
 pub async fn start(addr: SocketAddr, options: SimOptions) -> std::io::Result<SimHandle> {
-    let _ = (addr, options);
-    todo!()
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(SimState::new(options));
+    let app = router(state.clone());
+    let stop = state.shutdown.clone();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+    });
+    Ok(SimHandle {
+        addr,
+        state,
+        server,
+    })
 }
