@@ -595,3 +595,112 @@ async fn expired_session_gets_one_last_check() {
     engine.stop().await;
     rig.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+
+    rig.sim.set_faults(Faults {
+        server_error: 1.0,
+        ..Faults::default()
+    });
+    engine.send(Command::CreateSession(request(Provider::Cashfree)));
+    let row = match engine
+        .expect(WAIT, "the failed row", |u| {
+            matches!(u, Update::SessionChanged { .. })
+        })
+        .await
+    {
+        Update::SessionChanged { record, .. } => record,
+        _ => unreachable!(),
+    };
+    // A 500 after the request left may or may not have created it.
+    assert!(
+        matches!(
+            row.create_state,
+            CreateState::Failed(_) | CreateState::OutcomeUnknown(_)
+        ),
+        "{row:?}"
+    );
+    match engine
+        .expect(WAIT, "the failure", |u| {
+            matches!(u, Update::SessionFailed { .. })
+        })
+        .await
+    {
+        Update::SessionFailed { id, provider, .. } => {
+            assert_eq!(id, Some(row.id.clone()));
+            assert_eq!(provider, Provider::Cashfree);
+        }
+        _ => unreachable!(),
+    }
+    rig.sim.set_faults(Faults::default());
+
+    // A session created elsewhere, pasted in by reference.
+    let client = CashfreeClient::new(
+        rig.config.cashfree.as_ref().expect("cashfree"),
+        CallPolicy::default(),
+    )
+    .expect("client");
+    let outside = client
+        .create_digilocker(&CashfreeCreate {
+            verification_id: ExternalRef::generate(),
+            documents: vec![DocumentType::Aadhaar],
+            redirect_url: None,
+            flow: None,
+        })
+        .await
+        .expect("sim creates");
+    engine.send(Command::TrackSession {
+        provider: Provider::Cashfree,
+        reference: outside.reference.clone(),
+    });
+    let tracked = match engine
+        .expect(WAIT, "the tracked session", |u| {
+            matches!(u, Update::SessionChanged { record, .. }
+                if record.reference.as_deref() == Some(outside.reference.as_str()))
+        })
+        .await
+    {
+        Update::SessionChanged { record, .. } => record,
+        _ => unreachable!(),
+    };
+    // It is polled on schedule.
+    let first_poll = tracked.last_polled_at;
+    engine
+        .expect(WAIT, "a scheduled poll", |u| {
+            matches!(u, Update::SessionChanged { record, .. }
+                if record.id == tracked.id && record.last_polled_at != first_poll)
+        })
+        .await;
+
+    engine.send(Command::StopTracking(tracked.id.clone()));
+    engine
+        .expect(
+            WAIT,
+            "untracked",
+            |u| matches!(u, Update::SessionUntracked(id) if *id == tracked.id),
+        )
+        .await;
+    engine.drain(Duration::from_millis(300)).await;
+    let before = cashfree_count(&rig.sim);
+    let late = engine.drain(Duration::from_millis(600)).await;
+    assert_eq!(cashfree_count(&rig.sim), before, "polled after untracking");
+    assert!(
+        !late
+            .iter()
+            .any(|u| matches!(u, Update::SessionChanged { record, .. } if record.id == tracked.id)),
+        "{late:?}"
+    );
+
+    engine.send(Command::LoadHistory(tracked.id.clone()));
+    engine
+        .expect(WAIT, "history", |u| {
+            matches!(u, Update::SessionHistory { id, events } if *id == tracked.id && !events.is_empty())
+        })
+        .await;
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
