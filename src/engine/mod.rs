@@ -3,5 +3,7 @@
 
 pub mod messages;
 pub mod ops;
+pub mod rate_limit;
+pub mod run;
 
 pub use messages::{Command, ProviderSetup, SessionRequest, Update};

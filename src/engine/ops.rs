@@ -74,6 +74,14 @@ pub struct PollOutcome {
     pub user_details: Option<UserDetails>,
 }
 
+/// A create that failed, with the row it left behind (None when nothing was
+/// written, e.g. the provider is not configured).
+#[derive(Debug)]
+pub struct CreateFailure {
+    pub record: Option<SessionRecord>,
+    pub error: OpsError,
+}
+
 /// A finished notify: its completed audit row, and the failure if there was one.
 #[derive(Debug, Clone)]
 pub struct NotifyResult {
@@ -170,13 +178,34 @@ impl Services {
         &self,
         request: &SessionRequest,
     ) -> Result<SessionRecord, OpsError> {
+        self.create_session_keeping_row(request)
+            .await
+            .map_err(|failure| failure.error)
+    }
+
+    /// `create_session`, but a failure also carries the row it left (if any),
+    /// so the dashboard can show the failed session.
+    pub async fn create_session_keeping_row(
+        &self,
+        request: &SessionRequest,
+    ) -> Result<SessionRecord, CreateFailure> {
+        self.create_session_inner(request)
+            .await
+            .map_err(|(record, error)| CreateFailure { record, error })
+    }
+
+    async fn create_session_inner(
+        &self,
+        request: &SessionRequest,
+    ) -> Result<SessionRecord, (Option<SessionRecord>, OpsError)> {
+        let bare = |error: OpsError| (None, error);
         // Check configuration before writing anything: nothing was attempted.
         match request.provider {
             Provider::InstantPay => {
-                self.instantpay()?;
+                self.instantpay().map_err(bare)?;
             }
             Provider::Cashfree => {
-                self.cashfree()?;
+                self.cashfree().map_err(bare)?;
             }
         }
         let new = NewSession {
@@ -191,10 +220,13 @@ impl Services {
             redirect_url: Some(request.redirect_url.to_string()),
             created_at: Timestamp::now(),
         };
-        self.store().begin_session(&new)?;
+        self.store()
+            .begin_session(&new)
+            .map_err(|e| bare(e.into()))?;
         let answer = match request.provider {
             Provider::InstantPay => {
-                self.instantpay()?
+                self.instantpay()
+                    .map_err(bare)?
                     .create_digilocker(&InstantPayCreate {
                         external_ref: new.external_ref.clone(),
                         redirect_url: request.redirect_url.clone(),
@@ -203,7 +235,8 @@ impl Services {
                     .await
             }
             Provider::Cashfree => {
-                self.cashfree()?
+                self.cashfree()
+                    .map_err(bare)?
                     .create_digilocker(&CashfreeCreate {
                         verification_id: new.external_ref.clone(),
                         documents: request.documents.clone(),
@@ -214,11 +247,10 @@ impl Services {
             }
         };
         match answer {
-            Ok(created) => {
-                Ok(self
-                    .store()
-                    .complete_session(&new.id, &created, Timestamp::now())?)
-            }
+            Ok(created) => self
+                .store()
+                .complete_session(&new.id, &created, Timestamp::now())
+                .map_err(|e| bare(e.into())),
             Err(error) => {
                 let state = match &error {
                     ProviderError::OutcomeUnknown { .. } => {
@@ -226,9 +258,11 @@ impl Services {
                     }
                     _ => CreateState::Failed(error.to_string()),
                 };
-                self.store()
-                    .fail_session(&new.id, state, Timestamp::now())?;
-                Err(error.into())
+                let record = self
+                    .store()
+                    .fail_session(&new.id, state, Timestamp::now())
+                    .map_err(|e| bare(e.into()))?;
+                Err((Some(record), error.into()))
             }
         }
     }

@@ -1,0 +1,1083 @@
+//! The dashboard's engine loop: one task that owns `Services`, takes
+//! `Command`s from the UI and answers with `Update`s.
+//!
+//! The loop never awaits the network: every provider call runs in a spawned
+//! task whose result comes back through a `JoinSet`, so a slow provider never
+//! holds up a keystroke. Calls with a side effect (create, notify) live in
+//! their own set so shutdown can let them finish writing their rows.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::config::PollingConfig;
+use crate::domain::{BalanceReport, LinkId, LinkReport, Provider, SessionId};
+use crate::engine::messages::{Command, SessionRequest, Update};
+use crate::engine::ops::{CreateFailure, NotifyResult, OpsError, PollOutcome, Services};
+use crate::engine::rate_limit::Budget;
+use crate::error::ProviderError;
+use crate::providers::CallPolicy;
+use crate::store::{AuditEntry, CreateState, SessionRecord};
+
+/// The balance is never fetched by itself more often than this (InstantPay
+/// asks integrators to sync rarely).
+pub const MIN_BALANCE_INTERVAL: Duration = Duration::from_secs(30);
+/// A manual refresh this soon after the last fetch started is ignored.
+pub const BALANCE_DEBOUNCE: Duration = Duration::from_secs(2);
+/// Below this a poll interval would busy-loop the engine.
+const MIN_SESSION_INTERVAL: Duration = Duration::from_millis(50);
+/// Final sessions older than this are not shown at start.
+const RECENT_FINAL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+const BALANCE_HISTORY: usize = 120;
+const AUDIT_HISTORY: usize = 50;
+/// How long a provider stays slowed after its last 429.
+const SLOW_FOR: Duration = Duration::from_secs(120);
+const MAX_SLOW_FACTOR: u32 = 8;
+/// Pause after a 429 without Retry-After; doubles per 429 up to the cap.
+const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// A Retry-After beyond this is treated as this (a typo must not freeze polling).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+const MIN_RETRY_AFTER: Duration = Duration::from_millis(500);
+/// Failed polls back off up to 2^this times the interval.
+const MAX_FAILURE_DOUBLINGS: u32 = 4;
+/// How often to look again while a user call waits for a provider's token.
+const PRIORITY_RECHECK: Duration = Duration::from_millis(200);
+/// Extra time, beyond one request timeout, that shutdown gives side effects.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The call policy the dashboard's `Services` should be built with: the
+/// engine does its own retrying (the next poll, backoff after a 429), and
+/// retries inside a client would be requests the budget cannot see.
+pub fn call_policy(polling: &PollingConfig) -> CallPolicy {
+    CallPolicy {
+        timeout: polling.request_timeout,
+        max_retries: 0,
+        ..CallPolicy::default()
+    }
+}
+
+/// Starts the engine on the current tokio runtime.
+///
+/// Returns the command sender, the update receiver, and the task. Send
+/// `Command::Shutdown` (or drop the sender) and await the task to stop: it
+/// returns once in-flight creates and notifies have recorded their outcome
+/// (bounded by the request timeout).
+///
+/// Every provider call is counted against `polling.requests_per_minute` per
+/// provider; build `services` with [`call_policy`] so client-side retries do
+/// not add uncounted requests.
+pub fn spawn(
+    services: Services,
+    polling: PollingConfig,
+) -> (
+    UnboundedSender<Command>,
+    UnboundedReceiver<Update>,
+    JoinHandle<()>,
+) {
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (update_tx, update_rx) = mpsc::unbounded_channel();
+    let engine = Engine::new(services, polling, update_tx);
+    let task = tokio::spawn(engine.run(command_rx));
+    (command_tx, update_rx, task)
+}
+
+/// What a task hands back to the loop.
+enum Done {
+    Balance(Result<BalanceReport, OpsError>),
+    Poll {
+        id: SessionId,
+        provider: Provider,
+        /// A scheduled poll (holds a concurrency permit) rather than a user refresh.
+        scheduled: bool,
+        /// The session was past its expiry when polled: whatever the answer, stop.
+        last_check: bool,
+        result: Result<PollOutcome, OpsError>,
+    },
+    Created {
+        provider: Provider,
+        result: Result<SessionRecord, CreateFailure>,
+    },
+    Tracked {
+        provider: Provider,
+        result: Result<PollOutcome, OpsError>,
+    },
+    Link {
+        link: LinkId,
+        result: Result<(LinkReport, Option<AuditEntry>), OpsError>,
+    },
+    Notify {
+        link: LinkId,
+        result: Result<NotifyResult, OpsError>,
+    },
+    /// Shutdown came before the request left; nothing was sent or written.
+    Cancelled(TaskKind),
+}
+
+/// Messages a task sends before it is done.
+enum Progress {
+    NotifyStarted(AuditEntry),
+}
+
+/// What a task was for, to clean up after it if it panics.
+#[derive(Debug, Clone)]
+enum TaskKind {
+    Balance,
+    Poll {
+        id: SessionId,
+        provider: Provider,
+        scheduled: bool,
+    },
+    Notify(LinkId),
+    Other,
+}
+
+/// A session under the scheduler.
+struct Slot {
+    record: SessionRecord,
+    next_due: Instant,
+    failures: u32,
+}
+
+/// One provider's share of the loop's state.
+struct ProviderState {
+    budget: Arc<Budget>,
+    /// No polls before this (a 429's Retry-After).
+    paused_until: Option<Instant>,
+    /// No polls before this (the budget has no token yet; a user call waits).
+    hold_until: Option<Instant>,
+    slow_until: Option<Instant>,
+    slow_factor: u32,
+    backoff: Duration,
+    polls_in_flight: usize,
+}
+
+impl ProviderState {
+    fn new(requests_per_minute: u32) -> Self {
+        ProviderState {
+            budget: Arc::new(Budget::new(requests_per_minute)),
+            paused_until: None,
+            hold_until: None,
+            slow_until: None,
+            slow_factor: 1,
+            backoff: FIRST_BACKOFF,
+            polls_in_flight: 0,
+        }
+    }
+
+    /// When polls may go again, if not now.
+    fn blocked_until(&self, now: Instant) -> Option<Instant> {
+        [self.paused_until, self.hold_until]
+            .into_iter()
+            .flatten()
+            .filter(|at| *at > now)
+            .max()
+    }
+
+    fn slowed(&self, now: Instant) -> bool {
+        self.slow_until.is_some_and(|until| until > now)
+    }
+
+    /// While slowed, one poll at a time probes whether the provider recovered,
+    /// instead of a volley that would all meet the same 429.
+    fn may_dispatch(&self, now: Instant) -> bool {
+        !(self.slowed(now) && self.polls_in_flight > 0)
+    }
+
+    fn rate_limited(&mut self, retry_after: Option<Duration>, now: Instant) {
+        let pause = retry_after
+            .map(|d| d.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER))
+            .unwrap_or(self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        let until = now + pause;
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+        self.slow_factor = (self.slow_factor * 2).min(MAX_SLOW_FACTOR);
+        self.slow_until = Some(now + SLOW_FOR);
+    }
+
+    fn answered(&mut self, now: Instant) {
+        if !self.slowed(now) {
+            self.slow_factor = 1;
+            self.slow_until = None;
+            self.backoff = FIRST_BACKOFF;
+        }
+    }
+}
+
+#[derive(Default)]
+struct BalanceState {
+    in_flight: bool,
+    last_start: Option<Instant>,
+    /// The next automatic fetch; None while one runs or without InstantPay.
+    next_auto: Option<Instant>,
+}
+
+struct Engine {
+    services: Services,
+    polling: PollingConfig,
+    updates: UnboundedSender<Update>,
+    instantpay: ProviderState,
+    cashfree: ProviderState,
+    /// Bounds scheduled polls in flight; user calls do not take a permit.
+    poll_permits: Arc<Semaphore>,
+    slots: HashMap<SessionId, Slot>,
+    /// Sessions with a poll in flight (scheduled or refresh).
+    polling_now: HashSet<SessionId>,
+    /// Sessions untracked in this run: late answers for them are dropped.
+    untracked: HashSet<SessionId>,
+    /// Links with a notify in flight: a second send is refused.
+    notifying: HashSet<LinkId>,
+    balance: BalanceState,
+    reads: JoinSet<Done>,
+    side_effects: JoinSet<Done>,
+    kinds: HashMap<tokio::task::Id, TaskKind>,
+    progress_tx: UnboundedSender<Progress>,
+    progress_rx: Option<UnboundedReceiver<Progress>>,
+    shutdown: CancellationToken,
+}
+
+impl Engine {
+    fn new(services: Services, polling: PollingConfig, updates: UnboundedSender<Update>) -> Self {
+        let (progress_tx, progress_rx) = mpsc::unbounded_channel();
+        Engine {
+            instantpay: ProviderState::new(polling.requests_per_minute),
+            cashfree: ProviderState::new(polling.requests_per_minute),
+            poll_permits: Arc::new(Semaphore::new(polling.max_concurrent_polls.max(1))),
+            services,
+            polling,
+            updates,
+            slots: HashMap::new(),
+            polling_now: HashSet::new(),
+            untracked: HashSet::new(),
+            notifying: HashSet::new(),
+            balance: BalanceState::default(),
+            reads: JoinSet::new(),
+            side_effects: JoinSet::new(),
+            kinds: HashMap::new(),
+            progress_tx,
+            progress_rx: Some(progress_rx),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    async fn run(mut self, mut commands: UnboundedReceiver<Command>) {
+        let Some(mut progress) = self.progress_rx.take() else {
+            return;
+        };
+        self.start();
+        loop {
+            self.dispatch_due();
+            let wake = self.next_wake();
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    None | Some(Command::Shutdown) => break,
+                    Some(command) => self.handle(command),
+                },
+                // Before task results, so NotifyStarted precedes NotifyFinished.
+                Some(message) = progress.recv() => self.on_progress(message),
+                Some(joined) = self.side_effects.join_next_with_id(), if !self.side_effects.is_empty() => {
+                    self.on_joined(joined);
+                }
+                Some(joined) = self.reads.join_next_with_id(), if !self.reads.is_empty() => {
+                    self.on_joined(joined);
+                }
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(far_future)), if wake.is_some() => {}
+            }
+        }
+        self.stop(&mut progress).await;
+    }
+
+    // ---- start and stop ----
+
+    fn start(&mut self) {
+        match self.services.store().mark_interrupted() {
+            Ok(0) => {}
+            Ok(count) => info!(
+                count,
+                "rows left in flight by the last run marked outcome-unknown"
+            ),
+            Err(e) => self.problem(format!("could not check for interrupted requests: {e}")),
+        }
+        let sessions = match self.services.store().list_sessions(true) {
+            Ok(all) => {
+                let since = Timestamp::now()
+                    .checked_sub(RECENT_FINAL)
+                    .unwrap_or(Timestamp::MIN);
+                all.into_iter()
+                    .filter(|r| r.tracking && (!r.status.is_final() || r.updated_at >= since))
+                    .collect()
+            }
+            Err(e) => {
+                self.problem(format!("could not load sessions: {e}"));
+                Vec::new()
+            }
+        };
+        let balance_history = self
+            .services
+            .store()
+            .balance_history(BALANCE_HISTORY)
+            .unwrap_or_else(|e| {
+                self.problem(format!("could not load the balance history: {e}"));
+                Vec::new()
+            });
+        let audit = self
+            .services
+            .store()
+            .list_audit(AUDIT_HISTORY)
+            .unwrap_or_else(|e| {
+                self.problem(format!("could not load the notify audit: {e}"));
+                Vec::new()
+            });
+        let now = Instant::now();
+        for record in &sessions {
+            if pollable(record) {
+                self.schedule(record.clone(), now);
+            }
+        }
+        info!(
+            sessions = sessions.len(),
+            resumed = self.slots.len(),
+            "engine started"
+        );
+        self.send(Update::Loaded {
+            sessions,
+            balance_history,
+            audit,
+            instantpay: self.services.setup(Provider::InstantPay),
+            cashfree: self.services.setup(Provider::Cashfree),
+        });
+        if self.services.is_configured(Provider::InstantPay) {
+            self.balance.next_auto = Some(now);
+        }
+    }
+
+    /// Stops polling at once; lets creates and notifies already sent record
+    /// their outcome, within one request timeout.
+    async fn stop(&mut self, progress: &mut UnboundedReceiver<Progress>) {
+        self.shutdown.cancel();
+        self.reads.abort_all();
+        let pending = self.side_effects.len();
+        if pending > 0 {
+            info!(pending, "waiting for sends in flight to finish");
+        }
+        let grace = self.polling.request_timeout + SHUTDOWN_GRACE;
+        let finished = tokio::time::timeout(grace, async {
+            while let Some(joined) = self.side_effects.join_next_with_id().await {
+                while let Ok(message) = progress.try_recv() {
+                    self.on_progress(message);
+                }
+                self.on_joined(joined);
+            }
+        })
+        .await;
+        if finished.is_err() {
+            warn!(
+                left = self.side_effects.len(),
+                "sends still in flight at shutdown; they will show as outcome unknown"
+            );
+            self.side_effects.abort_all();
+        }
+        while let Ok(message) = progress.try_recv() {
+            self.on_progress(message);
+        }
+        info!("engine stopped");
+    }
+
+    // ---- commands ----
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::RefreshBalance => self.start_balance(true),
+            Command::CreateSession(request) => self.create(request),
+            Command::TrackSession {
+                provider,
+                reference,
+            } => self.track(provider, reference),
+            Command::RefreshSession(id) => self.refresh(id),
+            Command::StopTracking(id) => self.stop_tracking(id),
+            Command::LoadHistory(id) => {
+                let history = self.services.store().session_history(&id);
+                match history {
+                    Ok(events) => self.send(Update::SessionHistory { id, events }),
+                    Err(e) => self.problem(format!("could not load the history of {id}: {e}")),
+                }
+            }
+            Command::LookupLink(link) => self.lookup(link),
+            Command::SendNotify(link) => self.notify(link),
+            // Handled by the loop before it gets here.
+            Command::Shutdown => {}
+        }
+    }
+
+    fn start_balance(&mut self, manual: bool) {
+        if !self.services.is_configured(Provider::InstantPay) {
+            if manual {
+                self.problem(OpsError::NotConfigured(Provider::InstantPay).to_string());
+            }
+            self.balance.next_auto = None;
+            return;
+        }
+        let now = Instant::now();
+        if self.balance.in_flight {
+            debug!("balance refresh ignored: one is in flight");
+            return;
+        }
+        if manual
+            && self
+                .balance
+                .last_start
+                .is_some_and(|at| now.duration_since(at) < BALANCE_DEBOUNCE)
+        {
+            debug!("balance refresh ignored: debounced");
+            return;
+        }
+        self.balance.in_flight = true;
+        self.balance.last_start = Some(now);
+        self.balance.next_auto = None;
+        self.send(Update::BalanceRefreshing);
+        let services = self.services.clone();
+        let budget = self.provider(Provider::InstantPay).budget.clone();
+        let shutdown = self.shutdown.clone();
+        self.spawn_read(TaskKind::Balance, async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Balance),
+                _ = budget.take_priority() => {}
+            }
+            Done::Balance(services.fetch_balance().await)
+        });
+    }
+
+    fn create(&mut self, request: SessionRequest) {
+        let provider = request.provider;
+        if !self.services.is_configured(provider) {
+            self.problem(OpsError::NotConfigured(provider).to_string());
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(provider).budget.clone();
+        let shutdown = self.shutdown.clone();
+        let kind = TaskKind::Other;
+        let task = async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
+                _ = budget.take_priority() => {}
+            }
+            let result = services.create_session_keeping_row(&request).await;
+            Done::Created { provider, result }
+        };
+        let handle = self.side_effects.spawn(task);
+        self.kinds.insert(handle.id(), kind);
+    }
+
+    fn track(&mut self, provider: Provider, reference: String) {
+        if !self.services.is_configured(provider) {
+            self.problem(OpsError::NotConfigured(provider).to_string());
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(provider).budget.clone();
+        let shutdown = self.shutdown.clone();
+        self.spawn_read(TaskKind::Other, async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
+                _ = budget.take_priority() => {}
+            }
+            let result = services.track_session(provider, &reference).await;
+            Done::Tracked { provider, result }
+        });
+    }
+
+    fn refresh(&mut self, id: SessionId) {
+        if self.polling_now.contains(&id) {
+            debug!(session = %id, "refresh ignored: a poll is in flight");
+            return;
+        }
+        let record = match self.slots.get(&id) {
+            Some(slot) => slot.record.clone(),
+            None => {
+                let found = self.services.store().find_session(id.as_str());
+                match found {
+                    Ok(Some(record)) => record,
+                    Ok(None) => {
+                        self.problem(format!("no tracked session {id}"));
+                        return;
+                    }
+                    Err(e) => {
+                        self.problem(format!("could not read session {id}: {e}"));
+                        return;
+                    }
+                }
+            }
+        };
+        if record.create_state != CreateState::Created {
+            self.problem(format!(
+                "session {id} was never created at {}: nothing to refresh",
+                record.provider
+            ));
+            return;
+        }
+        self.untracked.remove(&id);
+        let provider = record.provider;
+        let last_check = expired(&record);
+        let budget = self.provider(provider).budget.clone();
+        let services = self.services.clone();
+        let shutdown = self.shutdown.clone();
+        let kind = TaskKind::Poll {
+            id: id.clone(),
+            provider,
+            scheduled: false,
+        };
+        self.polling_now.insert(id.clone());
+        self.spawn_read(kind.clone(), async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(kind),
+                _ = budget.take_priority() => {}
+            }
+            let result = services.poll_session(&record).await;
+            Done::Poll {
+                id,
+                provider,
+                scheduled: false,
+                last_check,
+                result,
+            }
+        });
+    }
+
+    fn stop_tracking(&mut self, id: SessionId) {
+        let stopped = self.services.store().set_tracking(&id, false);
+        match stopped {
+            Ok(()) => {
+                self.slots.remove(&id);
+                self.untracked.insert(id.clone());
+                info!(session = %id, "stopped tracking");
+                self.send(Update::SessionUntracked(id));
+            }
+            Err(e) => self.problem(format!("could not stop tracking {id}: {e}")),
+        }
+    }
+
+    fn lookup(&mut self, link: LinkId) {
+        if !self.services.is_configured(Provider::InstantPay) {
+            self.problem(OpsError::NotConfigured(Provider::InstantPay).to_string());
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(Provider::InstantPay).budget.clone();
+        let shutdown = self.shutdown.clone();
+        self.spawn_read(TaskKind::Other, async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
+                _ = budget.take_priority() => {}
+            }
+            let result = services.lookup_link(&link).await;
+            Done::Link { link, result }
+        });
+    }
+
+    fn notify(&mut self, link: LinkId) {
+        if !self.services.is_configured(Provider::InstantPay) {
+            self.problem(OpsError::NotConfigured(Provider::InstantPay).to_string());
+            return;
+        }
+        if !self.notifying.insert(link.clone()) {
+            info!(link = %link, "second notify refused while the first is in flight");
+            self.problem(format!("a notification for {link} is already being sent"));
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(Provider::InstantPay).budget.clone();
+        let shutdown = self.shutdown.clone();
+        let progress = self.progress_tx.clone();
+        let kind = TaskKind::Notify(link.clone());
+        let task = async move {
+            // Shutdown before the token means nothing was written or sent.
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Notify(link)),
+                _ = budget.take_priority() => {}
+            }
+            let started = match services.begin_notify(&link).await {
+                Ok(started) => started,
+                Err(e) => {
+                    return Done::Notify {
+                        link,
+                        result: Err(e),
+                    };
+                }
+            };
+            // The loop may be gone at shutdown; the row is written either way.
+            let _ = progress.send(Progress::NotifyStarted(started.clone()));
+            let result = services.finish_notify(&started).await;
+            Done::Notify { link, result }
+        };
+        let handle = self.side_effects.spawn(task);
+        self.kinds.insert(handle.id(), kind);
+    }
+
+    // ---- scheduling ----
+
+    fn schedule(&mut self, record: SessionRecord, due: Instant) {
+        self.slots.insert(
+            record.id.clone(),
+            Slot {
+                record,
+                next_due: due,
+                failures: 0,
+            },
+        );
+    }
+
+    /// The provider's poll interval now, with ±20 % jitter so sessions created
+    /// together do not poll together.
+    fn interval(&self, provider: Provider, failures: u32) -> Duration {
+        let state = self.provider(provider);
+        let factor = if state.slowed(Instant::now()) {
+            state.slow_factor
+        } else {
+            1
+        };
+        let backoff = 1u32 << failures.min(MAX_FAILURE_DOUBLINGS);
+        let base = self.polling.session_interval.max(MIN_SESSION_INTERVAL) * factor * backoff;
+        base.mul_f64(rand::random_range(0.8..1.2))
+    }
+
+    /// Starts every poll that is due and allowed: a concurrency permit and a
+    /// token from the provider's budget, most overdue first.
+    fn dispatch_due(&mut self) {
+        let now = Instant::now();
+        if self.balance.next_auto.is_some_and(|at| at <= now) && !self.balance.in_flight {
+            self.start_balance(false);
+        }
+        let mut due: Vec<(Instant, SessionId)> = self
+            .slots
+            .iter()
+            .filter(|(id, slot)| slot.next_due <= now && !self.polling_now.contains(*id))
+            .map(|(id, slot)| (slot.next_due, id.clone()))
+            .collect();
+        due.sort();
+        for (_, id) in due {
+            let Some(slot) = self.slots.get(&id) else {
+                continue;
+            };
+            let provider = slot.record.provider;
+            let record = slot.record.clone();
+            let state = self.provider_mut(provider);
+            if state.blocked_until(now).is_some() || !state.may_dispatch(now) {
+                continue;
+            }
+            if state.budget.priority_waiting() {
+                state.hold_until = Some(now + PRIORITY_RECHECK);
+                continue;
+            }
+            let Ok(permit) = self.poll_permits.clone().try_acquire_owned() else {
+                // A finishing poll frees a permit and wakes the loop.
+                break;
+            };
+            let state = self.provider_mut(provider);
+            if let Err(wait) = state.budget.try_take() {
+                debug!(provider = provider.as_str(), ?wait, "poll budget exhausted");
+                state.hold_until = Some(now + wait);
+                continue;
+            }
+            state.polls_in_flight += 1;
+            let last_check = expired(&record);
+            let services = self.services.clone();
+            self.polling_now.insert(id.clone());
+            debug!(session = %id, provider = provider.as_str(), last_check, "polling");
+            let kind = TaskKind::Poll {
+                id: id.clone(),
+                provider,
+                scheduled: true,
+            };
+            self.spawn_read(kind, async move {
+                let _permit = permit;
+                let result = services.poll_session(&record).await;
+                Done::Poll {
+                    id,
+                    provider,
+                    scheduled: true,
+                    last_check,
+                    result,
+                }
+            });
+        }
+    }
+
+    /// When the loop must wake by itself: the next due poll that could be
+    /// dispatched then, or the next automatic balance fetch.
+    fn next_wake(&self) -> Option<Instant> {
+        let now = Instant::now();
+        let mut wake = if self.balance.in_flight {
+            None
+        } else {
+            self.balance.next_auto
+        };
+        // With every permit taken, a finishing poll wakes the loop instead.
+        if self.poll_permits.available_permits() > 0 {
+            for (id, slot) in &self.slots {
+                if self.polling_now.contains(id) {
+                    continue;
+                }
+                let state = self.provider(slot.record.provider);
+                if !state.may_dispatch(now) {
+                    continue;
+                }
+                let at = state
+                    .blocked_until(now)
+                    .map_or(slot.next_due, |b| b.max(slot.next_due));
+                wake = Some(wake.map_or(at, |w| w.min(at)));
+            }
+        }
+        wake
+    }
+
+    // ---- results ----
+
+    fn on_progress(&mut self, message: Progress) {
+        match message {
+            Progress::NotifyStarted(entry) => {
+                info!(link = %entry.link_id, audit = entry.id, "notify sending");
+                self.send(Update::NotifyStarted(entry));
+            }
+        }
+    }
+
+    fn on_joined(&mut self, joined: Result<(tokio::task::Id, Done), tokio::task::JoinError>) {
+        match joined {
+            Ok((task, done)) => {
+                self.kinds.remove(&task);
+                self.on_done(done);
+            }
+            Err(e) => {
+                let kind = self.kinds.remove(&e.id()).unwrap_or(TaskKind::Other);
+                if e.is_panic() {
+                    warn!(?kind, "engine task panicked");
+                    self.problem("internal error: a background task failed".to_string());
+                }
+                self.release(&kind);
+            }
+        }
+    }
+
+    /// Clears what a task held when it ends without an answer.
+    fn release(&mut self, kind: &TaskKind) {
+        match kind {
+            TaskKind::Balance => self.balance_finished(),
+            TaskKind::Poll {
+                id,
+                provider,
+                scheduled,
+            } => {
+                self.polling_now.remove(id);
+                if *scheduled {
+                    let state = self.provider_mut(*provider);
+                    state.polls_in_flight = state.polls_in_flight.saturating_sub(1);
+                }
+                let retry = self.interval(*provider, 1);
+                if let Some(slot) = self.slots.get_mut(id) {
+                    slot.next_due = Instant::now() + retry;
+                }
+            }
+            TaskKind::Notify(link) => {
+                self.notifying.remove(link);
+            }
+            TaskKind::Other => {}
+        }
+    }
+
+    fn balance_finished(&mut self) {
+        self.balance.in_flight = false;
+        if self.services.is_configured(Provider::InstantPay) {
+            let every = self.polling.balance_interval.max(MIN_BALANCE_INTERVAL);
+            self.balance.next_auto = Some(Instant::now() + every);
+        }
+    }
+
+    fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Balance(result) => {
+                self.balance_finished();
+                match result {
+                    Ok(report) => {
+                        self.provider_mut(Provider::InstantPay)
+                            .answered(Instant::now());
+                        debug!("balance fetched");
+                        self.send(Update::BalanceFetched(report));
+                    }
+                    Err(OpsError::Provider(e)) => {
+                        self.provider_failed(Provider::InstantPay, &e);
+                        info!(kind = e.kind(), "balance fetch failed");
+                        self.send(Update::BalanceFailed(e));
+                    }
+                    Err(e) => self.problem(format!("balance: {e}")),
+                }
+            }
+            Done::Poll {
+                id,
+                provider,
+                scheduled,
+                last_check,
+                result,
+            } => self.on_poll(id, provider, scheduled, last_check, result),
+            Done::Created { provider, result } => match result {
+                Ok(record) => {
+                    self.provider_mut(provider).answered(Instant::now());
+                    info!(session = %record.id, provider = provider.as_str(), "session created");
+                    if pollable(&record) {
+                        let due = Instant::now() + self.interval(provider, 0);
+                        self.schedule(record.clone(), due);
+                    }
+                    self.send(Update::SessionChanged {
+                        record,
+                        previous: None,
+                    });
+                }
+                Err(CreateFailure { record, error }) => {
+                    let id = record.as_ref().map(|r| r.id.clone());
+                    if let Some(record) = record {
+                        self.send(Update::SessionChanged {
+                            record,
+                            previous: None,
+                        });
+                    }
+                    match error {
+                        OpsError::Provider(error) => {
+                            self.provider_failed(provider, &error);
+                            info!(
+                                provider = provider.as_str(),
+                                kind = error.kind(),
+                                "create failed"
+                            );
+                            self.send(Update::SessionFailed {
+                                id,
+                                provider,
+                                error,
+                            });
+                        }
+                        other => self.problem(format!("creating a {provider} session: {other}")),
+                    }
+                }
+            },
+            Done::Tracked { provider, result } => match result {
+                Ok(outcome) => {
+                    self.provider_mut(provider).answered(Instant::now());
+                    let id = outcome.record.id.clone();
+                    info!(session = %id, provider = provider.as_str(), "tracking session");
+                    self.untracked.remove(&id);
+                    if pollable(&outcome.record) && !expired(&outcome.record) {
+                        let due = Instant::now() + self.interval(provider, 0);
+                        self.schedule(outcome.record.clone(), due);
+                    }
+                    self.send_outcome(outcome);
+                }
+                Err(OpsError::Provider(error)) => {
+                    self.provider_failed(provider, &error);
+                    self.send(Update::SessionFailed {
+                        id: None,
+                        provider,
+                        error,
+                    });
+                }
+                Err(e) => self.problem(format!("tracking a {provider} session: {e}")),
+            },
+            Done::Link { link, result } => match result {
+                Ok((report, recent_notify)) => {
+                    self.provider_mut(Provider::InstantPay)
+                        .answered(Instant::now());
+                    self.send(Update::LinkLooked {
+                        report,
+                        recent_notify,
+                    });
+                }
+                Err(OpsError::Provider(error)) => {
+                    self.provider_failed(Provider::InstantPay, &error);
+                    self.send(Update::LinkFailed { link, error });
+                }
+                Err(e) => self.problem(format!("looking up {link}: {e}")),
+            },
+            Done::Notify { link, result } => {
+                self.notifying.remove(&link);
+                match result {
+                    Ok(NotifyResult { entry, error }) => {
+                        if let Some(error) = &error {
+                            self.provider_failed(Provider::InstantPay, error);
+                        }
+                        info!(
+                            link = %link,
+                            audit = entry.id,
+                            outcome = entry.outcome.as_str(),
+                            "notify finished"
+                        );
+                        self.send(Update::NotifyFinished { entry, error });
+                    }
+                    Err(e) => self.problem(format!("notify for {link}: {e}")),
+                }
+            }
+            Done::Cancelled(kind) => self.release(&kind),
+        }
+    }
+
+    fn on_poll(
+        &mut self,
+        id: SessionId,
+        provider: Provider,
+        scheduled: bool,
+        last_check: bool,
+        result: Result<PollOutcome, OpsError>,
+    ) {
+        self.polling_now.remove(&id);
+        let now = Instant::now();
+        if scheduled {
+            let state = self.provider_mut(provider);
+            state.polls_in_flight = state.polls_in_flight.saturating_sub(1);
+        }
+        if self.untracked.contains(&id) {
+            debug!(session = %id, "answer for an untracked session dropped");
+            return;
+        }
+        match result {
+            Ok(outcome) => {
+                self.provider_mut(provider).answered(now);
+                let record = &outcome.record;
+                let keep = pollable(record) && !last_check;
+                if keep {
+                    let next = now + self.interval(provider, 0);
+                    match self.slots.get_mut(&id) {
+                        Some(slot) => {
+                            slot.record = record.clone();
+                            slot.failures = 0;
+                            slot.next_due = next;
+                        }
+                        None => self.schedule(record.clone(), next),
+                    }
+                } else if self.slots.remove(&id).is_some() {
+                    debug!(
+                        session = %id,
+                        status = %record.status,
+                        last_check,
+                        "polling stopped"
+                    );
+                }
+                if outcome.previous.is_some() {
+                    info!(session = %id, status = %record.status, "session status changed");
+                }
+                self.send_outcome(outcome);
+            }
+            Err(OpsError::Provider(error)) => {
+                let rate_limited = matches!(error, ProviderError::RateLimited { .. });
+                self.provider_failed(provider, &error);
+                debug!(session = %id, kind = error.kind(), "poll failed");
+                // A 429 is not an answer: an expired session still gets its last check.
+                if last_check && !rate_limited {
+                    self.slots.remove(&id);
+                } else if let Some(failures) = self.slots.get(&id).map(|s| s.failures) {
+                    let failures = if rate_limited { failures } else { failures + 1 };
+                    let next = now + self.interval(provider, failures);
+                    if let Some(slot) = self.slots.get_mut(&id) {
+                        slot.failures = failures;
+                        slot.next_due = next;
+                    }
+                }
+                self.send(Update::SessionFailed {
+                    id: Some(id),
+                    provider,
+                    error,
+                });
+            }
+            Err(e @ (OpsError::NotConfigured(_) | OpsError::NotTracked(_))) => {
+                self.slots.remove(&id);
+                self.problem(format!("session {id}: {e}"));
+            }
+            Err(e) => {
+                let next = now + self.interval(provider, 0);
+                if let Some(slot) = self.slots.get_mut(&id) {
+                    slot.next_due = next;
+                }
+                self.problem(format!("session {id}: {e}"));
+            }
+        }
+    }
+
+    fn send_outcome(&mut self, outcome: PollOutcome) {
+        let PollOutcome {
+            record,
+            previous,
+            user_details,
+        } = outcome;
+        let id = record.id.clone();
+        self.send(Update::SessionChanged { record, previous });
+        if let Some(details) = user_details {
+            self.send(Update::SessionUserDetails { id, details });
+        }
+    }
+
+    fn provider_failed(&mut self, provider: Provider, error: &ProviderError) {
+        if let ProviderError::RateLimited { retry_after, .. } = error {
+            let state = self.provider_mut(provider);
+            state.rate_limited(*retry_after, Instant::now());
+            info!(
+                provider = provider.as_str(),
+                ?retry_after,
+                slow_factor = state.slow_factor,
+                "rate limited: polling paused and slowed"
+            );
+        }
+    }
+
+    // ---- plumbing ----
+
+    fn spawn_read<F>(&mut self, kind: TaskKind, task: F)
+    where
+        F: Future<Output = Done> + Send + 'static,
+    {
+        let handle = self.reads.spawn(task);
+        self.kinds.insert(handle.id(), kind);
+    }
+
+    fn provider(&self, provider: Provider) -> &ProviderState {
+        match provider {
+            Provider::InstantPay => &self.instantpay,
+            Provider::Cashfree => &self.cashfree,
+        }
+    }
+
+    fn provider_mut(&mut self, provider: Provider) -> &mut ProviderState {
+        match provider {
+            Provider::InstantPay => &mut self.instantpay,
+            Provider::Cashfree => &mut self.cashfree,
+        }
+    }
+
+    fn send(&self, update: Update) {
+        // The UI may have gone first at shutdown; nothing to tell then.
+        let _ = self.updates.send(update);
+    }
+
+    fn problem(&self, message: String) {
+        warn!(%message, "engine problem");
+        self.send(Update::Problem(message));
+    }
+}
+
+/// A session the scheduler should poll: created, tracked, not final.
+fn pollable(record: &SessionRecord) -> bool {
+    record.tracking && record.create_state == CreateState::Created && !record.status.is_final()
+}
+
+/// Past the 10-minute window: one last check, then no more polls.
+fn expired(record: &SessionRecord) -> bool {
+    record.expires_at <= Timestamp::now()
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(3600)
+}

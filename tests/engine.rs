@@ -1,0 +1,706 @@
+//! The engine loop against the simulator over real HTTP, with a real SQLite
+//! file: polling to final, the per-provider budget, 429 storms, restart,
+//! notify de-duplication, balance debounce and expiry.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout};
+use url::Url;
+
+use payops::config::{CashfreeConfig, Config, InstantPayConfig, PollingConfig};
+use payops::domain::{
+    DocumentType, ExternalRef, LinkId, Provider, SessionId, SessionStatus, UserFlow,
+};
+use payops::engine::ops::Services;
+use payops::engine::rate_limit::max_requests_in;
+use payops::engine::run::{self, call_policy};
+use payops::engine::{Command, SessionRequest, Update};
+use payops::error::ProviderError;
+use payops::providers::{CallPolicy, CashfreeClient, CashfreeCreate};
+use payops::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
+use payops::store::{CreateState, NewSession, NotifyOutcome, SessionRecord, Store};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+struct Rig {
+    sim: SimHandle,
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    config: Config,
+}
+
+async fn rig(options: SimOptions) -> Rig {
+    let sim = sim::start("127.0.0.1:0".parse().expect("addr"), options)
+        .await
+        .expect("sim starts");
+    let credentials = SimCredentials::demo();
+    let config = Config {
+        instantpay: Some(InstantPayConfig {
+            base_url: sim.instantpay_base(),
+            client_id: credentials.instantpay_client_id.clone(),
+            client_secret: SecretString::from(credentials.instantpay_client_secret.clone()),
+            endpoint_ip: "127.0.0.1".into(),
+            account_number: "7428585742".into(),
+            latitude: Decimal::new(286_139, 4),
+            longitude: Decimal::new(772_090, 4),
+        }),
+        cashfree: Some(CashfreeConfig {
+            base_url: sim.cashfree_base(),
+            client_id: credentials.cashfree_client_id.clone(),
+            client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
+            api_version: Some("2023-12-18".into()),
+        }),
+        ..Config::default()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("payops.db");
+    Rig {
+        sim,
+        _dir: dir,
+        db,
+        config,
+    }
+}
+
+fn polling(interval_ms: u64, requests_per_minute: u32) -> PollingConfig {
+    PollingConfig {
+        session_interval: Duration::from_millis(interval_ms),
+        balance_interval: Duration::from_secs(300),
+        requests_per_minute,
+        max_concurrent_polls: 4,
+        request_timeout: Duration::from_secs(2),
+    }
+}
+
+fn services(rig: &Rig, polling: &PollingConfig) -> Services {
+    let store = Store::open(&rig.db).expect("store opens");
+    Services::with_policy(&rig.config, store, call_policy(polling)).expect("services")
+}
+
+struct Running {
+    commands: UnboundedSender<Command>,
+    updates: UnboundedReceiver<Update>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    fn start(rig: &Rig, polling: PollingConfig) -> Running {
+        let (commands, updates, task) = run::spawn(services(rig, &polling), polling);
+        Running {
+            commands,
+            updates,
+            task,
+        }
+    }
+
+    fn send(&self, command: Command) {
+        self.commands.send(command).expect("engine is running");
+    }
+
+    /// The next update matching `pred`, skipping others; fails after `within`.
+    async fn expect(
+        &mut self,
+        within: Duration,
+        what: &str,
+        mut pred: impl FnMut(&Update) -> bool,
+    ) -> Update {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match timeout(left, self.updates.recv()).await {
+                Ok(Some(update)) if pred(&update) => return update,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("engine stopped while waiting for {what}"),
+                Err(_) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    async fn loaded(&mut self) -> Vec<SessionRecord> {
+        match self
+            .expect(WAIT, "Loaded", |u| matches!(u, Update::Loaded { .. }))
+            .await
+        {
+            Update::Loaded { sessions, .. } => sessions,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Every update that arrives within `window`.
+    async fn drain(&mut self, window: Duration) -> Vec<Update> {
+        let deadline = Instant::now() + window;
+        let mut seen = Vec::new();
+        while let Ok(Some(update)) = timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            self.updates.recv(),
+        )
+        .await
+        {
+            seen.push(update);
+        }
+        seen
+    }
+
+    async fn stop(self) {
+        let _ = self.commands.send(Command::Shutdown);
+        timeout(WAIT, self.task)
+            .await
+            .expect("engine stops promptly")
+            .expect("engine task does not panic");
+    }
+}
+
+fn request(provider: Provider) -> SessionRequest {
+    SessionRequest {
+        provider,
+        flow: UserFlow::Signup,
+        documents: vec![DocumentType::Aadhaar],
+        redirect_url: Url::parse("https://example.com/kyc/done").expect("url"),
+    }
+}
+
+async fn create_via_engine(engine: &mut Running, provider: Provider) -> SessionRecord {
+    engine.send(Command::CreateSession(request(provider)));
+    match engine
+        .expect(WAIT, "created session", |u| {
+            matches!(u, Update::SessionChanged { record, .. }
+                if record.provider == provider && record.create_state == CreateState::Created)
+        })
+        .await
+    {
+        Update::SessionChanged { record, .. } => record,
+        _ => unreachable!(),
+    }
+}
+
+fn reference(record: &SessionRecord) -> String {
+    record
+        .reference
+        .clone()
+        .expect("created session has a reference")
+}
+
+fn cashfree_count(sim: &SimHandle) -> u64 {
+    sim.request_counts().1
+}
+
+#[tokio::test]
+async fn sessions_reach_final_status_and_polling_stops() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+    let ip = create_via_engine(&mut engine, Provider::InstantPay).await;
+    let cf = create_via_engine(&mut engine, Provider::Cashfree).await;
+    // Polled at least once while still pending.
+    for id in [&ip.id, &cf.id] {
+        engine
+            .expect(WAIT, "a poll", |u| {
+                matches!(u, Update::SessionChanged { record, .. }
+                    if &record.id == id && record.last_polled_at.is_some())
+            })
+            .await;
+    }
+    assert!(
+        rig.sim
+            .force_session_status(&reference(&ip), SessionStatus::Authenticated)
+    );
+    assert!(
+        rig.sim
+            .force_session_status(&reference(&cf), SessionStatus::ConsentDenied)
+    );
+    let mut finals = HashSet::new();
+    let mut details = false;
+    let deadline = Instant::now() + WAIT;
+    while finals.len() < 2 || !details {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, engine.updates.recv()).await {
+            Ok(Some(Update::SessionChanged { record, previous })) if record.status.is_final() => {
+                if finals.insert(record.id.clone()) {
+                    assert_eq!(previous, Some(SessionStatus::Pending));
+                }
+            }
+            Ok(Some(Update::SessionUserDetails { id, .. })) => {
+                assert_eq!(id, ip.id);
+                details = true;
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no final statuses ({finals:?}, details {details}): {other:?}"),
+        }
+    }
+    // Let any poll already in flight land, then nothing more may go out.
+    engine.drain(Duration::from_millis(300)).await;
+    let before = rig.sim.request_counts();
+    let late = engine.drain(Duration::from_millis(700)).await;
+    assert_eq!(
+        rig.sim.request_counts(),
+        before,
+        "final sessions were polled again"
+    );
+    assert!(
+        !late
+            .iter()
+            .any(|u| matches!(u, Update::SessionChanged { .. })),
+        "no session updates after final: {late:?}"
+    );
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
+
+/// Creates `n` Cashfree sessions without the engine (so its budget starts fresh).
+async fn seed_sessions(rig: &Rig, n: usize) -> Vec<SessionRecord> {
+    let services = services(rig, &polling(100, 6000));
+    let mut created = Vec::new();
+    for _ in 0..n {
+        created.push(
+            services
+                .create_session(&request(Provider::Cashfree))
+                .await
+                .expect("create"),
+        );
+    }
+    created
+}
+
+#[tokio::test]
+async fn per_provider_budget_holds_with_many_pending_sessions() {
+    let rig = rig(SimOptions::default()).await;
+    let seeded = seed_sessions(&rig, 20).await;
+    let before = cashfree_count(&rig.sim);
+    let started = Instant::now();
+    let mut engine = Running::start(&rig, polling(100, 30));
+    let loaded = engine.loaded().await;
+    assert_eq!(loaded.len(), 20);
+    let updates = engine.drain(Duration::from_secs(3)).await;
+    let sent = cashfree_count(&rig.sim) - before;
+    let bound = max_requests_in(30, started.elapsed());
+    assert!(
+        sent <= bound,
+        "{sent} Cashfree requests in {:?}, budget {bound}",
+        started.elapsed()
+    );
+    let polled: HashSet<_> = updates
+        .iter()
+        .filter_map(|u| match u {
+            Update::SessionChanged { record, .. } => Some(record.id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(polled.len() >= 3, "the burst is used: {polled:?}");
+
+    // A user refresh is not starved by the queue of overdue polls.
+    let target = seeded
+        .iter()
+        .find(|r| !polled.contains(&r.id))
+        .map(|r| r.id.clone())
+        .expect("an unpolled session");
+    engine.send(Command::RefreshSession(target.clone()));
+    engine
+        .expect(
+            Duration::from_secs(4),
+            "refreshed session",
+            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == target),
+        )
+        .await;
+    let sent = cashfree_count(&rig.sim) - before;
+    let bound = max_requests_in(30, started.elapsed());
+    assert!(sent <= bound, "{sent} requests, budget {bound}");
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limit_storm_slows_polling_within_budget() {
+    let rig = rig(SimOptions::default()).await;
+    seed_sessions(&rig, 5).await;
+    rig.sim.set_faults(Faults {
+        rate_limit: 1.0,
+        ..Faults::default()
+    });
+    let before = cashfree_count(&rig.sim);
+    let started = Instant::now();
+    // A budget far above what 5 sessions at 100 ms want, so only the 429s slow it.
+    let mut engine = Running::start(&rig, polling(100, 600));
+    engine.loaded().await;
+    engine
+        .expect(WAIT, "a rate-limited poll", |u| {
+            matches!(
+                u,
+                Update::SessionFailed {
+                    error: ProviderError::RateLimited { .. },
+                    ..
+                }
+            )
+        })
+        .await;
+    engine
+        .drain(Duration::from_secs(3).saturating_sub(started.elapsed()))
+        .await;
+    let sent = cashfree_count(&rig.sim) - before;
+    let elapsed = started.elapsed();
+    // Unthrottled, 5 sessions every 100 ms is ~150 requests in 3 s.
+    assert!(
+        sent <= 12,
+        "{sent} requests in {elapsed:?} during a 429 storm"
+    );
+    assert!(sent <= max_requests_in(600, elapsed));
+
+    // When the storm passes, polling resumes.
+    rig.sim.set_faults(Faults::default());
+    engine
+        .expect(
+            WAIT,
+            "a successful poll after the storm",
+            |u| matches!(u, Update::SessionChanged { record, .. } if record.last_error.is_none()),
+        )
+        .await;
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn restart_resumes_polling_from_the_store() {
+    let rig = rig(SimOptions::default()).await;
+    let mut first = Running::start(&rig, polling(100, 6000));
+    first.loaded().await;
+    let a = create_via_engine(&mut first, Provider::Cashfree).await;
+    let b = create_via_engine(&mut first, Provider::InstantPay).await;
+    first.stop().await;
+
+    // A create that was in flight when payops died.
+    {
+        let store = Store::open(&rig.db).expect("store");
+        store
+            .begin_session(&NewSession {
+                id: SessionId::new_unchecked("dl-crashed1"),
+                provider: Provider::Cashfree,
+                external_ref: ExternalRef::generate(),
+                flow: Some(UserFlow::Signup),
+                documents_requested: vec![DocumentType::Aadhaar],
+                redirect_url: None,
+                created_at: Timestamp::now(),
+            })
+            .expect("row");
+    }
+
+    let mut second = Running::start(&rig, polling(100, 6000));
+    let loaded = second.loaded().await;
+    let ids: HashSet<_> = loaded.iter().map(|r| r.id.clone()).collect();
+    assert!(ids.contains(&a.id) && ids.contains(&b.id), "{ids:?}");
+    let crashed = loaded
+        .iter()
+        .find(|r| r.id.as_str() == "dl-crashed1")
+        .expect("interrupted row is shown");
+    assert!(matches!(
+        crashed.create_state,
+        CreateState::OutcomeUnknown(_)
+    ));
+
+    assert!(
+        rig.sim
+            .force_session_status(&reference(&a), SessionStatus::Expired)
+    );
+    assert!(
+        rig.sim
+            .force_session_status(&reference(&b), SessionStatus::Authenticated)
+    );
+    let mut finals = HashSet::new();
+    while finals.len() < 2 {
+        if let Update::SessionChanged { record, .. } = second
+            .expect(
+                WAIT,
+                "final status after restart",
+                |u| matches!(u, Update::SessionChanged { record, .. } if record.status.is_final()),
+            )
+            .await
+        {
+            finals.insert(record.id);
+        }
+    }
+    assert_eq!(finals, HashSet::from([a.id.clone(), b.id.clone()]));
+    second.stop().await;
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn notify_is_sent_once_when_asked_twice() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+    let link = LinkId::new_unchecked(sim::SAMPLE_LINK_ID);
+    engine.send(Command::SendNotify(link.clone()));
+    engine.send(Command::SendNotify(link.clone()));
+    let mut refused = 0;
+    let mut started = 0;
+    let finished = loop {
+        match timeout(WAIT, engine.updates.recv()).await {
+            Ok(Some(Update::Problem(message))) => {
+                assert!(message.contains("already being sent"), "{message}");
+                assert!(message.contains(sim::SAMPLE_LINK_ID));
+                refused += 1;
+            }
+            Ok(Some(Update::NotifyStarted(entry))) => {
+                assert_eq!(entry.link_id, link);
+                started += 1;
+            }
+            Ok(Some(Update::NotifyFinished { entry, error })) => break (entry, error),
+            Ok(Some(_)) => {}
+            other => panic!("no notify result: {other:?}"),
+        }
+    };
+    assert_eq!((refused, started), (1, 1));
+    assert_eq!(finished.0.outcome, NotifyOutcome::Sent, "{:?}", finished.1);
+    assert!(finished.0.completed);
+    assert_eq!(rig.sim.notify_count(sim::SAMPLE_LINK_ID), 1);
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_notify_in_flight_record_its_outcome() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+    let link = LinkId::new_unchecked(sim::SAMPLE_LINK_ID);
+    engine.send(Command::SendNotify(link.clone()));
+    engine.send(Command::Shutdown);
+    timeout(WAIT, engine.task)
+        .await
+        .expect("engine stops")
+        .expect("no panic");
+    let store = Store::open(&rig.db).expect("store");
+    let audit = store.list_audit(10).expect("audit");
+    // Either the send finished and was recorded, or it never left.
+    for entry in &audit {
+        assert!(entry.completed, "{entry:?}");
+    }
+    assert_eq!(
+        rig.sim.notify_count(sim::SAMPLE_LINK_ID),
+        audit.len() as u64
+    );
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn balance_refresh_is_debounced() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+    let started = Instant::now();
+    // The automatic fetch at start.
+    engine
+        .expect(WAIT, "refreshing", |u| {
+            matches!(u, Update::BalanceRefreshing)
+        })
+        .await;
+    // Asked while one is in flight or just after: ignored.
+    engine.send(Command::RefreshBalance);
+    engine.send(Command::RefreshBalance);
+    engine
+        .expect(WAIT, "balance", |u| matches!(u, Update::BalanceFetched(_)))
+        .await;
+    engine.send(Command::RefreshBalance);
+    let until_debounce_ends =
+        (started + Duration::from_millis(1700)).saturating_duration_since(Instant::now());
+    let quiet = engine.drain(until_debounce_ends).await;
+    assert!(
+        !quiet.iter().any(|u| matches!(u, Update::BalanceRefreshing)),
+        "{quiet:?}"
+    );
+    assert_eq!(rig.sim.request_counts().0, 1);
+
+    // After the debounce window a manual refresh goes through.
+    tokio::time::sleep((started + run::BALANCE_DEBOUNCE).saturating_duration_since(Instant::now()))
+        .await;
+    engine.send(Command::RefreshBalance);
+    engine
+        .expect(WAIT, "refreshing again", |u| {
+            matches!(u, Update::BalanceRefreshing)
+        })
+        .await;
+    engine
+        .expect(WAIT, "balance again", |u| {
+            matches!(u, Update::BalanceFetched(_))
+        })
+        .await;
+    assert_eq!(rig.sim.request_counts().0, 2);
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn expired_session_gets_one_last_check() {
+    let rig = rig(SimOptions::default()).await;
+    // A session created 11 minutes ago (by our clock) that the provider still
+    // calls pending.
+    let id = SessionId::new_unchecked("dl-expired1");
+    {
+        let store = Store::open(&rig.db).expect("store");
+        let external_ref = ExternalRef::generate();
+        store
+            .begin_session(&NewSession {
+                id: id.clone(),
+                provider: Provider::Cashfree,
+                external_ref: external_ref.clone(),
+                flow: Some(UserFlow::Signup),
+                documents_requested: vec![DocumentType::Aadhaar],
+                redirect_url: None,
+                created_at: Timestamp::now() - SignedDuration::from_mins(11),
+            })
+            .expect("row");
+        let client = CashfreeClient::new(
+            rig.config.cashfree.as_ref().expect("cashfree"),
+            CallPolicy::default(),
+        )
+        .expect("client");
+        let created = client
+            .create_digilocker(&CashfreeCreate {
+                verification_id: external_ref,
+                documents: vec![DocumentType::Aadhaar],
+                redirect_url: None,
+                flow: Some(UserFlow::Signup),
+            })
+            .await
+            .expect("sim creates");
+        store
+            .complete_session(&id, &created, Timestamp::now())
+            .expect("complete");
+    }
+    let before = cashfree_count(&rig.sim);
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    let loaded = engine.loaded().await;
+    assert!(loaded.iter().any(|r| r.id == id));
+    let update = engine
+        .expect(
+            WAIT,
+            "the last check",
+            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == id),
+        )
+        .await;
+    if let Update::SessionChanged { record, .. } = update {
+        assert_eq!(record.status, SessionStatus::Pending);
+    }
+    let late = engine.drain(Duration::from_millis(800)).await;
+    assert_eq!(
+        cashfree_count(&rig.sim) - before,
+        1,
+        "polled after expiry: {late:?}"
+    );
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+
+    rig.sim.set_faults(Faults {
+        server_error: 1.0,
+        ..Faults::default()
+    });
+    engine.send(Command::CreateSession(request(Provider::Cashfree)));
+    let row = match engine
+        .expect(WAIT, "the failed row", |u| {
+            matches!(u, Update::SessionChanged { .. })
+        })
+        .await
+    {
+        Update::SessionChanged { record, .. } => record,
+        _ => unreachable!(),
+    };
+    // A 500 after the request left may or may not have created it.
+    assert!(
+        matches!(
+            row.create_state,
+            CreateState::Failed(_) | CreateState::OutcomeUnknown(_)
+        ),
+        "{row:?}"
+    );
+    match engine
+        .expect(WAIT, "the failure", |u| {
+            matches!(u, Update::SessionFailed { .. })
+        })
+        .await
+    {
+        Update::SessionFailed { id, provider, .. } => {
+            assert_eq!(id, Some(row.id.clone()));
+            assert_eq!(provider, Provider::Cashfree);
+        }
+        _ => unreachable!(),
+    }
+    rig.sim.set_faults(Faults::default());
+
+    // A session created elsewhere, pasted in by reference.
+    let client = CashfreeClient::new(
+        rig.config.cashfree.as_ref().expect("cashfree"),
+        CallPolicy::default(),
+    )
+    .expect("client");
+    let outside = client
+        .create_digilocker(&CashfreeCreate {
+            verification_id: ExternalRef::generate(),
+            documents: vec![DocumentType::Aadhaar],
+            redirect_url: None,
+            flow: None,
+        })
+        .await
+        .expect("sim creates");
+    engine.send(Command::TrackSession {
+        provider: Provider::Cashfree,
+        reference: outside.reference.clone(),
+    });
+    let tracked = match engine
+        .expect(WAIT, "the tracked session", |u| {
+            matches!(u, Update::SessionChanged { record, .. }
+                if record.reference.as_deref() == Some(outside.reference.as_str()))
+        })
+        .await
+    {
+        Update::SessionChanged { record, .. } => record,
+        _ => unreachable!(),
+    };
+    // It is polled on schedule.
+    let first_poll = tracked.last_polled_at;
+    engine
+        .expect(WAIT, "a scheduled poll", |u| {
+            matches!(u, Update::SessionChanged { record, .. }
+                if record.id == tracked.id && record.last_polled_at != first_poll)
+        })
+        .await;
+
+    engine.send(Command::StopTracking(tracked.id.clone()));
+    engine
+        .expect(
+            WAIT,
+            "untracked",
+            |u| matches!(u, Update::SessionUntracked(id) if *id == tracked.id),
+        )
+        .await;
+    engine.drain(Duration::from_millis(300)).await;
+    let before = cashfree_count(&rig.sim);
+    let late = engine.drain(Duration::from_millis(600)).await;
+    assert_eq!(cashfree_count(&rig.sim), before, "polled after untracking");
+    assert!(
+        !late
+            .iter()
+            .any(|u| matches!(u, Update::SessionChanged { record, .. } if record.id == tracked.id)),
+        "{late:?}"
+    );
+
+    engine.send(Command::LoadHistory(tracked.id.clone()));
+    engine
+        .expect(WAIT, "history", |u| {
+            matches!(u, Update::SessionHistory { id, events } if *id == tracked.id && !events.is_empty())
+        })
+        .await;
+    engine.stop().await;
+    rig.sim.shutdown().await;
+}
