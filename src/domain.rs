@@ -467,6 +467,33 @@ pub struct LinkReport {
     pub request_id: Option<String>,
 }
 
+/// Rupees with paise and Indian digit grouping: `125000.5` -> `₹1,25,000.50`.
+pub fn format_inr(amount: Decimal) -> String {
+    let rounded = amount.round_dp(2);
+    let negative = rounded.is_sign_negative() && !rounded.is_zero();
+    let text = format!("{:.2}", rounded.abs());
+    let (whole, paise) = text.split_once('.').unwrap_or((text.as_str(), "00"));
+    let digits: Vec<char> = whole.chars().collect();
+    let mut grouped = String::new();
+    let len = digits.len();
+    for (i, digit) in digits.iter().enumerate() {
+        let from_end = len - i;
+        // The last three digits form one group; before them, groups of two.
+        if i > 0 && (from_end == 3 || (from_end > 3 && (from_end - 3) % 2 == 0)) {
+            grouped.push(',');
+        }
+        grouped.push(*digit);
+    }
+    format!("{}₹{grouped}.{paise}", if negative { "-" } else { "" })
+}
+
+/// A time for people: local clock time to the second, with its zone.
+pub fn local_time(at: Timestamp) -> String {
+    at.to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
+}
+
 /// Masks all but the last `keep` characters: `9999999999` -> `******9999`.
 pub fn mask_all_but_last(value: &str, keep: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
@@ -534,6 +561,18 @@ mod tests {
         assert!(r.as_str().len() <= 50);
         assert_ne!(r, ExternalRef::generate());
         assert!(SessionId::generate().as_str().starts_with("dl-"));
+    }
+
+    #[test]
+    fn rupees_use_indian_grouping() {
+        let inr = |s: &str| format_inr(s.parse().unwrap());
+        assert_eq!(inr("16.82"), "₹16.82");
+        assert_eq!(inr("7748.0"), "₹7,748.00");
+        assert_eq!(inr("125000.5"), "₹1,25,000.50");
+        assert_eq!(inr("12345678.999"), "₹1,23,45,679.00");
+        assert_eq!(inr("0"), "₹0.00");
+        assert_eq!(inr("-1500"), "-₹1,500.00");
+        assert_eq!(inr("100"), "₹100.00");
     }
 
     #[test]

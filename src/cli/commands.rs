@@ -204,7 +204,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
     let (report, recent) = ctx.services.lookup_link(&link).await?;
     let amount = report
         .amount
-        .map(|a| format!("₹{a}"))
+        .map(crate::domain::format_inr)
         .unwrap_or_else(|| "amount unknown".into());
     let recent_note = recent.as_ref().map(|entry| {
         let minutes = Timestamp::now().duration_since(entry.at).as_mins().max(0);

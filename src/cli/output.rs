@@ -1,11 +1,13 @@
 //! What the CLI prints: one JSON object (or array) for scripts, or a tidy table.
 //! Field names here are a contract (README); money is a decimal string, times RFC 3339.
 
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::domain::{BalanceReport, LinkReport, UserDetails, mask_all_but_last};
+use crate::domain::{
+    BalanceReport, LinkReport, UserDetails, format_inr, local_time, mask_all_but_last,
+};
 use crate::store::{AuditEntry, CreateState, SessionRecord};
 
 pub fn balance_json(report: &BalanceReport) -> Value {
@@ -23,12 +25,9 @@ pub fn balance_json(report: &BalanceReport) -> Value {
 
 pub fn balance_human(report: &BalanceReport) -> String {
     let mut table = table(&["", ""]);
-    table.add_row(vec![
-        "available".to_string(),
-        rupees(&report.available.to_string()),
-    ]);
-    table.add_row(vec!["total".to_string(), rupees(&report.total.to_string())]);
-    table.add_row(vec!["lien".to_string(), rupees(&report.lien.to_string())]);
+    table.add_row(vec!["available".to_string(), format_inr(report.available)]);
+    table.add_row(vec!["total".to_string(), format_inr(report.total)]);
+    table.add_row(vec!["lien".to_string(), format_inr(report.lien)]);
     table.add_row(vec![
         "account".to_string(),
         mask_all_but_last(&report.account, 4),
@@ -36,7 +35,7 @@ pub fn balance_human(report: &BalanceReport) -> String {
     if let Some(env) = &report.environment {
         table.add_row(vec!["environment".to_string(), env.label()]);
     }
-    table.add_row(vec!["fetched".to_string(), report.fetched_at.to_string()]);
+    table.add_row(vec!["fetched".to_string(), local_time(report.fetched_at)]);
     if let Some(id) = &report.request_id {
         table.add_row(vec!["ipay_uuid".to_string(), id.clone()]);
     }
@@ -123,8 +122,7 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
         ("provider status", record.provider_status.clone()),
         ("reference", record.reference.clone().unwrap_or_default()),
         ("external ref", record.external_ref.to_string()),
-        ("url", record.url.clone().unwrap_or_default()),
-        ("created", record.created_at.to_string()),
+        ("created", local_time(record.created_at)),
         ("time left", time_left(record, Timestamp::now())),
         ("requested", docs(&record.documents_requested)),
         ("consented", docs(&record.documents_consented)),
@@ -145,7 +143,11 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
             table.add_row(vec![k.to_string(), v]);
         }
     }
-    table.to_string()
+    // The URL goes on a line of its own so it copies whole, however long.
+    match &record.url {
+        Some(url) => format!("{table}\nurl: {url}"),
+        None => table.to_string(),
+    }
 }
 
 pub fn sessions_human(records: &[SessionRecord]) -> String {
@@ -169,7 +171,7 @@ pub fn sessions_human(records: &[SessionRecord]) -> String {
             format!("{} {}", r.status.symbol(), status_text(r)),
             r.reference.clone().unwrap_or_default(),
             time_left(r, now),
-            r.created_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            local_time(r.created_at),
         ]);
     }
     table.to_string()
@@ -191,10 +193,7 @@ pub fn link_human(report: &LinkReport) -> String {
     table.add_row(vec!["status".to_string(), report.status.as_str()]);
     table.add_row(vec![
         "amount".to_string(),
-        report
-            .amount
-            .map(|a| rupees(&a.to_string()))
-            .unwrap_or_else(|| "—".into()),
+        report.amount.map(format_inr).unwrap_or_else(|| "—".into()),
     ]);
     for activity in &report.activity {
         table.add_row(vec![
@@ -229,7 +228,7 @@ pub fn audit_human(entries: &[AuditEntry]) -> String {
     let mut table = table(&["at", "link", "outcome", "by", "message"]);
     for e in entries {
         table.add_row(vec![
-            e.at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            local_time(e.at),
             e.link_id.to_string(),
             e.outcome.as_str().to_string(),
             e.actor.clone(),
@@ -243,14 +242,13 @@ pub fn error_json(kind: &str, message: &str, provider_code: Option<&str>) -> Val
     json!({"error": {"kind": kind, "message": message, "provider_code": provider_code}})
 }
 
-/// `16.82` -> `₹16.82` (the CLI keeps the provider's digits; no rounding).
-fn rupees(amount: &str) -> String {
-    format!("₹{amount}")
-}
-
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_BORDERS_ONLY);
+    // Fit the terminal when there is one; in a pipe, never wrap (scripts grep lines).
+    if table.width().is_some() {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
     if header.iter().any(|h| !h.is_empty()) {
         table.set_header(header.to_vec());
     }
