@@ -136,6 +136,10 @@ impl Context {
             (loaded.config, base_data_dir, None)
         };
         let store = Store::open(&data_dir.join("payops.db"))?;
+        // Rows a crashed run left in flight become visible as "outcome unknown".
+        // A row another payops process still has in flight is overwritten by
+        // its real answer when that arrives.
+        store.mark_interrupted()?;
         let services = Services::new(&config, store)?;
         Ok(Context {
             config,
