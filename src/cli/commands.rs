@@ -31,7 +31,7 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
         }
         _ => {}
     }
-    let ctx = Context::open(cli, env).await?;
+    let ctx = Context::open(cli, env, false).await?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
     let result = match command {
         Command::Balance => balance(&ctx).await,

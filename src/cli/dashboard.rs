@@ -1,9 +1,64 @@
 //! `payops` with no command: the engine and the terminal UI, wired together.
 
-use super::{Cli, Failure, Output};
+use std::io::IsTerminal;
+
+use super::{Cli, Context, Failure, Output, exit};
 use crate::config::Env;
+use crate::domain::Provider;
+use crate::engine::{Command, run as engine};
+use crate::tui::{self, TuiOptions};
 
 pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
-    let _ = (cli, env);
-    Err(Failure::usage("the dashboard is not wired yet"))
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Failure::usage(
+            "the dashboard needs a terminal; in scripts use a command such as `payops balance --json` (see `payops --help`)",
+        ));
+    }
+    let ctx = Context::open(cli, env, true).await?;
+    let _log_guard = crate::logging::init(&ctx.data_dir);
+    tracing::info!(demo = cli.demo, "dashboard starting");
+
+    let active = ctx
+        .services
+        .store()
+        .list_sessions(false)
+        .map(|s| s.len())
+        .unwrap_or(0);
+    let options = TuiOptions {
+        demo: ctx.demo.is_some(),
+        no_color: ctx.no_color,
+        low_balance_threshold: ctx.config.dashboard.low_balance_threshold,
+        balance_interval: ctx
+            .config
+            .polling
+            .balance_interval
+            .max(engine::MIN_BALANCE_INTERVAL),
+        session_interval: ctx.config.polling.session_interval,
+        defaults: ctx.config.defaults.clone(),
+        instantpay_configured: ctx.services.is_configured(Provider::InstantPay),
+        cashfree_configured: ctx.services.is_configured(Provider::Cashfree),
+    };
+    let (commands, updates, engine_task) =
+        engine::spawn(ctx.services.clone(), ctx.config.polling.clone());
+    if ctx.demo.is_some() {
+        // A newcomer should see sessions moving, not an empty table.
+        for request in crate::demo::seed_requests(active) {
+            let _ = commands.send(Command::CreateSession(request));
+        }
+    }
+    let result = tui::run(options, commands.clone(), updates).await;
+    let _ = commands.send(Command::Shutdown);
+    drop(commands);
+    let _ = engine_task.await;
+    tracing::info!("dashboard stopped");
+    ctx.close().await;
+    match result {
+        Ok(()) => Ok(None),
+        Err(report) => Err(Failure {
+            code: exit::USAGE,
+            kind: "terminal",
+            message: format!("the dashboard stopped: {report}"),
+            provider_code: None,
+        }),
+    }
 }

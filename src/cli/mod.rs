@@ -121,7 +121,9 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn open(cli: &Cli, env: &Env) -> Result<Context, Failure> {
+    /// `for_dashboard`: the engine counts every provider call against its rate
+    /// budget, so clients must not retry behind its back.
+    pub async fn open(cli: &Cli, env: &Env, for_dashboard: bool) -> Result<Context, Failure> {
         let base_data_dir = config::data_dir(env);
         let (config, data_dir, demo) = if cli.demo {
             let demo = crate::demo::start(&base_data_dir, 1.0)
@@ -140,7 +142,12 @@ impl Context {
         // A row another payops process still has in flight is overwritten by
         // its real answer when that arrives.
         store.mark_interrupted()?;
-        let services = Services::new(&config, store)?;
+        let services = if for_dashboard {
+            let policy = crate::engine::run::call_policy(&config.polling);
+            Services::with_policy(&config, store, policy)?
+        } else {
+            Services::new(&config, store)?
+        };
         Ok(Context {
             config,
             data_dir,
