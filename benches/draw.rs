@@ -26,7 +26,7 @@ fn now() -> Timestamp {
 }
 
 fn record(index: usize) -> SessionRecord {
-    let provider = if index % 3 == 0 {
+    let provider = if index.is_multiple_of(3) {
         Provider::InstantPay
     } else {
         Provider::Cashfree

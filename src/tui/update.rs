@@ -24,6 +24,9 @@ use super::track::TrackForm;
 use super::ui;
 
 /// Everything that can happen to the UI.
+// Each message is consumed as soon as it arrives, never stored in bulk, so
+// the size of the engine variant costs nothing worth a box per update.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
@@ -197,6 +200,12 @@ fn refresh_allowed(app: &mut App) -> bool {
     true
 }
 
+fn send_debounced(app: &mut App, effects: &mut Vec<Effect>, command: Command) {
+    if refresh_allowed(app) {
+        effects.push(Effect::Send(command));
+    }
+}
+
 fn refresh_focused(app: &mut App, effects: &mut Vec<Effect>) {
     match app.focus {
         Pane::Balance => {
@@ -301,11 +310,7 @@ fn detail_key(app: &mut App, action: Option<Action>, effects: &mut Vec<Effect>) 
                 (None, _) => app.toasts.push(app.now, Level::Warning, "no URL yet"),
             }
         }
-        Some(Action::RefreshSession) => {
-            if refresh_allowed(app) {
-                effects.push(Effect::Send(Command::RefreshSession(id)));
-            }
-        }
+        Some(Action::RefreshSession) => send_debounced(app, effects, Command::RefreshSession(id)),
         _ => {}
     }
 }
