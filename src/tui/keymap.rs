@@ -216,7 +216,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Track, &[plain(K::Esc)], "Esc", A::Cancel, "cancel", Some("cancel")),
     bind(C::Detail, &[ch('y')], "y", A::CopyUrl, "copy URL", Some("copy URL")),
     bind(C::Detail, &[plain(K::Up), ch('k')], "↑/k", A::Up, "scroll up", None),
-    bind(C::Detail, &[plain(K::Down), ch('j')], "↓/j", A::Down, "scroll down", None),
+    bind(C::Detail, &[plain(K::Down), ch('j')], "↓/j", A::Down, "scroll down", Some("scroll")),
     bind(C::Detail, &[ch('o')], "o", A::OpenUrl, "open URL", Some("open")),
     bind(C::Detail, &[ch('r')], "r", A::RefreshSession, "poll now", Some("poll")),
     bind(C::Detail, &[ch('x')], "x", A::StopTracking, "stop tracking", Some("stop")),

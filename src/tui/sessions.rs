@@ -370,10 +370,10 @@ fn plan_columns(width: u16) -> ColumnPlan {
         columns[0].1 = 10;
         plan.wide_provider = true;
     }
-    if used(&columns) + 7 <= width
+    if used(&columns) + 9 <= width
         && let Some(polled) = columns.iter_mut().find(|(c, _)| *c == Column::Polled)
     {
-        polled.1 = 10;
+        polled.1 = 12;
         plan.wide_polled = true;
     }
     for extra in [Column::Requested, Column::Consented] {
@@ -427,7 +427,10 @@ fn cell<'a>(column: Column, record: &'a SessionRecord, app: &App, plan: &ColumnP
                 Some(at) if plan.wide_polled => ago(app.now, at),
                 Some(at) => ago_short(app.now, at),
             };
-            if record.last_error.is_some() {
+            // The row keeps its last good status; the mark says polling is failing.
+            if record.last_error.is_some() && plan.wide_polled {
+                Cell::from(format!("! {text}")).style(theme.warning)
+            } else if record.last_error.is_some() {
                 Cell::from(text).style(theme.warning)
             } else {
                 Cell::from(text)
