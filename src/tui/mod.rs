@@ -1,1 +1,76 @@
 //! The terminal dashboard.
+//!
+//! State lives in [`App`] as plain data; [`update::update`] turns keys, mouse,
+//! engine updates and ticks into state changes and [`Effect`]s; [`ui::draw`]
+//! renders `&App`. The runner in `terminal.rs` is the only part that touches
+//! the terminal, the clock or the network channels, so everything else is
+//! testable without a terminal.
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+
+use crate::config::SessionDefaults;
+
+pub mod activity;
+pub mod app;
+pub mod balance;
+pub mod detail;
+pub mod format;
+pub mod header;
+pub mod help;
+pub mod keymap;
+pub mod new_session;
+pub mod notify;
+pub mod sessions;
+pub mod status_bar;
+pub mod terminal;
+pub mod theme;
+pub mod toast;
+pub mod track;
+pub mod ui;
+pub mod update;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod render_tests;
+#[cfg(test)]
+mod tests;
+
+pub use app::App;
+pub use terminal::run;
+pub use theme::Theme;
+pub use update::{Effect, Msg, update};
+
+/// What `main` tells the dashboard at start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TuiOptions {
+    /// Talking to the built-in simulator: shows a DEMO badge.
+    pub demo: bool,
+    /// `--no-color`; the `NO_COLOR` environment variable is honoured as well.
+    pub no_color: bool,
+    pub low_balance_threshold: Option<Decimal>,
+    /// Past this age the balance is marked stale.
+    pub balance_interval: Duration,
+    pub session_interval: Duration,
+    /// Prefills for the new-session form.
+    pub defaults: SessionDefaults,
+    pub instantpay_configured: bool,
+    pub cashfree_configured: bool,
+}
+
+impl Default for TuiOptions {
+    fn default() -> Self {
+        TuiOptions {
+            demo: false,
+            no_color: false,
+            low_balance_threshold: None,
+            balance_interval: Duration::from_secs(300),
+            session_interval: Duration::from_secs(5),
+            defaults: SessionDefaults::default(),
+            instantpay_configured: false,
+            cashfree_configured: false,
+        }
+    }
+}

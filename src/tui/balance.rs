@@ -1,0 +1,214 @@
+//! The InstantPay wallet balance pane.
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline, Wrap};
+use rust_decimal::Decimal;
+
+use crate::domain::{BalanceReport, Provider, mask_all_but_last};
+use crate::store::BalanceSnapshot;
+
+use super::app::{App, Pane};
+use super::format::{ago, inr, paise, signed_duration, spinner};
+use super::ui::pane_block;
+
+/// About a day of readings at the default 5-minute interval; more than any
+/// sparkline is wide.
+const HISTORY_KEEP: usize = 300;
+
+#[derive(Debug, Clone, Default)]
+pub struct BalanceState {
+    pub latest: Option<BalanceReport>,
+    /// `latest` is the stored reading from an earlier run, not a fresh fetch.
+    pub from_store: bool,
+    /// Available balance in paise, oldest first.
+    pub history: Vec<u64>,
+    pub refreshing: bool,
+    /// Why the last refresh failed; cleared by the next success.
+    pub last_error: Option<String>,
+    /// The last fetched figure was below the threshold (for ringing once).
+    pub low: bool,
+}
+
+impl BalanceState {
+    pub fn load(&mut self, snapshots: &[BalanceSnapshot]) {
+        let mut ordered: Vec<&BalanceSnapshot> = snapshots.iter().collect();
+        ordered.sort_by_key(|snapshot| snapshot.at);
+        self.history = ordered.iter().map(|s| paise(s.available)).collect();
+        self.trim_history();
+        if self.latest.is_none()
+            && let Some(last) = ordered.last()
+        {
+            self.latest = Some(BalanceReport {
+                account: last.account.clone(),
+                available: last.available,
+                total: last.total,
+                lien: last.lien,
+                environment: None,
+                fetched_at: last.at,
+                request_id: last.request_id.clone(),
+            });
+            self.from_store = true;
+        }
+    }
+
+    /// Records a fresh reading. True when it crossed below `threshold`, which
+    /// rings the bell once rather than on every low refresh.
+    pub fn fetched(&mut self, report: BalanceReport, threshold: Option<Decimal>) -> bool {
+        self.history.push(paise(report.available));
+        self.trim_history();
+        let now_low = threshold.is_some_and(|limit| report.available < limit);
+        let crossed = now_low && !self.low;
+        self.low = now_low;
+        self.latest = Some(report);
+        self.from_store = false;
+        self.refreshing = false;
+        self.last_error = None;
+        crossed
+    }
+
+    pub fn failed(&mut self, message: String) {
+        self.refreshing = false;
+        self.last_error = Some(message);
+    }
+
+    /// Old, from a previous run, or the last refresh failed: the figure may
+    /// no longer be true.
+    pub fn is_stale(&self, now: Timestamp, interval: std::time::Duration) -> bool {
+        match &self.latest {
+            None => false,
+            Some(report) => {
+                self.from_store
+                    || self.last_error.is_some()
+                    || now.duration_since(report.fetched_at) > signed_duration(interval)
+            }
+        }
+    }
+
+    pub fn is_below(&self, threshold: Option<Decimal>) -> bool {
+        match (&self.latest, threshold) {
+            (Some(report), Some(limit)) => report.available < limit,
+            _ => false,
+        }
+    }
+
+    fn trim_history(&mut self) {
+        if self.history.len() > HISTORY_KEEP {
+            let excess = self.history.len() - HISTORY_KEEP;
+            self.history.drain(..excess);
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let state = &app.balance;
+    let low = state.is_below(app.options.low_balance_threshold);
+    let mut title = vec![Span::styled(" Balance · InstantPay ", theme.title)];
+    if let Some(report) = &state.latest {
+        title.push(Span::styled(
+            format!("{} ", mask_all_but_last(&report.account, 4)),
+            theme.dim,
+        ));
+    }
+    if state.refreshing {
+        title.push(Span::styled(
+            format!("{} refreshing ", spinner(app.now)),
+            theme.dim,
+        ));
+    }
+    let mut block = pane_block(app, Pane::Balance, Line::from(title));
+    if low {
+        block = block.border_style(theme.low_balance);
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    if !app.is_configured(Provider::InstantPay) {
+        let text = vec![
+            Line::styled("InstantPay is not configured.", theme.warning),
+            Line::raw(
+                "Add an [instantpay] section to the config file or set the \
+                 PAYOPS_INSTANTPAY_* environment variables; `payops config init` \
+                 writes a template.",
+            ),
+        ];
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        return;
+    }
+
+    let Some(report) = &state.latest else {
+        let mut lines = vec![Line::styled("No balance fetched yet.", theme.dim)];
+        if let Some(error) = &state.last_error {
+            lines.push(Line::styled(format!("✗ {error}"), theme.error));
+        } else {
+            lines.push(Line::styled("Press r to fetch it now.", theme.dim));
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        return;
+    };
+
+    let amount_style = if low { theme.low_balance } else { theme.amount };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Available ", theme.dim),
+            Span::styled(inr(report.available), amount_style),
+        ]),
+        Line::from(vec![
+            Span::styled("Total ", theme.dim),
+            Span::raw(inr(report.total)),
+            Span::styled("  Lien ", theme.dim),
+            Span::raw(inr(report.lien)),
+        ]),
+    ];
+    let stale = state.is_stale(app.now, app.options.balance_interval);
+    let age_style = if stale { theme.stale } else { theme.dim };
+    let mut freshness = vec![Span::styled(
+        format!("updated {}", ago(app.now, report.fetched_at)),
+        age_style,
+    )];
+    if stale {
+        freshness.push(Span::raw(" "));
+        freshness.push(Span::styled("⚠ stale", theme.stale));
+    }
+    lines.push(Line::from(freshness));
+    if let Some(limit) = app.options.low_balance_threshold
+        && low
+    {
+        lines.push(Line::styled(
+            format!("▼ below {} threshold", inr(limit)),
+            theme.low_balance,
+        ));
+    }
+    if let Some(error) = &state.last_error {
+        lines.push(Line::styled(format!("✗ {error}"), theme.error));
+    }
+
+    let text_width = inner.width.max(1) as usize;
+    let text_rows: u16 = lines
+        .iter()
+        .map(|line| line.width().div_ceil(text_width).max(1) as u16)
+        .sum();
+    let [text_area, chart_area] =
+        Layout::vertical([Constraint::Length(text_rows), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text_area);
+    if chart_area.height > 0 && !state.history.is_empty() {
+        let shown = &state.history[state
+            .history
+            .len()
+            .saturating_sub(chart_area.width as usize)..];
+        // Bars start from a floor just under the lowest reading: drawn from
+        // zero, a balance moving by a few percent would look flat.
+        let lowest = shown.iter().copied().min().unwrap_or(0);
+        let highest = shown.iter().copied().max().unwrap_or(0);
+        let floor = lowest.saturating_sub((highest - lowest) / 4 + 1);
+        let bars: Vec<u64> = shown.iter().map(|value| value - floor).collect();
+        let chart_style = if low { theme.low_balance } else { theme.ok };
+        frame.render_widget(
+            Sparkline::default().data(&bars).style(chart_style),
+            chart_area,
+        );
+    }
+}

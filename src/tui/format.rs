@@ -1,0 +1,183 @@
+//! Text formats shared by the panes: money, times, durations, errors.
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::domain::DocumentType;
+use crate::error::ProviderError;
+
+/// Indian digit grouping (lakh, crore): `125000` -> `₹1,25,000.00`.
+pub fn inr(amount: Decimal) -> String {
+    let rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    let text = format!("{:.2}", rounded.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((text.as_str(), "00"));
+    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}₹{}.{fraction}", group_indian(whole))
+}
+
+fn group_indian(digits: &str) -> String {
+    if digits.len() <= 3 {
+        return digits.to_string();
+    }
+    let (head, last_three) = digits.split_at(digits.len() - 3);
+    let mut groups: Vec<&str> = Vec::new();
+    let mut rest = head;
+    while rest.len() > 2 {
+        let (left, pair) = rest.split_at(rest.len() - 2);
+        groups.push(pair);
+        rest = left;
+    }
+    if !rest.is_empty() {
+        groups.push(rest);
+    }
+    groups.reverse();
+    format!("{},{last_three}", groups.join(","))
+}
+
+/// Whole paise for the sparkline; negative balances plot as zero.
+pub fn paise(amount: Decimal) -> u64 {
+    (amount * Decimal::from(100)).round().to_u64().unwrap_or(0)
+}
+
+/// Local wall-clock time `HH:MM:SS`.
+pub fn clock(at: Timestamp, tz: &TimeZone) -> String {
+    at.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string()
+}
+
+fn seconds_between(now: Timestamp, then: Timestamp) -> i64 {
+    now.duration_since(then).as_secs()
+}
+
+/// `8 s ago`, `3 min ago`, `2 h ago`, `4 d ago`.
+pub fn ago(now: Timestamp, then: Timestamp) -> String {
+    let secs = seconds_between(now, then);
+    match secs {
+        ..=0 => "just now".to_string(),
+        1..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// The narrow form of [`ago`] for table cells: `8s`, `3m`, `2h`, `4d`.
+pub fn ago_short(now: Timestamp, then: Timestamp) -> String {
+    let secs = seconds_between(now, then);
+    match secs {
+        ..=0 => "0s".to_string(),
+        1..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m", secs / 60),
+        3600..=86_399 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
+/// Time left until `deadline` as `mm:ss`, `00:00` once past.
+pub fn countdown(now: Timestamp, deadline: Timestamp) -> String {
+    let left = deadline.duration_since(now).as_secs().max(0);
+    format!("{:02}:{:02}", left / 60, left % 60)
+}
+
+pub fn signed_duration(duration: std::time::Duration) -> SignedDuration {
+    SignedDuration::try_from(duration).unwrap_or(SignedDuration::MAX)
+}
+
+/// The error as a person reads it, with the provider's code and request
+/// reference appended when its message does not already carry them: support
+/// staff quote both to the provider.
+pub fn describe_error(error: &ProviderError) -> String {
+    let mut text = error.to_string();
+    if let Some(code) = error.provider_code()
+        && !text.contains(code)
+    {
+        text.push_str(&format!(" [code {code}]"));
+    }
+    if let Some(request) = error.request_id()
+        && !text.contains(request)
+    {
+        text.push_str(&format!(" [ipay_uuid {request}]"));
+    }
+    text
+}
+
+pub fn document_abbrev(document: DocumentType) -> &'static str {
+    match document {
+        DocumentType::Aadhaar => "AAD",
+        DocumentType::Pan => "PAN",
+        DocumentType::DrivingLicense => "DL",
+    }
+}
+
+pub fn documents_short(documents: &[DocumentType]) -> String {
+    if documents.is_empty() {
+        return "—".to_string();
+    }
+    documents
+        .iter()
+        .map(|d| document_abbrev(*d))
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+pub fn documents_long(documents: &[DocumentType]) -> String {
+    if documents.is_empty() {
+        return "—".to_string();
+    }
+    documents
+        .iter()
+        .map(|d| d.wire())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+
+/// Advances with the clock so drawing stays a pure function of the state.
+pub fn spinner(now: Timestamp) -> &'static str {
+    let index = now.as_second().rem_euclid(SPINNER.len() as i64) as usize;
+    SPINNER[index]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn rupees_use_indian_grouping() {
+        assert_eq!(inr(d("125000")), "₹1,25,000.00");
+        assert_eq!(inr(d("16.82")), "₹16.82");
+        assert_eq!(inr(d("999")), "₹999.00");
+        assert_eq!(inr(d("1000")), "₹1,000.00");
+        assert_eq!(inr(d("12345678.905")), "₹1,23,45,678.91");
+        assert_eq!(inr(d("-1500.5")), "-₹1,500.50");
+        assert_eq!(inr(d("0")), "₹0.00");
+    }
+
+    #[test]
+    fn paise_are_whole_and_never_negative() {
+        assert_eq!(paise(d("16.82")), 1682);
+        assert_eq!(paise(d("-3")), 0);
+    }
+
+    #[test]
+    fn durations() {
+        let now = Timestamp::from_second(1_000_000).unwrap();
+        let then = Timestamp::from_second(1_000_000 - 8).unwrap();
+        assert_eq!(ago(now, then), "8 s ago");
+        assert_eq!(ago_short(now, then), "8s");
+        let deadline = Timestamp::from_second(1_000_000 + 599).unwrap();
+        assert_eq!(countdown(now, deadline), "09:59");
+        assert_eq!(countdown(deadline, now), "00:00");
+    }
+}

@@ -1,0 +1,374 @@
+//! The new DigiLocker session form: provider, flow, documents (Cashfree
+//! only) and redirect URL, validated field by field as the operator types.
+
+use crossterm::event::{Event, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+use crate::config::SessionDefaults;
+use crate::domain::{DocumentType, Provider, UserFlow};
+use crate::engine::SessionRequest;
+use crate::validate;
+
+use super::app::App;
+use super::keymap::Action;
+use super::theme::Theme;
+use super::ui::{centered, dialog_block, input_spans};
+
+pub const DEFAULT_REDIRECT_URL: &str = "https://example.com/kyc-done";
+const LABEL_WIDTH: usize = 11;
+
+/// Which providers have credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Configured {
+    pub instantpay: bool,
+    pub cashfree: bool,
+}
+
+impl Configured {
+    pub fn allows(self, provider: Provider) -> bool {
+        match provider {
+            Provider::InstantPay => self.instantpay,
+            Provider::Cashfree => self.cashfree,
+        }
+    }
+
+    /// The configured default if there is one, else the first configured provider.
+    pub fn preferred(self, default: Option<Provider>) -> Provider {
+        default
+            .filter(|provider| self.allows(*provider))
+            .or_else(|| Provider::ALL.into_iter().find(|p| self.allows(*p)))
+            .or(default)
+            .unwrap_or(Provider::InstantPay)
+    }
+}
+
+pub fn not_configured_message(provider: Provider) -> String {
+    let section = provider.as_str();
+    format!(
+        "{provider} is not configured: add a [{section}] section or PAYOPS_{}_* variables (payops config init)",
+        section.to_ascii_uppercase()
+    )
+}
+
+pub enum FormOutcome<T> {
+    Continue,
+    Cancel,
+    Submit(T),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewSessionField {
+    Provider,
+    Flow,
+    Documents,
+    RedirectUrl,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSessionForm {
+    pub provider: Provider,
+    pub flow: UserFlow,
+    /// Chosen documents, kept in `DocumentType::ALL` order.
+    pub documents: Vec<DocumentType>,
+    pub document_cursor: usize,
+    pub redirect_url: Input,
+    pub focus: NewSessionField,
+    pub provider_error: Option<String>,
+    pub documents_error: Option<String>,
+    pub redirect_error: Option<String>,
+}
+
+impl NewSessionForm {
+    pub fn new(defaults: &SessionDefaults, configured: Configured) -> NewSessionForm {
+        let redirect = defaults
+            .redirect_url
+            .as_ref()
+            .map(|url| url.to_string())
+            .unwrap_or_else(|| DEFAULT_REDIRECT_URL.to_string());
+        let mut form = NewSessionForm {
+            provider: configured.preferred(defaults.provider),
+            flow: defaults.flow,
+            documents: DocumentType::ALL
+                .into_iter()
+                .filter(|d| defaults.documents.contains(d))
+                .collect(),
+            document_cursor: 0,
+            redirect_url: Input::new(redirect),
+            focus: NewSessionField::Provider,
+            provider_error: None,
+            documents_error: None,
+            redirect_error: None,
+        };
+        form.validate(configured);
+        form
+    }
+
+    pub fn fields(&self) -> Vec<NewSessionField> {
+        let mut fields = vec![NewSessionField::Provider, NewSessionField::Flow];
+        if self.provider == Provider::Cashfree {
+            fields.push(NewSessionField::Documents);
+        }
+        fields.push(NewSessionField::RedirectUrl);
+        fields
+    }
+
+    fn move_focus(&mut self, step: isize) {
+        let fields = self.fields();
+        let current = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let next = (current as isize + step).rem_euclid(fields.len() as isize) as usize;
+        self.focus = fields[next];
+    }
+
+    pub fn handle(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        configured: Configured,
+    ) -> FormOutcome<SessionRequest> {
+        match action {
+            Some(Action::Cancel) => return FormOutcome::Cancel,
+            Some(Action::Submit) => {
+                return match self.validate(configured) {
+                    Some(request) => FormOutcome::Submit(request),
+                    None => {
+                        self.focus_first_error();
+                        FormOutcome::Continue
+                    }
+                };
+            }
+            Some(Action::NextField) => self.move_focus(1),
+            Some(Action::PrevField) => self.move_focus(-1),
+            _ => self.edit_focused(key, action),
+        }
+        self.validate(configured);
+        FormOutcome::Continue
+    }
+
+    fn edit_focused(&mut self, key: &KeyEvent, action: Option<Action>) {
+        let switch = matches!(action, Some(Action::OptionPrev | Action::OptionNext));
+        match self.focus {
+            NewSessionField::Provider if switch => {
+                self.provider = match self.provider {
+                    Provider::InstantPay => Provider::Cashfree,
+                    Provider::Cashfree => Provider::InstantPay,
+                };
+            }
+            NewSessionField::Flow if switch => {
+                self.flow = match self.flow {
+                    UserFlow::Signup => UserFlow::Signin,
+                    UserFlow::Signin => UserFlow::Signup,
+                };
+            }
+            NewSessionField::Documents => match action {
+                Some(Action::OptionPrev) => {
+                    self.document_cursor = self.document_cursor.saturating_sub(1);
+                }
+                Some(Action::OptionNext) => {
+                    self.document_cursor =
+                        (self.document_cursor + 1).min(DocumentType::ALL.len() - 1);
+                }
+                Some(Action::ToggleOption) => self.toggle_document(),
+                _ => {}
+            },
+            NewSessionField::RedirectUrl => {
+                if let Some(request) = to_input_request(&Event::Key(*key)) {
+                    self.redirect_url.handle(request);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn toggle_document(&mut self) {
+        let Some(document) = DocumentType::ALL.get(self.document_cursor).copied() else {
+            return;
+        };
+        if self.documents.contains(&document) {
+            self.documents.retain(|d| *d != document);
+        } else {
+            self.documents.push(document);
+            self.documents
+                .sort_by_key(|d| DocumentType::ALL.iter().position(|x| x == d));
+        }
+    }
+
+    fn focus_first_error(&mut self) {
+        if self.provider_error.is_some() {
+            self.focus = NewSessionField::Provider;
+        } else if self.documents_error.is_some() {
+            self.focus = NewSessionField::Documents;
+        } else if self.redirect_error.is_some() {
+            self.focus = NewSessionField::RedirectUrl;
+        }
+    }
+
+    /// Refreshes every field's message; the request when all fields are valid.
+    pub fn validate(&mut self, configured: Configured) -> Option<SessionRequest> {
+        self.provider_error =
+            (!configured.allows(self.provider)).then(|| not_configured_message(self.provider));
+        let documents = if self.provider == Provider::Cashfree {
+            let words: Vec<&str> = self.documents.iter().map(|d| d.wire()).collect();
+            match validate::documents("documents", &words.join(",")) {
+                Ok(documents) => {
+                    self.documents_error = None;
+                    Some(documents)
+                }
+                Err(error) => {
+                    self.documents_error = Some(error.to_string());
+                    None
+                }
+            }
+        } else {
+            // InstantPay ignores documents, so none are sent.
+            self.documents_error = None;
+            Some(Vec::new())
+        };
+        let redirect_url = match validate::redirect_url("redirect URL", self.redirect_url.value()) {
+            Ok(url) => {
+                self.redirect_error = None;
+                Some(url)
+            }
+            Err(error) => {
+                self.redirect_error = Some(error.to_string());
+                None
+            }
+        };
+        if self.provider_error.is_some() {
+            return None;
+        }
+        Some(SessionRequest {
+            provider: self.provider,
+            flow: self.flow,
+            documents: documents?,
+            redirect_url: redirect_url?,
+        })
+    }
+}
+
+pub fn label<'a>(text: &str, focused: bool, theme: &Theme) -> Span<'a> {
+    let marker = if focused { "▸" } else { " " };
+    let style = if focused {
+        theme.field_focused
+    } else {
+        theme.dim
+    };
+    Span::styled(
+        format!("{marker}{text:<width$}", width = LABEL_WIDTH - 1),
+        style,
+    )
+}
+
+pub fn choice<'a>(text: String, focused: bool, theme: &Theme) -> Vec<Span<'a>> {
+    let style = if focused {
+        theme.field_focused
+    } else {
+        theme.text
+    };
+    vec![
+        Span::styled("◀ ", theme.dim),
+        Span::styled(text, style),
+        Span::styled(" ▶", theme.dim),
+    ]
+}
+
+pub fn error_line<'a>(message: &str, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::raw(" ".repeat(LABEL_WIDTH)),
+        Span::styled(format!("✗ {message}"), theme.error),
+    ])
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &NewSessionForm) {
+    let theme = &app.theme;
+    let width = area.width.saturating_sub(4).min(76);
+    let inner_width = width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+
+    let focused = |field| form.focus == field;
+    let mut provider = vec![label("Provider", focused(NewSessionField::Provider), theme)];
+    provider.extend(choice(
+        form.provider.display_name().to_string(),
+        focused(NewSessionField::Provider),
+        theme,
+    ));
+    if !app.is_configured(form.provider) {
+        provider.push(Span::styled("  (not configured)", theme.warning));
+    }
+    lines.push(Line::from(provider));
+    if let Some(error) = &form.provider_error {
+        lines.push(error_line(error, theme));
+    }
+
+    let mut flow = vec![label("Flow", focused(NewSessionField::Flow), theme)];
+    flow.extend(choice(
+        form.flow.cashfree_word().to_string(),
+        focused(NewSessionField::Flow),
+        theme,
+    ));
+    lines.push(Line::from(flow));
+
+    let documents_focused = focused(NewSessionField::Documents);
+    let mut documents = vec![label("Documents", documents_focused, theme)];
+    if form.provider == Provider::Cashfree {
+        for (index, document) in DocumentType::ALL.into_iter().enumerate() {
+            let mark = if form.documents.contains(&document) {
+                "[x]"
+            } else {
+                "[ ]"
+            };
+            let mut style = Style::new();
+            if documents_focused && index == form.document_cursor {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            documents.push(Span::styled(format!("{mark} {}", document.wire()), style));
+            documents.push(Span::raw(" "));
+        }
+    } else {
+        documents.push(Span::styled(
+            "Cashfree only (InstantPay ignores them)",
+            theme.dim,
+        ));
+    }
+    lines.push(Line::from(documents));
+    if let Some(error) = &form.documents_error {
+        lines.push(error_line(error, theme));
+    }
+
+    let url_focused = focused(NewSessionField::RedirectUrl);
+    let mut url = vec![label("Redirect", url_focused, theme)];
+    url.extend(input_spans(
+        &form.redirect_url,
+        inner_width.saturating_sub(LABEL_WIDTH),
+        url_focused,
+        theme,
+    ));
+    lines.push(Line::from(url));
+    if let Some(error) = &form.redirect_error {
+        lines.push(error_line(error, theme));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Enter creates the session · Esc cancels",
+        theme.dim,
+    ));
+
+    let rows: u16 = lines
+        .iter()
+        .map(|line| line.width().div_ceil(inner_width.max(1)).max(1) as u16)
+        .sum();
+    let dialog = centered(area, width, rows + 2);
+    frame.render_widget(Clear, dialog);
+    let block = dialog_block(theme, Span::styled(" New DigiLocker session ", theme.title));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        dialog,
+    );
+}

@@ -1,0 +1,315 @@
+//! What the screen looks like: insta snapshots of every pane and dialog at
+//! 80x24 and 160x48, from fixed data and a fixed clock, plus style checks on
+//! cells (colours carry meaning and must not be the only carrier).
+
+use crossterm::event::KeyCode;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+use crate::domain::{LinkStatus, SessionStatus};
+use crate::engine::Update;
+use crate::error::ProviderError;
+use crate::store::NotifyOutcome;
+
+use super::App;
+use super::fixtures::*;
+use super::theme::Theme;
+use super::update::{Msg, update};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn snapshot_at_both_sizes(name: &str, app: &App) {
+    for (width, height) in SIZES {
+        let app = sized(app.clone(), width, height);
+        let text = buffer_text(&render(&app, width, height));
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), text);
+    }
+}
+
+fn with_overlay_keys(keys: &[Msg]) -> App {
+    let mut app = loaded_app();
+    for key in keys {
+        update(&mut app, key.clone());
+    }
+    app
+}
+
+#[test]
+fn main_screen() {
+    snapshot_at_both_sizes("main", &loaded_app());
+}
+
+#[test]
+fn new_session_form_with_an_error() {
+    let mut app = with_overlay_keys(&[ch('n'), key(KeyCode::Right), key(KeyCode::BackTab)]);
+    update(&mut app, ctrl('u'));
+    type_text(&mut app, "http://example.com/done");
+    snapshot_at_both_sizes("new_session_error", &app);
+}
+
+#[test]
+fn track_form() {
+    let mut app = with_overlay_keys(&[ch('t')]);
+    type_text(&mut app, "IPDL8842917731");
+    snapshot_at_both_sizes("track", &app);
+}
+
+#[test]
+fn detail_with_qr() {
+    // The Cashfree session: short URL, so the QR fits at 160x48 but not 80x24.
+    let mut app = with_overlay_keys(&[ch('/')]);
+    type_text(&mut app, "auth0001");
+    update(&mut app, key(KeyCode::Enter));
+    update(&mut app, key(KeyCode::Enter));
+    update(
+        &mut app,
+        Msg::Engine(Update::SessionHistory {
+            id: crate::domain::SessionId::new_unchecked("dl-auth0001"),
+            events: vec![
+                crate::store::StatusEvent {
+                    at: at(-300),
+                    status: SessionStatus::Pending,
+                    provider_status: "PENDING".into(),
+                },
+                crate::store::StatusEvent {
+                    at: at(-200),
+                    status: SessionStatus::Authenticated,
+                    provider_status: "AUTHENTICATED".into(),
+                },
+            ],
+        }),
+    );
+    update(
+        &mut app,
+        Msg::Engine(Update::SessionUserDetails {
+            id: crate::domain::SessionId::new_unchecked("dl-auth0001"),
+            details: crate::domain::UserDetails {
+                name: Some("Asha Verma".into()),
+                dob: Some("1990-04-12".into()),
+                gender: Some("F".into()),
+                eaadhaar: Some("Y".into()),
+                mobile: Some("9876543210".into()),
+            },
+        }),
+    );
+    snapshot_at_both_sizes("detail", &app);
+    let screen = buffer_text(&render(&sized(app.clone(), 160, 48), 160, 48));
+    assert!(screen.contains('▀') || screen.contains('▄'), "no QR drawn");
+    assert!(!screen.contains("Asha"), "user details must be masked");
+    let small = buffer_text(&render(&sized(app, 80, 24), 80, 24));
+    assert!(small.contains("enlarge the terminal to show the QR code"));
+}
+
+#[test]
+fn help_overlay() {
+    snapshot_at_both_sizes("help", &with_overlay_keys(&[ch('?')]));
+}
+
+fn confirm_app(status: LinkStatus, recent: bool) -> App {
+    let mut app = with_overlay_keys(&[ch('l')]);
+    type_text(&mut app, LINK);
+    update(&mut app, key(KeyCode::Enter));
+    update(
+        &mut app,
+        Msg::Engine(Update::LinkLooked {
+            report: link_report(status),
+            recent_notify: recent.then(|| audit_entry(2, NotifyOutcome::Sent, -300)),
+        }),
+    );
+    app
+}
+
+#[test]
+fn notify_confirm() {
+    snapshot_at_both_sizes("notify_confirm", &confirm_app(LinkStatus::Issued, false));
+    snapshot_at_both_sizes(
+        "notify_confirm_recent_claimed",
+        &confirm_app(LinkStatus::Claimed, true),
+    );
+}
+
+#[test]
+fn notify_results() {
+    let outcomes = [
+        ("sent", NotifyOutcome::Sent, None),
+        (
+            "declined",
+            NotifyOutcome::Declined,
+            Some(ProviderError::Declined {
+                provider: crate::domain::Provider::InstantPay,
+                code: "RPI".into(),
+                message: "Request parameters invalid".into(),
+                actcode: None,
+                request_id: Some("9f8e7d6c".into()),
+            }),
+        ),
+        (
+            "unknown",
+            NotifyOutcome::Unknown,
+            Some(ProviderError::OutcomeUnknown {
+                provider: crate::domain::Provider::InstantPay,
+                message: "timed out after sending".into(),
+                request_id: None,
+            }),
+        ),
+    ];
+    for (name, outcome, error) in outcomes {
+        let mut app = confirm_app(LinkStatus::Issued, false);
+        update(&mut app, ch('y'));
+        update(
+            &mut app,
+            Msg::Engine(Update::NotifyFinished {
+                entry: audit_entry(3, outcome, 0),
+                error,
+            }),
+        );
+        // Let the toasts go so the pane itself is visible.
+        update(&mut app, Msg::Tick(at(10)));
+        snapshot_at_both_sizes(&format!("notify_result_{name}"), &app);
+    }
+}
+
+#[test]
+fn notify_in_flight() {
+    let mut app = confirm_app(LinkStatus::Issued, false);
+    update(&mut app, ch('y'));
+    snapshot_at_both_sizes("notify_in_flight", &app);
+}
+
+#[test]
+fn too_small() {
+    let app = loaded_app();
+    for (width, height) in [(79, 24), (100, 23)] {
+        let text = buffer_text(&render(&sized(app.clone(), width, height), width, height));
+        insta::assert_snapshot!(format!("too_small_{width}x{height}"), text);
+        assert!(text.contains(&format!("have {width}x{height}")));
+    }
+}
+
+#[test]
+fn balance_states() {
+    // Stale after a failed refresh, below the threshold, with the error shown.
+    let mut app = loaded_app();
+    update(
+        &mut app,
+        Msg::Engine(Update::BalanceFetched(balance_report("42000.5"))),
+    );
+    update(&mut app, Msg::Engine(Update::BalanceRefreshing));
+    update(
+        &mut app,
+        Msg::Engine(Update::BalanceFailed(ProviderError::Unavailable {
+            provider: crate::domain::Provider::InstantPay,
+            status: 503,
+            code: Some("SPD".into()),
+            message: "provider downtime".into(),
+        })),
+    );
+    update(&mut app, Msg::Tick(at(10)));
+    snapshot_at_both_sizes("balance_low_stale", &app);
+
+    let mut options = options();
+    options.instantpay_configured = false;
+    options.demo = false;
+    let unconfigured = App::new(options, Theme::colour(), now(), jiff::tz::TimeZone::UTC);
+    snapshot_at_both_sizes("balance_unconfigured", &unconfigured);
+}
+
+// ---- styles ----
+
+fn fg_at(buffer: &Buffer, text: &str) -> Color {
+    let (x, y) = find(buffer, text).unwrap_or_else(|| panic!("'{text}' not on screen"));
+    buffer[(x, y)].fg
+}
+
+#[test]
+fn statuses_have_their_colours() {
+    let app = sized(loaded_app(), 160, 48);
+    let buffer = render(&app, 160, 48);
+    assert_eq!(fg_at(&buffer, "✓ AUTHENTICATED"), Color::Green);
+    assert_eq!(fg_at(&buffer, "✗ CONSENT_DENIED"), Color::Red);
+    assert_eq!(fg_at(&buffer, "⌛ EXPIRED"), Color::Red);
+    assert_eq!(fg_at(&buffer, "… PENDING"), Color::Yellow);
+    assert_eq!(fg_at(&buffer, "? REVIEW_HOLD"), Color::Magenta);
+}
+
+#[test]
+fn stale_marker_is_styled() {
+    let mut app = loaded_app();
+    update(&mut app, Msg::Tick(at(400)));
+    let buffer = render(&sized(app, 80, 24), 80, 24);
+    let (x, y) = find(&buffer, "⚠ stale").unwrap();
+    let cell = &buffer[(x, y)];
+    assert_eq!(cell.fg, Color::Magenta);
+    assert!(cell.modifier.contains(Modifier::BOLD));
+
+    let mut mono = app_with(options(), Theme::monochrome());
+    update(&mut mono, Msg::Engine(loaded()));
+    let buffer = render(&sized(mono, 80, 24), 80, 24);
+    let (x, y) = find(&buffer, "⚠ stale").unwrap();
+    assert!(buffer[(x, y)].modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn the_focused_pane_border_is_accented() {
+    let app = sized(loaded_app(), 80, 24);
+    let buffer = render(&app, 80, 24);
+    // Sessions is focused: its top-left corner is thick and blue.
+    let corner = &buffer[(36, 1)];
+    assert_eq!(corner.symbol(), "┏");
+    assert_eq!(corner.fg, Color::Blue);
+    assert!(corner.modifier.contains(Modifier::BOLD));
+    let balance_corner = &buffer[(0, 1)];
+    assert_eq!(balance_corner.symbol(), "┌");
+    assert_eq!(balance_corner.fg, Color::Reset);
+}
+
+#[test]
+fn no_color_output_has_no_colours() {
+    let mut options = options();
+    options.no_color = true;
+    let mut app = app_with(options.clone(), Theme::for_options(options.no_color));
+    update(&mut app, Msg::Engine(loaded()));
+    update(
+        &mut app,
+        Msg::Engine(Update::BalanceFetched(balance_report("42000"))),
+    );
+    for keys in [
+        vec![],
+        vec![ch('?')],
+        vec![key(KeyCode::Enter)],
+        vec![ch('n')],
+    ] {
+        let mut app = sized(app.clone(), 160, 48);
+        for key in keys {
+            update(&mut app, key);
+        }
+        let buffer = render(&app, 160, 48);
+        for cell in buffer.content() {
+            assert_eq!(cell.fg, Color::Reset, "coloured '{}'", cell.symbol());
+            assert_eq!(cell.bg, Color::Reset, "coloured '{}'", cell.symbol());
+        }
+    }
+}
+
+#[test]
+fn colour_theme_never_uses_white_or_bright_text_on_the_default_background() {
+    let app = sized(loaded_app(), 160, 48);
+    let buffer = render(&app, 160, 48);
+    for cell in buffer.content() {
+        if cell.bg == Color::Reset {
+            assert!(
+                !matches!(
+                    cell.fg,
+                    Color::White
+                        | Color::Gray
+                        | Color::LightYellow
+                        | Color::LightCyan
+                        | Color::LightGreen
+                ),
+                "'{}' is {:?} on the default background",
+                cell.symbol(),
+                cell.fg
+            );
+        }
+    }
+}

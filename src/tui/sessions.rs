@@ -1,0 +1,537 @@
+//! The DigiLocker sessions table. It must stay smooth with 10,000 rows, so
+//! the filtered and sorted order is cached in `view` and recomputed only when
+//! the sessions, the filter or the sort change; drawing builds only the rows
+//! on screen.
+
+use std::collections::HashMap;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use tui_input::Input;
+
+use crate::domain::{Provider, SessionId, SessionStatus, UserDetails};
+use crate::store::{CreateState, SessionRecord, StatusEvent};
+
+use super::app::{App, Pane};
+use super::format::{ago, ago_short, countdown, documents_short};
+use super::theme::Theme;
+use super::ui::pane_block;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Newest,
+    /// Rows needing attention first (unknown outcomes, pending), then final ones.
+    Status,
+}
+
+impl SortOrder {
+    pub fn toggled(self) -> SortOrder {
+        match self {
+            SortOrder::Newest => SortOrder::Status,
+            SortOrder::Status => SortOrder::Newest,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortOrder::Newest => "newest first",
+            SortOrder::Status => "by status",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionTable {
+    records: Vec<SessionRecord>,
+    positions: HashMap<SessionId, usize>,
+    /// Lower-cased searchable text per record, so a filter keystroke is a scan
+    /// of plain strings.
+    haystacks: Vec<String>,
+    /// Indices into `records`, filtered and sorted.
+    view: Vec<usize>,
+    /// Position in `view`.
+    selected: usize,
+    /// First `view` position on screen.
+    offset: usize,
+    /// Rows the table shows, kept in step with the terminal size by `update`.
+    page_rows: usize,
+    pub sort: SortOrder,
+    pub filter: Input,
+    pub filter_editing: bool,
+    pub hide_final: bool,
+    /// Personal data, in memory only, masked when drawn.
+    pub user_details: HashMap<SessionId, UserDetails>,
+    pub histories: HashMap<SessionId, Vec<StatusEvent>>,
+}
+
+/// Final by the store's rule: created and in a final status.
+pub fn is_finished(record: &SessionRecord) -> bool {
+    record.create_state == CreateState::Created && record.status.is_final()
+}
+
+fn needs_no_countdown(record: &SessionRecord) -> bool {
+    is_finished(record) || matches!(record.create_state, CreateState::Failed(_))
+}
+
+fn attention_rank(record: &SessionRecord) -> u8 {
+    match (&record.create_state, &record.status) {
+        (CreateState::OutcomeUnknown(_), _) => 0,
+        (CreateState::Sending, _) => 1,
+        (CreateState::Failed(_), _) => 2,
+        (CreateState::Created, SessionStatus::Unknown(_)) => 3,
+        (CreateState::Created, SessionStatus::Pending) => 4,
+        (CreateState::Created, SessionStatus::Authenticated) => 5,
+        (CreateState::Created, SessionStatus::ConsentDenied) => 6,
+        (CreateState::Created, SessionStatus::Expired) => 7,
+    }
+}
+
+fn create_state_word(state: &CreateState) -> &'static str {
+    match state {
+        CreateState::Sending => "sending",
+        CreateState::Created => "created",
+        CreateState::Failed(_) => "create failed",
+        CreateState::OutcomeUnknown(_) => "outcome unknown",
+    }
+}
+
+fn haystack(record: &SessionRecord) -> String {
+    format!(
+        "{} {} {} {} {} {} {} {}",
+        record.id,
+        record.external_ref,
+        record.reference.as_deref().unwrap_or(""),
+        record.status.as_str(),
+        record.provider_status,
+        record.provider.as_str(),
+        record.provider.display_name(),
+        create_state_word(&record.create_state),
+    )
+    .to_lowercase()
+}
+
+/// The status as a word with its symbol, so it reads without colour; the
+/// create state wins while the session does not exist at the provider yet.
+pub fn status_text(record: &SessionRecord) -> String {
+    match &record.create_state {
+        CreateState::Sending => "↑ SENDING".to_string(),
+        CreateState::OutcomeUnknown(_) => "? OUTCOME UNKNOWN".to_string(),
+        CreateState::Failed(_) => "✗ CREATE FAILED".to_string(),
+        CreateState::Created => match &record.status {
+            SessionStatus::Unknown(raw) => format!("? {raw}"),
+            status => format!("{} {}", status.symbol(), status.as_str()),
+        },
+    }
+}
+
+pub fn status_style(theme: &Theme, record: &SessionRecord) -> Style {
+    theme.create_state(&record.create_state, &record.status)
+}
+
+impl SessionTable {
+    pub fn load(&mut self, records: Vec<SessionRecord>) {
+        self.haystacks = records.iter().map(haystack).collect();
+        self.positions = records
+            .iter()
+            .enumerate()
+            .map(|(index, record)| (record.id.clone(), index))
+            .collect();
+        self.records = records;
+        self.recompute();
+    }
+
+    /// Inserts or replaces a record. The order is recomputed only when
+    /// something it depends on changed: most updates are just "polled again".
+    pub fn upsert(&mut self, record: SessionRecord) {
+        match self.positions.get(&record.id) {
+            Some(&index) => {
+                let old = &self.records[index];
+                let reorder = old.status != record.status
+                    || old.create_state != record.create_state
+                    || old.reference != record.reference
+                    || old.provider_status != record.provider_status
+                    || old.created_at != record.created_at;
+                if reorder {
+                    self.haystacks[index] = haystack(&record);
+                }
+                self.records[index] = record;
+                if reorder {
+                    self.recompute();
+                }
+            }
+            None => {
+                self.positions.insert(record.id.clone(), self.records.len());
+                self.haystacks.push(haystack(&record));
+                self.records.push(record);
+                self.recompute();
+            }
+        }
+    }
+
+    pub fn remove(&mut self, id: &SessionId) -> Option<SessionRecord> {
+        let index = self.positions.remove(id)?;
+        let removed = self.records.swap_remove(index);
+        self.haystacks.swap_remove(index);
+        if let Some(moved) = self.records.get(index) {
+            self.positions.insert(moved.id.clone(), index);
+        }
+        self.user_details.remove(id);
+        self.histories.remove(id);
+        self.recompute();
+        Some(removed)
+    }
+
+    /// Rebuilds the filtered, sorted order, keeping the selection on the same
+    /// session when it is still shown.
+    pub fn recompute(&mut self) {
+        let selected_id = self.selected_record().map(|record| record.id.clone());
+        let needle = self.filter.value().to_lowercase();
+        let terms: Vec<&str> = needle.split_whitespace().collect();
+        let records = &self.records;
+        let haystacks = &self.haystacks;
+        let mut view: Vec<usize> = (0..records.len())
+            .filter(|&index| !(self.hide_final && is_finished(&records[index])))
+            .filter(|&index| terms.iter().all(|term| haystacks[index].contains(term)))
+            .collect();
+        let newest_first = |a: &usize, b: &usize| {
+            records[*b]
+                .created_at
+                .cmp(&records[*a].created_at)
+                .then_with(|| records[*a].id.cmp(&records[*b].id))
+        };
+        match self.sort {
+            SortOrder::Newest => view.sort_unstable_by(newest_first),
+            SortOrder::Status => view.sort_unstable_by(|a, b| {
+                attention_rank(&records[*a])
+                    .cmp(&attention_rank(&records[*b]))
+                    .then_with(|| newest_first(a, b))
+            }),
+        }
+        self.view = view;
+        self.selected = selected_id
+            .and_then(|id| {
+                self.view
+                    .iter()
+                    .position(|&index| self.records[index].id == id)
+            })
+            .unwrap_or(0);
+        self.keep_selection_visible();
+    }
+
+    pub fn set_page_rows(&mut self, rows: usize) {
+        self.page_rows = rows.max(1);
+        self.keep_selection_visible();
+    }
+
+    pub fn page_rows(&self) -> usize {
+        self.page_rows.max(1)
+    }
+
+    /// Sessions shown (after filter and hide-final).
+    pub fn len(&self) -> usize {
+        self.view.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.view.is_empty()
+    }
+
+    /// Sessions held.
+    pub fn total(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn selected_index(&self) -> usize {
+        self.selected
+    }
+
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    pub fn selected_record(&self) -> Option<&SessionRecord> {
+        self.view
+            .get(self.selected)
+            .and_then(|&index| self.records.get(index))
+    }
+
+    pub fn get(&self, id: &SessionId) -> Option<&SessionRecord> {
+        self.positions
+            .get(id)
+            .and_then(|&index| self.records.get(index))
+    }
+
+    /// The shown rows from `offset`, at most `count` of them.
+    pub fn window(&self, offset: usize, count: usize) -> impl Iterator<Item = &SessionRecord> {
+        self.view
+            .iter()
+            .skip(offset)
+            .take(count)
+            .filter_map(|&index| self.records.get(index))
+    }
+
+    pub fn ids_in_view(&self) -> impl Iterator<Item = &SessionId> {
+        self.view
+            .iter()
+            .filter_map(|&index| self.records.get(index).map(|record| &record.id))
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.view.is_empty() {
+            return;
+        }
+        let last = self.view.len() - 1;
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        self.keep_selection_visible();
+    }
+
+    pub fn page(&mut self, pages: isize) {
+        self.move_by(pages * self.page_rows() as isize);
+    }
+
+    pub fn select_first(&mut self) {
+        self.selected = 0;
+        self.keep_selection_visible();
+    }
+
+    pub fn select_last(&mut self) {
+        self.selected = self.view.len().saturating_sub(1);
+        self.keep_selection_visible();
+    }
+
+    /// Selects the row drawn at `row` (0 = first row under the header).
+    pub fn select_on_screen(&mut self, row: usize) -> bool {
+        let position = self.offset + row;
+        if position < self.view.len() {
+            self.selected = position;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn keep_selection_visible(&mut self) {
+        let rows = self.page_rows();
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        self.offset = self.offset.min(self.view.len().saturating_sub(rows));
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Provider,
+    Id,
+    Reference,
+    Status,
+    Left,
+    Polled,
+    Requested,
+    Consented,
+}
+
+struct ColumnPlan {
+    columns: Vec<(Column, u16)>,
+    wide_provider: bool,
+    wide_polled: bool,
+}
+
+const NARROW: [(Column, u16); 5] = [
+    (Column::Provider, 2),
+    (Column::Id, 11),
+    (Column::Status, 17),
+    (Column::Left, 5),
+    (Column::Polled, 3),
+];
+
+/// The narrow set fits 80 columns; wider terminals add columns by usefulness.
+fn plan_columns(width: u16) -> ColumnPlan {
+    let spacing = |count: usize| count.saturating_sub(1) as u16;
+    let mut columns = NARROW.to_vec();
+    let used = |columns: &Vec<(Column, u16)>| {
+        columns.iter().map(|(_, w)| *w).sum::<u16>() + spacing(columns.len())
+    };
+    let mut plan = ColumnPlan {
+        columns: Vec::new(),
+        wide_provider: false,
+        wide_polled: false,
+    };
+    if used(&columns) + 17 <= width {
+        columns.insert(2, (Column::Reference, 16));
+    }
+    if used(&columns) + 8 <= width {
+        columns[0].1 = 10;
+        plan.wide_provider = true;
+    }
+    if used(&columns) + 9 <= width
+        && let Some(polled) = columns.iter_mut().find(|(c, _)| *c == Column::Polled)
+    {
+        polled.1 = 12;
+        plan.wide_polled = true;
+    }
+    for extra in [Column::Requested, Column::Consented] {
+        if used(&columns) + 12 <= width {
+            columns.push((extra, 11));
+        }
+    }
+    let spare = width.saturating_sub(used(&columns));
+    if let Some(reference) = columns.iter_mut().find(|(c, _)| *c == Column::Reference) {
+        reference.1 += spare.min(8);
+    }
+    plan.columns = columns;
+    plan
+}
+
+fn heading(column: Column, plan: &ColumnPlan) -> &'static str {
+    match column {
+        Column::Provider if plan.wide_provider => "Provider",
+        Column::Provider => "P",
+        Column::Id => "Id",
+        Column::Reference => "Reference",
+        Column::Status => "Status",
+        Column::Left => "Left",
+        Column::Polled if plan.wide_polled => "Polled",
+        Column::Polled => "Pol",
+        Column::Requested => "Requested",
+        Column::Consented => "Consented",
+    }
+}
+
+fn provider_short(provider: Provider) -> &'static str {
+    match provider {
+        Provider::InstantPay => "IP",
+        Provider::Cashfree => "CF",
+    }
+}
+
+fn cell<'a>(column: Column, record: &'a SessionRecord, app: &App, plan: &ColumnPlan) -> Cell<'a> {
+    let theme = &app.theme;
+    match column {
+        Column::Provider if plan.wide_provider => Cell::from(record.provider.display_name()),
+        Column::Provider => Cell::from(provider_short(record.provider)),
+        Column::Id => Cell::from(record.id.as_str()),
+        Column::Reference => Cell::from(record.reference.as_deref().unwrap_or("—")),
+        Column::Status => Cell::from(status_text(record)).style(status_style(theme, record)),
+        Column::Left if needs_no_countdown(record) => Cell::from("—"),
+        Column::Left => Cell::from(countdown(app.now, record.expires_at)),
+        Column::Polled => {
+            let text = match record.last_polled_at {
+                None => "—".to_string(),
+                Some(at) if plan.wide_polled => ago(app.now, at),
+                Some(at) => ago_short(app.now, at),
+            };
+            // The row keeps its last good status; the mark says polling is failing.
+            if record.last_error.is_some() && plan.wide_polled {
+                Cell::from(format!("! {text}")).style(theme.warning)
+            } else if record.last_error.is_some() {
+                Cell::from(text).style(theme.warning)
+            } else {
+                Cell::from(text)
+            }
+        }
+        Column::Requested => Cell::from(documents_short(&record.documents_requested)),
+        Column::Consented => Cell::from(documents_short(&record.documents_consented)),
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let table = &app.sessions;
+    let focused = app.focus == Pane::Sessions && app.overlay.is_none();
+    let mut title = format!(
+        " DigiLocker sessions {}/{} · {} ",
+        table.len(),
+        table.total(),
+        table.sort.label()
+    );
+    if table.hide_final {
+        title.push_str("· final hidden ");
+    }
+    let mut block = pane_block(app, Pane::Sessions, Line::styled(title, theme.title));
+    if table.filter_editing || !table.filter.value().is_empty() {
+        let cursor = if table.filter_editing { "▏" } else { "" };
+        block = block.title_bottom(Line::from(vec![
+            Span::styled(" filter /", theme.key),
+            Span::raw(format!("{}{cursor} ", table.filter.value())),
+        ]));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    if table.is_empty() {
+        let message = if table.total() == 0 {
+            "No sessions yet: press n to create one or t to track one.".to_string()
+        } else {
+            format!(
+                "No session matches the filter '{}'{}.",
+                table.filter.value(),
+                if table.hide_final {
+                    " (final sessions hidden: f shows them)"
+                } else {
+                    ""
+                }
+            )
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(message, theme.dim)).wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
+
+    let plan = plan_columns(inner.width);
+    let rows_on_screen = inner.height.saturating_sub(1) as usize;
+    // `update` keeps offset in step with the page size; clamp again in case
+    // the terminal changed size since.
+    let mut offset = table
+        .offset()
+        .min(table.len().saturating_sub(rows_on_screen));
+    if table.selected_index() < offset {
+        offset = table.selected_index();
+    } else if rows_on_screen > 0 && table.selected_index() >= offset + rows_on_screen {
+        offset = table.selected_index() + 1 - rows_on_screen;
+    }
+    let selected_style = if focused {
+        theme.selected
+    } else {
+        theme.selected_unfocused
+    };
+    let rows: Vec<Row> = table
+        .window(offset, rows_on_screen)
+        .enumerate()
+        .map(|(row, record)| {
+            let cells = plan
+                .columns
+                .iter()
+                .map(|(column, _)| cell(*column, record, app, &plan));
+            let row_widget = Row::new(cells);
+            if offset + row == table.selected_index() {
+                row_widget.style(selected_style)
+            } else {
+                row_widget
+            }
+        })
+        .collect();
+    let header = Row::new(
+        plan.columns
+            .iter()
+            .map(|(column, _)| Cell::from(heading(*column, &plan))),
+    )
+    .style(theme.title);
+    let widths: Vec<Constraint> = plan
+        .columns
+        .iter()
+        .map(|(_, width)| Constraint::Length(*width))
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        inner,
+    );
+}

@@ -1,0 +1,204 @@
+//! The runner: owns the terminal, the event stream, the engine channels and
+//! the clock, and feeds them all through `update`. The UI never awaits the
+//! network: commands go out on an unbounded channel.
+
+use std::io::{self, Write};
+use std::panic::PanicHookInfo;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures::StreamExt;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::engine::{Command, Update};
+
+use super::TuiOptions;
+use super::app::App;
+use super::theme::Theme;
+use super::update::{Effect, Msg, update};
+
+/// Restores the terminal when dropped, so every exit path (return, `?`,
+/// unwinding) leaves the shell usable.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        // From here on a failure must still undo raw mode: the guard does it.
+        let guard = TerminalGuard;
+        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Safe to call more than once (panic hook, then the guard while unwinding).
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+type PanicHook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// Restores the terminal before the previous hook (color-eyre's) prints, so
+/// the report lands on a normal screen. Dropping it reinstates that hook.
+struct PanicHookGuard {
+    previous: Arc<PanicHook>,
+}
+
+impl PanicHookGuard {
+    fn install() -> PanicHookGuard {
+        let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+        let chained = Arc::clone(&previous);
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            chained(info);
+        }));
+        PanicHookGuard { previous }
+    }
+}
+
+impl Drop for PanicHookGuard {
+    fn drop(&mut self) {
+        // Not while unwinding: replacing the hook from inside a panic aborts.
+        if std::thread::panicking() {
+            return;
+        }
+        let previous = Arc::clone(&self.previous);
+        std::panic::set_hook(Box::new(move |info| previous(info)));
+    }
+}
+
+fn no_color_requested(options: &TuiOptions) -> bool {
+    options.no_color || std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+}
+
+/// OSC 52: the terminal sets its clipboard, which works over SSH too.
+fn copy_sequence(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", STANDARD.encode(text))
+}
+
+/// Runs the dashboard until the operator quits. Sends `Command::Shutdown` on the way out.
+pub async fn run(
+    options: TuiOptions,
+    commands: UnboundedSender<Command>,
+    mut updates: UnboundedReceiver<Update>,
+) -> color_eyre::Result<()> {
+    let theme = Theme::for_options(no_color_requested(&options));
+    let mut app = App::new(options, theme, Timestamp::now(), TimeZone::system());
+
+    let _hook = PanicHookGuard::install();
+    let _guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let size = terminal.size()?;
+    update(&mut app, Msg::Resize(size.width, size.height));
+
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut updates_open = true;
+    let mut shutdown_sent = false;
+
+    let result = loop {
+        if app.dirty {
+            terminal.draw(|frame| super::ui::draw(frame, &app))?;
+            app.dirty = false;
+        }
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Msg::Key(key),
+                Some(Ok(Event::Mouse(mouse))) => Msg::Mouse(mouse),
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize(width, height),
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => break Err(error.into()),
+                None => break Ok(()),
+            },
+            received = updates.recv(), if updates_open => match received {
+                Some(engine_update) => Msg::Engine(engine_update),
+                None => {
+                    updates_open = false;
+                    app.engine_gone = true;
+                    Msg::Engine(Update::Problem(
+                        "the engine stopped: nothing will refresh any more; q quits".to_string(),
+                    ))
+                }
+            },
+            _ = tick.tick() => Msg::Tick(Timestamp::now()),
+        };
+        let mut quit = false;
+        for effect in update(&mut app, msg) {
+            match effect {
+                Effect::Send(command) => {
+                    shutdown_sent |= command == Command::Shutdown;
+                    if commands.send(command).is_err() && !app.engine_gone {
+                        app.engine_gone = true;
+                        update(
+                            &mut app,
+                            Msg::Engine(Update::Problem(
+                                "the engine is not running: the request was not sent".to_string(),
+                            )),
+                        );
+                    }
+                }
+                Effect::Copy(text) => {
+                    let mut stdout = io::stdout();
+                    let _ = stdout.write_all(copy_sequence(&text).as_bytes());
+                    let _ = stdout.flush();
+                }
+                Effect::OpenUrl(url) => {
+                    if let Err(error) = open::that_detached(&url) {
+                        update(
+                            &mut app,
+                            Msg::Engine(Update::Problem(format!("could not open {url}: {error}"))),
+                        );
+                    }
+                }
+                Effect::Bell => {
+                    let mut stdout = io::stdout();
+                    let _ = stdout.write_all(b"\x07");
+                    let _ = stdout.flush();
+                }
+                Effect::Quit => quit = true,
+            }
+        }
+        if quit {
+            break Ok(());
+        }
+    };
+    // Errors leave the loop without the quit path's Shutdown.
+    if !shutdown_sent {
+        let _ = commands.send(Command::Shutdown);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_wraps_base64() {
+        assert_eq!(copy_sequence("hi"), "\x1b]52;c;aGk=\x07");
+    }
+}

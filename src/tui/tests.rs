@@ -1,0 +1,995 @@
+//! `update` for every key path and every engine update.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers, MouseButton, MouseEvent,
+    MouseEventKind,
+};
+use url::Url;
+
+use crate::domain::{
+    DocumentType, LinkStatus, Provider, ProviderEnvironment, SessionId, SessionStatus, UserDetails,
+    UserFlow,
+};
+use crate::engine::{Command, ProviderSetup, SessionRequest, Update};
+use crate::error::ProviderError;
+use crate::store::{NotifyOutcome, StatusEvent};
+
+use super::activity::Level;
+use super::app::{Overlay, Pane};
+use super::fixtures::*;
+use super::keymap::Context;
+use super::notify::{Choice, NotifyPhase};
+use super::sessions::SortOrder;
+use super::theme::Theme;
+use super::update::{Effect, Msg, update};
+
+fn engine(app: &mut super::App, message: Update) -> Vec<Effect> {
+    update(app, Msg::Engine(message))
+}
+
+fn sent(effects: &[Effect]) -> Vec<&Command> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Send(command) => Some(command),
+            _ => None,
+        })
+        .collect()
+}
+
+fn selected_id(app: &super::App) -> String {
+    app.sessions
+        .selected_record()
+        .map(|record| record.id.to_string())
+        .unwrap_or_default()
+}
+
+fn declined(code: &str) -> ProviderError {
+    ProviderError::Declined {
+        provider: Provider::InstantPay,
+        code: code.into(),
+        message: "Insufficient wallet balance".into(),
+        actcode: None,
+        request_id: Some("ipay-42".into()),
+    }
+}
+
+// ---- focus, quit, help ----
+
+#[test]
+fn tab_and_shift_tab_cycle_the_panes() {
+    let mut app = loaded_app();
+    assert_eq!(app.focus, Pane::Sessions);
+    update(&mut app, key(KeyCode::Tab));
+    assert_eq!(app.focus, Pane::Notify);
+    update(&mut app, key(KeyCode::Tab));
+    assert_eq!(app.focus, Pane::Balance);
+    update(&mut app, key(KeyCode::Tab));
+    assert_eq!(app.focus, Pane::Sessions);
+    update(&mut app, key(KeyCode::BackTab));
+    assert_eq!(app.focus, Pane::Balance);
+    update(&mut app, ch('l'));
+    assert_eq!(app.focus, Pane::Notify);
+    assert_eq!(app.context(), Context::NotifyField);
+}
+
+#[test]
+fn q_and_ctrl_c_shut_the_engine_down_then_quit() {
+    let mut app = loaded_app();
+    let expected = vec![Effect::Send(Command::Shutdown), Effect::Quit];
+    assert_eq!(update(&mut app, ch('q')), expected);
+    assert_eq!(update(&mut app, ctrl('c')), expected);
+    // While typing, q is a letter, but Ctrl-C still quits.
+    update(&mut app, ch('/'));
+    assert!(update(&mut app, ch('q')).is_empty());
+    assert_eq!(app.sessions.filter.value(), "q");
+    update(&mut app, ch('n'));
+    assert_eq!(update(&mut app, ctrl('c')), expected);
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let mut app = loaded_app();
+    app.dirty = false;
+    let release = KeyEvent {
+        code: KeyCode::Char('q'),
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Release,
+        state: KeyEventState::NONE,
+    };
+    assert!(update(&mut app, Msg::Key(release)).is_empty());
+    assert!(!app.dirty);
+}
+
+#[test]
+fn help_opens_and_closes() {
+    let mut app = loaded_app();
+    update(&mut app, ch('?'));
+    assert!(matches!(app.overlay, Some(Overlay::Help)));
+    // Other keys do nothing while help is open.
+    assert!(update(&mut app, ch('n')).is_empty());
+    assert!(matches!(app.overlay, Some(Overlay::Help)));
+    update(&mut app, key(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+}
+
+// ---- sessions table ----
+
+#[test]
+fn arrows_and_paging_move_the_selection() {
+    let mut app = sized(loaded_app(), 80, 24);
+    // Newest first: the row created 5 s ago leads.
+    assert_eq!(selected_id(&app), "dl-send0006");
+    update(&mut app, ch('j'));
+    assert_eq!(selected_id(&app), "dl-unkn0005");
+    update(&mut app, key(KeyCode::Down));
+    assert_eq!(selected_id(&app), "dl-pend0002");
+    update(&mut app, ch('k'));
+    assert_eq!(selected_id(&app), "dl-unkn0005");
+    update(&mut app, key(KeyCode::End));
+    assert_eq!(selected_id(&app), "dl-expd0004");
+    update(&mut app, key(KeyCode::Home));
+    assert_eq!(selected_id(&app), "dl-send0006");
+    update(&mut app, key(KeyCode::PageDown));
+    assert_eq!(
+        app.sessions.selected_index(),
+        7.min(app.sessions.page_rows())
+    );
+    update(&mut app, key(KeyCode::PageUp));
+    assert_eq!(app.sessions.selected_index(), 0);
+    update(&mut app, key(KeyCode::Up));
+    assert_eq!(app.sessions.selected_index(), 0);
+}
+
+#[test]
+fn s_toggles_the_sort_and_keeps_the_selected_session() {
+    let mut app = loaded_app();
+    update(&mut app, ch('j'));
+    let before = selected_id(&app);
+    update(&mut app, ch('s'));
+    assert_eq!(app.sessions.sort, SortOrder::Status);
+    assert_eq!(selected_id(&app), before);
+    let order: Vec<String> = app
+        .sessions
+        .ids_in_view()
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "dl-oops0007",
+            "dl-send0006",
+            "dl-fail0008",
+            "dl-unkn0005",
+            "dl-pend0002",
+            "dl-auth0001",
+            "dl-deny0003",
+            "dl-expd0004"
+        ]
+    );
+    update(&mut app, ch('s'));
+    assert_eq!(app.sessions.sort, SortOrder::Newest);
+}
+
+#[test]
+fn slash_filters_by_any_text_and_esc_clears() {
+    let mut app = loaded_app();
+    update(&mut app, ch('/'));
+    assert_eq!(app.context(), Context::Filter);
+    type_text(&mut app, "cashfree");
+    assert_eq!(app.sessions.len(), 5);
+    // Several words must all match; status words and references count.
+    type_text(&mut app, " denied");
+    assert_eq!(app.sessions.len(), 1);
+    assert_eq!(selected_id(&app), "dl-deny0003");
+    update(&mut app, key(KeyCode::Enter));
+    assert_eq!(app.context(), Context::Sessions);
+    assert_eq!(app.sessions.len(), 1);
+    update(&mut app, ch('/'));
+    update(&mut app, key(KeyCode::Esc));
+    assert_eq!(app.sessions.len(), 8);
+    assert_eq!(app.sessions.filter.value(), "");
+    update(&mut app, ch('/'));
+    type_text(&mut app, "IPDL884");
+    assert_eq!(app.sessions.len(), 1);
+    update(&mut app, key(KeyCode::Backspace));
+    assert_eq!(app.sessions.filter.value(), "IPDL88");
+}
+
+#[test]
+fn f_hides_and_shows_final_sessions() {
+    let mut app = loaded_app();
+    update(&mut app, ch('f'));
+    assert!(app.sessions.hide_final);
+    let shown: Vec<String> = app
+        .sessions
+        .ids_in_view()
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(shown.len(), 5);
+    assert!(
+        !shown
+            .iter()
+            .any(|id| id == "dl-auth0001" || id == "dl-expd0004")
+    );
+    update(&mut app, ch('f'));
+    assert_eq!(app.sessions.len(), 8);
+}
+
+#[test]
+fn countdown_runs_from_now_and_stops_at_final() {
+    let mut app = sized(loaded_app(), 160, 48);
+    // dl-pend0002 was created 150 s ago: 450 s of its 600 s window left.
+    let screen = buffer_text(&render(&app, 160, 48));
+    let row = screen
+        .lines()
+        .find(|line| line.contains("dl-pend0002"))
+        .unwrap()
+        .to_string();
+    assert!(row.contains("07:30"), "{row}");
+    update(&mut app, Msg::Tick(at(61)));
+    let screen = buffer_text(&render(&app, 160, 48));
+    let row = screen
+        .lines()
+        .find(|line| line.contains("dl-pend0002"))
+        .unwrap();
+    assert!(row.contains("06:29"), "{row}");
+    let final_row = screen
+        .lines()
+        .find(|line| line.contains("dl-auth0001"))
+        .unwrap();
+    assert!(final_row.contains('—'), "{final_row}");
+    // Past the window, a pending row shows 00:00 rather than a negative time.
+    update(&mut app, Msg::Tick(at(3600)));
+    let screen = buffer_text(&render(&app, 160, 48));
+    let row = screen
+        .lines()
+        .find(|line| line.contains("dl-pend0002"))
+        .unwrap();
+    assert!(row.contains("00:00"), "{row}");
+}
+
+#[test]
+fn r_refreshes_the_focused_thing_debounced() {
+    let mut app = loaded_app();
+    update(&mut app, key(KeyCode::BackTab));
+    assert_eq!(app.focus, Pane::Balance);
+    assert_eq!(
+        update(&mut app, ch('r')),
+        vec![Effect::Send(Command::RefreshBalance)]
+    );
+    assert!(update(&mut app, ch('r')).is_empty());
+    update(&mut app, Msg::Tick(at(1)));
+    assert!(update(&mut app, ch('r')).is_empty());
+    update(&mut app, Msg::Tick(at(2)));
+    assert_eq!(
+        update(&mut app, ch('r')),
+        vec![Effect::Send(Command::RefreshBalance)]
+    );
+    // On the sessions pane, r polls the selected session.
+    update(&mut app, Msg::Tick(at(5)));
+    update(&mut app, key(KeyCode::Tab));
+    assert_eq!(
+        update(&mut app, ch('r')),
+        vec![Effect::Send(Command::RefreshSession(
+            SessionId::new_unchecked("dl-send0006")
+        ))]
+    );
+}
+
+#[test]
+fn refreshing_an_unconfigured_balance_explains_instead() {
+    let mut options = options();
+    options.instantpay_configured = false;
+    let mut app = app_with(options, Theme::colour());
+    update(&mut app, key(KeyCode::BackTab));
+    assert!(update(&mut app, ch('r')).is_empty());
+    assert!(app.toasts.iter().any(|t| t.text.contains("[instantpay]")));
+}
+
+// ---- new session form ----
+
+#[test]
+fn new_session_form_is_prefilled_and_sends_the_exact_request() {
+    let mut app = loaded_app();
+    update(&mut app, ch('n'));
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    assert_eq!(form.provider, Provider::InstantPay);
+    assert_eq!(form.redirect_url.value(), "https://example.com/kyc-done");
+    // Provider → Cashfree, flow → signin, documents: add PAN (AADHAAR is the default).
+    update(&mut app, key(KeyCode::Right));
+    update(&mut app, key(KeyCode::Tab));
+    update(&mut app, key(KeyCode::Right));
+    update(&mut app, key(KeyCode::Tab));
+    update(&mut app, key(KeyCode::Right));
+    update(&mut app, ch(' '));
+    let effects = update(&mut app, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::Send(Command::CreateSession(SessionRequest {
+            provider: Provider::Cashfree,
+            flow: UserFlow::Signin,
+            documents: vec![DocumentType::Aadhaar, DocumentType::Pan],
+            redirect_url: Url::parse("https://example.com/kyc-done").unwrap(),
+        }))]
+    );
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn instantpay_requests_carry_no_documents() {
+    let mut app = loaded_app();
+    update(&mut app, ch('n'));
+    let effects = update(&mut app, key(KeyCode::Enter));
+    assert_eq!(
+        sent(&effects),
+        vec![&Command::CreateSession(SessionRequest {
+            provider: Provider::InstantPay,
+            flow: UserFlow::Signup,
+            documents: vec![],
+            redirect_url: Url::parse("https://example.com/kyc-done").unwrap(),
+        })]
+    );
+}
+
+#[test]
+fn bad_redirect_url_is_flagged_on_the_field_and_nothing_is_sent() {
+    let mut app = loaded_app();
+    update(&mut app, ch('n'));
+    update(&mut app, key(KeyCode::BackTab));
+    // Replace the URL with plain http.
+    update(&mut app, ctrl('u'));
+    type_text(&mut app, "http://example.com/done");
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    let message = form.redirect_error.clone().unwrap();
+    assert!(message.contains("https://"), "{message}");
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    assert!(matches!(app.overlay, Some(Overlay::NewSession(_))));
+}
+
+#[test]
+fn cashfree_without_documents_is_refused() {
+    let mut app = loaded_app();
+    update(&mut app, ch('n'));
+    update(&mut app, key(KeyCode::Right));
+    update(&mut app, key(KeyCode::Down));
+    update(&mut app, key(KeyCode::Down));
+    update(&mut app, ch(' '));
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    assert!(form.documents.is_empty());
+    assert!(form.documents_error.is_some());
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+}
+
+#[test]
+fn an_unconfigured_provider_is_shown_and_refused() {
+    let mut options = options();
+    options.cashfree_configured = false;
+    let mut app = app_with(options, Theme::colour());
+    update(&mut app, ch('n'));
+    update(&mut app, key(KeyCode::Right));
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    assert_eq!(form.provider, Provider::Cashfree);
+    assert!(
+        form.provider_error
+            .as_deref()
+            .unwrap()
+            .contains("not configured")
+    );
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    update(&mut app, key(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+}
+
+// ---- track form ----
+
+#[test]
+fn track_form_validates_and_sends_track_session() {
+    let mut app = loaded_app();
+    update(&mut app, ch('t'));
+    // Empty: flagged on submit, nothing sent.
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    let Some(Overlay::Track(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    assert!(form.reference_error.is_some());
+    // Cashfree verification ids are checked unless all digits.
+    update(&mut app, key(KeyCode::Up));
+    update(&mut app, key(KeyCode::Right));
+    update(&mut app, key(KeyCode::Tab));
+    type_text(&mut app, "bad id!");
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    update(&mut app, ctrl('u'));
+    type_text(&mut app, "  1234567890 ");
+    assert_eq!(
+        update(&mut app, key(KeyCode::Enter)),
+        vec![Effect::Send(Command::TrackSession {
+            provider: Provider::Cashfree,
+            reference: "1234567890".into(),
+        })]
+    );
+    assert!(app.overlay.is_none());
+}
+
+// ---- detail ----
+
+#[test]
+fn detail_loads_history_and_copies_opens_refreshes_and_stops() {
+    let mut app = loaded_app();
+    // Select the authenticated Cashfree session.
+    update(&mut app, ch('/'));
+    type_text(&mut app, "auth0001");
+    update(&mut app, key(KeyCode::Enter));
+    let id = SessionId::new_unchecked("dl-auth0001");
+    assert_eq!(
+        update(&mut app, key(KeyCode::Enter)),
+        vec![Effect::Send(Command::LoadHistory(id.clone()))]
+    );
+    assert_eq!(app.context(), Context::Detail);
+    assert_eq!(
+        update(&mut app, ch('y')),
+        vec![Effect::Copy(CASHFREE_URL.into())]
+    );
+    assert_eq!(
+        update(&mut app, ch('o')),
+        vec![Effect::OpenUrl(CASHFREE_URL.into())]
+    );
+    assert_eq!(
+        update(&mut app, ch('r')),
+        vec![Effect::Send(Command::RefreshSession(id.clone()))]
+    );
+    assert!(update(&mut app, ch('r')).is_empty(), "debounced");
+    // x asks first; n keeps tracking.
+    assert!(update(&mut app, ch('x')).is_empty());
+    assert_eq!(app.context(), Context::ConfirmStop);
+    assert!(update(&mut app, ch('n')).is_empty());
+    assert_eq!(app.context(), Context::Detail);
+    update(&mut app, ch('x'));
+    assert_eq!(
+        update(&mut app, ch('y')),
+        vec![Effect::Send(Command::StopTracking(id.clone()))]
+    );
+    // The engine confirms: the row goes and the detail closes.
+    engine(&mut app, Update::SessionUntracked(id.clone()));
+    assert!(app.overlay.is_none());
+    assert!(app.sessions.get(&id).is_none());
+    assert_eq!(app.sessions.total(), 7);
+}
+
+#[test]
+fn detail_keeps_history_and_user_details() {
+    let mut app = loaded_app();
+    let id = SessionId::new_unchecked("dl-auth0001");
+    engine(
+        &mut app,
+        Update::SessionHistory {
+            id: id.clone(),
+            events: vec![StatusEvent {
+                at: at(-200),
+                status: SessionStatus::Authenticated,
+                provider_status: "AUTHENTICATED".into(),
+            }],
+        },
+    );
+    engine(
+        &mut app,
+        Update::SessionUserDetails {
+            id: id.clone(),
+            details: UserDetails {
+                name: Some("Asha Verma".into()),
+                mobile: Some("9876543210".into()),
+                ..Default::default()
+            },
+        },
+    );
+    assert_eq!(app.sessions.histories[&id].len(), 1);
+    assert!(app.sessions.user_details.contains_key(&id));
+    // Personal data never reaches the activity log.
+    assert!(!app.activity.last(100).any(|e| e.text.contains("Asha")));
+}
+
+#[test]
+fn closing_detail_with_esc() {
+    let mut app = loaded_app();
+    update(&mut app, key(KeyCode::Enter));
+    assert_eq!(app.context(), Context::Detail);
+    update(&mut app, key(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+}
+
+// ---- status changes ----
+
+#[test]
+fn authenticated_change_toasts_and_rings() {
+    let mut app = loaded_app();
+    let mut record = sessions()[1].clone();
+    record.status = SessionStatus::Authenticated;
+    record.provider_status = "AUTHORIZED".into();
+    let effects = engine(
+        &mut app,
+        Update::SessionChanged {
+            record,
+            previous: Some(SessionStatus::Pending),
+        },
+    );
+    assert_eq!(effects, vec![Effect::Bell]);
+    let toast = app.toasts.iter().last().unwrap();
+    assert!(
+        toast.text.contains("PENDING → ✓ AUTHENTICATED"),
+        "{}",
+        toast.text
+    );
+    assert_eq!(toast.level, Level::Success);
+}
+
+#[test]
+fn other_changes_toast_without_bell_and_polls_only_update_the_row() {
+    let mut app = loaded_app();
+    let toasts_before = app.toasts.len();
+    let mut record = sessions()[1].clone();
+    record.status = SessionStatus::Expired;
+    let effects = engine(
+        &mut app,
+        Update::SessionChanged {
+            record: record.clone(),
+            previous: Some(SessionStatus::Pending),
+        },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(app.toasts.len(), toasts_before + 1);
+    // Polled again, no change: no toast.
+    record.last_polled_at = Some(at(0));
+    engine(
+        &mut app,
+        Update::SessionChanged {
+            record,
+            previous: None,
+        },
+    );
+    assert_eq!(app.toasts.len(), toasts_before + 1);
+    assert_eq!(
+        app.sessions
+            .get(&SessionId::new_unchecked("dl-pend0002"))
+            .unwrap()
+            .last_polled_at,
+        Some(at(0))
+    );
+}
+
+#[test]
+fn a_change_with_the_detail_open_reloads_its_history() {
+    let mut app = loaded_app();
+    update(&mut app, ch('j'));
+    update(&mut app, ch('j'));
+    update(&mut app, key(KeyCode::Enter));
+    let mut record = sessions()[1].clone();
+    record.status = SessionStatus::ConsentDenied;
+    let effects = engine(
+        &mut app,
+        Update::SessionChanged {
+            record,
+            previous: Some(SessionStatus::Pending),
+        },
+    );
+    assert_eq!(
+        sent(&effects),
+        vec![&Command::LoadHistory(SessionId::new_unchecked(
+            "dl-pend0002"
+        ))]
+    );
+}
+
+#[test]
+fn new_sessions_appear_in_the_table() {
+    let mut app = loaded_app();
+    let mut record = sessions()[0].clone();
+    record.id = SessionId::new_unchecked("dl-new00009");
+    record.created_at = at(0);
+    engine(
+        &mut app,
+        Update::SessionChanged {
+            record,
+            previous: None,
+        },
+    );
+    assert_eq!(app.sessions.total(), 9);
+    assert!(app.activity.latest().unwrap().text.contains("dl-new00009"));
+}
+
+#[test]
+fn session_failures_toast_with_code_and_request() {
+    let mut app = loaded_app();
+    engine(
+        &mut app,
+        Update::SessionFailed {
+            id: None,
+            provider: Provider::InstantPay,
+            error: declined("IAB"),
+        },
+    );
+    let line = &app.activity.latest().unwrap().text;
+    assert!(line.contains("IAB") && line.contains("ipay-42"), "{line}");
+    assert_eq!(app.toasts.iter().last().unwrap().level, Level::Error);
+}
+
+// ---- balance ----
+
+#[test]
+fn low_balance_rings_once_when_crossed_downwards() {
+    let mut app = loaded_app();
+    let fetch = |app: &mut super::App, amount: &str| {
+        engine(app, Update::BalanceFetched(balance_report(amount)))
+    };
+    assert!(fetch(&mut app, "60000").is_empty());
+    assert_eq!(fetch(&mut app, "40000"), vec![Effect::Bell]);
+    assert!(fetch(&mut app, "30000").is_empty());
+    assert!(fetch(&mut app, "45000").is_empty());
+    assert!(fetch(&mut app, "70000").is_empty());
+    assert_eq!(fetch(&mut app, "20000"), vec![Effect::Bell]);
+}
+
+#[test]
+fn balance_refresh_shows_a_spinner_and_failures_keep_the_figure() {
+    let mut app = loaded_app();
+    engine(&mut app, Update::BalanceRefreshing);
+    assert!(app.balance.refreshing);
+    engine(&mut app, Update::BalanceFailed(declined("SPD")));
+    assert!(!app.balance.refreshing);
+    assert_eq!(
+        app.balance.latest.as_ref().unwrap().available,
+        money("125000")
+    );
+    assert!(app.balance.is_stale(app.now, app.options.balance_interval));
+    assert!(app.activity.latest().unwrap().text.contains("SPD"));
+    // The next success clears the error.
+    engine(&mut app, Update::BalanceFetched(balance_report("126000")));
+    assert!(app.balance.last_error.is_none());
+}
+
+#[test]
+fn balance_goes_stale_past_its_interval() {
+    let mut app = loaded_app();
+    assert!(!app.balance.is_stale(app.now, app.options.balance_interval));
+    update(&mut app, Msg::Tick(at(300)));
+    assert!(app.balance.is_stale(app.now, app.options.balance_interval));
+}
+
+#[test]
+fn loaded_sets_everything_up() {
+    let mut app = app();
+    engine(&mut app, loaded());
+    assert_eq!(app.sessions.total(), 8);
+    assert_eq!(app.balance.history.len(), 10);
+    assert!(app.balance.from_store);
+    assert_eq!(app.notify.audit.len(), 2);
+    assert_eq!(app.notify.audit[0].id, 2, "newest first");
+    assert_eq!(
+        app.cashfree,
+        ProviderSetup::Configured {
+            environment: Some(ProviderEnvironment::Sandbox)
+        }
+    );
+    engine(&mut app, Update::BalanceFetched(balance_report("125000")));
+    assert_eq!(
+        app.instantpay,
+        ProviderSetup::Configured {
+            environment: Some(ProviderEnvironment::Sandbox)
+        }
+    );
+}
+
+#[test]
+fn problems_are_toasted_and_logged() {
+    let mut app = loaded_app();
+    engine(&mut app, Update::Problem("store is read-only".into()));
+    assert_eq!(app.activity.latest().unwrap().text, "store is read-only");
+    assert!(app.toasts.iter().any(|t| t.text == "store is read-only"));
+}
+
+// ---- notify ----
+
+fn start_lookup(app: &mut super::App) -> Vec<Effect> {
+    update(app, ch('l'));
+    type_text(app, LINK);
+    update(app, key(KeyCode::Enter))
+}
+
+#[test]
+fn notify_lookup_then_cancel_is_focused_and_enter_cancels() {
+    let mut app = loaded_app();
+    assert_eq!(
+        start_lookup(&mut app),
+        vec![Effect::Send(Command::LookupLink(link()))]
+    );
+    assert!(matches!(app.notify.phase, NotifyPhase::LookingUp(_)));
+    engine(
+        &mut app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent_notify: None,
+        },
+    );
+    let Some(Overlay::ConfirmNotify(dialog)) = &app.overlay else {
+        panic!("no confirmation dialog");
+    };
+    assert_eq!(dialog.choice, Choice::Cancel);
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    assert!(app.overlay.is_none());
+    assert!(matches!(app.notify.phase, NotifyPhase::Cancelled { .. }));
+}
+
+#[test]
+fn notify_confirm_sends_exactly_once_and_locks_while_in_flight() {
+    let mut app = loaded_app();
+    start_lookup(&mut app);
+    engine(
+        &mut app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent_notify: None,
+        },
+    );
+    assert_eq!(
+        update(&mut app, ch('y')),
+        vec![Effect::Send(Command::SendNotify(link()))]
+    );
+    assert!(matches!(app.notify.phase, NotifyPhase::InFlight { .. }));
+    // In flight: Enter and typing do nothing.
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    assert!(update(&mut app, ch('y')).is_empty());
+    assert_eq!(app.notify.input.value(), LINK);
+    engine(
+        &mut app,
+        Update::NotifyStarted({
+            let mut entry = audit_entry(3, NotifyOutcome::Unknown, 0);
+            entry.completed = false;
+            entry
+        }),
+    );
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    engine(
+        &mut app,
+        Update::NotifyFinished {
+            entry: audit_entry(3, NotifyOutcome::Sent, 0),
+            error: None,
+        },
+    );
+    assert!(matches!(app.notify.phase, NotifyPhase::Finished { .. }));
+    assert_eq!(app.notify.audit[0].id, 3);
+    assert_eq!(app.notify.audit[0].outcome, NotifyOutcome::Sent);
+    assert_eq!(app.toasts.iter().last().unwrap().level, Level::Success);
+    // Unlocked again: Enter looks the link up afresh.
+    assert_eq!(
+        update(&mut app, key(KeyCode::Enter)),
+        vec![Effect::Send(Command::LookupLink(link()))]
+    );
+}
+
+#[test]
+fn arrows_move_confirm_focus_and_enter_on_send_sends() {
+    let mut app = loaded_app();
+    start_lookup(&mut app);
+    engine(
+        &mut app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent_notify: None,
+        },
+    );
+    update(&mut app, key(KeyCode::Right));
+    update(&mut app, key(KeyCode::Left));
+    update(&mut app, key(KeyCode::Tab));
+    let Some(Overlay::ConfirmNotify(dialog)) = &app.overlay else {
+        panic!("no dialog");
+    };
+    assert_eq!(dialog.choice, Choice::Confirm);
+    assert_eq!(
+        update(&mut app, key(KeyCode::Enter)),
+        vec![Effect::Send(Command::SendNotify(link()))]
+    );
+}
+
+#[test]
+fn n_and_esc_cancel_the_notify() {
+    for cancel in [ch('n'), key(KeyCode::Esc)] {
+        let mut app = loaded_app();
+        start_lookup(&mut app);
+        engine(
+            &mut app,
+            Update::LinkLooked {
+                report: link_report(LinkStatus::Issued),
+                recent_notify: None,
+            },
+        );
+        update(&mut app, key(KeyCode::Right));
+        assert!(update(&mut app, cancel).is_empty());
+        assert!(app.overlay.is_none());
+    }
+}
+
+#[test]
+fn a_recent_notify_asks_again_explicitly() {
+    let mut app = loaded_app();
+    start_lookup(&mut app);
+    engine(
+        &mut app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent_notify: Some(audit_entry(2, NotifyOutcome::Sent, -300)),
+        },
+    );
+    assert!(update(&mut app, ch('y')).is_empty());
+    let Some(Overlay::ConfirmNotify(dialog)) = &app.overlay else {
+        panic!("dialog closed too early");
+    };
+    assert!(dialog.asking_again);
+    assert_eq!(dialog.choice, Choice::Cancel);
+    // Enter on the re-focused Cancel cancels.
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    assert!(app.overlay.is_none());
+    // Second attempt: y, y sends exactly once.
+    update(&mut app, key(KeyCode::Enter));
+    engine(
+        &mut app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent_notify: Some(audit_entry(2, NotifyOutcome::Sent, -300)),
+        },
+    );
+    assert!(update(&mut app, ch('y')).is_empty());
+    assert_eq!(
+        update(&mut app, ch('y')),
+        vec![Effect::Send(Command::SendNotify(link()))]
+    );
+}
+
+#[test]
+fn invalid_link_ids_are_flagged_and_unusual_ones_warned() {
+    let mut app = loaded_app();
+    update(&mut app, ch('l'));
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    assert!(app.notify.field_error.as_deref().unwrap().contains("empty"));
+    type_text(&mut app, "abc/def");
+    assert!(app.notify.field_error.as_deref().unwrap().contains("'/'"));
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    update(&mut app, ctrl('u'));
+    type_text(&mut app, "LINK_42");
+    assert!(app.notify.field_error.is_none());
+    assert!(app.notify.field_warning.is_some());
+    assert_eq!(
+        update(&mut app, key(KeyCode::Enter)),
+        vec![Effect::Send(Command::LookupLink(
+            crate::domain::LinkId::new_unchecked("LINK_42")
+        ))]
+    );
+}
+
+#[test]
+fn declined_and_unknown_notifies_say_so() {
+    for (outcome, error, expected) in [
+        (NotifyOutcome::Declined, Some(declined("RPI")), "RPI"),
+        (NotifyOutcome::Unknown, None, "UNKNOWN"),
+    ] {
+        let mut app = loaded_app();
+        start_lookup(&mut app);
+        engine(
+            &mut app,
+            Update::LinkLooked {
+                report: link_report(LinkStatus::Issued),
+                recent_notify: None,
+            },
+        );
+        update(&mut app, ch('y'));
+        engine(
+            &mut app,
+            Update::NotifyFinished {
+                entry: audit_entry(5, outcome, 0),
+                error,
+            },
+        );
+        let line = &app.activity.latest().unwrap().text;
+        assert!(line.contains(expected), "{line}");
+        assert!(matches!(app.notify.phase, NotifyPhase::Finished { .. }));
+    }
+}
+
+#[test]
+fn lookup_failures_are_shown_and_unlock_the_field() {
+    let mut app = loaded_app();
+    start_lookup(&mut app);
+    engine(
+        &mut app,
+        Update::LinkFailed {
+            link: link(),
+            error: declined("ANF"),
+        },
+    );
+    assert!(matches!(app.notify.phase, NotifyPhase::LookupFailed { .. }));
+    assert!(app.toasts.iter().any(|t| t.text.contains("ANF")));
+    assert_eq!(
+        update(&mut app, key(KeyCode::Enter)),
+        vec![Effect::Send(Command::LookupLink(link()))]
+    );
+}
+
+#[test]
+fn a_stale_lookup_answer_opens_no_dialog() {
+    let mut app = loaded_app();
+    engine(
+        &mut app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent_notify: None,
+        },
+    );
+    assert!(app.overlay.is_none());
+}
+
+// ---- ticks, resize, mouse ----
+
+#[test]
+fn ticks_redraw_only_when_the_second_changes() {
+    let mut app = loaded_app();
+    app.dirty = false;
+    update(&mut app, Msg::Tick(now()));
+    assert!(!app.dirty);
+    update(&mut app, Msg::Tick(at(1)));
+    assert!(app.dirty);
+}
+
+#[test]
+fn toasts_expire() {
+    let mut app = loaded_app();
+    engine(&mut app, Update::Problem("x".into()));
+    assert!(!app.toasts.is_empty());
+    update(&mut app, Msg::Tick(at(10)));
+    assert!(app.toasts.is_empty());
+}
+
+#[test]
+fn mouse_clicks_focus_panes_and_select_rows_and_the_wheel_scrolls() {
+    let mut app = sized(loaded_app(), 80, 24);
+    let click = |column, row| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    update(&mut app, click(5, 3));
+    assert_eq!(app.focus, Pane::Balance);
+    update(&mut app, click(5, 12));
+    assert_eq!(app.focus, Pane::Notify);
+    // Sessions pane starts at x 36, y 1: border, heading, then rows from y 3.
+    update(&mut app, click(50, 5));
+    assert_eq!(app.focus, Pane::Sessions);
+    assert_eq!(app.sessions.selected_index(), 2);
+    update(
+        &mut app,
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 50,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(app.sessions.selected_index(), 5);
+}
+
+#[test]
+fn resize_keeps_the_selection_on_screen() {
+    let mut app = sized(loaded_app(), 160, 48);
+    update(&mut app, key(KeyCode::End));
+    update(&mut app, Msg::Resize(80, 24));
+    let rows = app.sessions.page_rows();
+    assert!(app.sessions.selected_index() < app.sessions.offset() + rows);
+}
