@@ -468,23 +468,38 @@ pub struct LinkReport {
 }
 
 /// Rupees with paise and Indian digit grouping: `125000.5` -> `₹1,25,000.50`.
+/// Half a paisa rounds away from zero, as people round money.
 pub fn format_inr(amount: Decimal) -> String {
-    let rounded = amount.round_dp(2);
-    let negative = rounded.is_sign_negative() && !rounded.is_zero();
+    let rounded =
+        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     let text = format!("{:.2}", rounded.abs());
-    let (whole, paise) = text.split_once('.').unwrap_or((text.as_str(), "00"));
-    let digits: Vec<char> = whole.chars().collect();
-    let mut grouped = String::new();
-    let len = digits.len();
-    for (i, digit) in digits.iter().enumerate() {
-        let from_end = len - i;
-        // The last three digits form one group; before them, groups of two.
-        if i > 0 && (from_end == 3 || (from_end > 3 && (from_end - 3) % 2 == 0)) {
-            grouped.push(',');
-        }
-        grouped.push(*digit);
+    let (whole, fraction) = text.split_once('.').unwrap_or((text.as_str(), "00"));
+    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}₹{}.{fraction}", group_indian(whole))
+}
+
+/// The last three digits form one group; before them, groups of two.
+fn group_indian(digits: &str) -> String {
+    if digits.len() <= 3 {
+        return digits.to_string();
     }
-    format!("{}₹{grouped}.{paise}", if negative { "-" } else { "" })
+    let (head, last_three) = digits.split_at(digits.len() - 3);
+    let mut groups: Vec<&str> = Vec::new();
+    let mut rest = head;
+    while rest.len() > 2 {
+        let (left, pair) = rest.split_at(rest.len() - 2);
+        groups.push(pair);
+        rest = left;
+    }
+    if !rest.is_empty() {
+        groups.push(rest);
+    }
+    groups.reverse();
+    format!("{},{last_three}", groups.join(","))
 }
 
 /// A time for people: local clock time to the second, with its zone.
@@ -573,6 +588,10 @@ mod tests {
         assert_eq!(inr("0"), "₹0.00");
         assert_eq!(inr("-1500"), "-₹1,500.00");
         assert_eq!(inr("100"), "₹100.00");
+        assert_eq!(inr("999"), "₹999.00");
+        assert_eq!(inr("1000"), "₹1,000.00");
+        assert_eq!(inr("12345678.905"), "₹1,23,45,678.91");
+        assert_eq!(inr("-1500.5"), "-₹1,500.50");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::domain::{
-    BalanceReport, ExternalRef, LinkId, LinkReport, Provider, SessionId, SessionStatus, UserDetails,
+    BalanceReport, ExternalRef, LinkId, LinkReport, Provider, ProviderEnvironment, SessionId,
+    SessionStatus, UserDetails,
 };
 use crate::engine::messages::{ProviderSetup, SessionRequest};
 use crate::error::ProviderError;
@@ -96,6 +97,9 @@ pub struct Services {
     pub cashfree: Option<CashfreeClient>,
     store: Arc<Mutex<Store>>,
     actor: String,
+    /// Cashfree's environment is chosen by its host (InstantPay's follows the
+    /// credentials and is learned from its answers).
+    cashfree_environment: Option<ProviderEnvironment>,
 }
 
 impl Services {
@@ -127,6 +131,10 @@ impl Services {
             cashfree,
             store: Arc::new(Mutex::new(store)),
             actor: current_user(),
+            cashfree_environment: config
+                .cashfree
+                .as_ref()
+                .map(|c| cashfree_environment(&c.base_url)),
         })
     }
 
@@ -144,7 +152,11 @@ impl Services {
             Provider::Cashfree => self.cashfree.is_some(),
         };
         if configured {
-            ProviderSetup::Configured { environment: None }
+            let environment = match provider {
+                Provider::InstantPay => None,
+                Provider::Cashfree => self.cashfree_environment.clone(),
+            };
+            ProviderSetup::Configured { environment }
         } else {
             ProviderSetup::NotConfigured
         }
@@ -456,6 +468,19 @@ impl SessionRecord {
             last_polled_at: None,
             last_error: None,
         }
+    }
+}
+
+/// Cashfree's documented hosts: `sandbox.cashfree.com` and `api.cashfree.com`;
+/// anything on loopback is the simulator.
+fn cashfree_environment(base_url: &url::Url) -> ProviderEnvironment {
+    match base_url.host_str().unwrap_or_default() {
+        "api.cashfree.com" => ProviderEnvironment::Live,
+        "sandbox.cashfree.com" => ProviderEnvironment::Sandbox,
+        host if host == "localhost" || host.starts_with("127.") || host == "[::1]" => {
+            ProviderEnvironment::Unknown("simulator".into())
+        }
+        other => ProviderEnvironment::Unknown(other.to_string()),
     }
 }
 

@@ -2,43 +2,13 @@
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::DocumentType;
 use crate::error::ProviderError;
 
-/// Indian digit grouping (lakh, crore): `125000` -> `₹1,25,000.00`.
-pub fn inr(amount: Decimal) -> String {
-    let rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    let text = format!("{:.2}", rounded.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((text.as_str(), "00"));
-    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}₹{}.{fraction}", group_indian(whole))
-}
-
-fn group_indian(digits: &str) -> String {
-    if digits.len() <= 3 {
-        return digits.to_string();
-    }
-    let (head, last_three) = digits.split_at(digits.len() - 3);
-    let mut groups: Vec<&str> = Vec::new();
-    let mut rest = head;
-    while rest.len() > 2 {
-        let (left, pair) = rest.split_at(rest.len() - 2);
-        groups.push(pair);
-        rest = left;
-    }
-    if !rest.is_empty() {
-        groups.push(rest);
-    }
-    groups.reverse();
-    format!("{},{last_three}", groups.join(","))
-}
+pub use crate::domain::format_inr as inr;
 
 /// Whole paise for the sparkline; negative balances plot as zero.
 pub fn paise(amount: Decimal) -> u64 {
@@ -151,17 +121,6 @@ mod tests {
 
     fn d(text: &str) -> Decimal {
         Decimal::from_str(text).unwrap()
-    }
-
-    #[test]
-    fn rupees_use_indian_grouping() {
-        assert_eq!(inr(d("125000")), "₹1,25,000.00");
-        assert_eq!(inr(d("16.82")), "₹16.82");
-        assert_eq!(inr(d("999")), "₹999.00");
-        assert_eq!(inr(d("1000")), "₹1,000.00");
-        assert_eq!(inr(d("12345678.905")), "₹1,23,45,678.91");
-        assert_eq!(inr(d("-1500.5")), "-₹1,500.50");
-        assert_eq!(inr(d("0")), "₹0.00");
     }
 
     #[test]

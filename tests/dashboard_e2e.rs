@@ -10,10 +10,12 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 const ROWS: u16 = 40;
 const COLS: u16 = 140;
 
+type SharedWriter = Arc<Mutex<Box<dyn Write + Send>>>;
+
 struct Screen {
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
+    writer: SharedWriter,
 }
 
 impl Screen {
@@ -51,8 +53,10 @@ impl Screen {
     }
 
     fn keys(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
+        let mut writer = self.writer.lock().unwrap();
+        writer.write_all(bytes).unwrap();
+        writer.flush().unwrap();
+        drop(writer);
         // Give the UI a moment between keys, as a person would.
         std::thread::sleep(Duration::from_millis(150));
     }
@@ -81,61 +85,81 @@ fn demo_dashboard_in_a_real_terminal() {
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);
 
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        std::num::NonZero::new(ROWS).unwrap(),
+        std::num::NonZero::new(COLS).unwrap(),
+        0,
+    )));
     let raw = Arc::new(Mutex::new(Vec::new()));
     let mut reader = pair.master.try_clone_reader().unwrap();
-    let writer = pair.master.take_writer().unwrap();
-    let answer_writer: Arc<Mutex<Option<Box<dyn Write + Send>>>> = Arc::new(Mutex::new(None));
+    let writer: SharedWriter = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
     {
         let parser = parser.clone();
         let raw = raw.clone();
+        let writer = writer.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                parser.lock().unwrap().process(&buf[..n]);
-                raw.lock().unwrap().extend_from_slice(&buf[..n]);
+                let chunk = &buf[..n];
+                // A real terminal answers cursor-position queries; so must this one.
+                if chunk.windows(4).any(|w| w == b"\x1b[6n") {
+                    let (row, col) = parser.lock().unwrap().screen().cursor_position();
+                    let reply = format!("\x1b[{};{}R", row + 1, col + 1);
+                    let mut w = writer.lock().unwrap();
+                    let _ = w.write_all(reply.as_bytes());
+                    let _ = w.flush();
+                }
+                parser.lock().unwrap().process(chunk);
+                raw.lock().unwrap().extend_from_slice(chunk);
             }
         });
     }
-    let _ = answer_writer;
     let mut screen = Screen {
         parser,
         raw,
         writer,
     };
 
-    // A living screen: the DEMO badge, both providers, the balance and the seeded sessions.
-    screen.wait_for("DEMO", Duration::from_secs(20));
+    // A living screen: the DEMO badge, the balance and the four seeded sessions.
+    screen.wait_for("DEMO", Duration::from_secs(30));
     screen.wait_for("₹", Duration::from_secs(20));
-    let before = screen.wait_until("seeded sessions", Duration::from_secs(20), |t| {
-        t.matches("dl-").count() >= 4
-    });
-    let sessions_before = before.matches("dl-").count();
+    screen.wait_for("sessions 4/4", Duration::from_secs(20));
 
     // n: the new-session form, prefilled; Enter creates at once.
     screen.keys(b"n");
-    screen.wait_for("Redirect", Duration::from_secs(5));
+    screen.wait_for("New DigiLocker session", Duration::from_secs(5));
+    screen.wait_for("https://example.com/kyc-done", Duration::from_secs(5));
     screen.keys(b"\r");
-    screen.wait_until("a new session row", Duration::from_secs(10), |t| {
-        t.matches("dl-").count() > sessions_before
-    });
+    screen.wait_for("sessions 5/5", Duration::from_secs(10));
 
     // ?: help overlay, generated from the keymap; Esc closes it.
     screen.keys(b"?");
-    screen.wait_for("Help", Duration::from_secs(5));
+    screen.wait_for("Keys", Duration::from_secs(5));
+    screen.wait_for("send notification", Duration::from_secs(5));
     screen.keys(b"\x1b");
-    std::thread::sleep(Duration::from_millis(300));
+    screen.wait_until("help closed", Duration::from_secs(5), |t| {
+        !t.contains("Esc or ? closes")
+    });
 
     // l: the notify pane; type the sample link, look it up, confirm, send.
     screen.keys(b"l");
     screen.keys(b"657aa9841b8d3897ff0a84fb");
     screen.keys(b"\r");
-    screen.wait_for("Cancel", Duration::from_secs(10));
+    let dialog = screen.wait_for("Send notification", Duration::from_secs(10));
+    assert!(
+        dialog.contains("Cancel"),
+        "the dialog offers Cancel:\n{dialog}"
+    );
+    assert!(
+        dialog.contains("₹"),
+        "the dialog names the amount:\n{dialog}"
+    );
     screen.keys(b"y");
     screen.wait_for("Notification Link Sent", Duration::from_secs(10));
+    screen.keys(b"\x1b");
 
     // q quits, leaving the terminal as it was.
     screen.keys(b"q");
@@ -160,16 +184,18 @@ fn demo_dashboard_in_a_real_terminal() {
     #[cfg(unix)]
     {
         // Raw mode is off again: the line discipline echoes and is canonical.
-        if let Some(termios) = pair.master.get_termios() {
-            use nix::sys::termios::LocalFlags;
-            assert!(
-                termios.local_flags.contains(LocalFlags::ICANON),
-                "canonical mode restored"
-            );
-            assert!(
-                termios.local_flags.contains(LocalFlags::ECHO),
-                "echo restored"
-            );
-        }
+        let termios = pair
+            .master
+            .get_termios()
+            .expect("the pty's line discipline is readable");
+        use nix::sys::termios::LocalFlags;
+        assert!(
+            termios.local_flags.contains(LocalFlags::ICANON),
+            "canonical mode restored"
+        );
+        assert!(
+            termios.local_flags.contains(LocalFlags::ECHO),
+            "echo restored"
+        );
     }
 }
