@@ -636,8 +636,9 @@ impl Engine {
         );
     }
 
-    /// The provider's poll interval now, with ±20 % jitter so sessions created
-    /// together do not poll together.
+    /// The provider's poll interval now, jittered down by up to 20 % so
+    /// sessions created together do not poll together. Jitter only ever
+    /// shortens the wait: a status change reaches the screen within one interval.
     fn interval(&self, provider: Provider, failures: u32) -> Duration {
         let state = self.provider(provider);
         let factor = if state.slowed(Instant::now()) {
@@ -647,7 +648,7 @@ impl Engine {
         };
         let backoff = 1u32 << failures.min(MAX_FAILURE_DOUBLINGS);
         let base = self.polling.session_interval.max(MIN_SESSION_INTERVAL) * factor * backoff;
-        base.mul_f64(rand::random_range(0.8..1.2))
+        base.mul_f64(rand::random_range(0.8..=1.0))
     }
 
     /// Starts every poll that is due and allowed: a concurrency permit and a
