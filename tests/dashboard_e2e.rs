@@ -1,6 +1,8 @@
 //! The real `payops --demo` binary in a real pseudo-terminal: the screen is
 //! read back through a VT100 parser, keys are typed as a person would.
 
+// Shared with the live bench, which uses parts this test does not.
+#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;
