@@ -8,7 +8,9 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 
-use crate::config::{CashfreeConfig, Config, InstantPayConfig, PollingConfig, SessionDefaults};
+use crate::config::{
+    CashfreeConfig, Config, DashboardConfig, InstantPayConfig, PollingConfig, SessionDefaults,
+};
 use crate::domain::{DocumentType, Provider, UserFlow};
 use crate::engine::SessionRequest;
 use crate::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
@@ -75,6 +77,10 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
         polling: PollingConfig {
             balance_interval: Duration::from_secs(30),
             ..PollingConfig::default()
+        },
+        // Near the simulated wallet's opening ₹25,000 so the alert can be seen.
+        dashboard: DashboardConfig {
+            low_balance_threshold: Some(Decimal::new(2_400_000, 2)),
         },
         defaults: SessionDefaults {
             provider: Some(Provider::Cashfree),

@@ -795,3 +795,45 @@ fn sim_command_prints_its_address_and_serves() {
     let bad_faults = run_binary(&["sim".into(), "--faults".into(), "429=2".into()], &[]);
     bad_faults.assert_clean_failure(2, "--faults");
 }
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let run = run_binary(&["completions".into(), shell.into()], &[]);
+        run.assert_code(0);
+        assert!(run.stdout.contains("payops"), "{shell}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("digilocker"),
+            "{shell} completes subcommands"
+        );
+    }
+    let bad = run_binary(&["completions".into(), "cmd.exe".into()], &[]);
+    assert_eq!(bad.code, 2, "clap usage errors exit 2");
+}
+
+#[test]
+fn the_simulator_accepts_the_configured_credentials_and_never_prints_them() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payops"))
+        .args(["sim", "--addr", "127.0.0.1:0"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("c"))
+        .env("PAYOPS_CASHFREE_CLIENT_ID", "configured-client")
+        .env("PAYOPS_CASHFREE_CLIENT_SECRET", SECRET_CF)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut text = String::new();
+    for _ in 0..4 {
+        std::io::BufRead::read_line(&mut reader, &mut text).unwrap();
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(text.contains("from the payops configuration"), "{text}");
+    assert!(!text.contains(SECRET_CF), "the secret is never printed");
+}

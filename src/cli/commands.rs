@@ -18,11 +18,12 @@ use crate::engine::ops::PollOutcome;
 use crate::sim::{self, Faults, SimCredentials, SimOptions};
 use crate::store::{CreateState, SessionRecord};
 use crate::validate;
+use secrecy::ExposeSecret;
 
 pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Output>, Failure> {
     // Commands that need no providers or store.
     match command {
-        Command::Sim(args) => return run_sim(args, env).await.map(|()| None),
+        Command::Sim(args) => return run_sim(cli, args, env).await.map(|()| None),
         Command::Config(sub) => return run_config(cli, sub, env).map(Some),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -285,7 +286,7 @@ fn audit(ctx: &Context, limit: usize) -> Result<Option<Output>, Failure> {
     Ok(Some(Output::ok(json, output::audit_human(&entries))))
 }
 
-async fn run_sim(args: &SimArgs, env: &Env) -> Result<(), Failure> {
+async fn run_sim(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
     let faults: Faults = args
         .faults
         .parse()
@@ -293,7 +294,24 @@ async fn run_sim(args: &SimArgs, env: &Env) -> Result<(), Failure> {
     if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
         return Err(Failure::usage("--time-scale: must be a positive number"));
     }
-    let (credentials, from_env) = SimCredentials::from_env(env);
+    let (mut credentials, mut configured) = SimCredentials::from_env(env);
+    // One configuration serves both sides: the simulator accepts the
+    // credentials the client would send (the file's, with env overrides).
+    match config::load(cli.config.as_deref(), env) {
+        Ok(loaded) => {
+            if let Some(ip) = &loaded.config.instantpay {
+                credentials.instantpay_client_id = ip.client_id.clone();
+                credentials.instantpay_client_secret = ip.client_secret.expose_secret().to_string();
+                configured = true;
+            }
+            if let Some(cf) = &loaded.config.cashfree {
+                credentials.cashfree_client_id = cf.client_id.clone();
+                credentials.cashfree_client_secret = cf.client_secret.expose_secret().to_string();
+                configured = true;
+            }
+        }
+        Err(error) => eprintln!("warning: configuration not used by the simulator: {error}"),
+    }
     let options = SimOptions {
         seed: args.seed,
         time_scale: args.time_scale,
@@ -308,8 +326,8 @@ async fn run_sim(args: &SimArgs, env: &Env) -> Result<(), Failure> {
     println!("payops sim listening on {}", handle.addr);
     println!("instantpay base_url = {}", handle.instantpay_base());
     println!("cashfree base_url   = {}", handle.cashfree_base());
-    if from_env {
-        println!("credentials: from the PAYOPS_* environment");
+    if configured {
+        println!("credentials: from the payops configuration / PAYOPS_* environment");
     } else {
         println!("demo credentials (no PAYOPS_* credentials set):");
         println!(
