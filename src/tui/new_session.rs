@@ -6,7 +6,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
@@ -18,7 +17,7 @@ use crate::validate;
 use super::app::App;
 use super::keymap::Action;
 use super::theme::Theme;
-use super::ui::{centered, dialog_block, input_spans};
+use super::ui::{draw_dialog, input_spans};
 
 pub const DEFAULT_REDIRECT_URL: &str = "https://example.com/kyc-done";
 const LABEL_WIDTH: usize = 11;
@@ -358,17 +357,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &NewSessionForm) {
         theme.dim,
     ));
 
-    let rows: u16 = lines
-        .iter()
-        .map(|line| line.width().div_ceil(inner_width.max(1)).max(1) as u16)
-        .sum();
-    let dialog = centered(area, width, rows + 2);
-    frame.render_widget(Clear, dialog);
-    let block = dialog_block(theme, Span::styled(" New DigiLocker session ", theme.title));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        dialog,
-    );
+    draw_dialog(frame, area, width, "New DigiLocker session", lines, theme);
 }

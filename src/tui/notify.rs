@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use rust_decimal::Decimal;
 use tui_input::Input;
 
@@ -18,7 +18,7 @@ use crate::validate;
 use super::app::{App, Pane};
 use super::format::{ago, describe_error, inr, spinner};
 use super::theme::Theme;
-use super::ui::{centered, dialog_block, input_spans, pane_block};
+use super::ui::{draw_dialog, input_spans, pane_block, wrapped_height};
 
 const AUDIT_KEEP: usize = 50;
 
@@ -321,11 +321,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     lines.extend(phase_lines(app));
 
-    let width = inner.width.max(1) as usize;
-    let rows: u16 = lines
-        .iter()
-        .map(|line| line.width().div_ceil(width).max(1) as u16)
-        .sum();
+    let rows = wrapped_height(&lines, inner.width);
     let [form_area, audit_area] =
         Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), form_area);
@@ -358,7 +354,6 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &NotifyCon
     let theme = &app.theme;
     let report = &dialog.report;
     let width = area.width.saturating_sub(4).min(72);
-    let inner_width = width.saturating_sub(2) as usize;
     let mut lines = vec![
         Line::from(vec![
             Span::styled("Link    ", theme.dim),
@@ -415,23 +410,12 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, dialog: &NotifyCon
         Span::raw("   "),
         button(confirm_label, dialog.choice == Choice::Confirm, theme),
     ]));
-    let rows: u16 = lines
-        .iter()
-        .map(|line| line.width().div_ceil(inner_width.max(1)).max(1) as u16)
-        .sum();
-    let target = centered(area, width, rows + 2);
-    frame.render_widget(Clear, target);
     let title = if dialog.asking_again {
-        " Notify again? "
+        "Notify again?"
     } else {
-        " Send payout-link notification? "
+        "Send payout-link notification?"
     };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(dialog_block(theme, Span::styled(title, theme.title))),
-        target,
-    );
+    draw_dialog(frame, area, width, title, lines, theme);
 }
 
 /// "N min ago", as the dialog phrases it (whole minutes matter here).

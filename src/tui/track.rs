@@ -4,7 +4,6 @@ use crossterm::event::{Event, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
@@ -17,7 +16,7 @@ use super::keymap::Action;
 use super::new_session::{
     Configured, FormOutcome, choice, error_line, label, not_configured_message,
 };
-use super::ui::{centered, dialog_block, input_spans};
+use super::ui::{draw_dialog, input_spans};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackField {
@@ -170,20 +169,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &TrackForm) {
         theme.dim,
     ));
 
-    let rows: u16 = lines
-        .iter()
-        .map(|line| line.width().div_ceil(inner_width.max(1)).max(1) as u16)
-        .sum();
-    let dialog = centered(area, width, rows + 2);
-    frame.render_widget(Clear, dialog);
-    let block = dialog_block(
+    draw_dialog(
+        frame,
+        area,
+        width,
+        "Track an existing session",
+        lines,
         theme,
-        Span::styled(" Track an existing session ", theme.title),
-    );
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        dialog,
     );
 }

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::app::{App, Overlay, Pane};
@@ -130,6 +130,37 @@ pub fn dialog_block<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block<'a> 
         .border_type(theme.border_type(true))
         .border_style(theme.border_focused)
         .title(title)
+}
+
+/// Draws `lines` in a titled dialog `width` wide, centred in `area`, as tall
+/// as the wrapped lines need.
+pub fn draw_dialog(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<Line<'_>>,
+    theme: &Theme,
+) {
+    let rows = wrapped_height(&lines, width.saturating_sub(2));
+    let dialog = centered(area, width, rows + 2);
+    frame.render_widget(Clear, dialog);
+    let title = Span::styled(format!(" {title} "), theme.title);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(dialog_block(theme, title)),
+        dialog,
+    );
+}
+
+/// How many rows `lines` take when wrapped to `width` columns.
+pub fn wrapped_height(lines: &[Line<'_>], width: u16) -> u16 {
+    let width = usize::from(width).max(1);
+    lines
+        .iter()
+        .map(|line| line.width().div_ceil(width).max(1) as u16)
+        .sum()
 }
 
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
