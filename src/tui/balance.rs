@@ -12,7 +12,7 @@ use crate::store::BalanceSnapshot;
 
 use super::app::{App, Pane};
 use super::format::{ago, inr, paise, signed_duration, spinner};
-use super::ui::pane_block;
+use super::ui::{pane_block, wrapped_height};
 
 /// About a day of readings at the default 5-minute interval; more than any
 /// sparkline is wide.
@@ -186,15 +186,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::styled(format!("✗ {error}"), theme.error));
     }
 
-    let text_width = inner.width.max(1) as usize;
-    let text_rows: u16 = lines
-        .iter()
-        .map(|line| line.width().div_ceil(text_width).max(1) as u16)
-        .sum();
+    if state.history.len() == 1 {
+        // One reading is a point, not a trend: a lone full-height bar would mislead.
+        lines.push(Line::styled("history draws as readings arrive", theme.dim));
+    }
+    let text_rows = wrapped_height(&lines, inner.width);
     let [text_area, chart_area] =
         Layout::vertical([Constraint::Length(text_rows), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text_area);
-    if chart_area.height > 0 && !state.history.is_empty() {
+    if chart_area.height > 0 && state.history.len() > 1 {
         let shown = &state.history[state
             .history
             .len()

@@ -214,6 +214,18 @@ fn balance_states() {
     snapshot_at_both_sizes("balance_unconfigured", &unconfigured);
 }
 
+#[test]
+fn a_single_balance_reading_draws_no_trend() {
+    let mut app = app();
+    update(
+        &mut app,
+        Msg::Engine(Update::BalanceFetched(balance_report("125000"))),
+    );
+    let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
+    assert!(text.contains("history draws as readings arrive"), "{text}");
+    assert!(!text.contains('█'), "no sparkline from one reading:\n{text}");
+}
+
 // ---- styles ----
 
 fn fg_at(buffer: &Buffer, text: &str) -> Color {
