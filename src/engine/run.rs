@@ -772,7 +772,7 @@ impl Engine {
     /// Clears what a task held when it ends without an answer.
     fn release(&mut self, kind: &TaskKind) {
         match kind {
-            TaskKind::Balance => self.balance_finished(),
+            TaskKind::Balance => self.balance_finished(false),
             TaskKind::Poll {
                 id,
                 provider,
@@ -795,18 +795,26 @@ impl Engine {
         }
     }
 
-    fn balance_finished(&mut self) {
+    /// Schedules the next automatic fetch: the configured interval after a
+    /// success, but no later than `MIN_BALANCE_INTERVAL` after a failure, so a
+    /// passing fault does not leave the operator on a stale figure for long.
+    fn balance_finished(&mut self, succeeded: bool) {
         self.balance.in_flight = false;
         if self.services.is_configured(Provider::InstantPay) {
             let every = self.polling.balance_interval.max(MIN_BALANCE_INTERVAL);
-            self.balance.next_auto = Some(Instant::now() + every);
+            let next = if succeeded {
+                every
+            } else {
+                every.min(MIN_BALANCE_INTERVAL)
+            };
+            self.balance.next_auto = Some(Instant::now() + next);
         }
     }
 
     fn on_done(&mut self, done: Done) {
         match done {
             Done::Balance(result) => {
-                self.balance_finished();
+                self.balance_finished(result.is_ok());
                 match result {
                     Ok(report) => {
                         self.provider_mut(Provider::InstantPay)
