@@ -223,7 +223,10 @@ fn a_single_balance_reading_draws_no_trend() {
     );
     let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
     assert!(text.contains("history draws as readings arrive"), "{text}");
-    assert!(!text.contains('█'), "no sparkline from one reading:\n{text}");
+    assert!(
+        !text.contains('█'),
+        "no sparkline from one reading:\n{text}"
+    );
 }
 
 // ---- styles ----
