@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::activity::Level;
 use super::app::App;
+use super::ui::wrapped_height;
 
 const SHOWN_FOR: SignedDuration = SignedDuration::from_secs(6);
 const MAX_SHOWN: usize = 3;
@@ -82,17 +83,8 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
             ])
         })
         .collect();
-    let inner_width = width.saturating_sub(2).max(1) as usize;
-    let text_rows: usize = app
-        .toasts
-        .iter()
-        .map(|toast| {
-            (toast.text.chars().count() + 2)
-                .div_ceil(inner_width)
-                .max(1)
-        })
-        .sum();
-    let height = (text_rows as u16 + 2).min(body.height);
+    let text_rows = wrapped_height(&lines, width.saturating_sub(2));
+    let height = (text_rows + 2).min(body.height);
     let area = Rect {
         x: body.right().saturating_sub(width + 1),
         y: body.y + 1,

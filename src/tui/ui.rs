@@ -84,7 +84,6 @@ pub fn draw(frame: &mut Frame, app: &App) {
     notify::draw(frame, layout.notify, app);
     activity::draw(frame, layout.activity, app);
     status_bar::draw(frame, layout.status_bar, app);
-    toast::draw(frame, layout.body, app);
     match &app.overlay {
         None => {}
         Some(Overlay::Help) => help::draw(frame, area, app),
@@ -95,6 +94,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             notify::draw_confirm(frame, layout.main, app, dialog)
         }
     }
+    // Last, so feedback (a copied URL, a status change) shows over any dialog.
+    toast::draw(frame, layout.body, app);
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, app: &App) {
@@ -154,13 +155,34 @@ pub fn draw_dialog(
     );
 }
 
-/// How many rows `lines` take when wrapped to `width` columns.
+/// How many rows `lines` take when word-wrapped to `width` columns, as
+/// `Paragraph` wraps them: a word that does not fit starts a new row, a word
+/// longer than a row is broken across rows.
 pub fn wrapped_height(lines: &[Line<'_>], width: u16) -> u16 {
     let width = usize::from(width).max(1);
-    lines
+    let rows: usize = lines
         .iter()
-        .map(|line| line.width().div_ceil(width).max(1) as u16)
-        .sum()
+        .map(|line| {
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            let mut rows = 1;
+            let mut used = 0;
+            for word in text.split(' ') {
+                let len = Line::raw(word).width();
+                if used > 0 && used + 1 + len <= width {
+                    used += 1 + len;
+                    continue;
+                }
+                if used > 0 {
+                    rows += 1;
+                }
+                // A word longer than a row is broken across as many rows as it takes.
+                rows += len.saturating_sub(1) / width;
+                used = if len == 0 { 0 } else { (len - 1) % width + 1 };
+            }
+            rows
+        })
+        .sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -200,4 +222,23 @@ pub fn input_spans<'a>(input: &Input, width: usize, focused: bool, theme: &Theme
         Span::styled(at, theme.text.add_modifier(Modifier::REVERSED)),
         Span::raw(after),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_height_wraps_words_like_paragraph() {
+        let lines = [Line::raw("verification_id does not exist")];
+        assert_eq!(wrapped_height(&lines, 30), 1);
+        assert_eq!(
+            wrapped_height(&lines, 26),
+            2,
+            "'exist' moves to a second row"
+        );
+        assert_eq!(wrapped_height(&lines, 10), 3, "verificati|on_id does|not exist");
+        assert_eq!(wrapped_height(&[Line::raw("x".repeat(25))], 10), 3);
+        assert_eq!(wrapped_height(&[Line::raw(""), Line::raw("a b")], 10), 2);
+    }
 }
