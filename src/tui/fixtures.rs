@@ -46,7 +46,10 @@ pub fn options() -> TuiOptions {
         low_balance_threshold: Some(money("50000")),
         balance_interval: Duration::from_secs(300),
         session_interval: Duration::from_secs(5),
-        defaults: SessionDefaults::default(),
+        defaults: SessionDefaults {
+            redirect_url: url::Url::parse("https://example.com/kyc-done").ok(),
+            ..SessionDefaults::default()
+        },
         instantpay_configured: true,
         cashfree_configured: true,
     }

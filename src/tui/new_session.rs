@@ -19,7 +19,6 @@ use super::keymap::Action;
 use super::theme::Theme;
 use super::ui::{draw_dialog, input_spans};
 
-pub const DEFAULT_REDIRECT_URL: &str = "https://example.com/kyc-done";
 const LABEL_WIDTH: usize = 11;
 
 /// Which providers have credentials.
@@ -89,7 +88,7 @@ impl NewSessionForm {
             .redirect_url
             .as_ref()
             .map(|url| url.to_string())
-            .unwrap_or_else(|| DEFAULT_REDIRECT_URL.to_string());
+            .unwrap_or_default();
         let mut form = NewSessionForm {
             provider: configured.preferred(defaults.provider),
             flow: defaults.flow,

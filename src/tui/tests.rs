@@ -993,3 +993,43 @@ fn resize_keeps_the_selection_on_screen() {
     let rows = app.sessions.page_rows();
     assert!(app.sessions.selected_index() < app.sessions.offset() + rows);
 }
+
+#[test]
+fn with_no_configured_redirect_the_form_asks_for_one() {
+    let mut options = options();
+    options.defaults.redirect_url = None;
+    let mut app = app_with(options, super::Theme::colour());
+    engine(&mut app, loaded());
+    update(&mut app, ch('n'));
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    assert_eq!(form.redirect_url.value(), "", "no made-up redirect URL");
+    assert!(sent(&update(&mut app, key(KeyCode::Enter))).is_empty());
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("an invalid form stays open");
+    };
+    assert!(
+        form.redirect_error.is_some(),
+        "the field says what is wrong"
+    );
+}
+
+#[test]
+fn after_a_lookup_single_keys_are_commands_again() {
+    let mut app = loaded_app();
+    start_lookup(&mut app);
+    engine(
+        &mut app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent_notify: None,
+        },
+    );
+    // Cancel the dialog: q now quits instead of typing into the link id.
+    update(&mut app, key(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+    let effects = update(&mut app, ch('q'));
+    assert!(effects.contains(&Effect::Quit), "{effects:?}");
+    assert_eq!(app.notify.input.value(), link().as_str());
+}

@@ -237,7 +237,11 @@ mod tests {
             2,
             "'exist' moves to a second row"
         );
-        assert_eq!(wrapped_height(&lines, 10), 3, "verificati|on_id does|not exist");
+        assert_eq!(
+            wrapped_height(&lines, 10),
+            3,
+            "verificati|on_id does|not exist"
+        );
         assert_eq!(wrapped_height(&[Line::raw("x".repeat(25))], 10), 3);
         assert_eq!(wrapped_height(&[Line::raw(""), Line::raw("a b")], 10), 2);
     }

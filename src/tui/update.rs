@@ -157,6 +157,12 @@ fn pane_action(app: &mut App, action: Action, effects: &mut Vec<Effect>) {
             app.notify.editing = true;
         }
         Action::EditLink => app.notify.editing = true,
+        // Outside the field, Enter looks the submitted id up again (after a
+        // cancelled dialog or a failed lookup); with no id yet, it starts typing.
+        Action::LookUpLink if app.notify.input.value().trim().is_empty() => {
+            app.notify.editing = true;
+        }
+        Action::LookUpLink if !app.notify.phase.is_busy() => look_up_link(app, effects),
         Action::NewSession => {
             let form = NewSessionForm::new(&app.options.defaults, configured(app));
             app.overlay = Some(Overlay::NewSession(form));
@@ -394,6 +400,9 @@ fn look_up_link(app: &mut App, effects: &mut Vec<Effect>) {
     }
     effects.push(Effect::Send(Command::LookupLink(link.clone())));
     app.notify.phase = NotifyPhase::LookingUp(link);
+    // The id is submitted: single keys are commands again (q quits), and
+    // Enter or i edits the id anew.
+    app.notify.editing = false;
 }
 
 fn confirm_notify_key(app: &mut App, action: Option<Action>, effects: &mut Vec<Effect>) {
