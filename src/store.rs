@@ -96,7 +96,11 @@ pub struct StatusEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotifyOutcome {
     Sent,
+    /// The provider answered no.
     Declined,
+    /// Never reached the provider (connection refused, rate limited, invalid
+    /// before sending): nothing went to the recipient.
+    Failed,
     /// In flight, crashed mid-request, or timed out after sending.
     Unknown,
 }
@@ -106,6 +110,7 @@ impl NotifyOutcome {
         match self {
             NotifyOutcome::Sent => "sent",
             NotifyOutcome::Declined => "declined",
+            NotifyOutcome::Failed => "failed",
             NotifyOutcome::Unknown => "unknown",
         }
     }
@@ -724,7 +729,8 @@ impl Store {
         raws.into_iter().map(RawAudit::into_entry).collect()
     }
 
-    /// The newest notify for a link at or after `since` (any outcome).
+    /// The newest notify for a link at or after `since` that may have reached
+    /// the recipient (sent, or outcome unknown); declined and failed ones did not.
     pub fn last_notify(
         &self,
         link: &LinkId,
@@ -732,6 +738,7 @@ impl Store {
     ) -> Result<Option<AuditEntry>, StoreError> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM notify_audit WHERE link_id = ?1 AND at >= ?2
+               AND outcome IN ('sent', 'unknown')
              ORDER BY at DESC, id DESC LIMIT 1"
         );
         let raw = self
@@ -1035,6 +1042,7 @@ impl RawAudit {
         let outcome = match self.outcome.as_str() {
             "sent" => NotifyOutcome::Sent,
             "declined" => NotifyOutcome::Declined,
+            "failed" => NotifyOutcome::Failed,
             "unknown" => NotifyOutcome::Unknown,
             other => return Err(corrupt("notify_audit.outcome", other)),
         };

@@ -462,6 +462,8 @@ async fn notify_on_a_claimed_link_is_declined_with_exit_1() {
     assert!(run.stderr.contains("not ISSUED"), "warned: {}", run.stderr);
     let audit = h.run(&["audit", "--json"]).await.json();
     assert_eq!(audit[0]["outcome"], "declined");
+    // A declined attempt reached nobody: trying again needs no --again.
+    h.run(&["notify", claimed, "--yes"]).await.assert_code(1);
     h.sim.shutdown().await;
 }
 

@@ -537,9 +537,29 @@ fn notify_audit_lifecycle() {
         Some(third.id)
     );
     assert_eq!(store.last_notify(&link, t(21)).unwrap().map(|e| e.id), None);
+    // A declined notify reached nobody, so it does not count as "recently sent".
     assert_eq!(
         store.last_notify(&other, t(10)).unwrap().map(|e| e.id),
-        Some(second.id)
+        None
+    );
+    let fourth = store.begin_notify(&other, "asha", t(30)).unwrap();
+    store
+        .finish_notify(
+            fourth.id,
+            NotifyOutcome::Failed,
+            "connection refused",
+            None,
+            None,
+            t(31),
+        )
+        .unwrap();
+    assert_eq!(
+        store.last_notify(&other, t(10)).unwrap().map(|e| e.id),
+        None
+    );
+    assert_eq!(
+        store.list_audit(1).unwrap()[0].outcome,
+        NotifyOutcome::Failed
     );
     assert!(
         store

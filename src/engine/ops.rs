@@ -414,8 +414,19 @@ impl Services {
             }
             Err(error) => {
                 let outcome = match &error {
-                    ProviderError::OutcomeUnknown { .. } => NotifyOutcome::Unknown,
-                    _ => NotifyOutcome::Declined,
+                    ProviderError::Declined { .. } | ProviderError::Auth { .. } => {
+                        NotifyOutcome::Declined
+                    }
+                    ProviderError::InvalidRequest { .. }
+                    | ProviderError::RateLimited { .. }
+                    | ProviderError::Transport {
+                        never_sent: true, ..
+                    } => NotifyOutcome::Failed,
+                    // Anything that may have been applied is unknown, never "failed".
+                    ProviderError::OutcomeUnknown { .. }
+                    | ProviderError::Transport { .. }
+                    | ProviderError::Unavailable { .. }
+                    | ProviderError::Malformed { .. } => NotifyOutcome::Unknown,
                 };
                 (
                     outcome,

@@ -159,7 +159,7 @@ fn not_issued_warning(report: &LinkReport) -> Option<String> {
 fn outcome_style(theme: &Theme, outcome: NotifyOutcome) -> ratatui::style::Style {
     match outcome {
         NotifyOutcome::Sent => theme.ok,
-        NotifyOutcome::Declined => theme.bad,
+        NotifyOutcome::Declined | NotifyOutcome::Failed => theme.bad,
         NotifyOutcome::Unknown => theme.warning,
     }
 }
@@ -240,6 +240,13 @@ fn phase_lines(app: &App) -> Vec<Line<'static>> {
             }
             NotifyOutcome::Declined => vec![Line::styled(
                 format!("✗ declined: {}", result_detail(entry, error.as_ref())),
+                theme.error,
+            )],
+            NotifyOutcome::Failed => vec![Line::styled(
+                format!(
+                    "✗ not sent: {} (nothing reached the recipient)",
+                    result_detail(entry, error.as_ref())
+                ),
                 theme.error,
             )],
             NotifyOutcome::Unknown => vec![

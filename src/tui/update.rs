@@ -688,10 +688,15 @@ fn on_engine(app: &mut App, update: Update, effects: &mut Vec<Effect>) {
                     Level::Success,
                     format!("notify sent for link {link}: {}", audit_detail(&entry)),
                 ),
-                NotifyOutcome::Declined => (
+                NotifyOutcome::Declined | NotifyOutcome::Failed => (
                     Level::Error,
                     format!(
-                        "notify declined for link {link}: {}",
+                        "notify {} for link {link}: {}",
+                        if entry.outcome == NotifyOutcome::Failed {
+                            "not sent"
+                        } else {
+                            "declined"
+                        },
                         error
                             .as_ref()
                             .map(describe_error)
