@@ -3,7 +3,10 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     // Panics and eyre reports print readably; the dashboard restores the terminal first.
     let _ = color_eyre::install();
-    let cli = payops::cli::Cli::parse();
+    let cli = match payops::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -16,4 +19,32 @@ fn main() -> std::process::ExitCode {
     };
     let code = runtime.block_on(payops::cli::run(cli));
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// A command line clap cannot parse. With `--json` anywhere on it, scripts
+/// get the same error object as every other failure; otherwise clap's own
+/// report (and `--help` / `--version` print as usual).
+fn usage_error(error: clap::Error) -> std::process::ExitCode {
+    let wants_json = std::env::args().any(|arg| arg == "--json");
+    if !wants_json || !error.use_stderr() {
+        error.exit();
+    }
+    let rendered = error.render().to_string();
+    let message = rendered
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message
+        .strip_prefix("error: ")
+        .unwrap_or(&message)
+        .to_string();
+    println!(
+        "{}",
+        payops::cli::output::error_json("usage", &message, None)
+    );
+    eprintln!("error: {message}");
+    std::process::ExitCode::from(2)
 }

@@ -181,7 +181,8 @@ pub fn link_json(report: &LinkReport) -> Value {
     json!({
         "link_id": report.link_id,
         "status": report.status.as_str(),
-        "amount": report.amount.map(|a| a.to_string()),
+        // The provider sends a JSON number (1500.5); money is always shown with paise.
+        "amount": report.amount.map(|a| format!("{:.2}", a.round_dp(2))),
         "activity": report.activity,
         "request_id": report.request_id,
     })

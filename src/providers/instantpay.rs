@@ -549,7 +549,7 @@ fn parse_track(raw: &RawResponse, link: &LinkId) -> Result<LinkReport, ProviderE
                 .filter_map(Value::as_object)
                 .map(|entry| LinkActivity {
                     status: text(entry.get("status")).unwrap_or_default(),
-                    at: text(entry.get("activityAt")),
+                    at: text(entry.get("activityAt")).map(|raw| ist_to_rfc3339(&raw)),
                 })
                 .collect()
         })
@@ -563,9 +563,35 @@ fn parse_track(raw: &RawResponse, link: &LinkId) -> Result<LinkReport, ProviderE
     })
 }
 
+/// InstantPay writes times as India Standard Time wall clock
+/// (`2023-12-14 15:27:40`); payops speaks RFC 3339. A time in another shape
+/// is kept as the provider wrote it rather than dropped.
+fn ist_to_rfc3339(raw: &str) -> String {
+    const IST_SECONDS: i32 = 5 * 3600 + 30 * 60;
+    let parsed = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", raw.trim())
+        .ok()
+        .and_then(|civil| {
+            let ist = jiff::tz::Offset::from_seconds(IST_SECONDS).ok()?;
+            civil.to_zoned(jiff::tz::TimeZone::fixed(ist)).ok()
+        });
+    match parsed {
+        Some(zoned) => zoned.timestamp().to_string(),
+        None => raw.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_times_are_ist_and_become_rfc3339() {
+        assert_eq!(
+            ist_to_rfc3339("2023-12-14 15:27:40"),
+            "2023-12-14T09:57:40Z"
+        );
+        assert_eq!(ist_to_rfc3339("yesterday"), "yesterday");
+    }
     use crate::providers::http::test_support::any_json;
     use proptest::prelude::*;
 

@@ -244,6 +244,7 @@ pub fn audit_entry(id: i64, outcome: NotifyOutcome, seconds_from_now: i64) -> Au
             Some("RPI".to_string()),
             Some("9f8e7d6c".to_string()),
         ),
+        NotifyOutcome::Failed => ("connection refused".to_string(), None, None),
         NotifyOutcome::Unknown => ("timed out after sending".to_string(), None, None),
     };
     AuditEntry {

@@ -1033,3 +1033,24 @@ fn after_a_lookup_single_keys_are_commands_again() {
     assert!(effects.contains(&Effect::Quit), "{effects:?}");
     assert_eq!(app.notify.input.value(), link().as_str());
 }
+
+#[test]
+fn a_notify_that_never_left_says_not_sent() {
+    let mut app = loaded_app();
+    let effects = engine(
+        &mut app,
+        Update::NotifyFinished {
+            entry: audit_entry(9, NotifyOutcome::Failed, 0),
+            error: Some(crate::error::ProviderError::Transport {
+                provider: Provider::InstantPay,
+                message: "connection refused".into(),
+                never_sent: true,
+            }),
+        },
+    );
+    assert!(effects.is_empty());
+    assert!(
+        app.toasts.iter().any(|t| t.text.contains("not sent")),
+        "the operator is told nothing went out"
+    );
+}
