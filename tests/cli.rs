@@ -839,3 +839,90 @@ fn the_simulator_accepts_the_configured_credentials_and_never_prints_them() {
     assert!(text.contains("from the payops configuration"), "{text}");
     assert!(!text.contains(SECRET_CF), "the secret is never printed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_create_is_named_and_can_be_checked_later() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        timeout: 1.0,
+        ..Faults::default()
+    });
+    let run = h
+        .run(&["digilocker", "create", "--provider", "cashfree"])
+        .await;
+    run.assert_clean_failure(4, "recorded as dl-");
+    let list = h.run(&["digilocker", "list", "--json"]).await.json();
+    let row = &list[0];
+    assert_eq!(
+        row["status"], "OUTCOME_UNKNOWN",
+        "never shown as live: {row}"
+    );
+    let id = row["id"].as_str().unwrap().to_string();
+
+    // The provider is back: asking about the row settles it. The hung request
+    // never reached the simulator's handler, so Cashfree has no such session.
+    h.sim.set_faults(Faults::default());
+    let status = h.run(&["digilocker", "status", &id, "--json"]).await;
+    status.assert_code(0);
+    let v = status.json();
+    assert_eq!(v["status"], "CREATE_FAILED", "{v}");
+    assert!(
+        v["create_message"]
+            .as_str()
+            .unwrap()
+            .contains("never took effect")
+    );
+    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_numeric_verification_id_can_be_tracked() {
+    let h = Harness::start(1.0).await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/digilocker", h.sim.cashfree_base()))
+        .header("x-client-id", "test-cf-client")
+        .header("x-client-secret", SECRET_CF)
+        .json(&serde_json::json!({
+            "verification_id": "98765432101",
+            "document_requested": ["AADHAAR"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    let tracked = h
+        .run(&[
+            "digilocker",
+            "track",
+            "--provider",
+            "cashfree",
+            "98765432101",
+            "--json",
+        ])
+        .await;
+    tracked.assert_code(0);
+    assert_eq!(tracked.json()["external_ref"], "98765432101");
+    h.sim.shutdown().await;
+}
+
+#[test]
+fn unparseable_command_lines_answer_json_when_asked() {
+    let run = run_binary(
+        &[
+            "digilocker".into(),
+            "create".into(),
+            "--provider".into(),
+            "paytm".into(),
+            "--json".into(),
+        ],
+        &[],
+    );
+    run.assert_clean_failure(2, "paytm");
+    assert_eq!(run.json()["error"]["kind"], "usage");
+    let missing = run_binary(
+        &["digilocker".into(), "create".into(), "--json".into()],
+        &[],
+    );
+    missing.assert_clean_failure(2, "--provider");
+}

@@ -14,7 +14,7 @@ use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
 use crate::domain::{LinkStatus, Provider, SessionStatus, UserDetails};
 use crate::engine::SessionRequest;
-use crate::engine::ops::PollOutcome;
+use crate::engine::ops::{CreateFailure, PollOutcome};
 use crate::sim::{self, Faults, SimCredentials, SimOptions};
 use crate::store::{CreateState, SessionRecord};
 use crate::validate;
@@ -72,11 +72,12 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
         }
         DigilockerCommand::Status { id } => {
             let record = ctx.services.find(id)?;
-            if record.create_state != CreateState::Created {
-                // Nothing to poll: the provider never gave us a reference.
-                return Ok(Some(session_output(&record, None)));
-            }
-            let outcome = ctx.services.poll_session(&record).await?;
+            let outcome = if record.create_state == CreateState::Created {
+                ctx.services.poll_session(&record).await?
+            } else {
+                // The create never got an answer: ask the provider whether it took effect.
+                ctx.services.reconcile_create(&record).await?
+            };
             Ok(Some(session_output(
                 &outcome.record,
                 outcome.user_details.as_ref(),
@@ -130,8 +131,25 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
         documents,
         redirect_url,
     };
-    let record = ctx.services.create_session(&request).await?;
-    Ok(Some(session_output(&record, None)))
+    match ctx.services.create_session_keeping_row(&request).await {
+        Ok(record) => Ok(Some(session_output(&record, None))),
+        Err(CreateFailure {
+            record: Some(record),
+            error,
+        }) => {
+            // The attempt is on record: say where, so it can be checked.
+            let mut failure = Failure::from(error);
+            failure.message = format!(
+                "{}; recorded as {} (check it with `payops digilocker status {}`)",
+                failure.message, record.id, record.id
+            );
+            Err(failure)
+        }
+        Err(CreateFailure {
+            record: None,
+            error,
+        }) => Err(error.into()),
+    }
 }
 
 async fn watch(ctx: &Context, id: &str, interval: Option<u64>) -> Result<Option<Output>, Failure> {
@@ -211,7 +229,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
         let minutes = Timestamp::now().duration_since(entry.at).as_mins().max(0);
         format!(
             "a notification for {link} already went at {} ({minutes} min ago, outcome {})",
-            entry.at.strftime("%H:%M:%S"),
+            crate::domain::local_time(entry.at),
             entry.outcome.as_str()
         )
     });

@@ -58,9 +58,9 @@ pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Va
         "provider": record.provider.as_str(),
         "external_ref": record.external_ref,
         "reference": record.reference,
-        "status": record.status.as_str(),
+        "status": status_word(record),
         "provider_status": record.provider_status,
-        "url": record.url,
+        "url": record.url.as_deref().filter(|u| !u.is_empty()),
         "flow": record.flow.map(|f| f.cashfree_word()),
         "redirect_url": record.redirect_url,
         "created_at": record.created_at.to_string(),
@@ -85,18 +85,20 @@ pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Va
     value
 }
 
-/// A session's status for people: the create problem if the create did not complete.
-fn status_text(record: &SessionRecord) -> String {
+/// A session's status word: the provider's (normalised) once the create
+/// completed, else where the create stands, so nothing reads as live that
+/// the provider may never have created.
+fn status_word(record: &SessionRecord) -> String {
     match &record.create_state {
         CreateState::Created => record.status.as_str(),
         CreateState::Sending => "CREATING".into(),
-        CreateState::Failed(_) => "CREATE FAILED".into(),
-        CreateState::OutcomeUnknown(_) => "OUTCOME UNKNOWN".into(),
+        CreateState::Failed(_) => "CREATE_FAILED".into(),
+        CreateState::OutcomeUnknown(_) => "OUTCOME_UNKNOWN".into(),
     }
 }
 
 fn time_left(record: &SessionRecord, now: Timestamp) -> String {
-    if record.status.is_final() {
+    if record.status.is_final() || record.create_state != CreateState::Created {
         return "—".into();
     }
     let left = record.expires_at.duration_since(now).as_secs();
@@ -117,7 +119,7 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
         ("provider", record.provider.display_name().to_string()),
         (
             "status",
-            format!("{} {}", record.status.symbol(), status_text(record)),
+            format!("{} {}", record.status.symbol(), status_word(record)),
         ),
         ("provider status", record.provider_status.clone()),
         ("reference", record.reference.clone().unwrap_or_default()),
@@ -144,7 +146,7 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
         }
     }
     // The URL goes on a line of its own so it copies whole, however long.
-    match &record.url {
+    match record.url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) => format!("{table}\nurl: {url}"),
         None => table.to_string(),
     }
@@ -168,7 +170,7 @@ pub fn sessions_human(records: &[SessionRecord]) -> String {
         table.add_row(vec![
             r.id.to_string(),
             r.provider.as_str().to_string(),
-            format!("{} {}", r.status.symbol(), status_text(r)),
+            format!("{} {}", r.status.symbol(), status_word(r)),
             r.reference.clone().unwrap_or_default(),
             time_left(r, now),
             local_time(r.created_at),

@@ -10,8 +10,8 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::domain::{
-    BalanceReport, ExternalRef, LinkId, LinkReport, Provider, ProviderEnvironment, SessionId,
-    SessionStatus, UserDetails,
+    BalanceReport, CreatedSession, ExternalRef, LinkId, LinkReport, Provider, ProviderEnvironment,
+    SessionId, SessionStatus, UserDetails,
 };
 use crate::engine::messages::{ProviderSetup, SessionRequest};
 use crate::error::ProviderError;
@@ -303,6 +303,68 @@ impl Services {
         self.apply_report(&record, report)
     }
 
+    /// Asks the provider about a session whose create never got an answer.
+    /// Cashfree can be asked by our `verification_id`: a session it knows is
+    /// completed from its status (a status answer carries no URL); one it does
+    /// not know never took effect and is marked failed. InstantPay's status
+    /// needs the provider's reference, which such a row lacks, so it stays
+    /// outcome unknown.
+    pub async fn reconcile_create(&self, record: &SessionRecord) -> Result<PollOutcome, OpsError> {
+        let unchanged = || PollOutcome {
+            record: record.clone(),
+            previous: None,
+            user_details: None,
+        };
+        if record.provider != Provider::Cashfree
+            || !matches!(
+                record.create_state,
+                CreateState::Sending | CreateState::OutcomeUnknown(_)
+            )
+        {
+            return Ok(unchanged());
+        }
+        let lookup = CashfreeLookup::VerificationId(record.external_ref.to_string());
+        match self.cashfree()?.digilocker_status(&lookup).await {
+            Ok(report) => {
+                let created = CreatedSession {
+                    reference: report.reference.clone(),
+                    url: String::new(),
+                    status: report.status.clone(),
+                    provider_status: report.provider_status.clone(),
+                    documents_requested: if report.documents_requested.is_empty() {
+                        record.documents_requested.clone()
+                    } else {
+                        report.documents_requested.clone()
+                    },
+                    environment: None,
+                    request_id: report.request_id.clone(),
+                };
+                let completed =
+                    self.store()
+                        .complete_session(&record.id, &created, Timestamp::now())?;
+                self.apply_report(&completed, report)
+            }
+            // Cashfree answers an unknown verification_id with 404 and this code.
+            Err(ProviderError::Declined { code, .. })
+                if code == "verification_id_value_invalid" =>
+            {
+                let state = CreateState::Failed(format!(
+                    "Cashfree has no session {}: the create never took effect",
+                    record.external_ref
+                ));
+                let record = self
+                    .store()
+                    .fail_session(&record.id, state, Timestamp::now())?;
+                Ok(PollOutcome {
+                    record,
+                    previous: None,
+                    user_details: None,
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Polls one session and records the answer (or the failure).
     pub async fn poll_session(&self, record: &SessionRecord) -> Result<PollOutcome, OpsError> {
         match self.fetch_status(record).await {
@@ -354,14 +416,28 @@ impl Services {
                 Ok(self.instantpay()?.digilocker_status(reference).await?)
             }
             Provider::Cashfree => {
-                let lookup = match record.reference.as_deref() {
-                    Some(reference) => match reference.parse::<i64>() {
-                        Ok(number) => CashfreeLookup::ReferenceId(number),
-                        Err(_) => CashfreeLookup::VerificationId(reference.to_string()),
-                    },
-                    None => CashfreeLookup::VerificationId(record.external_ref.to_string()),
+                let cashfree = self.cashfree()?;
+                let Some(reference) = record.reference.as_deref() else {
+                    let lookup = CashfreeLookup::VerificationId(record.external_ref.to_string());
+                    return Ok(cashfree.digilocker_status(&lookup).await?);
                 };
-                Ok(self.cashfree()?.digilocker_status(&lookup).await?)
+                let by_verification_id = CashfreeLookup::VerificationId(reference.to_string());
+                let Ok(number) = reference.parse::<i64>() else {
+                    return Ok(cashfree.digilocker_status(&by_verification_id).await?);
+                };
+                // All digits: Cashfree's reference_id, or a merchant's numeric
+                // verification_id (the rule allows one). Try the first, then the second.
+                match cashfree
+                    .digilocker_status(&CashfreeLookup::ReferenceId(number))
+                    .await
+                {
+                    Err(ProviderError::Declined { code, .. })
+                        if code == "verification_id_value_invalid" =>
+                    {
+                        Ok(cashfree.digilocker_status(&by_verification_id).await?)
+                    }
+                    answer => Ok(answer?),
+                }
             }
         }
     }
@@ -498,6 +574,7 @@ fn cashfree_environment(base_url: &url::Url) -> ProviderEnvironment {
 /// Who is at the keyboard, for the audit trail.
 fn current_user() -> String {
     std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
         .ok()
         .filter(|u| !u.is_empty())
