@@ -1,7 +1,7 @@
 //! One session in full: every field, the URL wrapped and as a QR code, the
 //! status history and (once authenticated) the masked user details.
 
-use qrcode::QrCode;
+use qrcode::{EcLevel, QrCode};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -30,7 +30,9 @@ pub struct QrImage {
 
 impl QrImage {
     pub fn encode(text: &str) -> Option<QrImage> {
-        let code = QrCode::new(text.as_bytes()).ok()?;
+        // Low error correction keeps long DigiLocker URLs small enough for a
+        // terminal; a screen does not get scuffed like paper.
+        let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L).ok()?;
         Some(QrImage {
             modules: code.width(),
             dark: code
@@ -86,6 +88,8 @@ pub struct DetailView {
     pub confirm_stop: bool,
     /// Rows scrolled, for terminals too short to show everything.
     pub scroll: u16,
+    /// The QR code alone on the whole screen, for a customer to scan.
+    pub qr_only: bool,
 }
 
 impl DetailView {
@@ -96,6 +100,7 @@ impl DetailView {
             qr_url: None,
             confirm_stop: false,
             scroll: 0,
+            qr_only: false,
         };
         view.sync_url(record.url.as_deref());
         view
@@ -246,6 +251,10 @@ fn record_lines<'a>(record: &'a SessionRecord, app: &App) -> Vec<Line<'a>> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) {
+    if view.qr_only {
+        draw_qr_only(frame, app, view);
+        return;
+    }
     let theme = &app.theme;
     frame.render_widget(Clear, area);
     let block = dialog_block(
@@ -307,7 +316,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) {
             if record.url.is_some() {
                 lines.insert(
                     0,
-                    Line::styled("enlarge the terminal to show the QR code", theme.dim),
+                    Line::styled(
+                        "v shows the QR code alone (or enlarge the terminal)",
+                        theme.dim,
+                    ),
                 );
             }
             inner
@@ -330,6 +342,53 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) {
 
     if view.confirm_stop {
         draw_confirm_stop(frame, area, app, &view.id);
+    }
+}
+
+/// The QR code centred on the whole screen, with one line of help under it.
+fn draw_qr_only(frame: &mut Frame, app: &App, view: &DetailView) {
+    let theme = &app.theme;
+    let area = frame.area();
+    frame.render_widget(Clear, area);
+    let Some(qr) = &view.qr else {
+        frame.render_widget(
+            Paragraph::new(Line::styled("No URL yet. v or Esc goes back.", theme.dim)),
+            area,
+        );
+        return;
+    };
+    let (width, height) = qr.size_on_screen();
+    if width > area.width || height > area.height {
+        let message = format!(
+            "The QR code needs {width}x{height} cells; this terminal has {}x{}. \
+             Enlarge it (or reduce the font size), or copy the URL with y. v goes back.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(message, theme.warning)).wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let caption_rows = u16::from(area.height > height);
+    let top = centered(area, width, height + caption_rows);
+    let qr_lines: Vec<Line> = qr
+        .lines()
+        .into_iter()
+        .map(|row| Line::styled(row, theme.qr))
+        .collect();
+    frame.render_widget(Paragraph::new(qr_lines), Rect { height, ..top });
+    if caption_rows > 0 {
+        let caption = format!("{} · scan to open · v or Esc back", view.id);
+        frame.render_widget(
+            Paragraph::new(Line::styled(caption, theme.dim)).centered(),
+            Rect {
+                x: area.x,
+                y: top.y + height,
+                width: area.width,
+                height: 1,
+            },
+        );
     }
 }
 

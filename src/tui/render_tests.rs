@@ -96,8 +96,25 @@ fn detail_with_qr() {
     let screen = buffer_text(&render(&sized(app.clone(), 160, 48), 160, 48));
     assert!(screen.contains('▀') || screen.contains('▄'), "no QR drawn");
     assert!(!screen.contains("Asha"), "user details must be masked");
-    let small = buffer_text(&render(&sized(app, 80, 24), 80, 24));
-    assert!(small.contains("enlarge the terminal to show the QR code"));
+    let small = buffer_text(&render(&sized(app.clone(), 80, 24), 80, 24));
+    assert!(small.contains("v shows the QR code alone"));
+
+    // v: the QR code alone fits even 80x24, for the customer to scan; Esc comes back.
+    let mut qr_only = app;
+    update(&mut qr_only, ch('v'));
+    snapshot_at_both_sizes("detail_qr_only", &qr_only);
+    let screen = buffer_text(&render(&sized(qr_only.clone(), 80, 24), 80, 24));
+    assert!(
+        screen.contains('▀') || screen.contains('▄'),
+        "no QR drawn at 80x24"
+    );
+    assert!(screen.contains("scan to open"));
+    update(&mut qr_only, key(KeyCode::Esc));
+    let back = buffer_text(&render(&sized(qr_only, 80, 24), 80, 24));
+    assert!(
+        back.contains("Session dl-auth0001"),
+        "Esc returns to the detail"
+    );
 }
 
 #[test]

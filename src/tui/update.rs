@@ -299,8 +299,10 @@ fn detail_key(app: &mut App, action: Option<Action>, effects: &mut Vec<Effect>) 
     };
     let id = view.id.clone();
     match action {
+        Some(Action::Close) if view.qr_only => view.qr_only = false,
         Some(Action::Close) => app.overlay = None,
         Some(Action::StopTracking) => view.confirm_stop = true,
+        Some(Action::ToggleQr) => view.qr_only = !view.qr_only,
         // Drawing clamps to the content; the cap keeps the way back short.
         Some(Action::Up) => view.scroll = view.scroll.saturating_sub(1),
         Some(Action::Down) => view.scroll = (view.scroll + 1).min(DETAIL_SCROLL_MAX),
