@@ -320,6 +320,11 @@ impl SimState {
             .as_deref()
             .map(persist::load)
             .unwrap_or_default();
+        let first_uuid = if options.state_file.is_some() {
+            u64::try_from(started_wall.as_microsecond()).unwrap_or(0)
+        } else {
+            0
+        };
         let state = SimState {
             seed: options.seed,
             time_scale: scale,
@@ -332,7 +337,9 @@ impl SimState {
             instantpay_requests: AtomicU64::new(0),
             cashfree_requests: AtomicU64::new(0),
             sequence: AtomicU64::new(0),
-            uuids: AtomicU64::new(0),
+            // A simulator that resumes a saved story must not repeat the
+            // `ipay_uuid`s of earlier runs: continue from the clock instead of 0.
+            uuids: AtomicU64::new(first_uuid),
             server_errors: AtomicU64::new(0),
             rate_windows: Mutex::new([RateWindow::default(), RateWindow::default()]),
             wallet: Mutex::new(Wallet {

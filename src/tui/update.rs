@@ -466,6 +466,18 @@ fn cancel_notify(app: &mut App) {
 // ---- mouse ----
 
 fn on_mouse(app: &mut App, mouse: MouseEvent) {
+    // The detail view scrolls with the wheel; other dialogs ignore the mouse.
+    if let Some(Overlay::Detail(view)) = &mut app.overlay {
+        match mouse.kind {
+            MouseEventKind::ScrollDown => {
+                view.scroll = (view.scroll + WHEEL_STEP as u16).min(DETAIL_SCROLL_MAX);
+            }
+            MouseEventKind::ScrollUp => view.scroll = view.scroll.saturating_sub(WHEEL_STEP as u16),
+            _ => return,
+        }
+        app.dirty = true;
+        return;
+    }
     if app.overlay.is_some() {
         return;
     }
