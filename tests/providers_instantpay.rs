@@ -411,9 +411,10 @@ async fn track_is_a_get_with_an_encoded_link_id() {
     );
     assert_eq!(report.activity.len(), 2);
     assert_eq!(report.activity[1].status, "NOTIFIED");
+    // InstantPay's IST wall-clock time, as RFC 3339.
     assert_eq!(
         report.activity[0].at.as_deref(),
-        Some("2023-12-14 15:20:00")
+        Some("2023-12-14T09:50:00Z")
     );
     assert_eq!(report.request_id.as_deref(), Some("h000track-uuid"));
 
