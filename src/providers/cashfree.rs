@@ -12,7 +12,7 @@ use url::Url;
 use crate::config::CashfreeConfig;
 use crate::domain::{
     CreatedSession, DocumentType, ExternalRef, Provider, SessionStatus, SessionStatusReport,
-    UserDetails, UserFlow,
+    UserFlow,
 };
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
@@ -367,16 +367,7 @@ fn parse_status(
             return Err(malformed("success without reference_id", &raw.body));
         }
     };
-    let user_details = fields
-        .get("user_details")
-        .and_then(Value::as_object)
-        .map(|u| UserDetails {
-            name: text(u.get("name")),
-            dob: text(u.get("dob")),
-            gender: text(u.get("gender")),
-            eaadhaar: text(u.get("eaadhaar")),
-            mobile: text(u.get("mobile")),
-        });
+    let user_details = http::user_details(fields.get("user_details"));
     Ok(SessionStatusReport {
         reference,
         external_ref: text(fields.get("verification_id")),

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-use crate::domain::Provider;
+use crate::domain::{Provider, UserDetails};
 use crate::error::{ProviderError, excerpt};
 
 /// Timeouts and retry limits for provider calls.
@@ -382,6 +382,19 @@ pub(crate) fn scalar_text(value: Option<&Value>) -> Option<String> {
         _ => return None,
     };
     (!s.is_empty()).then_some(s)
+}
+
+/// DigiLocker's user details, which both providers send with the same keys
+/// (Cashfree as `user_details`, InstantPay as `userDetails`).
+pub(crate) fn user_details(value: Option<&Value>) -> Option<UserDetails> {
+    let fields = value?.as_object()?;
+    Some(UserDetails {
+        name: scalar_text(fields.get("name")),
+        dob: scalar_text(fields.get("dob")),
+        gender: scalar_text(fields.get("gender")),
+        eaadhaar: scalar_text(fields.get("eaadhaar")),
+        mobile: scalar_text(fields.get("mobile")),
+    })
 }
 
 /// Where DigiLocker status answers carry name, birth date and mobile.

@@ -14,8 +14,7 @@ use url::Url;
 use crate::config::InstantPayConfig;
 use crate::domain::{
     BalanceReport, CreatedSession, ExternalRef, LinkActivity, LinkId, LinkReport, LinkStatus,
-    NotifyReceipt, Provider, ProviderEnvironment, SessionStatus, SessionStatusReport, UserDetails,
-    UserFlow,
+    NotifyReceipt, Provider, ProviderEnvironment, SessionStatus, SessionStatusReport, UserFlow,
 };
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
@@ -491,16 +490,7 @@ fn parse_session_status(
     let data = success_data(raw, &envelope)?;
     let provider_status =
         text(data.get("status")).ok_or_else(|| missing("data.status", &raw.body))?;
-    let user_details = data
-        .get("userDetails")
-        .and_then(Value::as_object)
-        .map(|u| UserDetails {
-            name: text(u.get("name")),
-            dob: text(u.get("dob")),
-            gender: text(u.get("gender")),
-            eaadhaar: text(u.get("eaadhaar")),
-            mobile: text(u.get("mobile")),
-        });
+    let user_details = http::user_details(data.get("userDetails"));
     Ok(SessionStatusReport {
         reference: text(data.get("referenceId")).unwrap_or_else(|| asked_reference.to_string()),
         external_ref: text(data.get("externalRef")),
