@@ -275,6 +275,27 @@ pub fn choice<'a>(text: String, focused: bool, theme: &Theme) -> Vec<Span<'a>> {
     ]
 }
 
+/// The provider choice of a form, marked when that provider is not configured,
+/// with its error under it.
+pub fn provider_rows(
+    lines: &mut Vec<Line<'_>>,
+    provider: Provider,
+    focused: bool,
+    error: Option<&str>,
+    app: &App,
+) {
+    let theme = &app.theme;
+    let mut row = vec![label("Provider", focused, theme)];
+    row.extend(choice(provider.display_name().to_string(), focused, theme));
+    if !app.is_configured(provider) {
+        row.push(Span::styled("  (not configured)", theme.warning));
+    }
+    lines.push(Line::from(row));
+    if let Some(error) = error {
+        lines.push(error_line(error, theme));
+    }
+}
+
 pub fn error_line<'a>(message: &str, theme: &Theme) -> Line<'a> {
     Line::from(vec![
         Span::raw(" ".repeat(LABEL_WIDTH)),
@@ -289,19 +310,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &NewSessionForm) {
     let mut lines: Vec<Line> = Vec::new();
 
     let focused = |field| form.focus == field;
-    let mut provider = vec![label("Provider", focused(NewSessionField::Provider), theme)];
-    provider.extend(choice(
-        form.provider.display_name().to_string(),
+    provider_rows(
+        &mut lines,
+        form.provider,
         focused(NewSessionField::Provider),
-        theme,
-    ));
-    if !app.is_configured(form.provider) {
-        provider.push(Span::styled("  (not configured)", theme.warning));
-    }
-    lines.push(Line::from(provider));
-    if let Some(error) = &form.provider_error {
-        lines.push(error_line(error, theme));
-    }
+        form.provider_error.as_deref(),
+        app,
+    );
 
     let mut flow = vec![label("Flow", focused(NewSessionField::Flow), theme)];
     flow.extend(choice(

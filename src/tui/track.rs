@@ -14,7 +14,7 @@ use crate::validate;
 use super::app::App;
 use super::keymap::Action;
 use super::new_session::{
-    Configured, FormOutcome, choice, error_line, label, not_configured_message,
+    Configured, FormOutcome, error_line, label, not_configured_message, provider_rows,
 };
 use super::ui::{draw_dialog, input_spans};
 
@@ -128,20 +128,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &TrackForm) {
     let inner_width = width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
 
-    let provider_focused = form.focus == TrackField::Provider;
-    let mut provider = vec![label("Provider", provider_focused, theme)];
-    provider.extend(choice(
-        form.provider.display_name().to_string(),
-        provider_focused,
-        theme,
-    ));
-    if !app.is_configured(form.provider) {
-        provider.push(Span::styled("  (not configured)", theme.warning));
-    }
-    lines.push(Line::from(provider));
-    if let Some(error) = &form.provider_error {
-        lines.push(error_line(error, theme));
-    }
+    provider_rows(
+        &mut lines,
+        form.provider,
+        form.focus == TrackField::Provider,
+        form.provider_error.as_deref(),
+        app,
+    );
 
     let reference_focused = form.focus == TrackField::Reference;
     let mut reference = vec![label("Reference", reference_focused, theme)];
