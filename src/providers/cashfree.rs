@@ -383,7 +383,7 @@ fn parse_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::http::test_support::any_json;
+    use crate::providers::http::test_support::{any_json, raw};
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -399,14 +399,6 @@ mod tests {
         "error",
     ];
     const WORDS: &[&str] = &["PENDING", "AUTHENTICATED", "AADHAAR", "PAN"];
-
-    fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse {
-            status: StatusCode::from_u16(status).expect("status"),
-            headers: HeaderMap::new(),
-            body: body.to_string(),
-        }
-    }
 
     #[test]
     fn fields_from_codes() {

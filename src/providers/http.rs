@@ -448,7 +448,20 @@ fn scrub_value(value: &mut Value) {
 #[cfg(test)]
 pub(crate) mod test_support {
     use proptest::prelude::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
     use serde_json::{Value, json};
+
+    use super::RawResponse;
+
+    /// A provider answer with no headers, as a parser sees it.
+    pub(crate) fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse {
+            status: StatusCode::from_u16(status).expect("status"),
+            headers: HeaderMap::new(),
+            body: body.to_string(),
+        }
+    }
 
     /// Arbitrary JSON, biased towards the keys and words a provider's parser
     /// looks for so the interesting branches are reached.

@@ -582,7 +582,7 @@ mod tests {
         );
         assert_eq!(ist_to_rfc3339("yesterday"), "yesterday");
     }
-    use crate::providers::http::test_support::any_json;
+    use crate::providers::http::test_support::{any_json, raw};
     use proptest::prelude::*;
 
     const KEYS: &[&str] = &[
@@ -601,14 +601,6 @@ mod tests {
         "url",
     ];
     const WORDS: &[&str] = &["TXN", "TUP", "ERR", "IAT", "SPD", "AUTHORIZED"];
-
-    fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse {
-            status: StatusCode::from_u16(status).expect("status"),
-            headers: HeaderMap::new(),
-            body: body.to_string(),
-        }
-    }
 
     #[test]
     fn envelope_fields_are_read_leniently() {
