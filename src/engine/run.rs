@@ -25,7 +25,7 @@ use crate::engine::ops::{CreateFailure, NotifyResult, OpsError, PollOutcome, Ser
 use crate::engine::rate_limit::Budget;
 use crate::error::ProviderError;
 use crate::providers::CallPolicy;
-use crate::store::{AuditEntry, CreateState, SessionRecord};
+use crate::store::{AuditEntry, CreateState, SessionRecord, StoreError};
 
 /// The balance is never fetched by itself more often than this (InstantPay
 /// asks integrators to sync rarely).
@@ -307,36 +307,22 @@ impl Engine {
             ),
             Err(e) => self.problem(format!("could not check for interrupted requests: {e}")),
         }
-        let sessions = match self.services.store().list_sessions(true) {
-            Ok(all) => {
-                let since = Timestamp::now()
-                    .checked_sub(RECENT_FINAL)
-                    .unwrap_or(Timestamp::MIN);
-                all.into_iter()
-                    .filter(|r| r.tracking && (!r.status.is_final() || r.updated_at >= since))
-                    .collect()
-            }
-            Err(e) => {
-                self.problem(format!("could not load sessions: {e}"));
-                Vec::new()
-            }
-        };
-        let balance_history = self
-            .services
-            .store()
-            .balance_history(BALANCE_HISTORY)
-            .unwrap_or_else(|e| {
-                self.problem(format!("could not load the balance history: {e}"));
-                Vec::new()
-            });
-        let audit = self
-            .services
-            .store()
-            .list_audit(AUDIT_HISTORY)
-            .unwrap_or_else(|e| {
-                self.problem(format!("could not load the notify audit: {e}"));
-                Vec::new()
-            });
+        let since = Timestamp::now()
+            .checked_sub(RECENT_FINAL)
+            .unwrap_or(Timestamp::MIN);
+        let sessions: Vec<SessionRecord> = self
+            .loaded("sessions", self.services.store().list_sessions(true))
+            .into_iter()
+            .filter(|r| r.tracking && (!r.status.is_final() || r.updated_at >= since))
+            .collect();
+        let balance_history = self.loaded(
+            "the balance history",
+            self.services.store().balance_history(BALANCE_HISTORY),
+        );
+        let audit = self.loaded(
+            "the notify audit",
+            self.services.store().list_audit(AUDIT_HISTORY),
+        );
         let now = Instant::now();
         for record in &sessions {
             if pollable(record) {
@@ -1069,6 +1055,15 @@ impl Engine {
     fn send(&self, update: Update) {
         // The UI may have gone first at shutdown; nothing to tell then.
         let _ = self.updates.send(update);
+    }
+
+    /// What the store gave at start; a failure is reported and the UI starts
+    /// with nothing for that part rather than not at all.
+    fn loaded<T>(&self, what: &str, result: Result<Vec<T>, StoreError>) -> Vec<T> {
+        result.unwrap_or_else(|e| {
+            self.problem(format!("could not load {what}: {e}"));
+            Vec::new()
+        })
     }
 
     fn problem(&self, message: String) {
