@@ -14,7 +14,7 @@ use payops::domain::{
 };
 use payops::engine::{ProviderSetup, Update};
 use payops::store::{BalanceSnapshot, CreateState, SessionRecord};
-use payops::tui::{App, Msg, Theme, TuiOptions, ui, update};
+use payops::tui::{App, Msg, Theme, TuiOptions, draw, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
@@ -86,6 +86,7 @@ fn loaded_app() -> App {
     update(
         &mut app,
         Msg::Engine(Update::Loaded {
+            histories: Default::default(),
             sessions: (0..SESSIONS).map(record).collect(),
             balance_history: history,
             audit: vec![],
@@ -124,7 +125,7 @@ fn bench_draw(c: &mut Criterion) {
     c.bench_function("draw 200x50, 10k sessions", |b| {
         b.iter(|| {
             terminal
-                .draw(|frame| ui::draw(frame, black_box(&app)))
+                .draw(|frame| draw::draw(frame, black_box(&app)))
                 .expect("draw");
         })
     });

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use directories::ProjectDirs;
+use ratatui::style::Color;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use url::Url;
@@ -138,6 +139,43 @@ impl Default for SessionDefaults {
     }
 }
 
+/// The dashboard's built-in colour themes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThemeName {
+    /// Base ANSI colours on the terminal's own foreground; reads on dark and
+    /// most light backgrounds.
+    #[default]
+    Dark,
+    /// Darker shades that keep their contrast on a white background.
+    Light,
+    /// Bright, bold colours and no dimmed text.
+    HighContrast,
+}
+
+impl ThemeName {
+    pub const ALL: [(&'static str, ThemeName); 3] = [
+        ("dark", ThemeName::Dark),
+        ("light", ThemeName::Light),
+        ("high-contrast", ThemeName::HighContrast),
+    ];
+}
+
+/// `[theme]`: a built-in theme and colours per role on top of it.
+/// `NO_COLOR` (or `--no-color`) still wins over all of it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ThemeConfig {
+    pub name: ThemeName,
+    pub ok: Option<Color>,
+    pub pending: Option<Color>,
+    pub failed: Option<Color>,
+    pub stale: Option<Color>,
+    pub accent: Option<Color>,
+    pub muted: Option<Color>,
+}
+
+/// The colour roles `[theme]` accepts besides `name`.
+pub const THEME_ROLES: [&str; 6] = ["ok", "pending", "failed", "stale", "accent", "muted"];
+
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub instantpay: Option<InstantPayConfig>,
@@ -145,6 +183,11 @@ pub struct Config {
     pub polling: PollingConfig,
     pub dashboard: DashboardConfig,
     pub defaults: SessionDefaults,
+    pub theme: ThemeConfig,
+    /// `[keys]`: action name to the keys that trigger it, as written. The
+    /// dashboard's keymap checks names, keys and conflicts (`config check`
+    /// reports them).
+    pub keys: BTreeMap<String, Vec<String>>,
 }
 
 /// A config problem, naming the key (`cashfree.client_secret`) and what is wrong.
@@ -314,6 +357,8 @@ const DEFAULT_INSTANTPAY_BASE: &str = "https://api.instantpay.in";
 /// Cashfree's sandbox; production is `https://api.cashfree.com/verification`.
 const DEFAULT_CASHFREE_BASE: &str = "https://sandbox.cashfree.com/verification";
 
+const KEYS_SECTION: &str = "keys";
+
 /// Every section and its keys: the allow-list that catches typos.
 const SECTIONS: &[(&str, &[&str])] = &[
     (
@@ -343,6 +388,14 @@ const SECTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("dashboard", &["low_balance_threshold"]),
+    (
+        "theme",
+        &[
+            "name", "ok", "pending", "failed", "stale", "accent", "muted",
+        ],
+    ),
+    // Open-ended: its keys are action names, checked by the keymap.
+    (KEYS_SECTION, &[]),
     (
         "defaults",
         &["provider", "flow", "documents", "redirect_url"],
@@ -417,7 +470,7 @@ impl<'a> Resolver<'a> {
                 continue;
             };
             for key in section.keys() {
-                if !keys.contains(&key.as_str()) {
+                if name != KEYS_SECTION && !keys.contains(&key.as_str()) {
                     resolver.problem(
                         &format!("{name}.{key}"),
                         format!(
@@ -438,7 +491,7 @@ impl<'a> Resolver<'a> {
     fn check_env_typos(&mut self) {
         let mut typos = Vec::new();
         for name in self.env.vars.keys() {
-            for (section, keys) in SECTIONS {
+            for (section, keys) in SECTIONS.iter().filter(|(s, _)| *s != KEYS_SECTION) {
                 let prefix = format!("PAYOPS_{}_", section.to_ascii_uppercase());
                 if let Some(rest) = name.strip_prefix(&prefix) {
                     let known = keys.iter().any(|k| k.eq_ignore_ascii_case(rest));
@@ -829,6 +882,101 @@ impl<'a> Resolver<'a> {
         self.check(&label, validate::documents(&label, &text))
     }
 
+    fn theme(&mut self) -> ThemeConfig {
+        const S: &str = "theme";
+        let name = self
+            .raw(S, "name")
+            .and_then(|r| {
+                self.validated(r, |field, text| {
+                    let word = text.trim().to_ascii_lowercase();
+                    ThemeName::ALL
+                        .iter()
+                        .find(|(name, _)| *name == word)
+                        .map(|(_, theme)| *theme)
+                        .ok_or_else(|| {
+                            ValidationError::new(
+                                field,
+                                format!(
+                                    "'{text}' is not a theme; expected dark, light or high-contrast"
+                                ),
+                            )
+                        })
+                })
+            })
+            .unwrap_or_default();
+        let mut colour = |role: &str| {
+            self.raw(S, role).and_then(|r| {
+                self.validated(r, |field, text| {
+                    Color::from_str(text.trim()).map_err(|_| {
+                        ValidationError::new(
+                            field,
+                            format!(
+                                "'{text}' is not a colour; use a name (green, light-red, gray), \
+                                 #rrggbb or a 0-255 palette index"
+                            ),
+                        )
+                    })
+                })
+            })
+        };
+        ThemeConfig {
+            name,
+            ok: colour("ok"),
+            pending: colour("pending"),
+            failed: colour("failed"),
+            stale: colour("stale"),
+            accent: colour("accent"),
+            muted: colour("muted"),
+        }
+    }
+
+    /// `[keys]` entries, and `PAYOPS_KEYS_<ACTION>` variables over them: each
+    /// one key or an array of keys.
+    fn keys(&mut self) -> BTreeMap<String, Vec<String>> {
+        let mut keys = BTreeMap::new();
+        let section = self.sections.get(KEYS_SECTION).cloned().unwrap_or_default();
+        for (action, value) in section {
+            let label = format!("{KEYS_SECTION}.{action}");
+            let texts = match value {
+                toml::Value::String(text) => vec![text],
+                toml::Value::Array(items) => {
+                    let texts: Vec<String> = items
+                        .iter()
+                        .filter_map(|item| item.as_str().map(str::to_string))
+                        .collect();
+                    if texts.len() != items.len() {
+                        self.problem(&label, "expected a key or an array of keys (strings)");
+                        continue;
+                    }
+                    texts
+                }
+                other => {
+                    self.problem(
+                        &label,
+                        format!(
+                            "expected a key or an array of keys, found {}",
+                            type_name(&other)
+                        ),
+                    );
+                    continue;
+                }
+            };
+            keys.insert(action, texts);
+        }
+        let prefix = format!("PAYOPS_{}_", KEYS_SECTION.to_ascii_uppercase());
+        for (name, value) in &self.env.vars {
+            if let Some(action) = name.strip_prefix(&prefix) {
+                let texts = value
+                    .split(',')
+                    .map(|key| key.trim().to_string())
+                    .filter(|key| !key.is_empty())
+                    .collect();
+                keys.insert(action.to_ascii_lowercase(), texts);
+            }
+        }
+        keys
+    }
+
     fn resolve(mut self) -> Result<Config, ConfigError> {
         let config = Config {
             instantpay: self.instantpay(),
@@ -836,6 +984,8 @@ impl<'a> Resolver<'a> {
             polling: self.polling(),
             dashboard: self.dashboard(),
             defaults: self.defaults(),
+            theme: self.theme(),
+            keys: self.keys(),
         };
         if self.problems.is_empty() {
             Ok(config)
@@ -914,6 +1064,24 @@ pub fn template() -> String {
 # flow = "signup"                            # signup (default) or signin
 # documents = ["aadhaar"]                    # aadhaar (default), pan, driving_license
 # redirect_url = "https://example.com/kyc-done"  # https only; none by default
+
+[theme]
+# name = "dark"                              # dark (default), light or high-contrast
+# Colours per role over the theme: a name (green, light-red, gray), #rrggbb
+# or a 0-255 palette index. NO_COLOR / --no-color still turn colour off.
+# ok = "green"
+# pending = "yellow"
+# failed = "red"
+# stale = "magenta"
+# accent = "blue"
+# muted = "gray"
+
+[keys]
+# Rebind any dashboard action: one key or a list, e.g. "c", "G", "ctrl-r",
+# "enter", "shift-tab", "f5". `payops config check` names conflicts.
+# The actions: see `?` in the dashboard, or the README.
+# copy_url = "c"
+# quit = ["q", "ctrl-q"]
 "#
     )
 }

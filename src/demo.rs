@@ -87,6 +87,7 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
             redirect_url: url::Url::parse(DEMO_REDIRECT).ok(),
             ..SessionDefaults::default()
         },
+        ..Config::default()
     }
 }
 

@@ -108,12 +108,16 @@ impl SessionStatus {
         }
     }
 
-    /// Final statuses are never polled again.
+    /// The statuses a session ends in. Final sessions are never polled again;
+    /// the store's SQL filter for them is built from this list.
+    pub const FINAL: [SessionStatus; 3] = [
+        SessionStatus::Authenticated,
+        SessionStatus::Expired,
+        SessionStatus::ConsentDenied,
+    ];
+
     pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            SessionStatus::Authenticated | SessionStatus::Expired | SessionStatus::ConsentDenied
-        )
+        SessionStatus::FINAL.contains(self)
     }
 
     /// A symbol so the status reads without colour.

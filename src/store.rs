@@ -5,6 +5,7 @@
 //! the request is sent and completed after, so a crash mid-request leaves a
 //! visible "outcome unknown" record. Personal data (`user_details`) is never stored.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -82,6 +83,29 @@ pub struct SessionRecord {
     pub last_polled_at: Option<Timestamp>,
     /// The last error met while polling, shown beside the row.
     pub last_error: Option<String>,
+}
+
+impl SessionRecord {
+    /// The history event the store wrote when the record took its current
+    /// status (creates and status changes are written at `updated_at`).
+    pub fn status_event(&self) -> StatusEvent {
+        StatusEvent {
+            at: self.updated_at,
+            status: self.status.clone(),
+            provider_status: self.provider_status.clone(),
+        }
+    }
+
+    /// Created at the provider and in a final status: nothing more will happen.
+    pub fn is_finished(&self) -> bool {
+        self.create_state == CreateState::Created && self.status.is_final()
+    }
+
+    /// Created at the provider and not final: its 10-minute window runs and
+    /// it is worth polling.
+    pub fn is_live(&self) -> bool {
+        self.create_state == CreateState::Created && !self.status.is_final()
+    }
 }
 
 /// One status change of a session, for the detail view's history.
@@ -241,7 +265,15 @@ const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, pr
 const AUDIT_COLUMNS: &str =
     "id, link_id, actor, at, outcome, message, provider_code, request_id, completed";
 
-const FINAL_STATUSES_SQL: &str = "('AUTHENTICATED', 'EXPIRED', 'CONSENT_DENIED')";
+/// `('AUTHENTICATED', …)`: the final statuses as an SQL list, from the one
+/// list in the domain.
+fn final_statuses_sql() -> String {
+    let words: Vec<String> = SessionStatus::FINAL
+        .iter()
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect();
+    format!("({})", words.join(", "))
+}
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, in WAL mode, and
@@ -524,7 +556,7 @@ impl Store {
         provider_status: &str,
         documents_consented: &[DocumentType],
         at: Timestamp,
-    ) -> Result<(SessionRecord, Option<SessionStatus>), StoreError> {
+    ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
         let tx = self.immediate()?;
         let previous: Option<(String, String)> = tx
             .query_row(
@@ -549,13 +581,19 @@ impl Store {
                 ts_text(at),
             ],
         )?;
-        if previous_status != *status || previous_raw != provider_status {
-            insert_event(&tx, id, at, status, provider_status)?;
+        let event =
+            (previous_status != *status || previous_raw != provider_status).then(|| StatusEvent {
+                at,
+                status: status.clone(),
+                provider_status: provider_status.to_string(),
+            });
+        if let Some(event) = &event {
+            insert_event(&tx, id, event.at, &event.status, &event.provider_status)?;
         }
         tx.commit()?;
         let record = self.session_by_id(id)?;
         let changed = (previous_status != *status).then_some(previous_status);
-        Ok((record, changed))
+        Ok((record, changed, event))
     }
 
     /// Records a failed poll (keeps the last good status).
@@ -617,7 +655,8 @@ impl Store {
             format!(
                 "WHERE create_state IN ('sending', 'outcome_unknown')
                     OR (create_state = 'created' AND tracking = 1
-                        AND status NOT IN {FINAL_STATUSES_SQL})"
+                        AND status NOT IN {})",
+                final_statuses_sql()
             )
         };
         let sql = format!(
@@ -633,28 +672,50 @@ impl Store {
 
     /// A session's status changes, oldest first.
     pub fn session_history(&self, id: &SessionId) -> Result<Vec<StatusEvent>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT at, status, provider_status FROM session_events
-             WHERE session_id = ?1 ORDER BY id",
-        )?;
+        let mut histories = self.events_where("session_id = ?1", params![id.as_str()])?;
+        Ok(histories.remove(id).unwrap_or_default())
+    }
+
+    /// The status changes of every tracked session, oldest first: one query
+    /// at start instead of one per session.
+    pub fn tracked_histories(&self) -> Result<HashMap<SessionId, Vec<StatusEvent>>, StoreError> {
+        self.events_where(
+            "session_id IN (SELECT id FROM sessions WHERE tracking = 1)",
+            params![],
+        )
+    }
+
+    fn events_where(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<HashMap<SessionId, Vec<StatusEvent>>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT session_id, at, status, provider_status FROM session_events
+             WHERE {condition} ORDER BY id"
+        ))?;
         let rows = stmt
-            .query_map(params![id.as_str()], |row| {
+            .query_map(params, |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
                     row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(at, status, provider_status)| {
-                Ok(StatusEvent {
+        let mut histories: HashMap<SessionId, Vec<StatusEvent>> = HashMap::new();
+        for (id, at, status, provider_status) in rows {
+            histories
+                .entry(SessionId::new_unchecked(id))
+                .or_default()
+                .push(StatusEvent {
                     at: parse_ts("session_events.at", &at)?,
                     status: parse_status(&status)?,
                     provider_status,
-                })
-            })
-            .collect()
+                });
+        }
+        Ok(histories)
     }
 
     fn session_by_id(&self, id: &SessionId) -> Result<SessionRecord, StoreError> {

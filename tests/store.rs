@@ -262,7 +262,7 @@ fn record_poll_tracks_changes_and_history() {
     store.record_poll_error(&s.id, "timeout", t(1)).unwrap();
 
     // First answer: raw word learnt, normalised status unchanged.
-    let (rec, change) = store
+    let (rec, change, _) = store
         .record_poll(&s.id, &SessionStatus::Pending, "PENDING", &[], t(5))
         .unwrap();
     assert_eq!(change, None);
@@ -273,14 +273,14 @@ fn record_poll_tracks_changes_and_history() {
     assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
 
     // Same answer again: no new event.
-    let (_, change) = store
+    let (_, change, _) = store
         .record_poll(&s.id, &SessionStatus::Pending, "PENDING", &[], t(10))
         .unwrap();
     assert_eq!(change, None);
     assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
 
     // Authorised.
-    let (rec, change) = store
+    let (rec, change, _) = store
         .record_poll(
             &s.id,
             &SessionStatus::Authenticated,
@@ -311,7 +311,7 @@ fn unknown_statuses_round_trip_and_raw_changes_are_recorded() {
     let store = Store::open(&db_path(&dir)).unwrap();
     let s = store.track_existing(Provider::Cashfree, "1", t(0)).unwrap();
     let weird = SessionStatus::Unknown("IN_PROGRESS".into());
-    let (rec, change) = store
+    let (rec, change, _) = store
         .record_poll(&s.id, &weird, "IN_PROGRESS", &[], t(1))
         .unwrap();
     assert_eq!(rec.status, weird);

@@ -18,6 +18,7 @@ use crate::engine::ops::{CreateFailure, PollOutcome};
 use crate::sim::{self, Faults, SimCredentials, SimOptions};
 use crate::store::{CreateState, SessionRecord};
 use crate::validate;
+use crate::words;
 use secrecy::ExposeSecret;
 
 pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Output>, Failure> {
@@ -221,10 +222,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
         eprintln!("warning: {warning}");
     }
     let (report, recent) = ctx.services.lookup_link(&link).await?;
-    let amount = report
-        .amount
-        .map(crate::domain::format_inr)
-        .unwrap_or_else(|| "amount unknown".into());
+    let amount = words::amount(report.amount);
     let recent_note = recent.as_ref().map(|entry| {
         let minutes = Timestamp::now().duration_since(entry.at).as_mins().max(0);
         format!(
@@ -265,9 +263,10 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
     }
     let result = ctx.services.send_notify(&link).await?;
     let mut json = output::audit_json(&result.entry);
-    let human = match &result.error {
-        None => format!("sent: {}", result.entry.message),
-        Some(error) => format!("{}: {}", result.entry.outcome.as_str(), error),
+    let outcome = words::notify_outcome(&result.entry, result.error.as_ref());
+    let human = match outcome.advice {
+        Some(advice) => format!("{}\n{advice}", outcome.line()),
+        None => outcome.line(),
     };
     let code = match &result.error {
         None => exit::OK,
@@ -386,19 +385,22 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
             ))
         }
         ConfigCommand::Check => {
+            let invalid = |problems: Vec<config::ConfigProblem>| Failure {
+                code: exit::USAGE,
+                kind: "config",
+                message: problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                provider_code: None,
+            };
             let loaded = config::load(cli.config.as_deref(), env).map_err(|e| match e {
-                config::ConfigError::Invalid(problems) => Failure {
-                    code: exit::USAGE,
-                    kind: "config",
-                    message: problems
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    provider_code: None,
-                },
+                config::ConfigError::Invalid(problems) => invalid(problems),
                 other => other.into(),
             })?;
+            // The dashboard's keys are checked here too: names, keys, conflicts.
+            crate::tui::KeyMap::with_overrides(&loaded.config.keys).map_err(invalid)?;
             for warning in &loaded.warnings {
                 eprintln!("warning: {warning}");
             }

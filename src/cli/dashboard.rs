@@ -6,7 +6,7 @@ use super::{Cli, Context, Failure, Output, exit};
 use crate::config::Env;
 use crate::domain::Provider;
 use crate::engine::{Command, run as engine};
-use crate::tui::{self, TuiOptions};
+use crate::tui::{self, KeyMap, TuiOptions};
 
 pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -15,6 +15,17 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
         ));
     }
     let ctx = Context::open(cli, env, true).await?;
+    // Bad [keys] stop the start with every problem named, as `config check` would.
+    let keymap = KeyMap::with_overrides(&ctx.config.keys).map_err(|problems| Failure {
+        code: exit::USAGE,
+        kind: "config",
+        message: problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        provider_code: None,
+    })?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
     tracing::info!(demo = cli.demo, "dashboard starting");
 
@@ -37,6 +48,8 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
         defaults: ctx.config.defaults.clone(),
         instantpay_configured: ctx.services.is_configured(Provider::InstantPay),
         cashfree_configured: ctx.services.is_configured(Provider::Cashfree),
+        keymap,
+        theme: ctx.config.theme.clone(),
     };
     let (commands, updates, engine_task) =
         engine::spawn(ctx.services.clone(), ctx.config.polling.clone());

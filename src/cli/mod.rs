@@ -126,9 +126,20 @@ impl Context {
     pub async fn open(cli: &Cli, env: &Env, for_dashboard: bool) -> Result<Context, Failure> {
         let base_data_dir = config::data_dir(env);
         let (config, data_dir, demo) = if cli.demo {
-            let demo = crate::demo::start(&base_data_dir, 1.0)
+            let mut demo = crate::demo::start(&base_data_dir, 1.0)
                 .await
                 .map_err(|e| Failure::usage(format!("cannot start the demo simulator: {e}")))?;
+            // The demo brings its own providers, but an operator's look and
+            // keys are theirs wherever they run.
+            match config::load(cli.config.as_deref(), env) {
+                Ok(loaded) => {
+                    demo.config.theme = loaded.config.theme;
+                    demo.config.keys = loaded.config.keys;
+                }
+                Err(error) => {
+                    eprintln!("warning: your configuration is not used by the demo: {error}")
+                }
+            }
             (demo.config, demo.data_dir, Some(demo.sim))
         } else {
             let loaded = config::load(cli.config.as_deref(), env)?;

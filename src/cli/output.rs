@@ -98,7 +98,7 @@ fn status_word(record: &SessionRecord) -> String {
 }
 
 fn time_left(record: &SessionRecord, now: Timestamp) -> String {
-    if record.status.is_final() || record.create_state != CreateState::Created {
+    if !record.is_live() {
         return "—".into();
     }
     let left = record.expires_at.duration_since(now).as_secs();

@@ -1,5 +1,7 @@
 //! The only things the UI and the engine share: commands in, updates out.
 
+use std::collections::HashMap;
+
 use url::Url;
 
 use crate::domain::{
@@ -34,8 +36,6 @@ pub enum Command {
     /// Poll one session now.
     RefreshSession(SessionId),
     StopTracking(SessionId),
-    /// Load a session's status history for the detail view.
-    LoadHistory(SessionId),
     /// Look a payout link up (status, amount) before confirming a notify.
     LookupLink(LinkId),
     /// Send the notification. The UI has already confirmed with the operator.
@@ -60,6 +60,8 @@ pub enum Update {
     /// Sent once at start: what the store holds and how providers are set up.
     Loaded {
         sessions: Vec<SessionRecord>,
+        /// Each loaded session's status changes, oldest first.
+        histories: HashMap<SessionId, Vec<StatusEvent>>,
         balance_history: Vec<BalanceSnapshot>,
         audit: Vec<AuditEntry>,
         instantpay: ProviderSetup,
@@ -70,19 +72,17 @@ pub enum Update {
     BalanceFetched(BalanceReport),
     BalanceFailed(ProviderError),
     /// A session was created, tracked, polled or changed. `previous` is set only
-    /// when the normalised status changed.
+    /// when the normalised status changed; `event` is the history entry the
+    /// change wrote, so views never ask the engine back for history.
     SessionChanged {
         record: SessionRecord,
         previous: Option<SessionStatus>,
+        event: Option<StatusEvent>,
     },
     /// Personal data from an authenticated session: held in memory, masked on screen.
     SessionUserDetails {
         id: SessionId,
         details: UserDetails,
-    },
-    SessionHistory {
-        id: SessionId,
-        events: Vec<StatusEvent>,
     },
     /// A create, track or poll failed. `id` is None when no row exists (e.g. the
     /// provider is not configured).

@@ -19,8 +19,8 @@ use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
 use crate::store::{
-    AuditEntry, CreateState, NewSession, NotifyOutcome, SessionRecord, Store, StoreError,
-    TRACKED_REF_PREFIX,
+    AuditEntry, CreateState, NewSession, NotifyOutcome, SessionRecord, StatusEvent, Store,
+    StoreError, TRACKED_REF_PREFIX,
 };
 
 /// How long a previous notify makes a new one for the same link ask again.
@@ -28,7 +28,7 @@ pub const NOTIFY_REPEAT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::fro
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
-    #[error("{0} is not configured (add a [{section}] section or PAYOPS_{upper}_* variables; see `payops config init`)", section = .0.as_str(), upper = .0.as_str().to_ascii_uppercase())]
+    #[error("{}", crate::words::not_configured(*.0))]
     NotConfigured(Provider),
     #[error(transparent)]
     Provider(#[from] ProviderError),
@@ -72,6 +72,8 @@ impl OpsError {
 pub struct PollOutcome {
     pub record: SessionRecord,
     pub previous: Option<SessionStatus>,
+    /// The history event this answer wrote, if its status changed.
+    pub event: Option<StatusEvent>,
     pub user_details: Option<UserDetails>,
 }
 
@@ -313,6 +315,7 @@ impl Services {
         let unchanged = || PollOutcome {
             record: record.clone(),
             previous: None,
+            event: None,
             user_details: None,
         };
         if record.provider != Provider::Cashfree
@@ -342,7 +345,10 @@ impl Services {
                 let completed =
                     self.store()
                         .complete_session(&record.id, &created, Timestamp::now())?;
-                self.apply_report(&completed, report)
+                let mut outcome = self.apply_report(&completed, report)?;
+                // The create's own event, unless the status answer wrote a newer one.
+                outcome.event = outcome.event.or_else(|| Some(completed.status_event()));
+                Ok(outcome)
             }
             // Cashfree answers an unknown verification_id with 404 and this code.
             Err(ProviderError::Declined { code, .. })
@@ -358,6 +364,7 @@ impl Services {
                 Ok(PollOutcome {
                     record,
                     previous: None,
+                    event: None,
                     user_details: None,
                 })
             }
@@ -389,7 +396,7 @@ impl Services {
         {
             store.learn_external_ref(&record.id, external_ref)?;
         }
-        let (record, previous) = store.record_poll(
+        let (record, previous, event) = store.record_poll(
             &record.id,
             &report.status,
             &report.provider_status,
@@ -399,6 +406,7 @@ impl Services {
         Ok(PollOutcome {
             record,
             previous,
+            event,
             user_details: report.user_details,
         })
     }

@@ -315,6 +315,12 @@ impl Engine {
             .into_iter()
             .filter(|r| r.tracking && (!r.status.is_final() || r.updated_at >= since))
             .collect();
+        let mut histories = self.loaded(
+            "the status histories",
+            self.services.store().tracked_histories(),
+        );
+        let shown: HashSet<&SessionId> = sessions.iter().map(|record| &record.id).collect();
+        histories.retain(|id, _| shown.contains(id));
         let balance_history = self.loaded(
             "the balance history",
             self.services.store().balance_history(BALANCE_HISTORY),
@@ -336,6 +342,7 @@ impl Engine {
         );
         self.send(Update::Loaded {
             sessions,
+            histories,
             balance_history,
             audit,
             instantpay: self.services.setup(Provider::InstantPay),
@@ -390,13 +397,6 @@ impl Engine {
             } => self.track(provider, reference),
             Command::RefreshSession(id) => self.refresh(id),
             Command::StopTracking(id) => self.stop_tracking(id),
-            Command::LoadHistory(id) => {
-                let history = self.services.store().session_history(&id);
-                match history {
-                    Ok(events) => self.send(Update::SessionHistory { id, events }),
-                    Err(e) => self.problem(format!("could not load the history of {id}: {e}")),
-                }
-            }
             Command::LookupLink(link) => self.lookup(link),
             Command::SendNotify(link) => self.notify(link),
             // Handled by the loop before it gets here.
@@ -831,9 +831,11 @@ impl Engine {
                         let due = Instant::now() + self.interval(provider, 0);
                         self.schedule(record.clone(), due);
                     }
+                    let event = Some(record.status_event());
                     self.send(Update::SessionChanged {
                         record,
                         previous: None,
+                        event,
                     });
                 }
                 Err(CreateFailure { record, error }) => {
@@ -842,6 +844,7 @@ impl Engine {
                         self.send(Update::SessionChanged {
                             record,
                             previous: None,
+                            event: None,
                         });
                     }
                     match error {
@@ -1006,10 +1009,15 @@ impl Engine {
         let PollOutcome {
             record,
             previous,
+            event,
             user_details,
         } = outcome;
         let id = record.id.clone();
-        self.send(Update::SessionChanged { record, previous });
+        self.send(Update::SessionChanged {
+            record,
+            previous,
+            event,
+        });
         if let Some(details) = user_details {
             self.send(Update::SessionUserDetails { id, details });
         }
@@ -1059,10 +1067,10 @@ impl Engine {
 
     /// What the store gave at start; a failure is reported and the UI starts
     /// with nothing for that part rather than not at all.
-    fn loaded<T>(&self, what: &str, result: Result<Vec<T>, StoreError>) -> Vec<T> {
+    fn loaded<T: Default>(&self, what: &str, result: Result<T, StoreError>) -> T {
         result.unwrap_or_else(|e| {
             self.problem(format!("could not load {what}: {e}"));
-            Vec::new()
+            T::default()
         })
     }
 
@@ -1074,7 +1082,7 @@ impl Engine {
 
 /// A session the scheduler should poll: created, tracked, not final.
 fn pollable(record: &SessionRecord) -> bool {
-    record.tracking && record.create_state == CreateState::Created && !record.status.is_final()
+    record.tracking && record.is_live()
 }
 
 /// Past the 10-minute window: one last check, then no more polls.

@@ -8,29 +8,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::app::App;
+use super::feedback::Level;
+use super::view::ViewContext;
 
 const KEEP: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Success,
-    Warning,
-    Error,
-}
-
-impl Level {
-    /// So the log reads without colour.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Level::Info => "·",
-            Level::Success => "✓",
-            Level::Warning => "!",
-            Level::Error => "✗",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityEntry {
@@ -76,17 +57,16 @@ impl ActivityLog {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, log: &ActivityLog) {
+    let theme = ctx.theme;
     let block = Block::bordered()
         .border_style(theme.border)
         .title(Span::styled(" Activity ", theme.title));
     let rows = block.inner(area).height as usize;
-    let lines: Vec<Line> = if app.activity.is_empty() {
+    let lines: Vec<Line> = if log.is_empty() {
         vec![Line::styled("Nothing yet.", theme.dim)]
     } else {
-        app.activity
-            .last(rows)
+        log.last(rows)
             .map(|entry| {
                 let style = match entry.level {
                     Level::Info => theme.text,
@@ -95,7 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     Level::Error => theme.error,
                 };
                 Line::from(vec![
-                    Span::styled(app.clock(entry.at), theme.dim),
+                    Span::styled(ctx.clock(entry.at), theme.dim),
                     Span::raw(" "),
                     Span::styled(entry.level.symbol(), style),
                     Span::raw(" "),

@@ -1,51 +1,24 @@
-//! All UI state, as plain data. Nothing here touches the terminal or the clock:
-//! `now` is set by ticks so drawing and updating are deterministic.
+//! The dashboard's state: each feature's own state side by side, plus what
+//! they share (clock, size, focus, the dialog in front). Nothing here touches
+//! the terminal or the clock: `now` is set by ticks so drawing and updating
+//! are deterministic.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::domain::Provider;
-use crate::engine::ProviderSetup;
-
 use super::TuiOptions;
 use super::activity::ActivityLog;
 use super::balance::BalanceState;
-use super::detail::DetailView;
-use super::keymap::Context;
+use super::detail::{DetailView, Shown};
+use super::feedback::{Debounce, Effect, Feedback, Reach};
+use super::keymap::{Context, KeyMap};
 use super::new_session::NewSessionForm;
 use super::notify::{NotifyConfirm, NotifyState};
 use super::sessions::SessionTable;
 use super::theme::Theme;
-use super::toast::Toasts;
+use super::toasts::Toasts;
 use super::track::TrackForm;
-
-/// The panes `Tab` cycles through, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Balance,
-    Sessions,
-    Notify,
-}
-
-impl Pane {
-    pub const ORDER: [Pane; 3] = [Pane::Balance, Pane::Sessions, Pane::Notify];
-
-    pub fn next(self) -> Pane {
-        match self {
-            Pane::Balance => Pane::Sessions,
-            Pane::Sessions => Pane::Notify,
-            Pane::Notify => Pane::Balance,
-        }
-    }
-
-    pub fn previous(self) -> Pane {
-        match self {
-            Pane::Balance => Pane::Notify,
-            Pane::Sessions => Pane::Balance,
-            Pane::Notify => Pane::Sessions,
-        }
-    }
-}
+use super::view::{Pane, Providers, ViewContext};
 
 /// At most one dialog or overlay is open; it takes the keyboard.
 #[derive(Debug, Clone)]
@@ -61,6 +34,7 @@ pub enum Overlay {
 pub struct App {
     pub options: TuiOptions,
     pub theme: Theme,
+    pub keymap: KeyMap,
     pub now: Timestamp,
     /// For wall-clock times on screen (tests use UTC).
     pub tz: TimeZone,
@@ -69,31 +43,24 @@ pub struct App {
     pub dirty: bool,
     pub focus: Pane,
     pub overlay: Option<Overlay>,
-    pub instantpay: ProviderSetup,
-    pub cashfree: ProviderSetup,
+    pub providers: Providers,
     pub balance: BalanceState,
     pub sessions: SessionTable,
     pub notify: NotifyState,
     pub activity: ActivityLog,
     pub toasts: Toasts,
-    /// When `r` last did something, for its 2 s debounce.
-    pub last_refresh: Option<Timestamp>,
+    /// When `r` last did something, for its debounce.
+    pub refresh: Debounce,
     /// The engine's updates channel closed: nothing will change any more.
     pub engine_gone: bool,
 }
 
 impl App {
     pub fn new(options: TuiOptions, theme: Theme, now: Timestamp, tz: TimeZone) -> App {
-        let setup = |configured: bool| {
-            if configured {
-                ProviderSetup::Configured { environment: None }
-            } else {
-                ProviderSetup::NotConfigured
-            }
-        };
         let mut app = App {
-            instantpay: setup(options.instantpay_configured),
-            cashfree: setup(options.cashfree_configured),
+            providers: Providers::new(options.instantpay_configured, options.cashfree_configured),
+            balance: BalanceState::new(options.low_balance_threshold, options.balance_interval),
+            keymap: options.keymap.clone(),
             options,
             theme,
             now,
@@ -102,25 +69,16 @@ impl App {
             dirty: true,
             focus: Pane::Sessions,
             overlay: None,
-            balance: BalanceState::default(),
             sessions: SessionTable::default(),
             notify: NotifyState::default(),
             activity: ActivityLog::default(),
             toasts: Toasts::default(),
-            last_refresh: None,
+            refresh: Debounce::default(),
             engine_gone: false,
         };
         app.sessions
-            .set_page_rows(super::ui::session_rows(app.size.0, app.size.1));
+            .set_page_rows(super::layout::session_rows(app.size.0, app.size.1));
         app
-    }
-
-    pub fn is_configured(&self, provider: Provider) -> bool {
-        let setup = match provider {
-            Provider::InstantPay => &self.instantpay,
-            Provider::Cashfree => &self.cashfree,
-        };
-        matches!(setup, ProviderSetup::Configured { .. })
     }
 
     /// Where keys go right now.
@@ -142,7 +100,45 @@ impl App {
         }
     }
 
-    pub fn clock(&self, at: Timestamp) -> String {
-        super::format::clock(at, &self.tz)
+    /// What every view may read besides its own state.
+    pub fn view_context(&self) -> ViewContext<'_> {
+        ViewContext {
+            theme: &self.theme,
+            now: self.now,
+            tz: &self.tz,
+            focus: self.focus,
+            dialog_open: self.overlay.is_some(),
+            providers: &self.providers,
+        }
+    }
+
+    /// The session the detail view shows, with its details and history.
+    pub fn shown(&self, view: &DetailView) -> Option<Shown<'_>> {
+        let record = self.sessions.get(&view.id)?;
+        Some(Shown {
+            record,
+            details: self.sessions.user_details.get(&view.id),
+            history: self.sessions.histories.get(&view.id).map(Vec::as_slice),
+        })
+    }
+
+    pub fn focus(&mut self, pane: Pane) {
+        self.focus = pane;
+        self.notify.editing = false;
+        self.sessions.filter_editing = false;
+    }
+
+    /// Puts a feature's notices where they belong and hands its effects on.
+    pub fn apply(&mut self, feedback: Feedback) -> Vec<Effect> {
+        for notice in feedback.notices {
+            if matches!(notice.reach, Reach::Toast | Reach::Both) {
+                self.toasts
+                    .push(self.now, notice.level, notice.text.clone());
+            }
+            if matches!(notice.reach, Reach::Log | Reach::Both) {
+                self.activity.push(self.now, notice.level, notice.text);
+            }
+        }
+        feedback.effects
     }
 }

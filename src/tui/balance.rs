@@ -1,4 +1,7 @@
-//! The InstantPay wallet balance pane.
+//! The InstantPay wallet balance pane: its readings, how it reacts to the
+//! engine's balance updates, and how it is drawn.
+
+use std::time::Duration;
 
 use jiff::Timestamp;
 use ratatui::Frame;
@@ -8,11 +11,14 @@ use ratatui::widgets::{Paragraph, Sparkline, Wrap};
 use rust_decimal::Decimal;
 
 use crate::domain::{BalanceReport, Provider, mask_all_but_last};
+use crate::error::ProviderError;
 use crate::store::BalanceSnapshot;
+use crate::words;
 
-use super::app::{App, Pane};
+use super::feedback::{Effect, Feedback, Level};
 use super::format::{ago, inr, paise, signed_duration, spinner};
-use super::ui::{pane_block, wrapped_height};
+use super::view::{Pane, ViewContext};
+use super::widgets::{pane_block, wrapped_height};
 
 /// About a day of readings at the default 5-minute interval; more than any
 /// sparkline is wide.
@@ -20,6 +26,10 @@ const HISTORY_KEEP: usize = 300;
 
 #[derive(Debug, Clone, Default)]
 pub struct BalanceState {
+    /// Below this the pane turns red and the bell rings once.
+    pub threshold: Option<Decimal>,
+    /// Past this age the figure is marked stale.
+    pub interval: Duration,
     pub latest: Option<BalanceReport>,
     /// `latest` is the stored reading from an earlier run, not a fresh fetch.
     pub from_store: bool,
@@ -33,6 +43,14 @@ pub struct BalanceState {
 }
 
 impl BalanceState {
+    pub fn new(threshold: Option<Decimal>, interval: Duration) -> BalanceState {
+        BalanceState {
+            threshold,
+            interval,
+            ..BalanceState::default()
+        }
+    }
+
     pub fn load(&mut self, snapshots: &[BalanceSnapshot]) {
         let mut ordered: Vec<&BalanceSnapshot> = snapshots.iter().collect();
         ordered.sort_by_key(|snapshot| snapshot.at);
@@ -54,12 +72,45 @@ impl BalanceState {
         }
     }
 
-    /// Records a fresh reading. True when it crossed below `threshold`, which
-    /// rings the bell once rather than on every low refresh.
-    pub fn fetched(&mut self, report: BalanceReport, threshold: Option<Decimal>) -> bool {
+    /// `r` on the pane: a refresh, or why there can be none.
+    pub fn refresh(&self, configured: bool, allowed: bool, feedback: &mut Feedback) {
+        if !configured {
+            feedback.alert(Level::Warning, words::not_configured(Provider::InstantPay));
+        } else if allowed {
+            feedback.send(crate::engine::Command::RefreshBalance);
+        }
+    }
+
+    /// A fresh reading; crossing below the threshold rings the bell once.
+    pub fn on_fetched(&mut self, report: BalanceReport, feedback: &mut Feedback) {
+        let available = report.available;
+        if self.fetched(report)
+            && let Some(limit) = self.threshold
+        {
+            feedback.effect(Effect::Bell);
+            feedback.alert(
+                Level::Warning,
+                format!(
+                    "balance {} is below the {} threshold",
+                    inr(available),
+                    inr(limit)
+                ),
+            );
+        }
+    }
+
+    pub fn on_failed(&mut self, error: &ProviderError, feedback: &mut Feedback) {
+        let text = words::describe_error(error);
+        self.failed(text.clone());
+        feedback.alert(Level::Error, format!("balance refresh failed: {text}"));
+    }
+
+    /// Records a fresh reading. True when it crossed below the threshold,
+    /// which rings the bell once rather than on every low refresh.
+    pub fn fetched(&mut self, report: BalanceReport) -> bool {
         self.history.push(paise(report.available));
         self.trim_history();
-        let now_low = threshold.is_some_and(|limit| report.available < limit);
+        let now_low = self.threshold.is_some_and(|limit| report.available < limit);
         let crossed = now_low && !self.low;
         self.low = now_low;
         self.latest = Some(report);
@@ -76,19 +127,19 @@ impl BalanceState {
 
     /// Old, from a previous run, or the last refresh failed: the figure may
     /// no longer be true.
-    pub fn is_stale(&self, now: Timestamp, interval: std::time::Duration) -> bool {
+    pub fn is_stale(&self, now: Timestamp) -> bool {
         match &self.latest {
             None => false,
             Some(report) => {
                 self.from_store
                     || self.last_error.is_some()
-                    || now.duration_since(report.fetched_at) > signed_duration(interval)
+                    || now.duration_since(report.fetched_at) > signed_duration(self.interval)
             }
         }
     }
 
-    pub fn is_below(&self, threshold: Option<Decimal>) -> bool {
-        match (&self.latest, threshold) {
+    pub fn is_below(&self) -> bool {
+        match (&self.latest, self.threshold) {
             (Some(report), Some(limit)) => report.available < limit,
             _ => false,
         }
@@ -102,10 +153,9 @@ impl BalanceState {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
-    let state = &app.balance;
-    let low = state.is_below(app.options.low_balance_threshold);
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &BalanceState) {
+    let theme = ctx.theme;
+    let low = state.is_below();
     let mut title = vec![Span::styled(" Balance · InstantPay ", theme.title)];
     if let Some(report) = &state.latest {
         title.push(Span::styled(
@@ -115,26 +165,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     if state.refreshing {
         title.push(Span::styled(
-            format!("{} refreshing ", spinner(app.now)),
+            format!("{} refreshing ", spinner(ctx.now)),
             theme.dim,
         ));
     }
-    let mut block = pane_block(app, Pane::Balance, Line::from(title));
+    let mut block = pane_block(ctx, Pane::Balance, Line::from(title));
     if low {
         block = block.border_style(theme.low_balance);
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    if !app.is_configured(Provider::InstantPay) {
-        let text = vec![
-            Line::styled("InstantPay is not configured.", theme.warning),
-            Line::raw(
-                "Add an [instantpay] section to the config file or set the \
-                 PAYOPS_INSTANTPAY_* environment variables; `payops config init` \
-                 writes a template.",
-            ),
-        ];
+    if !ctx.providers.is_configured(Provider::InstantPay) {
+        let text = Line::styled(words::not_configured(Provider::InstantPay), theme.warning);
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         return;
     }
@@ -163,10 +206,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw(inr(report.lien)),
         ]),
     ];
-    let stale = state.is_stale(app.now, app.options.balance_interval);
+    let stale = state.is_stale(ctx.now);
     let age_style = if stale { theme.stale } else { theme.dim };
     let mut freshness = vec![Span::styled(
-        format!("updated {}", ago(app.now, report.fetched_at)),
+        format!("updated {}", ago(ctx.now, report.fetched_at)),
         age_style,
     )];
     if stale {
@@ -174,7 +217,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         freshness.push(Span::styled("⚠ stale", theme.stale));
     }
     lines.push(Line::from(freshness));
-    if let Some(limit) = app.options.low_balance_threshold
+    if let Some(limit) = state.threshold
         && low
     {
         lines.push(Line::styled(

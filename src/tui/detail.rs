@@ -1,82 +1,44 @@
 //! One session in full: every field, the URL wrapped and as a QR code, the
-//! status history and (once authenticated) the masked user details.
+//! status history and (once authenticated) the masked user details; its keys
+//! (copy, open, QR alone, poll, stop tracking with its question).
 
-use qrcode::{EcLevel, QrCode};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use crate::domain::{SessionId, SessionStatus};
-use crate::store::{CreateState, SessionRecord};
+use crate::domain::{SessionId, SessionStatus, UserDetails};
+use crate::engine::Command;
+use crate::store::{CreateState, SessionRecord, StatusEvent};
 
-use super::app::App;
+use super::feedback::{Debounce, Effect, Feedback, Level};
 use super::format::{ago, countdown, documents_long};
-use super::sessions::{is_finished, status_style, status_text};
-use super::ui::{centered, dialog_block};
+use super::keymap::Action;
+use super::view::ViewContext;
+use super::widgets::qr::QrImage;
+use super::widgets::status::{status_style, status_text};
+use super::widgets::{centered, dialog_block};
 
-/// Light modules around the code; scanners need some margin.
-const QUIET_ZONE: usize = 2;
+/// The session the view shows, as the sessions table holds it.
+pub struct Shown<'a> {
+    pub record: &'a SessionRecord,
+    /// Personal data, held in memory only and drawn masked.
+    pub details: Option<&'a UserDetails>,
+    pub history: Option<&'a [StatusEvent]>,
+}
+
+/// What a key in the detail view asks of its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailOutcome {
+    Stay,
+    Close,
+}
+
 /// Keep at least this much room for the text beside the code.
 const TEXT_MIN_WIDTH: u16 = 44;
 const LABEL_WIDTH: usize = 13;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct QrImage {
-    pub modules: usize,
-    /// Row-major, `modules * modules`, true = dark.
-    pub dark: Vec<bool>,
-}
-
-impl QrImage {
-    pub fn encode(text: &str) -> Option<QrImage> {
-        // Low error correction keeps long DigiLocker URLs small enough for a
-        // terminal; a screen does not get scuffed like paper.
-        let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L).ok()?;
-        Some(QrImage {
-            modules: code.width(),
-            dark: code
-                .to_colors()
-                .into_iter()
-                .map(|color| color == qrcode::Color::Dark)
-                .collect(),
-        })
-    }
-
-    fn is_dark(&self, x: isize, y: isize) -> bool {
-        let inside = |v: isize| v >= 0 && (v as usize) < self.modules;
-        inside(x) && inside(y) && self.dark[y as usize * self.modules + x as usize]
-    }
-
-    /// Cells needed: one column per module, two module rows per text row.
-    pub fn size_on_screen(&self) -> (u16, u16) {
-        let side = self.modules + 2 * QUIET_ZONE;
-        (side as u16, side.div_ceil(2) as u16)
-    }
-
-    /// Half blocks: each character carries two module rows.
-    pub fn lines(&self) -> Vec<String> {
-        let side = (self.modules + 2 * QUIET_ZONE) as isize;
-        let quiet = QUIET_ZONE as isize;
-        (0..side)
-            .step_by(2)
-            .map(|top| {
-                (0..side)
-                    .map(|x| {
-                        let upper = self.is_dark(x - quiet, top - quiet);
-                        let lower = self.is_dark(x - quiet, top + 1 - quiet);
-                        match (upper, lower) {
-                            (true, true) => '█',
-                            (true, false) => '▀',
-                            (false, true) => '▄',
-                            (false, false) => ' ',
-                        }
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-}
+/// Drawing clamps scrolling to the content; the cap keeps the way back short.
+const SCROLL_MAX: u16 = 40;
 
 #[derive(Debug, Clone)]
 pub struct DetailView {
@@ -113,11 +75,62 @@ impl DetailView {
         self.qr_url = url.map(str::to_string);
         self.qr = url.and_then(QrImage::encode);
     }
+
+    pub fn handle_key(
+        &mut self,
+        action: Option<Action>,
+        url: Option<&str>,
+        refresh: &mut Debounce,
+        now: jiff::Timestamp,
+        feedback: &mut Feedback,
+    ) -> DetailOutcome {
+        match action {
+            Some(Action::Close) if self.qr_only => self.qr_only = false,
+            Some(Action::Close) => return DetailOutcome::Close,
+            Some(Action::StopTracking) => self.confirm_stop = true,
+            Some(Action::ToggleQr) => self.qr_only = !self.qr_only,
+            Some(Action::Up) => self.scroll_by(-1),
+            Some(Action::Down) => self.scroll_by(1),
+            Some(Action::CopyUrl) => match url {
+                Some(url) => {
+                    feedback.effect(Effect::Copy(url.to_string()));
+                    feedback.toast(Level::Info, "URL copied to the clipboard");
+                }
+                None => feedback.toast(Level::Warning, "no URL yet"),
+            },
+            Some(Action::OpenUrl) => match url {
+                Some(url) => feedback.effect(Effect::OpenUrl(url.to_string())),
+                None => feedback.toast(Level::Warning, "no URL yet"),
+            },
+            Some(Action::RefreshSession) if refresh.allow(now) => {
+                feedback.send(Command::RefreshSession(self.id.clone()));
+            }
+            _ => {}
+        }
+        DetailOutcome::Stay
+    }
+
+    /// A key while "Stop tracking?" is asked.
+    pub fn handle_confirm_stop_key(&mut self, action: Option<Action>, feedback: &mut Feedback) {
+        match action {
+            Some(Action::Confirm) => {
+                self.confirm_stop = false;
+                feedback.log(Level::Info, format!("asked to stop tracking {}", self.id));
+                feedback.send(Command::StopTracking(self.id.clone()));
+            }
+            Some(Action::Deny) => self.confirm_stop = false,
+            _ => {}
+        }
+    }
+
+    pub fn scroll_by(&mut self, rows: i16) {
+        self.scroll = self.scroll.saturating_add_signed(rows).min(SCROLL_MAX);
+    }
 }
 
-fn field<'a>(label: &str, value: impl Into<Span<'a>>, app: &App) -> Line<'a> {
+fn field<'a>(label: &str, value: impl Into<Span<'a>>, ctx: &ViewContext) -> Line<'a> {
     Line::from(vec![
-        Span::styled(format!("{label:<LABEL_WIDTH$} "), app.theme.dim),
+        Span::styled(format!("{label:<LABEL_WIDTH$} "), ctx.theme.dim),
         value.into(),
     ])
 }
@@ -133,18 +146,19 @@ fn create_state_text(state: &CreateState) -> String {
     }
 }
 
-fn record_lines<'a>(record: &'a SessionRecord, app: &App) -> Vec<Line<'a>> {
-    let theme = &app.theme;
-    let now = app.now;
+fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
+    let record = shown.record;
+    let theme = ctx.theme;
+    let now = ctx.now;
     let mut lines = vec![
-        field("Provider", record.provider.display_name(), app),
-        field("Our id", record.id.as_str(), app),
-        field("External ref", record.external_ref.as_str(), app),
-        field("Reference", record.reference.as_deref().unwrap_or("—"), app),
+        field("Provider", record.provider.display_name(), ctx),
+        field("Our id", record.id.as_str(), ctx),
+        field("External ref", record.external_ref.as_str(), ctx),
+        field("Reference", record.reference.as_deref().unwrap_or("—"), ctx),
         field(
             "Status",
             Span::styled(status_text(record), status_style(theme, record)),
-            app,
+            ctx,
         ),
         field(
             "Provider says",
@@ -153,36 +167,36 @@ fn record_lines<'a>(record: &'a SessionRecord, app: &App) -> Vec<Line<'a>> {
             } else {
                 record.provider_status.as_str()
             },
-            app,
+            ctx,
         ),
-        field("Create", create_state_text(&record.create_state), app),
+        field("Create", create_state_text(&record.create_state), ctx),
         field(
             "Flow",
             record.flow.map(|f| f.cashfree_word()).unwrap_or("—"),
-            app,
+            ctx,
         ),
         field(
             "Requested",
             documents_long(&record.documents_requested),
-            app,
+            ctx,
         ),
         field(
             "Consented",
             documents_long(&record.documents_consented),
-            app,
+            ctx,
         ),
         field(
             "Created",
             format!(
                 "{} ({})",
-                app.clock(record.created_at),
+                ctx.clock(record.created_at),
                 ago(now, record.created_at)
             ),
-            app,
+            ctx,
         ),
         field(
             "Time left",
-            if is_finished(record) {
+            if record.is_finished() {
                 "—".to_string()
             } else {
                 format!(
@@ -190,7 +204,7 @@ fn record_lines<'a>(record: &'a SessionRecord, app: &App) -> Vec<Line<'a>> {
                     countdown(now, record.expires_at)
                 )
             },
-            app,
+            ctx,
         ),
         field(
             "Last polled",
@@ -198,20 +212,20 @@ fn record_lines<'a>(record: &'a SessionRecord, app: &App) -> Vec<Line<'a>> {
                 .last_polled_at
                 .map(|at| ago(now, at))
                 .unwrap_or_else(|| "never".to_string()),
-            app,
+            ctx,
         ),
-        field("Tracking", if record.tracking { "yes" } else { "no" }, app),
+        field("Tracking", if record.tracking { "yes" } else { "no" }, ctx),
         field(
             "Redirect",
             record.redirect_url.as_deref().unwrap_or("—"),
-            app,
+            ctx,
         ),
     ];
     if let Some(error) = &record.last_error {
         lines.push(field(
             "Last error",
             Span::styled(error.as_str(), theme.error),
-            app,
+            ctx,
         ));
     }
     lines.push(Line::styled("URL (y copies, o opens)", theme.dim));
@@ -220,24 +234,23 @@ fn record_lines<'a>(record: &'a SessionRecord, app: &App) -> Vec<Line<'a>> {
     ));
 
     if record.status == SessionStatus::Authenticated
-        && let Some(details) = app.sessions.user_details.get(&record.id)
+        && let Some(details) = shown.details
     {
         lines.push(Line::raw(""));
         lines.push(Line::styled("User details (masked)", theme.title));
         for (name, value) in details.masked() {
-            lines.push(field(name, value, app));
+            lines.push(field(name, value, ctx));
         }
     }
 
     lines.push(Line::raw(""));
     lines.push(Line::styled("Status history", theme.title));
-    match app.sessions.histories.get(&record.id) {
-        None => lines.push(Line::styled("loading…", theme.dim)),
-        Some(events) if events.is_empty() => lines.push(Line::styled("no changes yet", theme.dim)),
+    match shown.history {
+        None | Some([]) => lines.push(Line::styled("no changes yet", theme.dim)),
         Some(events) => {
             for event in events {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("{}  ", app.clock(event.at)), theme.dim),
+                    Span::styled(format!("{}  ", ctx.clock(event.at)), theme.dim),
                     Span::styled(
                         format!("{} {}", event.status.symbol(), event.status.as_str()),
                         theme.status(&event.status),
@@ -250,12 +263,18 @@ fn record_lines<'a>(record: &'a SessionRecord, app: &App) -> Vec<Line<'a>> {
     lines
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    ctx: &ViewContext,
+    view: &DetailView,
+    shown: Option<&Shown>,
+) {
     if view.qr_only {
-        draw_qr_only(frame, app, view);
+        draw_qr_only(frame, ctx, view);
         return;
     }
-    let theme = &app.theme;
+    let theme = ctx.theme;
     frame.render_widget(Clear, area);
     let block = dialog_block(
         theme,
@@ -264,7 +283,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let Some(record) = app.sessions.get(&view.id) else {
+    let Some(shown) = shown else {
         frame.render_widget(
             Paragraph::new(Line::styled(
                 "This session is no longer tracked. Esc closes.",
@@ -274,7 +293,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) {
         );
         return;
     };
-    let mut lines = record_lines(record, app);
+    let record = shown.record;
+    let mut lines = record_lines(shown, ctx);
 
     let qr_fits = view.qr.as_ref().and_then(|qr| {
         let (width, height) = qr.size_on_screen();
@@ -341,13 +361,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) {
     );
 
     if view.confirm_stop {
-        draw_confirm_stop(frame, area, app, &view.id);
+        draw_confirm_stop(frame, area, ctx, &view.id);
     }
 }
 
 /// The QR code centred on the whole screen, with one line of help under it.
-fn draw_qr_only(frame: &mut Frame, app: &App, view: &DetailView) {
-    let theme = &app.theme;
+fn draw_qr_only(frame: &mut Frame, ctx: &ViewContext, view: &DetailView) {
+    let theme = ctx.theme;
     let area = frame.area();
     frame.render_widget(Clear, area);
     let Some(qr) = &view.qr else {
@@ -392,8 +412,8 @@ fn draw_qr_only(frame: &mut Frame, app: &App, view: &DetailView) {
     }
 }
 
-fn draw_confirm_stop(frame: &mut Frame, area: Rect, app: &App, id: &SessionId) {
-    let theme = &app.theme;
+fn draw_confirm_stop(frame: &mut Frame, area: Rect, ctx: &ViewContext, id: &SessionId) {
+    let theme = ctx.theme;
     let dialog = centered(area, 60, 7);
     frame.render_widget(Clear, dialog);
     let lines = vec![

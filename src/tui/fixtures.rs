@@ -18,12 +18,14 @@ use crate::domain::{
     ProviderEnvironment, SessionId, SessionStatus, UserFlow,
 };
 use crate::engine::{ProviderSetup, Update};
-use crate::store::{AuditEntry, BalanceSnapshot, CreateState, NotifyOutcome, SessionRecord};
+use crate::store::{
+    AuditEntry, BalanceSnapshot, CreateState, NotifyOutcome, SessionRecord, StatusEvent,
+};
 
 use super::app::App;
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
-use super::{TuiOptions, ui};
+use super::{TuiOptions, draw};
 
 pub fn now() -> Timestamp {
     Timestamp::from_str("2025-01-15T06:30:00Z").unwrap()
@@ -52,6 +54,7 @@ pub fn options() -> TuiOptions {
         },
         instantpay_configured: true,
         cashfree_configured: true,
+        ..TuiOptions::default()
     }
 }
 
@@ -261,8 +264,22 @@ pub fn audit_entry(id: i64, outcome: NotifyOutcome, seconds_from_now: i64) -> Au
 }
 
 pub fn loaded() -> Update {
+    let auth = SessionId::new_unchecked("dl-auth0001");
+    let history = vec![
+        StatusEvent {
+            at: at(-300),
+            status: SessionStatus::Pending,
+            provider_status: "PENDING".into(),
+        },
+        StatusEvent {
+            at: at(-200),
+            status: SessionStatus::Authenticated,
+            provider_status: "AUTHENTICATED".into(),
+        },
+    ];
     Update::Loaded {
         sessions: sessions(),
+        histories: [(auth, history)].into_iter().collect(),
         balance_history: balance_history(),
         audit: vec![
             audit_entry(1, NotifyOutcome::Declined, -3600),
@@ -309,7 +326,7 @@ pub fn sized(mut app: App, width: u16, height: u16) -> App {
 
 pub fn render(app: &App, width: u16, height: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| ui::draw(frame, app)).unwrap();
+    terminal.draw(|frame| draw::draw(frame, app)).unwrap();
     terminal.backend().buffer().clone()
 }
 

@@ -9,17 +9,13 @@ use ratatui::widgets::Paragraph;
 use crate::domain::ProviderEnvironment;
 use crate::engine::ProviderSetup;
 
-use super::app::App;
 use super::theme::Theme;
+use super::view::ViewContext;
 
-fn environment_label(
-    setup: &ProviderSetup,
-    reported: Option<&ProviderEnvironment>,
-    theme: &Theme,
-) -> (String, Style) {
+fn environment_label(setup: &ProviderSetup, theme: &Theme) -> (String, Style) {
     let environment = match setup {
         ProviderSetup::NotConfigured => return ("not configured".to_string(), theme.dim),
-        ProviderSetup::Configured { environment } => reported.or(environment.as_ref()),
+        ProviderSetup::Configured { environment } => environment.as_ref(),
     };
     match environment {
         Some(ProviderEnvironment::Live) => ("LIVE".to_string(), theme.live),
@@ -29,18 +25,14 @@ fn environment_label(
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
-    // A fresh balance carries the environment InstantPay answered from, which
-    // is what the credentials really reach.
-    let reported = app
-        .balance
-        .latest
-        .as_ref()
-        .filter(|_| !app.balance.from_store)
-        .and_then(|report| report.environment.as_ref());
-    let (instantpay, instantpay_style) = environment_label(&app.instantpay, reported, theme);
-    let (cashfree, cashfree_style) = environment_label(&app.cashfree, None, theme);
+/// `demo`: talking to the built-in simulator; `engine_gone`: nothing will
+/// refresh any more.
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, demo: bool, engine_gone: bool) {
+    let theme = ctx.theme;
+    // A fresh balance updates the InstantPay setup with the environment it
+    // answered from, which is what the credentials really reach.
+    let (instantpay, instantpay_style) = environment_label(&ctx.providers.instantpay, theme);
+    let (cashfree, cashfree_style) = environment_label(&ctx.providers.cashfree, theme);
     let mut spans = vec![
         Span::styled(" payops ", theme.title),
         Span::styled(" InstantPay ", theme.dim),
@@ -48,18 +40,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled("  Cashfree ", theme.dim),
         Span::styled(cashfree, cashfree_style),
     ];
-    if app.options.demo {
+    if demo {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(" DEMO ", theme.demo));
     }
-    if app.engine_gone {
+    if engine_gone {
         spans.push(Span::raw("  "));
         spans.push(Span::styled("engine stopped", theme.error));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            format!("{} ", app.clock(app.now)),
+            format!("{} ", ctx.clock(ctx.now)),
             theme.title,
         ))
         .alignment(Alignment::Right),

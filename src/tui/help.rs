@@ -1,4 +1,4 @@
-//! The `?` overlay, generated from the keymap.
+//! The `?` overlay, generated from the keymap in force (the user's keys).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,12 +6,17 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::app::App;
-use super::keymap::{BINDINGS, Context};
-use super::ui::{centered, dialog_block};
+use super::keymap::{Action, Context, KeyMap};
+use super::view::ViewContext;
+use super::widgets::{centered, dialog_block};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
+/// True when the key closes help; every other key is ignored while it is open.
+pub fn handle_key(action: Option<Action>) -> bool {
+    matches!(action, Some(Action::Close))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap) {
+    let theme = ctx.theme;
     let dialog = centered(area, area.width.min(120), area.height);
     frame.render_widget(Clear, dialog);
     let block = dialog_block(theme, Span::styled(" Keys · Esc or ? closes ", theme.title));
@@ -24,9 +29,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             context.title(),
             theme.title.add_modifier(Modifier::UNDERLINED),
         ));
-        for binding in BINDINGS.iter().filter(|b| b.context == context) {
+        for binding in keymap.bindings().filter(|b| b.context == context) {
             lines.push(Line::from(vec![
-                Span::styled(format!("{:<8}", binding.label), theme.key),
+                Span::styled(format!("{:<8} ", binding.label), theme.key),
                 Span::raw(binding.help),
             ]));
         }

@@ -1,8 +1,13 @@
 //! Every key the dashboard understands, in one table. Key handling, the `?`
-//! help overlay and the status bar all read this table, so they cannot drift
-//! apart.
+//! help overlay and the status bar all read the same [`KeyMap`], so they
+//! cannot drift apart, and a `[keys]` section in the config rebinds any
+//! action for all three at once.
+
+use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::config::ConfigProblem;
 
 /// Where the keyboard is: a pane, a text field or a dialog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +29,22 @@ pub enum Context {
 impl Context {
     pub const HELP_ORDER: [Context; 11] = [
         Context::Global,
+        Context::Sessions,
+        Context::Filter,
+        Context::Notify,
+        Context::NotifyField,
+        Context::NewSession,
+        Context::Track,
+        Context::Detail,
+        Context::ConfirmStop,
+        Context::ConfirmNotify,
+        Context::Help,
+    ];
+
+    /// Every context the keyboard can be in, for conflict checks.
+    pub const ALL: [Context; 12] = [
+        Context::Global,
+        Context::Balance,
         Context::Sessions,
         Context::Filter,
         Context::Notify,
@@ -63,50 +84,75 @@ impl Context {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    ToggleHelp,
-    NextPane,
-    PrevPane,
-    Refresh,
-    FocusNotify,
-    NewSession,
-    TrackSession,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    OpenDetail,
-    ToggleSort,
-    StartFilter,
-    ToggleFinal,
-    FilterDone,
-    FilterClear,
-    EditLink,
-    LookUpLink,
-    StopEditing,
-    NextField,
-    PrevField,
-    OptionPrev,
-    OptionNext,
-    ToggleOption,
-    Submit,
-    Cancel,
-    CopyUrl,
-    ToggleQr,
-    OpenUrl,
-    RefreshSession,
-    StopTracking,
-    Confirm,
-    Deny,
-    ChoiceLeft,
-    ChoiceRight,
-    ChoiceToggle,
-    ChooseFocused,
-    Close,
+macro_rules! actions {
+    ($($variant:ident => $name:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Action {
+            $($variant,)*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The name a `[keys]` entry uses for it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit => "quit",
+    ToggleHelp => "help",
+    NextPane => "next_pane",
+    PrevPane => "previous_pane",
+    Refresh => "refresh",
+    FocusNotify => "notify",
+    NewSession => "new_session",
+    TrackSession => "track_session",
+    Up => "up",
+    Down => "down",
+    PageUp => "page_up",
+    PageDown => "page_down",
+    Top => "top",
+    Bottom => "bottom",
+    OpenDetail => "open_detail",
+    ToggleSort => "sort",
+    StartFilter => "filter",
+    ToggleFinal => "toggle_final",
+    FilterDone => "filter_done",
+    FilterClear => "filter_clear",
+    EditLink => "edit_link",
+    LookUpLink => "look_up_link",
+    StopEditing => "stop_editing",
+    NextField => "next_field",
+    PrevField => "previous_field",
+    OptionPrev => "previous_choice",
+    OptionNext => "next_choice",
+    ToggleOption => "toggle_choice",
+    Submit => "submit",
+    Cancel => "cancel",
+    CopyUrl => "copy_url",
+    ToggleQr => "qr_full_screen",
+    OpenUrl => "open_url",
+    RefreshSession => "poll_now",
+    StopTracking => "stop_tracking",
+    Confirm => "confirm",
+    Deny => "deny",
+    ChoiceLeft => "focus_cancel",
+    ChoiceRight => "focus_confirm",
+    ChoiceToggle => "switch_button",
+    ChooseFocused => "press_button",
+    Close => "close",
+}
+
+impl Action {
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +172,7 @@ const fn ch(c: char) -> KeyCombo {
     plain(KeyCode::Char(c))
 }
 
+#[cfg(test)]
 const fn ctrl(c: char) -> KeyCombo {
     KeyCombo {
         code: KeyCode::Char(c),
@@ -137,23 +184,89 @@ impl KeyCombo {
     /// Shift is part of the character itself (`G`, `?`) and of BackTab, so it
     /// is ignored there; other modifiers must match exactly.
     pub fn matches(&self, event: &KeyEvent) -> bool {
-        if self.code != event.code {
-            return false;
+        self.code == event.code
+            && self.modifiers == significant_modifiers(event.code, event.modifiers)
+    }
+
+    /// Reads a key as a `[keys]` entry writes it: a single character taken
+    /// literally (`G`, `?`), or a name with modifiers (`ctrl-r`, `enter`,
+    /// `shift-tab`, `f5`, `pagedown`), parsed by crokey.
+    pub fn parse(text: &str) -> Result<KeyCombo, String> {
+        let text = text.trim();
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return Ok(ch(c));
         }
-        let relevant = match event.code {
-            KeyCode::Char(_) | KeyCode::BackTab => event.modifiers - KeyModifiers::SHIFT,
-            _ => event.modifiers,
+        let combo = crokey::parse(text).map_err(|_| {
+            format!("'{text}' is not a key (e.g. \"x\", \"G\", \"ctrl-r\", \"enter\", \"f5\")")
+        })?;
+        let crokey::OneToThree::One(mut code) = combo.codes else {
+            return Err(format!(
+                "'{text}': a binding is one key, not several pressed together"
+            ));
         };
-        relevant == self.modifiers
+        let mut modifiers = combo.modifiers;
+        if modifiers.contains(KeyModifiers::SHIFT) {
+            match code {
+                KeyCode::Tab => code = KeyCode::BackTab,
+                KeyCode::Char(c) => code = KeyCode::Char(c.to_ascii_uppercase()),
+                _ => {}
+            }
+        }
+        modifiers = significant_modifiers(code, modifiers);
+        Ok(KeyCombo { code, modifiers })
+    }
+
+    /// As help and the status bar write it: `q`, `Enter`, `↑`, `C-r`, `S-Tab`.
+    pub fn label(&self) -> String {
+        let mut text = String::new();
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            text.push_str("C-");
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            text.push_str("M-");
+        }
+        if self.modifiers.contains(KeyModifiers::SHIFT) {
+            text.push_str("S-");
+        }
+        match self.code {
+            KeyCode::Char(' ') => text.push_str("Space"),
+            KeyCode::Char(c) => text.push(c),
+            KeyCode::Enter => text.push_str("Enter"),
+            KeyCode::Esc => text.push_str("Esc"),
+            KeyCode::Tab => text.push_str("Tab"),
+            KeyCode::BackTab => text.push_str("S-Tab"),
+            KeyCode::Up => text.push('↑'),
+            KeyCode::Down => text.push('↓'),
+            KeyCode::Left => text.push('←'),
+            KeyCode::Right => text.push('→'),
+            KeyCode::PageUp => text.push_str("PgUp"),
+            KeyCode::PageDown => text.push_str("PgDn"),
+            KeyCode::Home => text.push_str("Home"),
+            KeyCode::End => text.push_str("End"),
+            KeyCode::Backspace => text.push_str("Bksp"),
+            KeyCode::Delete => text.push_str("Del"),
+            KeyCode::Insert => text.push_str("Ins"),
+            KeyCode::F(n) => text.push_str(&format!("F{n}")),
+            other => text.push_str(&format!("{other:?}")),
+        }
+        text
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+fn significant_modifiers(code: KeyCode, modifiers: KeyModifiers) -> KeyModifiers {
+    match code {
+        KeyCode::Char(_) | KeyCode::BackTab => modifiers - KeyModifiers::SHIFT,
+        _ => modifiers,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
     pub context: Context,
-    pub keys: &'static [KeyCombo],
+    pub keys: Vec<KeyCombo>,
     /// How the keys are written in help and the status bar.
-    pub label: &'static str,
+    pub label: String,
     pub action: Action,
     pub help: &'static str,
     /// The status bar's shorter wording; None keeps the binding out of the
@@ -161,18 +274,24 @@ pub struct Binding {
     pub bar: Option<&'static str>,
 }
 
-const fn bind(
+struct Default {
     context: Context,
     keys: &'static [KeyCombo],
-    label: &'static str,
     action: Action,
     help: &'static str,
     bar: Option<&'static str>,
-) -> Binding {
-    Binding {
+}
+
+const fn bind(
+    context: Context,
+    keys: &'static [KeyCombo],
+    action: Action,
+    help: &'static str,
+    bar: Option<&'static str>,
+) -> Default {
+    Default {
         context,
         keys,
-        label,
         action,
         help,
         bar,
@@ -184,78 +303,204 @@ use Context as C;
 use KeyCode as K;
 
 #[rustfmt::skip]
-pub static BINDINGS: &[Binding] = &[
+static DEFAULTS: &[Default] = &[
     // Pane-specific keys come first so the status bar leads with them.
-    bind(C::Sessions, &[plain(K::Enter)], "Enter", A::OpenDetail, "session detail", Some("detail")),
-    bind(C::Sessions, &[ch('/')], "/", A::StartFilter, "filter", Some("filter")),
-    bind(C::Sessions, &[ch('s')], "s", A::ToggleSort, "change sort", Some("sort")),
-    bind(C::Sessions, &[ch('f')], "f", A::ToggleFinal, "hide/show final", Some("final")),
-    bind(C::Sessions, &[plain(K::Up), ch('k')], "↑/k", A::Up, "move up", None),
-    bind(C::Sessions, &[plain(K::Down), ch('j')], "↓/j", A::Down, "move down", None),
-    bind(C::Sessions, &[plain(K::PageUp)], "PgUp", A::PageUp, "page up", None),
-    bind(C::Sessions, &[plain(K::PageDown)], "PgDn", A::PageDown, "page down", None),
-    bind(C::Sessions, &[plain(K::Home), ch('g')], "Home/g", A::Top, "first row", None),
-    bind(C::Sessions, &[plain(K::End), ch('G')], "End/G", A::Bottom, "last row", None),
-    bind(C::Filter, &[plain(K::Enter)], "Enter", A::FilterDone, "keep filter", Some("keep")),
-    bind(C::Filter, &[plain(K::Esc)], "Esc", A::FilterClear, "clear filter", Some("clear")),
-    bind(C::Notify, &[plain(K::Enter)], "Enter", A::LookUpLink, "look the link up (again)", Some("look up")),
-    bind(C::Notify, &[ch('i')], "i", A::EditLink, "edit link id", Some("edit link")),
-    bind(C::NotifyField, &[plain(K::Enter)], "Enter", A::LookUpLink, "look up link", Some("look up")),
-    bind(C::NotifyField, &[plain(K::Esc)], "Esc", A::StopEditing, "stop typing", Some("done")),
-    bind(C::NotifyField, &[plain(K::Tab)], "Tab", A::NextPane, "next pane", Some("pane")),
-    bind(C::NewSession, &[plain(K::Enter)], "Enter", A::Submit, "create session", Some("create")),
-    bind(C::NewSession, &[plain(K::Tab), plain(K::Down)], "Tab/↓", A::NextField, "next field", Some("next field")),
-    bind(C::NewSession, &[plain(K::BackTab), plain(K::Up)], "S-Tab/↑", A::PrevField, "previous field", None),
-    bind(C::NewSession, &[plain(K::Left)], "←", A::OptionPrev, "previous choice", None),
-    bind(C::NewSession, &[plain(K::Right)], "←/→", A::OptionNext, "change choice", Some("choice")),
-    bind(C::NewSession, &[ch(' ')], "Space", A::ToggleOption, "toggle document", Some("toggle")),
-    bind(C::NewSession, &[plain(K::Esc)], "Esc", A::Cancel, "cancel", Some("cancel")),
-    bind(C::Track, &[plain(K::Enter)], "Enter", A::Submit, "track session", Some("track")),
-    bind(C::Track, &[plain(K::Tab), plain(K::Down)], "Tab/↓", A::NextField, "next field", Some("next field")),
-    bind(C::Track, &[plain(K::BackTab), plain(K::Up)], "S-Tab/↑", A::PrevField, "previous field", None),
-    bind(C::Track, &[plain(K::Left)], "←", A::OptionPrev, "previous provider", None),
-    bind(C::Track, &[plain(K::Right)], "←/→", A::OptionNext, "change provider", Some("provider")),
-    bind(C::Track, &[plain(K::Esc)], "Esc", A::Cancel, "cancel", Some("cancel")),
-    bind(C::Detail, &[ch('y')], "y", A::CopyUrl, "copy URL", Some("copy URL")),
-    bind(C::Detail, &[ch('v')], "v", A::ToggleQr, "QR code alone, full screen", Some("QR")),
-    bind(C::Detail, &[plain(K::Up), ch('k')], "↑/k", A::Up, "scroll up", None),
-    bind(C::Detail, &[plain(K::Down), ch('j')], "↓/j", A::Down, "scroll down", Some("scroll")),
-    bind(C::Detail, &[ch('o')], "o", A::OpenUrl, "open URL", Some("open")),
-    bind(C::Detail, &[ch('r')], "r", A::RefreshSession, "poll now", Some("poll")),
-    bind(C::Detail, &[ch('x')], "x", A::StopTracking, "stop tracking", Some("stop")),
-    bind(C::Detail, &[plain(K::Esc), ch('q')], "Esc", A::Close, "close", Some("close")),
-    bind(C::ConfirmStop, &[ch('y')], "y", A::Confirm, "stop tracking", Some("stop")),
-    bind(C::ConfirmStop, &[ch('n'), plain(K::Esc)], "n/Esc", A::Deny, "keep tracking", Some("keep")),
-    bind(C::ConfirmNotify, &[plain(K::Left)], "←", A::ChoiceLeft, "focus Cancel", None),
-    bind(C::ConfirmNotify, &[plain(K::Right)], "→", A::ChoiceRight, "focus Send", None),
-    bind(C::ConfirmNotify, &[plain(K::Tab), plain(K::BackTab)], "←/→/Tab", A::ChoiceToggle, "switch button", Some("switch")),
-    bind(C::ConfirmNotify, &[plain(K::Enter)], "Enter", A::ChooseFocused, "press focused", Some("press")),
-    bind(C::ConfirmNotify, &[ch('y')], "y", A::Confirm, "send notification", Some("send")),
-    bind(C::ConfirmNotify, &[ch('n'), plain(K::Esc)], "n/Esc", A::Deny, "cancel", Some("cancel")),
-    bind(C::Help, &[plain(K::Esc), ch('?'), ch('q')], "Esc/?", A::Close, "close help", Some("close")),
-    bind(C::Global, &[ch('q'), ctrl('c')], "q", A::Quit, "quit (or Ctrl-C)", Some("quit")),
-    bind(C::Global, &[ch('?')], "?", A::ToggleHelp, "help", Some("help")),
-    bind(C::Global, &[plain(K::Tab)], "Tab", A::NextPane, "next pane", Some("pane")),
-    bind(C::Global, &[plain(K::BackTab)], "S-Tab", A::PrevPane, "previous pane", None),
-    bind(C::Global, &[ch('r')], "r", A::Refresh, "refresh focused", Some("refresh")),
-    bind(C::Global, &[ch('n')], "n", A::NewSession, "new session", Some("new")),
-    bind(C::Global, &[ch('t')], "t", A::TrackSession, "track session", Some("track")),
-    bind(C::Global, &[ch('l')], "l", A::FocusNotify, "payout notify", Some("notify")),
+    bind(C::Sessions, &[plain(K::Enter)], A::OpenDetail, "session detail", Some("detail")),
+    bind(C::Sessions, &[ch('/')], A::StartFilter, "filter", Some("filter")),
+    bind(C::Sessions, &[ch('s')], A::ToggleSort, "change sort", Some("sort")),
+    bind(C::Sessions, &[ch('f')], A::ToggleFinal, "hide/show final", Some("final")),
+    bind(C::Sessions, &[plain(K::Up), ch('k')], A::Up, "move up", None),
+    bind(C::Sessions, &[plain(K::Down), ch('j')], A::Down, "move down", None),
+    bind(C::Sessions, &[plain(K::PageUp)], A::PageUp, "page up", None),
+    bind(C::Sessions, &[plain(K::PageDown)], A::PageDown, "page down", None),
+    bind(C::Sessions, &[plain(K::Home), ch('g')], A::Top, "first row", None),
+    bind(C::Sessions, &[plain(K::End), ch('G')], A::Bottom, "last row", None),
+    bind(C::Filter, &[plain(K::Enter)], A::FilterDone, "keep filter", Some("keep")),
+    bind(C::Filter, &[plain(K::Esc)], A::FilterClear, "clear filter", Some("clear")),
+    bind(C::Notify, &[plain(K::Enter)], A::LookUpLink, "look the link up (again)", Some("look up")),
+    bind(C::Notify, &[ch('i')], A::EditLink, "edit link id", Some("edit link")),
+    bind(C::NotifyField, &[plain(K::Enter)], A::LookUpLink, "look up link", Some("look up")),
+    bind(C::NotifyField, &[plain(K::Esc)], A::StopEditing, "stop typing", Some("done")),
+    bind(C::NotifyField, &[plain(K::Tab)], A::NextPane, "next pane", Some("pane")),
+    bind(C::NewSession, &[plain(K::Enter)], A::Submit, "create session", Some("create")),
+    bind(C::NewSession, &[plain(K::Tab), plain(K::Down)], A::NextField, "next field", Some("next field")),
+    bind(C::NewSession, &[plain(K::BackTab), plain(K::Up)], A::PrevField, "previous field", None),
+    bind(C::NewSession, &[plain(K::Left)], A::OptionPrev, "previous choice", None),
+    bind(C::NewSession, &[plain(K::Right)], A::OptionNext, "next choice", Some("choice")),
+    bind(C::NewSession, &[ch(' ')], A::ToggleOption, "toggle document", Some("toggle")),
+    bind(C::NewSession, &[plain(K::Esc)], A::Cancel, "cancel", Some("cancel")),
+    bind(C::Track, &[plain(K::Enter)], A::Submit, "track session", Some("track")),
+    bind(C::Track, &[plain(K::Tab), plain(K::Down)], A::NextField, "next field", Some("next field")),
+    bind(C::Track, &[plain(K::BackTab), plain(K::Up)], A::PrevField, "previous field", None),
+    bind(C::Track, &[plain(K::Left)], A::OptionPrev, "previous provider", None),
+    bind(C::Track, &[plain(K::Right)], A::OptionNext, "next provider", Some("provider")),
+    bind(C::Track, &[plain(K::Esc)], A::Cancel, "cancel", Some("cancel")),
+    bind(C::Detail, &[ch('y')], A::CopyUrl, "copy URL", Some("copy URL")),
+    bind(C::Detail, &[ch('v')], A::ToggleQr, "QR code alone, full screen", Some("QR")),
+    bind(C::Detail, &[plain(K::Up), ch('k')], A::Up, "scroll up", None),
+    bind(C::Detail, &[plain(K::Down), ch('j')], A::Down, "scroll down", Some("scroll")),
+    bind(C::Detail, &[ch('o')], A::OpenUrl, "open URL", Some("open")),
+    bind(C::Detail, &[ch('r')], A::RefreshSession, "poll now", Some("poll")),
+    bind(C::Detail, &[ch('x')], A::StopTracking, "stop tracking", Some("stop")),
+    bind(C::Detail, &[plain(K::Esc), ch('q')], A::Close, "close", Some("close")),
+    bind(C::ConfirmStop, &[ch('y')], A::Confirm, "stop tracking", Some("stop")),
+    bind(C::ConfirmStop, &[ch('n'), plain(K::Esc)], A::Deny, "keep tracking", Some("keep")),
+    bind(C::ConfirmNotify, &[plain(K::Left)], A::ChoiceLeft, "focus Cancel", None),
+    bind(C::ConfirmNotify, &[plain(K::Right)], A::ChoiceRight, "focus Send", None),
+    bind(C::ConfirmNotify, &[plain(K::Tab), plain(K::BackTab)], A::ChoiceToggle, "switch button", Some("switch")),
+    bind(C::ConfirmNotify, &[plain(K::Enter)], A::ChooseFocused, "press focused", Some("press")),
+    bind(C::ConfirmNotify, &[ch('y')], A::Confirm, "send notification", Some("send")),
+    bind(C::ConfirmNotify, &[ch('n'), plain(K::Esc)], A::Deny, "cancel", Some("cancel")),
+    bind(C::Help, &[plain(K::Esc), ch('?'), ch('q')], A::Close, "close help", Some("close")),
+    // Ctrl-C quits from anywhere, typing included, before the keymap is asked.
+    bind(C::Global, &[ch('q')], A::Quit, "quit (Ctrl-C: from anywhere)", Some("quit")),
+    bind(C::Global, &[ch('?')], A::ToggleHelp, "help", Some("help")),
+    bind(C::Global, &[plain(K::Tab)], A::NextPane, "next pane", Some("pane")),
+    bind(C::Global, &[plain(K::BackTab)], A::PrevPane, "previous pane", None),
+    bind(C::Global, &[ch('r')], A::Refresh, "refresh focused", Some("refresh")),
+    bind(C::Global, &[ch('n')], A::NewSession, "new session", Some("new")),
+    bind(C::Global, &[ch('t')], A::TrackSession, "track session", Some("track")),
+    bind(C::Global, &[ch('l')], A::FocusNotify, "payout notify", Some("notify")),
 ];
 
-/// Bindings live in `context`, then the global ones where they apply.
-pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> {
-    let own = BINDINGS.iter().filter(move |b| b.context == context);
-    let global = BINDINGS.iter().filter(move |b| {
-        b.context == Context::Global && context.allows_global() && context != Context::Global
-    });
-    own.chain(global)
+fn label_of(keys: &[KeyCombo]) -> String {
+    keys.iter()
+        .map(KeyCombo::label)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
-pub fn action_for(context: Context, event: &KeyEvent) -> Option<Action> {
-    bindings_for(context)
-        .find(|binding| binding.keys.iter().any(|combo| combo.matches(event)))
-        .map(|binding| binding.action)
+/// The bindings in force: the defaults with the config's `[keys]` applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyMap {
+    bindings: Vec<Binding>,
+}
+
+impl std::default::Default for KeyMap {
+    fn default() -> KeyMap {
+        KeyMap {
+            bindings: DEFAULTS
+                .iter()
+                .map(|d| Binding {
+                    context: d.context,
+                    keys: d.keys.to_vec(),
+                    label: label_of(d.keys),
+                    action: d.action,
+                    help: d.help,
+                    bar: d.bar,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl KeyMap {
+    /// The defaults with `overrides` (action name to its keys, from `[keys]`)
+    /// applied: an action's keys are replaced wherever the action is bound.
+    /// Every problem is reported at once, each naming its `keys.` entry:
+    /// unknown actions, unreadable keys, and one key bound to two actions
+    /// where the keyboard can be.
+    pub fn with_overrides(
+        overrides: &BTreeMap<String, Vec<String>>,
+    ) -> Result<KeyMap, Vec<ConfigProblem>> {
+        let mut map = KeyMap::default();
+        let mut problems = Vec::new();
+        for (name, texts) in overrides {
+            let key = format!("keys.{name}");
+            let Some(action) = Action::from_name(name) else {
+                let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+                problems.push(ConfigProblem {
+                    key,
+                    message: format!("unknown action; [keys] accepts {}", known.join(", ")),
+                });
+                continue;
+            };
+            let mut keys = Vec::new();
+            for text in texts {
+                match KeyCombo::parse(text) {
+                    Ok(combo) if !keys.contains(&combo) => keys.push(combo),
+                    Ok(_) => {}
+                    Err(message) => problems.push(ConfigProblem {
+                        key: key.clone(),
+                        message,
+                    }),
+                }
+            }
+            if texts.is_empty() {
+                problems.push(ConfigProblem {
+                    key,
+                    message: "no key given; an action needs at least one".into(),
+                });
+                continue;
+            }
+            for binding in map.bindings.iter_mut().filter(|b| b.action == action) {
+                binding.label = label_of(&keys);
+                binding.keys = keys.clone();
+            }
+        }
+        problems.extend(map.conflicts());
+        if problems.is_empty() {
+            Ok(map)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// One key doing two things in one context (globals included where they
+    /// apply) would make one of them unreachable.
+    fn conflicts(&self) -> Vec<ConfigProblem> {
+        let mut seen: Vec<(Action, Action, String)> = Vec::new();
+        let mut problems = Vec::new();
+        for context in Context::ALL {
+            let bindings: Vec<&Binding> = self.bindings_for(context).collect();
+            for (index, first) in bindings.iter().enumerate() {
+                for second in &bindings[index + 1..] {
+                    if first.action == second.action {
+                        continue;
+                    }
+                    for combo in first.keys.iter().filter(|k| second.keys.contains(k)) {
+                        let (a, b) = (
+                            first.action.min(second.action),
+                            first.action.max(second.action),
+                        );
+                        let label = combo.label();
+                        if seen.contains(&(a, b, label.clone())) {
+                            continue;
+                        }
+                        seen.push((a, b, label.clone()));
+                        problems.push(ConfigProblem {
+                            key: format!("keys.{}", a.name()),
+                            message: format!(
+                                "'{label}' is also bound to keys.{} in {}; each key may do one thing there",
+                                b.name(),
+                                context.title()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    pub fn bindings(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter()
+    }
+
+    /// Bindings live in `context`, then the global ones where they apply.
+    pub fn bindings_for(&self, context: Context) -> impl Iterator<Item = &Binding> {
+        let own = self.bindings.iter().filter(move |b| b.context == context);
+        let global = self.bindings.iter().filter(move |b| {
+            b.context == Context::Global && context.allows_global() && context != Context::Global
+        });
+        own.chain(global)
+    }
+
+    pub fn action_for(&self, context: Context, event: &KeyEvent) -> Option<Action> {
+        self.bindings_for(context)
+            .find(|binding| binding.keys.iter().any(|combo| combo.matches(event)))
+            .map(|binding| binding.action)
+    }
 }
 
 #[cfg(test)]
@@ -266,37 +511,137 @@ mod tests {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
+    fn overrides(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(name, keys)| {
+                (
+                    name.to_string(),
+                    keys.iter().map(|k| k.to_string()).collect(),
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn pane_keys_fall_back_to_globals_but_fields_do_not() {
+        let map = KeyMap::default();
         assert_eq!(
-            action_for(Context::Sessions, &key(KeyCode::Char('q'))),
+            map.action_for(Context::Sessions, &key(KeyCode::Char('q'))),
             Some(Action::Quit)
         );
         assert_eq!(
-            action_for(Context::NotifyField, &key(KeyCode::Char('q'))),
+            map.action_for(Context::NotifyField, &key(KeyCode::Char('q'))),
             None
         );
-        assert_eq!(action_for(Context::Filter, &key(KeyCode::Char('n'))), None);
+        assert_eq!(
+            map.action_for(Context::Filter, &key(KeyCode::Char('n'))),
+            None
+        );
     }
 
     #[test]
     fn shifted_characters_match_their_binding() {
+        let map = KeyMap::default();
         let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(
-            action_for(Context::Sessions, &shifted),
+            map.action_for(Context::Sessions, &shifted),
             Some(Action::Bottom)
         );
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(action_for(Context::Balance, &ctrl_c), Some(Action::Quit));
+        let ctrl_q = KeyMap::with_overrides(&overrides(&[("quit", &["ctrl-q"])])).unwrap();
+        let event = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
+        assert_eq!(
+            ctrl_q.action_for(Context::Balance, &event),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            ctrl_q.action_for(Context::Balance, &key(KeyCode::Char('q'))),
+            None
+        );
     }
 
     #[test]
     fn every_context_with_keys_has_a_status_bar_entry() {
+        let map = KeyMap::default();
         for context in Context::HELP_ORDER {
             assert!(
-                bindings_for(context).any(|b| b.bar.is_some()),
+                map.bindings_for(context).any(|b| b.bar.is_some()),
                 "{context:?} has nothing for the status bar"
             );
         }
+    }
+
+    #[test]
+    fn the_defaults_have_no_conflicts_and_unique_action_names() {
+        assert_eq!(KeyMap::default().conflicts(), Vec::new());
+        let mut names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn keys_parse_as_written() {
+        assert_eq!(KeyCombo::parse("G"), Ok(ch('G')));
+        assert_eq!(KeyCombo::parse("?"), Ok(ch('?')));
+        assert_eq!(KeyCombo::parse("ctrl-r"), Ok(ctrl('r')));
+        assert_eq!(KeyCombo::parse("Enter"), Ok(plain(K::Enter)));
+        assert_eq!(KeyCombo::parse("shift-tab"), Ok(plain(K::BackTab)));
+        assert_eq!(KeyCombo::parse("shift-g"), Ok(ch('G')));
+        assert_eq!(KeyCombo::parse("f5"), Ok(plain(K::F(5))));
+        assert!(KeyCombo::parse("ctrl-").is_err());
+        assert!(KeyCombo::parse("banana").unwrap_err().contains("'banana'"));
+        assert!(KeyCombo::parse("a-b").unwrap_err().contains("one key"));
+    }
+
+    #[test]
+    fn an_override_rebinds_the_action_everywhere_and_relabels_it() {
+        let map =
+            KeyMap::with_overrides(&overrides(&[("copy_url", &["c"]), ("up", &["w"])])).unwrap();
+        assert_eq!(
+            map.action_for(Context::Detail, &key(KeyCode::Char('c'))),
+            Some(Action::CopyUrl)
+        );
+        assert_eq!(
+            map.action_for(Context::Detail, &key(KeyCode::Char('y'))),
+            None
+        );
+        assert_eq!(
+            map.action_for(Context::Sessions, &key(KeyCode::Char('w'))),
+            Some(Action::Up)
+        );
+        let copy = map
+            .bindings()
+            .find(|b| b.action == Action::CopyUrl)
+            .unwrap();
+        assert_eq!(copy.label, "c");
+    }
+
+    #[test]
+    fn conflicts_name_both_actions_and_where() {
+        let problems = KeyMap::with_overrides(&overrides(&[("new_session", &["t"])])).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "keys.new_session");
+        assert!(
+            problems[0].message.contains("keys.track_session")
+                && problems[0].message.contains("Everywhere"),
+            "{}",
+            problems[0].message
+        );
+        // A pane key against a global one.
+        let problems = KeyMap::with_overrides(&overrides(&[("sort", &["q"])])).unwrap_err();
+        assert!(problems[0].message.contains("keys.sort") || problems[0].key == "keys.sort");
+    }
+
+    #[test]
+    fn bad_entries_are_all_reported() {
+        let problems = KeyMap::with_overrides(&overrides(&[
+            ("copy_link", &["c"]),
+            ("quit", &["banana"]),
+            ("help", &[]),
+        ]))
+        .unwrap_err();
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["keys.copy_link", "keys.help", "keys.quit"]);
     }
 }

@@ -1,35 +1,44 @@
 //! The terminal dashboard.
 //!
-//! State lives in [`App`] as plain data; [`update::update`] turns keys, mouse,
-//! engine updates and ticks into state changes and [`Effect`]s; [`ui::draw`]
-//! renders `&App`. The runner in `terminal.rs` is the only part that touches
-//! the terminal, the clock or the network channels, so everything else is
-//! testable without a terminal.
+//! Each feature is one module that owns its state, its keys, its reaction
+//! to engine updates and its view: `balance`, `sessions`, `detail`,
+//! `new_session`, `track`, `notify` (with its confirm dialog), `help`,
+//! `activity`, `toasts`, and the `header` and `status_bar` lines. Views draw
+//! from their own state plus a small [`view::ViewContext`] (theme, clock,
+//! focus), never from the whole app. [`App`] composes the features;
+//! [`update::update`] is the one entry point for change and dispatches to
+//! them; [`draw::draw`] places their views. The runner in `terminal.rs` is
+//! the only part that touches the terminal, the clock or the network
+//! channels, so everything else is testable without a terminal.
 
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 
-use crate::config::SessionDefaults;
+use crate::config::{SessionDefaults, ThemeConfig};
 
 pub mod activity;
 pub mod app;
 pub mod balance;
 pub mod detail;
+pub mod draw;
+pub mod feedback;
 pub mod format;
 pub mod header;
 pub mod help;
 pub mod keymap;
+pub mod layout;
 pub mod new_session;
 pub mod notify;
 pub mod sessions;
 pub mod status_bar;
 pub mod terminal;
 pub mod theme;
-pub mod toast;
+pub mod toasts;
 pub mod track;
-pub mod ui;
 pub mod update;
+pub mod view;
+pub mod widgets;
 
 #[cfg(test)]
 mod fixtures;
@@ -39,9 +48,11 @@ mod render_tests;
 mod tests;
 
 pub use app::App;
+pub use feedback::Effect;
+pub use keymap::KeyMap;
 pub use terminal::run;
 pub use theme::Theme;
-pub use update::{Effect, Msg, update};
+pub use update::{Msg, update};
 
 /// What `main` tells the dashboard at start.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +69,10 @@ pub struct TuiOptions {
     pub defaults: SessionDefaults,
     pub instantpay_configured: bool,
     pub cashfree_configured: bool,
+    /// The keys in force: the defaults with the config's `[keys]` applied.
+    pub keymap: KeyMap,
+    /// `[theme]`.
+    pub theme: ThemeConfig,
 }
 
 impl Default for TuiOptions {
@@ -71,6 +86,8 @@ impl Default for TuiOptions {
             defaults: SessionDefaults::default(),
             instantpay_configured: false,
             cashfree_configured: false,
+            keymap: KeyMap::default(),
+            theme: ThemeConfig::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The new DigiLocker session form: provider, flow, documents (Cashfree
-//! only) and redirect URL, validated field by field as the operator types.
+//! only) and redirect URL, validated field by field as the operator types;
+//! Enter hands a validated request to the engine.
 
 use crossterm::event::{Event, KeyEvent};
 use ratatui::Frame;
@@ -11,54 +12,17 @@ use tui_input::backend::crossterm::to_input_request;
 
 use crate::config::SessionDefaults;
 use crate::domain::{DocumentType, Provider, UserFlow};
-use crate::engine::SessionRequest;
+use crate::engine::{Command, SessionRequest};
 use crate::validate;
+use crate::words;
 
-use super::app::App;
+use super::feedback::{Feedback, Level};
 use super::keymap::Action;
-use super::theme::Theme;
-use super::ui::{draw_dialog, input_spans};
-
-const LABEL_WIDTH: usize = 11;
-
-/// Which providers have credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Configured {
-    pub instantpay: bool,
-    pub cashfree: bool,
-}
-
-impl Configured {
-    pub fn allows(self, provider: Provider) -> bool {
-        match provider {
-            Provider::InstantPay => self.instantpay,
-            Provider::Cashfree => self.cashfree,
-        }
-    }
-
-    /// The configured default if there is one, else the first configured provider.
-    pub fn preferred(self, default: Option<Provider>) -> Provider {
-        default
-            .filter(|provider| self.allows(*provider))
-            .or_else(|| Provider::ALL.into_iter().find(|p| self.allows(*p)))
-            .or(default)
-            .unwrap_or(Provider::InstantPay)
-    }
-}
-
-pub fn not_configured_message(provider: Provider) -> String {
-    let section = provider.as_str();
-    format!(
-        "{provider} is not configured: add a [{section}] section or PAYOPS_{}_* variables (payops config init)",
-        section.to_ascii_uppercase()
-    )
-}
-
-pub enum FormOutcome<T> {
-    Continue,
-    Cancel,
-    Submit(T),
-}
+use super::view::{Providers, ViewContext};
+use super::widgets::draw_dialog;
+use super::widgets::form::{
+    FormOutcome, LABEL_WIDTH, choice, error_line, input_spans, label, provider_rows,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NewSessionField {
@@ -83,14 +47,14 @@ pub struct NewSessionForm {
 }
 
 impl NewSessionForm {
-    pub fn new(defaults: &SessionDefaults, configured: Configured) -> NewSessionForm {
+    pub fn new(defaults: &SessionDefaults, providers: &Providers) -> NewSessionForm {
         let redirect = defaults
             .redirect_url
             .as_ref()
             .map(|url| url.to_string())
             .unwrap_or_default();
         let mut form = NewSessionForm {
-            provider: configured.preferred(defaults.provider),
+            provider: providers.preferred(defaults.provider),
             flow: defaults.flow,
             documents: DocumentType::ALL
                 .into_iter()
@@ -103,7 +67,7 @@ impl NewSessionForm {
             documents_error: None,
             redirect_error: None,
         };
-        form.validate(configured);
+        form.validate(providers);
         form
     }
 
@@ -123,16 +87,38 @@ impl NewSessionForm {
         self.focus = fields[next];
     }
 
-    pub fn handle(
+    /// A key for the form; a valid submit goes to the engine and closes it.
+    pub fn handle_key(
         &mut self,
         key: &KeyEvent,
         action: Option<Action>,
-        configured: Configured,
+        providers: &Providers,
+        feedback: &mut Feedback,
+    ) -> FormOutcome<()> {
+        match self.handle(key, action, providers) {
+            FormOutcome::Submit(request) => {
+                feedback.log(
+                    Level::Info,
+                    format!("creating a {} DigiLocker session…", request.provider),
+                );
+                feedback.send(Command::CreateSession(request));
+                FormOutcome::Submit(())
+            }
+            FormOutcome::Cancel => FormOutcome::Cancel,
+            FormOutcome::Continue => FormOutcome::Continue,
+        }
+    }
+
+    fn handle(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        providers: &Providers,
     ) -> FormOutcome<SessionRequest> {
         match action {
             Some(Action::Cancel) => return FormOutcome::Cancel,
             Some(Action::Submit) => {
-                return match self.validate(configured) {
+                return match self.validate(providers) {
                     Some(request) => FormOutcome::Submit(request),
                     None => {
                         self.focus_first_error();
@@ -144,7 +130,7 @@ impl NewSessionForm {
             Some(Action::PrevField) => self.move_focus(-1),
             _ => self.edit_focused(key, action),
         }
-        self.validate(configured);
+        self.validate(providers);
         FormOutcome::Continue
     }
 
@@ -207,9 +193,9 @@ impl NewSessionForm {
     }
 
     /// Refreshes every field's message; the request when all fields are valid.
-    pub fn validate(&mut self, configured: Configured) -> Option<SessionRequest> {
+    pub fn validate(&mut self, providers: &Providers) -> Option<SessionRequest> {
         self.provider_error =
-            (!configured.allows(self.provider)).then(|| not_configured_message(self.provider));
+            (!providers.is_configured(self.provider)).then(|| words::not_configured(self.provider));
         let documents = if self.provider == Provider::Cashfree {
             let words: Vec<&str> = self.documents.iter().map(|d| d.wire()).collect();
             match validate::documents("documents", &words.join(",")) {
@@ -249,62 +235,8 @@ impl NewSessionForm {
     }
 }
 
-pub fn label<'a>(text: &str, focused: bool, theme: &Theme) -> Span<'a> {
-    let marker = if focused { "▸" } else { " " };
-    let style = if focused {
-        theme.field_focused
-    } else {
-        theme.dim
-    };
-    Span::styled(
-        format!("{marker}{text:<width$}", width = LABEL_WIDTH - 1),
-        style,
-    )
-}
-
-pub fn choice<'a>(text: String, focused: bool, theme: &Theme) -> Vec<Span<'a>> {
-    let style = if focused {
-        theme.field_focused
-    } else {
-        theme.text
-    };
-    vec![
-        Span::styled("◀ ", theme.dim),
-        Span::styled(text, style),
-        Span::styled(" ▶", theme.dim),
-    ]
-}
-
-/// The provider choice of a form, marked when that provider is not configured,
-/// with its error under it.
-pub fn provider_rows(
-    lines: &mut Vec<Line<'_>>,
-    provider: Provider,
-    focused: bool,
-    error: Option<&str>,
-    app: &App,
-) {
-    let theme = &app.theme;
-    let mut row = vec![label("Provider", focused, theme)];
-    row.extend(choice(provider.display_name().to_string(), focused, theme));
-    if !app.is_configured(provider) {
-        row.push(Span::styled("  (not configured)", theme.warning));
-    }
-    lines.push(Line::from(row));
-    if let Some(error) = error {
-        lines.push(error_line(error, theme));
-    }
-}
-
-pub fn error_line<'a>(message: &str, theme: &Theme) -> Line<'a> {
-    Line::from(vec![
-        Span::raw(" ".repeat(LABEL_WIDTH)),
-        Span::styled(format!("✗ {message}"), theme.error),
-    ])
-}
-
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &NewSessionForm) {
-    let theme = &app.theme;
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &NewSessionForm) {
+    let theme = ctx.theme;
     let width = area.width.saturating_sub(4).min(76);
     let inner_width = width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
@@ -315,7 +247,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &NewSessionForm) {
         form.provider,
         focused(NewSessionField::Provider),
         form.provider_error.as_deref(),
-        app,
+        ctx,
     );
 
     let mut flow = vec![label("Flow", focused(NewSessionField::Flow), theme)];

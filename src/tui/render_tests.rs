@@ -6,7 +6,7 @@ use crossterm::event::KeyCode;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
-use crate::domain::{LinkStatus, SessionStatus};
+use crate::domain::LinkStatus;
 use crate::engine::Update;
 use crate::error::ProviderError;
 use crate::store::NotifyOutcome;
@@ -61,24 +61,6 @@ fn detail_with_qr() {
     type_text(&mut app, "auth0001");
     update(&mut app, key(KeyCode::Enter));
     update(&mut app, key(KeyCode::Enter));
-    update(
-        &mut app,
-        Msg::Engine(Update::SessionHistory {
-            id: crate::domain::SessionId::new_unchecked("dl-auth0001"),
-            events: vec![
-                crate::store::StatusEvent {
-                    at: at(-300),
-                    status: SessionStatus::Pending,
-                    provider_status: "PENDING".into(),
-                },
-                crate::store::StatusEvent {
-                    at: at(-200),
-                    status: SessionStatus::Authenticated,
-                    provider_status: "AUTHENTICATED".into(),
-                },
-            ],
-        }),
-    );
     update(
         &mut app,
         Msg::Engine(Update::SessionUserDetails {
@@ -299,7 +281,10 @@ fn the_focused_pane_border_is_accented() {
 fn no_color_output_has_no_colours() {
     let mut options = options();
     options.no_color = true;
-    let mut app = app_with(options.clone(), Theme::for_options(options.no_color));
+    let mut app = app_with(
+        options.clone(),
+        Theme::for_options(&options.theme, options.no_color),
+    );
     update(&mut app, Msg::Engine(loaded()));
     update(
         &mut app,

@@ -1,24 +1,33 @@
-//! The DigiLocker sessions table. It must stay smooth with 10,000 rows, so
-//! the filtered and sorted order is cached in `view` and recomputed only when
+//! The DigiLocker sessions table: the sessions the dashboard holds, the keys
+//! that move, sort and filter it, its reaction to the engine's session
+//! updates, and its drawing. It must stay smooth with 10,000 rows, so the
+//! filtered and sorted order is cached in `view` and recomputed only when
 //! the sessions, the filter or the sort change; drawing builds only the rows
 //! on screen.
 
 use std::collections::HashMap;
 
+use crossterm::event::{Event, KeyEvent};
+use tui_input::backend::crossterm::to_input_request;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use tui_input::Input;
 
 use crate::domain::{Provider, SessionId, SessionStatus, UserDetails};
+use crate::engine::Command;
+use crate::error::ProviderError;
 use crate::store::{CreateState, SessionRecord, StatusEvent};
+use crate::words;
 
-use super::app::{App, Pane};
+use super::feedback::{Effect, Feedback, Level};
 use super::format::{ago, ago_short, countdown, documents_short};
-use super::theme::Theme;
-use super::ui::pane_block;
+use super::keymap::Action;
+use super::view::{Pane, ViewContext};
+use super::widgets::pane_block;
+use super::widgets::status::{status_style, status_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
@@ -68,15 +77,6 @@ pub struct SessionTable {
     pub histories: HashMap<SessionId, Vec<StatusEvent>>,
 }
 
-/// Final by the store's rule: created and in a final status.
-pub fn is_finished(record: &SessionRecord) -> bool {
-    record.create_state == CreateState::Created && record.status.is_final()
-}
-
-fn needs_no_countdown(record: &SessionRecord) -> bool {
-    is_finished(record) || matches!(record.create_state, CreateState::Failed(_))
-}
-
 fn attention_rank(record: &SessionRecord) -> u8 {
     match (&record.create_state, &record.status) {
         (CreateState::OutcomeUnknown(_), _) => 0,
@@ -112,24 +112,6 @@ fn haystack(record: &SessionRecord) -> String {
         create_state_word(&record.create_state),
     )
     .to_lowercase()
-}
-
-/// The status as a word with its symbol, so it reads without colour; the
-/// create state wins while the session does not exist at the provider yet.
-pub fn status_text(record: &SessionRecord) -> String {
-    match &record.create_state {
-        CreateState::Sending => "↑ SENDING".to_string(),
-        CreateState::OutcomeUnknown(_) => "? OUTCOME UNKNOWN".to_string(),
-        CreateState::Failed(_) => "✗ CREATE FAILED".to_string(),
-        CreateState::Created => match &record.status {
-            SessionStatus::Unknown(raw) => format!("? {raw}"),
-            status => format!("{} {}", status.symbol(), status.as_str()),
-        },
-    }
-}
-
-pub fn status_style(theme: &Theme, record: &SessionRecord) -> Style {
-    theme.create_state(&record.create_state, &record.status)
 }
 
 impl SessionTable {
@@ -194,7 +176,7 @@ impl SessionTable {
         let records = &self.records;
         let haystacks = &self.haystacks;
         let mut view: Vec<usize> = (0..records.len())
-            .filter(|&index| !(self.hide_final && is_finished(&records[index])))
+            .filter(|&index| !(self.hide_final && records[index].is_finished()))
             .filter(|&index| terms.iter().all(|term| haystacks[index].contains(term)))
             .collect();
         let newest_first = |a: &usize, b: &usize| {
@@ -314,6 +296,132 @@ impl SessionTable {
         }
     }
 
+    /// A key for the table (not the filter field).
+    pub fn handle_key(&mut self, action: Action) {
+        match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.page(-1),
+            Action::PageDown => self.page(1),
+            Action::Top => self.select_first(),
+            Action::Bottom => self.select_last(),
+            Action::ToggleSort => {
+                self.sort = self.sort.toggled();
+                self.recompute();
+            }
+            Action::StartFilter => self.filter_editing = true,
+            Action::ToggleFinal => {
+                self.hide_final = !self.hide_final;
+                self.recompute();
+            }
+            _ => {}
+        }
+    }
+
+    /// A key while the filter field has the keyboard.
+    pub fn handle_filter_key(&mut self, key: &KeyEvent, action: Option<Action>) {
+        match action {
+            Some(Action::FilterDone) => self.filter_editing = false,
+            Some(Action::FilterClear) => {
+                self.filter.reset();
+                self.filter_editing = false;
+                self.recompute();
+            }
+            _ => {
+                if let Some(request) = to_input_request(&Event::Key(*key))
+                    && self
+                        .filter
+                        .handle(request)
+                        .is_some_and(|changed| changed.value)
+                {
+                    self.recompute();
+                }
+            }
+        }
+    }
+
+    /// `r`: poll the selected session now.
+    pub fn refresh(&self, allowed: bool, feedback: &mut Feedback) {
+        if let Some(record) = self.selected_record()
+            && allowed
+        {
+            feedback.send(Command::RefreshSession(record.id.clone()));
+        }
+    }
+
+    pub fn on_loaded(
+        &mut self,
+        records: Vec<SessionRecord>,
+        histories: HashMap<SessionId, Vec<StatusEvent>>,
+    ) {
+        self.load(records);
+        self.histories = histories;
+    }
+
+    /// A session was created, tracked or polled: a status change is logged,
+    /// toasted and added to its history; AUTHENTICATED rings the bell.
+    pub fn on_changed(
+        &mut self,
+        record: SessionRecord,
+        previous: Option<SessionStatus>,
+        event: Option<StatusEvent>,
+        feedback: &mut Feedback,
+    ) {
+        let id = record.id.clone();
+        if let Some(previous) = previous {
+            let level = match &record.status {
+                SessionStatus::Authenticated => Level::Success,
+                status if status.is_final() => Level::Warning,
+                _ => Level::Info,
+            };
+            feedback.alert(
+                level,
+                format!(
+                    "{id} ({}): {} → {} {}",
+                    record.provider,
+                    previous.as_str(),
+                    record.status.symbol(),
+                    record.status.as_str()
+                ),
+            );
+            if record.status == SessionStatus::Authenticated {
+                feedback.effect(Effect::Bell);
+            }
+        } else if self.get(&id).is_none() {
+            feedback.log(Level::Info, format!("{id} ({}) added", record.provider));
+        }
+        if let Some(event) = event {
+            self.histories.entry(id).or_default().push(event);
+        }
+        self.upsert(record);
+    }
+
+    pub fn on_user_details(&mut self, id: SessionId, details: UserDetails) {
+        self.user_details.insert(id, details);
+    }
+
+    pub fn on_failed(
+        &mut self,
+        id: Option<SessionId>,
+        provider: Provider,
+        error: &ProviderError,
+        feedback: &mut Feedback,
+    ) {
+        let subject = match id {
+            Some(id) => format!("{provider} session {id}"),
+            None => format!("{provider} session"),
+        };
+        feedback.alert(
+            Level::Error,
+            format!("{subject} failed: {}", words::describe_error(error)),
+        );
+    }
+
+    pub fn on_untracked(&mut self, id: &SessionId, feedback: &mut Feedback) {
+        self.remove(id);
+        feedback.log(Level::Info, format!("stopped tracking {id}"));
+    }
+
     fn keep_selection_visible(&mut self) {
         let rows = self.page_rows();
         if self.selected < self.offset {
@@ -411,21 +519,27 @@ fn provider_short(provider: Provider) -> &'static str {
     }
 }
 
-fn cell<'a>(column: Column, record: &'a SessionRecord, app: &App, plan: &ColumnPlan) -> Cell<'a> {
-    let theme = &app.theme;
+fn cell<'a>(
+    column: Column,
+    record: &'a SessionRecord,
+    ctx: &ViewContext,
+    plan: &ColumnPlan,
+) -> Cell<'a> {
+    let theme = ctx.theme;
     match column {
         Column::Provider if plan.wide_provider => Cell::from(record.provider.display_name()),
         Column::Provider => Cell::from(provider_short(record.provider)),
         Column::Id => Cell::from(record.id.as_str()),
         Column::Reference => Cell::from(record.reference.as_deref().unwrap_or("—")),
         Column::Status => Cell::from(status_text(record)).style(status_style(theme, record)),
-        Column::Left if needs_no_countdown(record) => Cell::from("—"),
-        Column::Left => Cell::from(countdown(app.now, record.expires_at)),
+        // Only a session that exists at the provider has a window running.
+        Column::Left if !record.is_live() => Cell::from("—"),
+        Column::Left => Cell::from(countdown(ctx.now, record.expires_at)),
         Column::Polled => {
             let text = match record.last_polled_at {
                 None => "—".to_string(),
-                Some(at) if plan.wide_polled => ago(app.now, at),
-                Some(at) => ago_short(app.now, at),
+                Some(at) if plan.wide_polled => ago(ctx.now, at),
+                Some(at) => ago_short(ctx.now, at),
             };
             // The row keeps its last good status; the mark says polling is failing.
             if record.last_error.is_some() && plan.wide_polled {
@@ -441,10 +555,9 @@ fn cell<'a>(column: Column, record: &'a SessionRecord, app: &App, plan: &ColumnP
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
-    let table = &app.sessions;
-    let focused = app.focus == Pane::Sessions && app.overlay.is_none();
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, table: &SessionTable) {
+    let theme = ctx.theme;
+    let focused = ctx.has_keyboard(Pane::Sessions);
     let mut title = format!(
         " DigiLocker sessions {}/{} · {} ",
         table.len(),
@@ -454,7 +567,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if table.hide_final {
         title.push_str("· final hidden ");
     }
-    let mut block = pane_block(app, Pane::Sessions, Line::styled(title, theme.title));
+    let mut block = pane_block(ctx, Pane::Sessions, Line::styled(title, theme.title));
     if table.filter_editing || !table.filter.value().is_empty() {
         let cursor = if table.filter_editing { "▏" } else { "" };
         block = block.title_bottom(Line::from(vec![
@@ -510,7 +623,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             let cells = plan
                 .columns
                 .iter()
-                .map(|(column, _)| cell(*column, record, app, &plan));
+                .map(|(column, _)| cell(*column, record, ctx, &plan));
             let row_widget = Row::new(cells);
             if offset + row == table.selected_index() {
                 row_widget.style(selected_style)

@@ -1,25 +1,25 @@
-//! The bottom line: the keys that work where the keyboard is now, from the keymap.
+//! The bottom line: the keys that work where the keyboard is now, from the
+//! keymap in force.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::App;
-use super::keymap::{self, Action, Context};
+use super::keymap::{Action, Context, KeyMap};
+use super::view::ViewContext;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
-    let context = app.context();
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap, context: Context) {
+    let theme = ctx.theme;
     // Help and quit sit at the right edge so a narrow terminal never cuts them off.
     let pinned = |action: Action| matches!(action, Action::Quit | Action::ToggleHelp);
     let mut right = Vec::new();
     if context.allows_global() {
-        for binding in keymap::BINDINGS
-            .iter()
+        for binding in keymap
+            .bindings()
             .filter(|b| b.context == Context::Global && pinned(b.action))
         {
-            right.push(Span::styled(binding.label, theme.key));
+            right.push(Span::styled(binding.label.as_str(), theme.key));
             right.push(Span::raw(format!(
                 " {} ",
                 binding.bar.unwrap_or(binding.help)
@@ -35,8 +35,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     )];
     let mut used: usize = left.iter().map(Span::width).sum();
     // Whole entries only: half a key description misleads.
-    for (binding, short) in
-        keymap::bindings_for(context).filter_map(|b| b.bar.map(|short| (b, short)))
+    for (binding, short) in keymap
+        .bindings_for(context)
+        .filter_map(|b| b.bar.map(|short| (b, short)))
     {
         if pinned(binding.action) {
             continue;
@@ -48,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         }
         used += width;
         left.push(Span::raw(" "));
-        left.push(Span::styled(binding.label, theme.key));
+        left.push(Span::styled(binding.label.as_str(), theme.key));
         left.push(Span::raw(description));
     }
     frame.render_widget(Paragraph::new(Line::from(left)), area);

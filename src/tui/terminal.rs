@@ -25,8 +25,9 @@ use crate::engine::{Command, Update};
 
 use super::TuiOptions;
 use super::app::App;
+use super::feedback::{Effect, Level};
 use super::theme::Theme;
-use super::update::{Effect, Msg, update};
+use super::update::{Msg, update};
 
 /// Restores the terminal when dropped, so every exit path (return, `?`,
 /// unwinding) leaves the shell usable.
@@ -105,7 +106,7 @@ pub async fn run(
     commands: UnboundedSender<Command>,
     mut updates: UnboundedReceiver<Update>,
 ) -> color_eyre::Result<()> {
-    let theme = Theme::for_options(no_color_requested(&options));
+    let theme = Theme::for_options(&options.theme, no_color_requested(&options));
     let mut app = App::new(options, theme, Timestamp::now(), TimeZone::system());
 
     let _hook = PanicHookGuard::install();
@@ -122,7 +123,7 @@ pub async fn run(
 
     let result = loop {
         if app.dirty {
-            terminal.draw(|frame| super::ui::draw(frame, &app))?;
+            terminal.draw(|frame| super::draw::draw(frame, &app))?;
             app.dirty = false;
         }
         let msg = tokio::select! {
@@ -139,9 +140,10 @@ pub async fn run(
                 None => {
                     updates_open = false;
                     app.engine_gone = true;
-                    Msg::Engine(Update::Problem(
+                    Msg::Local(
+                        Level::Error,
                         "the engine stopped: nothing will refresh any more; q quits".to_string(),
-                    ))
+                    )
                 }
             },
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
@@ -155,9 +157,10 @@ pub async fn run(
                         app.engine_gone = true;
                         update(
                             &mut app,
-                            Msg::Engine(Update::Problem(
+                            Msg::Local(
+                                Level::Error,
                                 "the engine is not running: the request was not sent".to_string(),
-                            )),
+                            ),
                         );
                     }
                 }
@@ -170,7 +173,7 @@ pub async fn run(
                     if let Err(error) = open::that_detached(&url) {
                         update(
                             &mut app,
-                            Msg::Engine(Update::Problem(format!("could not open {url}: {error}"))),
+                            Msg::Local(Level::Warning, format!("could not open {url}: {error}")),
                         );
                     }
                 }

@@ -14,14 +14,16 @@ use crate::engine::{Command, ProviderSetup, SessionRequest, Update};
 use crate::error::ProviderError;
 use crate::store::{NotifyOutcome, StatusEvent};
 
-use super::activity::Level;
-use super::app::{Overlay, Pane};
+use super::app::Overlay;
+use super::feedback::Level;
 use super::fixtures::*;
 use super::keymap::Context;
-use super::notify::{Choice, NotifyPhase};
+use super::notify::NotifyPhase;
+use super::notify::confirm::Choice;
 use super::sessions::SortOrder;
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
+use super::view::Pane;
 
 fn engine(app: &mut super::App, message: Update) -> Vec<Effect> {
     update(app, Msg::Engine(message))
@@ -422,17 +424,15 @@ fn track_form_validates_and_sends_track_session() {
 // ---- detail ----
 
 #[test]
-fn detail_loads_history_and_copies_opens_refreshes_and_stops() {
+fn detail_copies_opens_refreshes_and_stops() {
     let mut app = loaded_app();
     // Select the authenticated Cashfree session.
     update(&mut app, ch('/'));
     type_text(&mut app, "auth0001");
     update(&mut app, key(KeyCode::Enter));
     let id = SessionId::new_unchecked("dl-auth0001");
-    assert_eq!(
-        update(&mut app, key(KeyCode::Enter)),
-        vec![Effect::Send(Command::LoadHistory(id.clone()))]
-    );
+    // The history came with the sessions: opening asks the engine nothing.
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
     assert_eq!(app.context(), Context::Detail);
     assert_eq!(
         update(&mut app, ch('y')),
@@ -468,15 +468,18 @@ fn detail_loads_history_and_copies_opens_refreshes_and_stops() {
 fn detail_keeps_history_and_user_details() {
     let mut app = loaded_app();
     let id = SessionId::new_unchecked("dl-auth0001");
+    let before = app.sessions.histories[&id].len();
+    let record = app.sessions.get(&id).unwrap().clone();
     engine(
         &mut app,
-        Update::SessionHistory {
-            id: id.clone(),
-            events: vec![StatusEvent {
-                at: at(-200),
+        Update::SessionChanged {
+            record,
+            previous: None,
+            event: Some(StatusEvent {
+                at: at(-100),
                 status: SessionStatus::Authenticated,
-                provider_status: "AUTHENTICATED".into(),
-            }],
+                provider_status: "AUTHORIZED".into(),
+            }),
         },
     );
     engine(
@@ -490,7 +493,7 @@ fn detail_keeps_history_and_user_details() {
             },
         },
     );
-    assert_eq!(app.sessions.histories[&id].len(), 1);
+    assert_eq!(app.sessions.histories[&id].len(), before + 1);
     assert!(app.sessions.user_details.contains_key(&id));
     // Personal data never reaches the activity log.
     assert!(!app.activity.last(100).any(|e| e.text.contains("Asha")));
@@ -518,6 +521,7 @@ fn authenticated_change_toasts_and_rings() {
         Update::SessionChanged {
             record,
             previous: Some(SessionStatus::Pending),
+            event: None,
         },
     );
     assert_eq!(effects, vec![Effect::Bell]);
@@ -541,6 +545,7 @@ fn other_changes_toast_without_bell_and_polls_only_update_the_row() {
         Update::SessionChanged {
             record: record.clone(),
             previous: Some(SessionStatus::Pending),
+            event: None,
         },
     );
     assert!(effects.is_empty());
@@ -552,6 +557,7 @@ fn other_changes_toast_without_bell_and_polls_only_update_the_row() {
         Update::SessionChanged {
             record,
             previous: None,
+            event: None,
         },
     );
     assert_eq!(app.toasts.len(), toasts_before + 1);
@@ -565,25 +571,29 @@ fn other_changes_toast_without_bell_and_polls_only_update_the_row() {
 }
 
 #[test]
-fn a_change_with_the_detail_open_reloads_its_history() {
+fn a_change_carries_its_history_event_to_the_open_detail() {
     let mut app = loaded_app();
     update(&mut app, ch('j'));
     update(&mut app, ch('j'));
     update(&mut app, key(KeyCode::Enter));
     let mut record = sessions()[1].clone();
     record.status = SessionStatus::ConsentDenied;
+    let event = record.status_event();
     let effects = engine(
         &mut app,
         Update::SessionChanged {
             record,
             previous: Some(SessionStatus::Pending),
+            event: Some(event.clone()),
         },
     );
-    assert_eq!(
-        sent(&effects),
-        vec![&Command::LoadHistory(SessionId::new_unchecked(
-            "dl-pend0002"
-        ))]
+    assert!(sent(&effects).is_empty(), "nothing to ask the engine back");
+    let id = SessionId::new_unchecked("dl-pend0002");
+    assert_eq!(app.sessions.histories[&id].last(), Some(&event));
+    let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
+    assert!(
+        text.contains("✗ CONSENT_DENIED (CONSENT_DENIED)") || text.contains("CONSENT_DENIED"),
+        "{text}"
     );
 }
 
@@ -598,6 +608,7 @@ fn new_sessions_appear_in_the_table() {
         Update::SessionChanged {
             record,
             previous: None,
+            event: None,
         },
     );
     assert_eq!(app.sessions.total(), 9);
@@ -647,7 +658,7 @@ fn balance_refresh_shows_a_spinner_and_failures_keep_the_figure() {
         app.balance.latest.as_ref().unwrap().available,
         money("125000")
     );
-    assert!(app.balance.is_stale(app.now, app.options.balance_interval));
+    assert!(app.balance.is_stale(app.now));
     assert!(app.activity.latest().unwrap().text.contains("SPD"));
     // The next success clears the error.
     engine(&mut app, Update::BalanceFetched(balance_report("126000")));
@@ -657,9 +668,9 @@ fn balance_refresh_shows_a_spinner_and_failures_keep_the_figure() {
 #[test]
 fn balance_goes_stale_past_its_interval() {
     let mut app = loaded_app();
-    assert!(!app.balance.is_stale(app.now, app.options.balance_interval));
+    assert!(!app.balance.is_stale(app.now));
     update(&mut app, Msg::Tick(at(300)));
-    assert!(app.balance.is_stale(app.now, app.options.balance_interval));
+    assert!(app.balance.is_stale(app.now));
 }
 
 #[test]
@@ -672,14 +683,14 @@ fn loaded_sets_everything_up() {
     assert_eq!(app.notify.audit.len(), 2);
     assert_eq!(app.notify.audit[0].id, 2, "newest first");
     assert_eq!(
-        app.cashfree,
+        app.providers.cashfree,
         ProviderSetup::Configured {
             environment: Some(ProviderEnvironment::Sandbox)
         }
     );
     engine(&mut app, Update::BalanceFetched(balance_report("125000")));
     assert_eq!(
-        app.instantpay,
+        app.providers.instantpay,
         ProviderSetup::Configured {
             environment: Some(ProviderEnvironment::Sandbox)
         }
@@ -876,7 +887,7 @@ fn invalid_link_ids_are_flagged_and_unusual_ones_warned() {
 fn declined_and_unknown_notifies_say_so() {
     for (outcome, error, expected) in [
         (NotifyOutcome::Declined, Some(declined("RPI")), "RPI"),
-        (NotifyOutcome::Unknown, None, "UNKNOWN"),
+        (NotifyOutcome::Unknown, None, "outcome unknown"),
     ] {
         let mut app = loaded_app();
         start_lookup(&mut app);

@@ -1,4 +1,5 @@
-//! The "track an existing session" form: provider and the provider's id or reference.
+//! The "track an existing session" form: provider and the provider's id or
+//! reference; Enter asks the engine to adopt it.
 
 use crossterm::event::{Event, KeyEvent};
 use ratatui::Frame;
@@ -11,12 +12,15 @@ use crate::domain::Provider;
 use crate::engine::Command;
 use crate::validate;
 
-use super::app::App;
+use crate::words;
+
+use super::feedback::{Feedback, Level};
 use super::keymap::Action;
-use super::new_session::{
-    Configured, FormOutcome, error_line, label, not_configured_message, provider_rows,
+use super::view::{Providers, ViewContext};
+use super::widgets::draw_dialog;
+use super::widgets::form::{
+    FormOutcome, LABEL_WIDTH, error_line, input_spans, label, provider_rows,
 };
-use super::ui::{draw_dialog, input_spans};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackField {
@@ -36,7 +40,7 @@ pub struct TrackForm {
 }
 
 impl TrackForm {
-    pub fn new(provider: Provider, configured: Configured) -> TrackForm {
+    pub fn new(provider: Provider, providers: &Providers) -> TrackForm {
         let mut form = TrackForm {
             provider,
             reference: Input::default(),
@@ -45,21 +49,49 @@ impl TrackForm {
             reference_error: None,
             submitted: false,
         };
-        form.validate(configured);
+        form.validate(providers);
         form
     }
 
-    pub fn handle(
+    /// A key for the form; a valid submit goes to the engine and closes it.
+    pub fn handle_key(
         &mut self,
         key: &KeyEvent,
         action: Option<Action>,
-        configured: Configured,
+        providers: &Providers,
+        feedback: &mut Feedback,
+    ) -> FormOutcome<()> {
+        match self.handle(key, action, providers) {
+            FormOutcome::Submit(command) => {
+                if let Command::TrackSession {
+                    provider,
+                    reference,
+                } = &command
+                {
+                    feedback.log(
+                        Level::Info,
+                        format!("tracking {provider} session {reference}…"),
+                    );
+                }
+                feedback.send(command);
+                FormOutcome::Submit(())
+            }
+            FormOutcome::Cancel => FormOutcome::Cancel,
+            FormOutcome::Continue => FormOutcome::Continue,
+        }
+    }
+
+    fn handle(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        providers: &Providers,
     ) -> FormOutcome<Command> {
         match action {
             Some(Action::Cancel) => return FormOutcome::Cancel,
             Some(Action::Submit) => {
                 self.submitted = true;
-                return match self.validate(configured) {
+                return match self.validate(providers) {
                     Some(command) => FormOutcome::Submit(command),
                     None => {
                         if self.provider_error.is_some() {
@@ -90,15 +122,15 @@ impl TrackForm {
             }
             _ => {}
         }
-        self.validate(configured);
+        self.validate(providers);
         FormOutcome::Continue
     }
 
     /// Cashfree references are numeric `reference_id`s or `verification_id`s;
     /// InstantPay's `referenceId` has no documented shape beyond non-empty.
-    pub fn validate(&mut self, configured: Configured) -> Option<Command> {
+    pub fn validate(&mut self, providers: &Providers) -> Option<Command> {
         self.provider_error =
-            (!configured.allows(self.provider)).then(|| not_configured_message(self.provider));
+            (!providers.is_configured(self.provider)).then(|| words::not_configured(self.provider));
         let raw = self.reference.value().trim();
         let reference = if raw.is_empty() {
             Err("reference: is empty; paste the provider's id or reference".to_string())
@@ -122,8 +154,8 @@ impl TrackForm {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &TrackForm) {
-    let theme = &app.theme;
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &TrackForm) {
+    let theme = ctx.theme;
     let width = area.width.saturating_sub(4).min(76);
     let inner_width = width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
@@ -133,14 +165,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &TrackForm) {
         form.provider,
         form.focus == TrackField::Provider,
         form.provider_error.as_deref(),
-        app,
+        ctx,
     );
 
     let reference_focused = form.focus == TrackField::Reference;
     let mut reference = vec![label("Reference", reference_focused, theme)];
     reference.extend(input_spans(
         &form.reference,
-        inner_width.saturating_sub(11),
+        inner_width.saturating_sub(LABEL_WIDTH),
         reference_focused,
         theme,
     ));
@@ -153,7 +185,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &TrackForm) {
         Provider::InstantPay => "InstantPay: the referenceId of the DigiLocker session",
     };
     lines.push(Line::from(vec![
-        Span::raw(" ".repeat(11)),
+        Span::raw(" ".repeat(LABEL_WIDTH)),
         Span::styled(hint, theme.dim),
     ]));
     lines.push(Line::raw(""));

@@ -8,9 +8,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::activity::Level;
-use super::app::App;
-use super::ui::wrapped_height;
+use super::feedback::Level;
+use super::view::ViewContext;
+use super::widgets::wrapped_height;
 
 const SHOWN_FOR: SignedDuration = SignedDuration::from_secs(6);
 const MAX_SHOWN: usize = 3;
@@ -60,14 +60,13 @@ impl Toasts {
     }
 }
 
-pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
-    if app.toasts.is_empty() {
+pub fn draw(frame: &mut Frame, body: Rect, ctx: &ViewContext, toasts: &Toasts) {
+    if toasts.is_empty() {
         return;
     }
-    let theme = &app.theme;
+    let theme = ctx.theme;
     let width = (body.width / 2).clamp(30, 60).min(body.width);
-    let lines: Vec<Line> = app
-        .toasts
+    let lines: Vec<Line> = toasts
         .iter()
         .map(|toast| {
             let style = match toast.level {

@@ -1,0 +1,109 @@
+//! What every view may read besides its own state: the theme, the clock,
+//! where the focus is and which providers are configured. Views never see
+//! the whole `App`.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::domain::Provider;
+use crate::engine::ProviderSetup;
+
+use super::theme::Theme;
+
+/// The panes `Tab` cycles through, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Balance,
+    Sessions,
+    Notify,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 3] = [Pane::Balance, Pane::Sessions, Pane::Notify];
+
+    pub fn next(self) -> Pane {
+        match self {
+            Pane::Balance => Pane::Sessions,
+            Pane::Sessions => Pane::Notify,
+            Pane::Notify => Pane::Balance,
+        }
+    }
+
+    pub fn previous(self) -> Pane {
+        match self {
+            Pane::Balance => Pane::Notify,
+            Pane::Sessions => Pane::Balance,
+            Pane::Notify => Pane::Sessions,
+        }
+    }
+}
+
+/// How each provider is set up, as the engine last said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Providers {
+    pub instantpay: ProviderSetup,
+    pub cashfree: ProviderSetup,
+}
+
+impl Providers {
+    pub fn new(instantpay_configured: bool, cashfree_configured: bool) -> Providers {
+        let setup = |configured: bool| {
+            if configured {
+                ProviderSetup::Configured { environment: None }
+            } else {
+                ProviderSetup::NotConfigured
+            }
+        };
+        Providers {
+            instantpay: setup(instantpay_configured),
+            cashfree: setup(cashfree_configured),
+        }
+    }
+
+    pub fn setup(&self, provider: Provider) -> &ProviderSetup {
+        match provider {
+            Provider::InstantPay => &self.instantpay,
+            Provider::Cashfree => &self.cashfree,
+        }
+    }
+
+    pub fn is_configured(&self, provider: Provider) -> bool {
+        matches!(self.setup(provider), ProviderSetup::Configured { .. })
+    }
+
+    /// The configured default if there is one, else the first configured provider.
+    pub fn preferred(&self, default: Option<Provider>) -> Provider {
+        default
+            .filter(|provider| self.is_configured(*provider))
+            .or_else(|| Provider::ALL.into_iter().find(|p| self.is_configured(*p)))
+            .or(default)
+            .unwrap_or(Provider::InstantPay)
+    }
+}
+
+pub struct ViewContext<'a> {
+    pub theme: &'a Theme,
+    pub now: Timestamp,
+    pub tz: &'a TimeZone,
+    /// The focused pane (its border stays marked under a dialog).
+    pub focus: Pane,
+    /// A dialog or overlay has the keyboard.
+    pub dialog_open: bool,
+    pub providers: &'a Providers,
+}
+
+impl ViewContext<'_> {
+    /// Local wall-clock time `HH:MM:SS`.
+    pub fn clock(&self, at: Timestamp) -> String {
+        super::format::clock(at, self.tz)
+    }
+
+    pub fn is_focused(&self, pane: Pane) -> bool {
+        self.focus == pane
+    }
+
+    /// Focused and no dialog in front: keys go to this pane.
+    pub fn has_keyboard(&self, pane: Pane) -> bool {
+        self.focus == pane && !self.dialog_open
+    }
+}

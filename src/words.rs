@@ -1,0 +1,165 @@
+//! Words the CLI and the dashboard both say. Written once here so a notify
+//! outcome, a "not configured" hint or a provider reference reads the same
+//! wherever an operator meets it.
+
+use rust_decimal::Decimal;
+
+use crate::domain::{Provider, format_inr};
+use crate::error::ProviderError;
+use crate::store::{AuditEntry, NotifyOutcome};
+
+/// "Cashfree is not configured: add a [cashfree] section or PAYOPS_CASHFREE_*
+/// variables (payops config init)".
+pub fn not_configured(provider: Provider) -> String {
+    let section = provider.as_str();
+    format!(
+        "{provider} is not configured: add a [{section}] section or PAYOPS_{}_* variables (payops config init)",
+        section.to_ascii_uppercase()
+    )
+}
+
+/// An amount in rupees, or "amount unknown" when the provider did not say.
+pub fn amount(amount: Option<Decimal>) -> String {
+    amount
+        .map(format_inr)
+        .unwrap_or_else(|| "amount unknown".to_string())
+}
+
+/// ` [code X] [ipay_uuid Y]`: what support staff quote to the provider.
+/// Parts already present in `text` are not repeated.
+pub fn provider_refs(text: &str, code: Option<&str>, request_id: Option<&str>) -> String {
+    let mut suffix = String::new();
+    if let Some(code) = code.filter(|code| !text.contains(code)) {
+        suffix.push_str(&format!(" [code {code}]"));
+    }
+    if let Some(request) = request_id.filter(|request| !text.contains(request)) {
+        suffix.push_str(&format!(" [ipay_uuid {request}]"));
+    }
+    suffix
+}
+
+/// The error as a person reads it, with the provider's code and request
+/// reference appended when its message does not already carry them.
+pub fn describe_error(error: &ProviderError) -> String {
+    let text = error.to_string();
+    let refs = provider_refs(&text, error.provider_code(), error.request_id());
+    format!("{text}{refs}")
+}
+
+/// An audit row's message with its provider code and request reference.
+pub fn audit_detail(entry: &AuditEntry) -> String {
+    let refs = provider_refs(
+        &entry.message,
+        entry.provider_code.as_deref(),
+        entry.request_id.as_deref(),
+    );
+    format!("{}{refs}", entry.message)
+}
+
+/// How a finished notify reads: a word for the outcome, what happened, and
+/// what the operator should do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyOutcomeText {
+    /// `sent`, `declined`, `not sent`, `outcome unknown`.
+    pub headline: &'static str,
+    /// The provider's message (or the error), with code and request reference.
+    pub detail: String,
+    /// What the operator should do next, where there is something to say.
+    pub advice: Option<&'static str>,
+}
+
+impl NotifyOutcomeText {
+    /// `headline: detail`, as one line.
+    pub fn line(&self) -> String {
+        format!("{}: {}", self.headline, self.detail)
+    }
+}
+
+pub fn notify_outcome(entry: &AuditEntry, error: Option<&ProviderError>) -> NotifyOutcomeText {
+    // The row's message is the provider's words (or the error's); the code
+    // and request reference come from the row, else from the error.
+    let code = entry
+        .provider_code
+        .as_deref()
+        .or_else(|| error.and_then(ProviderError::provider_code));
+    let request = entry
+        .request_id
+        .as_deref()
+        .or_else(|| error.and_then(ProviderError::request_id));
+    let detail = format!(
+        "{}{}",
+        entry.message,
+        provider_refs(&entry.message, code, request)
+    );
+    let (headline, advice) = match entry.outcome {
+        NotifyOutcome::Sent => ("sent", None),
+        NotifyOutcome::Declined => ("declined", None),
+        NotifyOutcome::Failed => ("not sent", Some("nothing reached the recipient")),
+        NotifyOutcome::Unknown => (
+            "outcome unknown",
+            Some(
+                "it may have reached the recipient: check the link's status and activity before sending again",
+            ),
+        ),
+    };
+    NotifyOutcomeText {
+        headline,
+        detail,
+        advice,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::LinkId;
+    use jiff::Timestamp;
+
+    fn entry(outcome: NotifyOutcome, message: &str) -> AuditEntry {
+        AuditEntry {
+            id: 1,
+            link_id: LinkId::new_unchecked("657aa9841b8d3897ff0a84fb"),
+            actor: "asha".into(),
+            at: Timestamp::UNIX_EPOCH,
+            outcome,
+            message: message.into(),
+            provider_code: Some("RPI".into()),
+            request_id: Some("u-9".into()),
+            completed: true,
+        }
+    }
+
+    #[test]
+    fn refs_are_appended_once() {
+        assert_eq!(
+            provider_refs("bad", Some("RPI"), Some("u-9")),
+            " [code RPI] [ipay_uuid u-9]"
+        );
+        assert_eq!(
+            provider_refs("RPI: bad (u-9)", Some("RPI"), Some("u-9")),
+            ""
+        );
+    }
+
+    #[test]
+    fn every_outcome_has_a_headline_and_unsent_ones_advice() {
+        let sent = notify_outcome(&entry(NotifyOutcome::Sent, "Sent to ***742"), None);
+        assert_eq!(
+            sent.line(),
+            "sent: Sent to ***742 [code RPI] [ipay_uuid u-9]"
+        );
+        assert_eq!(sent.advice, None);
+        let unknown = notify_outcome(&entry(NotifyOutcome::Unknown, "timed out"), None);
+        assert_eq!(unknown.headline, "outcome unknown");
+        assert!(unknown.advice.unwrap().contains("before sending again"));
+        let failed = notify_outcome(&entry(NotifyOutcome::Failed, "refused"), None);
+        assert_eq!(failed.headline, "not sent");
+    }
+
+    #[test]
+    fn amounts_and_configuration() {
+        assert_eq!(amount(None), "amount unknown");
+        assert_eq!(amount(Some(Decimal::new(1682, 2))), "₹16.82");
+        assert!(not_configured(Provider::Cashfree).contains("PAYOPS_CASHFREE_*"));
+    }
+}
