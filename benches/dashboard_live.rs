@@ -9,7 +9,7 @@
 
 // Shared with the end-to-end test, which uses the helpers this bench does not.
 #[allow(dead_code)]
-#[path = "../tests/support/pty.rs"]
+#[path = "../tests/integration/harness/pty.rs"]
 mod pty;
 
 use std::path::Path;

@@ -118,11 +118,22 @@ impl Default for SimOptions {
     }
 }
 
-/// A running simulator. Dropping it does not stop it; call `shutdown`.
+/// A running simulator. `shutdown` stops it gracefully; dropping the handle
+/// stops it too, so a test that fails half-way never leaves one running.
 pub struct SimHandle {
     pub addr: SocketAddr,
     state: Arc<SimState>,
-    server: JoinHandle<()>,
+    /// Taken by `shutdown`; aborted on drop otherwise.
+    server: Option<JoinHandle<()>>,
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.state.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
 }
 
 impl SimHandle {
@@ -168,9 +179,11 @@ impl SimHandle {
 
     /// Stops accepting, cuts any hanging "timeout" fault short and returns
     /// within about a second even if a client keeps a connection busy.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.state.shutdown.cancel();
-        let mut server = self.server;
+        let Some(mut server) = self.server.take() else {
+            return;
+        };
         if tokio::time::timeout(Duration::from_millis(500), &mut server)
             .await
             .is_err()
@@ -228,6 +241,6 @@ pub async fn start(addr: SocketAddr, options: SimOptions) -> std::io::Result<Sim
     Ok(SimHandle {
         addr,
         state,
-        server,
+        server: Some(server),
     })
 }

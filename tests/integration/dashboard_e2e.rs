@@ -2,12 +2,10 @@
 //! read back through a VT100 parser, keys are typed as a person would.
 
 // Shared with the live bench, which uses parts this test does not.
-#[allow(dead_code)]
-mod support;
 
 use std::time::Duration;
 
-use support::pty::PtyApp;
+use crate::harness::pty::PtyApp;
 
 #[test]
 fn demo_dashboard_in_a_real_terminal() {

@@ -1,14 +1,12 @@
 //! Cashfree client against a stub server on loopback.
 
-mod providers_stub;
-
 use std::time::{Duration, Instant};
 
+use crate::harness::stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
 use payops::config::CashfreeConfig;
 use payops::domain::{DocumentType, ExternalRef, Provider, SessionStatus, UserFlow};
 use payops::error::ProviderError;
 use payops::providers::{CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup};
-use providers_stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
 use secrecy::SecretString;
 
 const CLIENT_ID: &str = "CF10000000TESTID";

@@ -1,17 +1,15 @@
 //! InstantPay client against a stub server on loopback.
 
-mod providers_stub;
-
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use crate::harness::stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
 use payops::config::InstantPayConfig;
 use payops::domain::{
     ExternalRef, LinkId, LinkStatus, ProviderEnvironment, SessionStatus, UserFlow,
 };
 use payops::error::ProviderError;
 use payops::providers::{CallPolicy, InstantPayClient, InstantPayCreate};
-use providers_stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 

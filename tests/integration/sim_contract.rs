@@ -6,30 +6,17 @@ use std::time::{Duration, Instant};
 
 use payops::config::Env;
 use payops::domain::SessionStatus;
-use payops::sim::{
-    self, DEMO_LINKS, Faults, SAMPLE_LINK_ID, SimCredentials, SimHandle, SimOptions,
-};
+use payops::sim::{DEMO_LINKS, Faults, SAMPLE_LINK_ID, SimCredentials, SimHandle, SimOptions};
 use reqwest::{Client, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use crate::harness::sim::{self as test_sim, start};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn options(seed: u64, time_scale: f64) -> SimOptions {
-    SimOptions {
-        seed,
-        time_scale,
-        faults: Faults::default(),
-        credentials: SimCredentials::demo(),
-        rate_limit_per_minute: None,
-        state_file: None,
-    }
-}
-
-async fn start(options: SimOptions) -> SimHandle {
-    sim::start("127.0.0.1:0".parse().unwrap(), options)
-        .await
-        .unwrap()
+    test_sim::options(seed, time_scale, SimCredentials::demo())
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -203,7 +190,6 @@ async fn instantpay_balance_matches_the_sample() -> TestResult {
         money(&d["pool"][k]);
     }
     assert_eq!(d["pool"]["account"], "7428585742");
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -228,7 +214,6 @@ async fn wallet_walks_with_sim_time_and_never_goes_negative() -> TestResult {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(seen.len() >= 3, "balance did not move: {seen:?}");
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -299,7 +284,6 @@ async fn instantpay_headers_are_enforced() -> TestResult {
     }
     let (s, v) = send(replace("X-Ipay-Endpoint-Ip", "2001:db8::1")).await;
     assert_eq!((s, v["statuscode"].clone()), (StatusCode::OK, json!("TXN")));
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -351,7 +335,6 @@ async fn instantpay_balance_body_is_validated() -> TestResult {
         .await?;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_envelope(&resp.json().await?, "RPI");
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -462,7 +445,6 @@ async fn instantpay_digilocker_create_and_status() -> TestResult {
     assert_eq!(v["data"]["status"], "CONSENT_DENIED");
     assert!(v["data"]["userDetails"].is_null());
     assert!(!sim.force_session_status("nope", SessionStatus::Expired));
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -532,7 +514,6 @@ async fn instantpay_payout_link_notify() -> TestResult {
     assert_envelope(&v, "RPI");
     assert!(v["status"].as_str().unwrap().contains("linkId"));
     assert_eq!(sim.notify_count(SAMPLE_LINK_ID), 1);
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -579,7 +560,6 @@ async fn instantpay_payout_link_tracking() -> TestResult {
         .await?;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_envelope(&resp.json().await?, "RPI");
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -689,7 +669,6 @@ async fn cashfree_headers_are_enforced() -> TestResult {
             "Invalid clientId and clientSecret combination"
         )
     );
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -790,7 +769,6 @@ async fn cashfree_create_rejects_exactly_as_documented() -> TestResult {
     // Nothing above may have created the session.
     let (s, _) = c.create(&cf_body("ABC00123")).await;
     assert_eq!(s, StatusCode::OK);
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -894,7 +872,6 @@ async fn cashfree_create_and_status() -> TestResult {
         .create(&json!({"verification_id": "NoRedirect", "document_requested": ["AADHAAR"]}))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -934,7 +911,6 @@ async fn final_statuses(seed: u64, n: usize) -> Vec<(String, String, Value)> {
             out.push((id.clone(), status, details));
         }
         if out.iter().all(|(_, s, _)| s != "PENDING") {
-            sim.shutdown().await;
             return out;
         }
         assert!(Instant::now() < deadline, "sessions still pending: {out:?}");
@@ -1051,7 +1027,6 @@ async fn injected_rate_limit_and_server_errors() -> TestResult {
     let (s, _) = ipc.post("/accounts/balance", &balance_body()).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(sim.request_counts(), (5, 2));
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -1096,7 +1071,6 @@ async fn garbage_is_never_a_valid_answer() -> TestResult {
         }
     }
     assert_eq!(kinds.len(), 3, "{kinds:?}");
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -1195,7 +1169,6 @@ async fn real_rate_limit_per_provider() -> TestResult {
     assert!(resp.headers().contains_key("retry-after"));
     assert_envelope(&resp.json().await?, "ERR");
     assert_eq!(sim.request_counts(), (4, 4));
-    sim.shutdown().await;
     Ok(())
 }
 
@@ -1211,7 +1184,6 @@ async fn bases_point_at_the_bound_address() -> TestResult {
         sim.cashfree_base().as_str(),
         format!("http://{}/verification", sim.addr)
     );
-    sim.shutdown().await;
     Ok(())
 }
 

@@ -1,214 +1,12 @@
 //! The real `payops` binary against the real simulator over loopback HTTP,
 //! with a real SQLite file in a temp dir: every command and every bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use payops::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
-use serde_json::Value;
+use payops::sim::{self, Faults};
 
-const SECRET_IP: &str = "ipay-very-secret-7f3a9";
-const SECRET_CF: &str = "cf-very-secret-2b8c1";
-const SAMPLE_LINK: &str = "657aa9841b8d3897ff0a84fb";
-
-fn credentials() -> SimCredentials {
-    SimCredentials {
-        instantpay_client_id: "test-ipay-client".into(),
-        instantpay_client_secret: SECRET_IP.into(),
-        cashfree_client_id: "test-cf-client".into(),
-        cashfree_client_secret: SECRET_CF.into(),
-    }
-}
-
-struct Harness {
-    sim: SimHandle,
-    home: tempfile::TempDir,
-    extra_env: Vec<(String, String)>,
-}
-
-impl Harness {
-    async fn start(time_scale: f64) -> Harness {
-        let sim = sim::start(
-            "127.0.0.1:0".parse().unwrap(),
-            SimOptions {
-                seed: 42,
-                time_scale,
-                faults: Faults::default(),
-                credentials: credentials(),
-                rate_limit_per_minute: None,
-                state_file: None,
-            },
-        )
-        .await
-        .unwrap();
-        Harness {
-            sim,
-            home: tempfile::tempdir().unwrap(),
-            extra_env: Vec::new(),
-        }
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.home.path().join("data")
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        let creds = credentials();
-        let mut env: Vec<(String, String)> = vec![
-            ("HOME", self.home.path().to_str().unwrap().to_string()),
-            (
-                "XDG_CONFIG_HOME",
-                self.home
-                    .path()
-                    .join("config")
-                    .to_str()
-                    .unwrap()
-                    .to_string(),
-            ),
-            (
-                "PAYOPS_DATA_DIR",
-                self.data_dir().to_str().unwrap().to_string(),
-            ),
-            ("PAYOPS_LOG", "debug".to_string()),
-            (
-                "PAYOPS_INSTANTPAY_BASE_URL",
-                self.sim.instantpay_base().to_string(),
-            ),
-            ("PAYOPS_INSTANTPAY_CLIENT_ID", creds.instantpay_client_id),
-            (
-                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
-                creds.instantpay_client_secret,
-            ),
-            ("PAYOPS_INSTANTPAY_ENDPOINT_IP", "127.0.0.1".to_string()),
-            ("PAYOPS_INSTANTPAY_ACCOUNT_NUMBER", "7428585742".to_string()),
-            ("PAYOPS_INSTANTPAY_LATITUDE", "28.6139".to_string()),
-            ("PAYOPS_INSTANTPAY_LONGITUDE", "77.209".to_string()),
-            (
-                "PAYOPS_CASHFREE_BASE_URL",
-                self.sim.cashfree_base().to_string(),
-            ),
-            ("PAYOPS_CASHFREE_CLIENT_ID", creds.cashfree_client_id),
-            (
-                "PAYOPS_CASHFREE_CLIENT_SECRET",
-                creds.cashfree_client_secret,
-            ),
-            (
-                "PAYOPS_DEFAULTS_REDIRECT_URL",
-                "https://example.com/done".to_string(),
-            ),
-            ("PAYOPS_POLLING_REQUEST_TIMEOUT_SECS", "2".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        for (key, value) in &self.extra_env {
-            env.retain(|(k, _)| k != key);
-            if !value.is_empty() {
-                env.push((key.clone(), value.clone()));
-            }
-        }
-        env
-    }
-
-    /// Overrides (or with an empty value, removes) an environment variable.
-    fn set_env(&mut self, key: &str, value: &str) {
-        self.extra_env.push((key.to_string(), value.to_string()));
-    }
-
-    /// Runs the binary off the async runtime so the in-process simulator keeps serving.
-    async fn run(&self, args: &[&str]) -> Run {
-        let env = self.env();
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        tokio::task::spawn_blocking(move || run_binary(&args, &env))
-            .await
-            .unwrap()
-    }
-
-    /// Every byte payops wrote: database, logs, config.
-    fn all_written_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        collect_files(self.home.path(), &mut bytes);
-        bytes
-    }
-}
-
-fn collect_files(dir: &Path, into: &mut Vec<u8>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_files(&path, into);
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            into.extend(bytes);
-        }
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    fn assert_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// A failure is one clear line on stderr, never a panic.
-    fn assert_clean_failure(&self, code: i32, needle: &str) {
-        self.assert_code(code);
-        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
-        assert!(
-            self.stderr.contains(needle),
-            "stderr should mention {needle:?}: {}",
-            self.stderr
-        );
-        let error_lines = self
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .count();
-        assert_eq!(error_lines, 1, "one error line: {}", self.stderr);
-    }
-}
-
-fn run_binary(args: &[String], env: &[(String, String)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().unwrap();
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
-}
+use crate::harness::cli::*;
+use crate::harness::sim as test_sim;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn balance_json_has_the_documented_fields() {
@@ -239,7 +37,6 @@ async fn balance_json_has_the_documented_fields() {
     assert!(human.stdout.contains("available"));
     assert!(human.stdout.contains("******5742"));
     assert!(!human.stdout.contains("7428585742"));
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,7 +120,6 @@ async fn digilocker_create_status_list_watch_for_both_providers() {
     );
     let table = h.run(&["digilocker", "list", "--all"]).await;
     assert!(table.stdout.contains("cashfree") && table.stdout.contains("instantpay"));
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,19 +131,7 @@ async fn tracking_a_session_created_elsewhere() {
         .await;
     let reference = created.json()["reference"].as_str().unwrap().to_string();
     let other = Harness {
-        sim: sim::start(
-            "127.0.0.1:0".parse().unwrap(),
-            SimOptions {
-                seed: 1,
-                time_scale: 1.0,
-                faults: Faults::default(),
-                credentials: credentials(),
-                rate_limit_per_minute: None,
-                state_file: None,
-            },
-        )
-        .await
-        .unwrap(),
+        sim: test_sim::start(test_sim::options(1, 1.0, credentials())).await,
         home: tempfile::tempdir().unwrap(),
         extra_env: vec![
             (
@@ -382,8 +166,6 @@ async fn tracking_a_session_created_elsewhere() {
         1,
         "an unknown id adds no row"
     );
-    other.sim.shutdown().await;
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -443,7 +225,6 @@ async fn link_notify_and_audit() {
     assert!(entries.iter().all(|e| e["outcome"] == "sent"));
     let table = h.run(&["audit"]).await;
     assert!(table.stdout.contains(SAMPLE_LINK));
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,7 +245,6 @@ async fn notify_on_a_claimed_link_is_declined_with_exit_1() {
     assert_eq!(audit[0]["outcome"], "declined");
     // A declined attempt reached nobody: trying again needs no --again.
     h.run(&["notify", claimed, "--yes"]).await.assert_code(1);
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -535,7 +315,6 @@ async fn bad_input_gets_one_clear_line_and_exit_2() {
     assert_eq!(h.sim.notify_count(SAMPLE_LINK), 0);
     let list = h.run(&["digilocker", "list", "--all", "--json"]).await;
     assert_eq!(list.json().as_array().unwrap().len(), 0);
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -577,9 +356,6 @@ async fn configuration_problems_name_the_key() {
     let paths = h3.run(&["config", "path", "--json"]).await;
     paths.assert_code(0);
     assert_eq!(paths.json()["config"], target.to_str().unwrap());
-    for h in [h, h2, h3] {
-        h.sim.shutdown().await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -603,8 +379,6 @@ async fn missing_or_wrong_credentials_are_configuration_errors() {
         .await;
     run.assert_clean_failure(2, "credentials");
     assert!(!run.stderr.contains("wrong-secret-value"));
-    h.sim.shutdown().await;
-    h2.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -635,7 +409,6 @@ async fn malformed_answers_exit_3_and_lose_nothing() {
     let rows = list.as_array().unwrap();
     assert_eq!(rows.len(), 1, "the attempt is on record");
     assert_ne!(rows[0]["create_state"], "created");
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -656,7 +429,6 @@ async fn a_429_storm_and_a_5xx_storm_exit_3() {
     });
     let run = h.run(&["link", SAMPLE_LINK, "--json"]).await;
     run.assert_code(3);
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -669,7 +441,41 @@ async fn a_hang_times_out_with_exit_3() {
     let run = h.run(&["balance", "--json"]).await;
     run.assert_code(3);
     assert_eq!(run.json()["error"]["kind"], "transport");
-    h.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_names_key_conflicts_and_bad_themes() {
+    let mut h = Harness::start(1.0).await;
+    let path = h.home.path().join("keys.toml");
+    h.set_env("PAYOPS_CONFIG", path.to_str().unwrap());
+
+    // Rebinding is fine; a key doing two things in one place is not.
+    std::fs::write(
+        &path,
+        "[keys]\ncopy_url = \"c\"\n[theme]\nname = \"light\"\nok = \"#00aa00\"\n",
+    )
+    .unwrap();
+    h.run(&["config", "check"]).await.assert_code(0);
+    std::fs::write(&path, "[keys]\nnew_session = \"t\"\nquit = \"banana\"\n").unwrap();
+    let run = h.run(&["config", "check"]).await;
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("keys.new_session") && run.stderr.contains("keys.track_session"),
+        "both actions named: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("'banana'"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+
+    std::fs::write(
+        &path,
+        "[theme]\nname = \"neon\"\nmuted = \"not-a-colour\"\n",
+    )
+    .unwrap();
+    let run = h.run(&["config", "check"]).await;
+    run.assert_code(2);
+    assert!(run.stderr.contains("theme.name"), "{}", run.stderr);
+    assert!(run.stderr.contains("theme.muted"), "{}", run.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -702,7 +508,6 @@ async fn secrets_never_reach_output_logs_or_the_database() {
     }
     assert!(h.data_dir().join("payops.db").exists());
     assert!(h.data_dir().join("logs").is_dir(), "logs go to a file");
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -872,7 +677,6 @@ async fn an_unanswered_create_is_named_and_can_be_checked_later() {
             .unwrap()
             .contains("never took effect")
     );
-    h.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -903,7 +707,6 @@ async fn a_numeric_verification_id_can_be_tracked() {
         .await;
     tracked.assert_code(0);
     assert_eq!(tracked.json()["external_ref"], "98765432101");
-    h.sim.shutdown().await;
 }
 
 #[test]

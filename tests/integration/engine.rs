@@ -3,159 +3,24 @@
 //! notify de-duplication, balance debounce and expiry.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use rust_decimal::Decimal;
-use secrecy::SecretString;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 use url::Url;
 
-use payops::config::{CashfreeConfig, Config, InstantPayConfig, PollingConfig};
 use payops::domain::{
     DocumentType, ExternalRef, LinkId, Provider, SessionId, SessionStatus, UserFlow,
 };
-use payops::engine::ops::Services;
 use payops::engine::rate_limit::max_requests_in;
-use payops::engine::run::{self, call_policy};
+use payops::engine::run;
 use payops::engine::{Command, SessionRequest, Update};
 use payops::error::ProviderError;
 use payops::providers::{CallPolicy, CashfreeClient, CashfreeCreate};
-use payops::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
+use payops::sim::{self, Faults, SimHandle, SimOptions};
+
+use crate::harness::engine::*;
 use payops::store::{CreateState, NewSession, NotifyOutcome, SessionRecord, Store};
-
-const WAIT: Duration = Duration::from_secs(5);
-
-struct Rig {
-    sim: SimHandle,
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
-}
-
-async fn rig(options: SimOptions) -> Rig {
-    let sim = sim::start("127.0.0.1:0".parse().expect("addr"), options)
-        .await
-        .expect("sim starts");
-    let credentials = SimCredentials::demo();
-    let config = Config {
-        instantpay: Some(InstantPayConfig {
-            base_url: sim.instantpay_base(),
-            client_id: credentials.instantpay_client_id.clone(),
-            client_secret: SecretString::from(credentials.instantpay_client_secret.clone()),
-            endpoint_ip: "127.0.0.1".into(),
-            account_number: "7428585742".into(),
-            latitude: Decimal::new(286_139, 4),
-            longitude: Decimal::new(772_090, 4),
-        }),
-        cashfree: Some(CashfreeConfig {
-            base_url: sim.cashfree_base(),
-            client_id: credentials.cashfree_client_id.clone(),
-            client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
-            api_version: Some("2023-12-18".into()),
-        }),
-        ..Config::default()
-    };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("payops.db");
-    Rig {
-        sim,
-        _dir: dir,
-        db,
-        config,
-    }
-}
-
-fn polling(interval_ms: u64, requests_per_minute: u32) -> PollingConfig {
-    PollingConfig {
-        session_interval: Duration::from_millis(interval_ms),
-        balance_interval: Duration::from_secs(300),
-        requests_per_minute,
-        max_concurrent_polls: 4,
-        request_timeout: Duration::from_secs(2),
-    }
-}
-
-fn services(rig: &Rig, polling: &PollingConfig) -> Services {
-    let store = Store::open(&rig.db).expect("store opens");
-    Services::with_policy(&rig.config, store, call_policy(polling)).expect("services")
-}
-
-struct Running {
-    commands: UnboundedSender<Command>,
-    updates: UnboundedReceiver<Update>,
-    task: JoinHandle<()>,
-}
-
-impl Running {
-    fn start(rig: &Rig, polling: PollingConfig) -> Running {
-        let (commands, updates, task) = run::spawn(services(rig, &polling), polling);
-        Running {
-            commands,
-            updates,
-            task,
-        }
-    }
-
-    fn send(&self, command: Command) {
-        self.commands.send(command).expect("engine is running");
-    }
-
-    /// The next update matching `pred`, skipping others; fails after `within`.
-    async fn expect(
-        &mut self,
-        within: Duration,
-        what: &str,
-        mut pred: impl FnMut(&Update) -> bool,
-    ) -> Update {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match timeout(left, self.updates.recv()).await {
-                Ok(Some(update)) if pred(&update) => return update,
-                Ok(Some(_)) => {}
-                Ok(None) => panic!("engine stopped while waiting for {what}"),
-                Err(_) => panic!("timed out waiting for {what}"),
-            }
-        }
-    }
-
-    async fn loaded(&mut self) -> Vec<SessionRecord> {
-        match self
-            .expect(WAIT, "Loaded", |u| matches!(u, Update::Loaded { .. }))
-            .await
-        {
-            Update::Loaded { sessions, .. } => sessions,
-            _ => unreachable!(),
-        }
-    }
-
-    /// Every update that arrives within `window`.
-    async fn drain(&mut self, window: Duration) -> Vec<Update> {
-        let deadline = Instant::now() + window;
-        let mut seen = Vec::new();
-        while let Ok(Some(update)) = timeout(
-            deadline.saturating_duration_since(Instant::now()),
-            self.updates.recv(),
-        )
-        .await
-        {
-            seen.push(update);
-        }
-        seen
-    }
-
-    async fn stop(self) {
-        let _ = self.commands.send(Command::Shutdown);
-        timeout(WAIT, self.task)
-            .await
-            .expect("engine stops promptly")
-            .expect("engine task does not panic");
-    }
-}
 
 fn request(provider: Provider) -> SessionRequest {
     SessionRequest {
@@ -252,7 +117,6 @@ async fn sessions_reach_final_status_and_polling_stops() {
         "no session updates after final: {late:?}"
     );
     engine.stop().await;
-    rig.sim.shutdown().await;
 }
 
 /// Creates `n` Cashfree sessions without the engine (so its budget starts fresh).
@@ -314,7 +178,6 @@ async fn per_provider_budget_holds_with_many_pending_sessions() {
     let bound = max_requests_in(30, started.elapsed());
     assert!(sent <= bound, "{sent} requests, budget {bound}");
     engine.stop().await;
-    rig.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -363,7 +226,6 @@ async fn rate_limit_storm_slows_polling_within_budget() {
         )
         .await;
     engine.stop().await;
-    rig.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -427,7 +289,6 @@ async fn restart_resumes_polling_from_the_store() {
     }
     assert_eq!(finals, HashSet::from([a.id.clone(), b.id.clone()]));
     second.stop().await;
-    rig.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -461,7 +322,6 @@ async fn notify_is_sent_once_when_asked_twice() {
     assert!(finished.0.completed);
     assert_eq!(rig.sim.notify_count(sim::SAMPLE_LINK_ID), 1);
     engine.stop().await;
-    rig.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -486,7 +346,6 @@ async fn shutdown_lets_a_notify_in_flight_record_its_outcome() {
         rig.sim.notify_count(sim::SAMPLE_LINK_ID),
         audit.len() as u64
     );
-    rig.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -533,7 +392,6 @@ async fn balance_refresh_is_debounced() {
         .await;
     assert_eq!(rig.sim.request_counts().0, 2);
     engine.stop().await;
-    rig.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -595,7 +453,6 @@ async fn expired_session_gets_one_last_check() {
         "polled after expiry: {late:?}"
     );
     engine.stop().await;
-    rig.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -711,5 +568,4 @@ async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
         "the same event the store wrote"
     );
     engine.stop().await;
-    rig.sim.shutdown().await;
 }

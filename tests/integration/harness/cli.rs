@@ -1,0 +1,199 @@
+//! The real `payops` binary run against a simulator, with its own HOME and
+//! data folder in a temp dir: one runner for every CLI test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use payops::sim::{SimCredentials, SimHandle};
+use serde_json::Value;
+
+pub const SECRET_IP: &str = "ipay-very-secret-7f3a9";
+pub const SECRET_CF: &str = "cf-very-secret-2b8c1";
+pub const SAMPLE_LINK: &str = "657aa9841b8d3897ff0a84fb";
+
+pub fn credentials() -> SimCredentials {
+    SimCredentials {
+        instantpay_client_id: "test-ipay-client".into(),
+        instantpay_client_secret: SECRET_IP.into(),
+        cashfree_client_id: "test-cf-client".into(),
+        cashfree_client_secret: SECRET_CF.into(),
+    }
+}
+
+pub struct Harness {
+    pub sim: SimHandle,
+    pub home: tempfile::TempDir,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl Harness {
+    pub async fn start(time_scale: f64) -> Harness {
+        let sim = super::sim::start(super::sim::options(42, time_scale, credentials())).await;
+        Harness {
+            sim,
+            home: tempfile::tempdir().unwrap(),
+            extra_env: Vec::new(),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        let creds = credentials();
+        let mut env: Vec<(String, String)> = vec![
+            ("HOME", self.home.path().to_str().unwrap().to_string()),
+            (
+                "XDG_CONFIG_HOME",
+                self.home
+                    .path()
+                    .join("config")
+                    .to_str()
+                    .unwrap()
+                    .to_string(),
+            ),
+            (
+                "PAYOPS_DATA_DIR",
+                self.data_dir().to_str().unwrap().to_string(),
+            ),
+            ("PAYOPS_LOG", "debug".to_string()),
+            (
+                "PAYOPS_INSTANTPAY_BASE_URL",
+                self.sim.instantpay_base().to_string(),
+            ),
+            ("PAYOPS_INSTANTPAY_CLIENT_ID", creds.instantpay_client_id),
+            (
+                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
+                creds.instantpay_client_secret,
+            ),
+            ("PAYOPS_INSTANTPAY_ENDPOINT_IP", "127.0.0.1".to_string()),
+            ("PAYOPS_INSTANTPAY_ACCOUNT_NUMBER", "7428585742".to_string()),
+            ("PAYOPS_INSTANTPAY_LATITUDE", "28.6139".to_string()),
+            ("PAYOPS_INSTANTPAY_LONGITUDE", "77.209".to_string()),
+            (
+                "PAYOPS_CASHFREE_BASE_URL",
+                self.sim.cashfree_base().to_string(),
+            ),
+            ("PAYOPS_CASHFREE_CLIENT_ID", creds.cashfree_client_id),
+            (
+                "PAYOPS_CASHFREE_CLIENT_SECRET",
+                creds.cashfree_client_secret,
+            ),
+            (
+                "PAYOPS_DEFAULTS_REDIRECT_URL",
+                "https://example.com/done".to_string(),
+            ),
+            ("PAYOPS_POLLING_REQUEST_TIMEOUT_SECS", "2".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (key, value) in &self.extra_env {
+            env.retain(|(k, _)| k != key);
+            if !value.is_empty() {
+                env.push((key.clone(), value.clone()));
+            }
+        }
+        env
+    }
+
+    /// Overrides (or with an empty value, removes) an environment variable.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.extra_env.push((key.to_string(), value.to_string()));
+    }
+
+    /// Runs the binary off the async runtime so the in-process simulator keeps serving.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let env = self.env();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || run_binary(&args, &env))
+            .await
+            .unwrap()
+    }
+
+    /// Every byte payops wrote: database, logs, config.
+    pub fn all_written_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        collect_files(self.home.path(), &mut bytes);
+        bytes
+    }
+}
+
+pub fn collect_files(dir: &Path, into: &mut Vec<u8>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, into);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            into.extend(bytes);
+        }
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// A failure is one clear line on stderr, never a panic.
+    pub fn assert_clean_failure(&self, code: i32, needle: &str) {
+        self.assert_code(code);
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr should mention {needle:?}: {}",
+            self.stderr
+        );
+        let error_lines = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count();
+        assert_eq!(error_lines, 1, "one error line: {}", self.stderr);
+    }
+}
+
+pub fn run_binary(args: &[String], env: &[(String, String)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}

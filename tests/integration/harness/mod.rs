@@ -1,0 +1,9 @@
+//! What the integration tests share.
+
+pub mod cli;
+pub mod engine;
+// The live-dashboard bench includes the pty driver too and uses other parts of it.
+#[allow(dead_code)]
+pub mod pty;
+pub mod sim;
+pub mod stub;

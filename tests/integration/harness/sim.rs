@@ -1,0 +1,20 @@
+//! Simulators for the tests: on 127.0.0.1:0, stopped when their handle drops.
+
+use payops::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
+
+pub fn options(seed: u64, time_scale: f64, credentials: SimCredentials) -> SimOptions {
+    SimOptions {
+        seed,
+        time_scale,
+        faults: Faults::default(),
+        credentials,
+        rate_limit_per_minute: None,
+        state_file: None,
+    }
+}
+
+pub async fn start(options: SimOptions) -> SimHandle {
+    sim::start("127.0.0.1:0".parse().expect("loopback address"), options)
+        .await
+        .expect("the simulator starts")
+}

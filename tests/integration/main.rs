@@ -1,0 +1,16 @@
+//! Every integration test in one binary (one link of the crate instead of
+//! nine), a module per area, sharing one harness: simulators that stop when
+//! dropped, one CLI runner, one engine rig, the provider stub and the
+//! pseudo-terminal driver.
+
+mod harness;
+
+mod cli;
+mod config;
+mod dashboard_e2e;
+mod engine;
+mod providers_cashfree;
+mod providers_instantpay;
+mod sim_contract;
+mod store;
+mod validate_props;
