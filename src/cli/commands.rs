@@ -385,22 +385,13 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
             ))
         }
         ConfigCommand::Check => {
-            let invalid = |problems: Vec<config::ConfigProblem>| Failure {
-                code: exit::USAGE,
-                kind: "config",
-                message: problems
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                provider_code: None,
-            };
             let loaded = config::load(cli.config.as_deref(), env).map_err(|e| match e {
-                config::ConfigError::Invalid(problems) => invalid(problems),
+                config::ConfigError::Invalid(problems) => Failure::config(&problems),
                 other => other.into(),
             })?;
             // The dashboard's keys are checked here too: names, keys, conflicts.
-            crate::tui::KeyMap::with_overrides(&loaded.config.keys).map_err(invalid)?;
+            crate::tui::KeyMap::with_overrides(&loaded.config.keys)
+                .map_err(|problems| Failure::config(&problems))?;
             for warning in &loaded.warnings {
                 eprintln!("warning: {warning}");
             }

@@ -16,16 +16,8 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     }
     let ctx = Context::open(cli, env, true).await?;
     // Bad [keys] stop the start with every problem named, as `config check` would.
-    let keymap = KeyMap::with_overrides(&ctx.config.keys).map_err(|problems| Failure {
-        code: exit::USAGE,
-        kind: "config",
-        message: problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        provider_code: None,
-    })?;
+    let keymap =
+        KeyMap::with_overrides(&ctx.config.keys).map_err(|problems| Failure::config(&problems))?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
     tracing::info!(demo = cli.demo, "dashboard starting");
 

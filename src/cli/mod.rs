@@ -44,6 +44,20 @@ impl Failure {
             provider_code: None,
         }
     }
+
+    /// Configuration problems, one per line, each naming its key.
+    pub fn config(problems: &[crate::config::ConfigProblem]) -> Failure {
+        Failure {
+            code: exit::USAGE,
+            kind: "config",
+            message: problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            provider_code: None,
+        }
+    }
 }
 
 impl From<OpsError> for Failure {

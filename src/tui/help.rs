@@ -24,12 +24,19 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap) {
     frame.render_widget(block, dialog);
 
     let mut lines: Vec<Line> = Vec::new();
-    for context in Context::HELP_ORDER {
+    for context in Context::ALL {
+        let mut bindings = keymap
+            .bindings()
+            .filter(|b| b.context == context)
+            .peekable();
+        if bindings.peek().is_none() {
+            continue;
+        }
         lines.push(Line::styled(
             context.title(),
             theme.title.add_modifier(Modifier::UNDERLINED),
         ));
-        for binding in keymap.bindings().filter(|b| b.context == context) {
+        for binding in bindings {
             lines.push(Line::from(vec![
                 Span::styled(format!("{:<8} ", binding.label), theme.key),
                 Span::raw(binding.help),

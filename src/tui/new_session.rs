@@ -95,18 +95,14 @@ impl NewSessionForm {
         providers: &Providers,
         feedback: &mut Feedback,
     ) -> FormOutcome<()> {
-        match self.handle(key, action, providers) {
-            FormOutcome::Submit(request) => {
+        self.handle(key, action, providers)
+            .submitted_with(|request| {
                 feedback.log(
                     Level::Info,
                     format!("creating a {} DigiLocker session…", request.provider),
                 );
                 feedback.send(Command::CreateSession(request));
-                FormOutcome::Submit(())
-            }
-            FormOutcome::Cancel => FormOutcome::Cancel,
-            FormOutcome::Continue => FormOutcome::Continue,
-        }
+            })
     }
 
     fn handle(

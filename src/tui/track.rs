@@ -61,8 +61,8 @@ impl TrackForm {
         providers: &Providers,
         feedback: &mut Feedback,
     ) -> FormOutcome<()> {
-        match self.handle(key, action, providers) {
-            FormOutcome::Submit(command) => {
+        self.handle(key, action, providers)
+            .submitted_with(|command| {
                 if let Command::TrackSession {
                     provider,
                     reference,
@@ -74,11 +74,7 @@ impl TrackForm {
                     );
                 }
                 feedback.send(command);
-                FormOutcome::Submit(())
-            }
-            FormOutcome::Cancel => FormOutcome::Cancel,
-            FormOutcome::Continue => FormOutcome::Continue,
-        }
+            })
     }
 
     fn handle(

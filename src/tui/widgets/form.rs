@@ -19,6 +19,21 @@ pub enum FormOutcome<T> {
     Submit(T),
 }
 
+impl<T> FormOutcome<T> {
+    /// Hands a submitted value to `submit` (which sends it on); the owner
+    /// then only needs to know whether the form is done.
+    pub fn submitted_with(self, submit: impl FnOnce(T)) -> FormOutcome<()> {
+        match self {
+            FormOutcome::Submit(value) => {
+                submit(value);
+                FormOutcome::Submit(())
+            }
+            FormOutcome::Cancel => FormOutcome::Cancel,
+            FormOutcome::Continue => FormOutcome::Continue,
+        }
+    }
+}
+
 pub fn label<'a>(text: &str, focused: bool, theme: &Theme) -> Span<'a> {
     let marker = if focused { "▸" } else { " " };
     let style = if focused {
