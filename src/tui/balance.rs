@@ -15,7 +15,7 @@ use crate::error::ProviderError;
 use crate::store::BalanceSnapshot;
 use crate::words;
 
-use super::feedback::{Effect, Feedback, Level};
+use super::feedback::{Debounce, Effect, Feedback, Level};
 use super::format::{ago, inr, paise, signed_duration, spinner};
 use super::view::{Pane, ViewContext};
 use super::widgets::{pane_block, wrapped_height};
@@ -72,11 +72,18 @@ impl BalanceState {
         }
     }
 
-    /// `r` on the pane: a refresh, or why there can be none.
-    pub fn refresh(&self, configured: bool, allowed: bool, feedback: &mut Feedback) {
+    /// `r` on the pane: a refresh, or why there can be none (said at once,
+    /// without spending the debounce).
+    pub fn refresh(
+        &self,
+        configured: bool,
+        debounce: &mut Debounce,
+        now: Timestamp,
+        feedback: &mut Feedback,
+    ) {
         if !configured {
             feedback.alert(Level::Warning, words::not_configured(Provider::InstantPay));
-        } else if allowed {
+        } else if debounce.allow(now) {
             feedback.send(crate::engine::Command::RefreshBalance);
         }
     }

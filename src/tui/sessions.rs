@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crossterm::event::{Event, KeyEvent};
 use tui_input::backend::crossterm::to_input_request;
 
+use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -22,7 +23,7 @@ use crate::error::ProviderError;
 use crate::store::{CreateState, SessionRecord, StatusEvent};
 use crate::words;
 
-use super::feedback::{Effect, Feedback, Level};
+use super::feedback::{Debounce, Effect, Feedback, Level};
 use super::format::{ago, ago_short, countdown, documents_short};
 use super::keymap::Action;
 use super::view::{Pane, ViewContext};
@@ -341,9 +342,9 @@ impl SessionTable {
     }
 
     /// `r`: poll the selected session now.
-    pub fn refresh(&self, allowed: bool, feedback: &mut Feedback) {
+    pub fn refresh(&self, debounce: &mut Debounce, now: Timestamp, feedback: &mut Feedback) {
         if let Some(record) = self.selected_record()
-            && allowed
+            && debounce.allow(now)
         {
             feedback.send(Command::RefreshSession(record.id.clone()));
         }

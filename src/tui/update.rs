@@ -200,21 +200,11 @@ fn pane_action(app: &mut App, action: Action, feedback: &mut Feedback) {
 
 fn refresh_focused(app: &mut App, feedback: &mut Feedback) {
     let configured = app.providers.is_configured(Provider::InstantPay);
+    let (debounce, now) = (&mut app.refresh, app.now);
     match app.focus {
-        // Not configured is said at once, debounce or not.
-        Pane::Balance if !configured => app.balance.refresh(false, false, feedback),
-        Pane::Balance => {
-            let allowed = app.refresh.allow(app.now);
-            app.balance.refresh(configured, allowed, feedback);
-        }
-        Pane::Sessions => {
-            let allowed = app.sessions.selected_record().is_some() && app.refresh.allow(app.now);
-            app.sessions.refresh(allowed, feedback);
-        }
-        Pane::Notify => {
-            let allowed = !app.notify.phase.is_busy() && app.refresh.allow(app.now);
-            app.notify.refresh(configured, allowed, feedback);
-        }
+        Pane::Balance => app.balance.refresh(configured, debounce, now, feedback),
+        Pane::Sessions => app.sessions.refresh(debounce, now, feedback),
+        Pane::Notify => app.notify.refresh(configured, debounce, now, feedback),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod confirm;
 
 use crossterm::event::{Event, KeyEvent};
+use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -21,7 +22,7 @@ use crate::store::{AuditEntry, NotifyOutcome};
 use crate::validate;
 use crate::words;
 
-use super::feedback::{Feedback, Level};
+use super::feedback::{Debounce, Feedback, Level};
 use super::format::spinner;
 use super::keymap::Action;
 use super::theme::Theme;
@@ -168,9 +169,15 @@ impl NotifyState {
         false
     }
 
-    /// `r` on the pane: the lookup again, unless one is out.
-    pub fn refresh(&mut self, configured: bool, allowed: bool, feedback: &mut Feedback) {
-        if !self.phase.is_busy() && allowed {
+    /// `r` on the pane: the lookup again, unless a request is out.
+    pub fn refresh(
+        &mut self,
+        configured: bool,
+        debounce: &mut Debounce,
+        now: Timestamp,
+        feedback: &mut Feedback,
+    ) {
+        if !self.phase.is_busy() && debounce.allow(now) {
             self.look_up(configured, feedback);
         }
     }
