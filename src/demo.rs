@@ -120,7 +120,7 @@ pub fn seed_requests(active: usize) -> Vec<SessionRequest> {
             provider,
             flow,
             documents,
-            redirect_url: redirect.clone(),
+            redirect_url: Some(redirect.clone()),
         })
         .collect()
 }

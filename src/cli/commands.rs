@@ -117,12 +117,14 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
         (None, Provider::Cashfree) => defaults.documents.clone(),
         (None, Provider::InstantPay) => Vec::new(),
     };
-    let redirect_url = match (&args.redirect_url, &defaults.redirect_url) {
-        (Some(raw), _) => validate::redirect_url("--redirect-url", raw)?,
-        (None, Some(url)) => url.clone(),
-        (None, None) => {
+    let redirect_url = match (&args.redirect_url, &defaults.redirect_url, args.provider) {
+        (Some(raw), _, _) => Some(validate::redirect_url("--redirect-url", raw)?),
+        (None, Some(url), _) => Some(url.clone()),
+        // Cashfree's redirect_url is optional: leave it out.
+        (None, None, Provider::Cashfree) => None,
+        (None, None, Provider::InstantPay) => {
             return Err(Failure::usage(
-                "--redirect-url: required (or set redirect_url in the [defaults] config section)",
+                "--redirect-url: InstantPay requires one (or set redirect_url in the [defaults] config section)",
             ));
         }
     };

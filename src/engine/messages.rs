@@ -19,7 +19,9 @@ pub struct SessionRequest {
     pub flow: UserFlow,
     /// Cashfree only (InstantPay ignores it).
     pub documents: Vec<DocumentType>,
-    pub redirect_url: Url,
+    /// Where the customer lands afterwards: InstantPay requires one
+    /// (`redirectionUrl`), Cashfree takes it optionally.
+    pub redirect_url: Option<Url>,
 }
 
 /// What the UI asks the engine to do. Never blocks the UI.

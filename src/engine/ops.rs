@@ -213,15 +213,26 @@ impl Services {
         request: &SessionRequest,
     ) -> Result<SessionRecord, (Option<SessionRecord>, OpsError)> {
         let bare = |error: OpsError| (None, error);
-        // Check configuration before writing anything: nothing was attempted.
-        match request.provider {
+        // Check configuration and the request before writing anything:
+        // nothing was attempted.
+        let instantpay_redirect = match request.provider {
             Provider::InstantPay => {
                 self.instantpay().map_err(bare)?;
+                let redirect = request.redirect_url.clone().ok_or_else(|| {
+                    bare(OpsError::Provider(ProviderError::InvalidRequest {
+                        field: "redirect URL".into(),
+                        message: "InstantPay requires one (redirectionUrl); Cashfree does not"
+                            .into(),
+                        provider_code: None,
+                    }))
+                })?;
+                Some(redirect)
             }
             Provider::Cashfree => {
                 self.cashfree().map_err(bare)?;
+                None
             }
-        }
+        };
         let new = NewSession {
             id: SessionId::generate(),
             provider: request.provider,
@@ -231,30 +242,30 @@ impl Services {
                 Provider::InstantPay => Vec::new(),
                 Provider::Cashfree => request.documents.clone(),
             },
-            redirect_url: Some(request.redirect_url.to_string()),
+            redirect_url: request.redirect_url.as_ref().map(url::Url::to_string),
             created_at: Timestamp::now(),
         };
         self.store()
             .begin_session(&new)
             .map_err(|e| bare(e.into()))?;
-        let answer = match request.provider {
-            Provider::InstantPay => {
+        let answer = match (request.provider, instantpay_redirect) {
+            (Provider::InstantPay, Some(redirect_url)) => {
                 self.instantpay()
                     .map_err(bare)?
                     .create_digilocker(&InstantPayCreate {
                         external_ref: new.external_ref.clone(),
-                        redirect_url: request.redirect_url.clone(),
+                        redirect_url,
                         flow: request.flow,
                     })
                     .await
             }
-            Provider::Cashfree => {
+            _ => {
                 self.cashfree()
                     .map_err(bare)?
                     .create_digilocker(&CashfreeCreate {
                         verification_id: new.external_ref.clone(),
                         documents: request.documents.clone(),
-                        redirect_url: Some(request.redirect_url.clone()),
+                        redirect_url: request.redirect_url.clone(),
                         flow: Some(request.flow),
                     })
                     .await

@@ -209,14 +209,21 @@ impl NewSessionForm {
             self.documents_error = None;
             Some(Vec::new())
         };
-        let redirect_url = match validate::redirect_url("redirect URL", self.redirect_url.value()) {
-            Ok(url) => {
-                self.redirect_error = None;
-                Some(url)
-            }
-            Err(error) => {
-                self.redirect_error = Some(error.to_string());
-                None
+        let raw = self.redirect_url.value().trim();
+        // Cashfree's redirect_url is optional; InstantPay's redirectionUrl is not.
+        let redirect_url = if raw.is_empty() && self.provider == Provider::Cashfree {
+            self.redirect_error = None;
+            Some(None)
+        } else {
+            match validate::redirect_url("redirect URL", raw) {
+                Ok(url) => {
+                    self.redirect_error = None;
+                    Some(Some(url))
+                }
+                Err(error) => {
+                    self.redirect_error = Some(error.to_string());
+                    None
+                }
             }
         };
         if self.provider_error.is_some() {
@@ -289,6 +296,9 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &NewSessionF
         url_focused,
         theme,
     ));
+    if form.provider == Provider::Cashfree && form.redirect_url.value().trim().is_empty() {
+        url.push(Span::styled("optional for Cashfree", theme.dim));
+    }
     lines.push(Line::from(url));
     if let Some(error) = &form.redirect_error {
         lines.push(error_line(error, theme));

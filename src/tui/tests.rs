@@ -314,7 +314,7 @@ fn new_session_form_is_prefilled_and_sends_the_exact_request() {
             provider: Provider::Cashfree,
             flow: UserFlow::Signin,
             documents: vec![DocumentType::Aadhaar, DocumentType::Pan],
-            redirect_url: Url::parse("https://example.com/kyc-done").unwrap(),
+            redirect_url: Some(Url::parse("https://example.com/kyc-done").unwrap()),
         }))]
     );
     assert!(app.overlay.is_none());
@@ -331,7 +331,7 @@ fn instantpay_requests_carry_no_documents() {
             provider: Provider::InstantPay,
             flow: UserFlow::Signup,
             documents: vec![],
-            redirect_url: Url::parse("https://example.com/kyc-done").unwrap(),
+            redirect_url: Some(Url::parse("https://example.com/kyc-done").unwrap()),
         })]
     );
 }
@@ -1024,6 +1024,32 @@ fn with_no_configured_redirect_the_form_asks_for_one() {
         form.redirect_error.is_some(),
         "the field says what is wrong"
     );
+}
+
+#[test]
+fn cashfree_needs_no_redirect_url_but_instantpay_does() {
+    let mut options = options();
+    options.defaults.redirect_url = None;
+    let mut app = app_with(options, super::Theme::colour());
+    engine(&mut app, loaded());
+    update(&mut app, ch('n'));
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    assert_eq!(form.provider, Provider::InstantPay);
+    // Switch to Cashfree: an empty redirect is fine and is left out.
+    update(&mut app, key(KeyCode::Right));
+    let effects = update(&mut app, key(KeyCode::Enter));
+    assert_eq!(
+        sent(&effects),
+        vec![&Command::CreateSession(SessionRequest {
+            provider: Provider::Cashfree,
+            flow: UserFlow::Signup,
+            documents: vec![DocumentType::Aadhaar],
+            redirect_url: None,
+        })]
+    );
+    assert!(app.overlay.is_none());
 }
 
 #[test]

@@ -444,6 +444,22 @@ async fn a_hang_times_out_with_exit_3() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cashfree_creates_without_a_redirect_url_instantpay_does_not() {
+    let mut h = Harness::start(1.0).await;
+    h.set_env("PAYOPS_DEFAULTS_REDIRECT_URL", "");
+    let run = h
+        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+        .await;
+    run.assert_code(0);
+    let session = run.json();
+    assert_eq!(session["status"], "PENDING");
+    assert!(session["redirect_url"].is_null(), "{session}");
+    h.run(&["digilocker", "create", "--provider", "instantpay"])
+        .await
+        .assert_clean_failure(2, "InstantPay requires one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_check_names_key_conflicts_and_bad_themes() {
     let mut h = Harness::start(1.0).await;
     let path = h.home.path().join("keys.toml");

@@ -27,7 +27,7 @@ fn request(provider: Provider) -> SessionRequest {
         provider,
         flow: UserFlow::Signup,
         documents: vec![DocumentType::Aadhaar],
-        redirect_url: Url::parse("https://example.com/kyc/done").expect("url"),
+        redirect_url: Some(Url::parse("https://example.com/kyc/done").expect("url")),
     }
 }
 
