@@ -313,19 +313,25 @@ fn status_inner(state: &SimState, headers: &HeaderMap, query: &str) -> Result<St
             )
         })?),
     };
+    // The words of Cashfree's own error table, naming the id that was asked by.
     let not_found = || {
+        let message = if verification_id.is_some() {
+            "Please enter a valid verification_id"
+        } else {
+            "Please enter a valid reference_id"
+        };
         error(
             StatusCode::NOT_FOUND,
             "validation_error",
             "verification_id_value_invalid",
-            "verification_id does not exist",
+            message,
         )
     };
     let session = match (&verification_id, reference_id) {
         (None, None) => {
             return Err(invalid(
                 "verification_id_missing",
-                "verification_id is missing in the request.",
+                "Please provide verification_id or reference_id",
             ));
         }
         (Some(v), r) => state

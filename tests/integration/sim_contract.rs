@@ -843,12 +843,20 @@ async fn cashfree_create_and_status() -> TestResult {
         );
     }
 
+    // The messages of Cashfree's own error table.
     let (s, v) = c.status(&[]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["code"], "verification_id_missing");
+    assert_eq!(
+        v["message"],
+        "Please provide verification_id or reference_id"
+    );
     let (s, v) = c.status(&[("verification_id", "NOPE")]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(v["code"], "verification_id_value_invalid");
+    assert_eq!(v["message"], "Please enter a valid verification_id");
+    let (_, v) = c.status(&[("reference_id", "1")]).await;
+    assert_eq!(v["message"], "Please enter a valid reference_id");
     let (s, _) = c.status(&[("reference_id", "1")]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
