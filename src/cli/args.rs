@@ -153,6 +153,10 @@ pub struct SimArgs {
     /// Answer 429 past this many requests a minute per provider.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// Answer Cashfree creates with 422 insufficient_balance (a merchant
+    /// whose verification balance ran out).
+    #[arg(long)]
+    pub cashfree_insufficient_balance: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -342,6 +342,7 @@ async fn run_sim(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
     let handle = sim::start(args.addr, options)
         .await
         .map_err(|e| Failure::usage(format!("--addr {}: cannot listen: {e}", args.addr)))?;
+    handle.set_cashfree_insufficient_balance(args.cashfree_insufficient_balance);
     println!("payops sim listening on {}", handle.addr);
     println!("instantpay base_url = {}", handle.instantpay_base());
     println!("cashfree base_url   = {}", handle.cashfree_base());

@@ -205,6 +205,18 @@ fn create_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<C
         }
     }
 
+    // A valid request the merchant cannot pay for: nothing is created.
+    if state
+        .cashfree_insufficient_balance
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_error",
+            "insufficient_balance",
+            "Insufficient balance to process this request",
+        ));
+    }
     let session = state
         .create_cf_session(verification_id, documents.clone())
         .ok_or_else(|| {

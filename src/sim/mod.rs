@@ -147,6 +147,14 @@ impl SimHandle {
         base(self.addr, "/verification")
     }
 
+    /// While set, Cashfree creates answer 422 `insufficient_balance`, as
+    /// production does when the merchant's verification balance runs out.
+    pub fn set_cashfree_insufficient_balance(&self, on: bool) {
+        self.state
+            .cashfree_insufficient_balance
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Replaces the fault probabilities (tests turn faults on and off).
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.state.faults) = faults;

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -292,6 +292,8 @@ pub(crate) struct SimState {
     state_file: Option<PathBuf>,
     pub shutdown: CancellationToken,
     pub faults: Mutex<Faults>,
+    /// Cashfree creates answer 422 `insufficient_balance` while set.
+    pub cashfree_insufficient_balance: AtomicBool,
     pub instantpay_requests: AtomicU64,
     pub cashfree_requests: AtomicU64,
     sequence: AtomicU64,
@@ -334,6 +336,7 @@ impl SimState {
             state_file: options.state_file,
             shutdown: CancellationToken::new(),
             faults: Mutex::new(options.faults),
+            cashfree_insufficient_balance: AtomicBool::new(false),
             instantpay_requests: AtomicU64::new(0),
             cashfree_requests: AtomicU64::new(0),
             sequence: AtomicU64::new(0),

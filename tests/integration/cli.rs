@@ -457,6 +457,12 @@ async fn cashfree_creates_without_a_redirect_url_instantpay_does_not() {
     h.run(&["digilocker", "create", "--provider", "instantpay"])
         .await
         .assert_clean_failure(2, "InstantPay requires one");
+
+    // A merchant out of verification balance: declined, the row says so.
+    h.sim.set_cashfree_insufficient_balance(true);
+    h.run(&["digilocker", "create", "--provider", "cashfree"])
+        .await
+        .assert_clean_failure(1, "Insufficient balance");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -766,6 +766,19 @@ async fn cashfree_create_rejects_exactly_as_documented() -> TestResult {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(keys(&v), set(&["type", "code", "message"]));
     assert!(v["message"].as_str().unwrap().contains("user_flow"));
+    // A merchant out of verification balance: 422 as documented, nothing created.
+    sim.set_cashfree_insufficient_balance(true);
+    let (s, v) = c.create(&cf_body("ABC00123")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        v,
+        json!({
+            "type": "validation_error",
+            "code": "insufficient_balance",
+            "message": "Insufficient balance to process this request"
+        })
+    );
+    sim.set_cashfree_insufficient_balance(false);
     // Nothing above may have created the session.
     let (s, _) = c.create(&cf_body("ABC00123")).await;
     assert_eq!(s, StatusCode::OK);
