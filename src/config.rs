@@ -83,8 +83,9 @@ pub struct CashfreeConfig {
     pub base_url: Url,
     pub client_id: String,
     pub client_secret: SecretString,
-    /// Sent as `x-api-version` when set (e.g. `2023-12-18`).
-    pub api_version: Option<String>,
+    /// Sent as `x-api-version` on every call; defaults to the version of
+    /// the OpenAPI document payops follows.
+    pub api_version: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -354,6 +355,8 @@ const ENV_CONFIG: &str = "PAYOPS_CONFIG";
 const ENV_DATA_DIR: &str = "PAYOPS_DATA_DIR";
 
 const DEFAULT_INSTANTPAY_BASE: &str = "https://api.instantpay.in";
+/// The Cashfree API version of the OpenAPI documents payops follows.
+pub const DEFAULT_CASHFREE_API_VERSION: &str = "2023-12-18";
 /// Cashfree's sandbox; production is `https://api.cashfree.com/verification`.
 const DEFAULT_CASHFREE_BASE: &str = "https://sandbox.cashfree.com/verification";
 
@@ -723,7 +726,10 @@ impl<'a> Resolver<'a> {
         let base_url = self.base_url(S, DEFAULT_CASHFREE_BASE);
         let client_id = self.required(S, "client_id").and_then(|r| self.string(r));
         let client_secret = self.secret(S);
-        let api_version = self.raw(S, "api_version").and_then(|r| self.string(r));
+        let api_version = self
+            .raw(S, "api_version")
+            .and_then(|r| self.string(r))
+            .unwrap_or_else(|| DEFAULT_CASHFREE_API_VERSION.to_string());
         Some(CashfreeConfig {
             base_url: base_url?,
             client_id: client_id?,
@@ -1047,7 +1053,7 @@ pub fn template() -> String {
 # base_url = "{DEFAULT_CASHFREE_BASE}"
 # client_id = "your-client-id"               # required
 # client_secret = "your-client-secret"       # required; never shown, logged or stored
-# api_version = "2023-12-18"                 # optional; sent as x-api-version
+# api_version = "2023-12-18"                 # the default; sent as x-api-version
 
 [polling]
 # session_interval_secs = 5                  # pending DigiLocker sessions (minimum 1)

@@ -72,7 +72,7 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
             base_url: sim.cashfree_base(),
             client_id: credentials.cashfree_client_id.clone(),
             client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
-            api_version: Some("2023-12-18".to_string()),
+            api_version: crate::config::DEFAULT_CASHFREE_API_VERSION.to_string(),
         }),
         polling: PollingConfig {
             balance_interval: Duration::from_secs(30),

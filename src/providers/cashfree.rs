@@ -56,7 +56,7 @@ struct Inner {
     http: Http,
     base_url: Url,
     client_id: String,
-    api_version: Option<String>,
+    api_version: String,
 }
 
 impl fmt::Debug for CashfreeClient {
@@ -84,9 +84,7 @@ impl CashfreeClient {
             config.client_secret.expose_secret(),
             true,
         )?;
-        if let Some(version) = &config.api_version {
-            insert_header(&mut headers, "x-api-version", version, false)?;
-        }
+        insert_header(&mut headers, "x-api-version", &config.api_version, false)?;
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let http = Http::new(PROVIDER, policy, headers, |_| None)?;
         Ok(CashfreeClient {

@@ -105,7 +105,7 @@ fn full_file_loads() {
         "https://api.cashfree.com/verification"
     );
     assert_eq!(cf.client_secret.expose_secret(), CF_SECRET);
-    assert_eq!(cf.api_version.as_deref(), Some("2023-12-18"));
+    assert_eq!(cf.api_version, "2023-12-18");
 
     assert_eq!(c.polling.session_interval, Duration::from_secs(3));
     assert_eq!(c.polling.balance_interval, Duration::from_secs(600));
@@ -147,7 +147,7 @@ fn environment_alone_configures_payops() {
         "https://sandbox.cashfree.com/verification"
     );
     assert_eq!(cf.client_id, "cf-id");
-    assert_eq!(cf.api_version, None);
+    assert_eq!(cf.api_version, "2023-12-18", "the default version");
     assert_eq!(c.polling.balance_interval, Duration::from_secs(45));
     assert_eq!(c.polling.session_interval, Duration::from_secs(5));
     assert_eq!(

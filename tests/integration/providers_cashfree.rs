@@ -45,7 +45,9 @@ fn config(base_url: url::Url, api_version: Option<&str>) -> CashfreeConfig {
         base_url,
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(SECRET),
-        api_version: api_version.map(str::to_string),
+        api_version: api_version
+            .unwrap_or(payops::config::DEFAULT_CASHFREE_API_VERSION)
+            .to_string(),
     }
 }
 
@@ -116,7 +118,7 @@ async fn create_sends_exact_headers_and_body_and_parses_the_sample() {
 }
 
 #[tokio::test]
-async fn absent_optionals_are_omitted_and_no_version_header_unless_configured() {
+async fn absent_optionals_are_omitted_and_the_default_version_is_sent() {
     let stub = Stub::always(Reply::ok(CREATE_SAMPLE)).await;
     let client = CashfreeClient::new(&config(stub.url("/verification/"), None), fast_policy())
         .expect("client");
@@ -129,7 +131,7 @@ async fn absent_optionals_are_omitted_and_no_version_header_unless_configured() 
     client.create_digilocker(&request).await.expect("create");
     let captured = &stub.requests()[0];
     assert_eq!(captured.path, "/verification/digilocker");
-    assert_eq!(captured.header("x-api-version"), None);
+    assert_eq!(captured.header("x-api-version"), Some("2023-12-18"));
     assert_eq!(
         captured.json(),
         serde_json::json!({"verification_id": "ABC00123", "document_requested": ["AADHAAR"]})

@@ -43,7 +43,7 @@ pub async fn rig(options: SimOptions) -> Rig {
             base_url: sim.cashfree_base(),
             client_id: credentials.cashfree_client_id.clone(),
             client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
-            api_version: Some("2023-12-18".into()),
+            api_version: "2023-12-18".into(),
         }),
         ..Config::default()
     };
