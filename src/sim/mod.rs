@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::task::JoinHandle;
 use url::Url;
@@ -227,11 +229,38 @@ fn router(state: Arc<SimState>) -> Router {
             "/verification/digilocker",
             post(cashfree::create).get(cashfree::status),
         )
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::gate,
         ))
         .with_state(state)
+}
+
+/// A path neither provider serves: a JSON error in that provider's shape,
+/// never an empty 404, so a client's error handling sees what production shows.
+async fn unknown_route(method: Method, uri: Uri) -> Response {
+    route_error(StatusCode::NOT_FOUND, &method, &uri, "no such route")
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> Response {
+    route_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &method,
+        &uri,
+        "method not allowed for this route",
+    )
+}
+
+fn route_error(status: StatusCode, method: &Method, uri: &Uri, what: &str) -> Response {
+    let message = format!("{what}: {method} {}", uri.path());
+    let body = if uri.path().starts_with("/verification") {
+        serde_json::json!({"type": "invalid_request_error", "code": "request_invalid", "message": message})
+    } else {
+        serde_json::json!({"statuscode": "ERR", "actcode": null, "status": message, "data": null})
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// Binds `addr` (port 0 allowed) and serves until `shutdown`.

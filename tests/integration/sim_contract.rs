@@ -1295,3 +1295,37 @@ async fn a_state_file_carries_sessions_and_notifications_across_restarts() -> Te
     third.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json_errors() -> TestResult {
+    let sim = start(options(1, 1.0)).await;
+    let client = Client::new();
+    let resp = client
+        .get(format!("{}/digilocker/nothing", sim.cashfree_base()))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let v: Value = resp.json().await?;
+    assert_eq!(keys(&v), set(&["type", "code", "message"]));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("/verification/digilocker/nothing")
+    );
+    let resp = client
+        .post(format!("{}accounts/nothing", sim.instantpay_base()))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let v: Value = resp.json().await?;
+    assert_eq!(v["statuscode"], "ERR");
+    let resp = client
+        .delete(format!("{}/digilocker", sim.cashfree_base()))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let v: Value = resp.json().await?;
+    assert!(v["message"].as_str().unwrap().contains("DELETE"));
+    Ok(())
+}
