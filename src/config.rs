@@ -257,6 +257,17 @@ pub fn load(explicit: Option<&Path>, env: &Env) -> Result<LoadedConfig, ConfigEr
     load_from(path.as_deref(), chosen, env)
 }
 
+/// The `[keys]` entries (and `PAYOPS_KEYS_*`) alone, read even when the rest
+/// of the configuration is invalid, so `config check` can report key
+/// problems together with the others. Unreadable files give none.
+pub fn raw_keys(explicit: Option<&Path>, env: &Env) -> BTreeMap<String, Vec<String>> {
+    let table = config_path(explicit, env)
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+        .unwrap_or_default();
+    Resolver::new(table, env).keys()
+}
+
 /// `load` with the file already chosen: `None` configures from the
 /// environment alone; a missing file is an error only when `must_exist`.
 pub fn load_from(

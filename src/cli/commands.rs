@@ -389,7 +389,14 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
         }
         ConfigCommand::Check => {
             let loaded = config::load(cli.config.as_deref(), env).map_err(|e| match e {
-                config::ConfigError::Invalid(problems) => Failure::config(&problems),
+                config::ConfigError::Invalid(mut problems) => {
+                    // Every problem at once: the keys too, though the rest failed.
+                    let keys = config::raw_keys(cli.config.as_deref(), env);
+                    if let Err(key_problems) = crate::tui::KeyMap::with_overrides(&keys) {
+                        problems.extend(key_problems);
+                    }
+                    Failure::config(&problems)
+                }
                 other => other.into(),
             })?;
             // The dashboard's keys are checked here too: names, keys, conflicts.

@@ -134,6 +134,11 @@ pub struct Context {
     pub no_color: bool,
 }
 
+/// `[theme]` and `[keys]`: the parts of a configuration the demo uses.
+fn is_look_or_keys(key: &str) -> bool {
+    key.starts_with("theme.") || key.starts_with("keys.")
+}
+
 impl Context {
     /// `for_dashboard`: the engine counts every provider call against its rate
     /// budget, so clients must not retry behind its back.
@@ -149,6 +154,17 @@ impl Context {
                 Ok(loaded) => {
                     demo.config.theme = loaded.config.theme;
                     demo.config.keys = loaded.config.keys;
+                }
+                // The demo uses your look and keys: a broken one is refused,
+                // as without --demo, rather than silently replaced.
+                Err(config::ConfigError::Invalid(problems))
+                    if problems.iter().any(|p| is_look_or_keys(&p.key)) =>
+                {
+                    let ours: Vec<_> = problems
+                        .into_iter()
+                        .filter(|p| is_look_or_keys(&p.key))
+                        .collect();
+                    return Err(Failure::config(&ours));
                 }
                 Err(error) => {
                     eprintln!("warning: your configuration is not used by the demo: {error}")

@@ -109,6 +109,7 @@ impl App {
             focus: self.focus,
             dialog_open: self.overlay.is_some(),
             providers: &self.providers,
+            keymap: &self.keymap,
         }
     }
 

@@ -228,7 +228,14 @@ fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
             ctx,
         ));
     }
-    lines.push(Line::styled("URL (y copies, o opens)", theme.dim));
+    lines.push(Line::styled(
+        format!(
+            "URL ({} copies, {} opens)",
+            ctx.key(Action::CopyUrl),
+            ctx.key(Action::OpenUrl)
+        ),
+        theme.dim,
+    ));
     lines.push(Line::raw(
         record.url.as_deref().unwrap_or("— not known yet"),
     ));
@@ -337,7 +344,10 @@ pub fn draw(
                 lines.insert(
                     0,
                     Line::styled(
-                        "v shows the QR code alone (or enlarge the terminal)",
+                        format!(
+                            "{} shows the QR code alone (or enlarge the terminal)",
+                            ctx.key(Action::ToggleQr)
+                        ),
                         theme.dim,
                     ),
                 );

@@ -1091,3 +1091,17 @@ fn a_notify_that_never_left_says_not_sent() {
         "the operator is told nothing went out"
     );
 }
+
+#[test]
+fn hints_in_the_detail_name_the_rebound_keys() {
+    let mut options = options();
+    let keys = [("copy_url".to_string(), vec!["c".to_string()])]
+        .into_iter()
+        .collect();
+    options.keymap = super::KeyMap::with_overrides(&keys).unwrap();
+    let mut app = app_with(options, super::Theme::colour());
+    engine(&mut app, loaded());
+    update(&mut app, key(KeyCode::Enter));
+    let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
+    assert!(text.contains("URL (c copies, o opens)"), "{text}");
+}

@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use crate::domain::Provider;
 use crate::engine::ProviderSetup;
 
+use super::keymap::{Action, KeyMap};
 use super::theme::Theme;
 
 /// The panes `Tab` cycles through, in order.
@@ -90,12 +91,23 @@ pub struct ViewContext<'a> {
     /// A dialog or overlay has the keyboard.
     pub dialog_open: bool,
     pub providers: &'a Providers,
+    /// The keys in force, so hints in the views name the user's keys.
+    pub keymap: &'a KeyMap,
 }
 
 impl ViewContext<'_> {
     /// Local wall-clock time `HH:MM:SS`.
     pub fn clock(&self, at: Timestamp) -> String {
         super::format::clock(at, self.tz)
+    }
+
+    /// How the keys of `action` are written, e.g. `y` (or `c` once rebound).
+    pub fn key(&self, action: Action) -> &str {
+        self.keymap
+            .bindings()
+            .find(|b| b.action == action)
+            .map(|b| b.label.as_str())
+            .unwrap_or("?")
     }
 
     pub fn is_focused(&self, pane: Pane) -> bool {

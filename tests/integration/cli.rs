@@ -491,13 +491,22 @@ async fn config_check_names_key_conflicts_and_bad_themes() {
 
     std::fs::write(
         &path,
-        "[theme]\nname = \"neon\"\nmuted = \"not-a-colour\"\n",
+        "[theme]\nname = \"neon\"\nmuted = \"not-a-colour\"\n[keys]\nquit = \"banana\"\n",
     )
     .unwrap();
     let run = h.run(&["config", "check"]).await;
     run.assert_code(2);
     assert!(run.stderr.contains("theme.name"), "{}", run.stderr);
     assert!(run.stderr.contains("theme.muted"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("keys.quit"),
+        "key problems too, all at once: {}",
+        run.stderr
+    );
+    // The demo uses your theme and keys: a broken one is refused there too.
+    let run = h.run(&["--demo", "balance"]).await;
+    run.assert_code(2);
+    assert!(run.stderr.contains("theme.name"), "{}", run.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
