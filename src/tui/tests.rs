@@ -1005,13 +1005,19 @@ fn resize_keeps_the_selection_on_screen() {
     assert!(app.sessions.selected_index() < app.sessions.offset() + rows);
 }
 
-#[test]
-fn with_no_configured_redirect_the_form_asks_for_one() {
+/// The new-session form opened with no `[defaults] redirect_url`.
+fn form_without_default_redirect() -> super::App {
     let mut options = options();
     options.defaults.redirect_url = None;
     let mut app = app_with(options, super::Theme::colour());
     engine(&mut app, loaded());
     update(&mut app, ch('n'));
+    app
+}
+
+#[test]
+fn with_no_configured_redirect_the_form_asks_for_one() {
+    let mut app = form_without_default_redirect();
     let Some(Overlay::NewSession(form)) = &app.overlay else {
         panic!("form not open");
     };
@@ -1028,11 +1034,7 @@ fn with_no_configured_redirect_the_form_asks_for_one() {
 
 #[test]
 fn cashfree_needs_no_redirect_url_but_instantpay_does() {
-    let mut options = options();
-    options.defaults.redirect_url = None;
-    let mut app = app_with(options, super::Theme::colour());
-    engine(&mut app, loaded());
-    update(&mut app, ch('n'));
+    let mut app = form_without_default_redirect();
     let Some(Overlay::NewSession(form)) = &app.overlay else {
         panic!("form not open");
     };
