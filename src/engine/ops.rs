@@ -218,14 +218,10 @@ impl Services {
         let instantpay_redirect = match request.provider {
             Provider::InstantPay => {
                 self.instantpay().map_err(bare)?;
-                let redirect = request.redirect_url.clone().ok_or_else(|| {
-                    bare(OpsError::Provider(ProviderError::InvalidRequest {
-                        field: "redirect URL".into(),
-                        message: "InstantPay requires one (redirectionUrl); Cashfree does not"
-                            .into(),
-                        provider_code: None,
-                    }))
-                })?;
+                let redirect = request
+                    .redirect_url
+                    .clone()
+                    .ok_or_else(|| bare(missing_instantpay_redirect().into()))?;
                 Some(redirect)
             }
             Provider::Cashfree => {
@@ -259,7 +255,10 @@ impl Services {
                     })
                     .await
             }
-            _ => {
+            // Refused above, before the row was written; kept exhaustive so
+            // an InstantPay request can never reach Cashfree.
+            (Provider::InstantPay, None) => Err(missing_instantpay_redirect()),
+            (Provider::Cashfree, _) => {
                 self.cashfree()
                     .map_err(bare)?
                     .create_digilocker(&CashfreeCreate {
@@ -587,6 +586,15 @@ fn cashfree_environment(base_url: &url::Url) -> ProviderEnvironment {
             ProviderEnvironment::Unknown("simulator".into())
         }
         other => ProviderEnvironment::Unknown(other.to_string()),
+    }
+}
+
+/// InstantPay's `redirectionUrl` is required; Cashfree's is optional.
+fn missing_instantpay_redirect() -> ProviderError {
+    ProviderError::InvalidRequest {
+        field: "redirect URL".into(),
+        message: "InstantPay requires one (redirectionUrl); Cashfree does not".into(),
+        provider_code: None,
     }
 }
 
