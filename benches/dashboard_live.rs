@@ -135,6 +135,7 @@ fn status_latency(home: &Path, samples: usize) {
                 credentials: credentials.clone(),
                 rate_limit_per_minute: None,
                 state_file: None,
+                cashfree_signature_key: None,
             },
         ))
         .unwrap();

@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::domain::{DocumentType, Provider, UserFlow};
 use crate::error::ValidationError;
+use crate::providers::signature::SigningKey;
 use crate::validate;
 
 /// The process environment, captured once so loading is testable.
@@ -86,6 +87,9 @@ pub struct CashfreeConfig {
     /// Sent as `x-api-version` on every call; defaults to the version of
     /// the OpenAPI document payops follows.
     pub api_version: String,
+    /// The merchant's public key for `x-cf-signature` (two-factor
+    /// authentication instead of IP whitelisting); read and checked at load.
+    pub signing_key: Option<SigningKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -305,7 +309,9 @@ pub fn load_from(
             }
         }
     }
-    let config = Resolver::new(table, env).resolve()?;
+    let mut resolver = Resolver::new(table, env);
+    resolver.file_dir = path.and_then(Path::parent).map(Path::to_path_buf);
+    let config = resolver.resolve()?;
     Ok(LoadedConfig {
         config,
         source,
@@ -389,7 +395,13 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ),
     (
         "cashfree",
-        &["base_url", "client_id", "client_secret", "api_version"],
+        &[
+            "base_url",
+            "client_id",
+            "client_secret",
+            "api_version",
+            "public_key_path",
+        ],
     ),
     (
         "polling",
@@ -454,6 +466,8 @@ struct Resolver<'a> {
     sections: BTreeMap<String, toml::Table>,
     env: &'a Env,
     problems: Vec<ConfigProblem>,
+    /// The config file's folder, for relative paths written in it.
+    file_dir: Option<PathBuf>,
 }
 
 impl<'a> Resolver<'a> {
@@ -462,6 +476,7 @@ impl<'a> Resolver<'a> {
             sections: BTreeMap::new(),
             env,
             problems: Vec::new(),
+            file_dir: None,
         };
         for (name, value) in table {
             let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| *s == name) else {
@@ -741,12 +756,50 @@ impl<'a> Resolver<'a> {
             .raw(S, "api_version")
             .and_then(|r| self.string(r))
             .unwrap_or_else(|| DEFAULT_CASHFREE_API_VERSION.to_string());
+        // None: not asked for; Some(None): asked for, but the file is bad.
+        let signing_key = self
+            .raw(S, "public_key_path")
+            .map(|raw| self.signing_key(raw, client_id.as_deref()));
         Some(CashfreeConfig {
             base_url: base_url?,
             client_id: client_id?,
             client_secret: client_secret?,
             api_version,
+            signing_key: match signing_key {
+                Some(None) => return None,
+                other => other.flatten(),
+            },
         })
+    }
+
+    /// Reads the key now, so a bad file is a problem `config check` reports
+    /// (naming the key and the path) rather than a failure at request time.
+    /// A relative path in the file is relative to the file's folder.
+    fn signing_key(&mut self, raw: Raw, client_id: Option<&str>) -> Option<SigningKey> {
+        let label = raw.label.clone();
+        let from_file = matches!(raw.value, RawValue::File(_));
+        let text = self.string(raw)?;
+        let mut path = PathBuf::from(&text);
+        if let Some(dir) = self
+            .file_dir
+            .as_ref()
+            .filter(|_| from_file && path.is_relative())
+        {
+            path = dir.join(path);
+        }
+        let key = match SigningKey::load(&path) {
+            Ok(key) => key,
+            Err(message) => {
+                self.problem(&label, format!("{}: {message}", path.display()));
+                return None;
+            }
+        };
+        // A key too small to seal "<client_id>.<time>" would fail on every call.
+        if let Err(message) = key.sign(client_id.unwrap_or("client-id"), 0) {
+            self.problem(&label, format!("{}: {message}", path.display()));
+            return None;
+        }
+        Some(key)
     }
 
     fn check<T>(&mut self, label: &str, result: Result<T, ValidationError>) -> Option<T> {
@@ -1065,6 +1118,10 @@ pub fn template() -> String {
 # client_id = "your-client-id"               # required
 # client_secret = "your-client-secret"       # required; never shown, logged or stored
 # api_version = "2023-12-18"                 # the default; sent as x-api-version
+# Two-factor authentication by public key instead of IP whitelisting: the PEM
+# file from the Cashfree dashboard (relative paths: from this file's folder).
+# Every call then carries a fresh x-cf-signature.
+# public_key_path = "cashfree_public_key.pem"
 
 [polling]
 # session_interval_secs = 5                  # pending DigiLocker sessions (minimum 1)

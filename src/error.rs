@@ -4,6 +4,14 @@ use std::time::Duration;
 
 use crate::domain::Provider;
 
+/// An address refusal is not a credentials problem: say which it is.
+fn auth_refusal(code: Option<&str>) -> &'static str {
+    match code {
+        Some("ip_validation_failed") => "refused this address",
+        _ => "rejected the credentials",
+    }
+}
+
 /// Why a provider call did not give us an answer we can use.
 ///
 /// Messages never carry a secret: clients build them from provider bodies
@@ -28,7 +36,7 @@ pub enum ProviderError {
         provider_code: Option<String>,
     },
     /// Credentials rejected or the caller is not allowed (IP not whitelisted).
-    #[error("{provider} rejected the credentials: {message}")]
+    #[error("{provider} {}: {message}", auth_refusal(.code.as_deref()))]
     Auth {
         provider: Provider,
         code: Option<String>,

@@ -157,6 +157,11 @@ pub struct SimArgs {
     /// whose verification balance ran out).
     #[arg(long)]
     pub cashfree_insufficient_balance: bool,
+    /// Demand Cashfree's public-key 2FA: every Cashfree call then needs an
+    /// x-cf-signature this private key (PEM) opens, made within 5 minutes,
+    /// or gets 403 ip_validation_failed.
+    #[arg(long, value_name = "PRIVATE_KEY.pem")]
+    pub cashfree_signature_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

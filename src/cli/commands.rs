@@ -15,6 +15,7 @@ use crate::config::{self, Env};
 use crate::domain::{LinkStatus, Provider, SessionStatus, UserDetails};
 use crate::engine::SessionRequest;
 use crate::engine::ops::{CreateFailure, PollOutcome};
+use crate::providers::signature::VerifyingKey;
 use crate::sim::{self, Faults, SimCredentials, SimOptions};
 use crate::store::{CreateState, SessionRecord};
 use crate::validate;
@@ -331,6 +332,15 @@ async fn run_sim(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
         }
         Err(error) => eprintln!("warning: configuration not used by the simulator: {error}"),
     }
+    let cashfree_signature_key = match &args.cashfree_signature_key {
+        Some(path) => Some(VerifyingKey::load(path).map_err(|message| {
+            Failure::usage(format!(
+                "--cashfree-signature-key {}: {message}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
     let options = SimOptions {
         seed: args.seed,
         time_scale: args.time_scale,
@@ -338,6 +348,7 @@ async fn run_sim(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
         credentials: credentials.clone(),
         rate_limit_per_minute: args.rate_limit,
         state_file: None,
+        cashfree_signature_key,
     };
     let handle = sim::start(args.addr, options)
         .await
@@ -346,6 +357,11 @@ async fn run_sim(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
     println!("payops sim listening on {}", handle.addr);
     println!("instantpay base_url = {}", handle.instantpay_base());
     println!("cashfree base_url   = {}", handle.cashfree_base());
+    if args.cashfree_signature_key.is_some() {
+        println!(
+            "cashfree: x-cf-signature required (set [cashfree] public_key_path on the client)"
+        );
+    }
     if configured {
         println!("credentials: from the payops configuration / PAYOPS_* environment");
     } else {
@@ -417,18 +433,31 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "(no file; environment only)".into());
+            let cashfree = loaded.config.cashfree.as_ref();
+            let signing_key = cashfree
+                .and_then(|cf| cf.signing_key.as_ref())
+                .map(|key| key.path().display().to_string());
+            let mut cashfree_text = state(cashfree.is_some()).to_string();
+            if let Some(cf) = cashfree {
+                cashfree_text.push_str(&format!(" (x-api-version {}", cf.api_version));
+                if let Some(path) = &signing_key {
+                    cashfree_text.push_str(&format!("; x-cf-signature with {path}"));
+                }
+                cashfree_text.push(')');
+            }
             Ok(Output::ok(
                 serde_json::json!({
                     "ok": true,
                     "source": loaded.source.as_ref().map(|p| p.display().to_string()),
                     "instantpay": loaded.config.instantpay.is_some(),
-                    "cashfree": loaded.config.cashfree.is_some(),
+                    "cashfree": cashfree.is_some(),
+                    "cashfree_api_version": cashfree.map(|cf| cf.api_version.clone()),
+                    "cashfree_public_key_path": signing_key,
                     "warnings": loaded.warnings,
                 }),
                 format!(
-                    "config ok: {source}\ninstantpay: {}\ncashfree: {}",
+                    "config ok: {source}\ninstantpay: {}\ncashfree: {cashfree_text}",
                     state(loaded.config.instantpay.is_some()),
-                    state(loaded.config.cashfree.is_some())
                 ),
             ))
         }

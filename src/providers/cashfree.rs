@@ -20,6 +20,7 @@ use crate::providers::http::{
     self, CallKind, Http, RawResponse, insert_header, json_object, retry_after,
     scalar_text as text, without_personal_data,
 };
+use crate::providers::signature::{self, SigningKey};
 
 const PROVIDER: Provider = Provider::Cashfree;
 
@@ -57,6 +58,7 @@ struct Inner {
     base_url: Url,
     client_id: String,
     api_version: String,
+    signing_key: Option<SigningKey>,
 }
 
 impl fmt::Debug for CashfreeClient {
@@ -66,6 +68,7 @@ impl fmt::Debug for CashfreeClient {
             .field("client_id", &self.inner.client_id)
             .field("client_secret", &"[redacted]")
             .field("api_version", &self.inner.api_version)
+            .field("signing_key", &self.inner.signing_key)
             .field("policy", self.inner.http.policy())
             .finish_non_exhaustive()
     }
@@ -93,6 +96,7 @@ impl CashfreeClient {
                 base_url: config.base_url.clone(),
                 client_id: config.client_id.clone(),
                 api_version: config.api_version.clone(),
+                signing_key: config.signing_key.clone(),
             }),
         })
     }
@@ -108,7 +112,7 @@ impl CashfreeClient {
             .http
             .call(
                 CallKind::SideEffect,
-                |client| client.post(url.clone()).json(&body),
+                |client| self.signed(client.post(url.clone()).json(&body)),
                 parse_created,
             )
             .await
@@ -134,10 +138,35 @@ impl CashfreeClient {
             .http
             .call(
                 CallKind::Read,
-                |client| client.get(url.clone()),
+                |client| self.signed(client.get(url.clone())),
                 |raw| parse_status(raw, lookup).map_err(|e| without_personal_data(e, &raw.body)),
             )
             .await
+    }
+
+    /// Adds a fresh `x-cf-signature` when the merchant uses public-key 2FA.
+    /// Called for every attempt, so a retry never reuses an old signature.
+    fn signed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let Some(key) = &self.inner.signing_key else {
+            return request;
+        };
+        let now = jiff::Timestamp::now().as_second();
+        match key.sign(&self.inner.client_id, now) {
+            Ok(signature) => match HeaderValue::from_str(&signature) {
+                Ok(mut value) => {
+                    value.set_sensitive(true);
+                    request.header(signature::HEADER, value)
+                }
+                Err(_) => request,
+            },
+            // The configuration check signed once with this key and client id,
+            // so this cannot happen short of a broken RNG; the provider will
+            // then refuse the call with 403, which says what went wrong.
+            Err(message) => {
+                tracing::warn!(%message, "cannot sign a Cashfree request");
+                request
+            }
+        }
     }
 
     /// `{base_url}/digilocker`, keeping the base's own path (`/verification`).
@@ -277,6 +306,17 @@ fn error_for(raw: &RawResponse) -> ProviderError {
     // A 401/403 is a credentials or IP-whitelist answer even when a gateway
     // sent it without Cashfree's JSON.
     if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        // Cashfree's own text only says "IP not whitelisted"; the operator also
+        // needs to know the other way in.
+        let message = if code.as_deref() == Some("ip_validation_failed") {
+            format!(
+                "{message} (this address is not whitelisted and the call carried no valid \
+                 x-cf-signature: whitelist the server's IP in the Cashfree dashboard, or set \
+                 [cashfree] public_key_path for public-key two-factor authentication)"
+            )
+        } else {
+            message
+        };
         return ProviderError::Auth {
             provider: PROVIDER,
             code,

@@ -4,6 +4,7 @@
 pub mod cashfree;
 pub mod http;
 pub mod instantpay;
+pub mod signature;
 
 pub use cashfree::{CashfreeClient, CashfreeCreate, CashfreeLookup};
 pub use http::CallPolicy;

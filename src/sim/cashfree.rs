@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::state::{CfSession, SimState, chars_from, hash};
 use crate::domain::SessionStatus;
+use crate::providers::signature;
 
 const DOCUMENTS: [&str; 3] = ["AADHAAR", "PAN", "DRIVING_LICENSE"];
 
@@ -82,16 +83,30 @@ fn authorize(state: &SimState, headers: &HeaderMap) -> Result<(), CfError> {
         )
     })?;
     let creds = &state.credentials;
-    if id == creds.cashfree_client_id && secret == creds.cashfree_client_secret {
-        Ok(())
-    } else {
-        Err(error(
+    if id != creds.cashfree_client_id || secret != creds.cashfree_client_secret {
+        return Err(error(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             "authentication_failed",
             "Invalid clientId and clientSecret combination",
-        ))
+        ));
     }
+    // Loopback is never on a merchant's whitelist: with 2FA demanded, only a
+    // signature lets the call through, exactly as production treats an
+    // unknown address.
+    if let Some(key) = &state.cashfree_signature_key {
+        let now = jiff::Timestamp::now().as_second();
+        if let Err(refusal) = key.verify(get(signature::HEADER), id, now) {
+            tracing::debug!(?refusal, "simulator refused x-cf-signature");
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "authentication_error",
+                "ip_validation_failed",
+                "IP not whitelisted. For IP whitelisting assistance, visit our guide at https://www.cashfree.com/docs/secure-id/get-started/integration/ip-whitelisting-verification",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

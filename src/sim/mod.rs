@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::config::Env;
 use crate::domain::SessionStatus;
+use crate::providers::signature::VerifyingKey;
 use state::{SimState, lock};
 
 pub use faults::Faults;
@@ -104,6 +105,10 @@ pub struct SimOptions {
     /// Where to keep sessions and link state between runs (the CLI's `--demo`
     /// starts a new simulator per command). None: memory only.
     pub state_file: Option<std::path::PathBuf>,
+    /// Demand Cashfree's public-key 2FA: calls without a valid signature made
+    /// within 5 minutes get 403 `ip_validation_failed`, as production answers
+    /// an address it does not know.
+    pub cashfree_signature_key: Option<VerifyingKey>,
 }
 
 impl Default for SimOptions {
@@ -116,6 +121,7 @@ impl Default for SimOptions {
             credentials: SimCredentials::demo(),
             rate_limit_per_minute: None,
             state_file: None,
+            cashfree_signature_key: None,
         }
     }
 }

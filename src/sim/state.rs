@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::persist;
 use super::{DEMO_LINKS, Faults, SimCredentials, SimOptions};
 use crate::domain::{Provider, SessionStatus};
+use crate::providers::signature::VerifyingKey;
 
 /// A DigiLocker URL is valid for ten minutes at both providers.
 pub(crate) const SESSION_WINDOW_SECS: f64 = 600.0;
@@ -294,6 +295,8 @@ pub(crate) struct SimState {
     pub faults: Mutex<Faults>,
     /// Cashfree creates answer 422 `insufficient_balance` while set.
     pub cashfree_insufficient_balance: AtomicBool,
+    /// When set, every Cashfree call needs a valid, fresh `x-cf-signature`.
+    pub cashfree_signature_key: Option<VerifyingKey>,
     pub instantpay_requests: AtomicU64,
     pub cashfree_requests: AtomicU64,
     sequence: AtomicU64,
@@ -337,6 +340,7 @@ impl SimState {
             shutdown: CancellationToken::new(),
             faults: Mutex::new(options.faults),
             cashfree_insufficient_balance: AtomicBool::new(false),
+            cashfree_signature_key: options.cashfree_signature_key,
             instantpay_requests: AtomicU64::new(0),
             cashfree_requests: AtomicU64::new(0),
             sequence: AtomicU64::new(0),

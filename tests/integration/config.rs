@@ -146,6 +146,7 @@ fn environment_alone_configures_payops() {
         cf.base_url.as_str(),
         "https://sandbox.cashfree.com/verification"
     );
+    assert!(cf.signing_key.is_none(), "no 2FA unless asked for");
     assert_eq!(cf.client_id, "cf-id");
     assert_eq!(cf.api_version, "2023-12-18", "the default version");
     assert_eq!(c.polling.balance_interval, Duration::from_secs(45));
@@ -467,6 +468,8 @@ fn template_documents_every_key_correctly() {
         .join("\n");
     let dir = TempDir::new().unwrap();
     let path = write(&dir, &uncommented);
+    // The template's public_key_path is relative to the file's folder.
+    write_public_key(&dir.path().join("cashfree_public_key.pem"));
     let c = load_file(&path, &Env::default())
         .unwrap_or_else(|e| panic!("{e}\n{uncommented}"))
         .config;
@@ -477,6 +480,7 @@ fn template_documents_every_key_correctly() {
         cf.base_url.as_str(),
         "https://sandbox.cashfree.com/verification"
     );
+    assert!(cf.signing_key.is_some(), "public_key_path is read");
     assert_eq!(c.polling, Default::default());
     assert_eq!(c.defaults.flow, UserFlow::Signup);
     assert_eq!(c.defaults.documents, vec![DocumentType::Aadhaar]);
@@ -542,4 +546,14 @@ fn a_section_that_is_not_a_table_is_a_problem() {
     let path = write(&dir, "polling = 5\n");
     let found = problems(load_file(&path, &Env::default()));
     assert_eq!(keys(&found), ["polling"]);
+}
+
+fn write_public_key(path: &std::path::Path) {
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+    let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+    let pem = private
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    std::fs::write(path, pem).unwrap();
 }

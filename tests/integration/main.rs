@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod cashfree_signature;
 mod cli;
 mod config;
 mod dashboard_e2e;

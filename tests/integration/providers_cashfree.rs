@@ -48,6 +48,7 @@ fn config(base_url: url::Url, api_version: Option<&str>) -> CashfreeConfig {
         api_version: api_version
             .unwrap_or(payops::config::DEFAULT_CASHFREE_API_VERSION)
             .to_string(),
+        signing_key: None,
     }
 }
 

@@ -28,7 +28,13 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(time_scale: f64) -> Harness {
-        let sim = super::sim::start(super::sim::options(42, time_scale, credentials())).await;
+        Harness::start_with(super::sim::options(42, time_scale, credentials())).await
+    }
+
+    /// A harness over a simulator with these options (credentials must be
+    /// [`credentials()`]).
+    pub async fn start_with(options: payops::sim::SimOptions) -> Harness {
+        let sim = super::sim::start(options).await;
         Harness {
             sim,
             home: tempfile::tempdir().unwrap(),

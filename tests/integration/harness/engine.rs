@@ -44,6 +44,7 @@ pub async fn rig(options: SimOptions) -> Rig {
             client_id: credentials.cashfree_client_id.clone(),
             client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
             api_version: "2023-12-18".into(),
+            signing_key: None,
         }),
         ..Config::default()
     };
