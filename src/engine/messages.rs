@@ -38,6 +38,9 @@ pub enum Command {
     /// Poll one session now.
     RefreshSession(SessionId),
     StopTracking(SessionId),
+    /// The sessions someone has open on screen now (the detail view's, the
+    /// selected row's): polled fastest and first. Replaces the last set.
+    OnScreen(Vec<SessionId>),
     /// Look a payout link up (status, amount) before confirming a notify.
     LookupLink(LinkId),
     /// Send the notification. The UI has already confirmed with the operator.

@@ -5,5 +5,6 @@ pub mod messages;
 pub mod ops;
 pub mod rate_limit;
 pub mod run;
+pub mod schedule;
 
 pub use messages::{Command, ProviderSetup, SessionRequest, Update};

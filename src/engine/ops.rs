@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::engine::messages::{ProviderSetup, SessionRequest};
 use crate::error::ProviderError;
+use crate::providers::http::RateHeaders;
 use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
@@ -178,6 +179,14 @@ impl Services {
 
     pub fn is_configured(&self, provider: Provider) -> bool {
         matches!(self.setup(provider), ProviderSetup::Configured { .. })
+    }
+
+    /// The provider's own rate counter, from its latest answer.
+    pub fn rate_headers(&self, provider: Provider) -> Option<RateHeaders> {
+        match provider {
+            Provider::InstantPay => self.instantpay.as_ref()?.rate_headers(),
+            Provider::Cashfree => self.cashfree.as_ref()?.rate_headers(),
+        }
     }
 
     /// Fetches the wallet balance and keeps a snapshot for the history.

@@ -23,6 +23,7 @@ use crate::domain::{BalanceReport, LinkId, LinkReport, Provider, SessionId};
 use crate::engine::messages::{Command, SessionRequest, Update};
 use crate::engine::ops::{CreateFailure, NotifyResult, OpsError, PollOutcome, Services};
 use crate::engine::rate_limit::Budget;
+use crate::engine::schedule::{self, Plan, SessionClock};
 use crate::error::ProviderError;
 use crate::providers::CallPolicy;
 use crate::store::{AuditEntry, CreateState, SessionRecord, StoreError};
@@ -47,8 +48,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// A Retry-After beyond this is treated as this (a typo must not freeze polling).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 const MIN_RETRY_AFTER: Duration = Duration::from_millis(500);
-/// Failed polls back off up to 2^this times the interval.
-const MAX_FAILURE_DOUBLINGS: u32 = 4;
 /// How often to look again while a user call waits for a provider's token.
 const PRIORITY_RECHECK: Duration = Duration::from_millis(200);
 /// Extra time, beyond one request timeout, that shutdown gives side effects.
@@ -83,9 +82,24 @@ pub fn spawn(
     UnboundedReceiver<Update>,
     JoinHandle<()>,
 ) {
+    let plan = Plan::for_interval(polling.session_interval.max(MIN_SESSION_INTERVAL));
+    spawn_with_plan(services, polling, plan)
+}
+
+/// [`spawn`] with a polling plan of the caller's (benchmarks run a plan
+/// scaled to a faster clock).
+pub fn spawn_with_plan(
+    services: Services,
+    polling: PollingConfig,
+    plan: Plan,
+) -> (
+    UnboundedSender<Command>,
+    UnboundedReceiver<Update>,
+    JoinHandle<()>,
+) {
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (update_tx, update_rx) = mpsc::unbounded_channel();
-    let engine = Engine::new(services, polling, update_tx);
+    let engine = Engine::new(services, polling, plan, update_tx);
     let task = tokio::spawn(engine.run(command_rx));
     (command_tx, update_rx, task)
 }
@@ -145,6 +159,8 @@ struct Slot {
     record: SessionRecord,
     next_due: Instant,
     failures: u32,
+    /// When the last poll of it was dispatched.
+    last_poll: Option<Instant>,
 }
 
 /// One provider's share of the loop's state.
@@ -223,6 +239,10 @@ struct BalanceState {
 struct Engine {
     services: Services,
     polling: PollingConfig,
+    plan: Plan,
+    /// Sessions someone has open on screen: polled at the fastest interval
+    /// and first in line for the budget.
+    on_screen: HashSet<SessionId>,
     updates: UnboundedSender<Update>,
     instantpay: ProviderState,
     cashfree: ProviderState,
@@ -245,7 +265,12 @@ struct Engine {
 }
 
 impl Engine {
-    fn new(services: Services, polling: PollingConfig, updates: UnboundedSender<Update>) -> Self {
+    fn new(
+        services: Services,
+        polling: PollingConfig,
+        plan: Plan,
+        updates: UnboundedSender<Update>,
+    ) -> Self {
         let (progress_tx, progress_rx) = mpsc::unbounded_channel();
         Engine {
             instantpay: ProviderState::new(polling.requests_per_minute),
@@ -253,6 +278,8 @@ impl Engine {
             poll_permits: Arc::new(Semaphore::new(polling.max_concurrent_polls.max(1))),
             services,
             polling,
+            plan,
+            on_screen: HashSet::new(),
             updates,
             slots: HashMap::new(),
             polling_now: HashSet::new(),
@@ -397,6 +424,7 @@ impl Engine {
             } => self.track(provider, reference),
             Command::RefreshSession(id) => self.refresh(id),
             Command::StopTracking(id) => self.stop_tracking(id),
+            Command::OnScreen(ids) => self.on_screen(ids),
             Command::LookupLink(link) => self.lookup(link),
             Command::SendNotify(link) => self.notify(link),
             // Handled by the loop before it gets here.
@@ -539,6 +567,21 @@ impl Engine {
         });
     }
 
+    /// A session that comes on screen is asked about at once, unless it was
+    /// just polled; one that leaves keeps its due time and slows from then on.
+    fn on_screen(&mut self, ids: Vec<SessionId>) {
+        let now = Instant::now();
+        let shown: HashSet<SessionId> = ids.into_iter().collect();
+        for id in shown.difference(&self.on_screen) {
+            if let Some(slot) = self.slots.get_mut(id) {
+                let ago = slot.last_poll.map(|at| now.duration_since(at));
+                slot.next_due = slot.next_due.min(now + self.plan.on_screen_wait(ago));
+            }
+        }
+        debug!(on_screen = shown.len(), "sessions on screen");
+        self.on_screen = shown;
+    }
+
     fn stop_tracking(&mut self, id: SessionId) {
         let stopped = self.services.store().set_tracking(&id, false);
         match stopped {
@@ -618,23 +661,36 @@ impl Engine {
                 record,
                 next_due: due,
                 failures: 0,
+                last_poll: None,
             },
         );
     }
 
-    /// The provider's poll interval now, jittered down by up to 20 % so
-    /// sessions created together do not poll together. Jitter only ever
-    /// shortens the wait: a status change reaches the screen within one interval.
-    fn interval(&self, provider: Provider, failures: u32) -> Duration {
-        let state = self.provider(provider);
-        let factor = if state.slowed(Instant::now()) {
-            state.slow_factor
-        } else {
-            1
+    /// How long until `record` should be polled again, by the plan: its age,
+    /// whether it is on screen, its failures and the provider's slow-down.
+    fn wait(&self, record: &SessionRecord, failures: u32) -> Duration {
+        let state = self.provider(record.provider);
+        let now = Timestamp::now();
+        let clock = SessionClock {
+            age: Duration::try_from(now.duration_since(record.created_at)).unwrap_or_default(),
+            until_expiry: Duration::try_from(record.expires_at.duration_since(now))
+                .ok()
+                .filter(|left| !left.is_zero()),
+            on_screen: self.on_screen.contains(&record.id),
+            failures,
+            slow_factor: if state.slowed(Instant::now()) {
+                state.slow_factor
+            } else {
+                1
+            },
         };
-        let backoff = 1u32 << failures.min(MAX_FAILURE_DOUBLINGS);
-        let base = self.polling.session_interval.max(MIN_SESSION_INTERVAL) * factor * backoff;
-        base.mul_f64(rand::random_range(0.8..=1.0))
+        self.plan.wait(&clock, rand::random_range(0.0..=1.0))
+    }
+
+    /// When the provider's own counter says off-screen (or all) polls wait.
+    fn rate_hold(&self, provider: Provider, on_screen: bool, now: Instant) -> Option<Instant> {
+        let headers = self.services.rate_headers(provider)?;
+        schedule::rate_hold(&headers, on_screen, now.into_std()).map(Instant::from_std)
     }
 
     /// Starts every poll that is due and allowed: a concurrency permit and a
@@ -644,19 +700,23 @@ impl Engine {
         if self.balance.next_auto.is_some_and(|at| at <= now) && !self.balance.in_flight {
             self.start_balance(false);
         }
-        let mut due: Vec<(Instant, SessionId)> = self
+        // On-screen sessions first, then the most overdue.
+        let mut due: Vec<(bool, Instant, SessionId)> = self
             .slots
             .iter()
             .filter(|(id, slot)| slot.next_due <= now && !self.polling_now.contains(*id))
-            .map(|(id, slot)| (slot.next_due, id.clone()))
+            .map(|(id, slot)| (!self.on_screen.contains(id), slot.next_due, id.clone()))
             .collect();
         due.sort();
-        for (_, id) in due {
+        for (off_screen, _, id) in due {
             let Some(slot) = self.slots.get(&id) else {
                 continue;
             };
             let provider = slot.record.provider;
             let record = slot.record.clone();
+            if self.rate_hold(provider, !off_screen, now).is_some() {
+                continue;
+            }
             let state = self.provider_mut(provider);
             if state.blocked_until(now).is_some() || !state.may_dispatch(now) {
                 continue;
@@ -676,6 +736,9 @@ impl Engine {
                 continue;
             }
             state.polls_in_flight += 1;
+            if let Some(slot) = self.slots.get_mut(&id) {
+                slot.last_poll = Some(now);
+            }
             let last_check = expired(&record);
             let services = self.services.clone();
             self.polling_now.insert(id.clone());
@@ -718,9 +781,11 @@ impl Engine {
                 if !state.may_dispatch(now) {
                     continue;
                 }
-                let at = state
-                    .blocked_until(now)
-                    .map_or(slot.next_due, |b| b.max(slot.next_due));
+                let held = self.rate_hold(slot.record.provider, self.on_screen.contains(id), now);
+                let at = [state.blocked_until(now), held]
+                    .into_iter()
+                    .flatten()
+                    .fold(slot.next_due, Instant::max);
                 wake = Some(wake.map_or(at, |w| w.min(at)));
             }
         }
@@ -769,8 +834,8 @@ impl Engine {
                     let state = self.provider_mut(*provider);
                     state.polls_in_flight = state.polls_in_flight.saturating_sub(1);
                 }
-                let retry = self.interval(*provider, 1);
-                if let Some(slot) = self.slots.get_mut(id) {
+                let retry = self.slots.get(id).map(|slot| self.wait(&slot.record, 1));
+                if let (Some(slot), Some(retry)) = (self.slots.get_mut(id), retry) {
                     slot.next_due = Instant::now() + retry;
                 }
             }
@@ -828,7 +893,7 @@ impl Engine {
                     self.provider_mut(provider).answered(Instant::now());
                     info!(session = %record.id, provider = provider.as_str(), "session created");
                     if pollable(&record) {
-                        let due = Instant::now() + self.interval(provider, 0);
+                        let due = Instant::now() + self.wait(&record, 0);
                         self.schedule(record.clone(), due);
                     }
                     let event = Some(record.status_event());
@@ -872,7 +937,7 @@ impl Engine {
                     info!(session = %id, provider = provider.as_str(), "tracking session");
                     self.untracked.remove(&id);
                     if pollable(&outcome.record) && !expired(&outcome.record) {
-                        let due = Instant::now() + self.interval(provider, 0);
+                        let due = Instant::now() + self.wait(&outcome.record, 0);
                         self.schedule(outcome.record.clone(), due);
                     }
                     self.send_outcome(outcome);
@@ -948,7 +1013,7 @@ impl Engine {
                 let record = &outcome.record;
                 let keep = pollable(record) && !last_check;
                 if keep {
-                    let next = now + self.interval(provider, 0);
+                    let next = now + self.wait(record, 0);
                     match self.slots.get_mut(&id) {
                         Some(slot) => {
                             slot.record = record.clone();
@@ -977,9 +1042,9 @@ impl Engine {
                 // A 429 is not an answer: an expired session still gets its last check.
                 if last_check && !rate_limited {
                     self.slots.remove(&id);
-                } else if let Some(failures) = self.slots.get(&id).map(|s| s.failures) {
-                    let failures = if rate_limited { failures } else { failures + 1 };
-                    let next = now + self.interval(provider, failures);
+                } else if let Some(slot) = self.slots.get(&id) {
+                    let failures = slot.failures + u32::from(!rate_limited);
+                    let next = now + self.wait(&slot.record, failures);
                     if let Some(slot) = self.slots.get_mut(&id) {
                         slot.failures = failures;
                         slot.next_due = next;
@@ -996,8 +1061,11 @@ impl Engine {
                 self.problem(format!("session {id}: {e}"));
             }
             Err(e) => {
-                let next = now + self.interval(provider, 0);
-                if let Some(slot) = self.slots.get_mut(&id) {
+                let next = self
+                    .slots
+                    .get(&id)
+                    .map(|slot| now + self.wait(&slot.record, 0));
+                if let (Some(slot), Some(next)) = (self.slots.get_mut(&id), next) {
                     slot.next_due = next;
                 }
                 self.problem(format!("session {id}: {e}"));

@@ -17,7 +17,7 @@ use crate::domain::{
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
 use crate::providers::http::{
-    self, CallKind, Http, RawResponse, insert_header, json_object, retry_after,
+    self, CallKind, Http, RateHeaders, RawResponse, insert_header, json_object, retry_after,
     scalar_text as text, without_personal_data,
 };
 use crate::providers::signature::{self, SigningKey};
@@ -142,6 +142,11 @@ impl CashfreeClient {
                 |raw| parse_status(raw, lookup).map_err(|e| without_personal_data(e, &raw.body)),
             )
             .await
+    }
+
+    /// The provider's rate counter as its latest answer reported it.
+    pub fn rate_headers(&self) -> Option<RateHeaders> {
+        self.inner.http.rate_headers()
     }
 
     /// Adds a fresh `x-cf-signature` when the merchant uses public-key 2FA.

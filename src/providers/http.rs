@@ -5,6 +5,7 @@
 //! lives in one place.
 
 use std::error::Error as _;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -85,6 +86,8 @@ pub(crate) struct Http {
     /// Pulls the provider's request reference out of a body that could not be
     /// used, so an `OutcomeUnknown` still carries it.
     request_id_of: fn(&str) -> Option<String>,
+    /// The latest `X-RateLimit-*` reading (shared by clones).
+    rate: Arc<Mutex<Option<RateHeaders>>>,
 }
 
 impl Http {
@@ -114,7 +117,16 @@ impl Http {
             policy,
             provider,
             request_id_of,
+            rate: Arc::default(),
         })
+    }
+
+    /// The provider's rate counter as its latest answer reported it.
+    pub(crate) fn rate_headers(&self) -> Option<RateHeaders> {
+        self.rate
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     pub(crate) fn policy(&self) -> &CallPolicy {
@@ -207,6 +219,10 @@ impl Http {
             %provider, %method, %path, status = raw.status.as_u16(), latency_ms,
             "provider answered"
         );
+        if let Some(reading) = RateHeaders::read(&raw.headers, Instant::now()) {
+            let mut latest = self.rate.lock().unwrap_or_else(|p| p.into_inner());
+            *latest = Some(reading);
+        }
 
         match interpret(&raw) {
             Ok(value) => Ok(value),
@@ -319,7 +335,11 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Some(wait) = text("retry-after").and_then(parse_retry_after) {
         return Some(wait);
     }
-    let reset = text("x-ratelimit-reset")?;
+    reset_wait(text("x-ratelimit-reset")?)
+}
+
+/// `X-RateLimit-Reset` as a wait: delay seconds, or a Unix time.
+fn reset_wait(reset: &str) -> Option<Duration> {
     let number: u64 = reset.parse().ok()?;
     // Large values can only be a Unix time, not a wait.
     const UNIX_TIME_FLOOR: u64 = 1_000_000_000;
@@ -329,6 +349,35 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         Some(Duration::from_secs(number.saturating_sub(now)))
     } else {
         Some(Duration::from_secs(number))
+    }
+}
+
+/// The provider's own rate counter, read from an answer's `X-RateLimit-*`
+/// headers, so the engine can slow down before a 429 rather than after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateHeaders {
+    pub limit: Option<u32>,
+    pub remaining: u32,
+    /// Until the counter resets, from `seen_at`.
+    pub reset: Option<Duration>,
+    pub seen_at: Instant,
+}
+
+impl RateHeaders {
+    /// `None` when the answer carries no `X-RateLimit-Remaining`.
+    pub fn read(headers: &HeaderMap, seen_at: Instant) -> Option<RateHeaders> {
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
+        Some(RateHeaders {
+            remaining: text("x-ratelimit-remaining")?.parse().ok()?,
+            limit: text("x-ratelimit-limit").and_then(|l| l.parse().ok()),
+            reset: text("x-ratelimit-reset").and_then(reset_wait),
+            seen_at,
+        })
     }
 }
 

@@ -19,7 +19,7 @@ use crate::domain::{
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
 use crate::providers::http::{
-    self, CallKind, Http, RawResponse, insert_header, json_object, retry_after,
+    self, CallKind, Http, RateHeaders, RawResponse, insert_header, json_object, retry_after,
     scalar_text as text, without_personal_data,
 };
 use crate::validate::format_coordinate;
@@ -96,6 +96,11 @@ impl InstantPayClient {
                 longitude: format_coordinate(config.longitude),
             }),
         })
+    }
+
+    /// The provider's rate counter as its latest answer reported it.
+    pub fn rate_headers(&self) -> Option<RateHeaders> {
+        self.inner.http.rate_headers()
     }
 
     /// `POST /accounts/balance` (retried when safe).

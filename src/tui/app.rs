@@ -6,6 +6,8 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::domain::SessionId;
+
 use super::TuiOptions;
 use super::activity::ActivityLog;
 use super::balance::BalanceState;
@@ -53,6 +55,8 @@ pub struct App {
     pub refresh: Debounce,
     /// The engine's updates channel closed: nothing will change any more.
     pub engine_gone: bool,
+    /// The on-screen sessions last reported to the engine.
+    pub reported_on_screen: Vec<SessionId>,
 }
 
 impl App {
@@ -75,6 +79,7 @@ impl App {
             toasts: Toasts::default(),
             refresh: Debounce::default(),
             engine_gone: false,
+            reported_on_screen: Vec::new(),
         };
         app.sessions
             .set_page_rows(super::layout::session_rows(app.size.0, app.size.1));
@@ -111,6 +116,23 @@ impl App {
             providers: &self.providers,
             keymap: &self.keymap,
         }
+    }
+
+    /// The sessions someone is looking at: the detail view's and the selected
+    /// row's. The engine polls these fastest.
+    pub fn on_screen(&self) -> Vec<SessionId> {
+        let mut ids: Vec<SessionId> = self
+            .sessions
+            .selected_record()
+            .map(|record| record.id.clone())
+            .into_iter()
+            .collect();
+        if let Some(Overlay::Detail(view)) = &self.overlay {
+            ids.push(view.id.clone());
+        }
+        ids.sort();
+        ids.dedup();
+        ids
     }
 
     /// The session the detail view shows, with its details and history.

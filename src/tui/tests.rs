@@ -83,10 +83,36 @@ fn q_and_ctrl_c_shut_the_engine_down_then_quit() {
     assert_eq!(update(&mut app, ctrl('c')), expected);
     // While typing, q is a letter, but Ctrl-C still quits.
     update(&mut app, ch('/'));
-    assert!(update(&mut app, ch('q')).is_empty());
+    let typed = update(&mut app, ch('q'));
+    assert!(
+        !typed.contains(&Effect::Quit) && !sent(&typed).contains(&&Command::Shutdown),
+        "{typed:?}"
+    );
     assert_eq!(app.sessions.filter.value(), "q");
     update(&mut app, ch('n'));
     assert_eq!(update(&mut app, ctrl('c')), expected);
+}
+
+#[test]
+fn the_engine_hears_which_sessions_are_on_screen() {
+    let mut app = loaded_app();
+    // Loading reported the selected row.
+    let ids = app.reported_on_screen.clone();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0].as_str(), selected_id(&app));
+    let now = app.now;
+    // Nothing changed: nothing said.
+    assert!(sent(&update(&mut app, Msg::Tick(now))).is_empty());
+    // Moving the selection reports the new row.
+    let moved = update(&mut app, key(KeyCode::Down));
+    assert_eq!(
+        sent(&moved),
+        vec![&Command::OnScreen(vec![payops_id(&selected_id(&app))])]
+    );
+}
+
+fn payops_id(text: &str) -> crate::domain::SessionId {
+    crate::domain::SessionId::new_unchecked(text)
 }
 
 #[test]

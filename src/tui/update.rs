@@ -71,6 +71,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.dirty = true;
         }
     }
+    let on_screen = app.on_screen();
+    if on_screen != app.reported_on_screen {
+        app.reported_on_screen = on_screen.clone();
+        feedback.send(Command::OnScreen(on_screen));
+    }
     app.apply(feedback)
 }
 

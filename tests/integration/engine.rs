@@ -228,6 +228,83 @@ async fn rate_limit_storm_slows_polling_within_budget() {
     engine.stop().await;
 }
 
+/// Polls (answers) per session in `updates`.
+fn polls_of(updates: &[Update], id: &SessionId) -> usize {
+    updates
+        .iter()
+        .filter(|u| matches!(u, Update::SessionChanged { record, .. } if &record.id == id))
+        .count()
+}
+
+#[tokio::test]
+async fn a_session_on_screen_is_polled_fastest_and_at_once() {
+    let rig = rig(SimOptions::default()).await;
+    let seeded = seed_sessions(&rig, 2).await;
+    let (watched, unseen) = (seeded[0].id.clone(), seeded[1].id.clone());
+    let mut engine = Running::start(&rig, polling(200, 6000));
+    engine.loaded().await;
+    // Both are polled at start; then one comes on screen.
+    engine.drain(Duration::from_millis(300)).await;
+    engine.send(Command::OnScreen(vec![watched.clone()]));
+    let updates = engine.drain(Duration::from_secs(3)).await;
+    let (fast, slow) = (polls_of(&updates, &watched), polls_of(&updates, &unseen));
+    // On screen every 200 ms (≈15 in 3 s); off screen, young, every 400 ms (≈7).
+    assert!(fast >= 10, "on screen: {fast} polls");
+    assert!(slow <= 9 && slow >= 4, "off screen: {slow} polls");
+    assert!(fast as f64 >= slow as f64 * 1.5, "{fast} vs {slow}");
+    engine.stop().await;
+}
+
+#[tokio::test]
+async fn polling_slows_before_the_provider_counter_runs_out() {
+    // The provider allows 12 a minute and says so in X-RateLimit-* headers;
+    // our own budget would allow far more.
+    let rig = rig(SimOptions {
+        rate_limit_per_minute: Some(12),
+        ..SimOptions::default()
+    })
+    .await;
+    let services = services(&rig, &polling(100, 6000));
+    let first = services
+        .create_session(&request(Provider::Cashfree))
+        .await
+        .expect("create");
+    services
+        .create_session(&request(Provider::Cashfree))
+        .await
+        .expect("create");
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+    let updates = engine.drain(Duration::from_secs(3)).await;
+    let limited = updates
+        .iter()
+        .filter(|u| {
+            matches!(
+                u,
+                Update::SessionFailed {
+                    error: ProviderError::RateLimited { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(limited, 0, "slowed before a 429, not after");
+    // 2 creates, then polls until only the reserve (2) is left.
+    let sent = cashfree_count(&rig.sim);
+    assert!((8..=10).contains(&sent), "{sent} Cashfree requests");
+    // The reserve is for what someone is looking at.
+    engine.send(Command::OnScreen(vec![first.id.clone()]));
+    engine
+        .expect(
+            WAIT,
+            "an on-screen poll from the reserve",
+            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == first.id),
+        )
+        .await;
+    assert!(cashfree_count(&rig.sim) <= 12);
+    engine.stop().await;
+}
+
 #[tokio::test]
 async fn restart_resumes_polling_from_the_store() {
     let rig = rig(SimOptions::default()).await;

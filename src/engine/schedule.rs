@@ -1,0 +1,300 @@
+//! When to poll a pending DigiLocker session: a pure function of the
+//! session's age, whether someone has it on screen, its failures and the
+//! provider's pressure. It reads no clock; the engine passes the time in.
+//!
+//! Why this shape: a session polled every 5 s for its whole 10-minute window
+//! costs about 120 calls, and a merchant's budget is 100 a minute. A
+//! customer acts mostly in the first minutes after the link is handed over,
+//! and an operator watching a session wants its change at once; everything
+//! else can wait longer as it ages. One last check at expiry catches the
+//! final word; nothing is polled after a final status (the engine drops
+//! those sessions).
+
+use std::time::{Duration, Instant};
+
+use crate::providers::http::RateHeaders;
+
+/// After the window closes, give the provider this long to say EXPIRED.
+pub const EXPIRY_GRACE: Duration = Duration::from_secs(2);
+/// Failed polls back off up to 2^this times the interval.
+const MAX_FAILURE_DOUBLINGS: u32 = 4;
+/// How much jitter may shorten a wait (never lengthen: an on-screen session
+/// must stay within one interval of the truth).
+const JITTER: f64 = 0.1;
+
+/// The intervals, by need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// A session someone has open (detail view or selected row).
+    pub on_screen: Duration,
+    /// Off screen: `(until this age, poll this often)`, youngest first.
+    pub phases: Vec<(Duration, Duration)>,
+    /// Off screen, older than every phase.
+    pub late: Duration,
+}
+
+impl Plan {
+    /// The plan for a configured `session_interval` (5 s by default): on
+    /// screen at that interval; off screen 2× for the first 2 minutes, 4×
+    /// until 5 minutes, then 8×. With 5 s that is 10 s / 20 s / 40 s: about
+    /// 30 calls for a session that stays pending its whole 10 minutes.
+    pub fn for_interval(interval: Duration) -> Plan {
+        Plan {
+            on_screen: interval,
+            phases: vec![
+                (Duration::from_secs(120), interval * 2),
+                (Duration::from_secs(300), interval * 4),
+            ],
+            late: interval * 8,
+        }
+    }
+
+    /// Every duration multiplied by `factor` (benchmarks run the clock faster).
+    pub fn scaled(&self, factor: f64) -> Plan {
+        let scale = |d: Duration| d.mul_f64(factor);
+        Plan {
+            on_screen: scale(self.on_screen),
+            phases: self
+                .phases
+                .iter()
+                .map(|(age, every)| (scale(*age), scale(*every)))
+                .collect(),
+            late: scale(self.late),
+        }
+    }
+
+    /// The regular interval for a session of this age.
+    pub fn interval(&self, age: Duration, on_screen: bool) -> Duration {
+        if on_screen {
+            return self.on_screen;
+        }
+        self.phases
+            .iter()
+            .find(|(until, _)| age < *until)
+            .map_or(self.late, |(_, every)| *every)
+    }
+
+    /// How long to wait before the next poll. `jitter` in `0.0..=1.0`
+    /// shortens the wait by up to 10 %, so sessions created together do not
+    /// poll together. The wait never runs past the window's end (plus
+    /// [`EXPIRY_GRACE`]): that is the last check.
+    pub fn wait(&self, session: &SessionClock, jitter: f64) -> Duration {
+        let base = self.interval(session.age, session.on_screen);
+        let backoff = 1u32 << session.failures.min(MAX_FAILURE_DOUBLINGS);
+        let wait = base * session.slow_factor.max(1) * backoff;
+        let wait = wait.mul_f64(1.0 - JITTER * jitter.clamp(0.0, 1.0));
+        match session.until_expiry {
+            Some(left) => wait.min(left + EXPIRY_GRACE),
+            None => wait,
+        }
+    }
+
+    /// When a session that just came on screen should be polled, given when
+    /// it was last asked about: at once if that was longer ago than the
+    /// on-screen interval, else when the interval runs out.
+    pub fn on_screen_wait(&self, since_last_poll: Option<Duration>) -> Duration {
+        since_last_poll.map_or(Duration::ZERO, |ago| self.on_screen.saturating_sub(ago))
+    }
+}
+
+/// What the plan needs to know about one session, at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionClock {
+    /// Since it was created.
+    pub age: Duration,
+    /// Until its window closes; `None` once closed (or unknown).
+    pub until_expiry: Option<Duration>,
+    pub on_screen: bool,
+    /// Failed polls in a row.
+    pub failures: u32,
+    /// The provider's slow-down after 429s (1 when none).
+    pub slow_factor: u32,
+}
+
+/// Holds polls back before the provider's own counter runs out, rather than
+/// after a 429. With `remaining` at or below a reserve (a tenth of the limit,
+/// at least 2), off-screen polls wait for the reset; on-screen ones may spend
+/// the reserve; at 0, everything waits. `None`: go ahead.
+pub fn rate_hold(headers: &RateHeaders, on_screen: bool, now: Instant) -> Option<Instant> {
+    let reset_at = headers.seen_at + headers.reset?;
+    if reset_at <= now {
+        return None;
+    }
+    let reserve = headers.limit.map_or(2, |limit| (limit / 10).max(2));
+    let hold = if on_screen {
+        headers.remaining == 0
+    } else {
+        headers.remaining <= reserve
+    };
+    hold.then_some(reset_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: u64 = 60;
+
+    fn plan() -> Plan {
+        Plan::for_interval(Duration::from_secs(5))
+    }
+
+    fn clock(age: u64, left: Option<u64>, on_screen: bool) -> SessionClock {
+        SessionClock {
+            age: Duration::from_secs(age),
+            until_expiry: left.map(Duration::from_secs),
+            on_screen,
+            failures: 0,
+            slow_factor: 1,
+        }
+    }
+
+    /// Polls over a 10-minute window for a session nobody opens, with the
+    /// worst jitter (every wait shortened the most), ending with the check
+    /// at expiry.
+    fn polls_over_window(plan: &Plan, jitter: f64) -> u32 {
+        let window = Duration::from_secs(10 * MIN);
+        let mut t = Duration::ZERO;
+        let mut polls = 0;
+        loop {
+            let left = window.checked_sub(t).filter(|d| !d.is_zero());
+            let wait = plan.wait(
+                &SessionClock {
+                    age: t,
+                    until_expiry: left,
+                    on_screen: false,
+                    failures: 0,
+                    slow_factor: 1,
+                },
+                jitter,
+            );
+            t += wait;
+            polls += 1;
+            if t >= window {
+                return polls;
+            }
+        }
+    }
+
+    #[test]
+    fn a_session_nobody_watches_costs_at_most_40_calls_in_its_window() {
+        let worst = polls_over_window(&plan(), 1.0);
+        let none = polls_over_window(&plan(), 0.0);
+        assert!(worst <= 40, "{worst} calls");
+        assert!(none >= 25, "still quick while the customer acts: {none}");
+        // The old rule: every 5 s.
+        assert!(worst * 3 < 120);
+    }
+
+    #[test]
+    fn quick_while_young_slower_as_it_ages() {
+        let p = plan();
+        assert_eq!(
+            p.interval(Duration::from_secs(30), false),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            p.interval(Duration::from_secs(3 * MIN), false),
+            Duration::from_secs(20)
+        );
+        assert_eq!(
+            p.interval(Duration::from_secs(7 * MIN), false),
+            Duration::from_secs(40)
+        );
+        // On screen, always the fastest, whatever the age.
+        assert_eq!(
+            p.interval(Duration::from_secs(9 * MIN), true),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn jitter_only_shortens() {
+        let p = plan();
+        let c = clock(0, Some(600), true);
+        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(5));
+        assert_eq!(p.wait(&c, 1.0), Duration::from_millis(4500));
+        assert_eq!(p.wait(&c, 7.0), Duration::from_millis(4500), "clamped");
+    }
+
+    #[test]
+    fn the_last_check_lands_just_after_expiry() {
+        let p = plan();
+        let c = clock(9 * MIN + 50, Some(10), false);
+        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(10) + EXPIRY_GRACE);
+        // Past the window, the plan does not shorten the wait any more (the
+        // engine stops after the last check).
+        assert_eq!(
+            p.wait(&clock(11 * MIN, None, false), 0.0),
+            Duration::from_secs(40)
+        );
+    }
+
+    #[test]
+    fn failures_and_slow_downs_stretch_the_wait_within_bounds() {
+        let p = plan();
+        let mut c = clock(0, Some(600), true);
+        c.failures = 2;
+        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(20));
+        c.failures = 30;
+        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(80), "capped at 16×");
+        c.failures = 0;
+        c.slow_factor = 4;
+        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(20));
+    }
+
+    #[test]
+    fn coming_on_screen_polls_at_once_unless_just_polled() {
+        let p = plan();
+        assert_eq!(p.on_screen_wait(None), Duration::ZERO);
+        assert_eq!(
+            p.on_screen_wait(Some(Duration::from_secs(30))),
+            Duration::ZERO
+        );
+        assert_eq!(
+            p.on_screen_wait(Some(Duration::from_secs(2))),
+            Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn scaling_keeps_the_shape() {
+        let fast = plan().scaled(0.05);
+        assert_eq!(fast.on_screen, Duration::from_millis(250));
+        assert_eq!(
+            fast.phases[0],
+            (Duration::from_secs(6), Duration::from_millis(500))
+        );
+        assert_eq!(fast.late, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_rate_reserve_is_kept_for_what_is_on_screen() {
+        let now = Instant::now();
+        let headers = |remaining, reset| RateHeaders {
+            limit: Some(100),
+            remaining,
+            reset: Some(Duration::from_secs(reset)),
+            seen_at: now,
+        };
+        let later = now + Duration::from_secs(1);
+        // Plenty left: nobody waits.
+        assert_eq!(rate_hold(&headers(50, 30), false, later), None);
+        // Within the reserve (10 of 100): off-screen polls wait for the reset.
+        assert_eq!(
+            rate_hold(&headers(10, 30), false, later),
+            Some(now + Duration::from_secs(30))
+        );
+        assert_eq!(rate_hold(&headers(10, 30), true, later), None);
+        // Nothing left: everyone waits.
+        assert_eq!(
+            rate_hold(&headers(0, 30), true, later),
+            Some(now + Duration::from_secs(30))
+        );
+        // A reset already past, or none given: no hold.
+        assert_eq!(rate_hold(&headers(0, 0), true, later), None);
+        let mut no_reset = headers(0, 0);
+        no_reset.reset = None;
+        assert_eq!(rate_hold(&no_reset, true, later), None);
+    }
+}
