@@ -150,7 +150,7 @@ pub struct SimArgs {
     /// Fault probabilities, e.g. 429=0.05,500=0.05,timeout=0.02,garbage=0.02.
     #[arg(long, default_value = "none")]
     pub faults: String,
-    /// Answer 429 past this many requests a minute per provider.
+    /// Answer 429 past this many requests a (simulated) minute per provider.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
     /// Answer Cashfree creates with 422 insufficient_balance (a merchant

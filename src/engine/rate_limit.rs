@@ -17,15 +17,21 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 /// The smallest wait reported, so a caller woken early does not spin.
 const MIN_WAIT: Duration = Duration::from_millis(1);
 
+/// A minute of the real clock (benchmarks run a faster one).
+pub const MINUTE: Duration = Duration::from_secs(60);
+
 /// The burst and the steady rate a `requests_per_minute` budget is split into.
 pub fn split(requests_per_minute: u32) -> (u32, Duration) {
+    split_over(requests_per_minute, MINUTE)
+}
+
+/// [`split`] for a budget counted over `minute` instead of 60 s.
+pub fn split_over(requests_per_minute: u32, minute: Duration) -> (u32, Duration) {
     let rpm = requests_per_minute.max(1);
     let burst = (rpm / 10).max(1);
     let steady = rpm.saturating_sub(burst).max(1);
     // Rounded up so the steady part never exceeds its share of the minute.
-    let period_ns = Duration::from_secs(60)
-        .as_nanos()
-        .div_ceil(u128::from(steady));
+    let period_ns = minute.as_nanos().div_ceil(u128::from(steady));
     let period = Duration::from_nanos(u64::try_from(period_ns).unwrap_or(u64::MAX));
     (burst, period)
 }
@@ -47,7 +53,12 @@ pub struct Budget {
 
 impl Budget {
     pub fn new(requests_per_minute: u32) -> Budget {
-        let (burst, period) = split(requests_per_minute);
+        Budget::over(requests_per_minute, MINUTE)
+    }
+
+    /// A budget counted over `minute` (a scaled clock's minute).
+    pub fn over(requests_per_minute: u32, minute: Duration) -> Budget {
+        let (burst, period) = split_over(requests_per_minute, minute);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));

@@ -177,9 +177,9 @@ struct ProviderState {
 }
 
 impl ProviderState {
-    fn new(requests_per_minute: u32) -> Self {
+    fn new(requests_per_minute: u32, minute: Duration) -> Self {
         ProviderState {
-            budget: Arc::new(Budget::new(requests_per_minute)),
+            budget: Arc::new(Budget::over(requests_per_minute, minute)),
             paused_until: None,
             hold_until: None,
             slow_until: None,
@@ -273,8 +273,8 @@ impl Engine {
     ) -> Self {
         let (progress_tx, progress_rx) = mpsc::unbounded_channel();
         Engine {
-            instantpay: ProviderState::new(polling.requests_per_minute),
-            cashfree: ProviderState::new(polling.requests_per_minute),
+            instantpay: ProviderState::new(polling.requests_per_minute, plan.minute),
+            cashfree: ProviderState::new(polling.requests_per_minute, plan.minute),
             poll_permits: Arc::new(Semaphore::new(polling.max_concurrent_polls.max(1))),
             services,
             polling,

@@ -155,12 +155,13 @@ pub(crate) async fn gate(State(state): State<Arc<SimState>>, req: Request, next:
     state.count_request(provider);
     let sequence = state.next_sequence();
 
-    if let Some(limit) = state.rate_limit_per_minute {
+    if let Some(limit) = state.rate_limit() {
         let slot = match provider {
             Provider::InstantPay => 0,
             Provider::Cashfree => 1,
         };
-        let admission = lock(&state.rate_windows)[slot].admit(limit, Instant::now());
+        let admission =
+            lock(&state.rate_windows)[slot].admit(limit, Instant::now(), state.minute());
         match admission {
             Admission::Limited { retry_after_secs } => {
                 return too_many(&state, provider, limit, 0, retry_after_secs);
@@ -194,7 +195,7 @@ async fn run_with_faults(
     match faults.pick(roll) {
         None => next.run(req).await,
         Some(Fault::RateLimit) => {
-            let limit = state.rate_limit_per_minute.unwrap_or(100);
+            let limit = state.rate_limit().unwrap_or(100);
             too_many(state, provider, limit, 0, 1)
         }
         Some(Fault::ServerError) => match provider {

@@ -100,7 +100,8 @@ pub struct SimOptions {
     pub faults: Faults,
     pub credentials: SimCredentials,
     /// A real per-provider requests-per-minute limit answered with 429, like
-    /// Cashfree's tiers (None: unlimited).
+    /// Cashfree's tiers (None: unlimited). The minute is simulated: with a
+    /// faster clock the window shrinks with it.
     pub rate_limit_per_minute: Option<u32>,
     /// Where to keep sessions and link state between runs (the CLI's `--demo`
     /// starts a new simulator per command). None: memory only.
@@ -161,6 +162,14 @@ impl SimHandle {
         self.state
             .cashfree_insufficient_balance
             .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets (or with `None` lifts) the per-provider limit per simulated minute.
+    pub fn set_rate_limit(&self, per_minute: Option<u32>) {
+        self.state.rate_limit_per_minute.store(
+            per_minute.unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Replaces the fault probabilities (tests turn faults on and off).

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -254,8 +254,8 @@ pub(crate) enum Admission {
 }
 
 impl RateWindow {
-    pub fn admit(&mut self, limit: u32, now: Instant) -> Admission {
-        let window = Duration::from_secs(60);
+    /// `window` is one simulated minute in real time.
+    pub fn admit(&mut self, limit: u32, now: Instant, window: Duration) -> Admission {
         while self
             .hits
             .front()
@@ -286,7 +286,9 @@ pub(crate) struct SimState {
     pub seed: u64,
     time_scale: f64,
     pub credentials: SimCredentials,
-    pub rate_limit_per_minute: Option<u32>,
+    /// Requests a provider accepts per simulated minute; 0: unlimited.
+    /// Settable while running (benchmarks seed sessions first).
+    pub rate_limit_per_minute: AtomicU32,
     /// Wall-clock origin of the simulated clock (restored from the state file,
     /// so sessions keep ageing across runs).
     origin: Timestamp,
@@ -308,6 +310,17 @@ pub(crate) struct SimState {
 }
 
 impl SimState {
+    /// The per-minute limit in force, if any.
+    pub fn rate_limit(&self) -> Option<u32> {
+        Some(self.rate_limit_per_minute.load(Ordering::Relaxed)).filter(|n| *n > 0)
+    }
+
+    /// One simulated minute of real time: rate limits count over it, so a
+    /// faster clock keeps the provider's budget per simulated minute.
+    pub fn minute(&self) -> Duration {
+        Duration::from_secs_f64(60.0 / self.time_scale)
+    }
+
     pub fn new(options: SimOptions) -> SimState {
         let started_wall = Timestamp::now();
         let scale = if options.time_scale.is_finite() && options.time_scale > 0.0 {
@@ -334,7 +347,7 @@ impl SimState {
             seed: options.seed,
             time_scale: scale,
             credentials: options.credentials,
-            rate_limit_per_minute: options.rate_limit_per_minute,
+            rate_limit_per_minute: AtomicU32::new(options.rate_limit_per_minute.unwrap_or(0)),
             origin: saved.origin.unwrap_or(started_wall),
             state_file: options.state_file,
             shutdown: CancellationToken::new(),
@@ -785,17 +798,21 @@ mod tests {
 
     #[test]
     fn rate_window_slides() {
+        const MINUTE: Duration = Duration::from_secs(60);
         let mut window = RateWindow::default();
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(matches!(window.admit(3, t0), Admission::Allowed { .. }));
+            assert!(matches!(
+                window.admit(3, t0, MINUTE),
+                Admission::Allowed { .. }
+            ));
         }
-        match window.admit(3, t0 + Duration::from_secs(10)) {
+        match window.admit(3, t0 + Duration::from_secs(10), MINUTE) {
             Admission::Limited { retry_after_secs } => assert_eq!(retry_after_secs, 50),
             Admission::Allowed { .. } => panic!("fourth request in a minute was allowed"),
         }
         assert!(matches!(
-            window.admit(3, t0 + Duration::from_secs(60)),
+            window.admit(3, t0 + Duration::from_secs(60), MINUTE),
             Admission::Allowed { remaining: 2, .. }
         ));
     }
