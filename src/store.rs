@@ -140,6 +140,20 @@ impl NotifyOutcome {
     }
 }
 
+/// A row of the document access log: the fact of a fetch or reveal, never
+/// the contents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentAccess {
+    pub at: Timestamp,
+    pub actor: String,
+    pub session_id: SessionId,
+    pub provider: Provider,
+    pub document: DocumentType,
+    pub revealed: bool,
+    /// `ok`, `preparing`, `expired`, or the error kind of a failed fetch.
+    pub outcome: String,
+}
+
 /// A row of the notify audit trail.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
@@ -253,6 +267,18 @@ const MIGRATIONS: &[&str] = &[
         request_id TEXT
     );
     CREATE INDEX balance_snapshots_at ON balance_snapshots (at);",
+    // 2: who fetched or revealed which consented document (never its contents).
+    "CREATE TABLE document_access (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        session_id  TEXT NOT NULL,
+        provider    TEXT NOT NULL,
+        document    TEXT NOT NULL,
+        revealed    INTEGER NOT NULL,
+        outcome     TEXT NOT NULL
+    );
+    CREATE INDEX document_access_at ON document_access (at);",
 ];
 
 /// The schema version this build writes.
@@ -790,6 +816,62 @@ impl Store {
         raws.into_iter().map(RawAudit::into_entry).collect()
     }
 
+    /// Records one fetch or reveal of a consented document: who, when, which
+    /// session and document, revealed or not, and how the fetch went.
+    pub fn log_document_access(&self, access: &DocumentAccess) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO document_access (at, actor, session_id, provider, document, revealed, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                ts_text(access.at),
+                access.actor,
+                access.session_id.as_str(),
+                access.provider.as_str(),
+                access.document.wire(),
+                access.revealed,
+                access.outcome,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The newest document accesses first.
+    pub fn list_document_access(&self, limit: usize) -> Result<Vec<DocumentAccess>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, actor, session_id, provider, document, revealed, outcome
+               FROM document_access ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map(params![sql_limit(limit)], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, bool>(5)?,
+                    row.get::<_, String>(6)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(
+                |(at, actor, session, provider, document, revealed, outcome)| {
+                    Ok(DocumentAccess {
+                        at: parse_ts("document_access.at", &at)?,
+                        actor,
+                        session_id: SessionId::new_unchecked(session),
+                        provider: parse_provider("document_access.provider", &provider)?,
+                        document: DocumentType::parse(&document)
+                            .ok_or_else(|| corrupt("document_access.document", &document))?,
+                        revealed,
+                        outcome,
+                    })
+                },
+            )
+            .collect()
+    }
+
     /// The newest notify for a link at or after `since` that may have reached
     /// the recipient (sent, or outcome unknown); declined and failed ones did not.
     pub fn last_notify(
@@ -931,6 +1013,14 @@ fn parse_decimal(column: &str, text: &str) -> Result<Decimal, StoreError> {
     Decimal::from_str(text).map_err(|_| corrupt(column, text))
 }
 
+fn parse_provider(column: &str, word: &str) -> Result<Provider, StoreError> {
+    match word {
+        "instantpay" => Ok(Provider::InstantPay),
+        "cashfree" => Ok(Provider::Cashfree),
+        other => Err(corrupt(column, other)),
+    }
+}
+
 fn parse_status(word: &str) -> Result<SessionStatus, StoreError> {
     if word.trim().is_empty() {
         return Err(corrupt("sessions.status", word));
@@ -1033,11 +1123,7 @@ impl RawSession {
     }
 
     fn into_record(self) -> Result<SessionRecord, StoreError> {
-        let provider = match self.provider.as_str() {
-            "instantpay" => Provider::InstantPay,
-            "cashfree" => Provider::Cashfree,
-            other => return Err(corrupt("sessions.provider", other)),
-        };
+        let provider = parse_provider("sessions.provider", &self.provider)?;
         let flow = self
             .flow
             .map(|w| UserFlow::parse(&w).ok_or_else(|| corrupt("sessions.flow", &w)))

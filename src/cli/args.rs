@@ -56,6 +56,10 @@ pub enum Command {
         /// How many entries to show.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// The document access log (who fetched or revealed which
+        /// consented document) instead of the notify audit.
+        #[arg(long)]
+        documents: bool,
     },
     /// Run the provider simulator.
     Sim(SimArgs),
@@ -85,6 +89,17 @@ pub enum DigilockerCommand {
         /// Seconds between polls (default: the configured session interval).
         #[arg(long, value_name = "SECS")]
         interval: Option<u64>,
+    },
+    /// The consented documents of an AUTHENTICATED session (served for one
+    /// hour after consent), masked unless --reveal. Every fetch is logged.
+    Documents {
+        id: String,
+        /// One document only: aadhaar, pan or driving_license (default: every consented one).
+        #[arg(long = "type", value_name = "TYPE")]
+        document: Option<String>,
+        /// Show every field in full; logged as a reveal.
+        #[arg(long)]
+        reveal: bool,
     },
     /// Tracked sessions (active by default).
     List {

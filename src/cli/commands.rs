@@ -41,7 +41,7 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
         Command::Digilocker(sub) => digilocker(&ctx, sub).await,
         Command::Link { link_id } => link(&ctx, link_id).await,
         Command::Notify(args) => notify(&ctx, args).await,
-        Command::Audit { limit } => audit(&ctx, *limit),
+        Command::Audit { limit, documents } => audit(&ctx, *limit, *documents),
         Command::Sim(_) | Command::Config(_) | Command::Completions { .. } => Ok(None),
     };
     ctx.close().await;
@@ -86,6 +86,11 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
             )))
         }
         DigilockerCommand::Watch { id, interval } => watch(ctx, id, *interval).await,
+        DigilockerCommand::Documents {
+            id,
+            document,
+            reveal,
+        } => super::documents::documents(ctx, id, document.as_deref(), *reveal).await,
         DigilockerCommand::List { all } => {
             let records = ctx.services.store().list_sessions(*all)?;
             let json = Value::Array(
@@ -300,7 +305,15 @@ fn confirm(question: &str) -> bool {
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
-fn audit(ctx: &Context, limit: usize) -> Result<Option<Output>, Failure> {
+fn audit(ctx: &Context, limit: usize, documents: bool) -> Result<Option<Output>, Failure> {
+    if documents {
+        let entries = ctx.services.store().list_document_access(limit)?;
+        let json = Value::Array(entries.iter().map(output::document_access_json).collect());
+        return Ok(Some(Output::ok(
+            json,
+            output::document_access_human(&entries),
+        )));
+    }
     let entries = ctx.services.store().list_audit(limit)?;
     let json = Value::Array(entries.iter().map(output::audit_json).collect());
     Ok(Some(Output::ok(json, output::audit_human(&entries))))

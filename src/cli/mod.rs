@@ -4,6 +4,7 @@
 pub mod args;
 mod commands;
 mod dashboard;
+mod documents;
 pub mod output;
 
 use std::io::Write;

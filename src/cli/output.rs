@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::domain::{
     BalanceReport, LinkReport, UserDetails, format_inr, local_time, mask_all_but_last,
 };
-use crate::store::{AuditEntry, CreateState, SessionRecord};
+use crate::store::{AuditEntry, CreateState, DocumentAccess, SessionRecord};
 
 pub fn balance_json(report: &BalanceReport) -> Value {
     json!({
@@ -236,6 +236,36 @@ pub fn audit_human(entries: &[AuditEntry]) -> String {
             e.outcome.as_str().to_string(),
             e.actor.clone(),
             e.message.clone(),
+        ]);
+    }
+    table.to_string()
+}
+
+pub fn document_access_json(entry: &DocumentAccess) -> Value {
+    json!({
+        "at": entry.at.to_string(),
+        "actor": entry.actor,
+        "session": entry.session_id.as_str(),
+        "provider": entry.provider.as_str(),
+        "document": entry.document.wire(),
+        "revealed": entry.revealed,
+        "outcome": entry.outcome,
+    })
+}
+
+pub fn document_access_human(entries: &[DocumentAccess]) -> String {
+    if entries.is_empty() {
+        return "no documents fetched yet".into();
+    }
+    let mut table = table(&["at", "by", "session", "document", "shown", "outcome"]);
+    for e in entries {
+        table.add_row(vec![
+            local_time(e.at),
+            e.actor.clone(),
+            e.session_id.to_string(),
+            e.document.wire().to_string(),
+            if e.revealed { "revealed" } else { "masked" }.to_string(),
+            e.outcome.clone(),
         ]);
     }
     table.to_string()

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jiff::Timestamp;
 
 use crate::config::Config;
+use crate::documents::DocumentFetch;
+use crate::domain::DocumentType;
 use crate::domain::{
     BalanceReport, CreatedSession, ExternalRef, LinkId, LinkReport, Provider, ProviderEnvironment,
     SessionId, SessionStatus, UserDetails,
@@ -19,6 +21,7 @@ use crate::providers::http::RateHeaders;
 use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
+use crate::store::DocumentAccess;
 use crate::store::{
     AuditEntry, CreateState, NewSession, NotifyOutcome, SessionRecord, StatusEvent, Store,
     StoreError, TRACKED_REF_PREFIX,
@@ -465,6 +468,72 @@ impl Services {
                     }
                     answer => Ok(answer?),
                 }
+            }
+        }
+    }
+
+    /// Fetches one consented document of an AUTHENTICATED session and logs the
+    /// access (who, when, which, revealed or not; never the contents),
+    /// whatever the outcome. The contents go to the caller only.
+    pub async fn fetch_document(
+        &self,
+        record: &SessionRecord,
+        document: DocumentType,
+        reveal: bool,
+    ) -> Result<DocumentFetch, OpsError> {
+        let fetched = self.ask_document(record, document).await;
+        let outcome = match &fetched {
+            Ok(fetch) => fetch.outcome(),
+            Err(error) => error.kind(),
+        };
+        self.log_document_access(record, document, reveal, outcome)?;
+        fetched
+    }
+
+    /// Records that an operator revealed a document already fetched.
+    pub fn log_document_access(
+        &self,
+        record: &SessionRecord,
+        document: DocumentType,
+        revealed: bool,
+        outcome: &str,
+    ) -> Result<(), OpsError> {
+        self.store().log_document_access(&DocumentAccess {
+            at: Timestamp::now(),
+            actor: self.actor.clone(),
+            session_id: record.id.clone(),
+            provider: record.provider,
+            document,
+            revealed,
+            outcome: outcome.to_string(),
+        })?;
+        Ok(())
+    }
+
+    async fn ask_document(
+        &self,
+        record: &SessionRecord,
+        document: DocumentType,
+    ) -> Result<DocumentFetch, OpsError> {
+        let reference = record
+            .reference
+            .as_deref()
+            .filter(|_| record.create_state == CreateState::Created)
+            .ok_or_else(|| OpsError::NotTracked(record.id.to_string()))?;
+        match record.provider {
+            Provider::InstantPay => Ok(self
+                .instantpay()?
+                .digilocker_document(reference, document)
+                .await?),
+            Provider::Cashfree => {
+                let lookup = match reference.parse::<i64>() {
+                    Ok(number) => CashfreeLookup::ReferenceId(number),
+                    Err(_) => CashfreeLookup::VerificationId(reference.to_string()),
+                };
+                Ok(self
+                    .cashfree()?
+                    .digilocker_document(&lookup, document)
+                    .await?)
             }
         }
     }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::config::CashfreeConfig;
+use crate::documents::{Document, DocumentFetch};
 use crate::domain::{
     CreatedSession, DocumentType, ExternalRef, Provider, SessionStatus, SessionStatusReport,
     UserFlow,
@@ -147,6 +148,37 @@ impl CashfreeClient {
     /// The provider's rate counter as its latest answer reported it.
     pub fn rate_headers(&self) -> Option<RateHeaders> {
         self.inner.http.rate_headers()
+    }
+
+    /// `GET /digilocker/document/{TYPE}?verification_id=…|reference_id=…`:
+    /// 202 is "still being prepared", a 400 about expiry is the window gone.
+    pub async fn digilocker_document(
+        &self,
+        lookup: &CashfreeLookup,
+        document: DocumentType,
+    ) -> Result<DocumentFetch, ProviderError> {
+        let mut url = self.digilocker_url();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.push("document").push(document.wire());
+        }
+        match lookup {
+            CashfreeLookup::VerificationId(raw) => {
+                let id = crate::validate::verification_id("verification_id", raw)?;
+                url.query_pairs_mut().append_pair("verification_id", &id);
+            }
+            CashfreeLookup::ReferenceId(id) => {
+                url.query_pairs_mut()
+                    .append_pair("reference_id", &id.to_string());
+            }
+        }
+        self.inner
+            .http
+            .call(
+                CallKind::Read,
+                |client| self.signed(client.get(url.clone())),
+                |raw| parse_document(raw, document).map_err(http::without_document_data),
+            )
+            .await
     }
 
     /// Adds a fresh `x-cf-signature` when the merchant uses public-key 2FA.
@@ -357,6 +389,23 @@ fn error_for(raw: &RawResponse) -> ProviderError {
         actcode: None,
         request_id: None,
     }
+}
+
+fn parse_document(
+    raw: &RawResponse,
+    document: DocumentType,
+) -> Result<DocumentFetch, ProviderError> {
+    if raw.status == StatusCode::ACCEPTED {
+        return Ok(DocumentFetch::Preparing);
+    }
+    if raw.status == StatusCode::BAD_REQUEST {
+        let message = parse_error_body(&raw.body).and_then(|e| e.message);
+        if let Some(message) = message.filter(|m| http::says_expired(m)) {
+            return Ok(DocumentFetch::Expired { message });
+        }
+    }
+    let object = success_object(raw)?;
+    Ok(DocumentFetch::Ready(Document::from_json(document, &object)))
 }
 
 /// `reference_id` is an int64 on the wire; a string is taken as is.

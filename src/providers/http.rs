@@ -465,6 +465,26 @@ pub(crate) fn without_personal_data(error: ProviderError, body: &str) -> Provide
     }
 }
 
+/// A document answer that could not be used: its body is personal data
+/// through and through, so no excerpt of it travels in the error.
+pub(crate) fn without_document_data(error: ProviderError) -> ProviderError {
+    match error {
+        ProviderError::Malformed {
+            provider, message, ..
+        } => ProviderError::Malformed {
+            provider,
+            message,
+            excerpt: WITHHELD.to_string(),
+        },
+        other => other,
+    }
+}
+
+/// A refusal that says the hour after consent (or the URL) has passed.
+pub(crate) fn says_expired(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("expired")
+}
+
 fn scrub_personal(body: &str) -> String {
     if let Ok(mut value) = serde_json::from_str::<Value>(body) {
         scrub_value(&mut value);

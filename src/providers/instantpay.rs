@@ -12,9 +12,11 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::config::InstantPayConfig;
+use crate::documents::{Document, DocumentFetch};
 use crate::domain::{
-    BalanceReport, CreatedSession, ExternalRef, LinkActivity, LinkId, LinkReport, LinkStatus,
-    NotifyReceipt, Provider, ProviderEnvironment, SessionStatus, SessionStatusReport, UserFlow,
+    BalanceReport, CreatedSession, DocumentType, ExternalRef, LinkActivity, LinkId, LinkReport,
+    LinkStatus, NotifyReceipt, Provider, ProviderEnvironment, SessionStatus, SessionStatusReport,
+    UserFlow,
 };
 use crate::error::{ProviderError, excerpt};
 use crate::providers::CallPolicy;
@@ -173,6 +175,28 @@ impl InstantPayClient {
                     parse_session_status(raw, reference)
                         .map_err(|e| without_personal_data(e, &raw.body))
                 },
+            )
+            .await
+    }
+
+    /// `POST /identity/digiLocker/document` with `{referenceId, documentType}`.
+    pub async fn digilocker_document(
+        &self,
+        reference: &str,
+        document: DocumentType,
+    ) -> Result<DocumentFetch, ProviderError> {
+        let reference = reference.trim();
+        if reference.is_empty() {
+            return Err(invalid("referenceId", "is empty"));
+        }
+        let url = self.endpoint(&["identity", "digiLocker", "document"]);
+        let body = json!({ "referenceId": reference, "documentType": document.wire() });
+        self.inner
+            .http
+            .call(
+                CallKind::Read,
+                |client| client.post(url.clone()).json(&body),
+                |raw| parse_document(raw, document).map_err(http::without_document_data),
             )
             .await
     }
@@ -506,6 +530,20 @@ fn parse_session_status(
         user_details,
         request_id: envelope.ipay_uuid.clone(),
     })
+}
+
+fn parse_document(
+    raw: &RawResponse,
+    document: DocumentType,
+) -> Result<DocumentFetch, ProviderError> {
+    let envelope = read_envelope(raw)?;
+    if envelope.outcome() == EnvelopeOutcome::Failure && http::says_expired(&envelope.status) {
+        return Ok(DocumentFetch::Expired {
+            message: envelope.status.clone(),
+        });
+    }
+    let data = success_data(raw, &envelope)?;
+    Ok(DocumentFetch::Ready(Document::from_json(document, data)))
 }
 
 fn parse_notify(raw: &RawResponse) -> Result<NotifyReceipt, ProviderError> {

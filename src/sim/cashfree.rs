@@ -6,12 +6,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::documents::{self, Refusal};
 use super::state::{CfSession, SimState, chars_from, hash};
 use crate::domain::SessionStatus;
 use crate::providers::signature;
@@ -319,6 +320,12 @@ pub(crate) async fn status(
 
 fn status_inner(state: &SimState, headers: &HeaderMap, query: &str) -> Result<StatusBody, CfError> {
     authorize(state, headers)?;
+    let session = find_session(state, query)?;
+    Ok(status_body(state, session))
+}
+
+/// The session a `verification_id` / `reference_id` query names.
+fn find_session(state: &SimState, query: &str) -> Result<CfSession, CfError> {
     let mut verification_id = None;
     let mut reference_id = None;
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -354,7 +361,7 @@ fn status_inner(state: &SimState, headers: &HeaderMap, query: &str) -> Result<St
             message,
         )
     };
-    let session = match (&verification_id, reference_id) {
+    match (&verification_id, reference_id) {
         (None, None) => {
             return Err(invalid(
                 "verification_id_missing",
@@ -366,8 +373,80 @@ fn status_inner(state: &SimState, headers: &HeaderMap, query: &str) -> Result<St
             .filter(|s| r.is_none_or(|r| r == s.reference_id)),
         (None, Some(r)) => state.cf_session_by_reference(r),
     }
-    .ok_or_else(not_found)?;
-    Ok(status_body(state, session))
+    .ok_or_else(not_found)
+}
+
+pub(crate) async fn document(
+    State(state): State<Arc<SimState>>,
+    Path(document): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match document_inner(&state, &document, &headers, query.as_deref().unwrap_or("")) {
+        Ok(Some(body)) => (StatusCode::OK, Json(body)).into_response(),
+        Ok(None) => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "status": "PROCESSING",
+                "message": "Document is being fetched from DigiLocker. Please retry after a few seconds",
+            })),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `None`: the first fetch of this document, still being prepared (202).
+fn document_inner(
+    state: &SimState,
+    document: &str,
+    headers: &HeaderMap,
+    query: &str,
+) -> Result<Option<Value>, CfError> {
+    authorize(state, headers)?;
+    if !DOCUMENTS.contains(&document) {
+        return Err(invalid(
+            "document_type_value_invalid",
+            "document_type should be one of AADHAAR, PAN, DRIVING_LICENSE",
+        ));
+    }
+    let session = find_session(state, query)?;
+    match documents::available(&session.life, state.now()) {
+        Ok(()) => {}
+        Err(Refusal::NoConsent { expired: true }) => {
+            return Err(invalid(
+                "invalid_request",
+                "Digilocker request URL is expired",
+            ));
+        }
+        Err(Refusal::NoConsent { expired: false }) => {
+            return Err(invalid(
+                "invalid_request",
+                "User has not given consent for the documents yet",
+            ));
+        }
+        Err(Refusal::ConsentExpired) => {
+            return Err(invalid(
+                "invalid_request",
+                "Digilocker consent session expired",
+            ));
+        }
+    }
+    if !session.documents.iter().any(|d| d == document) {
+        return Err(invalid(
+            "invalid_request",
+            "The requested document was not consented by the user",
+        ));
+    }
+    if state.first_document_fetch(&session.verification_id, document) {
+        return Ok(None);
+    }
+    Ok(Some(documents::cashfree(
+        document,
+        &session.life,
+        &session.verification_id,
+        session.reference_id,
+    )))
 }
 
 fn status_body(state: &SimState, session: CfSession) -> StatusBody {

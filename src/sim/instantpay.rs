@@ -14,6 +14,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::documents::{self, Refusal};
 use super::state::{ALNUM, HEX, Link, SimState, chars_from, hash};
 use crate::domain::SessionStatus;
 use crate::validate;
@@ -355,6 +356,43 @@ fn status_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<V
         "externalRef": session.external_ref,
         "userDetails": details,
     }))
+}
+
+pub(crate) async fn digilocker_document(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match document_inner(&state, &headers, &body) {
+        Ok(data) => envelope(&state, StatusCode::OK, "TXN", "Success", data),
+        Err(reject) => reject.into_response(&state),
+    }
+}
+
+fn document_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<Value, Reject> {
+    authorize(state, headers)?;
+    let body = parse_body(body)?;
+    let reference = field(&body, "referenceId")?;
+    let document = field(&body, "documentType")?;
+    if !["AADHAAR", "PAN", "DRIVING_LICENSE"].contains(&document) {
+        return Err(Reject::rpi("Invalid documentType"));
+    }
+    let session = state
+        .ip_session(reference)
+        .ok_or_else(|| Reject::rpi("Invalid referenceId"))?;
+    match documents::available(&session.life, state.now()) {
+        Ok(()) => {}
+        Err(Refusal::NoConsent { expired: true }) => {
+            return Err(Reject::rpi("Digilocker request URL is expired"));
+        }
+        Err(Refusal::NoConsent { expired: false }) => {
+            return Err(Reject::rpi("Consent not given by the user yet"));
+        }
+        Err(Refusal::ConsentExpired) => {
+            return Err(Reject::rpi("Digilocker consent session expired"));
+        }
+    }
+    Ok(documents::instantpay(document, &session.life, reference))
 }
 
 pub(crate) async fn link_notify(

@@ -3,6 +3,7 @@
 //! deterministic from a seed, with injectable faults.
 
 mod cashfree;
+mod documents;
 mod faults;
 mod instantpay;
 mod persist;
@@ -233,6 +234,10 @@ fn router(state: Arc<SimState>) -> Router {
             post(instantpay::digilocker_status),
         )
         .route(
+            "/identity/digiLocker/document",
+            post(instantpay::digilocker_document),
+        )
+        .route(
             "/payments/payout/link/notify",
             post(instantpay::link_notify),
         )
@@ -243,6 +248,10 @@ fn router(state: Arc<SimState>) -> Router {
         .route(
             "/verification/digilocker",
             post(cashfree::create).get(cashfree::status),
+        )
+        .route(
+            "/verification/digilocker/document/{document}",
+            get(cashfree::document),
         )
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)

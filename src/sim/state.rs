@@ -169,10 +169,24 @@ pub(crate) struct Lifecycle {
     pub created_at: f64,
     pub fate: Fate,
     pub forced: Option<SessionStatus>,
+    /// Sim seconds when `forced` was set (None after a restart: then the
+    /// creation time stands in).
+    pub forced_at: Option<f64>,
     pub person: Person,
 }
 
 impl Lifecycle {
+    /// When the customer consented (sim seconds), for an AUTHENTICATED session.
+    pub fn consented_at(&self, now: f64) -> Option<f64> {
+        if self.status(now) != SessionStatus::Authenticated {
+            return None;
+        }
+        Some(match &self.forced {
+            Some(_) => self.forced_at.unwrap_or(self.created_at),
+            None => self.created_at + self.fate.after,
+        })
+    }
+
     pub fn status(&self, now: f64) -> SessionStatus {
         if let Some(forced) = &self.forced {
             return forced.clone();
@@ -239,10 +253,13 @@ struct Inner {
     cf_sessions: HashMap<String, CfSession>,
     cf_by_reference: HashMap<i64, String>,
     links: HashMap<String, Link>,
+    /// Document fetches so far, by `session key/TYPE` (the first one is 202).
+    document_fetches: HashMap<String, u32>,
 }
 
-/// A per-provider sliding 60-second window on the real clock (rate limits
-/// protect real servers from real traffic, so time scaling must not touch them).
+/// A per-provider sliding window of one simulated minute (with a faster
+/// clock the provider's per-minute budget holds per simulated minute, so a
+/// scaled benchmark meets the limits production would).
 #[derive(Default)]
 pub(crate) struct RateWindow {
     hits: VecDeque<Instant>,
@@ -501,6 +518,7 @@ impl SimState {
             created_at: self.now(),
             fate: Fate::from_hash(hash(self.seed, &[b"fate", key.as_bytes()])),
             forced: None,
+            forced_at: None,
             person: Person::from_hash(hash(self.seed, &[b"person", key.as_bytes()])),
         }
     }
@@ -592,10 +610,12 @@ impl SimState {
     /// Overrides every session the reference names (InstantPay `referenceId`,
     /// Cashfree `reference_id` or `verification_id`).
     pub fn force(&self, reference: &str, status: &SessionStatus) -> bool {
+        let now = self.now();
         let mut inner = lock(&self.inner);
         let mut found = false;
         if let Some(s) = inner.ip_sessions.get_mut(reference) {
             s.life.forced = Some(status.clone());
+            s.life.forced_at = Some(now);
             found = true;
         }
         let by_reference = reference
@@ -605,6 +625,7 @@ impl SimState {
         for key in by_reference.into_iter().chain([reference.to_string()]) {
             if let Some(s) = inner.cf_sessions.get_mut(&key) {
                 s.life.forced = Some(status.clone());
+                s.life.forced_at = Some(now);
                 found = true;
             }
         }
@@ -612,6 +633,18 @@ impl SimState {
             self.persist(&inner);
         }
         found
+    }
+
+    /// Counts a fetch of one document of one session; true for the first
+    /// (which the provider answers "still being prepared").
+    pub fn first_document_fetch(&self, session_key: &str, document: &str) -> bool {
+        let mut inner = lock(&self.inner);
+        let count = inner
+            .document_fetches
+            .entry(format!("{session_key}/{document}"))
+            .or_insert(0);
+        *count += 1;
+        *count == 1
     }
 
     pub fn link(&self, id: &str) -> Option<Link> {

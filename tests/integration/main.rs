@@ -9,6 +9,7 @@ mod cashfree_signature;
 mod cli;
 mod config;
 mod dashboard_e2e;
+mod documents;
 mod engine;
 mod providers_cashfree;
 mod providers_instantpay;
