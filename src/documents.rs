@@ -14,6 +14,17 @@ use crate::domain::DocumentType;
 /// How long after consent the provider serves the documents.
 pub const CONSENT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
+/// Which documents to fetch for a session: what the customer consented to;
+/// what was asked for when the provider does not say (InstantPay); Aadhaar
+/// when neither is known.
+pub fn to_fetch(consented: &[DocumentType], requested: &[DocumentType]) -> Vec<DocumentType> {
+    [consented, requested]
+        .into_iter()
+        .find(|list| !list.is_empty())
+        .map(<[DocumentType]>::to_vec)
+        .unwrap_or_else(|| vec![DocumentType::Aadhaar])
+}
+
 /// One field as the provider sent it. `key` is the path (`split_address.dist`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct DocumentField {

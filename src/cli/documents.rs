@@ -1,19 +1,14 @@
 //! `payops digilocker documents ID`: the consented documents of an
 //! AUTHENTICATED session, masked unless `--reveal`; every fetch is logged.
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use super::{Context, Failure, Output, exit};
-use crate::documents::{CONSENT_WINDOW, Document, DocumentFetch};
+use crate::documents::{CONSENT_WINDOW, Document, DocumentFetch, to_fetch};
 use crate::domain::{DocumentType, SessionStatus};
+use crate::engine::ops::PREPARING_ATTEMPTS;
 use crate::store::SessionRecord;
-
-/// How often, and how long, to ask again while the provider prepares a document.
-const PREPARING_RETRY: Duration = Duration::from_secs(2);
-const PREPARING_ATTEMPTS: u32 = 10;
 
 pub async fn documents(
     ctx: &Context,
@@ -39,7 +34,7 @@ pub async fn documents(
                 "--type: '{word}' is not a document; use aadhaar, pan or driving_license"
             ))
         })?],
-        None => consented(&record),
+        None => to_fetch(&record.documents_consented, &record.documents_requested),
     };
     let consent_ends = consented_at(ctx, &record)?.map(|at| at + CONSENT_WINDOW);
     let mut fetched = Vec::new();
@@ -58,16 +53,6 @@ pub async fn documents(
     )))
 }
 
-/// What the customer consented to; what was asked for when the provider
-/// does not say (InstantPay); Aadhaar when neither is known.
-fn consented(record: &SessionRecord) -> Vec<DocumentType> {
-    [&record.documents_consented, &record.documents_requested]
-        .into_iter()
-        .find(|list| !list.is_empty())
-        .cloned()
-        .unwrap_or_else(|| vec![DocumentType::Aadhaar])
-}
-
 /// When payops first saw the session AUTHENTICATED (the hour counts from
 /// the consent, which came at most one poll earlier).
 fn consented_at(ctx: &Context, record: &SessionRecord) -> Result<Option<Timestamp>, Failure> {
@@ -84,40 +69,37 @@ async fn fetch_one(
     kind: DocumentType,
     reveal: bool,
 ) -> Result<Document, Failure> {
-    for attempt in 1..=PREPARING_ATTEMPTS {
-        match ctx.services.fetch_document(record, kind, reveal).await? {
-            DocumentFetch::Ready(document) => return Ok(document),
-            DocumentFetch::Expired { message } => {
-                return Err(Failure {
-                    code: exit::DECLINED,
-                    kind: "documents_expired",
-                    message: format!(
-                        "the documents of {} can no longer be fetched ({message}): they are served for one hour after consent; create a new session",
-                        record.id
-                    ),
-                    provider_code: None,
-                });
-            }
-            DocumentFetch::Preparing if attempt < PREPARING_ATTEMPTS => {
-                eprintln!(
-                    "{kind}: still being prepared by {}; asking again in {} s",
-                    record.provider,
-                    PREPARING_RETRY.as_secs()
-                );
-                tokio::time::sleep(PREPARING_RETRY).await;
-            }
-            DocumentFetch::Preparing => {}
-        }
+    let provider = record.provider;
+    let fetch = ctx
+        .services
+        .fetch_document_patiently(record, kind, reveal, |kind, wait| {
+            eprintln!(
+                "{kind}: still being prepared by {provider}; asking again in {} s",
+                wait.as_secs()
+            );
+        })
+        .await?;
+    match fetch {
+        DocumentFetch::Ready(document) => Ok(document),
+        DocumentFetch::Expired { message } => Err(Failure {
+            code: exit::DECLINED,
+            kind: "documents_expired",
+            message: format!(
+                "the documents of {} can no longer be fetched ({message}): they are served for one hour after consent; create a new session",
+                record.id
+            ),
+            provider_code: None,
+        }),
+        DocumentFetch::Preparing => Err(Failure {
+            code: exit::UNREACHABLE,
+            kind: "documents_preparing",
+            message: format!(
+                "{kind} of {} was still being prepared after {PREPARING_ATTEMPTS} tries; try again in a minute",
+                record.id
+            ),
+            provider_code: None,
+        }),
     }
-    Err(Failure {
-        code: exit::UNREACHABLE,
-        kind: "documents_preparing",
-        message: format!(
-            "{kind} of {} was still being prepared after {} tries; try again in a minute",
-            record.id, PREPARING_ATTEMPTS
-        ),
-        provider_code: None,
-    })
 }
 
 fn document_json(document: &Document, reveal: bool) -> Value {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use url::Url;
 
+use crate::documents::Document;
 use crate::domain::{
     BalanceReport, DocumentType, LinkId, LinkReport, Provider, ProviderEnvironment, SessionId,
     SessionStatus, UserDetails, UserFlow,
@@ -38,6 +39,14 @@ pub enum Command {
     /// Poll one session now.
     RefreshSession(SessionId),
     StopTracking(SessionId),
+    /// Fetch the consented documents of an AUTHENTICATED session (each
+    /// fetch is logged; the contents come back in `Update::Documents` only).
+    FetchDocuments(SessionId),
+    /// The operator revealed these documents in full: log it.
+    LogReveal {
+        id: SessionId,
+        documents: Vec<DocumentType>,
+    },
     /// The sessions someone has open on screen now (the detail view's, the
     /// selected row's): polled fastest and first. Replaces the last set.
     OnScreen(Vec<SessionId>),
@@ -62,6 +71,16 @@ pub enum ProviderSetup {
 /// What the engine tells the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
+    /// The consented documents of a session (personal data: memory only).
+    Documents {
+        id: SessionId,
+        documents: Vec<Document>,
+    },
+    /// The documents could not be fetched: why, in words.
+    DocumentsFailed {
+        id: SessionId,
+        message: String,
+    },
     /// Sent once at start: what the store holds and how providers are set up.
     Loaded {
         sessions: Vec<SessionRecord>,

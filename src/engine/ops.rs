@@ -5,6 +5,7 @@
 //! so a crash mid-request leaves a visible "outcome unknown" record.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use jiff::Timestamp;
 
@@ -29,6 +30,10 @@ use crate::store::{
 
 /// How long a previous notify makes a new one for the same link ask again.
 pub const NOTIFY_REPEAT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+/// How often, and how many times, to ask for a document being prepared.
+const PREPARING_RETRY: Duration = Duration::from_secs(2);
+pub const PREPARING_ATTEMPTS: u32 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -488,6 +493,28 @@ impl Services {
         };
         self.log_document_access(record, document, reveal, outcome)?;
         fetched
+    }
+
+    /// [`fetch_document`](Self::fetch_document), asking again while the
+    /// provider prepares it (`waiting` hears of each wait). Still
+    /// `Preparing` after every try means: come back in a minute.
+    pub async fn fetch_document_patiently(
+        &self,
+        record: &SessionRecord,
+        document: DocumentType,
+        reveal: bool,
+        mut waiting: impl FnMut(DocumentType, Duration),
+    ) -> Result<DocumentFetch, OpsError> {
+        let mut tries = 1;
+        loop {
+            let fetch = self.fetch_document(record, document, reveal).await?;
+            if fetch != DocumentFetch::Preparing || tries == PREPARING_ATTEMPTS {
+                return Ok(fetch);
+            }
+            waiting(document, PREPARING_RETRY);
+            tokio::time::sleep(PREPARING_RETRY).await;
+            tries += 1;
+        }
     }
 
     /// Records that an operator revealed a document already fetched.

@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::config::PollingConfig;
-use crate::domain::{BalanceReport, LinkId, LinkReport, Provider, SessionId};
+use crate::documents::{Document, DocumentFetch, to_fetch};
+use crate::domain::{BalanceReport, DocumentType, LinkId, LinkReport, Provider, SessionId};
 use crate::engine::messages::{Command, SessionRequest, Update};
 use crate::engine::ops::{CreateFailure, NotifyResult, OpsError, PollOutcome, Services};
 use crate::engine::rate_limit::Budget;
@@ -131,6 +132,12 @@ enum Done {
     Notify {
         link: LinkId,
         result: Result<NotifyResult, OpsError>,
+    },
+    /// The documents fetched (all of them when `result` is Ok).
+    Documents {
+        id: SessionId,
+        result: Result<(), String>,
+        partial: Vec<Document>,
     },
     /// Shutdown came before the request left; nothing was sent or written.
     Cancelled(TaskKind),
@@ -425,6 +432,8 @@ impl Engine {
             Command::RefreshSession(id) => self.refresh(id),
             Command::StopTracking(id) => self.stop_tracking(id),
             Command::OnScreen(ids) => self.on_screen(ids),
+            Command::FetchDocuments(id) => self.fetch_documents(id),
+            Command::LogReveal { id, documents } => self.log_reveal(&id, &documents),
             Command::LookupLink(link) => self.lookup(link),
             Command::SendNotify(link) => self.notify(link),
             // Handled by the loop before it gets here.
@@ -565,6 +574,79 @@ impl Engine {
                 result,
             }
         });
+    }
+
+    fn session_record(&self, id: &SessionId) -> Option<SessionRecord> {
+        if let Some(slot) = self.slots.get(id) {
+            return Some(slot.record.clone());
+        }
+        self.services
+            .store()
+            .find_session(id.as_str())
+            .ok()
+            .flatten()
+    }
+
+    /// Fetches every consented document in a task (waiting out "still being
+    /// prepared"); the contents go to the UI only.
+    fn fetch_documents(&mut self, id: SessionId) {
+        let Some(record) = self.session_record(&id) else {
+            self.send(Update::DocumentsFailed {
+                id,
+                message: "payops no longer tracks this session".into(),
+            });
+            return;
+        };
+        let budget = self.provider(record.provider).budget.clone();
+        let services = self.services.clone();
+        self.spawn_read(TaskKind::Other, async move {
+            let mut documents = Vec::new();
+            for kind in to_fetch(&record.documents_consented, &record.documents_requested) {
+                budget.take_priority().await;
+                let fetched = services
+                    .fetch_document_patiently(&record, kind, false, |_, _| {})
+                    .await;
+                let message = match fetched {
+                    Ok(DocumentFetch::Ready(document)) => {
+                        documents.push(document);
+                        continue;
+                    }
+                    Ok(DocumentFetch::Expired { message }) => format!(
+                        "{kind}: no longer served ({message}); the hour after consent has passed"
+                    ),
+                    Ok(DocumentFetch::Preparing) => {
+                        format!("{kind}: still being prepared; d asks again")
+                    }
+                    Err(error) => format!("{kind}: {error}"),
+                };
+                return Done::Documents {
+                    id: record.id.clone(),
+                    result: Err(message),
+                    partial: documents,
+                };
+            }
+            Done::Documents {
+                id: record.id.clone(),
+                result: Ok(()),
+                partial: documents,
+            }
+        });
+    }
+
+    fn log_reveal(&mut self, id: &SessionId, documents: &[DocumentType]) {
+        let Some(record) = self.session_record(id) else {
+            return;
+        };
+        for document in documents {
+            if let Err(e) = self
+                .services
+                .log_document_access(&record, *document, true, "ok")
+            {
+                self.problem(format!(
+                    "could not log the reveal of {document} for {id}: {e}"
+                ));
+            }
+        }
     }
 
     /// A session that comes on screen is asked about at once, unless it was
@@ -983,6 +1065,21 @@ impl Engine {
                         self.send(Update::NotifyFinished { entry, error });
                     }
                     Err(e) => self.problem(format!("notify for {link}: {e}")),
+                }
+            }
+            Done::Documents {
+                id,
+                result,
+                partial,
+            } => {
+                if !partial.is_empty() {
+                    self.send(Update::Documents {
+                        id: id.clone(),
+                        documents: partial,
+                    });
+                }
+                if let Err(message) = result {
+                    self.send(Update::DocumentsFailed { id, message });
                 }
             }
             Done::Cancelled(kind) => self.release(&kind),

@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
+use crate::documents::{CONSENT_WINDOW, Document};
 use crate::domain::{SessionId, SessionStatus, UserDetails};
 use crate::engine::Command;
 use crate::store::{CreateState, SessionRecord, StatusEvent};
@@ -52,6 +53,12 @@ pub struct DetailView {
     pub scroll: u16,
     /// The QR code alone on the whole screen, for a customer to scan.
     pub qr_only: bool,
+    /// The consented documents, once fetched. Personal data: they live in
+    /// this view and go when it closes.
+    pub documents: Vec<Document>,
+    pub fetching_documents: bool,
+    /// Documents shown in full (each reveal is logged by the engine).
+    pub reveal: bool,
 }
 
 impl DetailView {
@@ -63,6 +70,9 @@ impl DetailView {
             confirm_stop: false,
             scroll: 0,
             qr_only: false,
+            documents: Vec::new(),
+            fetching_documents: false,
+            reveal: false,
         };
         view.sync_url(record.url.as_deref());
         view
@@ -80,6 +90,7 @@ impl DetailView {
         &mut self,
         action: Option<Action>,
         url: Option<&str>,
+        authenticated: bool,
         refresh: &mut Debounce,
         now: jiff::Timestamp,
         feedback: &mut Feedback,
@@ -105,6 +116,34 @@ impl DetailView {
             Some(Action::RefreshSession) if refresh.allow(now) => {
                 feedback.send(Command::RefreshSession(self.id.clone()));
             }
+            Some(Action::FetchDocuments) if !authenticated => feedback.toast(
+                Level::Warning,
+                "documents come after the customer consents (AUTHENTICATED)",
+            ),
+            Some(Action::FetchDocuments) if !self.fetching_documents => {
+                self.fetching_documents = true;
+                feedback.log(
+                    Level::Info,
+                    format!("fetching the documents of {}", self.id),
+                );
+                feedback.send(Command::FetchDocuments(self.id.clone()));
+            }
+            Some(Action::RevealDocuments) if self.documents.is_empty() => {
+                feedback.toast(Level::Info, "no documents yet: fetch them first");
+            }
+            Some(Action::RevealDocuments) => {
+                self.reveal = !self.reveal;
+                if self.reveal {
+                    feedback.log(
+                        Level::Info,
+                        format!("revealed the documents of {} (logged)", self.id),
+                    );
+                    feedback.send(Command::LogReveal {
+                        id: self.id.clone(),
+                        documents: self.documents.iter().map(|d| d.kind).collect(),
+                    });
+                }
+            }
             _ => {}
         }
         DetailOutcome::Stay
@@ -123,9 +162,71 @@ impl DetailView {
         }
     }
 
+    /// The engine's answer to a fetch: shown if this view asked for it.
+    pub fn on_documents(&mut self, documents: Vec<Document>) {
+        self.fetching_documents = false;
+        self.documents = documents;
+        self.reveal = false;
+    }
+
     pub fn scroll_by(&mut self, rows: i16) {
         self.scroll = self.scroll.saturating_add_signed(rows).min(SCROLL_MAX);
     }
+}
+
+/// The documents section: the consent hour left, then each document's
+/// fields, masked unless revealed.
+fn document_lines<'a>(view: &'a DetailView, shown: &Shown, ctx: &ViewContext) -> Vec<Line<'a>> {
+    let theme = ctx.theme;
+    if shown.record.status != SessionStatus::Authenticated {
+        return Vec::new();
+    }
+    let mut lines = vec![Line::raw("")];
+    let how = if view.reveal { "in full" } else { "masked" };
+    lines.push(Line::styled(format!("Documents ({how})"), theme.title));
+    let consent = shown.history.and_then(|events| {
+        events
+            .iter()
+            .find(|e| e.status == SessionStatus::Authenticated)
+            .map(|e| e.at)
+    });
+    if let Some(at) = consent {
+        let end = at + CONSENT_WINDOW;
+        let text = if end <= ctx.now {
+            "the hour after consent has passed".to_string()
+        } else {
+            format!("{} left of the hour after consent", countdown(ctx.now, end))
+        };
+        lines.push(field("Window", text, ctx));
+    }
+    if view.fetching_documents {
+        lines.push(Line::styled("fetching…", theme.dim));
+    } else if view.documents.is_empty() {
+        lines.push(Line::styled(
+            format!("{} fetches them", ctx.key(Action::FetchDocuments)),
+            theme.dim,
+        ));
+    } else {
+        lines.push(Line::styled(
+            format!(
+                "{} {} (logged)",
+                ctx.key(Action::RevealDocuments),
+                if view.reveal {
+                    "masks them"
+                } else {
+                    "reveals them"
+                }
+            ),
+            theme.dim,
+        ));
+    }
+    for document in &view.documents {
+        lines.push(Line::styled(document.kind.wire(), theme.title));
+        for (key, value) in document.view(view.reveal) {
+            lines.push(field(&key, value, ctx));
+        }
+    }
+    lines
 }
 
 fn field<'a>(label: &str, value: impl Into<Span<'a>>, ctx: &ViewContext) -> Line<'a> {
@@ -302,6 +403,7 @@ pub fn draw(
     };
     let record = shown.record;
     let mut lines = record_lines(shown, ctx);
+    lines.extend(document_lines(view, shown, ctx));
 
     let qr_fits = view.qr.as_ref().and_then(|qr| {
         let (width, height) = qr.size_on_screen();

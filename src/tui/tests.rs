@@ -1133,3 +1133,80 @@ fn hints_in_the_detail_name_the_rebound_keys() {
     let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
     assert!(text.contains("URL (c copies, o opens)"), "{text}");
 }
+
+/// Opens the detail of the session whose id matches `filter`.
+fn open_detail_of(app: &mut super::App, filter: &str) {
+    update(app, ch('/'));
+    type_text(app, filter);
+    update(app, key(KeyCode::Enter));
+    update(app, key(KeyCode::Enter));
+    assert_eq!(app.context(), Context::Detail);
+}
+
+#[test]
+fn documents_are_fetched_masked_revealed_on_purpose_and_dropped_on_close() {
+    use crate::documents::Document;
+    let mut app = loaded_app();
+    open_detail_of(&mut app, "dl-auth0001");
+    let asked = update(&mut app, ch('d'));
+    assert!(sent(&asked).contains(&&Command::FetchDocuments(payops_id("dl-auth0001"))));
+    // A second d while fetching does not ask twice.
+    assert!(
+        !sent(&update(&mut app, ch('d')))
+            .iter()
+            .any(|c| matches!(c, Command::FetchDocuments(_)))
+    );
+
+    let value = serde_json::json!({
+        "uid": "XXXXXXXX4321", "name": "Priya Nair", "dob": "07-03-1991",
+        "split_address": {"house": "12/4", "dist": "Chennai", "state": "Tamil Nadu"},
+    });
+    let document = Document::from_json(
+        crate::domain::DocumentType::Aadhaar,
+        value.as_object().expect("object"),
+    );
+    update(
+        &mut app,
+        Msg::Engine(Update::Documents {
+            id: payops_id("dl-auth0001"),
+            documents: vec![document],
+        }),
+    );
+    let screen = buffer_text(&render(&app, 160, 60));
+    assert!(screen.contains("Chennai, Tamil Nadu"), "{screen}");
+    assert!(screen.contains("**-**-1991"));
+    assert!(!screen.contains("12/4"), "masked by default");
+
+    let revealed = update(&mut app, ch('m'));
+    assert!(
+        sent(&revealed)
+            .iter()
+            .any(|c| matches!(c, Command::LogReveal { .. })),
+        "the reveal is logged"
+    );
+    let screen = buffer_text(&render(&app, 160, 60));
+    assert!(screen.contains("12/4"), "{screen}");
+
+    // Closing the view lets the documents go.
+    update(&mut app, key(KeyCode::Esc));
+    update(&mut app, key(KeyCode::Enter));
+    let screen = buffer_text(&render(&app, 160, 60));
+    assert!(!screen.contains("Priya"), "{screen}");
+}
+
+#[test]
+fn documents_wait_for_consent() {
+    let mut app = loaded_app();
+    open_detail_of(&mut app, "dl-pend0002");
+    let effects = update(&mut app, ch('d'));
+    assert!(
+        sent(&effects)
+            .iter()
+            .all(|c| !matches!(c, Command::FetchDocuments(_)))
+    );
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.text.contains("after the customer consents"))
+    );
+}

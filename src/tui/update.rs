@@ -10,7 +10,7 @@ use crossterm::event::{
 use jiff::Timestamp;
 use ratatui::layout::{Position, Rect};
 
-use crate::domain::Provider;
+use crate::domain::{Provider, SessionStatus};
 use crate::engine::{Command, ProviderSetup, Update};
 
 use super::app::{App, Overlay};
@@ -117,12 +117,18 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
             FormOutcome::Continue
         ),
         (Context::Detail, Some(Overlay::Detail(view))) => {
-            let url = app
-                .sessions
-                .get(&view.id)
-                .and_then(|record| record.url.as_deref());
-            view.handle_key(action, url, &mut app.refresh, app.now, feedback)
-                == DetailOutcome::Close
+            let record = app.sessions.get(&view.id);
+            let url = record.and_then(|record| record.url.as_deref());
+            let authenticated =
+                record.is_some_and(|record| record.status == SessionStatus::Authenticated);
+            view.handle_key(
+                action,
+                url,
+                authenticated,
+                &mut app.refresh,
+                app.now,
+                feedback,
+            ) == DetailOutcome::Close
         }
         (Context::ConfirmStop, Some(Overlay::Detail(view))) => {
             view.handle_confirm_stop_key(action, feedback);
@@ -318,6 +324,22 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             app.sessions.on_changed(record, previous, event, feedback);
         }
         Update::SessionUserDetails { id, details } => app.sessions.on_user_details(id, details),
+        // Documents are for the view that asked; with it closed, they are dropped.
+        Update::Documents { id, documents } => {
+            if let Some(Overlay::Detail(view)) = &mut app.overlay
+                && view.id == id
+            {
+                view.on_documents(documents);
+            }
+        }
+        Update::DocumentsFailed { id, message } => {
+            if let Some(Overlay::Detail(view)) = &mut app.overlay
+                && view.id == id
+            {
+                view.fetching_documents = false;
+            }
+            feedback.alert(Level::Warning, format!("documents of {id}: {message}"));
+        }
         Update::SessionFailed {
             id,
             provider,
