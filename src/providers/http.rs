@@ -453,28 +453,23 @@ const WITHHELD: &str = "(personal data withheld)";
 /// Error messages travel to screens and logs: a `Malformed` excerpt of a
 /// DigiLocker status answer must not quote the customer's details.
 pub(crate) fn without_personal_data(error: ProviderError, body: &str) -> ProviderError {
-    match error {
-        ProviderError::Malformed {
-            provider, message, ..
-        } => ProviderError::Malformed {
-            provider,
-            message,
-            excerpt: excerpt(&scrub_personal(body)),
-        },
-        other => other,
-    }
+    replace_excerpt(error, || excerpt(&scrub_personal(body)))
 }
 
 /// A document answer that could not be used: its body is personal data
 /// through and through, so no excerpt of it travels in the error.
 pub(crate) fn without_document_data(error: ProviderError) -> ProviderError {
+    replace_excerpt(error, || WITHHELD.to_string())
+}
+
+fn replace_excerpt(error: ProviderError, with: impl FnOnce() -> String) -> ProviderError {
     match error {
         ProviderError::Malformed {
             provider, message, ..
         } => ProviderError::Malformed {
             provider,
             message,
-            excerpt: WITHHELD.to_string(),
+            excerpt: with(),
         },
         other => other,
     }
