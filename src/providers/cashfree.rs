@@ -125,16 +125,7 @@ impl CashfreeClient {
         lookup: &CashfreeLookup,
     ) -> Result<SessionStatusReport, ProviderError> {
         let mut url = self.digilocker_url();
-        match lookup {
-            CashfreeLookup::VerificationId(raw) => {
-                let id = crate::validate::verification_id("verification_id", raw)?;
-                url.query_pairs_mut().append_pair("verification_id", &id);
-            }
-            CashfreeLookup::ReferenceId(id) => {
-                url.query_pairs_mut()
-                    .append_pair("reference_id", &id.to_string());
-            }
-        }
+        add_lookup(&mut url, lookup)?;
         self.inner
             .http
             .call(
@@ -161,16 +152,7 @@ impl CashfreeClient {
         if let Ok(mut path) = url.path_segments_mut() {
             path.push("document").push(document.wire());
         }
-        match lookup {
-            CashfreeLookup::VerificationId(raw) => {
-                let id = crate::validate::verification_id("verification_id", raw)?;
-                url.query_pairs_mut().append_pair("verification_id", &id);
-            }
-            CashfreeLookup::ReferenceId(id) => {
-                url.query_pairs_mut()
-                    .append_pair("reference_id", &id.to_string());
-            }
-        }
+        add_lookup(&mut url, lookup)?;
         self.inner
             .http
             .call(
@@ -214,6 +196,21 @@ impl CashfreeClient {
         }
         url
     }
+}
+
+/// `?verification_id=…` (checked first) or `?reference_id=…`.
+fn add_lookup(url: &mut Url, lookup: &CashfreeLookup) -> Result<(), ProviderError> {
+    match lookup {
+        CashfreeLookup::VerificationId(raw) => {
+            let id = crate::validate::verification_id("verification_id", raw)?;
+            url.query_pairs_mut().append_pair("verification_id", &id);
+        }
+        CashfreeLookup::ReferenceId(id) => {
+            url.query_pairs_mut()
+                .append_pair("reference_id", &id.to_string());
+        }
+    }
+    Ok(())
 }
 
 fn invalid(field: &str, message: String) -> ProviderError {
