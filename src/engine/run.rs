@@ -133,11 +133,11 @@ enum Done {
         link: LinkId,
         result: Result<NotifyResult, OpsError>,
     },
-    /// The documents fetched (all of them when `result` is Ok).
+    /// The documents fetched, and why the rest were not (if any were not).
     Documents {
         id: SessionId,
-        result: Result<(), String>,
-        partial: Vec<Document>,
+        documents: Vec<Document>,
+        failure: Option<String>,
     },
     /// Shutdown came before the request left; nothing was sent or written.
     Cancelled(TaskKind),
@@ -601,34 +601,31 @@ impl Engine {
         let services = self.services.clone();
         self.spawn_read(TaskKind::Other, async move {
             let mut documents = Vec::new();
+            let mut failure = None;
             for kind in to_fetch(&record.documents_consented, &record.documents_requested) {
                 budget.take_priority().await;
                 let fetched = services
                     .fetch_document_patiently(&record, kind, false, |_, _| {})
                     .await;
-                let message = match fetched {
+                failure = match fetched {
                     Ok(DocumentFetch::Ready(document)) => {
                         documents.push(document);
                         continue;
                     }
-                    Ok(DocumentFetch::Expired { message }) => format!(
+                    Ok(DocumentFetch::Expired { message }) => Some(format!(
                         "{kind}: no longer served ({message}); the hour after consent has passed"
-                    ),
+                    )),
                     Ok(DocumentFetch::Preparing) => {
-                        format!("{kind}: still being prepared; d asks again")
+                        Some(format!("{kind}: still being prepared; d asks again"))
                     }
-                    Err(error) => format!("{kind}: {error}"),
+                    Err(error) => Some(format!("{kind}: {error}")),
                 };
-                return Done::Documents {
-                    id: record.id.clone(),
-                    result: Err(message),
-                    partial: documents,
-                };
+                break;
             }
             Done::Documents {
                 id: record.id.clone(),
-                result: Ok(()),
-                partial: documents,
+                documents,
+                failure,
             }
         });
     }
@@ -1069,16 +1066,16 @@ impl Engine {
             }
             Done::Documents {
                 id,
-                result,
-                partial,
+                documents,
+                failure,
             } => {
-                if !partial.is_empty() {
+                if !documents.is_empty() {
                     self.send(Update::Documents {
                         id: id.clone(),
-                        documents: partial,
+                        documents,
                     });
                 }
-                if let Err(message) = result {
+                if let Some(message) = failure {
                     self.send(Update::DocumentsFailed { id, message });
                 }
             }
