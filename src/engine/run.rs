@@ -27,6 +27,7 @@ use crate::engine::rate_limit::Budget;
 use crate::engine::schedule::{self, Plan, SessionClock};
 use crate::error::ProviderError;
 use crate::providers::CallPolicy;
+use crate::providers::http::RateHeaders;
 use crate::store::{AuditEntry, CreateState, SessionRecord, StoreError};
 
 /// The balance is never fetched by itself more often than this (InstantPay
@@ -146,6 +147,23 @@ enum Done {
 /// Messages a task sends before it is done.
 enum Progress {
     NotifyStarted(AuditEntry),
+}
+
+/// The providers' rate counters as their latest answers reported them.
+struct RateReadings {
+    instantpay: Option<RateHeaders>,
+    cashfree: Option<RateHeaders>,
+}
+
+impl RateReadings {
+    /// When the provider's own counter says off-screen (or all) polls wait.
+    fn hold(&self, provider: Provider, on_screen: bool, now: Instant) -> Option<Instant> {
+        let headers = match provider {
+            Provider::InstantPay => self.instantpay.as_ref(),
+            Provider::Cashfree => self.cashfree.as_ref(),
+        }?;
+        schedule::rate_hold(headers, on_screen, now.into_std()).map(Instant::from_std)
+    }
 }
 
 /// What a task was for, to clean up after it if it panics.
@@ -766,10 +784,12 @@ impl Engine {
         self.plan.wait(&clock, rand::random_range(0.0..=1.0))
     }
 
-    /// When the provider's own counter says off-screen (or all) polls wait.
-    fn rate_hold(&self, provider: Provider, on_screen: bool, now: Instant) -> Option<Instant> {
-        let headers = self.services.rate_headers(provider)?;
-        schedule::rate_hold(&headers, on_screen, now.into_std()).map(Instant::from_std)
+    /// Each provider's own rate counter, read once per pass over the sessions.
+    fn rate_readings(&self) -> RateReadings {
+        RateReadings {
+            instantpay: self.services.rate_headers(Provider::InstantPay),
+            cashfree: self.services.rate_headers(Provider::Cashfree),
+        }
     }
 
     /// Starts every poll that is due and allowed: a concurrency permit and a
@@ -787,13 +807,14 @@ impl Engine {
             .map(|(id, slot)| (!self.on_screen.contains(id), slot.next_due, id.clone()))
             .collect();
         due.sort();
+        let rates = self.rate_readings();
         for (off_screen, _, id) in due {
             let Some(slot) = self.slots.get(&id) else {
                 continue;
             };
             let provider = slot.record.provider;
             let record = slot.record.clone();
-            if self.rate_hold(provider, !off_screen, now).is_some() {
+            if rates.hold(provider, !off_screen, now).is_some() {
                 continue;
             }
             let state = self.provider_mut(provider);
@@ -852,6 +873,7 @@ impl Engine {
         };
         // With every permit taken, a finishing poll wakes the loop instead.
         if self.poll_permits.available_permits() > 0 {
+            let rates = self.rate_readings();
             for (id, slot) in &self.slots {
                 if self.polling_now.contains(id) {
                     continue;
@@ -860,7 +882,7 @@ impl Engine {
                 if !state.may_dispatch(now) {
                     continue;
                 }
-                let held = self.rate_hold(slot.record.provider, self.on_screen.contains(id), now);
+                let held = rates.hold(slot.record.provider, self.on_screen.contains(id), now);
                 let at = [state.blocked_until(now), held]
                     .into_iter()
                     .flatten()
