@@ -210,6 +210,7 @@ async fn crowd(scale: f64) -> Crowd {
             last_watch = *at;
         }
     }
+    let acting = acts.len();
     let forced: Arc<Mutex<HashMap<SessionId, Instant>>> = Arc::default();
 
     // The customers (and the operator who opens a session 15 s before its
@@ -220,7 +221,6 @@ async fn crowd(scale: f64) -> Crowd {
         let commands = commands.clone();
         let watched = watched.clone();
         let scale = world.scale;
-        let acts = acts.clone();
         tokio::spawn(async move {
             let at = |secs: f64| started + Duration::from_secs_f64(secs.max(0.0) / scale);
             let mut events: Vec<Event> = Vec::new();
@@ -244,7 +244,6 @@ async fn crowd(scale: f64) -> Crowd {
         })
     };
 
-    let acting: HashMap<SessionId, ()> = acts.iter().map(|(_, id, _)| (id.clone(), ())).collect();
     let mut detected: HashMap<SessionId, f64> = HashMap::new();
     let mut rate_limited = 0;
     let mut calls = 0;
@@ -286,7 +285,7 @@ async fn crowd(scale: f64) -> Crowd {
     }
     Crowd {
         rate_limited,
-        undetected: acting.len() - detected.len(),
+        undetected: acting - detected.len(),
         watched: watched_figures,
         others,
         calls,
