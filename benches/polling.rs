@@ -131,7 +131,7 @@ impl World {
 fn call_of(update: &Update) -> Option<&SessionId> {
     match update {
         Update::SessionChanged { record, .. } => Some(&record.id),
-        Update::SessionFailed { id: Some(id), .. } => Some(id),
+        Update::PollFailed { record, .. } => Some(&record.id),
         _ => None,
     }
 }
@@ -253,7 +253,7 @@ async fn crowd(scale: f64) -> Crowd {
             calls += 1;
         }
         match &update {
-            Update::SessionFailed {
+            Update::PollFailed {
                 error: ProviderError::RateLimited { .. },
                 ..
             } => rate_limited += 1,

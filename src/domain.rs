@@ -123,7 +123,8 @@ impl SessionStatus {
     /// A symbol so the status reads without colour.
     pub fn symbol(&self) -> &'static str {
         match self {
-            SessionStatus::Pending => "…",
+            // Not "…": that is how a cut value is marked.
+            SessionStatus::Pending => "○",
             SessionStatus::Authenticated => "✓",
             SessionStatus::Expired => "⌛",
             SessionStatus::ConsentDenied => "✗",

@@ -114,6 +114,19 @@ impl ProviderError {
         }
     }
 
+    /// No usable answer came back (no connection, 5xx, timeout, garbage):
+    /// the provider is, for now, unreachable. Refusals and rate limits are
+    /// answers.
+    pub fn is_unanswered(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::Unavailable { .. }
+                | ProviderError::Transport { .. }
+                | ProviderError::Malformed { .. }
+                | ProviderError::OutcomeUnknown { .. }
+        )
+    }
+
     /// The provider's own code, where it gave one.
     pub fn provider_code(&self) -> Option<&str> {
         match self {

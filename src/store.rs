@@ -80,8 +80,10 @@ pub struct SessionRecord {
     pub updated_at: Timestamp,
     /// created_at + 10 minutes: the DigiLocker URL's validity.
     pub expires_at: Timestamp,
+    /// The last good answer to a poll.
     pub last_polled_at: Option<Timestamp>,
-    /// The last error met while polling, shown beside the row.
+    /// The last error met while polling, shown beside the row; cleared by
+    /// the next good answer.
     pub last_error: Option<String>,
 }
 
@@ -105,6 +107,41 @@ impl SessionRecord {
     /// it is worth polling.
     pub fn is_live(&self) -> bool {
         self.create_state == CreateState::Created && !self.status.is_final()
+    }
+
+    /// The customer can open it and its 10-minute window runs: created, not
+    /// final, and with a URL (a session resolved from a status answer, or
+    /// tracked by reference, has none to hand over).
+    pub fn window_runs(&self) -> bool {
+        self.is_live() && self.url.as_deref().is_some_and(|url| !url.is_empty())
+    }
+
+    /// The one spelling of where a session stands, for the CLI, its JSON and
+    /// the dashboard alike: the provider's (normalised) status once the
+    /// create completed, else where the create stands, so nothing reads as
+    /// live that the provider may never have created.
+    pub fn status_word(&self) -> String {
+        match &self.create_state {
+            CreateState::Created => self.status.as_str(),
+            CreateState::Sending => "CREATING".into(),
+            CreateState::Failed(_) => "CREATE_FAILED".into(),
+            CreateState::OutcomeUnknown(_) => "OUTCOME_UNKNOWN".into(),
+        }
+    }
+
+    /// The symbol beside `status_word`, so a status reads without colour.
+    pub fn status_symbol(&self) -> &'static str {
+        match &self.create_state {
+            CreateState::Created => self.status.symbol(),
+            CreateState::Sending => "↑",
+            CreateState::Failed(_) => "✗",
+            CreateState::OutcomeUnknown(_) => "?",
+        }
+    }
+
+    /// `status_symbol` and `status_word` together, as tables show them.
+    pub fn status_label(&self) -> String {
+        format!("{} {}", self.status_symbol(), self.status_word())
     }
 }
 
@@ -622,16 +659,16 @@ impl Store {
         Ok((record, changed, event))
     }
 
-    /// Records a failed poll (keeps the last good status).
+    /// Records a failed poll. The last good status and `last_polled_at` (the
+    /// last good answer) stay as they were.
     pub fn record_poll_error(
         &self,
         id: &SessionId,
         message: &str,
-        at: Timestamp,
     ) -> Result<SessionRecord, StoreError> {
         let changed = self.conn.execute(
-            "UPDATE sessions SET last_error = ?2, last_polled_at = ?3 WHERE id = ?1",
-            params![id.as_str(), message, ts_text(at)],
+            "UPDATE sessions SET last_error = ?2 WHERE id = ?1",
+            params![id.as_str(), message],
         )?;
         if changed == 0 {
             return Err(StoreError::NoSuchSession(id.to_string()));

@@ -4,7 +4,9 @@
 
 use rust_decimal::Decimal;
 
-use crate::domain::{Provider, format_inr};
+use std::time::Duration;
+
+use crate::domain::{Provider, SessionId, format_inr};
 use crate::error::ProviderError;
 use crate::store::{AuditEntry, NotifyOutcome};
 
@@ -106,6 +108,50 @@ pub fn notify_outcome(entry: &AuditEntry, error: Option<&ProviderError>) -> Noti
         headline,
         detail,
         advice,
+    }
+}
+
+/// `r` on an InstantPay create that never answered: InstantPay can only be
+/// asked by its own reference, which such a row never got.
+pub fn unresolvable_create(id: &SessionId) -> String {
+    format!(
+        "InstantPay cannot be asked about {id}: its create never answered with a reference. \
+         Ask the customer whether a DigiLocker link arrived; if not, create a new session (n)."
+    )
+}
+
+/// Why a poll got no answer, in a few words ("rate limited", "HTTP 503").
+fn unanswered_reason(error: &ProviderError) -> Option<String> {
+    Some(match error {
+        ProviderError::RateLimited { .. } => "rate limited".into(),
+        ProviderError::Unavailable { status, .. } => format!("HTTP {status}"),
+        ProviderError::Transport { message, .. } => message.clone(),
+        ProviderError::Malformed { .. } => "its answer was unreadable".into(),
+        ProviderError::OutcomeUnknown { .. } => "no answer in time".into(),
+        ProviderError::Declined { .. }
+        | ProviderError::InvalidRequest { .. }
+        | ProviderError::Auth { .. } => return None,
+    })
+}
+
+/// A failed poll, worded so it cannot be read as a failed session: "could
+/// not reach Cashfree to check dl-… (rate limited; retrying in 6 s)".
+pub fn poll_failure(
+    id: &SessionId,
+    provider: Provider,
+    error: &ProviderError,
+    retry_in: Option<Duration>,
+) -> String {
+    let retry = match retry_in {
+        Some(wait) => format!("retrying in {} s", wait.as_secs().max(1)),
+        None => "no more checks: its window has closed".into(),
+    };
+    match unanswered_reason(error) {
+        Some(reason) => format!("could not reach {provider} to check {id} ({reason}; {retry})"),
+        None => format!(
+            "{provider} would not give the status of {id}: {} ({retry})",
+            describe_error(error)
+        ),
     }
 }
 

@@ -58,7 +58,7 @@ pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Va
         "provider": record.provider.as_str(),
         "external_ref": record.external_ref,
         "reference": record.reference,
-        "status": status_word(record),
+        "status": record.status_word(),
         "provider_status": record.provider_status,
         "url": record.url.as_deref().filter(|u| !u.is_empty()),
         "flow": record.flow.map(|f| f.cashfree_word()),
@@ -85,18 +85,6 @@ pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Va
     value
 }
 
-/// A session's status word: the provider's (normalised) once the create
-/// completed, else where the create stands, so nothing reads as live that
-/// the provider may never have created.
-fn status_word(record: &SessionRecord) -> String {
-    match &record.create_state {
-        CreateState::Created => record.status.as_str(),
-        CreateState::Sending => "CREATING".into(),
-        CreateState::Failed(_) => "CREATE_FAILED".into(),
-        CreateState::OutcomeUnknown(_) => "OUTCOME_UNKNOWN".into(),
-    }
-}
-
 fn time_left(record: &SessionRecord, now: Timestamp) -> String {
     if !record.is_live() {
         return "—".into();
@@ -117,10 +105,7 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
     let rows: Vec<(&str, String)> = vec![
         ("id", record.id.to_string()),
         ("provider", record.provider.display_name().to_string()),
-        (
-            "status",
-            format!("{} {}", record.status.symbol(), status_word(record)),
-        ),
+        ("status", record.status_label()),
         ("provider status", record.provider_status.clone()),
         ("reference", record.reference.clone().unwrap_or_default()),
         ("external ref", record.external_ref.to_string()),
@@ -170,7 +155,7 @@ pub fn sessions_human(records: &[SessionRecord]) -> String {
         table.add_row(vec![
             r.id.to_string(),
             r.provider.as_str().to_string(),
-            format!("{} {}", r.status.symbol(), status_word(r)),
+            r.status_label(),
             r.reference.clone().unwrap_or_default(),
             time_left(r, now),
             local_time(r.created_at),

@@ -1,7 +1,9 @@
 //! The only things the UI and the engine share: commands in, updates out.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
+use jiff::Timestamp;
 use url::Url;
 
 use crate::documents::Document;
@@ -68,6 +70,32 @@ pub enum ProviderSetup {
     },
 }
 
+/// Whether a provider answers, and whether polling is slowed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProviderHealth {
+    /// Since when its calls have gone unanswered (no connection, 5xx,
+    /// timeouts, unreadable answers); None while it answers.
+    pub failing_since: Option<Timestamp>,
+    /// The last failure, in words.
+    pub last_failure: Option<String>,
+    /// Polling runs this many times slower than planned (rate limits), until
+    /// `slowed_until`; 1 when not slowed.
+    pub slow_factor: u32,
+    pub slowed_until: Option<Timestamp>,
+}
+
+impl ProviderHealth {
+    pub fn is_failing(&self) -> bool {
+        self.failing_since.is_some()
+    }
+
+    /// The slow-down still in force at `now`, if any.
+    pub fn slowed_at(&self, now: Timestamp) -> Option<u32> {
+        (self.slow_factor > 1 && self.slowed_until.is_some_and(|until| until > now))
+            .then_some(self.slow_factor)
+    }
+}
+
 /// What the engine tells the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
@@ -108,12 +136,32 @@ pub enum Update {
         id: SessionId,
         details: UserDetails,
     },
-    /// A create, track or poll failed. `id` is None when no row exists (e.g. the
-    /// provider is not configured).
-    SessionFailed {
+    /// A create failed (the row, if one was written, came in `SessionChanged`
+    /// with its create state). `id` is None when no row exists.
+    CreateFailed {
         id: Option<SessionId>,
         provider: Provider,
         error: ProviderError,
+    },
+    /// Tracking a session by reference failed; nothing was written. The
+    /// reference comes back so the form can be offered again as typed.
+    TrackFailed {
+        provider: Provider,
+        reference: String,
+        error: ProviderError,
+    },
+    /// A poll failed: the session keeps its last good status. `record`
+    /// carries the error as the store wrote it; `retry_in` is when the engine
+    /// polls it again (None when it will not: the last check failed).
+    PollFailed {
+        record: SessionRecord,
+        error: ProviderError,
+        retry_in: Option<Duration>,
+    },
+    /// How a provider's calls are going, sent when it changes.
+    Health {
+        provider: Provider,
+        health: ProviderHealth,
     },
     SessionUntracked(SessionId),
     LinkLooked {

@@ -405,7 +405,7 @@ impl Services {
             Ok(report) => self.apply_report(record, report),
             Err(error) => {
                 self.store()
-                    .record_poll_error(&record.id, &error.to_string(), Timestamp::now())?;
+                    .record_poll_error(&record.id, &error.to_string())?;
                 Err(error)
             }
         }

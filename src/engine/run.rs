@@ -21,7 +21,7 @@ use tracing::{debug, info, warn};
 use crate::config::PollingConfig;
 use crate::documents::{Document, DocumentFetch, to_fetch};
 use crate::domain::{BalanceReport, DocumentType, LinkId, LinkReport, Provider, SessionId};
-use crate::engine::messages::{Command, SessionRequest, Update};
+use crate::engine::messages::{Command, ProviderHealth, SessionRequest, Update};
 use crate::engine::ops::{CreateFailure, NotifyResult, OpsError, PollOutcome, Services};
 use crate::engine::rate_limit::Budget;
 use crate::engine::schedule::{self, Plan, SessionClock};
@@ -29,6 +29,7 @@ use crate::error::ProviderError;
 use crate::providers::CallPolicy;
 use crate::providers::http::RateHeaders;
 use crate::store::{AuditEntry, CreateState, SessionRecord, StoreError};
+use crate::words;
 
 /// The balance is never fetched by itself more often than this (InstantPay
 /// asks integrators to sync rarely).
@@ -106,6 +107,15 @@ pub fn spawn_with_plan(
     (command_tx, update_rx, task)
 }
 
+/// The wall-clock time `after` from now, for the UI (which has no Instants).
+fn timestamp_in(after: Duration) -> Timestamp {
+    let now = Timestamp::now();
+    jiff::SignedDuration::try_from(after)
+        .ok()
+        .and_then(|after| now.checked_add(after).ok())
+        .unwrap_or(now)
+}
+
 /// What a task hands back to the loop.
 enum Done {
     Balance(Result<BalanceReport, OpsError>),
@@ -124,6 +134,7 @@ enum Done {
     },
     Tracked {
         provider: Provider,
+        reference: String,
         result: Result<PollOutcome, OpsError>,
     },
     Link {
@@ -199,9 +210,27 @@ struct ProviderState {
     slow_factor: u32,
     backoff: Duration,
     polls_in_flight: usize,
+    /// Since when calls have gone unanswered, and the last such failure.
+    failing_since: Option<Timestamp>,
+    last_failure: Option<String>,
+    /// What the UI was last told, so it hears only of changes.
+    reported: ProviderHealth,
 }
 
 impl ProviderState {
+    fn health(&self, now: Instant) -> ProviderHealth {
+        let slowed = self.slowed(now);
+        ProviderHealth {
+            failing_since: self.failing_since,
+            last_failure: self.last_failure.clone(),
+            slow_factor: if slowed { self.slow_factor } else { 1 },
+            slowed_until: self
+                .slow_until
+                .filter(|_| slowed)
+                .map(|until| timestamp_in(until.saturating_duration_since(now))),
+        }
+    }
+
     fn new(requests_per_minute: u32, minute: Duration) -> Self {
         ProviderState {
             budget: Arc::new(Budget::over(requests_per_minute, minute)),
@@ -211,6 +240,12 @@ impl ProviderState {
             slow_factor: 1,
             backoff: FIRST_BACKOFF,
             polls_in_flight: 0,
+            failing_since: None,
+            last_failure: None,
+            reported: ProviderHealth {
+                slow_factor: 1,
+                ..ProviderHealth::default()
+            },
         }
     }
 
@@ -245,6 +280,8 @@ impl ProviderState {
     }
 
     fn answered(&mut self, now: Instant) {
+        self.failing_since = None;
+        self.last_failure = None;
         if !self.slowed(now) {
             self.slow_factor = 1;
             self.slow_until = None;
@@ -533,7 +570,11 @@ impl Engine {
                 _ = budget.take_priority() => {}
             }
             let result = services.track_session(provider, &reference).await;
-            Done::Tracked { provider, result }
+            Done::Tracked {
+                provider,
+                reference,
+                result,
+            }
         });
     }
 
@@ -559,13 +600,25 @@ impl Engine {
                 }
             }
         };
-        if record.create_state != CreateState::Created {
-            self.problem(format!(
-                "session {id} was never created at {}: nothing to refresh",
-                record.provider
-            ));
-            return;
-        }
+        let resolve = match &record.create_state {
+            CreateState::Created => false,
+            CreateState::Sending | CreateState::OutcomeUnknown(_)
+                if record.provider == Provider::Cashfree =>
+            {
+                true
+            }
+            CreateState::Sending | CreateState::OutcomeUnknown(_) => {
+                self.problem(words::unresolvable_create(&id));
+                return;
+            }
+            CreateState::Failed(_) => {
+                self.problem(format!(
+                    "{id} was never created at {}: nothing to refresh (n creates a new session)",
+                    record.provider
+                ));
+                return;
+            }
+        };
         self.untracked.remove(&id);
         let provider = record.provider;
         let last_check = expired(&record);
@@ -583,7 +636,13 @@ impl Engine {
                 _ = shutdown.cancelled() => return Done::Cancelled(kind),
                 _ = budget.take_priority() => {}
             }
-            let result = services.poll_session(&record).await;
+            // A create that never answered is resolved by asking whether it
+            // took effect; a created session is polled.
+            let result = if resolve {
+                services.reconcile_create(&record).await
+            } else {
+                services.poll_session(&record).await
+            };
             Done::Poll {
                 id,
                 provider,
@@ -969,8 +1028,7 @@ impl Engine {
                 self.balance_finished(result.is_ok());
                 match result {
                     Ok(report) => {
-                        self.provider_mut(Provider::InstantPay)
-                            .answered(Instant::now());
+                        self.answered(Provider::InstantPay);
                         debug!("balance fetched");
                         self.send(Update::BalanceFetched(report));
                     }
@@ -991,7 +1049,7 @@ impl Engine {
             } => self.on_poll(id, provider, scheduled, last_check, result),
             Done::Created { provider, result } => match result {
                 Ok(record) => {
-                    self.provider_mut(provider).answered(Instant::now());
+                    self.answered(provider);
                     info!(session = %record.id, provider = provider.as_str(), "session created");
                     if pollable(&record) {
                         let due = Instant::now() + self.wait(&record, 0);
@@ -1021,7 +1079,7 @@ impl Engine {
                                 kind = error.kind(),
                                 "create failed"
                             );
-                            self.send(Update::SessionFailed {
+                            self.send(Update::CreateFailed {
                                 id,
                                 provider,
                                 error,
@@ -1031,9 +1089,13 @@ impl Engine {
                     }
                 }
             },
-            Done::Tracked { provider, result } => match result {
+            Done::Tracked {
+                provider,
+                reference,
+                result,
+            } => match result {
                 Ok(outcome) => {
-                    self.provider_mut(provider).answered(Instant::now());
+                    self.answered(provider);
                     let id = outcome.record.id.clone();
                     info!(session = %id, provider = provider.as_str(), "tracking session");
                     self.untracked.remove(&id);
@@ -1045,9 +1107,9 @@ impl Engine {
                 }
                 Err(OpsError::Provider(error)) => {
                     self.provider_failed(provider, &error);
-                    self.send(Update::SessionFailed {
-                        id: None,
+                    self.send(Update::TrackFailed {
                         provider,
+                        reference,
                         error,
                     });
                 }
@@ -1055,8 +1117,7 @@ impl Engine {
             },
             Done::Link { link, result } => match result {
                 Ok((report, recent_notify)) => {
-                    self.provider_mut(Provider::InstantPay)
-                        .answered(Instant::now());
+                    self.answered(Provider::InstantPay);
                     self.send(Update::LinkLooked {
                         report,
                         recent_notify,
@@ -1072,8 +1133,9 @@ impl Engine {
                 self.notifying.remove(&link);
                 match result {
                     Ok(NotifyResult { entry, error }) => {
-                        if let Some(error) = &error {
-                            self.provider_failed(Provider::InstantPay, error);
+                        match &error {
+                            Some(error) => self.provider_failed(Provider::InstantPay, error),
+                            None => self.answered(Provider::InstantPay),
                         }
                         info!(
                             link = %link,
@@ -1125,7 +1187,7 @@ impl Engine {
         }
         match result {
             Ok(outcome) => {
-                self.provider_mut(provider).answered(now);
+                self.answered(provider);
                 let record = &outcome.record;
                 let keep = pollable(record) && !last_check;
                 if keep {
@@ -1156,21 +1218,39 @@ impl Engine {
                 self.provider_failed(provider, &error);
                 debug!(session = %id, kind = error.kind(), "poll failed");
                 // A 429 is not an answer: an expired session still gets its last check.
+                let mut retry_in = None;
                 if last_check && !rate_limited {
                     self.slots.remove(&id);
                 } else if let Some(slot) = self.slots.get(&id) {
                     let failures = slot.failures + u32::from(!rate_limited);
-                    let next = now + self.wait(&slot.record, failures);
+                    let wait = self.wait(&slot.record, failures);
+                    let paused = self
+                        .provider(provider)
+                        .blocked_until(now)
+                        .map(|until| until - now);
+                    retry_in = Some(paused.map_or(wait, |paused| paused.max(wait)));
                     if let Some(slot) = self.slots.get_mut(&id) {
                         slot.failures = failures;
-                        slot.next_due = next;
+                        slot.next_due = now + wait;
                     }
                 }
-                self.send(Update::SessionFailed {
-                    id: Some(id),
-                    provider,
-                    error,
-                });
+                // The store wrote the error on the row; the UI's copy gets it too.
+                match self.session_record(&id) {
+                    Some(mut record) => {
+                        record.last_error = Some(error.to_string());
+                        if let Some(slot) = self.slots.get_mut(&id) {
+                            slot.record.last_error = record.last_error.clone();
+                        }
+                        self.send(Update::PollFailed {
+                            record,
+                            error,
+                            retry_in,
+                        });
+                    }
+                    None => {
+                        self.problem(format!("session {id}: {}", words::describe_error(&error)))
+                    }
+                }
             }
             Err(e @ (OpsError::NotConfigured(_) | OpsError::NotTracked(_))) => {
                 self.slots.remove(&id);
@@ -1207,7 +1287,22 @@ impl Engine {
         }
     }
 
+    fn answered(&mut self, provider: Provider) {
+        self.provider_mut(provider).answered(Instant::now());
+        self.report_health(provider);
+    }
+
     fn provider_failed(&mut self, provider: Provider, error: &ProviderError) {
+        if error.is_unanswered() {
+            let state = self.provider_mut(provider);
+            state.failing_since.get_or_insert_with(Timestamp::now);
+            state.last_failure = Some(words::describe_error(error));
+        } else if !matches!(error, ProviderError::RateLimited { .. }) {
+            // A refusal is an answer: the provider is reachable.
+            let state = self.provider_mut(provider);
+            state.failing_since = None;
+            state.last_failure = None;
+        }
         if let ProviderError::RateLimited { retry_after, .. } = error {
             let state = self.provider_mut(provider);
             state.rate_limited(*retry_after, Instant::now());
@@ -1217,6 +1312,17 @@ impl Engine {
                 slow_factor = state.slow_factor,
                 "rate limited: polling paused and slowed"
             );
+        }
+        self.report_health(provider);
+    }
+
+    /// Tells the UI how a provider's calls go, when that changed.
+    fn report_health(&mut self, provider: Provider) {
+        let state = self.provider_mut(provider);
+        let health = state.health(Instant::now());
+        if health != state.reported {
+            state.reported = health.clone();
+            self.send(Update::Health { provider, health });
         }
     }
 

@@ -142,6 +142,7 @@ impl App {
             record,
             details: self.sessions.user_details.get(&view.id),
             history: self.sessions.histories.get(&view.id).map(Vec::as_slice),
+            trouble: self.sessions.troubles.get(&view.id),
         })
     }
 

@@ -209,7 +209,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &BalanceSta
         Line::from(vec![
             Span::styled("Total ", theme.dim),
             Span::raw(inr(report.total)),
-            Span::styled("  Lien ", theme.dim),
+            Span::styled(" Lien ", theme.dim),
             Span::raw(inr(report.lien)),
         ]),
     ];

@@ -15,9 +15,10 @@ use crate::store::{CreateState, SessionRecord, StatusEvent};
 use super::feedback::{Debounce, Effect, Feedback, Level};
 use super::format::{ago, countdown, documents_long};
 use super::keymap::Action;
+use super::sessions::PollTrouble;
 use super::view::ViewContext;
 use super::widgets::qr::QrImage;
-use super::widgets::status::{status_style, status_text};
+use super::widgets::status::status_style;
 use super::widgets::{centered, dialog_block};
 
 /// The session the view shows, as the sessions table holds it.
@@ -26,6 +27,8 @@ pub struct Shown<'a> {
     /// Personal data, held in memory only and drawn masked.
     pub details: Option<&'a UserDetails>,
     pub history: Option<&'a [StatusEvent]>,
+    /// Set while its latest poll has failed.
+    pub trouble: Option<&'a PollTrouble>,
 }
 
 /// What a key in the detail view asks of its owner.
@@ -258,7 +261,7 @@ fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
         field("Reference", record.reference.as_deref().unwrap_or("—"), ctx),
         field(
             "Status",
-            Span::styled(status_text(record), status_style(theme, record)),
+            Span::styled(record.status_label(), status_style(theme, record)),
             ctx,
         ),
         field(
@@ -297,7 +300,7 @@ fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
         ),
         field(
             "Time left",
-            if record.is_finished() {
+            if !record.window_runs() {
                 "—".to_string()
             } else {
                 format!(
@@ -308,7 +311,7 @@ fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
             ctx,
         ),
         field(
-            "Last polled",
+            "Last answer",
             record
                 .last_polled_at
                 .map(|at| ago(now, at))
@@ -323,11 +326,22 @@ fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
         ),
     ];
     if let Some(error) = &record.last_error {
+        // The latest poll failed: the status above is the last good one.
         lines.push(field(
             "Last error",
-            Span::styled(error.as_str(), theme.error),
+            Span::styled(
+                shown.trouble.map_or(error.as_str(), |t| t.message.as_str()),
+                theme.error,
+            ),
             ctx,
         ));
+        let next = match shown.trouble.and_then(|t| t.next_poll) {
+            Some(at) if at > now => format!("in {}", countdown(now, at)),
+            Some(_) => "now".to_string(),
+            None if record.is_live() => "when the engine next gets to it".to_string(),
+            None => "none (no more checks)".to_string(),
+        };
+        lines.push(field("Next poll", next, ctx));
     }
     lines.push(Line::styled(
         format!(

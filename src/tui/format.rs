@@ -114,6 +114,29 @@ pub fn spinner(now: Timestamp) -> &'static str {
     SPINNER[index]
 }
 
+/// `text` in at most `width` columns: whole when it fits, else cut with a
+/// visible `…` so a shortened id or reference is never mistaken for whole.
+pub fn clip(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(text) <= width {
+        return text.into();
+    }
+    let mut used = 0;
+    let mut kept = String::new();
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    if width > 0 {
+        kept.push('…');
+    }
+    kept.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +161,13 @@ mod tests {
         let deadline = Timestamp::from_second(1_000_000 + 599).unwrap();
         assert_eq!(countdown(now, deadline), "09:59");
         assert_eq!(countdown(deadline, now), "00:00");
+    }
+
+    #[test]
+    fn clip_marks_a_cut_and_keeps_what_fits() {
+        assert_eq!(clip("5012345678", 10), "5012345678");
+        assert_eq!(clip("5012345678", 6), "50123…");
+        assert_eq!(clip("₹1,000", 4), "₹1,…");
+        assert_eq!(clip("abc", 0), "");
     }
 }

@@ -6,9 +6,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::domain::ProviderEnvironment;
+use crate::domain::{Provider, ProviderEnvironment};
 use crate::engine::ProviderSetup;
 
+use super::format::ago_short;
 use super::theme::Theme;
 use super::view::ViewContext;
 
@@ -25,6 +26,17 @@ fn environment_label(setup: &ProviderSetup, theme: &Theme) -> (String, Style) {
     }
 }
 
+/// ` UNREACHABLE 2m` after a provider whose calls have gone unanswered.
+fn unreachable_mark(spans: &mut Vec<Span<'static>>, ctx: &ViewContext, provider: Provider) {
+    if let Some(since) = ctx.providers.health(provider).failing_since {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!("⚠ UNREACHABLE {}", ago_short(ctx.now, since)),
+            ctx.theme.error,
+        ));
+    }
+}
+
 /// `demo`: talking to the built-in simulator; `engine_gone`: nothing will
 /// refresh any more.
 pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, demo: bool, engine_gone: bool) {
@@ -37,9 +49,11 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, demo: bool, engine
         Span::styled(" payops ", theme.title),
         Span::styled(" InstantPay ", theme.dim),
         Span::styled(instantpay, instantpay_style),
-        Span::styled("  Cashfree ", theme.dim),
-        Span::styled(cashfree, cashfree_style),
     ];
+    unreachable_mark(&mut spans, ctx, Provider::InstantPay);
+    spans.push(Span::styled("  Cashfree ", theme.dim));
+    spans.push(Span::styled(cashfree, cashfree_style));
+    unreachable_mark(&mut spans, ctx, Provider::Cashfree);
     if demo {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(" DEMO ", theme.demo));

@@ -35,7 +35,7 @@ pub fn screen_layout(area: Rect) -> Option<ScreenLayout> {
     .areas(area);
     let [body, activity] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(activity_height)]).areas(main);
-    let left_width = if area.width >= 140 { 50 } else { 36 };
+    let left_width = if area.width >= 140 { 50 } else { 35 };
     let [left, sessions] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Min(0)]).areas(body);
     let balance_height = if body.height >= 30 { 12 } else { 8 };

@@ -242,8 +242,8 @@ fn statuses_have_their_colours() {
     assert_eq!(fg_at(&buffer, "✓ AUTHENTICATED"), Color::Green);
     assert_eq!(fg_at(&buffer, "✗ CONSENT_DENIED"), Color::Red);
     assert_eq!(fg_at(&buffer, "⌛ EXPIRED"), Color::Red);
-    assert_eq!(fg_at(&buffer, "… PENDING"), Color::Yellow);
-    assert_eq!(fg_at(&buffer, "? REVIEW_HOLD"), Color::Magenta);
+    assert_eq!(fg_at(&buffer, "○ PENDING"), Color::Yellow);
+    assert_eq!(fg_at(&buffer, "? UNKNOWN(REVIEW…"), Color::Magenta);
 }
 
 #[test]
@@ -264,11 +264,22 @@ fn stale_marker_is_styled() {
 }
 
 #[test]
+fn a_failing_poll_marks_its_row() {
+    let app = sized(loaded_app(), 160, 48);
+    let buffer = render(&app, 160, 48);
+    // dl-unkn0005's latest poll failed; the mark and the age of its last
+    // good answer are in the warning colour.
+    assert_eq!(fg_at(&buffer, "⚠ 8 s ago"), Color::Yellow);
+    let narrow = render(&sized(loaded_app(), 80, 24), 80, 24);
+    assert_eq!(fg_at(&narrow, "⚠8s"), Color::Yellow);
+}
+
+#[test]
 fn the_focused_pane_border_is_accented() {
     let app = sized(loaded_app(), 80, 24);
     let buffer = render(&app, 80, 24);
     // Sessions is focused: its top-left corner is thick and blue.
-    let corner = &buffer[(36, 1)];
+    let corner = &buffer[(35, 1)];
     assert_eq!(corner.symbol(), "┏");
     assert_eq!(corner.fg, Color::Blue);
     assert!(corner.modifier.contains(Modifier::BOLD));

@@ -24,11 +24,19 @@ use crate::store::{CreateState, SessionRecord, StatusEvent};
 use crate::words;
 
 use super::feedback::{Debounce, Effect, Feedback, Level};
-use super::format::{ago, ago_short, countdown, documents_short};
+use super::format::{ago, ago_short, clip, countdown, documents_short};
 use super::keymap::Action;
 use super::view::{Pane, ViewContext};
 use super::widgets::pane_block;
-use super::widgets::status::{status_style, status_text};
+use super::widgets::status::status_style;
+
+/// A session whose latest poll failed: what went wrong and when the engine
+/// tries again. The row keeps its last good status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollTrouble {
+    pub message: String,
+    pub next_poll: Option<Timestamp>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
@@ -76,6 +84,8 @@ pub struct SessionTable {
     /// Personal data, in memory only, masked when drawn.
     pub user_details: HashMap<SessionId, UserDetails>,
     pub histories: HashMap<SessionId, Vec<StatusEvent>>,
+    /// Sessions whose latest poll failed.
+    pub troubles: HashMap<SessionId, PollTrouble>,
 }
 
 fn attention_rank(record: &SessionRecord) -> u8 {
@@ -164,6 +174,7 @@ impl SessionTable {
         }
         self.user_details.remove(id);
         self.histories.remove(id);
+        self.troubles.remove(id);
         self.recompute();
         Some(removed)
     }
@@ -391,9 +402,35 @@ impl SessionTable {
         } else if self.get(&id).is_none() {
             feedback.log(Level::Info, format!("{id} ({}) added", record.provider));
         }
+        if record.last_error.is_none() {
+            self.troubles.remove(&id);
+        }
         if let Some(event) = event {
             self.histories.entry(id).or_default().push(event);
         }
+        self.upsert(record);
+    }
+
+    /// A poll failed: the row keeps its status and shows the failure; the
+    /// log says what happened. No toast: a flaky provider would bury the
+    /// screen in them, and the row and the header already say it.
+    pub fn on_poll_failed(
+        &mut self,
+        record: SessionRecord,
+        error: &ProviderError,
+        retry_in: Option<std::time::Duration>,
+        now: Timestamp,
+        feedback: &mut Feedback,
+    ) {
+        let message = words::poll_failure(&record.id, record.provider, error, retry_in);
+        feedback.log(Level::Warning, message.clone());
+        let next_poll = retry_in.and_then(|wait| {
+            jiff::SignedDuration::try_from(wait)
+                .ok()
+                .and_then(|wait| now.checked_add(wait).ok())
+        });
+        self.troubles
+            .insert(record.id.clone(), PollTrouble { message, next_poll });
         self.upsert(record);
     }
 
@@ -401,7 +438,9 @@ impl SessionTable {
         self.user_details.insert(id, details);
     }
 
-    pub fn on_failed(
+    /// A create failed at the provider (the row, if any, shows CREATE_FAILED
+    /// or OUTCOME_UNKNOWN).
+    pub fn on_create_failed(
         &mut self,
         id: Option<SessionId>,
         provider: Provider,
@@ -414,7 +453,10 @@ impl SessionTable {
         };
         feedback.alert(
             Level::Error,
-            format!("{subject} failed: {}", words::describe_error(error)),
+            format!(
+                "could not create the {subject}: {}",
+                words::describe_error(error)
+            ),
         );
     }
 
@@ -457,7 +499,7 @@ const NARROW: [(Column, u16); 5] = [
     (Column::Id, 11),
     (Column::Status, 17),
     (Column::Left, 5),
-    (Column::Polled, 3),
+    (Column::Polled, 4),
 ];
 
 /// The narrow set fits 80 columns; wider terminals add columns by usefulness.
@@ -521,7 +563,7 @@ fn provider_short(provider: Provider) -> &'static str {
 }
 
 fn cell<'a>(
-    column: Column,
+    (column, width): (Column, u16),
     record: &'a SessionRecord,
     ctx: &ViewContext,
     plan: &ColumnPlan,
@@ -531,24 +573,27 @@ fn cell<'a>(
         Column::Provider if plan.wide_provider => Cell::from(record.provider.display_name()),
         Column::Provider => Cell::from(provider_short(record.provider)),
         Column::Id => Cell::from(record.id.as_str()),
-        Column::Reference => Cell::from(record.reference.as_deref().unwrap_or("—")),
-        Column::Status => Cell::from(status_text(record)).style(status_style(theme, record)),
-        // Only a session that exists at the provider has a window running.
-        Column::Left if !record.is_live() => Cell::from("—"),
+        Column::Reference => Cell::from(clip(
+            record.reference.as_deref().unwrap_or("—"),
+            width.into(),
+        )),
+        Column::Status => Cell::from(clip(&record.status_label(), width.into()).into_owned())
+            .style(status_style(theme, record)),
+        // Only a session the customer can open has a window running.
+        Column::Left if !record.window_runs() => Cell::from("—"),
         Column::Left => Cell::from(countdown(ctx.now, record.expires_at)),
         Column::Polled => {
-            let text = match record.last_polled_at {
+            // Since the last good answer; the mark says the latest poll failed.
+            let since = match record.last_polled_at {
                 None => "—".to_string(),
                 Some(at) if plan.wide_polled => ago(ctx.now, at),
                 Some(at) => ago_short(ctx.now, at),
             };
-            // The row keeps its last good status; the mark says polling is failing.
-            if record.last_error.is_some() && plan.wide_polled {
-                Cell::from(format!("! {text}")).style(theme.warning)
-            } else if record.last_error.is_some() {
-                Cell::from(text).style(theme.warning)
+            if record.last_error.is_some() {
+                let gap = if plan.wide_polled { " " } else { "" };
+                Cell::from(format!("⚠{gap}{since}")).style(theme.warning)
             } else {
-                Cell::from(text)
+                Cell::from(since)
             }
         }
         Column::Requested => Cell::from(documents_short(&record.documents_requested)),
@@ -568,7 +613,14 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, table: &SessionTab
     if table.hide_final {
         title.push_str("· final hidden ");
     }
-    let mut block = pane_block(ctx, Pane::Sessions, Line::styled(title, theme.title));
+    let mut title = vec![Span::styled(title, theme.title)];
+    if let Some((provider, factor)) = ctx.providers.slowed(ctx.now) {
+        title.push(Span::styled(
+            format!(" {provider} polling slowed ×{factor} (rate limited) "),
+            theme.warning,
+        ));
+    }
+    let mut block = pane_block(ctx, Pane::Sessions, Line::from(title));
     if table.filter_editing || !table.filter.value().is_empty() {
         let cursor = if table.filter_editing { "▏" } else { "" };
         block = block.title_bottom(Line::from(vec![
@@ -624,7 +676,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, table: &SessionTab
             let cells = plan
                 .columns
                 .iter()
-                .map(|(column, _)| cell(*column, record, ctx, &plan));
+                .map(|column| cell(*column, record, ctx, &plan));
             let row_widget = Row::new(cells);
             if offset + row == table.selected_index() {
                 row_widget.style(selected_style)

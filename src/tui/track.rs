@@ -37,6 +37,9 @@ pub struct TrackForm {
     pub reference_error: Option<String>,
     /// An empty field is only an error once the operator tried to submit.
     pub submitted: bool,
+    /// Why the last attempt to track failed at the provider (the form comes
+    /// back as typed, with this).
+    pub failure: Option<String>,
 }
 
 impl TrackForm {
@@ -48,7 +51,22 @@ impl TrackForm {
             provider_error: None,
             reference_error: None,
             submitted: false,
+            failure: None,
         };
+        form.validate(providers);
+        form
+    }
+
+    /// The form as the operator submitted it, with why the provider call failed.
+    pub fn again(
+        provider: Provider,
+        reference: &str,
+        providers: &Providers,
+        failure: String,
+    ) -> TrackForm {
+        let mut form = TrackForm::new(provider, providers);
+        form.reference = Input::new(reference.to_string());
+        form.failure = Some(failure);
         form.validate(providers);
         form
     }
@@ -87,6 +105,7 @@ impl TrackForm {
             Some(Action::Cancel) => return FormOutcome::Cancel,
             Some(Action::Submit) => {
                 self.submitted = true;
+                self.failure = None;
                 return match self.validate(providers) {
                     Some(command) => FormOutcome::Submit(command),
                     None => {
@@ -175,6 +194,9 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &TrackForm) 
     lines.push(Line::from(reference));
     if let Some(error) = &form.reference_error {
         lines.push(error_line(error, theme));
+    }
+    if let Some(failure) = &form.failure {
+        lines.push(error_line(failure, theme));
     }
     let hint = match form.provider {
         Provider::Cashfree => "Cashfree: the verification_id or the numeric reference_id",

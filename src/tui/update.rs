@@ -12,6 +12,7 @@ use ratatui::layout::{Position, Rect};
 
 use crate::domain::{Provider, SessionStatus};
 use crate::engine::{Command, ProviderSetup, Update};
+use crate::words;
 
 use super::app::{App, Overlay};
 use super::detail::{DetailOutcome, DetailView};
@@ -340,11 +341,55 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             }
             feedback.alert(Level::Warning, format!("documents of {id}: {message}"));
         }
-        Update::SessionFailed {
+        Update::CreateFailed {
             id,
             provider,
             error,
-        } => app.sessions.on_failed(id, provider, &error, feedback),
+        } => app
+            .sessions
+            .on_create_failed(id, provider, &error, feedback),
+        Update::TrackFailed {
+            provider,
+            reference,
+            error,
+        } => {
+            let text = format!(
+                "could not track {provider} session {reference}: {}",
+                words::describe_error(&error)
+            );
+            feedback.alert(Level::Error, text.clone());
+            // The form comes back as typed, unless another dialog took the screen.
+            if matches!(app.overlay, None | Some(Overlay::Help)) {
+                app.overlay = Some(Overlay::Track(TrackForm::again(
+                    provider,
+                    &reference,
+                    &app.providers,
+                    text,
+                )));
+            }
+        }
+        Update::PollFailed {
+            record,
+            error,
+            retry_in,
+        } => app
+            .sessions
+            .on_poll_failed(record, &error, retry_in, app.now, feedback),
+        Update::Health { provider, health } => {
+            let was_failing = app.providers.health(provider).is_failing();
+            if health.is_failing() && !was_failing {
+                feedback.alert(
+                    Level::Error,
+                    format!(
+                        "{provider} is not answering: {}",
+                        health.last_failure.as_deref().unwrap_or("no answer")
+                    ),
+                );
+            } else if was_failing && !health.is_failing() {
+                feedback.alert(Level::Success, format!("{provider} answers again"));
+            }
+            app.providers.set_health(provider, health);
+        }
         Update::SessionUntracked(id) => {
             app.sessions.on_untracked(&id, feedback);
             if matches!(&app.overlay, Some(Overlay::Detail(view)) if view.id == id) {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::domain::Provider;
-use crate::engine::ProviderSetup;
+use crate::engine::{ProviderHealth, ProviderSetup};
 
 use super::keymap::{Action, KeyMap};
 use super::theme::Theme;
@@ -44,6 +44,9 @@ impl Pane {
 pub struct Providers {
     pub instantpay: ProviderSetup,
     pub cashfree: ProviderSetup,
+    /// How each one's calls are going, as the engine last said.
+    pub instantpay_health: ProviderHealth,
+    pub cashfree_health: ProviderHealth,
 }
 
 impl Providers {
@@ -58,7 +61,31 @@ impl Providers {
         Providers {
             instantpay: setup(instantpay_configured),
             cashfree: setup(cashfree_configured),
+            instantpay_health: ProviderHealth::default(),
+            cashfree_health: ProviderHealth::default(),
         }
+    }
+
+    pub fn health(&self, provider: Provider) -> &ProviderHealth {
+        match provider {
+            Provider::InstantPay => &self.instantpay_health,
+            Provider::Cashfree => &self.cashfree_health,
+        }
+    }
+
+    pub fn set_health(&mut self, provider: Provider, health: ProviderHealth) {
+        match provider {
+            Provider::InstantPay => self.instantpay_health = health,
+            Provider::Cashfree => self.cashfree_health = health,
+        }
+    }
+
+    /// The largest slow-down of polling in force at `now`, and for whom.
+    pub fn slowed(&self, now: Timestamp) -> Option<(Provider, u32)> {
+        Provider::ALL
+            .into_iter()
+            .filter_map(|provider| Some((provider, self.health(provider).slowed_at(now)?)))
+            .max_by_key(|(_, factor)| *factor)
     }
 
     pub fn setup(&self, provider: Provider) -> &ProviderSetup {

@@ -197,7 +197,7 @@ async fn rate_limit_storm_slows_polling_within_budget() {
         .expect(WAIT, "a rate-limited poll", |u| {
             matches!(
                 u,
-                Update::SessionFailed {
+                Update::PollFailed {
                     error: ProviderError::RateLimited { .. },
                     ..
                 }
@@ -281,7 +281,7 @@ async fn polling_slows_before_the_provider_counter_runs_out() {
         .filter(|u| {
             matches!(
                 u,
-                Update::SessionFailed {
+                Update::PollFailed {
                     error: ProviderError::RateLimited { .. },
                     ..
                 }
@@ -562,11 +562,11 @@ async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
     );
     match engine
         .expect(WAIT, "the failure", |u| {
-            matches!(u, Update::SessionFailed { .. })
+            matches!(u, Update::CreateFailed { .. })
         })
         .await
     {
-        Update::SessionFailed { id, provider, .. } => {
+        Update::CreateFailed { id, provider, .. } => {
             assert_eq!(id, Some(row.id.clone()));
             assert_eq!(provider, Provider::Cashfree);
         }
@@ -644,5 +644,133 @@ async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
         Some(&first_event),
         "the same event the store wrote"
     );
+    engine.stop().await;
+}
+
+#[tokio::test]
+async fn refresh_resolves_a_create_whose_outcome_is_unknown() {
+    let rig = rig(SimOptions::default()).await;
+    let mut first = Running::start(&rig, polling(100, 6000));
+    first.loaded().await;
+    let made = create_via_engine(&mut first, Provider::Cashfree).await;
+    first.stop().await;
+    let new_row = |id: &str, provider| NewSession {
+        id: SessionId::new_unchecked(id),
+        provider,
+        external_ref: ExternalRef::generate(),
+        flow: Some(UserFlow::Signup),
+        documents_requested: vec![DocumentType::Aadhaar],
+        redirect_url: Some("https://example.com/done".into()),
+        created_at: Timestamp::now(),
+    };
+    {
+        let store = Store::open(&rig.db).expect("store");
+        // Created at Cashfree, but payops never saw the answer.
+        store
+            .fail_session(
+                &made.id,
+                CreateState::OutcomeUnknown("timed out".into()),
+                Timestamp::now(),
+            )
+            .expect("mark unknown");
+        // Never reached either provider.
+        store
+            .begin_session(&new_row("dl-ghost0001", Provider::Cashfree))
+            .expect("row");
+        store
+            .begin_session(&new_row("dl-ghost0002", Provider::InstantPay))
+            .expect("row");
+    }
+
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+    engine.send(Command::RefreshSession(made.id.clone()));
+    let Update::SessionChanged { record, .. } = engine
+        .expect(
+            WAIT,
+            "the created session",
+            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == made.id),
+        )
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(record.create_state, CreateState::Created);
+    assert_eq!(record.status_word(), "PENDING");
+    assert!(!record.window_runs(), "no URL came back: no countdown");
+
+    let ghost = SessionId::new_unchecked("dl-ghost0001");
+    engine.send(Command::RefreshSession(ghost.clone()));
+    let Update::SessionChanged { record, .. } = engine
+        .expect(
+            WAIT,
+            "the failed session",
+            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == ghost),
+        )
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(record.status_word(), "CREATE_FAILED");
+
+    engine.send(Command::RefreshSession(SessionId::new_unchecked(
+        "dl-ghost0002",
+    )));
+    let Update::Problem(text) = engine
+        .expect(WAIT, "InstantPay cannot be asked", |u| {
+            matches!(u, Update::Problem(_))
+        })
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(
+        text.contains("InstantPay cannot be asked about dl-ghost0002"),
+        "{text}"
+    );
+    engine.stop().await;
+}
+
+#[tokio::test]
+async fn failing_polls_say_when_they_retry_and_mark_the_provider_unreachable() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(100, 6000));
+    engine.loaded().await;
+    let made = create_via_engine(&mut engine, Provider::Cashfree).await;
+    rig.sim.set_faults(Faults {
+        server_error: 1.0,
+        ..Faults::default()
+    });
+    // The provider is marked first, then the poll that found it out.
+    engine
+        .expect(WAIT, "Cashfree unreachable", |u| {
+            matches!(u, Update::Health { provider: Provider::Cashfree, health } if health.is_failing())
+        })
+        .await;
+    let Update::PollFailed {
+        record, retry_in, ..
+    } = engine
+        .expect(
+            WAIT,
+            "a failed poll",
+            |u| matches!(u, Update::PollFailed { record, .. } if record.id == made.id),
+        )
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(record.last_error.is_some());
+    assert_eq!(
+        record.status,
+        SessionStatus::Pending,
+        "last good status kept"
+    );
+    assert!(retry_in.is_some_and(|wait| wait > Duration::ZERO));
+    rig.sim.set_faults(Faults::default());
+    engine
+        .expect(WAIT, "Cashfree answers again", |u| {
+            matches!(u, Update::Health { provider: Provider::Cashfree, health } if !health.is_failing())
+        })
+        .await;
     engine.stop().await;
 }

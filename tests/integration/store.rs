@@ -259,7 +259,7 @@ fn record_poll_tracks_changes_and_history() {
     let s = store
         .track_existing(Provider::InstantPay, "REF9", t(0))
         .unwrap();
-    store.record_poll_error(&s.id, "timeout", t(1)).unwrap();
+    store.record_poll_error(&s.id, "timeout").unwrap();
 
     // First answer: raw word learnt, normalised status unchanged.
     let (rec, change, _) = store
@@ -299,10 +299,14 @@ fn record_poll_tracks_changes_and_history() {
     assert_eq!(history[1].at, t(15));
 
     // A poll error keeps the last good status.
-    let rec = store.record_poll_error(&s.id, "HTTP 503", t(20)).unwrap();
+    let rec = store.record_poll_error(&s.id, "HTTP 503").unwrap();
     assert_eq!(rec.status, SessionStatus::Authenticated);
     assert_eq!(rec.last_error.as_deref(), Some("HTTP 503"));
-    assert_eq!(rec.last_polled_at, Some(t(20)));
+    assert_eq!(
+        rec.last_polled_at,
+        Some(t(15)),
+        "last_polled_at stays the last good answer"
+    );
 }
 
 #[test]
@@ -337,7 +341,7 @@ fn set_tracking_and_missing_sessions() {
         Err(StoreError::NoSuchSession(_))
     ));
     assert!(matches!(
-        store.record_poll_error(&ghost, "x", t(1)),
+        store.record_poll_error(&ghost, "x"),
         Err(StoreError::NoSuchSession(_))
     ));
 }
