@@ -415,7 +415,6 @@ pub fn draw(
         );
         return;
     };
-    let record = shown.record;
     let mut lines = record_lines(shown, ctx);
     lines.extend(document_lines(view, shown, ctx));
 
@@ -456,15 +455,23 @@ pub fn draw(
             text_area
         }
         None => {
-            if record.url.is_some() {
+            if let Some(qr) = &view.qr {
+                let (width, height) = qr.size_on_screen();
+                // The dialog's borders, the header and the status line.
+                let beside = (TEXT_MIN_WIDTH + 1 + width + 2, height + 4);
                 lines.insert(
                     0,
                     Line::styled(
                         format!(
-                            "{} shows the QR code alone (or enlarge the terminal)",
-                            ctx.key(Action::ToggleQr)
+                            "The QR code needs a {}x{} terminal beside these details, or {}x{} alone ({}); {} copies the URL",
+                            beside.0,
+                            beside.1,
+                            width,
+                            height + 1,
+                            ctx.key(Action::ToggleQr),
+                            ctx.key(Action::CopyUrl),
                         ),
-                        theme.dim,
+                        theme.warning,
                     ),
                 );
             }
@@ -506,9 +513,12 @@ fn draw_qr_only(frame: &mut Frame, ctx: &ViewContext, view: &DetailView) {
     let (width, height) = qr.size_on_screen();
     if width > area.width || height > area.height {
         let message = format!(
-            "The QR code needs {width}x{height} cells; this terminal has {}x{}. \
-             Enlarge it (or reduce the font size), or copy the URL with y. v goes back.",
-            area.width, area.height
+            "The QR code needs a terminal of at least {width}x{height}; this one is {}x{}. \
+             Enlarge it (or reduce the font size), or copy the URL with {}. {} goes back.",
+            area.width,
+            area.height,
+            ctx.key(Action::CopyUrl),
+            ctx.key(Action::ToggleQr),
         );
         frame.render_widget(
             Paragraph::new(Line::styled(message, theme.warning)).wrap(Wrap { trim: true }),

@@ -45,8 +45,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
             notify::confirm::draw(frame, layout.main, &ctx, dialog)
         }
     }
-    // Last, so feedback (a copied URL, a status change) shows over any dialog.
-    toasts::draw(frame, layout.body, &ctx, &app.toasts);
+    // Last, so feedback (a copied URL, a status change) is seen; but never
+    // over a dialog, the help or a QR code: there it takes the status line.
+    // Everything worth keeping is in the activity log as well.
+    match &app.overlay {
+        None => toasts::draw(frame, layout.body, &ctx, &app.toasts),
+        Some(Overlay::Help) => {}
+        Some(Overlay::Detail(view)) if view.qr_only => {}
+        Some(_) => toasts::draw_line(frame, layout.status_bar, &ctx, &app.toasts),
+    }
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, app: &App) {

@@ -1281,7 +1281,7 @@ fn the_detail_view_says_the_last_error_and_when_the_next_poll_is() {
     app.overlay = Some(Overlay::Detail(super::detail::DetailView::open(record)));
     let text = buffer_text(&render(&sized(app, 120, 40), 120, 40));
     assert!(
-        text.contains("Last error    could not reach InstantPay to check dl-pend0002"),
+        text.contains("Last error    could not reach InstantPay to check"),
         "{text}"
     );
     assert!(text.contains("Next poll     in 00:06"), "{text}");
@@ -1384,4 +1384,50 @@ fn a_failed_create_says_it_could_not_create() {
         line.starts_with("could not create the Cashfree session dl-fail0008"),
         "{line}"
     );
+}
+
+// ---- toasts ----
+
+#[test]
+fn repeated_failures_of_one_kind_collapse_into_one_toast_with_a_count() {
+    let mut app = loaded_app();
+    for seconds in [6, 5, 4] {
+        update(
+            &mut app,
+            Msg::Local(
+                Level::Warning,
+                format!("Cashfree is rate limiting requests; retry after {seconds} s"),
+            ),
+        );
+    }
+    update(&mut app, Msg::Local(Level::Error, "something else".into()));
+    let toasts: Vec<String> = app.toasts.iter().map(|t| t.line()).collect();
+    assert_eq!(
+        toasts,
+        [
+            "Cashfree is rate limiting requests; retry after 4 s (×3)",
+            "something else"
+        ]
+    );
+}
+
+#[test]
+fn toasts_never_cover_a_dialog_the_help_or_the_qr_code() {
+    let mut app = sized(loaded_app(), 160, 48);
+    update(&mut app, Msg::Local(Level::Warning, "a toast".into()));
+    let main = buffer_text(&render(&app, 160, 48));
+    assert!(main.contains("! a toast"), "{main}");
+    // The detail view (QR beside the details): the toast takes the status line.
+    update(&mut app, key(KeyCode::Enter));
+    let buffer = render(&app, 160, 48);
+    let (_, y) = find(&buffer, "! a toast").expect("toast on screen");
+    assert_eq!(y, 47, "on the status line, not over the QR code");
+    // The QR code alone and the help: no toast at all.
+    update(&mut app, ch('v'));
+    assert!(find(&render(&app, 160, 48), "a toast").is_none());
+    update(&mut app, key(KeyCode::Esc));
+    update(&mut app, key(KeyCode::Esc));
+    update(&mut app, ch('?'));
+    // (At 120 columns the help covers the activity log, where the line stays.)
+    assert!(find(&render(&sized(app, 120, 40), 120, 40), "a toast").is_none());
 }

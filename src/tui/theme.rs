@@ -181,7 +181,9 @@ impl Theme {
             demo: Style::new().add_modifier(Modifier::REVERSED),
             amount: Style::new().add_modifier(bold),
             low_balance: Style::new().add_modifier(bold | Modifier::UNDERLINED),
-            qr: Style::new(),
+            // Not decoration: a scanner needs dark modules on light, and a
+            // default foreground is often light on dark.
+            qr: Style::new().fg(Color::Black).bg(Color::White),
             button: Style::new(),
             button_focused: Style::new().add_modifier(bold | Modifier::REVERSED),
             field_focused: Style::new().add_modifier(bold),

@@ -20,6 +20,30 @@ pub struct Toast {
     pub level: Level,
     pub text: String,
     pub until: Timestamp,
+    /// How many notices of this kind it stands for (1 = just this one).
+    pub count: u32,
+}
+
+impl Toast {
+    /// The text with its count, `… (×3)`, once it stands for several.
+    pub fn line(&self) -> String {
+        if self.count > 1 {
+            format!("{} (×{})", self.text, self.count)
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+/// Notices of one kind differ only in their figures (a retry in 6 s or 5 s,
+/// HTTP 502 or 503): those collapse into one toast with a count.
+fn same_kind(a: &str, b: &str) -> bool {
+    let shape = |text: &str| {
+        text.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    shape(a) == shape(b)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -29,14 +53,24 @@ pub struct Toasts {
 
 impl Toasts {
     pub fn push(&mut self, now: Timestamp, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        let until = now.checked_add(SHOWN_FOR).unwrap_or(now);
+        let count = match self
+            .items
+            .iter()
+            .position(|toast| toast.level == level && same_kind(&toast.text, &text))
+        {
+            Some(index) => self.items.remove(index).map_or(1, |old| old.count + 1),
+            None => 1,
+        };
         if self.items.len() == MAX_SHOWN {
             self.items.pop_front();
         }
-        let until = now.checked_add(SHOWN_FOR).unwrap_or(now);
         self.items.push_back(Toast {
             level,
-            text: text.into(),
+            text,
             until,
+            count,
         });
     }
 
@@ -60,25 +94,30 @@ impl Toasts {
     }
 }
 
+fn level_style(ctx: &ViewContext, level: Level) -> ratatui::style::Style {
+    let theme = ctx.theme;
+    match level {
+        Level::Info => theme.text,
+        Level::Success => theme.ok,
+        Level::Warning => theme.warning,
+        Level::Error => theme.error,
+    }
+}
+
+/// Toasts in the top-right corner of the panes, when no dialog is open.
 pub fn draw(frame: &mut Frame, body: Rect, ctx: &ViewContext, toasts: &Toasts) {
     if toasts.is_empty() {
         return;
     }
-    let theme = ctx.theme;
     let width = (body.width / 2).clamp(30, 60).min(body.width);
     let lines: Vec<Line> = toasts
         .iter()
         .map(|toast| {
-            let style = match toast.level {
-                Level::Info => theme.text,
-                Level::Success => theme.ok,
-                Level::Warning => theme.warning,
-                Level::Error => theme.error,
-            };
+            let style = level_style(ctx, toast.level);
             Line::from(vec![
                 Span::styled(toast.level.symbol(), style),
                 Span::raw(" "),
-                Span::styled(toast.text.as_str(), style),
+                Span::styled(toast.line(), style),
             ])
         })
         .collect();
@@ -95,7 +134,28 @@ pub fn draw(frame: &mut Frame, body: Rect, ctx: &ViewContext, toasts: &Toasts) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
-            .block(Block::bordered().border_style(theme.border)),
+            .block(Block::bordered().border_style(ctx.theme.border)),
         area,
     );
+}
+
+/// The newest toast on one line (the status bar's), while a dialog is open:
+/// a toast must never cover a QR code or a dialog's buttons.
+pub fn draw_line(frame: &mut Frame, line: Rect, ctx: &ViewContext, toasts: &Toasts) {
+    let Some(newest) = toasts.iter().last() else {
+        return;
+    };
+    let style = level_style(ctx, newest.level);
+    let mut spans = vec![
+        Span::styled(format!(" {} ", newest.level.symbol()), style),
+        Span::styled(newest.line(), style),
+    ];
+    if toasts.len() > 1 {
+        spans.push(Span::styled(
+            format!("  (+{} more in the log)", toasts.len() - 1),
+            ctx.theme.dim,
+        ));
+    }
+    frame.render_widget(Clear, line);
+    frame.render_widget(Paragraph::new(Line::from(spans)), line);
 }

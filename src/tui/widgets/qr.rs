@@ -2,8 +2,9 @@
 
 use qrcode::{EcLevel, QrCode};
 
-/// Light modules around the code; scanners need some margin.
-const QUIET_ZONE: usize = 2;
+/// Light modules around the code: the standard's quiet zone of four, which
+/// scanners need to find the code's edges.
+const QUIET_ZONE: usize = 4;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QrImage {
@@ -59,5 +60,41 @@ impl QrImage {
                     .collect()
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The half blocks read back as module rows: (dark upper, dark lower).
+    fn modules_of(lines: &[String]) -> Vec<Vec<bool>> {
+        let mut rows = Vec::new();
+        for line in lines {
+            let (upper, lower): (Vec<bool>, Vec<bool>) = line
+                .chars()
+                .map(|c| (matches!(c, '█' | '▀'), matches!(c, '█' | '▄')))
+                .unzip();
+            rows.push(upper);
+            rows.push(lower);
+        }
+        rows
+    }
+
+    #[test]
+    fn the_code_has_a_four_module_quiet_zone_and_every_module_in_place() {
+        let qr = QrImage::encode("https://verification.cashfree.com/dgl?shortCode=Xy7Pq2Rs")
+            .expect("encodes");
+        let rows = modules_of(&qr.lines());
+        let side = qr.modules + 8;
+        assert_eq!(qr.size_on_screen(), (side as u16, side.div_ceil(2) as u16));
+        for (y, row) in rows.iter().enumerate().take(side) {
+            assert_eq!(row.len(), side);
+            for (x, dark) in row.iter().enumerate() {
+                let inside = (4..4 + qr.modules).contains(&x) && (4..4 + qr.modules).contains(&y);
+                let expected = inside && qr.dark[(y - 4) * qr.modules + (x - 4)];
+                assert_eq!(*dark, expected, "module ({x}, {y})");
+            }
+        }
     }
 }
