@@ -57,6 +57,9 @@ pub struct App {
     pub engine_gone: bool,
     /// The on-screen sessions last reported to the engine.
     pub reported_on_screen: Vec<SessionId>,
+    /// Creates this dashboard asked for and has not heard back about: the
+    /// new row is selected and opened when it arrives.
+    pub awaiting_creates: u32,
 }
 
 impl App {
@@ -80,6 +83,7 @@ impl App {
             refresh: Debounce::default(),
             engine_gone: false,
             reported_on_screen: Vec::new(),
+            awaiting_creates: 0,
         };
         app.sessions
             .set_page_rows(super::layout::session_rows(app.size.0, app.size.1));

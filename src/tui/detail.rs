@@ -92,12 +92,23 @@ impl DetailView {
     pub fn handle_key(
         &mut self,
         action: Option<Action>,
-        url: Option<&str>,
-        authenticated: bool,
+        record: Option<&SessionRecord>,
         refresh: &mut Debounce,
         now: jiff::Timestamp,
         feedback: &mut Feedback,
     ) -> DetailOutcome {
+        let url = record
+            .and_then(|record| record.url.as_deref())
+            .filter(|url| !url.is_empty());
+        let authenticated =
+            record.is_some_and(|record| record.status == SessionStatus::Authenticated);
+        let mut copy = |what: &str, text: Option<&str>| match text {
+            Some(text) => {
+                feedback.effect(Effect::Copy(text.to_string()));
+                feedback.toast(Level::Info, format!("{what} copied to the clipboard"));
+            }
+            None => feedback.toast(Level::Warning, format!("no {what} yet")),
+        };
         match action {
             Some(Action::Close) if self.qr_only => self.qr_only = false,
             Some(Action::Close) => return DetailOutcome::Close,
@@ -105,13 +116,12 @@ impl DetailView {
             Some(Action::ToggleQr) => self.qr_only = !self.qr_only,
             Some(Action::Up) => self.scroll_by(-1),
             Some(Action::Down) => self.scroll_by(1),
-            Some(Action::CopyUrl) => match url {
-                Some(url) => {
-                    feedback.effect(Effect::Copy(url.to_string()));
-                    feedback.toast(Level::Info, "URL copied to the clipboard");
-                }
-                None => feedback.toast(Level::Warning, "no URL yet"),
-            },
+            Some(Action::CopyUrl) => copy("URL", url),
+            Some(Action::CopyId) => copy("id", Some(self.id.as_str())),
+            Some(Action::CopyReference) => copy(
+                "provider reference",
+                record.and_then(|record| record.reference.as_deref()),
+            ),
             Some(Action::OpenUrl) => match url {
                 Some(url) => feedback.effect(Effect::OpenUrl(url.to_string())),
                 None => feedback.toast(Level::Warning, "no URL yet"),

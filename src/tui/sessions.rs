@@ -297,6 +297,18 @@ impl SessionTable {
         self.keep_selection_visible();
     }
 
+    /// Selects the session's row, if the filter shows it.
+    pub fn select_id(&mut self, id: &SessionId) {
+        if let Some(position) = self
+            .view
+            .iter()
+            .position(|&index| self.records[index].id == *id)
+        {
+            self.selected = position;
+            self.keep_selection_visible();
+        }
+    }
+
     /// Selects the row drawn at `row` (0 = first row under the header).
     pub fn select_on_screen(&mut self, row: usize) -> bool {
         let position = self.offset + row;

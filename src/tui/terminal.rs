@@ -26,6 +26,7 @@ use crate::engine::{Command, Update};
 use super::TuiOptions;
 use super::app::App;
 use super::feedback::{Effect, Level};
+use super::keymap::Action;
 use super::theme::Theme;
 use super::update::{Msg, update};
 
@@ -170,10 +171,16 @@ pub async fn run(
                     let _ = stdout.flush();
                 }
                 Effect::OpenUrl(url) => {
-                    if let Err(error) = open::that_detached(&url) {
+                    // The launcher's own error ("xdg-open: not found") helps
+                    // nobody: say what to do instead.
+                    if !browser_here() || open::that_detached(&url).is_err() {
+                        let copy = app.view_context().key(Action::CopyUrl).to_string();
                         update(
                             &mut app,
-                            Msg::Local(Level::Warning, format!("could not open {url}: {error}")),
+                            Msg::Local(
+                                Level::Warning,
+                                format!("no browser here; {copy} copies the URL"),
+                            ),
                         );
                     }
                 }
@@ -204,4 +211,15 @@ mod tests {
     fn osc52_wraps_base64() {
         assert_eq!(copy_sequence("hi"), "\x1b]52;c;aGk=\x07");
     }
+}
+
+/// Whether a browser can open here: on Linux and the BSDs only with a
+/// desktop (or `$BROWSER`); an SSH session to a server has none.
+fn browser_here() -> bool {
+    if cfg!(any(target_os = "macos", target_os = "windows")) {
+        return true;
+    }
+    ["BROWSER", "DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
 }

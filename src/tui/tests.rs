@@ -1431,3 +1431,80 @@ fn toasts_never_cover_a_dialog_the_help_or_the_qr_code() {
     // (At 120 columns the help covers the activity log, where the line stays.)
     assert!(find(&render(&sized(app, 120, 40), 120, 40), "a toast").is_none());
 }
+
+// ---- hand-off to the customer ----
+
+#[test]
+fn at_start_the_top_row_is_selected_and_reported_on_screen() {
+    let mut app = app();
+    let effects = update(&mut app, Msg::Engine(loaded()));
+    assert_eq!(selected_id(&app), "dl-send0006");
+    assert!(
+        sent(&effects).contains(&&Command::OnScreen(vec![SessionId::new_unchecked(
+            "dl-send0006"
+        )]))
+    );
+}
+
+#[test]
+fn a_created_session_is_selected_and_its_detail_opens() {
+    let mut app = loaded_app();
+    update(&mut app, ch('n'));
+    update(&mut app, key(KeyCode::Enter));
+    assert!(app.overlay.is_none());
+    // Another session changing first does not steal the hand-off.
+    let other = app
+        .sessions
+        .get(&SessionId::new_unchecked("dl-pend0002"))
+        .unwrap()
+        .clone();
+    engine(
+        &mut app,
+        Update::SessionChanged {
+            record: other,
+            previous: None,
+            event: None,
+        },
+    );
+    assert!(app.overlay.is_none());
+    let created = session(
+        "dl-new00001",
+        Provider::InstantPay,
+        SessionStatus::Pending,
+        0,
+    );
+    engine(
+        &mut app,
+        Update::SessionChanged {
+            record: created,
+            previous: None,
+            event: None,
+        },
+    );
+    assert_eq!(selected_id(&app), "dl-new00001");
+    let Some(Overlay::Detail(view)) = &app.overlay else {
+        panic!("detail not open: {:?}", app.overlay);
+    };
+    assert_eq!(view.id.as_str(), "dl-new00001");
+    // y copies the URL straight away.
+    let effects = update(&mut app, ch('y'));
+    assert!(
+        effects.contains(&Effect::Copy(INSTANTPAY_URL.into())),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn the_detail_view_copies_our_id_and_the_provider_reference() {
+    let mut app = loaded_app();
+    update(&mut app, ch('/'));
+    type_text(&mut app, "auth0001");
+    update(&mut app, key(KeyCode::Enter));
+    update(&mut app, key(KeyCode::Enter));
+    assert!(update(&mut app, ch('i')).contains(&Effect::Copy("dl-auth0001".into())));
+    assert!(update(&mut app, ch('p')).contains(&Effect::Copy("5012345678".into())));
+    assert_eq!(
+        app.toasts.iter().last().unwrap().text,
+        "provider reference copied to the clipboard"
+    );
+}

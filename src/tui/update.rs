@@ -10,8 +10,9 @@ use crossterm::event::{
 use jiff::Timestamp;
 use ratatui::layout::{Position, Rect};
 
-use crate::domain::{Provider, SessionStatus};
+use crate::domain::Provider;
 use crate::engine::{Command, ProviderSetup, Update};
+use crate::store::CreateState;
 use crate::words;
 
 use super::app::{App, Overlay};
@@ -109,23 +110,24 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
     // Each arm says whether the dialog in front is done.
     let close = match (context, &mut app.overlay) {
         (Context::Help, _) => super::help::handle_key(action),
-        (Context::NewSession, Some(Overlay::NewSession(form))) => !matches!(
-            form.handle_key(&key, action, &app.providers, feedback),
-            FormOutcome::Continue
-        ),
+        (Context::NewSession, Some(Overlay::NewSession(form))) => {
+            match form.handle_key(&key, action, &app.providers, feedback) {
+                FormOutcome::Continue => false,
+                FormOutcome::Cancel => true,
+                FormOutcome::Submit(()) => {
+                    app.awaiting_creates += 1;
+                    true
+                }
+            }
+        }
         (Context::Track, Some(Overlay::Track(form))) => !matches!(
             form.handle_key(&key, action, &app.providers, feedback),
             FormOutcome::Continue
         ),
         (Context::Detail, Some(Overlay::Detail(view))) => {
-            let record = app.sessions.get(&view.id);
-            let url = record.and_then(|record| record.url.as_deref());
-            let authenticated =
-                record.is_some_and(|record| record.status == SessionStatus::Authenticated);
             view.handle_key(
                 action,
-                url,
-                authenticated,
+                app.sessions.get(&view.id),
                 &mut app.refresh,
                 app.now,
                 feedback,
@@ -322,7 +324,22 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             {
                 view.sync_url(record.url.as_deref());
             }
+            // The session this operator just created: select it and open its
+            // detail, where the URL is copied and the QR code shown.
+            let just_created = app.awaiting_creates > 0
+                && record.create_state == CreateState::Created
+                && app.sessions.get(&record.id).is_none();
+            let id = record.id.clone();
             app.sessions.on_changed(record, previous, event, feedback);
+            if just_created {
+                app.awaiting_creates -= 1;
+                app.sessions.select_id(&id);
+                if app.overlay.is_none()
+                    && let Some(record) = app.sessions.get(&id)
+                {
+                    app.overlay = Some(Overlay::Detail(DetailView::open(record)));
+                }
+            }
         }
         Update::SessionUserDetails { id, details } => app.sessions.on_user_details(id, details),
         // Documents are for the view that asked; with it closed, they are dropped.
