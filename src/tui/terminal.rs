@@ -203,16 +203,6 @@ pub async fn run(
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn osc52_wraps_base64() {
-        assert_eq!(copy_sequence("hi"), "\x1b]52;c;aGk=\x07");
-    }
-}
-
 /// Whether a browser can open here: on Linux and the BSDs only with a
 /// desktop (or `$BROWSER`); an SSH session to a server has none.
 fn browser_here() -> bool {
@@ -222,4 +212,14 @@ fn browser_here() -> bool {
     ["BROWSER", "DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_wraps_base64() {
+        assert_eq!(copy_sequence("hi"), "\x1b]52;c;aGk=\x07");
+    }
 }
