@@ -193,6 +193,8 @@ pub struct Config {
     /// dashboard's keymap checks names, keys and conflicts (`config check`
     /// reports them).
     pub keys: BTreeMap<String, Vec<String>>,
+    /// `[operator] name`: who this operator is in audit rows ("by").
+    pub operator: Option<String>,
 }
 
 /// A config problem, naming the key (`cashfree.client_secret`) and what is wrong.
@@ -426,6 +428,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
         "defaults",
         &["provider", "flow", "documents", "redirect_url"],
     ),
+    ("operator", &["name"]),
 ];
 
 fn env_name(section: &str, key: &str) -> String {
@@ -1056,6 +1059,9 @@ impl<'a> Resolver<'a> {
             defaults: self.defaults(),
             theme: self.theme(),
             keys: self.keys(),
+            operator: self
+                .raw("operator", "name")
+                .and_then(|raw| self.string(raw)),
         };
         if self.problems.is_empty() {
             Ok(config)
@@ -1138,6 +1144,9 @@ pub fn template() -> String {
 # flow = "signup"                            # signup (default) or signin
 # documents = ["aadhaar"]                    # aadhaar (default), pan, driving_license
 # redirect_url = "https://example.com/kyc-done"  # https only; none by default
+
+[operator]
+# name = "asha"                              # who the audit says sent it; the login name by default
 
 [theme]
 # name = "dark"                              # dark (default), light or high-contrast

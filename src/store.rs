@@ -145,6 +145,26 @@ impl SessionRecord {
     }
 }
 
+/// A link's notifies in the repeat window, newest first, whatever their
+/// outcome: the confirm dialog and the CLI count them all.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecentNotifies(pub Vec<AuditEntry>);
+
+impl RecentNotifies {
+    /// The newest that may have reached the recipient (sent, or outcome
+    /// unknown); declined and failed ones reached nobody. Sending again
+    /// after one of these needs a second confirmation.
+    pub fn last_reaching(&self) -> Option<&AuditEntry> {
+        self.0
+            .iter()
+            .find(|e| matches!(e.outcome, NotifyOutcome::Sent | NotifyOutcome::Unknown))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// One status change of a session, for the detail view's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusEvent {
@@ -813,7 +833,7 @@ impl Store {
 
     /// Completes an audit row with the outcome. `at` is kept as the completion
     /// time; the entry's `at` stays the moment the notify was begun, which is
-    /// what the double-send guard (`last_notify`) needs.
+    /// what the double-send guard (`RecentNotifies`) needs.
     pub fn finish_notify(
         &self,
         audit_id: i64,
@@ -909,27 +929,21 @@ impl Store {
             .collect()
     }
 
-    /// The newest notify for a link at or after `since` that may have reached
-    /// the recipient (sent, or outcome unknown); declined and failed ones did not.
-    pub fn last_notify(
+    /// Every notify for a link at or after `since`, newest first, whatever
+    /// its outcome.
+    pub fn notifies_since(
         &self,
         link: &LinkId,
         since: Timestamp,
-    ) -> Result<Option<AuditEntry>, StoreError> {
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM notify_audit WHERE link_id = ?1 AND at >= ?2
-               AND outcome IN ('sent', 'unknown')
-             ORDER BY at DESC, id DESC LIMIT 1"
+             ORDER BY at DESC, id DESC"
         );
-        let raw = self
-            .conn
-            .query_row(
-                &sql,
-                params![link.as_str(), ts_text(since)],
-                RawAudit::from_row,
-            )
-            .optional()?;
-        raw.map(RawAudit::into_entry).transpose()
+        let mut statement = self.conn.prepare(&sql)?;
+        let rows =
+            statement.query_map(params![link.as_str(), ts_text(since)], RawAudit::from_row)?;
+        rows.map(|row| row?.into_entry()).collect()
     }
 
     fn audit_by_id(&self, id: i64) -> Result<AuditEntry, StoreError> {

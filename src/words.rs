@@ -7,8 +7,9 @@ use rust_decimal::Decimal;
 use std::time::Duration;
 
 use crate::domain::{Provider, SessionId, format_inr};
+use crate::engine::ops::NOTIFY_REPEAT_WINDOW;
 use crate::error::ProviderError;
-use crate::store::{AuditEntry, NotifyOutcome};
+use crate::store::{AuditEntry, NotifyOutcome, RecentNotifies};
 
 /// "Cashfree is not configured: add a [cashfree] section or PAYOPS_CASHFREE_*
 /// variables (payops config init)".
@@ -155,6 +156,44 @@ pub fn poll_failure(
     }
 }
 
+/// Every recent notify of a link, counted with its outcome: "sent 3 times
+/// in the last 10 minutes, last at 07:29 by asha", or with the outcomes
+/// told apart when they differ. `clock` writes a time as the reader's.
+pub fn recent_notifies(
+    recent: &RecentNotifies,
+    clock: impl Fn(jiff::Timestamp) -> String,
+) -> Option<String> {
+    let newest = recent.0.first()?;
+    let window = NOTIFY_REPEAT_WINDOW.as_mins();
+    let count = recent.0.len();
+    let times = if count == 1 {
+        "once".to_string()
+    } else {
+        format!("{count} times")
+    };
+    let last = format!("last at {} by {}", clock(newest.at), newest.actor);
+    if recent.0.iter().all(|e| e.outcome == NotifyOutcome::Sent) {
+        return Some(format!("sent {times} in the last {window} minutes, {last}"));
+    }
+    let mut outcomes: Vec<(&str, usize)> = Vec::new();
+    for entry in &recent.0 {
+        let word = notify_outcome(entry, None).headline;
+        match outcomes.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, n)) => *n += 1,
+            None => outcomes.push((word, 1)),
+        }
+    }
+    let outcomes = outcomes
+        .iter()
+        .map(|(word, n)| format!("{n} {word}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        "notified {times} in the last {window} minutes ({outcomes}), {last} ({})",
+        notify_outcome(newest, None).headline
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +246,28 @@ mod tests {
         assert_eq!(amount(None), "amount unknown");
         assert_eq!(amount(Some(Decimal::new(1682, 2))), "₹16.82");
         assert!(not_configured(Provider::Cashfree).contains("PAYOPS_CASHFREE_*"));
+    }
+
+    #[test]
+    fn recent_notifies_are_counted_with_who_sent_the_last() {
+        let clock = |_| "07:29".to_string();
+        let sent = || entry(NotifyOutcome::Sent, "ok");
+        assert_eq!(recent_notifies(&RecentNotifies::default(), clock), None);
+        assert_eq!(
+            recent_notifies(&RecentNotifies(vec![sent(), sent(), sent()]), clock).unwrap(),
+            "sent 3 times in the last 10 minutes, last at 07:29 by asha"
+        );
+        let mixed = RecentNotifies(vec![entry(NotifyOutcome::Unknown, "timeout"), sent()]);
+        assert_eq!(
+            recent_notifies(&mixed, clock).unwrap(),
+            "notified 2 times in the last 10 minutes (1 outcome unknown, 1 sent), \
+             last at 07:29 by asha (outcome unknown)"
+        );
+        assert!(mixed.last_reaching().is_some());
+        let failed = RecentNotifies(vec![entry(NotifyOutcome::Failed, "refused")]);
+        assert!(
+            failed.last_reaching().is_none(),
+            "a failed notify reached nobody"
+        );
     }
 }

@@ -231,14 +231,10 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
     }
     let (report, recent) = ctx.services.lookup_link(&link).await?;
     let amount = words::amount(report.amount);
-    let recent_note = recent.as_ref().map(|entry| {
-        let minutes = Timestamp::now().duration_since(entry.at).as_mins().max(0);
-        format!(
-            "a notification for {link} already went at {} ({minutes} min ago, outcome {})",
-            crate::domain::local_time(entry.at),
-            entry.outcome.as_str()
-        )
-    });
+    let recent_note = words::recent_notifies(&recent, crate::domain::local_time)
+        .map(|counted| format!("link {link} was {counted}"));
+    // Only a notify that may have reached the recipient asks for --again.
+    let reached = recent.last_reaching().is_some();
     if report.status != LinkStatus::Issued {
         eprintln!(
             "warning: link {link} is {}, not ISSUED: its recipient has nothing to claim",
@@ -246,7 +242,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
         );
     }
     if args.yes {
-        if let (Some(note), false) = (&recent_note, args.again) {
+        if let (Some(note), true, false) = (&recent_note, reached, args.again) {
             return Err(Failure::usage(format!(
                 "{note}; pass --again to send another"
             )));

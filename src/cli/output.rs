@@ -223,6 +223,15 @@ pub fn audit_human(entries: &[AuditEntry]) -> String {
             e.message.clone(),
         ]);
     }
+    if entries
+        .iter()
+        .any(|e| e.actor == crate::engine::ops::UNKNOWN_OPERATOR)
+    {
+        return format!(
+            "{table}\n\"unknown\": no operator name was known when it was sent; \
+             set [operator] name in the config (or PAYOPS_OPERATOR_NAME)"
+        );
+    }
     table.to_string()
 }
 

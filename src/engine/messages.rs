@@ -12,7 +12,7 @@ use crate::domain::{
     SessionStatus, UserDetails, UserFlow,
 };
 use crate::error::ProviderError;
-use crate::store::{AuditEntry, BalanceSnapshot, SessionRecord, StatusEvent};
+use crate::store::{AuditEntry, BalanceSnapshot, RecentNotifies, SessionRecord, StatusEvent};
 
 /// A validated request to create a DigiLocker session.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,8 +166,8 @@ pub enum Update {
     SessionUntracked(SessionId),
     LinkLooked {
         report: LinkReport,
-        /// The newest notify for this link in the last 10 minutes.
-        recent_notify: Option<AuditEntry>,
+        /// Every notify for this link in the last 10 minutes, newest first.
+        recent: RecentNotifies,
     },
     LinkFailed {
         link: LinkId,

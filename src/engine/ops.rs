@@ -24,8 +24,8 @@ use crate::providers::{
 };
 use crate::store::DocumentAccess;
 use crate::store::{
-    AuditEntry, CreateState, NewSession, NotifyOutcome, SessionRecord, StatusEvent, Store,
-    StoreError, TRACKED_REF_PREFIX,
+    AuditEntry, CreateState, NewSession, NotifyOutcome, RecentNotifies, SessionRecord, StatusEvent,
+    Store, StoreError, TRACKED_REF_PREFIX,
 };
 
 /// How long a previous notify makes a new one for the same link ask again.
@@ -141,7 +141,7 @@ impl Services {
             instantpay,
             cashfree,
             store: Arc::new(Mutex::new(store)),
-            actor: current_user(),
+            actor: operator_name(config.operator.as_deref()),
             cashfree_environment: config
                 .cashfree
                 .as_ref()
@@ -572,22 +572,22 @@ impl Services {
             .ok_or_else(|| OpsError::NotTracked(needle.trim().to_string()))
     }
 
-    /// Looks a payout link up, with the newest notify for it in the repeat window.
+    /// Looks a payout link up, with its notifies in the repeat window.
     pub async fn lookup_link(
         &self,
         link: &LinkId,
-    ) -> Result<(LinkReport, Option<AuditEntry>), OpsError> {
+    ) -> Result<(LinkReport, RecentNotifies), OpsError> {
         let report = self.instantpay()?.track_link(link).await?;
-        let recent = self.recent_notify(link)?;
+        let recent = self.recent_notifies(link)?;
         Ok((report, recent))
     }
 
-    /// The newest notify for `link` within the repeat window.
-    pub fn recent_notify(&self, link: &LinkId) -> Result<Option<AuditEntry>, OpsError> {
+    /// Every notify for `link` within the repeat window, newest first.
+    pub fn recent_notifies(&self, link: &LinkId) -> Result<RecentNotifies, OpsError> {
         let since = Timestamp::now()
             .checked_sub(NOTIFY_REPEAT_WINDOW)
             .unwrap_or(Timestamp::MIN);
-        Ok(self.store().last_notify(link, since)?)
+        Ok(RecentNotifies(self.store().notifies_since(link, since)?))
     }
 
     /// Writes the audit row, then sends the notify, then completes the row.
@@ -704,11 +704,17 @@ fn missing_instantpay_redirect() -> ProviderError {
 }
 
 /// Who is at the keyboard, for the audit trail.
-fn current_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
+/// Who the audit says did it: `[operator] name`, else the login name. Only
+/// without either is it "unknown", and the CLI's audit says how to set it.
+pub fn operator_name(configured: Option<&str>) -> String {
+    configured
+        .map(str::to_string)
+        .or_else(|| {
+            ["USER", "LOGNAME", "USERNAME"]
+                .iter()
+                .find_map(|name| std::env::var(name).ok().filter(|u| !u.trim().is_empty()))
+        })
+        .unwrap_or_else(|| UNKNOWN_OPERATOR.to_string())
 }
+
+pub const UNKNOWN_OPERATOR: &str = "unknown";

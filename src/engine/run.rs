@@ -28,7 +28,7 @@ use crate::engine::schedule::{self, Plan, SessionClock};
 use crate::error::ProviderError;
 use crate::providers::CallPolicy;
 use crate::providers::http::RateHeaders;
-use crate::store::{AuditEntry, CreateState, SessionRecord, StoreError};
+use crate::store::{AuditEntry, CreateState, RecentNotifies, SessionRecord, StoreError};
 use crate::words;
 
 /// The balance is never fetched by itself more often than this (InstantPay
@@ -139,7 +139,7 @@ enum Done {
     },
     Link {
         link: LinkId,
-        result: Result<(LinkReport, Option<AuditEntry>), OpsError>,
+        result: Result<(LinkReport, RecentNotifies), OpsError>,
     },
     Notify {
         link: LinkId,
@@ -1116,12 +1116,9 @@ impl Engine {
                 Err(e) => self.problem(format!("tracking a {provider} session: {e}")),
             },
             Done::Link { link, result } => match result {
-                Ok((report, recent_notify)) => {
+                Ok((report, recent)) => {
                     self.answered(Provider::InstantPay);
-                    self.send(Update::LinkLooked {
-                        report,
-                        recent_notify,
-                    });
+                    self.send(Update::LinkLooked { report, recent });
                 }
                 Err(OpsError::Provider(error)) => {
                     self.provider_failed(Provider::InstantPay, &error);

@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier};
 use crate::domain::LinkStatus;
 use crate::engine::Update;
 use crate::error::ProviderError;
-use crate::store::NotifyOutcome;
+use crate::store::{NotifyOutcome, RecentNotifies};
 
 use super::App;
 use super::fixtures::*;
@@ -117,7 +117,15 @@ fn confirm_app(status: LinkStatus, recent: bool) -> App {
         &mut app,
         Msg::Engine(Update::LinkLooked {
             report: link_report(status),
-            recent_notify: recent.then(|| audit_entry(2, NotifyOutcome::Sent, -300)),
+            recent: RecentNotifies(if recent {
+                vec![
+                    audit_entry(2, NotifyOutcome::Sent, -300),
+                    audit_entry(3, NotifyOutcome::Sent, -420),
+                    audit_entry(4, NotifyOutcome::Failed, -480),
+                ]
+            } else {
+                vec![]
+            }),
         }),
     );
     app

@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::engine::{Command, ProviderSetup, SessionRequest, Update};
 use crate::error::ProviderError;
-use crate::store::{NotifyOutcome, StatusEvent};
+use crate::store::{NotifyOutcome, RecentNotifies, StatusEvent};
 
 use super::app::Overlay;
 use super::feedback::Level;
@@ -751,7 +751,7 @@ fn notify_lookup_then_cancel_is_focused_and_enter_cancels() {
         &mut app,
         Update::LinkLooked {
             report: link_report(LinkStatus::Issued),
-            recent_notify: None,
+            recent: RecentNotifies::default(),
         },
     );
     let Some(Overlay::ConfirmNotify(dialog)) = &app.overlay else {
@@ -771,7 +771,7 @@ fn notify_confirm_sends_exactly_once_and_locks_while_in_flight() {
         &mut app,
         Update::LinkLooked {
             report: link_report(LinkStatus::Issued),
-            recent_notify: None,
+            recent: RecentNotifies::default(),
         },
     );
     assert_eq!(
@@ -818,7 +818,7 @@ fn arrows_move_confirm_focus_and_enter_on_send_sends() {
         &mut app,
         Update::LinkLooked {
             report: link_report(LinkStatus::Issued),
-            recent_notify: None,
+            recent: RecentNotifies::default(),
         },
     );
     update(&mut app, key(KeyCode::Right));
@@ -843,7 +843,7 @@ fn n_and_esc_cancel_the_notify() {
             &mut app,
             Update::LinkLooked {
                 report: link_report(LinkStatus::Issued),
-                recent_notify: None,
+                recent: RecentNotifies::default(),
             },
         );
         update(&mut app, key(KeyCode::Right));
@@ -860,7 +860,7 @@ fn a_recent_notify_asks_again_explicitly() {
         &mut app,
         Update::LinkLooked {
             report: link_report(LinkStatus::Issued),
-            recent_notify: Some(audit_entry(2, NotifyOutcome::Sent, -300)),
+            recent: RecentNotifies(vec![audit_entry(2, NotifyOutcome::Sent, -300)]),
         },
     );
     assert!(update(&mut app, ch('y')).is_empty());
@@ -878,7 +878,7 @@ fn a_recent_notify_asks_again_explicitly() {
         &mut app,
         Update::LinkLooked {
             report: link_report(LinkStatus::Issued),
-            recent_notify: Some(audit_entry(2, NotifyOutcome::Sent, -300)),
+            recent: RecentNotifies(vec![audit_entry(2, NotifyOutcome::Sent, -300)]),
         },
     );
     assert!(update(&mut app, ch('y')).is_empty());
@@ -921,7 +921,7 @@ fn declined_and_unknown_notifies_say_so() {
             &mut app,
             Update::LinkLooked {
                 report: link_report(LinkStatus::Issued),
-                recent_notify: None,
+                recent: RecentNotifies::default(),
             },
         );
         update(&mut app, ch('y'));
@@ -964,7 +964,7 @@ fn a_stale_lookup_answer_opens_no_dialog() {
         &mut app,
         Update::LinkLooked {
             report: link_report(LinkStatus::Issued),
-            recent_notify: None,
+            recent: RecentNotifies::default(),
         },
     );
     assert!(app.overlay.is_none());
@@ -1088,7 +1088,7 @@ fn after_a_lookup_single_keys_are_commands_again() {
         &mut app,
         Update::LinkLooked {
             report: link_report(LinkStatus::Issued),
-            recent_notify: None,
+            recent: RecentNotifies::default(),
         },
     );
     // Cancel the dialog: q now quits instead of typing into the link id.

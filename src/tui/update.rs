@@ -413,11 +413,8 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
                 app.overlay = None;
             }
         }
-        Update::LinkLooked {
-            report,
-            recent_notify,
-        } => {
-            if let Some(dialog) = app.notify.on_link_looked(report, recent_notify, feedback)
+        Update::LinkLooked { report, recent } => {
+            if let Some(dialog) = app.notify.on_link_looked(report, recent, feedback)
                 // Never throw away a form the operator is filling in.
                 && matches!(app.overlay, None | Some(Overlay::Help))
             {

@@ -170,7 +170,8 @@ async fn tracking_a_session_created_elsewhere() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_notify_and_audit() {
-    let h = Harness::start(1.0).await;
+    let mut h = Harness::start(1.0).await;
+    h.set_env("PAYOPS_OPERATOR_NAME", "asha");
     let link = h.run(&["link", SAMPLE_LINK, "--json"]).await;
     link.assert_code(0);
     let l = link.json();
@@ -204,9 +205,17 @@ async fn link_notify_and_audit() {
     assert!(n["at"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
     assert_eq!(h.sim.notify_count(SAMPLE_LINK), 1);
 
-    // a second one within 10 minutes needs --again
+    // a second one within 10 minutes needs --again, and says who sent the first
     let twice = h.run(&["notify", SAMPLE_LINK, "--yes"]).await;
     twice.assert_clean_failure(2, "--again");
+    assert!(
+        twice
+            .stderr
+            .contains("was sent once in the last 10 minutes, last at"),
+        "{}",
+        twice.stderr
+    );
+    assert!(twice.stderr.contains("by asha"), "{}", twice.stderr);
     assert_eq!(h.sim.notify_count(SAMPLE_LINK), 1);
     let again = h
         .run(&["notify", SAMPLE_LINK, "--yes", "--again", "--json"])
@@ -223,8 +232,10 @@ async fn link_notify_and_audit() {
     let second: jiff::Timestamp = entries[1]["at"].as_str().unwrap().parse().unwrap();
     assert!(first >= second, "newest first");
     assert!(entries.iter().all(|e| e["outcome"] == "sent"));
+    assert!(entries.iter().all(|e| e["actor"] == "asha"), "{entries:?}");
     let table = h.run(&["audit"]).await;
     assert!(table.stdout.contains(SAMPLE_LINK));
+    assert!(table.stdout.contains("asha"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

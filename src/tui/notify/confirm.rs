@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::domain::LinkReport;
-use crate::store::AuditEntry;
+use crate::store::RecentNotifies;
 use crate::words;
 
 use super::super::format::ago;
@@ -27,7 +27,8 @@ pub enum Choice {
 #[derive(Debug, Clone)]
 pub struct NotifyConfirm {
     pub report: LinkReport,
-    pub recent: Option<AuditEntry>,
+    /// Every notify of this link in the repeat window, newest first.
+    pub recent: RecentNotifies,
     /// Cancel is focused by default, so a stray Enter sends nothing.
     pub choice: Choice,
     /// A notify went recently and the operator confirmed once: this is the
@@ -44,7 +45,7 @@ pub enum ConfirmOutcome {
 }
 
 impl NotifyConfirm {
-    pub fn new(report: LinkReport, recent: Option<AuditEntry>) -> NotifyConfirm {
+    pub fn new(report: LinkReport, recent: RecentNotifies) -> NotifyConfirm {
         NotifyConfirm {
             report,
             recent,
@@ -74,7 +75,7 @@ impl NotifyConfirm {
     /// A notify went recently: the first yes only asks again, with Cancel
     /// focused anew.
     fn confirm(&mut self) -> ConfirmOutcome {
-        if self.recent.is_some() && !self.asking_again {
+        if self.recent.last_reaching().is_some() && !self.asking_again {
             self.asking_again = true;
             self.choice = Choice::Cancel;
             return ConfirmOutcome::Open;
@@ -104,16 +105,16 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, dialog: &NotifyCon
     if let Some(warning) = not_issued_warning(report) {
         lines.push(Line::styled(warning, theme.warning));
     }
-    if let Some(recent) = &dialog.recent {
-        lines.push(Line::styled(
-            format!(
-                "⚠ A notification already went for this link at {} ({}): {}.",
-                ctx.clock(recent.at),
-                ago_minutes(ctx.now, recent.at),
-                recent.outcome.as_str()
-            ),
-            theme.warning,
-        ));
+    if let Some(counted) = words::recent_notifies(&dialog.recent, |at| {
+        format!("{} ({})", ctx.clock(at), ago_minutes(ctx.now, at))
+    }) {
+        // A warning only when one may have reached the recipient.
+        let style = if dialog.recent.last_reaching().is_some() {
+            theme.warning
+        } else {
+            theme.dim
+        };
+        lines.push(Line::styled(format!("⚠ This link was {counted}."), style));
     }
     lines.push(Line::raw(""));
     if dialog.asking_again {

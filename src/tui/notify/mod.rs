@@ -18,7 +18,7 @@ use tui_input::backend::crossterm::to_input_request;
 use crate::domain::{LinkId, LinkReport, Provider};
 use crate::engine::Command;
 use crate::error::ProviderError;
-use crate::store::{AuditEntry, NotifyOutcome};
+use crate::store::{AuditEntry, NotifyOutcome, RecentNotifies};
 use crate::validate;
 use crate::words;
 
@@ -42,7 +42,7 @@ pub enum NotifyPhase {
     /// Looked up; the confirmation dialog is (or was) open.
     Looked {
         report: LinkReport,
-        recent: Option<AuditEntry>,
+        recent: RecentNotifies,
     },
     /// The operator said no: nothing was sent.
     Cancelled {
@@ -202,7 +202,7 @@ impl NotifyState {
     pub fn on_link_looked(
         &mut self,
         report: LinkReport,
-        recent: Option<AuditEntry>,
+        recent: RecentNotifies,
         feedback: &mut Feedback,
     ) -> Option<NotifyConfirm> {
         let level = if report.status.is_notifiable() {
