@@ -731,6 +731,15 @@ impl Store {
     /// tracked and not final, plus every row whose create is `Sending` or
     /// `OutcomeUnknown` (tracked or not) so an unresolved create stays in
     /// sight. Failed creates appear only with `include_final`.
+    /// SQLite's `data_version`: it changes when another connection (the
+    /// CLI, a second dashboard) commits to the file, never for this one's
+    /// own writes. Cheap enough to ask every second.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    }
+
     pub fn list_sessions(&self, include_final: bool) -> Result<Vec<SessionRecord>, StoreError> {
         let filter = if include_final {
             String::new()

@@ -173,6 +173,9 @@ pub enum Update {
         link: LinkId,
         error: ProviderError,
     },
+    /// A notify audit row written by another process (the CLI, a second
+    /// dashboard) on the same data folder, new or completed.
+    AuditChanged(AuditEntry),
     /// A notify's audit row was written and the request is in flight.
     NotifyStarted(AuditEntry),
     /// The notify finished: `entry.outcome` says sent/declined/unknown; `error`

@@ -116,6 +116,9 @@ fn timestamp_in(after: Duration) -> Timestamp {
         .unwrap_or(now)
 }
 
+/// How often the store is checked for other processes' writes.
+const STORE_WATCH: Duration = Duration::from_secs(1);
+
 /// What a task hands back to the loop.
 enum Done {
     Balance(Result<BalanceReport, OpsError>),
@@ -324,6 +327,12 @@ struct Engine {
     progress_tx: UnboundedSender<Progress>,
     progress_rx: Option<UnboundedReceiver<Progress>>,
     shutdown: CancellationToken,
+    /// What the UI was last told of each session and audit row, so changes
+    /// other processes make to the store can be told apart and sent on.
+    known_sessions: HashMap<SessionId, SessionRecord>,
+    known_audit: HashMap<i64, AuditEntry>,
+    /// The store's `data_version` when last looked at.
+    data_version: Option<i64>,
 }
 
 impl Engine {
@@ -354,6 +363,9 @@ impl Engine {
             progress_tx,
             progress_rx: Some(progress_rx),
             shutdown: CancellationToken::new(),
+            known_sessions: HashMap::new(),
+            known_audit: HashMap::new(),
+            data_version: None,
         }
     }
 
@@ -362,6 +374,8 @@ impl Engine {
             return;
         };
         self.start();
+        let mut watch = tokio::time::interval(STORE_WATCH);
+        watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             self.dispatch_due();
             let wake = self.next_wake();
@@ -379,6 +393,7 @@ impl Engine {
                 Some(joined) = self.reads.join_next_with_id(), if !self.reads.is_empty() => {
                     self.on_joined(joined);
                 }
+                _ = watch.tick() => self.watch_store(),
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(far_future)), if wake.is_some() => {}
             }
         }
@@ -388,7 +403,8 @@ impl Engine {
     // ---- start and stop ----
 
     fn start(&mut self) {
-        match self.services.store().mark_interrupted() {
+        let interrupted = self.services.store().mark_interrupted();
+        match interrupted {
             Ok(0) => {}
             Ok(count) => info!(
                 count,
@@ -399,25 +415,28 @@ impl Engine {
         let since = Timestamp::now()
             .checked_sub(RECENT_FINAL)
             .unwrap_or(Timestamp::MIN);
+        // Read under one lock, reported after it is let go. Changes other
+        // processes make from here on are picked up by `watch_store`.
+        let (sessions, histories, balance_history, audit) = {
+            let store = self.services.store();
+            self.data_version = store.data_version().ok();
+            (
+                store.list_sessions(true),
+                store.tracked_histories(),
+                store.balance_history(BALANCE_HISTORY),
+                store.list_audit(AUDIT_HISTORY),
+            )
+        };
         let sessions: Vec<SessionRecord> = self
-            .loaded("sessions", self.services.store().list_sessions(true))
+            .loaded("sessions", sessions)
             .into_iter()
             .filter(|r| r.tracking && (!r.status.is_final() || r.updated_at >= since))
             .collect();
-        let mut histories = self.loaded(
-            "the status histories",
-            self.services.store().tracked_histories(),
-        );
+        let mut histories = self.loaded("the status histories", histories);
         let shown: HashSet<&SessionId> = sessions.iter().map(|record| &record.id).collect();
         histories.retain(|id, _| shown.contains(id));
-        let balance_history = self.loaded(
-            "the balance history",
-            self.services.store().balance_history(BALANCE_HISTORY),
-        );
-        let audit = self.loaded(
-            "the notify audit",
-            self.services.store().list_audit(AUDIT_HISTORY),
-        );
+        let balance_history = self.loaded("the balance history", balance_history);
+        let audit = self.loaded("the notify audit", audit);
         let now = Instant::now();
         for record in &sessions {
             if pollable(record) {
@@ -1347,21 +1366,119 @@ impl Engine {
         }
     }
 
-    fn send(&self, update: Update) {
+    fn send(&mut self, update: Update) {
+        match &update {
+            Update::SessionChanged { record, .. } | Update::PollFailed { record, .. } => {
+                self.known_sessions
+                    .insert(record.id.clone(), record.clone());
+            }
+            Update::SessionUntracked(id) => {
+                self.known_sessions.remove(id);
+            }
+            Update::NotifyStarted(entry)
+            | Update::NotifyFinished { entry, .. }
+            | Update::AuditChanged(entry) => {
+                self.known_audit.insert(entry.id, entry.clone());
+            }
+            Update::Loaded {
+                sessions, audit, ..
+            } => {
+                self.known_sessions = sessions
+                    .iter()
+                    .map(|record| (record.id.clone(), record.clone()))
+                    .collect();
+                self.known_audit = audit.iter().map(|e| (e.id, e.clone())).collect();
+            }
+            _ => {}
+        }
         // The UI may have gone first at shutdown; nothing to tell then.
         let _ = self.updates.send(update);
     }
 
+    /// Picks up what other processes wrote to the store (a session created
+    /// or polled by the CLI, a notify sent from a second dashboard) and
+    /// tells the UI, so every window shows one truth within a second or two.
+    fn watch_store(&mut self) {
+        let version = match self.services.store().data_version() {
+            Ok(version) => version,
+            Err(e) => {
+                debug!(error = %e, "could not read the store's data_version");
+                return;
+            }
+        };
+        if self.data_version.replace(version) == Some(version) {
+            return;
+        }
+        let old_final = Timestamp::now()
+            .checked_sub(RECENT_FINAL)
+            .unwrap_or(Timestamp::MIN);
+        let sessions = self.services.store().list_sessions(true);
+        let audit = self.services.store().list_audit(AUDIT_HISTORY);
+        let (sessions, audit) = match (sessions, audit) {
+            (Ok(sessions), Ok(audit)) => (sessions, audit),
+            (Err(e), _) | (_, Err(e)) => {
+                debug!(error = %e, "could not re-read the store");
+                return;
+            }
+        };
+        for record in sessions {
+            // Our own work in flight reports itself when it is done.
+            if self.polling_now.contains(&record.id)
+                || record.create_state == CreateState::Sending
+                || self.untracked.contains(&record.id)
+            {
+                continue;
+            }
+            let known = self.known_sessions.get(&record.id);
+            // Unchanged, or long finished and never shown (as at start).
+            if known == Some(&record)
+                || (known.is_none() && record.is_finished() && record.updated_at < old_final)
+            {
+                continue;
+            }
+            if !record.tracking {
+                if known.is_some() {
+                    self.slots.remove(&record.id);
+                    self.send(Update::SessionUntracked(record.id));
+                }
+                continue;
+            }
+            let previous = known
+                .filter(|old| old.status != record.status)
+                .map(|old| old.status.clone());
+            let event = (known.is_none() || previous.is_some()).then(|| record.status_event());
+            match self.slots.get_mut(&record.id) {
+                Some(slot) => slot.record = record.clone(),
+                None if pollable(&record) && !expired(&record) => {
+                    let due = Instant::now() + self.wait(&record, 0);
+                    self.schedule(record.clone(), due);
+                }
+                None => {}
+            }
+            debug!(session = %record.id, "changed by another process");
+            self.send(Update::SessionChanged {
+                record,
+                previous,
+                event,
+            });
+        }
+        for entry in audit {
+            if self.known_audit.get(&entry.id) != Some(&entry) {
+                self.send(Update::AuditChanged(entry));
+            }
+        }
+    }
+
     /// What the store gave at start; a failure is reported and the UI starts
     /// with nothing for that part rather than not at all.
-    fn loaded<T: Default>(&self, what: &str, result: Result<T, StoreError>) -> T {
+    fn loaded<T: Default>(&mut self, what: &str, result: Result<T, StoreError>) -> T {
         result.unwrap_or_else(|e| {
             self.problem(format!("could not load {what}: {e}"));
             T::default()
         })
     }
 
-    fn problem(&self, message: String) {
+    fn problem(&mut self, message: String) {
         warn!(%message, "engine problem");
         self.send(Update::Problem(message));
     }

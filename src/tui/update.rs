@@ -422,6 +422,18 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             }
         }
         Update::LinkFailed { link, error } => app.notify.on_link_failed(link, error, feedback),
+        Update::AuditChanged(entry) => {
+            feedback.log(
+                Level::Info,
+                format!(
+                    "notify for {} by {}: {}",
+                    entry.link_id,
+                    entry.actor,
+                    entry.outcome.as_str()
+                ),
+            );
+            app.notify.record_audit(entry);
+        }
         Update::NotifyStarted(entry) => app.notify.on_started(entry, feedback),
         Update::NotifyFinished { entry, error } => app.notify.on_finished(entry, error, feedback),
         Update::Problem(text) => feedback.alert(Level::Warning, text),

@@ -5,6 +5,11 @@
 
 use std::time::Duration;
 
+use std::path::Path;
+
+use payops::sim::Faults;
+
+use crate::harness::cli::Harness;
 use crate::harness::pty::PtyApp;
 
 #[test]
@@ -29,6 +34,11 @@ fn demo_dashboard_in_a_real_terminal() {
     app.wait_for("New DigiLocker session", Duration::from_secs(5));
     app.wait_for("https://example.com/kyc-done", Duration::from_secs(5));
     app.keys(b"\r");
+    // The new session is selected and its detail opens, QR code and all.
+    app.wait_for("scan to open the URL", Duration::from_secs(10));
+    app.keys(b"i");
+    app.wait_for("id copied to the clipboard", Duration::from_secs(5));
+    app.keys(b"\x1b");
     app.wait_for("sessions 5/5", Duration::from_secs(10));
 
     // ?: help overlay, generated from the keymap; Esc closes it.
@@ -99,4 +109,44 @@ fn demo_dashboard_in_a_real_terminal() {
     let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
     assert_eq!(audit[0]["outcome"], "sent");
     assert_eq!(audit[0]["link_id"], "657aa9841b8d3897ff0a84fb");
+}
+
+/// The dashboard against a simulator that starts failing: the header says
+/// the provider is unreachable, the row and the detail say the poll failed
+/// (not the session), and it recovers when the provider does.
+#[test]
+fn a_fault_run_in_a_real_terminal_tells_the_truth() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let harness = runtime.block_on(Harness::start(1.0));
+    let env_owned = harness.env();
+    let env: Vec<(&str, &Path)> = env_owned
+        .iter()
+        .map(|(key, value)| (key.as_str(), Path::new(value.as_str())))
+        .collect();
+    // Tall enough for an InstantPay QR code beside the details.
+    let mut app = PtyApp::spawn(&[], &env, 50, 140);
+    app.wait_for("sessions 0/0", Duration::from_secs(30));
+    app.keys(b"n");
+    app.wait_for("New DigiLocker session", Duration::from_secs(5));
+    app.keys(b"\r");
+    app.wait_for("scan to open the URL", Duration::from_secs(10));
+
+    harness.sim.set_faults(Faults {
+        server_error: 1.0,
+        ..Faults::default()
+    });
+    // The detail is on screen, so its session is polled every 5 s.
+    app.wait_for("UNREACHABLE", Duration::from_secs(20));
+    let screen = app.wait_for("Next poll", Duration::from_secs(20));
+    assert!(screen.contains("Last error"), "{screen}");
+    assert!(screen.contains("○ PENDING"), "the status stays:\n{screen}");
+    app.keys(b"\x1b");
+    app.wait_for("⚠ ", Duration::from_secs(5));
+
+    harness.sim.set_faults(Faults::default());
+    app.wait_until("recovered", Duration::from_secs(20), |text| {
+        !text.contains("UNREACHABLE")
+    });
+    app.keys(b"q");
+    assert!(app.wait_exit(Duration::from_secs(10)).success());
 }

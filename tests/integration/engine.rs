@@ -10,7 +10,7 @@ use tokio::time::{Instant, timeout};
 use url::Url;
 
 use payops::domain::{
-    DocumentType, ExternalRef, LinkId, Provider, SessionId, SessionStatus, UserFlow,
+    CreatedSession, DocumentType, ExternalRef, LinkId, Provider, SessionId, SessionStatus, UserFlow,
 };
 use payops::engine::rate_limit::max_requests_in;
 use payops::engine::run;
@@ -772,5 +772,99 @@ async fn failing_polls_say_when_they_retry_and_mark_the_provider_unreachable() {
             matches!(u, Update::Health { provider: Provider::Cashfree, health } if !health.is_failing())
         })
         .await;
+    engine.stop().await;
+}
+
+#[tokio::test]
+async fn what_another_process_writes_reaches_the_ui_within_two_seconds() {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling(60_000, 6000));
+    engine.loaded().await;
+    let ours = create_via_engine(&mut engine, Provider::Cashfree).await;
+
+    // The CLI, say, on the same data folder: its own connection.
+    let other = Store::open(&rig.db).expect("second connection");
+    let id = SessionId::new_unchecked("dl-cli00001");
+    other
+        .begin_session(&NewSession {
+            id: id.clone(),
+            provider: Provider::InstantPay,
+            external_ref: ExternalRef::generate(),
+            flow: Some(UserFlow::Signup),
+            documents_requested: vec![],
+            redirect_url: Some("https://example.com/done".into()),
+            created_at: Timestamp::now(),
+        })
+        .expect("row");
+    other
+        .complete_session(
+            &id,
+            &CreatedSession {
+                reference: "IPDL-CLI-1".into(),
+                url: "https://example.com/dl".into(),
+                status: SessionStatus::Pending,
+                provider_status: "PENDING".into(),
+                documents_requested: vec![],
+                environment: None,
+                request_id: None,
+            },
+            Timestamp::now(),
+        )
+        .expect("complete");
+    other
+        .record_poll(
+            &ours.id,
+            &SessionStatus::Authenticated,
+            "AUTHENTICATED",
+            &[DocumentType::Aadhaar],
+            Timestamp::now(),
+        )
+        .expect("poll");
+    let link = LinkId::new_unchecked("657aa9841b8d3897ff0a84fb");
+    let begun = other
+        .begin_notify(&link, "ravi", Timestamp::now())
+        .expect("audit");
+    other
+        .finish_notify(
+            begun.id,
+            NotifyOutcome::Sent,
+            "sent",
+            None,
+            None,
+            Timestamp::now(),
+        )
+        .expect("finish");
+    let written = Instant::now();
+
+    let (mut created, mut changed, mut audited) = (false, false, false);
+    while !(created && changed && audited) {
+        match engine
+            .expect(Duration::from_secs(2), "the other process's writes", |u| {
+                matches!(u, Update::SessionChanged { .. } | Update::AuditChanged(_))
+            })
+            .await
+        {
+            Update::SessionChanged { record, .. } if record.id == id => {
+                assert_eq!(record.url.as_deref(), Some("https://example.com/dl"));
+                created = true;
+            }
+            Update::SessionChanged {
+                record, previous, ..
+            } if record.id == ours.id && record.status == SessionStatus::Authenticated => {
+                assert_eq!(previous, Some(SessionStatus::Pending));
+                changed = true;
+            }
+            Update::AuditChanged(entry) if entry.completed => {
+                assert_eq!(entry.actor, "ravi");
+                audited = true;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        written.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        written.elapsed()
+    );
     engine.stop().await;
 }
