@@ -45,7 +45,13 @@ pub fn provider_refs(text: &str, code: Option<&str>, request_id: Option<&str>) -
 /// reference appended when its message does not already carry them.
 pub fn describe_error(error: &ProviderError) -> String {
     let text = error.to_string();
-    let refs = provider_refs(&text, error.provider_code(), error.request_id());
+    // A rate limit's envelope code (InstantPay sends a generic "ERR") adds
+    // nothing to "is rate limiting requests".
+    let code = match error {
+        ProviderError::RateLimited { .. } => None,
+        _ => error.provider_code(),
+    };
+    let refs = provider_refs(&text, code, error.request_id());
     format!("{text}{refs}")
 }
 

@@ -91,14 +91,24 @@ impl BalanceState {
     /// A fresh reading; crossing below the threshold rings the bell once.
     pub fn on_fetched(&mut self, report: BalanceReport, feedback: &mut Feedback) {
         let available = report.available;
+        let before = self.latest.as_ref().map(|latest| latest.available);
         if self.fetched(report)
             && let Some(limit) = self.threshold
         {
+            // Every new crossing rings and is logged with the change.
+            let change = before
+                .map(|before| {
+                    format!(
+                        " ({} since the last reading)",
+                        signed_inr(available - before)
+                    )
+                })
+                .unwrap_or_default();
             feedback.effect(Effect::Bell);
             feedback.alert(
                 Level::Warning,
                 format!(
-                    "balance {} is below the {} threshold",
+                    "balance {} is below the {} threshold{change}",
                     inr(available),
                     inr(limit)
                 ),
@@ -260,5 +270,14 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &BalanceSta
             Sparkline::default().data(&bars).style(chart_style),
             chart_area,
         );
+    }
+}
+
+/// `+₹1,200.00` / `−₹200.00`.
+fn signed_inr(change: rust_decimal::Decimal) -> String {
+    if change.is_sign_negative() {
+        format!("−{}", inr(-change))
+    } else {
+        format!("+{}", inr(change))
     }
 }

@@ -670,7 +670,28 @@ fn low_balance_rings_once_when_crossed_downwards() {
     assert!(fetch(&mut app, "30000").is_empty());
     assert!(fetch(&mut app, "45000").is_empty());
     assert!(fetch(&mut app, "70000").is_empty());
+    // Every new crossing rings again, and the log says by how much it fell.
     assert_eq!(fetch(&mut app, "20000"), vec![Effect::Bell]);
+    let line = &app.activity.latest().unwrap().text;
+    assert!(
+        line.ends_with("threshold (−₹50,000.00 since the last reading)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_rate_limited_balance_refresh_shows_no_generic_code() {
+    let mut app = loaded_app();
+    engine(
+        &mut app,
+        Update::BalanceFailed(ProviderError::RateLimited {
+            provider: Provider::InstantPay,
+            retry_after: None,
+            code: Some("ERR".into()),
+        }),
+    );
+    let line = &app.activity.latest().unwrap().text;
+    assert!(!line.contains("[code"), "{line}");
 }
 
 #[test]
