@@ -875,11 +875,7 @@ impl Store {
     pub fn list_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let sql =
             format!("SELECT {AUDIT_COLUMNS} FROM notify_audit ORDER BY at DESC, id DESC LIMIT ?1");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let raws = stmt
-            .query_map(params![sql_limit(limit)], RawAudit::from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        raws.into_iter().map(RawAudit::into_entry).collect()
+        self.audit_rows(&sql, params![sql_limit(limit)])
     }
 
     /// Records one fetch or reveal of a consented document: who, when, which
@@ -949,9 +945,17 @@ impl Store {
             "SELECT {AUDIT_COLUMNS} FROM notify_audit WHERE link_id = ?1 AND at >= ?2
              ORDER BY at DESC, id DESC"
         );
-        let mut statement = self.conn.prepare(&sql)?;
-        let rows =
-            statement.query_map(params![link.as_str(), ts_text(since)], RawAudit::from_row)?;
+        self.audit_rows(&sql, params![link.as_str(), ts_text(since)])
+    }
+
+    /// The audit rows an `AUDIT_COLUMNS` query selects, in its order.
+    fn audit_rows(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut statement = self.conn.prepare(sql)?;
+        let rows = statement.query_map(params, RawAudit::from_row)?;
         rows.map(|row| row?.into_entry()).collect()
     }
 

@@ -71,7 +71,7 @@ pub enum ProviderSetup {
 }
 
 /// Whether a provider answers, and whether polling is slowed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderHealth {
     /// Since when its calls have gone unanswered (no connection, 5xx,
     /// timeouts, unreadable answers); None while it answers.
@@ -82,6 +82,18 @@ pub struct ProviderHealth {
     /// `slowed_until`; 1 when not slowed.
     pub slow_factor: u32,
     pub slowed_until: Option<Timestamp>,
+}
+
+/// Answering, at the planned pace.
+impl Default for ProviderHealth {
+    fn default() -> Self {
+        ProviderHealth {
+            failing_since: None,
+            last_failure: None,
+            slow_factor: 1,
+            slowed_until: None,
+        }
+    }
 }
 
 impl ProviderHealth {

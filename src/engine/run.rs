@@ -245,10 +245,7 @@ impl ProviderState {
             polls_in_flight: 0,
             failing_since: None,
             last_failure: None,
-            reported: ProviderHealth {
-                slow_factor: 1,
-                ..ProviderHealth::default()
-            },
+            reported: ProviderHealth::default(),
         }
     }
 
@@ -282,9 +279,14 @@ impl ProviderState {
         self.slow_until = Some(now + SLOW_FOR);
     }
 
-    fn answered(&mut self, now: Instant) {
+    /// The provider gave an answer (a refusal counts): it is reachable.
+    fn reached(&mut self) {
         self.failing_since = None;
         self.last_failure = None;
+    }
+
+    fn answered(&mut self, now: Instant) {
+        self.reached();
         if !self.slowed(now) {
             self.slow_factor = 1;
             self.slow_until = None;
@@ -1314,10 +1316,7 @@ impl Engine {
             state.failing_since.get_or_insert_with(Timestamp::now);
             state.last_failure = Some(words::describe_error(error));
         } else if !matches!(error, ProviderError::RateLimited { .. }) {
-            // A refusal is an answer: the provider is reachable.
-            let state = self.provider_mut(provider);
-            state.failing_since = None;
-            state.last_failure = None;
+            self.provider_mut(provider).reached();
         }
         if let ProviderError::RateLimited { retry_after, .. } = error {
             let state = self.provider_mut(provider);

@@ -24,7 +24,7 @@ use crate::store::{CreateState, SessionRecord, StatusEvent};
 use crate::words;
 
 use super::feedback::{Debounce, Effect, Feedback, Level};
-use super::format::{ago, ago_short, clip, countdown, documents_short};
+use super::format::{ago, ago_short, clip, countdown, documents_short, signed_duration};
 use super::keymap::Action;
 use super::view::{Pane, ViewContext};
 use super::widgets::pane_block;
@@ -436,11 +436,7 @@ impl SessionTable {
     ) {
         let message = words::poll_failure(&record.id, record.provider, error, retry_in);
         feedback.log(Level::Warning, message.clone());
-        let next_poll = retry_in.and_then(|wait| {
-            jiff::SignedDuration::try_from(wait)
-                .ok()
-                .and_then(|wait| now.checked_add(wait).ok())
-        });
+        let next_poll = retry_in.and_then(|wait| now.checked_add(signed_duration(wait)).ok());
         self.troubles
             .insert(record.id.clone(), PollTrouble { message, next_poll });
         self.upsert(record);
