@@ -120,8 +120,18 @@ impl Default for PollingConfig {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DashboardConfig {
-    /// Below this available balance the balance pane turns red and rings once.
+    /// Below this available balance the balance pane turns red; every new
+    /// crossing rings and is logged.
     pub low_balance_threshold: Option<Decimal>,
+    /// A fall of more than this between two readings is logged and rings.
+    pub balance_drop_alert: Option<Decimal>,
+}
+
+/// `[alerts]`: telling operators who are looking at another window.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertsConfig {
+    /// Desktop notifications besides the bell (off by default).
+    pub desktop: bool,
 }
 
 /// Prefills for the new-session form and `digilocker create`.
@@ -187,6 +197,7 @@ pub struct Config {
     pub cashfree: Option<CashfreeConfig>,
     pub polling: PollingConfig,
     pub dashboard: DashboardConfig,
+    pub alerts: AlertsConfig,
     pub defaults: SessionDefaults,
     pub theme: ThemeConfig,
     /// `[keys]`: action name to the keys that trigger it, as written. The
@@ -415,7 +426,11 @@ const SECTIONS: &[(&str, &[&str])] = &[
             "request_timeout_secs",
         ],
     ),
-    ("dashboard", &["low_balance_threshold"]),
+    (
+        "dashboard",
+        &["low_balance_threshold", "balance_drop_alert"],
+    ),
+    ("alerts", &["desktop"]),
     (
         "theme",
         &[
@@ -859,25 +874,58 @@ impl<'a> Resolver<'a> {
     }
 
     fn dashboard(&mut self) -> DashboardConfig {
-        let low_balance_threshold = self
-            .raw("dashboard", "low_balance_threshold")
-            .and_then(|r| {
-                let label = r.label.clone();
-                let text = self.number_text(r, "an amount such as \"5000.00\"")?;
-                match Decimal::from_str(&text) {
-                    Ok(amount) if !amount.is_sign_negative() => Some(amount),
-                    Ok(_) => {
-                        self.problem(&label, format!("{text} is negative"));
-                        None
-                    }
-                    Err(_) => {
-                        self.problem(&label, format!("'{text}' is not an amount"));
-                        None
-                    }
-                }
-            });
         DashboardConfig {
-            low_balance_threshold,
+            low_balance_threshold: self.amount("dashboard", "low_balance_threshold"),
+            balance_drop_alert: self.amount("dashboard", "balance_drop_alert"),
+        }
+    }
+
+    /// A sum of rupees, written as a string or a bare number, not negative.
+    fn amount(&mut self, section: &str, key: &str) -> Option<Decimal> {
+        let raw = self.raw(section, key)?;
+        let label = raw.label.clone();
+        let text = self.number_text(raw, "an amount such as \"5000.00\"")?;
+        match Decimal::from_str(&text) {
+            Ok(amount) if !amount.is_sign_negative() => Some(amount),
+            Ok(_) => {
+                self.problem(&label, format!("{text} is negative"));
+                None
+            }
+            Err(_) => {
+                self.problem(&label, format!("'{text}' is not an amount"));
+                None
+            }
+        }
+    }
+
+    fn alerts(&mut self) -> AlertsConfig {
+        AlertsConfig {
+            desktop: self
+                .raw("alerts", "desktop")
+                .and_then(|raw| self.boolean(raw))
+                .unwrap_or(false),
+        }
+    }
+
+    /// `true`/`false` in the file; in the environment also 1/0, yes/no, on/off.
+    fn boolean(&mut self, raw: Raw) -> Option<bool> {
+        match raw.value {
+            RawValue::File(toml::Value::Boolean(value)) => Some(value),
+            RawValue::Env(ref text) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Some(true),
+                "false" | "0" | "no" | "off" => Some(false),
+                other => {
+                    self.problem(&raw.label, format!("'{other}' is not true or false"));
+                    None
+                }
+            },
+            RawValue::File(ref other) => {
+                self.problem(
+                    &raw.label,
+                    format!("expected true or false, found {}", type_name(other)),
+                );
+                None
+            }
         }
     }
 
@@ -1056,6 +1104,7 @@ impl<'a> Resolver<'a> {
             cashfree: self.cashfree(),
             polling: self.polling(),
             dashboard: self.dashboard(),
+            alerts: self.alerts(),
             defaults: self.defaults(),
             theme: self.theme(),
             keys: self.keys(),
@@ -1138,6 +1187,10 @@ pub fn template() -> String {
 
 [dashboard]
 # low_balance_threshold = "5000.00"          # no threshold by default
+# balance_drop_alert = "50000.00"            # alert on a fall of more than this between readings
+
+[alerts]
+# desktop = true                             # desktop notifications besides the bell; off by default
 
 [defaults]
 # provider = "cashfree"                      # instantpay or cashfree; none by default

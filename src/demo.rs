@@ -80,9 +80,11 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
             balance_interval: Duration::from_secs(30),
             ..PollingConfig::default()
         },
-        // Near the simulated wallet's opening ₹25,000 so the alert can be seen.
+        // Near the simulated wallet's opening ₹25,000, and under its largest
+        // debits (₹2,500), so both alerts can be seen.
         dashboard: DashboardConfig {
             low_balance_threshold: Some(Decimal::new(2_400_000, 2)),
+            balance_drop_alert: Some(Decimal::new(200_000, 2)),
         },
         defaults: SessionDefaults {
             provider: Some(Provider::Cashfree),

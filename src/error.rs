@@ -100,6 +100,50 @@ fn retry_suffix(retry_after: &Option<Duration>) -> String {
 }
 
 impl ProviderError {
+    /// Says how long the call took in all when it was tried more than once,
+    /// so "no answer within 15 s" does not hide a minute of retrying.
+    pub fn after_attempts(self, attempts: u32, elapsed: Duration) -> ProviderError {
+        if attempts < 2 {
+            return self;
+        }
+        let tried = format!(
+            " ({attempts} attempts over {})",
+            crate::providers::http::seconds(elapsed)
+        );
+        match self {
+            ProviderError::Transport {
+                provider,
+                message,
+                never_sent,
+            } => ProviderError::Transport {
+                provider,
+                message: message + &tried,
+                never_sent,
+            },
+            ProviderError::Unavailable {
+                provider,
+                status,
+                code,
+                message,
+            } => ProviderError::Unavailable {
+                provider,
+                status,
+                code,
+                message: message + &tried,
+            },
+            ProviderError::Malformed {
+                provider,
+                message,
+                excerpt,
+            } => ProviderError::Malformed {
+                provider,
+                message: message + &tried,
+                excerpt,
+            },
+            other => other,
+        }
+    }
+
     /// A stable machine word for `--json` errors.
     pub fn kind(&self) -> &'static str {
         match self {

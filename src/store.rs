@@ -228,7 +228,11 @@ pub struct AuditEntry {
     pub completed: bool,
 }
 
-/// One stored balance reading, for the sparkline.
+/// Balance snapshots younger than this are all kept; older ones are
+/// thinned to one an hour.
+pub const BALANCE_FULL_DETAIL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 7);
+
+/// One stored balance reading, for the chart and `balance --history`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BalanceSnapshot {
     pub at: Timestamp,
@@ -237,6 +241,42 @@ pub struct BalanceSnapshot {
     pub total: Decimal,
     pub lien: Decimal,
     pub request_id: Option<String>,
+}
+
+/// The lowest, highest and latest of a run of readings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BalanceSummary<'a> {
+    pub lowest: &'a BalanceSnapshot,
+    pub highest: &'a BalanceSnapshot,
+    pub latest: &'a BalanceSnapshot,
+}
+
+impl<'a> BalanceSummary<'a> {
+    /// `None` for no readings. Ties go to the most recent reading.
+    pub fn of(snapshots: &'a [BalanceSnapshot]) -> Option<BalanceSummary<'a>> {
+        let latest = snapshots.iter().max_by_key(|s| s.at)?;
+        let mut lowest = latest;
+        let mut highest = latest;
+        for snapshot in snapshots {
+            let later = snapshot.at >= lowest.at;
+            if snapshot.available < lowest.available
+                || (snapshot.available == lowest.available && later)
+            {
+                lowest = snapshot;
+            }
+            let later = snapshot.at >= highest.at;
+            if snapshot.available > highest.available
+                || (snapshot.available == highest.available && later)
+            {
+                highest = snapshot;
+            }
+        }
+        Some(BalanceSummary {
+            lowest,
+            highest,
+            latest,
+        })
+    }
 }
 
 pub struct Store {
@@ -968,8 +1008,12 @@ impl Store {
 
     // ---- balance ----
 
+    /// Stores a reading and thins what is older than [`BALANCE_FULL_DETAIL`]
+    /// before it to the first reading of each hour, so the table stays
+    /// bounded however long payops runs.
     pub fn insert_balance(&self, report: &BalanceReport) -> Result<(), StoreError> {
-        self.conn.execute(
+        let tx = self.immediate()?;
+        tx.execute(
             "INSERT INTO balance_snapshots (at, account, available, total, lien, request_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -981,19 +1025,33 @@ impl Store {
                 report.request_id,
             ],
         )?;
+        let cutoff = report
+            .fetched_at
+            .checked_sub(BALANCE_FULL_DETAIL)
+            .unwrap_or(report.fetched_at);
+        // Times are stored as fixed-width UTC text, so the first 13
+        // characters (2026-11-23T10) name the hour.
+        tx.execute(
+            "DELETE FROM balance_snapshots
+             WHERE at < ?1
+               AND id NOT IN (
+                   SELECT MIN(id) FROM balance_snapshots WHERE at < ?1
+                   GROUP BY account, substr(at, 1, 13)
+               )",
+            params![ts_text(cutoff)],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
-    /// The newest `limit` snapshots, oldest first (ready for a sparkline).
-    pub fn balance_history(&self, limit: usize) -> Result<Vec<BalanceSnapshot>, StoreError> {
+    /// Every snapshot taken at or after `since`, oldest first.
+    pub fn balance_since(&self, since: Timestamp) -> Result<Vec<BalanceSnapshot>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT at, account, available, total, lien, request_id FROM (
-                 SELECT id, at, account, available, total, lien, request_id
-                 FROM balance_snapshots ORDER BY at DESC, id DESC LIMIT ?1
-             ) ORDER BY at, id",
+            "SELECT at, account, available, total, lien, request_id
+             FROM balance_snapshots WHERE at >= ?1 ORDER BY at, id",
         )?;
         let rows = stmt
-            .query_map(params![sql_limit(limit)], |row| {
+            .query_map(params![ts_text(since)], |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,

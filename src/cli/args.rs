@@ -39,8 +39,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fetch and print the InstantPay wallet balance.
-    Balance,
+    /// Fetch and print the InstantPay wallet balance, or (--history) the readings on record.
+    Balance(BalanceArgs),
     /// DigiLocker KYC sessions.
     #[command(subcommand)]
     Digilocker(DigilockerCommand),
@@ -68,6 +68,20 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    /// Print the readings on record instead of fetching (no provider call).
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: how far back, in hours or days (24h, 7d). Readings
+    /// older than a week are kept one an hour.
+    #[arg(long, value_name = "SPAN", value_parser = parse_span, requires = "history")]
+    pub since: Option<jiff::SignedDuration>,
+    /// With --history: comma-separated values with a header row.
+    #[arg(long, requires = "history")]
+    pub csv: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,8 +125,9 @@ pub enum DigilockerCommand {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// instantpay or cashfree (default: provider in the [defaults] config section).
     #[arg(long, value_parser = parse_provider)]
-    pub provider: Provider,
+    pub provider: Option<Provider>,
     /// The customer's DigiLocker journey.
     #[arg(long, value_enum)]
     pub flow: Option<FlowArg>,
@@ -177,6 +192,15 @@ pub struct SimArgs {
     /// or gets 403 ip_validation_failed.
     #[arg(long, value_name = "PRIVATE_KEY.pem")]
     pub cashfree_signature_key: Option<std::path::PathBuf>,
+    // The dashboard's global options mean nothing to the simulator. Named
+    // here, hidden, so `sim --help` lists only its own; given anyway, they
+    // are refused with a reason.
+    #[arg(long, hide = true)]
+    pub demo: bool,
+    #[arg(long, hide = true)]
+    pub json: bool,
+    #[arg(long, hide = true)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,4 +215,23 @@ pub enum ConfigCommand {
 
 fn parse_provider(value: &str) -> Result<Provider, String> {
     value.parse()
+}
+
+/// `24h`, `7d`: a whole number of hours (up to 87600) or days (up to 3650).
+fn parse_span(value: &str) -> Result<jiff::SignedDuration, String> {
+    let text = value.trim();
+    let wrong = || format!("'{text}' is not a span; expected hours or days such as 24h or 7d");
+    let (digits, hours_per_unit) = if let Some(digits) = text.strip_suffix('h') {
+        (digits, 1)
+    } else if let Some(digits) = text.strip_suffix('d') {
+        (digits, 24)
+    } else {
+        return Err(wrong());
+    };
+    let count: i64 = digits.parse().map_err(|_| wrong())?;
+    let hours = count.checked_mul(hours_per_unit).ok_or_else(wrong)?;
+    if !(1..=87_600).contains(&hours) {
+        return Err(format!("'{text}' is out of range (1h to 3650d)"));
+    }
+    Ok(jiff::SignedDuration::from_hours(hours))
 }

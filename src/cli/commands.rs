@@ -8,24 +8,21 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::args::{
-    Cli, Command, ConfigCommand, CreateArgs, DigilockerCommand, NotifyArgs, SimArgs,
+    BalanceArgs, Cli, Command, ConfigCommand, CreateArgs, DigilockerCommand, NotifyArgs,
 };
 use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
 use crate::domain::{LinkStatus, Provider, SessionStatus, UserDetails};
 use crate::engine::SessionRequest;
 use crate::engine::ops::{CreateFailure, PollOutcome};
-use crate::providers::signature::VerifyingKey;
-use crate::sim::{self, Faults, SimCredentials, SimOptions};
 use crate::store::{CreateState, SessionRecord};
 use crate::validate;
 use crate::words;
-use secrecy::ExposeSecret;
 
 pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Output>, Failure> {
     // Commands that need no providers or store.
     match command {
-        Command::Sim(args) => return run_sim(cli, args, env).await.map(|()| None),
+        Command::Sim(args) => return super::sim::run(cli, args, env).await.map(|()| None),
         Command::Config(sub) => return run_config(cli, sub, env).map(Some),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -37,7 +34,7 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
     let ctx = Context::open(cli, env, false).await?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
     let result = match command {
-        Command::Balance => balance(&ctx).await,
+        Command::Balance(args) => balance(&ctx, args).await,
         Command::Digilocker(sub) => digilocker(&ctx, sub).await,
         Command::Link { link_id } => link(&ctx, link_id).await,
         Command::Notify(args) => notify(&ctx, args).await,
@@ -48,11 +45,37 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
     result
 }
 
-async fn balance(ctx: &Context) -> Result<Option<Output>, Failure> {
+async fn balance(ctx: &Context, args: &BalanceArgs) -> Result<Option<Output>, Failure> {
+    if args.history {
+        return balance_history(ctx, args);
+    }
     let report = ctx.services.fetch_balance().await?;
     Ok(Some(Output::ok(
         output::balance_json(&report),
         output::balance_human(&report),
+    )))
+}
+
+/// A day by default: what the dashboard's chart shows first.
+const HISTORY_SPAN: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+fn balance_history(ctx: &Context, args: &BalanceArgs) -> Result<Option<Output>, Failure> {
+    if args.csv && ctx.json {
+        return Err(Failure::usage("--csv and --json: choose one"));
+    }
+    let since = Timestamp::now()
+        .checked_sub(args.since.unwrap_or(HISTORY_SPAN))
+        .unwrap_or(Timestamp::MIN);
+    let snapshots = ctx.services.store().balance_since(since)?;
+    let human = if args.csv {
+        output::balance_history_csv(&snapshots)
+            .map_err(|e| Failure::usage(format!("--csv: cannot write: {e}")))?
+    } else {
+        output::balance_history_human(since, &snapshots)
+    };
+    Ok(Some(Output::ok(
+        output::balance_history_json(since, &snapshots),
+        human,
     )))
 }
 
@@ -113,7 +136,12 @@ fn session_output(record: &SessionRecord, details: Option<&UserDetails>) -> Outp
 
 async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Failure> {
     let defaults = &ctx.config.defaults;
-    let documents = match (&args.docs, args.provider) {
+    let provider = args.provider.or(defaults.provider).ok_or_else(|| {
+        Failure::usage(
+            "--provider: which provider? instantpay or cashfree (or set provider in the [defaults] config section)",
+        )
+    })?;
+    let documents = match (&args.docs, provider) {
         (Some(_), Provider::InstantPay) => {
             return Err(Failure::usage(
                 "--docs: InstantPay DigiLocker sessions do not take a document list (Cashfree only)",
@@ -123,7 +151,7 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
         (None, Provider::Cashfree) => defaults.documents.clone(),
         (None, Provider::InstantPay) => Vec::new(),
     };
-    let redirect_url = match (&args.redirect_url, &defaults.redirect_url, args.provider) {
+    let redirect_url = match (&args.redirect_url, &defaults.redirect_url, provider) {
         (Some(raw), _, _) => Some(validate::redirect_url("--redirect-url", raw)?),
         (None, Some(url), _) => Some(url.clone()),
         // Cashfree's redirect_url is optional: leave it out.
@@ -135,7 +163,7 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
         }
     };
     let request = SessionRequest {
-        provider: args.provider,
+        provider,
         flow: args.flow.map(Into::into).unwrap_or(defaults.flow),
         documents,
         redirect_url,
@@ -313,89 +341,6 @@ fn audit(ctx: &Context, limit: usize, documents: bool) -> Result<Option<Output>,
     let entries = ctx.services.store().list_audit(limit)?;
     let json = Value::Array(entries.iter().map(output::audit_json).collect());
     Ok(Some(Output::ok(json, output::audit_human(&entries))))
-}
-
-async fn run_sim(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
-    let faults: Faults = args
-        .faults
-        .parse()
-        .map_err(|e: String| Failure::usage(format!("--faults: {e}")))?;
-    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
-        return Err(Failure::usage("--time-scale: must be a positive number"));
-    }
-    let (mut credentials, mut configured) = SimCredentials::from_env(env);
-    // One configuration serves both sides: the simulator accepts the
-    // credentials the client would send (the file's, with env overrides).
-    match config::load(cli.config.as_deref(), env) {
-        Ok(loaded) => {
-            if let Some(ip) = &loaded.config.instantpay {
-                credentials.instantpay_client_id = ip.client_id.clone();
-                credentials.instantpay_client_secret = ip.client_secret.expose_secret().to_string();
-                configured = true;
-            }
-            if let Some(cf) = &loaded.config.cashfree {
-                credentials.cashfree_client_id = cf.client_id.clone();
-                credentials.cashfree_client_secret = cf.client_secret.expose_secret().to_string();
-                configured = true;
-            }
-        }
-        Err(error) => eprintln!("warning: configuration not used by the simulator: {error}"),
-    }
-    let cashfree_signature_key = match &args.cashfree_signature_key {
-        Some(path) => Some(VerifyingKey::load(path).map_err(|message| {
-            Failure::usage(format!(
-                "--cashfree-signature-key {}: {message}",
-                path.display()
-            ))
-        })?),
-        None => None,
-    };
-    let options = SimOptions {
-        seed: args.seed,
-        time_scale: args.time_scale,
-        faults,
-        credentials: credentials.clone(),
-        rate_limit_per_minute: args.rate_limit,
-        state_file: None,
-        cashfree_signature_key,
-    };
-    let handle = sim::start(args.addr, options)
-        .await
-        .map_err(|e| Failure::usage(format!("--addr {}: cannot listen: {e}", args.addr)))?;
-    handle.set_cashfree_insufficient_balance(args.cashfree_insufficient_balance);
-    println!("payops sim listening on {}", handle.addr);
-    println!("instantpay base_url = {}", handle.instantpay_base());
-    println!("cashfree base_url   = {}", handle.cashfree_base());
-    if args.cashfree_signature_key.is_some() {
-        println!(
-            "cashfree: x-cf-signature required (set [cashfree] public_key_path on the client)"
-        );
-    }
-    if configured {
-        println!("credentials: from the payops configuration / PAYOPS_* environment");
-    } else {
-        println!("demo credentials (no PAYOPS_* credentials set):");
-        println!(
-            "  PAYOPS_INSTANTPAY_CLIENT_ID={}",
-            credentials.instantpay_client_id
-        );
-        println!(
-            "  PAYOPS_INSTANTPAY_CLIENT_SECRET={}",
-            credentials.instantpay_client_secret
-        );
-        println!(
-            "  PAYOPS_CASHFREE_CLIENT_ID={}",
-            credentials.cashfree_client_id
-        );
-        println!(
-            "  PAYOPS_CASHFREE_CLIENT_SECRET={}",
-            credentials.cashfree_client_secret
-        );
-    }
-    let _ = std::io::stdout().flush();
-    let _ = tokio::signal::ctrl_c().await;
-    handle.shutdown().await;
-    Ok(())
 }
 
 fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, Failure> {

@@ -6,6 +6,8 @@ mod commands;
 mod dashboard;
 mod documents;
 pub mod output;
+mod sim;
+mod table;
 
 use std::io::Write;
 use std::path::PathBuf;

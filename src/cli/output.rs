@@ -1,14 +1,17 @@
 //! What the CLI prints: one JSON object (or array) for scripts, or a tidy table.
 //! Field names here are a contract (README); money is a decimal string, times RFC 3339.
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::domain::{
     BalanceReport, LinkReport, UserDetails, format_inr, local_time, mask_all_but_last,
 };
-use crate::store::{AuditEntry, CreateState, DocumentAccess, SessionRecord};
+use crate::store::{
+    AuditEntry, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess, SessionRecord,
+};
+
+use super::table::{Fit, Table};
 
 pub fn balance_json(report: &BalanceReport) -> Value {
     json!({
@@ -24,22 +27,98 @@ pub fn balance_json(report: &BalanceReport) -> Value {
 }
 
 pub fn balance_human(report: &BalanceReport) -> String {
-    let mut table = table(&["", ""]);
-    table.add_row(vec!["available".to_string(), format_inr(report.available)]);
-    table.add_row(vec!["total".to_string(), format_inr(report.total)]);
-    table.add_row(vec!["lien".to_string(), format_inr(report.lien)]);
-    table.add_row(vec![
-        "account".to_string(),
-        mask_all_but_last(&report.account, 4),
-    ]);
+    let mut table = Table::pairs();
+    table.pair("available", format_inr(report.available));
+    table.pair("total", format_inr(report.total));
+    table.pair("lien", format_inr(report.lien));
+    table.pair("account", mask_all_but_last(&report.account, 4));
     if let Some(env) = &report.environment {
-        table.add_row(vec!["environment".to_string(), env.label()]);
+        table.pair("environment", env.label());
     }
-    table.add_row(vec!["fetched".to_string(), local_time(report.fetched_at)]);
+    table.pair("fetched", local_time(report.fetched_at));
     if let Some(id) = &report.request_id {
-        table.add_row(vec!["ipay_uuid".to_string(), id.clone()]);
+        table.pair("ipay_uuid", id.clone());
     }
-    table.to_string()
+    table.render()
+}
+
+fn snapshot_json(snapshot: &BalanceSnapshot) -> Value {
+    json!({
+        "at": snapshot.at.to_string(),
+        "account": snapshot.account,
+        "available": snapshot.available.to_string(),
+        "total": snapshot.total.to_string(),
+        "lien": snapshot.lien.to_string(),
+        "request_id": snapshot.request_id,
+    })
+}
+
+pub fn balance_history_json(since: Timestamp, snapshots: &[BalanceSnapshot]) -> Value {
+    let summary = BalanceSummary::of(snapshots);
+    json!({
+        "since": since.to_string(),
+        "readings": snapshots.iter().map(snapshot_json).collect::<Vec<_>>(),
+        "lowest": summary.map(|s| snapshot_json(s.lowest)),
+        "highest": summary.map(|s| snapshot_json(s.highest)),
+        "latest": summary.map(|s| snapshot_json(s.latest)),
+    })
+}
+
+/// RFC 4180 with a header row; money as plain decimals for spreadsheets.
+pub fn balance_history_csv(snapshots: &[BalanceSnapshot]) -> Result<String, String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut write = |record: [&str; 6]| writer.write_record(record).map_err(|e| e.to_string());
+    write(["at", "account", "available", "total", "lien", "request_id"])?;
+    for s in snapshots {
+        write([
+            &s.at.to_string(),
+            &s.account,
+            &s.available.to_string(),
+            &s.total.to_string(),
+            &s.lien.to_string(),
+            s.request_id.as_deref().unwrap_or(""),
+        ])?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
+    // The caller prints a line; the writer's last line break would double it.
+    Ok(text.trim_end_matches('\n').to_string())
+}
+
+pub fn balance_history_human(since: Timestamp, snapshots: &[BalanceSnapshot]) -> String {
+    let Some(summary) = BalanceSummary::of(snapshots) else {
+        return format!(
+            "no balance readings since {} (each dashboard refresh and `payops balance` records one)",
+            local_time(since)
+        );
+    };
+    let reading =
+        |s: &BalanceSnapshot| format!("{} at {}", format_inr(s.available), local_time(s.at));
+    let mut table = Table::new()
+        .column("at", Fit::Whole)
+        .figures("available")
+        .figures("total")
+        .figures("lien");
+    for s in snapshots {
+        table.row(vec![
+            local_time(s.at),
+            format_inr(s.available),
+            format_inr(s.total),
+            format_inr(s.lien),
+        ]);
+    }
+    format!(
+        "{}\n{} since {}\nlowest  {}\nhighest {}\nlatest  {}",
+        table.render(),
+        match snapshots.len() {
+            1 => "1 reading".to_string(),
+            n => format!("{n} readings"),
+        },
+        local_time(since),
+        reading(summary.lowest),
+        reading(summary.highest),
+        reading(summary.latest),
+    )
 }
 
 fn create_state_word(state: &CreateState) -> (&'static str, Option<&str>) {
@@ -98,43 +177,36 @@ fn time_left(record: &SessionRecord, now: Timestamp) -> String {
 }
 
 pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> String {
-    let mut table = table(&["", ""]);
+    let mut table = Table::pairs();
     let docs = |d: &[crate::domain::DocumentType]| {
         d.iter().map(|d| d.wire()).collect::<Vec<_>>().join(", ")
     };
-    let rows: Vec<(&str, String)> = vec![
-        ("id", record.id.to_string()),
-        ("provider", record.provider.display_name().to_string()),
-        ("status", record.status_label()),
-        ("provider status", record.provider_status.clone()),
-        ("reference", record.reference.clone().unwrap_or_default()),
-        ("external ref", record.external_ref.to_string()),
-        ("created", local_time(record.created_at)),
-        ("time left", time_left(record, Timestamp::now())),
-        ("requested", docs(&record.documents_requested)),
-        ("consented", docs(&record.documents_consented)),
-    ];
-    for (k, v) in rows {
-        if !v.is_empty() {
-            table.add_row(vec![k.to_string(), v]);
-        }
-    }
+    table.pair("id", record.id.to_string());
+    table.pair("provider", record.provider.display_name());
+    table.pair("status", record.status_label());
+    table.pair("provider status", record.provider_status.clone());
+    table.pair("reference", record.reference.clone().unwrap_or_default());
+    table.pair("external ref", record.external_ref.to_string());
+    table.pair("created", local_time(record.created_at));
+    table.pair("time left", time_left(record, Timestamp::now()));
+    table.pair("requested", docs(&record.documents_requested));
+    table.pair("consented", docs(&record.documents_consented));
     if let CreateState::Failed(m) | CreateState::OutcomeUnknown(m) = &record.create_state {
-        table.add_row(vec!["create".to_string(), m.clone()]);
+        table.pair("create", m.clone());
     }
     if let Some(error) = &record.last_error {
-        table.add_row(vec!["last error".to_string(), error.clone()]);
+        table.pair("last error", error.clone());
     }
     if let Some(details) = details {
         for (k, v) in details.masked() {
-            table.add_row(vec![k.to_string(), v]);
+            table.pair(k, v);
         }
     }
     // The URL goes on a line of its own so it copies whole, however long.
-    match record.url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => format!("{table}\nurl: {url}"),
-        None => table.to_string(),
+    if let Some(url) = record.url.as_deref().filter(|u| !u.is_empty()) {
+        table.trailer("url", url.to_string());
     }
+    table.render()
 }
 
 pub fn sessions_human(records: &[SessionRecord]) -> String {
@@ -142,17 +214,19 @@ pub fn sessions_human(records: &[SessionRecord]) -> String {
         return "no sessions (create one with `payops digilocker create --provider cashfree`)"
             .into();
     }
-    let now = Timestamp::now();
-    let mut table = table(&[
-        "id",
-        "provider",
-        "status",
-        "reference",
-        "time left",
-        "created",
-    ]);
+    sessions_table(records, Timestamp::now()).render()
+}
+
+fn sessions_table(records: &[SessionRecord], now: Timestamp) -> Table {
+    let mut table = Table::new()
+        .column("id", Fit::Whole)
+        .column("provider", Fit::Optional(2))
+        .column("status", Fit::Whole)
+        .column("reference", Fit::Whole)
+        .column("time left", Fit::Optional(1))
+        .column("created", Fit::Optional(3));
     for r in records {
-        table.add_row(vec![
+        table.row(vec![
             r.id.to_string(),
             r.provider.as_str().to_string(),
             r.status_label(),
@@ -161,7 +235,7 @@ pub fn sessions_human(records: &[SessionRecord]) -> String {
             local_time(r.created_at),
         ]);
     }
-    table.to_string()
+    table
 }
 
 pub fn link_json(report: &LinkReport) -> Value {
@@ -176,24 +250,24 @@ pub fn link_json(report: &LinkReport) -> Value {
 }
 
 pub fn link_human(report: &LinkReport) -> String {
-    let mut table = table(&["", ""]);
-    table.add_row(vec!["link".to_string(), report.link_id.to_string()]);
-    table.add_row(vec!["status".to_string(), report.status.as_str()]);
-    table.add_row(vec![
-        "amount".to_string(),
+    let mut table = Table::pairs();
+    table.pair("link", report.link_id.to_string());
+    table.pair("status", report.status.as_str());
+    table.pair(
+        "amount",
         report.amount.map(format_inr).unwrap_or_else(|| "—".into()),
-    ]);
+    );
     for activity in &report.activity {
-        table.add_row(vec![
-            "activity".to_string(),
+        table.pair(
+            "activity",
             format!(
                 "{} {}",
                 activity.at.as_deref().unwrap_or(""),
                 activity.status
             ),
-        ]);
+        );
     }
-    table.to_string()
+    table.render()
 }
 
 pub fn audit_json(entry: &AuditEntry) -> Value {
@@ -213,9 +287,28 @@ pub fn audit_human(entries: &[AuditEntry]) -> String {
     if entries.is_empty() {
         return "no notifications sent yet".into();
     }
-    let mut table = table(&["at", "link", "outcome", "by", "message"]);
+    let mut table = audit_table(entries).render();
+    if entries
+        .iter()
+        .any(|e| e.actor == crate::engine::ops::UNKNOWN_OPERATOR)
+    {
+        table.push_str(
+            "\n\"unknown\": no operator name was set; set [operator] name\n\
+             in the config (or PAYOPS_OPERATOR_NAME) to say who sends",
+        );
+    }
+    table
+}
+
+fn audit_table(entries: &[AuditEntry]) -> Table {
+    let mut table = Table::new()
+        .column("at", Fit::Whole)
+        .column("link", Fit::Whole)
+        .column("outcome", Fit::Whole)
+        .column("by", Fit::Whole)
+        .column("message", Fit::Words);
     for e in entries {
-        table.add_row(vec![
+        table.row(vec![
             local_time(e.at),
             e.link_id.to_string(),
             e.outcome.as_str().to_string(),
@@ -223,16 +316,7 @@ pub fn audit_human(entries: &[AuditEntry]) -> String {
             e.message.clone(),
         ]);
     }
-    if entries
-        .iter()
-        .any(|e| e.actor == crate::engine::ops::UNKNOWN_OPERATOR)
-    {
-        return format!(
-            "{table}\n\"unknown\": no operator name was known when it was sent; \
-             set [operator] name in the config (or PAYOPS_OPERATOR_NAME)"
-        );
-    }
-    table.to_string()
+    table
 }
 
 pub fn document_access_json(entry: &DocumentAccess) -> Value {
@@ -251,9 +335,15 @@ pub fn document_access_human(entries: &[DocumentAccess]) -> String {
     if entries.is_empty() {
         return "no documents fetched yet".into();
     }
-    let mut table = table(&["at", "by", "session", "document", "shown", "outcome"]);
+    let mut table = Table::new()
+        .column("at", Fit::Whole)
+        .column("by", Fit::Optional(1))
+        .column("session", Fit::Whole)
+        .column("document", Fit::Whole)
+        .column("shown", Fit::Whole)
+        .column("outcome", Fit::Words);
     for e in entries {
-        table.add_row(vec![
+        table.row(vec![
             local_time(e.at),
             e.actor.clone(),
             e.session_id.to_string(),
@@ -262,22 +352,9 @@ pub fn document_access_human(entries: &[DocumentAccess]) -> String {
             e.outcome.clone(),
         ]);
     }
-    table.to_string()
+    table.render()
 }
 
 pub fn error_json(kind: &str, message: &str, provider_code: Option<&str>) -> Value {
     json!({"error": {"kind": kind, "message": message, "provider_code": provider_code}})
-}
-
-fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_style(UTF8_BORDERS_ONLY);
-    // Fit the terminal when there is one; in a pipe, never wrap (scripts grep lines).
-    if table.width().is_some() {
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-    }
-    if header.iter().any(|h| !h.is_empty()) {
-        table.set_header(header.to_vec());
-    }
-    table
 }

@@ -40,7 +40,8 @@ pub const BALANCE_DEBOUNCE: Duration = Duration::from_secs(2);
 const MIN_SESSION_INTERVAL: Duration = Duration::from_millis(50);
 /// Final sessions older than this are not shown at start.
 const RECENT_FINAL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
-const BALANCE_HISTORY: usize = 120;
+/// The balance chart's longest span (its 7-day view).
+const BALANCE_HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 7);
 const AUDIT_HISTORY: usize = 50;
 /// How long a provider stays slowed after its last 429.
 const SLOW_FOR: Duration = Duration::from_secs(120);
@@ -414,9 +415,8 @@ impl Engine {
             ),
             Err(e) => self.problem(format!("could not check for interrupted requests: {e}")),
         }
-        let since = Timestamp::now()
-            .checked_sub(RECENT_FINAL)
-            .unwrap_or(Timestamp::MIN);
+        let started = Timestamp::now();
+        let since = started.checked_sub(RECENT_FINAL).unwrap_or(Timestamp::MIN);
         // Read under one lock, reported after it is let go. Changes other
         // processes make from here on are picked up by `watch_store`.
         let (sessions, histories, balance_history, audit) = {
@@ -425,7 +425,11 @@ impl Engine {
             (
                 store.list_sessions(true),
                 store.tracked_histories(),
-                store.balance_history(BALANCE_HISTORY),
+                store.balance_since(
+                    started
+                        .checked_sub(BALANCE_HISTORY)
+                        .unwrap_or(Timestamp::MIN),
+                ),
                 store.list_audit(AUDIT_HISTORY),
             )
         };

@@ -147,28 +147,40 @@ impl Http {
             .with_max_delay(max_delay)
             .with_max_times(self.policy.max_retries)
             .with_jitter();
-        (|| self.attempt(kind, &build, &interpret))
-            .retry(backoff)
-            .when(|e| kind.may_retry(e))
-            .adjust(|e, delay| {
-                // The provider's own wait beats our guess, within our patience.
-                delay.map(|d| match e {
-                    ProviderError::RateLimited {
-                        retry_after: Some(wait),
-                        ..
-                    } => (*wait).min(max_delay),
-                    _ => d,
-                })
+        let started = Instant::now();
+        // Atomic only because the future must be Send; nothing races here.
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        (|| {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.attempt(kind, &build, &interpret)
+        })
+        .retry(backoff)
+        .when(|e| kind.may_retry(e))
+        .adjust(|e, delay| {
+            // The provider's own wait beats our guess, within our patience.
+            delay.map(|d| match e {
+                ProviderError::RateLimited {
+                    retry_after: Some(wait),
+                    ..
+                } => (*wait).min(max_delay),
+                _ => d,
             })
-            .notify(|e, delay| {
-                tracing::debug!(
-                    provider = %self.provider,
-                    error = e.kind(),
-                    delay_ms = delay.as_millis() as u64,
-                    "retrying provider call"
-                );
-            })
-            .await
+        })
+        .notify(|e, delay| {
+            tracing::debug!(
+                provider = %self.provider,
+                error = e.kind(),
+                delay_ms = delay.as_millis() as u64,
+                "retrying provider call"
+            );
+        })
+        .await
+        .map_err(|error| {
+            error.after_attempts(
+                attempts.load(std::sync::atomic::Ordering::Relaxed),
+                started.elapsed(),
+            )
+        })
     }
 
     async fn attempt<T>(
@@ -252,7 +264,7 @@ impl Http {
             };
         }
         let message = if e.is_timeout() {
-            format!("no answer within {} ms", self.policy.timeout.as_millis())
+            format!("no answer within {}", seconds(self.policy.timeout))
         } else {
             describe(e)
         };
@@ -275,6 +287,17 @@ impl Http {
 /// fault or a body we cannot read. It may have been applied.
 fn unreadable_after_send(raw: &RawResponse, error: &ProviderError) -> bool {
     raw.status.is_server_error() || matches!(error, ProviderError::Malformed { .. })
+}
+
+/// `15 s`, `2.5 s`, `150 ms`: how long, as a person would say it.
+pub(crate) fn seconds(wait: Duration) -> String {
+    if wait < Duration::from_secs(1) {
+        format!("{} ms", wait.as_millis())
+    } else if wait.subsec_millis() == 0 {
+        format!("{} s", wait.as_secs())
+    } else {
+        format!("{:.1} s", wait.as_secs_f64())
+    }
 }
 
 /// A reqwest error in words, without its URL, walking the source chain so

@@ -120,6 +120,92 @@ async fn digilocker_create_status_list_watch_for_both_providers() {
     );
     let table = h.run(&["digilocker", "list", "--all"]).await;
     assert!(table.stdout.contains("cashfree") && table.stdout.contains("instantpay"));
+    // In a pipe: a header and one tab-separated, unpadded line a session.
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", table.stdout);
+    assert_eq!(
+        lines[0],
+        "id\tprovider\tstatus\treference\ttime_left\tcreated"
+    );
+    for line in &lines {
+        assert_eq!(line.split('\t').count(), 6, "{line}");
+        assert!(
+            !line.ends_with(' ') && !line.contains("  "),
+            "padded: {line:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balance_history_prints_the_readings_on_record() {
+    let h = Harness::start(1.0).await;
+    let empty = h.run(&["balance", "--history"]).await;
+    empty.assert_code(0);
+    assert!(
+        empty.stdout.contains("no balance readings since"),
+        "{}",
+        empty.stdout
+    );
+    for _ in 0..3 {
+        h.run(&["balance"]).await.assert_code(0);
+    }
+    let json = h.run(&["balance", "--history", "--json"]).await;
+    json.assert_code(0);
+    let v = json.json();
+    let readings = v["readings"].as_array().unwrap();
+    assert_eq!(readings.len(), 3, "{v}");
+    let at = |r: &serde_json::Value| {
+        r["at"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    };
+    assert!(at(&readings[0]) <= at(&readings[2]), "oldest first");
+    assert_eq!(v["latest"], readings[2]);
+    for key in ["lowest", "highest"] {
+        assert!(readings.contains(&v[key]), "{key}: {v}");
+    }
+    assert!(readings[0]["available"].as_str().unwrap().contains('.'));
+
+    let csv = h
+        .run(&["balance", "--history", "--csv", "--since", "7d"])
+        .await;
+    csv.assert_code(0);
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(lines[0], "at,account,available,total,lien,request_id");
+    assert_eq!(lines.len(), 4, "{}", csv.stdout);
+    assert_eq!(lines[1].split(',').count(), 6);
+
+    let human = h.run(&["balance", "--history", "--since", "24h"]).await;
+    human.assert_code(0);
+    for word in ["3 readings since", "lowest", "highest", "latest", "₹"] {
+        assert!(human.stdout.contains(word), "{word}: {}", human.stdout);
+    }
+
+    h.run(&["balance", "--history", "--since", "3x"])
+        .await
+        .assert_clean_failure(2, "--since");
+    h.run(&["balance", "--history", "--since", "0h"])
+        .await
+        .assert_clean_failure(2, "out of range");
+    h.run(&["balance", "--since", "7d"])
+        .await
+        .assert_clean_failure(2, "--history");
+    h.run(&["balance", "--history", "--csv", "--json"])
+        .await
+        .assert_clean_failure(2, "choose one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_takes_the_provider_from_the_defaults() {
+    let mut h = Harness::start(1.0).await;
+    let missing = h.run(&["digilocker", "create"]).await;
+    missing.assert_clean_failure(2, "[defaults]");
+    h.set_env("PAYOPS_DEFAULTS_PROVIDER", "cashfree");
+    let created = h.run(&["digilocker", "create", "--json"]).await;
+    created.assert_code(0);
+    assert_eq!(created.json()["provider"], "cashfree");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -617,32 +703,93 @@ async fn demo_mode_works_with_no_configuration() {
     assert!(!home.path().join("d").join("payops.db").exists());
 }
 
-#[test]
-fn sim_command_prints_its_address_and_serves() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_payops"))
-        .args(["sim", "--addr", "127.0.0.1:0", "--time-scale", "10"])
+/// Starts `payops sim` on a free port and reads what it prints up to its
+/// last line.
+fn start_sim(env: &[(&str, String)]) -> (std::process::Child, Vec<String>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
+    cmd.args(["sim", "--addr", "127.0.0.1:0", "--time-scale", "10"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut reader = std::io::BufReader::new(stdout);
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
-    let addr = first.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(addr.starts_with("127.0.0.1:"), "{first}");
-    let mut rest = String::new();
-    for _ in 0..4 {
-        std::io::BufRead::read_line(&mut reader, &mut rest).unwrap();
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        cmd.env(key, value);
     }
-    assert!(rest.contains("demo credentials"), "{rest}");
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = read_until_ready(std::io::BufReader::new(stdout));
+    (child, lines)
+}
+
+fn read_until_ready(mut reader: impl std::io::BufRead) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        let read = reader.read_line(&mut line).unwrap();
+        assert!(read > 0, "sim stopped early: {lines:?}");
+        let line = line.trim_end().to_string();
+        let last = line.starts_with("# Ctrl-C");
+        lines.push(line);
+        if last {
+            return lines;
+        }
+    }
+}
+
+#[test]
+fn sim_command_prints_everything_a_client_needs_and_serves() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, lines) = start_sim(&[]);
+    let addr = lines[0].rsplit(' ').next().unwrap().to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{lines:?}");
     assert!(std::net::TcpStream::connect(&addr).is_ok());
+    // Paste the export lines, and nothing else, into a client's environment.
+    let mut env: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(env.len(), 10, "{lines:?}");
+    env.push(("HOME".into(), home.path().display().to_string()));
+    env.push((
+        "XDG_CONFIG_HOME".into(),
+        home.path().join("c").display().to_string(),
+    ));
+    env.push((
+        "PAYOPS_DATA_DIR".into(),
+        home.path().join("d").display().to_string(),
+    ));
+    run_binary(&["balance".into()], &env).assert_code(0);
+    run_binary(
+        &[
+            "digilocker".into(),
+            "create".into(),
+            "--provider".into(),
+            "cashfree".into(),
+        ],
+        &env,
+    )
+    .assert_code(0);
     child.kill().unwrap();
     let _ = child.wait();
+
     let bad_faults = run_binary(&["sim".into(), "--faults".into(), "429=2".into()], &[]);
     bad_faults.assert_clean_failure(2, "--faults");
+    let demo = run_binary(&["sim".into(), "--demo".into()], &[]);
+    demo.assert_clean_failure(2, "payops --demo");
+}
+
+#[test]
+fn sim_help_lists_only_the_simulators_options() {
+    let help = run_binary(&["sim".into(), "--help".into()], &[]);
+    help.assert_code(0);
+    for own in ["--addr", "--seed", "--faults", "--rate-limit", "--config"] {
+        assert!(help.stdout.contains(own), "{own}: {}", help.stdout);
+    }
+    for foreign in ["--demo", "--json", "--no-color"] {
+        assert!(!help.stdout.contains(foreign), "{foreign}: {}", help.stdout);
+    }
 }
 
 #[test]
@@ -663,28 +810,29 @@ fn completions_for_each_shell() {
 #[test]
 fn the_simulator_accepts_the_configured_credentials_and_never_prints_them() {
     let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_payops"))
-        .args(["sim", "--addr", "127.0.0.1:0"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("c"))
-        .env("PAYOPS_CASHFREE_CLIENT_ID", "configured-client")
-        .env("PAYOPS_CASHFREE_CLIENT_SECRET", SECRET_CF)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut reader = std::io::BufReader::new(stdout);
-    let mut text = String::new();
-    for _ in 0..4 {
-        std::io::BufRead::read_line(&mut reader, &mut text).unwrap();
-    }
+    let (mut child, lines) = start_sim(&[
+        ("HOME", home.path().display().to_string()),
+        (
+            "XDG_CONFIG_HOME",
+            home.path().join("c").display().to_string(),
+        ),
+        ("PAYOPS_CASHFREE_CLIENT_ID", "configured-client".into()),
+        ("PAYOPS_CASHFREE_CLIENT_SECRET", SECRET_CF.into()),
+    ]);
     child.kill().unwrap();
     let _ = child.wait();
-    assert!(text.contains("from the payops configuration"), "{text}");
+    let text = lines.join("\n");
+    assert!(
+        text.contains("export PAYOPS_CASHFREE_CLIENT_ID=configured-client"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# PAYOPS_CASHFREE_CLIENT_SECRET: the configured one (never printed"),
+        "{text}"
+    );
     assert!(!text.contains(SECRET_CF), "the secret is never printed");
+    // The demo InstantPay secret is public: printed to paste.
+    assert!(text.contains("export PAYOPS_INSTANTPAY_CLIENT_SECRET=demo-ipay-secret"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -150,3 +150,63 @@ fn a_fault_run_in_a_real_terminal_tells_the_truth() {
     app.keys(b"q");
     assert!(app.wait_exit(Duration::from_secs(10)).success());
 }
+
+/// `payops digilocker list` and `payops audit` in a real 80-column terminal:
+/// no line overflows into the next, ids and references are whole, and what
+/// had to go is named.
+#[test]
+fn cli_tables_fit_an_80_column_terminal() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut harness = runtime.block_on(Harness::start(1.0));
+    harness.set_env("PAYOPS_OPERATOR_NAME", "asha");
+    let mut ids = Vec::new();
+    for provider in ["instantpay", "cashfree"] {
+        let created = runtime.block_on(harness.run(&[
+            "digilocker",
+            "create",
+            "--provider",
+            provider,
+            "--json",
+        ]));
+        created.assert_code(0);
+        let json = created.json();
+        ids.push(json["id"].as_str().unwrap().to_string());
+        ids.push(json["reference"].as_str().unwrap().to_string());
+    }
+    runtime
+        .block_on(harness.run(&["notify", crate::harness::cli::SAMPLE_LINK, "--yes"]))
+        .assert_code(0);
+    let env_owned = harness.env();
+    let env: Vec<(&str, &Path)> = env_owned
+        .iter()
+        .map(|(key, value)| (key.as_str(), Path::new(value.as_str())))
+        .collect();
+    for (args, whole) in [
+        (&["digilocker", "list", "--all"][..], ids.clone()),
+        (
+            &["audit"][..],
+            vec![crate::harness::cli::SAMPLE_LINK.to_string()],
+        ),
+    ] {
+        let mut app = PtyApp::spawn(args, &env, 24, 80);
+        app.wait_exit(Duration::from_secs(20));
+        let text = app.text();
+        for value in &whole {
+            assert!(
+                text.contains(value.as_str()),
+                "{args:?}: {value} cut:\n{text}"
+            );
+        }
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let framed = ["┌", "│", "╞", "└", "("]
+                .iter()
+                .any(|s| line.starts_with(s));
+            let note = line.contains("--json");
+            assert!(
+                framed || note,
+                "{args:?}: an overflowing line {line:?}:\n{text}"
+            );
+        }
+        assert!(text.contains("too narrow for"), "{args:?}:\n{text}");
+    }
+}

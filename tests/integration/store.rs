@@ -576,7 +576,7 @@ fn report(at: Timestamp, available: &str) -> BalanceReport {
 }
 
 #[test]
-fn balances_round_trip_exactly_and_newest_are_kept() {
+fn balances_round_trip_exactly_and_are_read_from_a_time_on() {
     let dir = TempDir::new().unwrap();
     let path = db_path(&dir);
     let store = Store::open(&path).unwrap();
@@ -586,14 +586,15 @@ fn balances_round_trip_exactly_and_newest_are_kept() {
     {
         store.insert_balance(&report(t(i as i64), amount)).unwrap();
     }
-    let history = store.balance_history(3).unwrap();
+    let history = store.balance_since(t(1)).unwrap();
     let amounts: Vec<String> = history.iter().map(|s| s.available.to_string()).collect();
     assert_eq!(amounts, ["0.10", "123456789012.345", "16.820"]);
     assert_eq!(history[0].at, t(1));
     assert_eq!(history[0].total.to_string(), "16.82");
     assert_eq!(history[0].lien.to_string(), "0.00");
     assert_eq!(history[0].request_id.as_deref(), Some("uuid-0.10"));
-    assert_eq!(store.balance_history(100).unwrap().len(), 4);
+    assert_eq!(store.balance_since(t(0)).unwrap().len(), 4);
+    assert!(store.balance_since(t(4)).unwrap().is_empty());
 
     // Stored as decimal text, never REAL.
     let conn = raw_conn(&path);
@@ -605,6 +606,35 @@ fn balances_round_trip_exactly_and_newest_are_kept() {
         )
         .unwrap();
     assert_eq!((kind.as_str(), text.as_str()), ("text", "16.82"));
+}
+
+#[test]
+fn balance_snapshots_older_than_a_week_are_thinned_to_one_an_hour() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let minute = 60;
+    let day = 24 * 60 * minute;
+    // Ten days of readings every 10 minutes: 1440 inserts.
+    let last = 10 * day;
+    let mut at = 0;
+    while at <= last {
+        store
+            .insert_balance(&report(t(at), &format!("{}.00", 1000 + at / minute)))
+            .unwrap();
+        at += 10 * minute;
+    }
+    let kept = store.balance_since(t(-1)).unwrap();
+    let week_ago = t(last - 7 * day);
+    let (old, recent): (Vec<_>, Vec<_>) = kept.iter().partition(|s| s.at < week_ago);
+    // The last week whole: 7 days of 6 an hour, plus the reading at the cut.
+    assert_eq!(recent.len(), 7 * 24 * 6 + 1);
+    // Before it, the first reading of each of the 72 hours.
+    assert_eq!(old.len(), 3 * 24);
+    for pair in old.windows(2) {
+        assert_eq!(pair[1].at.as_second() - pair[0].at.as_second(), 3600);
+    }
+    assert_eq!(old[0].at, t(0));
+    assert_eq!(old[0].available.to_string(), "1000.00");
 }
 
 #[test]
@@ -650,7 +680,7 @@ fn corrupt_values_are_errors_not_panics() {
     conn.execute("UPDATE balance_snapshots SET available = '1,00'", [])
         .unwrap();
     assert!(matches!(
-        store.balance_history(5),
+        store.balance_since(t(-1)),
         Err(StoreError::Corrupt { .. })
     ));
     conn.execute("UPDATE notify_audit SET outcome = 'maybe'", [])

@@ -1,0 +1,131 @@
+//! `payops sim`: the provider simulator on a port, and everything a client
+//! needs to use it, ready to paste.
+
+use std::io::Write;
+
+use secrecy::ExposeSecret;
+
+use super::Failure;
+use super::args::{Cli, SimArgs};
+use crate::config::{self, Env};
+use crate::providers::signature::VerifyingKey;
+use crate::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
+
+pub async fn run(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
+    if cli.demo || args.demo {
+        return Err(Failure::usage(
+            "--demo: the demo runs its own simulator; run `payops --demo` instead",
+        ));
+    }
+    if cli.json || args.json {
+        return Err(Failure::usage(
+            "--json: the simulator prints shell lines to paste, not JSON",
+        ));
+    }
+    let faults: Faults = args
+        .faults
+        .parse()
+        .map_err(|e: String| Failure::usage(format!("--faults: {e}")))?;
+    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+        return Err(Failure::usage("--time-scale: must be a positive number"));
+    }
+    let (mut credentials, _) = SimCredentials::from_env(env);
+    // One configuration serves both sides: the simulator accepts the
+    // credentials the client would send (the file's, with env overrides).
+    match config::load(cli.config.as_deref(), env) {
+        Ok(loaded) => {
+            if let Some(ip) = &loaded.config.instantpay {
+                credentials.instantpay_client_id = ip.client_id.clone();
+                credentials.instantpay_client_secret = ip.client_secret.expose_secret().to_string();
+            }
+            if let Some(cf) = &loaded.config.cashfree {
+                credentials.cashfree_client_id = cf.client_id.clone();
+                credentials.cashfree_client_secret = cf.client_secret.expose_secret().to_string();
+            }
+        }
+        Err(error) => eprintln!("warning: configuration not used by the simulator: {error}"),
+    }
+    let cashfree_signature_key = match &args.cashfree_signature_key {
+        Some(path) => Some(VerifyingKey::load(path).map_err(|message| {
+            Failure::usage(format!(
+                "--cashfree-signature-key {}: {message}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let options = SimOptions {
+        seed: args.seed,
+        time_scale: args.time_scale,
+        faults,
+        credentials: credentials.clone(),
+        rate_limit_per_minute: args.rate_limit,
+        state_file: None,
+        cashfree_signature_key,
+    };
+    let handle = sim::start(args.addr, options)
+        .await
+        .map_err(|e| Failure::usage(format!("--addr {}: cannot listen: {e}", args.addr)))?;
+    handle.set_cashfree_insufficient_balance(args.cashfree_insufficient_balance);
+    println!("payops sim listening on {}", handle.addr);
+    println!("# To use it, paste into the shell that runs payops:");
+    for line in client_lines(&handle, &credentials) {
+        println!("{line}");
+    }
+    if args.cashfree_signature_key.is_some() {
+        println!(
+            "# Cashfree calls must carry x-cf-signature: also export PAYOPS_CASHFREE_PUBLIC_KEY_PATH=<the matching public key .pem>"
+        );
+    }
+    println!("# Ctrl-C stops the simulator.");
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+/// Every `PAYOPS_*` variable a client needs to talk to this simulator. The
+/// demo secrets are public and printed; a secret that came from the
+/// configuration never is (the client reads it from the same place).
+fn client_lines(handle: &SimHandle, credentials: &SimCredentials) -> Vec<String> {
+    let demo = SimCredentials::demo();
+    let config = crate::demo::config_for(handle, credentials);
+    let set = |name: &str, value: &dyn std::fmt::Display| format!("export {name}={value}");
+    let secret = |name: &str, value: &str, demo_value: &str| {
+        if value == demo_value {
+            set(name, &value)
+        } else {
+            format!(
+                "# {name}: the configured one (never printed; payops reads it where the simulator did)"
+            )
+        }
+    };
+    let mut lines = Vec::new();
+    if let Some(ip) = &config.instantpay {
+        lines.extend([
+            set("PAYOPS_INSTANTPAY_BASE_URL", &ip.base_url),
+            set("PAYOPS_INSTANTPAY_CLIENT_ID", &ip.client_id),
+            secret(
+                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
+                &credentials.instantpay_client_secret,
+                &demo.instantpay_client_secret,
+            ),
+            set("PAYOPS_INSTANTPAY_ENDPOINT_IP", &ip.endpoint_ip),
+            set("PAYOPS_INSTANTPAY_ACCOUNT_NUMBER", &ip.account_number),
+            set("PAYOPS_INSTANTPAY_LATITUDE", &ip.latitude),
+            set("PAYOPS_INSTANTPAY_LONGITUDE", &ip.longitude),
+        ]);
+    }
+    if let Some(cf) = &config.cashfree {
+        lines.extend([
+            set("PAYOPS_CASHFREE_BASE_URL", &cf.base_url),
+            set("PAYOPS_CASHFREE_CLIENT_ID", &cf.client_id),
+            secret(
+                "PAYOPS_CASHFREE_CLIENT_SECRET",
+                &credentials.cashfree_client_secret,
+                &demo.cashfree_client_secret,
+            ),
+        ]);
+    }
+    lines
+}
