@@ -31,6 +31,8 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
         demo: ctx.demo.is_some(),
         no_color: ctx.no_color,
         low_balance_threshold: ctx.config.dashboard.low_balance_threshold,
+        balance_drop_alert: ctx.config.dashboard.balance_drop_alert,
+        desktop_alerts: ctx.config.alerts.desktop,
         balance_interval: ctx
             .config
             .polling

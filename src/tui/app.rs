@@ -30,6 +30,8 @@ pub enum Overlay {
     Track(TrackForm),
     Detail(DetailView),
     ConfirmNotify(NotifyConfirm),
+    /// The balance history, full screen.
+    BalanceChart,
 }
 
 #[derive(Debug, Clone)]
@@ -66,7 +68,11 @@ impl App {
     pub fn new(options: TuiOptions, theme: Theme, now: Timestamp, tz: TimeZone) -> App {
         let mut app = App {
             providers: Providers::new(options.instantpay_configured, options.cashfree_configured),
-            balance: BalanceState::new(options.low_balance_threshold, options.balance_interval),
+            balance: BalanceState::new(
+                options.low_balance_threshold,
+                options.balance_drop_alert,
+                options.balance_interval,
+            ),
             keymap: options.keymap.clone(),
             options,
             theme,
@@ -99,6 +105,7 @@ impl App {
             Some(Overlay::Detail(view)) if view.confirm_stop => Context::ConfirmStop,
             Some(Overlay::Detail(_)) => Context::Detail,
             Some(Overlay::ConfirmNotify(_)) => Context::ConfirmNotify,
+            Some(Overlay::BalanceChart) => Context::BalanceChart,
             None => match self.focus {
                 Pane::Balance => Context::Balance,
                 Pane::Sessions if self.sessions.filter_editing => Context::Filter,

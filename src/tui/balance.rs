@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use rust_decimal::Decimal;
 
 use crate::domain::{BalanceReport, Provider, mask_all_but_last};
@@ -15,26 +15,64 @@ use crate::error::ProviderError;
 use crate::store::BalanceSnapshot;
 use crate::words;
 
-use super::feedback::{Debounce, Effect, Feedback, Level};
-use super::format::{ago, inr, paise, signed_duration, spinner};
+use super::feedback::{Alert, Debounce, Effect, Feedback, Level};
+use super::format::{ago, inr, signed_duration, spinner};
 use super::view::{Pane, ViewContext};
 use super::widgets::{pane_block, wrapped_height};
 
-/// About a day of readings at the default 5-minute interval; more than any
-/// sparkline is wide.
-const HISTORY_KEEP: usize = 300;
+/// The chart's two spans, toggled with one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChartSpan {
+    #[default]
+    Day,
+    Week,
+}
+
+impl ChartSpan {
+    pub fn length(self) -> SignedDuration {
+        match self {
+            ChartSpan::Day => SignedDuration::from_hours(24),
+            ChartSpan::Week => SignedDuration::from_hours(24 * 7),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ChartSpan::Day => "24 h",
+            ChartSpan::Week => "7 d",
+        }
+    }
+
+    pub fn other(self) -> ChartSpan {
+        match self {
+            ChartSpan::Day => ChartSpan::Week,
+            ChartSpan::Week => ChartSpan::Day,
+        }
+    }
+}
+
+/// One reading on the chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub at: Timestamp,
+    pub available: Decimal,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct BalanceState {
-    /// Below this the pane turns red and the bell rings once.
+    /// Below this the pane turns red; every new crossing rings.
     pub threshold: Option<Decimal>,
+    /// A fall of more than this between two readings rings and is logged.
+    pub drop_alert: Option<Decimal>,
     /// Past this age the figure is marked stale.
     pub interval: Duration,
     pub latest: Option<BalanceReport>,
     /// `latest` is the stored reading from an earlier run, not a fresh fetch.
     pub from_store: bool,
-    /// Available balance in paise, oldest first.
-    pub history: Vec<u64>,
+    /// The readings of the longest span, oldest first.
+    pub history: Vec<Reading>,
+    /// What the chart shows.
+    pub span: ChartSpan,
     pub refreshing: bool,
     /// Why the last refresh failed; cleared by the next success.
     pub last_error: Option<String>,
@@ -43,9 +81,14 @@ pub struct BalanceState {
 }
 
 impl BalanceState {
-    pub fn new(threshold: Option<Decimal>, interval: Duration) -> BalanceState {
+    pub fn new(
+        threshold: Option<Decimal>,
+        drop_alert: Option<Decimal>,
+        interval: Duration,
+    ) -> BalanceState {
         BalanceState {
             threshold,
+            drop_alert,
             interval,
             ..BalanceState::default()
         }
@@ -54,7 +97,13 @@ impl BalanceState {
     pub fn load(&mut self, snapshots: &[BalanceSnapshot]) {
         let mut ordered: Vec<&BalanceSnapshot> = snapshots.iter().collect();
         ordered.sort_by_key(|snapshot| snapshot.at);
-        self.history = ordered.iter().map(|s| paise(s.available)).collect();
+        self.history = ordered
+            .iter()
+            .map(|s| Reading {
+                at: s.at,
+                available: s.available,
+            })
+            .collect();
         self.trim_history();
         if self.latest.is_none()
             && let Some(last) = ordered.last()
@@ -88,31 +137,44 @@ impl BalanceState {
         }
     }
 
-    /// A fresh reading; crossing below the threshold rings the bell once.
+    /// The chart between 24 hours and 7 days.
+    pub fn toggle_span(&mut self) {
+        self.span = self.span.other();
+    }
+
+    /// A fresh reading. Every new crossing below the threshold, and every
+    /// fall of more than the configured amount since the last reading, is
+    /// logged with the change and alerts (bell, desktop).
     pub fn on_fetched(&mut self, report: BalanceReport, feedback: &mut Feedback) {
         let available = report.available;
         let before = self.latest.as_ref().map(|latest| latest.available);
-        if self.fetched(report)
-            && let Some(limit) = self.threshold
-        {
-            // Every new crossing rings and is logged with the change.
-            let change = before
-                .map(|before| {
-                    format!(
-                        " ({} since the last reading)",
-                        signed_inr(available - before)
-                    )
-                })
-                .unwrap_or_default();
-            feedback.effect(Effect::Bell);
-            feedback.alert(
-                Level::Warning,
-                format!(
-                    "balance {} is below the {} threshold{change}",
-                    inr(available),
-                    inr(limit)
-                ),
+        let since_last = |before: Decimal| {
+            format!(
+                " ({} since the last reading)",
+                signed_inr(available - before)
+            )
+        };
+        let crossed = self.fetched(report);
+        if crossed && let Some(limit) = self.threshold {
+            let text = format!(
+                "balance {} is below the {} threshold{}",
+                inr(available),
+                inr(limit),
+                before.map(since_last).unwrap_or_default()
             );
+            feedback.alert(Level::Warning, text.clone());
+            feedback.effect(Effect::Alert(Alert::new("Balance below threshold", text)));
+        } else if let (Some(before), Some(limit)) = (before, self.drop_alert)
+            && before - available > limit
+        {
+            let text = format!(
+                "balance fell by more than {}: now {}{}",
+                inr(limit),
+                inr(available),
+                since_last(before)
+            );
+            feedback.alert(Level::Warning, text.clone());
+            feedback.effect(Effect::Alert(Alert::new("Balance fell", text)));
         }
     }
 
@@ -122,10 +184,13 @@ impl BalanceState {
         feedback.alert(Level::Error, format!("balance refresh failed: {text}"));
     }
 
-    /// Records a fresh reading. True when it crossed below the threshold,
-    /// which rings the bell once rather than on every low refresh.
+    /// Records a fresh reading. True when it crossed below the threshold:
+    /// the crossing alerts, not every low reading after it.
     pub fn fetched(&mut self, report: BalanceReport) -> bool {
-        self.history.push(paise(report.available));
+        self.history.push(Reading {
+            at: report.fetched_at,
+            available: report.available,
+        });
         self.trim_history();
         let now_low = self.threshold.is_some_and(|limit| report.available < limit);
         let crossed = now_low && !self.low;
@@ -162,13 +227,37 @@ impl BalanceState {
         }
     }
 
+    /// The readings the chart's span covers, up to `now`.
+    pub fn shown(&self, now: Timestamp) -> &[Reading] {
+        let from = now
+            .checked_sub(self.span.length())
+            .unwrap_or(Timestamp::MIN);
+        let first = self.history.partition_point(|r| r.at < from);
+        &self.history[first..]
+    }
+
+    /// Readings further apart than this are drawn with a gap between them:
+    /// payops was not running, or the provider did not answer.
+    pub fn gap(&self) -> SignedDuration {
+        signed_duration(self.interval * GAP_INTERVALS).max(MIN_GAP)
+    }
+
+    /// Only the longest span is kept; readings arrive in time order, but a
+    /// loaded history and a fresh one may interleave, so sort first.
     fn trim_history(&mut self) {
-        if self.history.len() > HISTORY_KEEP {
-            let excess = self.history.len() - HISTORY_KEEP;
-            self.history.drain(..excess);
+        self.history.sort_by_key(|r| r.at);
+        if let Some(newest) = self.history.last().map(|r| r.at) {
+            let from = newest
+                .checked_sub(ChartSpan::Week.length())
+                .unwrap_or(Timestamp::MIN);
+            self.history.retain(|r| r.at >= from);
         }
     }
 }
+
+/// A missed refresh or two is not a gap; three are.
+const GAP_INTERVALS: u32 = 3;
+const MIN_GAP: SignedDuration = SignedDuration::from_mins(15);
 
 pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &BalanceState) {
     let theme = ctx.theme;
@@ -247,7 +336,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &BalanceSta
     }
 
     if state.history.len() == 1 {
-        // One reading is a point, not a trend: a lone full-height bar would mislead.
+        // One reading is a point, not a trend.
         lines.push(Line::styled("history draws as readings arrive", theme.dim));
     }
     let text_rows = wrapped_height(&lines, inner.width);
@@ -255,21 +344,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &BalanceSta
         Layout::vertical([Constraint::Length(text_rows), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text_area);
     if chart_area.height > 0 && state.history.len() > 1 {
-        let shown = &state.history[state
-            .history
-            .len()
-            .saturating_sub(chart_area.width as usize)..];
-        // Bars start from a floor just under the lowest reading: drawn from
-        // zero, a balance moving by a few percent would look flat.
-        let lowest = shown.iter().copied().min().unwrap_or(0);
-        let highest = shown.iter().copied().max().unwrap_or(0);
-        let floor = lowest.saturating_sub((highest - lowest) / 4 + 1);
-        let bars: Vec<u64> = shown.iter().map(|value| value - floor).collect();
-        let chart_style = if low { theme.low_balance } else { theme.ok };
-        frame.render_widget(
-            Sparkline::default().data(&bars).style(chart_style),
-            chart_area,
-        );
+        super::balance_chart::draw_in_pane(frame, chart_area, ctx, state);
     }
 }
 

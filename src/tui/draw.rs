@@ -10,8 +10,8 @@ use super::app::{App, Overlay};
 use super::layout::{MIN_HEIGHT, MIN_WIDTH, screen_layout};
 use super::widgets::centered;
 use super::{
-    activity, balance, detail, header, help, new_session, notify, sessions, status_bar, toasts,
-    track,
+    activity, balance, balance_chart, detail, header, help, new_session, notify, sessions,
+    status_bar, toasts, track,
 };
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -43,6 +43,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         }
         Some(Overlay::ConfirmNotify(dialog)) => {
             notify::confirm::draw(frame, layout.main, &ctx, dialog)
+        }
+        Some(Overlay::BalanceChart) => {
+            balance_chart::draw_overlay(frame, layout.main, &ctx, &app.balance)
         }
     }
     // Last, so feedback (a copied URL, a status change) is seen; but never

@@ -14,8 +14,26 @@ pub enum Effect {
     /// Put text on the clipboard (OSC 52, so it works over SSH).
     Copy(String),
     OpenUrl(String),
-    Bell,
+    /// Something to tell an operator who may be looking elsewhere: the
+    /// bell, and a desktop notification where `[alerts] desktop` is on.
+    Alert(Alert),
     Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// The notification's title ("Session authenticated").
+    pub title: String,
+    pub body: String,
+}
+
+impl Alert {
+    pub fn new(title: impl Into<String>, body: impl Into<String>) -> Alert {
+        Alert {
+            title: title.into(),
+            body: body.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

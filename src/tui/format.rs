@@ -2,18 +2,11 @@
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 use crate::domain::DocumentType;
 use crate::error::ProviderError;
 
 pub use crate::domain::format_inr as inr;
-
-/// Whole paise for the sparkline; negative balances plot as zero.
-pub fn paise(amount: Decimal) -> u64 {
-    (amount * Decimal::from(100)).round().to_u64().unwrap_or(0)
-}
 
 /// Local wall-clock time `HH:MM:SS`.
 pub fn clock(at: Timestamp, tz: &TimeZone) -> String {
@@ -140,17 +133,6 @@ pub fn clip(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
-
-    fn d(text: &str) -> Decimal {
-        Decimal::from_str(text).unwrap()
-    }
-
-    #[test]
-    fn paise_are_whole_and_never_negative() {
-        assert_eq!(paise(d("16.82")), 1682);
-        assert_eq!(paise(d("-3")), 0);
-    }
 
     #[test]
     fn durations() {

@@ -23,13 +23,16 @@ pub enum Context {
     Detail,
     ConfirmStop,
     ConfirmNotify,
+    BalanceChart,
     Help,
 }
 
 impl Context {
     /// Every context the keyboard can be in, in the order help lists them.
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
+        Context::Balance,
+        Context::BalanceChart,
         Context::Sessions,
         Context::Filter,
         Context::Notify,
@@ -40,8 +43,6 @@ impl Context {
         Context::ConfirmStop,
         Context::ConfirmNotify,
         Context::Help,
-        // The balance pane has no keys of its own: help need not list it.
-        Context::Balance,
     ];
 
     pub fn title(self) -> &'static str {
@@ -57,6 +58,7 @@ impl Context {
             Context::Detail => "Session detail",
             Context::ConfirmStop => "Stop tracking?",
             Context::ConfirmNotify => "Confirm notify",
+            Context::BalanceChart => "Balance chart",
             Context::Help => "Help",
         }
     }
@@ -138,6 +140,8 @@ actions! {
     ChoiceToggle => "switch_button",
     ChooseFocused => "press_button",
     Close => "close",
+    OpenChart => "balance_chart",
+    ToggleSpan => "chart_span",
 }
 
 impl Action {
@@ -296,6 +300,11 @@ use KeyCode as K;
 #[rustfmt::skip]
 static DEFAULTS: &[Default] = &[
     // Pane-specific keys come first so the status bar leads with them.
+    bind(C::Balance, &[plain(K::Enter)], A::OpenChart, "balance chart, full screen", Some("chart")),
+    bind(C::Balance, &[ch('w')], A::ToggleSpan, "chart: 24 h / 7 d", Some("24h/7d")),
+    bind(C::BalanceChart, &[ch('w')], A::ToggleSpan, "24 h / 7 d", Some("24h/7d")),
+    bind(C::BalanceChart, &[ch('r')], A::Refresh, "refresh the balance", Some("refresh")),
+    bind(C::BalanceChart, &[plain(K::Esc), ch('q')], A::Close, "close", Some("close")),
     bind(C::Sessions, &[plain(K::Enter)], A::OpenDetail, "session detail", Some("detail")),
     bind(C::Sessions, &[ch('/')], A::StartFilter, "filter", Some("filter")),
     bind(C::Sessions, &[ch('s')], A::ToggleSort, "change sort", Some("sort")),

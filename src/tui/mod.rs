@@ -20,6 +20,8 @@ use crate::config::{SessionDefaults, ThemeConfig};
 pub mod activity;
 pub mod app;
 pub mod balance;
+mod balance_chart;
+mod desktop;
 pub mod detail;
 pub mod draw;
 pub mod feedback;
@@ -62,6 +64,10 @@ pub struct TuiOptions {
     /// `--no-color`; the `NO_COLOR` environment variable is honoured as well.
     pub no_color: bool,
     pub low_balance_threshold: Option<Decimal>,
+    /// `[dashboard] balance_drop_alert`.
+    pub balance_drop_alert: Option<Decimal>,
+    /// `[alerts] desktop`: alerts go to the desktop as well as the bell.
+    pub desktop_alerts: bool,
     /// Past this age the balance is marked stale.
     pub balance_interval: Duration,
     pub session_interval: Duration,
@@ -81,6 +87,8 @@ impl Default for TuiOptions {
             demo: false,
             no_color: false,
             low_balance_threshold: None,
+            balance_drop_alert: None,
+            desktop_alerts: false,
             balance_interval: Duration::from_secs(300),
             session_interval: Duration::from_secs(5),
             defaults: SessionDefaults::default(),

@@ -226,6 +226,90 @@ fn balance_states() {
     snapshot_at_both_sizes("balance_unconfigured", &unconfigured);
 }
 
+/// The fixture's hour of readings, one left out (a gap) and the threshold
+/// close enough to be drawn.
+fn chart_app() -> App {
+    let mut app = loaded_app();
+    app.balance.threshold = Some(money("130000"));
+    app.balance.history.remove(4);
+    app.balance.history.remove(4);
+    app.balance.history.remove(4);
+    app.balance.history.remove(4);
+    app.focus(super::view::Pane::Balance);
+    update(&mut app, key(KeyCode::Enter));
+    app
+}
+
+#[test]
+fn balance_chart_full_screen() {
+    let app = chart_app();
+    snapshot_at_both_sizes("balance_chart", &app);
+    let mut week = app.clone();
+    update(&mut week, ch('w'));
+    let text = buffer_text(&render(&sized(week, 160, 48), 160, 48));
+    assert!(text.contains("last 7 d"), "{text}");
+    let mut empty = loaded_app();
+    empty.balance.history.clear();
+    empty.focus(super::view::Pane::Balance);
+    update(&mut empty, key(KeyCode::Enter));
+    let text = buffer_text(&render(&sized(empty, 80, 24), 80, 24));
+    assert!(text.contains("No readings in the last 24 h"), "{text}");
+}
+
+#[test]
+fn the_chart_marks_its_figures_threshold_and_gaps() {
+    let buffer = render(&sized(chart_app(), 160, 48), 160, 48);
+    let text = buffer_text(&buffer);
+    for label in [
+        "latest ₹1,25,000.00 (06:29)",
+        "lowest ₹1,25,000.00 (06:29)",
+        "highest ₹1,80,000.00 (05:30)",
+        "threshold ₹1,30,000.00 (the dotted line)",
+        "7 readings, 1 gap (no reading for a while)",
+        "now",
+    ] {
+        assert!(text.contains(label), "{label}:\n{text}");
+    }
+    // The readings in the calm colour, the threshold dotted in the warning one.
+    let dots: Vec<_> = buffer
+        .content
+        .iter()
+        .filter(|cell| cell.symbol() == "•")
+        .collect();
+    assert!(dots.len() > 20, "a dotted threshold line");
+    assert!(dots.iter().all(|cell| cell.fg == Color::Yellow));
+    let braille = buffer
+        .content
+        .iter()
+        .filter(|cell| {
+            cell.symbol()
+                .chars()
+                .all(|c| ('\u{2801}'..='\u{28ff}').contains(&c))
+        })
+        .collect::<Vec<_>>();
+    assert!(!braille.is_empty());
+    // Below the threshold, the readings take the low-balance colour.
+    let low = Theme::colour().low_balance.fg.unwrap_or_default();
+    assert!(
+        braille.iter().all(|cell| cell.fg == low),
+        "readings drawn in the low colour"
+    );
+    // A gap is a gap: no column between the two runs carries the line.
+    let area = buffer.area;
+    let columns: Vec<u16> = (area.x..area.x + area.width)
+        .filter(|&x| {
+            (area.y..area.y + area.height).any(|y| {
+                let symbol = buffer[(x, y)].symbol();
+                symbol
+                    .chars()
+                    .all(|c| ('\u{2801}'..='\u{28ff}').contains(&c))
+            })
+        })
+        .collect();
+    let widest_hole = columns.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    assert!(widest_hole > 10, "no gap in {columns:?}");
+}
+
 #[test]
 fn a_single_balance_reading_draws_no_trend() {
     let mut app = app();

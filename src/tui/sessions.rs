@@ -23,7 +23,7 @@ use crate::error::ProviderError;
 use crate::store::{CreateState, SessionRecord, StatusEvent};
 use crate::words;
 
-use super::feedback::{Debounce, Effect, Feedback, Level};
+use super::feedback::{Alert, Debounce, Effect, Feedback, Level};
 use super::format::{ago, ago_short, clip, countdown, documents_short, signed_duration};
 use super::keymap::Action;
 use super::view::{Pane, ViewContext};
@@ -383,7 +383,8 @@ impl SessionTable {
     }
 
     /// A session was created, tracked or polled: a status change is logged,
-    /// toasted and added to its history; AUTHENTICATED rings the bell.
+    /// toasted and added to its history; AUTHENTICATED and CONSENT_DENIED
+    /// alert (bell, desktop).
     pub fn on_changed(
         &mut self,
         record: SessionRecord,
@@ -398,18 +399,22 @@ impl SessionTable {
                 status if status.is_final() => Level::Warning,
                 _ => Level::Info,
             };
-            feedback.alert(
-                level,
-                format!(
-                    "{id} ({}): {} → {} {}",
-                    record.provider,
-                    previous.as_str(),
-                    record.status.symbol(),
-                    record.status.as_str()
-                ),
+            let text = format!(
+                "{id} ({}): {} → {} {}",
+                record.provider,
+                previous.as_str(),
+                record.status.symbol(),
+                record.status.as_str()
             );
-            if record.status == SessionStatus::Authenticated {
-                feedback.effect(Effect::Bell);
+            feedback.alert(level, text.clone());
+            // The two outcomes an agent waits on with the customer on the line.
+            let title = match record.status {
+                SessionStatus::Authenticated => Some("Session authenticated"),
+                SessionStatus::ConsentDenied => Some("Consent denied"),
+                _ => None,
+            };
+            if let Some(title) = title {
+                feedback.effect(Effect::Alert(Alert::new(title, text)));
             }
         } else if self.get(&id).is_none() {
             feedback.log(Level::Info, format!("{id} ({}) added", record.provider));

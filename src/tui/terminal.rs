@@ -108,6 +108,7 @@ pub async fn run(
     mut updates: UnboundedReceiver<Update>,
 ) -> color_eyre::Result<()> {
     let theme = Theme::for_options(&options.theme, no_color_requested(&options));
+    let (mut desktop, mut desktop_failures) = super::desktop::Desktop::new(options.desktop_alerts);
     let mut app = App::new(options, theme, Timestamp::now(), TimeZone::system());
 
     let _hook = PanicHookGuard::install();
@@ -147,6 +148,16 @@ pub async fn run(
                     )
                 }
             },
+            Some(error) = desktop_failures.recv() => {
+                if !desktop.disable() {
+                    continue;
+                }
+                tracing::warn!(%error, "desktop notifications unavailable");
+                Msg::Local(
+                    Level::Warning,
+                    format!("desktop notifications are unavailable ({error}); the bell still rings"),
+                )
+            }
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
         };
         let mut quit = false;
@@ -184,10 +195,11 @@ pub async fn run(
                         );
                     }
                 }
-                Effect::Bell => {
+                Effect::Alert(alert) => {
                     let mut stdout = io::stdout();
                     let _ = stdout.write_all(b"\x07");
                     let _ = stdout.flush();
+                    desktop.show(&alert);
                 }
                 Effect::Quit => quit = true,
             }

@@ -39,6 +39,17 @@ fn sent(effects: &[Effect]) -> Vec<&Command> {
         .collect()
 }
 
+/// The titles of the alerts (bell, desktop) among `effects`.
+fn alerts(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Alert(alert) => Some(alert.title.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn selected_id(app: &super::App) -> String {
     app.sessions
         .selected_record()
@@ -550,7 +561,8 @@ fn authenticated_change_toasts_and_rings() {
             event: None,
         },
     );
-    assert_eq!(effects, vec![Effect::Bell]);
+    assert_eq!(alerts(&effects), ["Session authenticated"]);
+    assert_eq!(effects.len(), 1);
     let toast = app.toasts.iter().last().unwrap();
     assert!(
         toast.text.contains("PENDING → ✓ AUTHENTICATED"),
@@ -558,6 +570,30 @@ fn authenticated_change_toasts_and_rings() {
         toast.text
     );
     assert_eq!(toast.level, Level::Success);
+}
+
+#[test]
+fn consent_denied_alerts_too() {
+    let mut app = loaded_app();
+    let mut record = sessions()[1].clone();
+    record.status = SessionStatus::ConsentDenied;
+    let effects = engine(
+        &mut app,
+        Update::SessionChanged {
+            record,
+            previous: Some(SessionStatus::Pending),
+            event: None,
+        },
+    );
+    let Some(Effect::Alert(alert)) = effects.first() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(alert.title, "Consent denied");
+    assert!(
+        alert.body.contains("PENDING → ✗ CONSENT_DENIED"),
+        "{}",
+        alert.body
+    );
 }
 
 #[test]
@@ -663,20 +699,92 @@ fn session_failures_toast_with_code_and_request() {
 fn low_balance_rings_once_when_crossed_downwards() {
     let mut app = loaded_app();
     let fetch = |app: &mut super::App, amount: &str| {
-        engine(app, Update::BalanceFetched(balance_report(amount)))
+        alerts(&engine(app, Update::BalanceFetched(balance_report(amount)))).len()
     };
-    assert!(fetch(&mut app, "60000").is_empty());
-    assert_eq!(fetch(&mut app, "40000"), vec![Effect::Bell]);
-    assert!(fetch(&mut app, "30000").is_empty());
-    assert!(fetch(&mut app, "45000").is_empty());
-    assert!(fetch(&mut app, "70000").is_empty());
+    assert_eq!(fetch(&mut app, "60000"), 0);
+    assert_eq!(fetch(&mut app, "40000"), 1);
+    assert_eq!(fetch(&mut app, "30000"), 0);
+    assert_eq!(fetch(&mut app, "45000"), 0);
+    assert_eq!(fetch(&mut app, "70000"), 0);
     // Every new crossing rings again, and the log says by how much it fell.
-    assert_eq!(fetch(&mut app, "20000"), vec![Effect::Bell]);
+    let effects = engine(&mut app, Update::BalanceFetched(balance_report("20000")));
+    assert_eq!(alerts(&effects), ["Balance below threshold"]);
     let line = &app.activity.latest().unwrap().text;
     assert!(
         line.ends_with("threshold (−₹50,000.00 since the last reading)"),
         "{line}"
     );
+}
+
+#[test]
+fn a_fall_of_more_than_the_configured_amount_alerts_with_the_change() {
+    let mut options = options();
+    options.low_balance_threshold = None;
+    options.balance_drop_alert = Some(money("10000"));
+    let mut app = super::App::new(options, Theme::colour(), now(), jiff::tz::TimeZone::UTC);
+    engine(&mut app, loaded());
+    let fetch = |app: &mut super::App, amount: &str| {
+        alerts(&engine(app, Update::BalanceFetched(balance_report(amount)))).len()
+    };
+    assert_eq!(fetch(&mut app, "120000"), 0, "−₹5,000 from ₹1,25,000");
+    assert_eq!(
+        fetch(&mut app, "110000"),
+        0,
+        "exactly the amount is not more"
+    );
+    assert_eq!(fetch(&mut app, "99999.99"), 1);
+    let line = &app.activity.latest().unwrap().text;
+    assert_eq!(
+        line,
+        "balance fell by more than ₹10,000.00: now ₹99,999.99 (−₹10,000.01 since the last reading)"
+    );
+    assert_eq!(fetch(&mut app, "150000"), 0, "rises never alert");
+}
+
+#[test]
+fn the_chart_opens_full_screen_and_toggles_between_a_day_and_a_week() {
+    let mut app = loaded_app();
+    app.focus(Pane::Balance);
+    assert_eq!(app.balance.span, super::balance::ChartSpan::Day);
+    update(&mut app, ch('w'));
+    assert_eq!(app.balance.span, super::balance::ChartSpan::Week);
+    update(&mut app, key(KeyCode::Enter));
+    assert!(matches!(
+        app.overlay,
+        Some(super::app::Overlay::BalanceChart)
+    ));
+    assert_eq!(app.context(), Context::BalanceChart);
+    update(&mut app, ch('w'));
+    assert_eq!(app.balance.span, super::balance::ChartSpan::Day);
+    // r refreshes from the chart; t and n are not global keys here.
+    assert_eq!(
+        update(&mut app, ch('r')),
+        vec![Effect::Send(Command::RefreshBalance)]
+    );
+    assert!(update(&mut app, ch('n')).is_empty());
+    update(&mut app, key(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn the_chart_keeps_a_week_of_readings() {
+    let mut app = loaded_app();
+    let old = super::balance::Reading {
+        at: at(-8 * 24 * 3600),
+        available: money("1"),
+    };
+    let recent = app.balance.history.len();
+    app.balance.history.insert(0, old);
+    engine(&mut app, Update::BalanceFetched(balance_report("126000")));
+    assert!(
+        app.balance
+            .history
+            .iter()
+            .all(|r| r.at > at(-7 * 24 * 3600 - 60))
+    );
+    assert_eq!(app.balance.history.len(), recent + 1);
+    // The day span shows what the last 24 h hold.
+    assert_eq!(app.balance.shown(app.now).len(), recent + 1);
 }
 
 #[test]
@@ -726,6 +834,7 @@ fn loaded_sets_everything_up() {
     engine(&mut app, loaded());
     assert_eq!(app.sessions.total(), 8);
     assert_eq!(app.balance.history.len(), 10);
+    assert_eq!(app.balance.history[0].available, money("180000"));
     assert!(app.balance.from_store);
     assert_eq!(app.notify.audit.len(), 2);
     assert_eq!(app.notify.audit[0].id, 2, "newest first");

@@ -150,6 +150,20 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
                 }
             }
         }
+        (Context::BalanceChart, _) => match action {
+            Some(Action::ToggleSpan) => {
+                app.balance.toggle_span();
+                false
+            }
+            Some(Action::Refresh) => {
+                let configured = app.providers.is_configured(Provider::InstantPay);
+                app.balance
+                    .refresh(configured, &mut app.refresh, app.now, feedback);
+                false
+            }
+            Some(Action::Close) => true,
+            _ => false,
+        },
         (Context::Filter, _) => {
             app.sessions.handle_filter_key(&key, action);
             false
@@ -207,7 +221,11 @@ fn pane_action(app: &mut App, action: Action, feedback: &mut Feedback) {
         _ => match app.focus {
             Pane::Sessions => app.sessions.handle_key(action),
             Pane::Notify => app.notify.handle_key(action, configured, feedback),
-            Pane::Balance => {}
+            Pane::Balance => match action {
+                Action::OpenChart => app.overlay = Some(Overlay::BalanceChart),
+                Action::ToggleSpan => app.balance.toggle_span(),
+                _ => {}
+            },
         },
     }
 }

@@ -557,3 +557,47 @@ fn write_public_key(path: &std::path::Path) {
         .unwrap();
     std::fs::write(path, pem).unwrap();
 }
+
+#[test]
+fn balance_alerts_and_desktop_notifications_are_configured_and_checked() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "[dashboard]\nbalance_drop_alert = \"50000.00\"\n[alerts]\ndesktop = true\n",
+    );
+    let c = load_file(&path, &Env::default()).unwrap().config;
+    assert_eq!(
+        c.dashboard.balance_drop_alert,
+        Some(Decimal::from_str("50000.00").unwrap())
+    );
+    assert!(c.alerts.desktop);
+    // Off unless asked for.
+    let empty = write(&dir, "");
+    assert!(
+        !load_file(&empty, &Env::default())
+            .unwrap()
+            .config
+            .alerts
+            .desktop
+    );
+    // The environment may say yes/no/1/0 too.
+    let env = Env::from_pairs([("PAYOPS_ALERTS_DESKTOP", "yes")]);
+    assert!(load_file(&empty, &env).unwrap().config.alerts.desktop);
+
+    let bad = write(
+        &dir,
+        "[dashboard]\nbalance_drop_alert = \"-5\"\n[alerts]\ndesktop = \"sometimes\"\n",
+    );
+    let found = problems(load_file(&bad, &Env::default()));
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["dashboard.balance_drop_alert", "alerts.desktop"],
+        "{found:?}"
+    );
+    assert!(found[1].message.contains("true or false"), "{found:?}");
+    let env = Env::from_pairs([("PAYOPS_ALERTS_DESKTOP", "maybe")]);
+    let found = problems(load_file(&write(&dir, ""), &env));
+    assert_eq!(found[0].key, "PAYOPS_ALERTS_DESKTOP");
+    assert!(found[0].message.contains("'maybe'"), "{found:?}");
+}

@@ -210,3 +210,47 @@ fn cli_tables_fit_an_80_column_terminal() {
         assert!(text.contains("too narrow for"), "{args:?}:\n{text}");
     }
 }
+
+/// An alert rings the terminal bell and, with `[alerts] desktop = true`,
+/// goes to the desktop; where the desktop has no notification service (as
+/// here: no session bus), the dashboard says so once and keeps ringing.
+#[test]
+fn alerts_ring_and_a_missing_desktop_service_is_said_once() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut harness = runtime.block_on(Harness::start(1.0));
+    // Above the simulated wallet: the first reading crosses it.
+    harness.set_env("PAYOPS_DASHBOARD_LOW_BALANCE_THRESHOLD", "10000000");
+    harness.set_env("PAYOPS_ALERTS_DESKTOP", "true");
+    let env_owned = harness.env();
+    let env: Vec<(&str, &Path)> = env_owned
+        .iter()
+        .map(|(key, value)| (key.as_str(), Path::new(value.as_str())))
+        .collect();
+    let mut app = PtyApp::spawn(&[], &env, 40, 140);
+    app.wait_for(
+        "below the ₹1,00,00,000.00 threshold",
+        Duration::from_secs(30),
+    );
+    assert!(app.raw().contains(&0x07), "the bell rang");
+    app.wait_for(
+        "desktop notifications are unavailable",
+        Duration::from_secs(30),
+    );
+    // Refreshing again does not repeat the warning.
+    app.keys(b"r");
+    std::thread::sleep(Duration::from_secs(3));
+    // Once in the activity log (whose lines start with the time), whatever
+    // the toast shows.
+    let text = app.text();
+    let logged = text
+        .lines()
+        .filter(|line| line.contains("! desktop notifications are unavailable"))
+        .filter(|line| {
+            let time = line.trim_start_matches('│').get(..8).unwrap_or("");
+            time.len() == 8 && time.chars().filter(|c| *c == ':').count() == 2
+        })
+        .count();
+    assert_eq!(logged, 1, "{text}");
+    app.keys(b"q");
+    assert!(app.wait_exit(Duration::from_secs(10)).success());
+}
