@@ -13,6 +13,7 @@ use super::activity::ActivityLog;
 use super::balance::BalanceState;
 use super::detail::{DetailView, Shown};
 use super::feedback::{Debounce, Effect, Feedback, Reach};
+use super::help::HelpView;
 use super::keymap::{Context, KeyMap};
 use super::new_session::NewSessionForm;
 use super::notify::{NotifyConfirm, NotifyState};
@@ -25,7 +26,7 @@ use super::view::{Pane, Providers, ViewContext};
 /// At most one dialog or overlay is open; it takes the keyboard.
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help,
+    Help(HelpView),
     NewSession(NewSessionForm),
     Track(TrackForm),
     Detail(DetailView),
@@ -99,7 +100,7 @@ impl App {
     /// Where keys go right now.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Some(Overlay::Help) => Context::Help,
+            Some(Overlay::Help(_)) => Context::Help,
             Some(Overlay::NewSession(_)) => Context::NewSession,
             Some(Overlay::Track(_)) => Context::Track,
             Some(Overlay::Detail(view)) if view.confirm_stop => Context::ConfirmStop,

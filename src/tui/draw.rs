@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     status_bar::draw(frame, layout.status_bar, &ctx, &app.keymap, app.context());
     match &app.overlay {
         None => {}
-        Some(Overlay::Help) => help::draw(frame, area, &ctx, &app.keymap),
+        Some(Overlay::Help(view)) => help::draw(frame, area, &ctx, &app.keymap, *view),
         Some(Overlay::NewSession(form)) => new_session::draw(frame, layout.main, &ctx, form),
         Some(Overlay::Track(form)) => track::draw(frame, layout.main, &ctx, form),
         Some(Overlay::Detail(view)) => {
@@ -53,7 +53,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     // Everything worth keeping is in the activity log as well.
     match &app.overlay {
         None => toasts::draw(frame, layout.body, &ctx, &app.toasts),
-        Some(Overlay::Help) => {}
+        Some(Overlay::Help(_)) => {}
         Some(Overlay::Detail(view)) if view.qr_only => {}
         Some(_) => toasts::draw_line(frame, layout.status_bar, &ctx, &app.toasts),
     }

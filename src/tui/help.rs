@@ -10,19 +10,35 @@ use super::keymap::{Action, Context, KeyMap};
 use super::view::ViewContext;
 use super::widgets::{centered, dialog_block};
 
-/// True when the key closes help; every other key is ignored while it is open.
-pub fn handle_key(action: Option<Action>) -> bool {
-    matches!(action, Some(Action::Close))
+/// How far the help is scrolled, in lines: on a small terminal it does not
+/// fit, and a cut description helps nobody.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HelpView {
+    pub scroll: usize,
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap) {
-    let theme = ctx.theme;
-    let dialog = centered(area, area.width.min(120), area.height);
-    frame.render_widget(Clear, dialog);
-    let block = dialog_block(theme, Span::styled(" Keys · Esc or ? closes ", theme.title));
-    let inner = block.inner(dialog);
-    frame.render_widget(block, dialog);
+impl HelpView {
+    /// True when the key closes help. `furthest` is the last scroll that
+    /// still fills the screen ([`furthest_scroll`]).
+    pub fn handle_key(&mut self, action: Option<Action>, furthest: usize) -> bool {
+        match action {
+            Some(Action::Close) => return true,
+            Some(Action::Down) => self.scroll += 1,
+            Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
+            Some(Action::PageDown) => self.scroll += PAGE,
+            Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(PAGE),
+            _ => {}
+        }
+        self.scroll = self.scroll.min(furthest);
+        false
+    }
+}
 
+const PAGE: usize = 10;
+
+/// Every context's keys, one line each, under the context's name.
+fn help_lines<'a>(ctx: &ViewContext, keymap: &'a KeyMap) -> Vec<Line<'a>> {
+    let theme = ctx.theme;
     let mut lines: Vec<Line> = Vec::new();
     for context in Context::ALL {
         let mut bindings = keymap
@@ -43,12 +59,61 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap) {
             ]));
         }
     }
-    let rows = (inner.height as usize).max(1);
-    let columns = lines.len().div_ceil(rows).max(1);
+    lines
+}
+
+/// Columns and rows of lines that fit in `dialog`: as many whole columns as
+/// fit, each as wide as the longest line.
+fn geometry(lines: &[Line], dialog: Rect) -> (usize, usize) {
+    let widest = lines.iter().map(Line::width).max().unwrap_or(1);
+    let inner_width = usize::from(dialog.width.saturating_sub(2)).max(1);
+    let columns = ((inner_width + 1) / (widest + 1)).max(1);
+    let rows = usize::from(dialog.height.saturating_sub(2)).max(1);
+    (columns, rows)
+}
+
+fn dialog_area(area: Rect) -> Rect {
+    centered(area, area.width.min(120), area.height)
+}
+
+/// The furthest the help scrolls on a screen `area` large.
+pub fn furthest_scroll(ctx: &ViewContext, keymap: &KeyMap, area: Rect) -> usize {
+    let lines = help_lines(ctx, keymap);
+    let (columns, rows) = geometry(&lines, dialog_area(area));
+    lines.len().saturating_sub(columns * rows)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap, view: HelpView) {
+    let theme = ctx.theme;
+    let dialog = dialog_area(area);
+    frame.render_widget(Clear, dialog);
+    let lines = help_lines(ctx, keymap);
+    let (columns, rows) = geometry(&lines, dialog);
+    let fits = rows * columns;
+    let last_start = lines.len().saturating_sub(fits);
+    let start = view.scroll.min(last_start);
+    let hidden = lines.len().saturating_sub(start + fits);
+    let mut title = vec![Span::styled(" Keys · Esc or ? closes ", theme.title)];
+    if last_start > 0 {
+        let keys = |action| ctx.key(action).to_string();
+        title.push(Span::styled(
+            format!(
+                "· {} {} scroll ({} above, {hidden} below) ",
+                keys(Action::Down),
+                keys(Action::Up),
+                start
+            ),
+            theme.dim,
+        ));
+    }
+    let block = dialog_block(theme, Line::from(title));
+    let inner = block.inner(dialog);
+    frame.render_widget(block, dialog);
     let areas = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns])
         .spacing(1)
         .split(inner);
-    for (chunk, column_area) in lines.chunks(rows).zip(areas.iter()) {
+    let shown = &lines[start..(start + fits).min(lines.len())];
+    for (chunk, column_area) in shown.chunks(rows).zip(areas.iter()) {
         frame.render_widget(Paragraph::new(chunk.to_vec()), *column_area);
     }
 }

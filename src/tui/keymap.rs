@@ -356,6 +356,10 @@ static DEFAULTS: &[Default] = &[
     bind(C::ConfirmNotify, &[ch('y')], A::Confirm, "send notification", Some("send")),
     bind(C::ConfirmNotify, &[ch('n'), plain(K::Esc)], A::Deny, "cancel", Some("cancel")),
     bind(C::Help, &[plain(K::Esc), ch('?'), ch('q')], A::Close, "close help", Some("close")),
+    bind(C::Help, &[plain(K::Down), ch('j')], A::Down, "scroll down", Some("scroll")),
+    bind(C::Help, &[plain(K::Up), ch('k')], A::Up, "scroll up", None),
+    bind(C::Help, &[plain(K::PageDown)], A::PageDown, "page down", None),
+    bind(C::Help, &[plain(K::PageUp)], A::PageUp, "page up", None),
     // Ctrl-C quits from anywhere, typing included, before the keymap is asked.
     bind(C::Global, &[ch('q')], A::Quit, "quit (Ctrl-C: from anywhere)", Some("quit")),
     bind(C::Global, &[ch('?')], A::ToggleHelp, "help", Some("help")),

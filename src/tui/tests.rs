@@ -144,12 +144,44 @@ fn key_releases_are_ignored() {
 fn help_opens_and_closes() {
     let mut app = loaded_app();
     update(&mut app, ch('?'));
-    assert!(matches!(app.overlay, Some(Overlay::Help)));
+    assert!(matches!(app.overlay, Some(Overlay::Help(_))));
     // Other keys do nothing while help is open.
     assert!(update(&mut app, ch('n')).is_empty());
-    assert!(matches!(app.overlay, Some(Overlay::Help)));
+    assert!(matches!(app.overlay, Some(Overlay::Help(_))));
     update(&mut app, key(KeyCode::Esc));
     assert!(app.overlay.is_none());
+}
+
+#[test]
+fn help_scrolls_where_it_does_not_fit_and_stops_at_the_end() {
+    let mut app = sized(loaded_app(), 80, 24);
+    update(&mut app, ch('?'));
+    let first = buffer_text(&render(&app, 80, 24));
+    assert!(first.contains("(0 above,"), "{first}");
+    for _ in 0..30 {
+        update(&mut app, key(KeyCode::PageDown));
+    }
+    let Some(Overlay::Help(view)) = &app.overlay else {
+        panic!("help closed");
+    };
+    let furthest = view.scroll;
+    let last = buffer_text(&render(&app, 80, 24));
+    assert!(last.contains(", 0 below)"), "{last}");
+    assert!(
+        last.contains("close help"),
+        "the last key is reachable:\n{last}"
+    );
+    // Down at the end stays there; one Up moves at once.
+    update(&mut app, key(KeyCode::Down));
+    update(&mut app, key(KeyCode::Up));
+    let Some(Overlay::Help(view)) = &app.overlay else {
+        panic!("help closed");
+    };
+    assert_eq!(view.scroll, furthest - 1);
+    // Large enough, nothing scrolls.
+    let mut wide = sized(loaded_app(), 160, 48);
+    update(&mut wide, ch('?'));
+    assert!(!buffer_text(&render(&wide, 160, 48)).contains("scroll ("));
 }
 
 // ---- sessions table ----

@@ -18,6 +18,7 @@ use crate::words;
 use super::app::{App, Overlay};
 use super::detail::{DetailOutcome, DetailView};
 use super::feedback::{Feedback, Level};
+use super::help::HelpView;
 use super::keymap::{Action, Context};
 use super::layout;
 use super::new_session::NewSessionForm;
@@ -107,9 +108,15 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
     let context = app.context();
     let action = app.keymap.action_for(context, &key);
     let configured = app.providers.is_configured(Provider::InstantPay);
+    let help_furthest = if context == Context::Help {
+        let screen = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
+        super::help::furthest_scroll(&app.view_context(), &app.keymap, screen)
+    } else {
+        0
+    };
     // Each arm says whether the dialog in front is done.
     let close = match (context, &mut app.overlay) {
-        (Context::Help, _) => super::help::handle_key(action),
+        (Context::Help, Some(Overlay::Help(view))) => view.handle_key(action, help_furthest),
         (Context::NewSession, Some(Overlay::NewSession(form))) => {
             match form.handle_key(&key, action, &app.providers, feedback) {
                 FormOutcome::Continue => false,
@@ -196,7 +203,7 @@ fn pane_action(app: &mut App, action: Action, feedback: &mut Feedback) {
     let configured = app.providers.is_configured(Provider::InstantPay);
     match action {
         Action::Quit => quit(feedback),
-        Action::ToggleHelp => app.overlay = Some(Overlay::Help),
+        Action::ToggleHelp => app.overlay = Some(Overlay::Help(HelpView::default())),
         Action::NextPane => app.focus(app.focus.next()),
         Action::PrevPane => app.focus(app.focus.previous()),
         Action::Refresh => refresh_focused(app, feedback),
@@ -394,7 +401,7 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             );
             feedback.alert(Level::Error, text.clone());
             // The form comes back as typed, unless another dialog took the screen.
-            if matches!(app.overlay, None | Some(Overlay::Help)) {
+            if matches!(app.overlay, None | Some(Overlay::Help(_))) {
                 app.overlay = Some(Overlay::Track(TrackForm::again(
                     provider,
                     &reference,
@@ -434,7 +441,7 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
         Update::LinkLooked { report, recent } => {
             if let Some(dialog) = app.notify.on_link_looked(report, recent, feedback)
                 // Never throw away a form the operator is filling in.
-                && matches!(app.overlay, None | Some(Overlay::Help))
+                && matches!(app.overlay, None | Some(Overlay::Help(_)))
             {
                 app.overlay = Some(Overlay::ConfirmNotify(dialog));
             }
