@@ -43,7 +43,8 @@ impl Scale {
         if lowest >= Decimal::ZERO {
             bottom = bottom.max(Decimal::ZERO);
         }
-        let mut top = highest + pad;
+        // Headroom, so a flat or rising line is not drawn on the frame.
+        let mut top = highest + pad.max((highest - bottom) / Decimal::from(5));
         let threshold_drawn =
             threshold.is_some_and(|limit| limit >= bottom - (top - bottom) / Decimal::TWO);
         if let (true, Some(limit)) = (threshold_drawn, threshold) {
