@@ -206,13 +206,16 @@ impl ProviderError {
         }
     }
 
-    /// Whether a read or poll may be retried after this error.
+    /// Whether a read or poll may be retried after this error. A garbled
+    /// answer counts: it is most often a broken proxy or a cut connection,
+    /// and asking again costs a read nothing.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
             ProviderError::RateLimited { .. }
                 | ProviderError::Unavailable { .. }
                 | ProviderError::Transport { .. }
+                | ProviderError::Malformed { .. }
         )
     }
 }

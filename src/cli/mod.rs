@@ -157,6 +157,9 @@ impl Context {
                 Ok(loaded) => {
                     demo.config.theme = loaded.config.theme;
                     demo.config.keys = loaded.config.keys;
+                    // Who you are and how you want to be told stay yours too.
+                    demo.config.operator = loaded.config.operator;
+                    demo.config.alerts = loaded.config.alerts;
                 }
                 // The demo uses your look and keys: a broken one is refused,
                 // as without --demo, rather than silently replaced.

@@ -107,6 +107,10 @@ pub fn balance_history_human(since: Timestamp, snapshots: &[BalanceSnapshot]) ->
             format_inr(s.lien),
         ]);
     }
+    if !super::table::for_people() {
+        // Scripts get the rows alone; --json has the summary.
+        return table.render();
+    }
     format!(
         "{}\n{} since {}\nlowest  {}\nhighest {}\nlatest  {}",
         table.render(),
@@ -288,9 +292,10 @@ pub fn audit_human(entries: &[AuditEntry]) -> String {
         return "no notifications sent yet".into();
     }
     let mut table = audit_table(entries).render();
-    if entries
-        .iter()
-        .any(|e| e.actor == crate::engine::ops::UNKNOWN_OPERATOR)
+    if super::table::for_people()
+        && entries
+            .iter()
+            .any(|e| e.actor == crate::engine::ops::UNKNOWN_OPERATOR)
     {
         table.push_str(
             "\n\"unknown\": no operator name was set; set [operator] name\n\

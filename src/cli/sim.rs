@@ -90,7 +90,9 @@ pub async fn run(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
 fn client_lines(handle: &SimHandle, credentials: &SimCredentials) -> Vec<String> {
     let demo = SimCredentials::demo();
     let config = crate::demo::config_for(handle, credentials);
-    let set = |name: &str, value: &dyn std::fmt::Display| format!("export {name}={value}");
+    let set = |name: &str, value: &dyn std::fmt::Display| {
+        format!("export {name}={}", shell_word(&value.to_string()))
+    };
     let secret = |name: &str, value: &str, demo_value: &str| {
         if value == demo_value {
             set(name, &value)
@@ -128,4 +130,32 @@ fn client_lines(handle: &SimHandle, credentials: &SimCredentials) -> Vec<String>
         ]);
     }
     lines
+}
+
+/// `value` as one word for a POSIX shell: as it is when plain, else in
+/// single quotes (a quote inside written as '\'').
+fn shell_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-:/@%+=,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn values_paste_as_one_shell_word() {
+        assert_eq!(
+            shell_word("http://127.0.0.1:8787/"),
+            "http://127.0.0.1:8787/"
+        );
+        assert_eq!(shell_word("my client"), "'my client'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("$HOME;rm"), "'$HOME;rm'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

@@ -243,6 +243,12 @@ impl Table {
     }
 }
 
+/// Whether stdout is a person's terminal rather than a pipe: notes meant
+/// for people (summaries, hints) are left out of what scripts read.
+pub fn for_people() -> bool {
+    std::io::stdout().is_terminal()
+}
+
 /// The width to fit: `COLUMNS` when set (as many tools honour), else the
 /// terminal's; `None` when stdout is not a terminal.
 fn terminal_width() -> Option<usize> {

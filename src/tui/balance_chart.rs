@@ -85,13 +85,10 @@ pub fn segments(
     runs
 }
 
-/// Where the time axis starts: the span's start, or the first reading when
-/// the history is shorter, so a young history fills the width.
-fn axis_start(ctx: &ViewContext, state: &BalanceState, shown: &[Reading]) -> Timestamp {
-    let span_start = ctx.now.checked_sub(state.span.length()).unwrap_or(ctx.now);
-    shown
-        .first()
-        .map_or(span_start, |first| first.at.max(span_start))
+/// Where the time axis starts: the span's start, whatever the first
+/// reading, so "last 7 d" means it and hours with no reading show as such.
+fn axis_start(ctx: &ViewContext, state: &BalanceState) -> Timestamp {
+    ctx.now.checked_sub(state.span.length()).unwrap_or(ctx.now)
 }
 
 /// The chart alone: `labelled` adds the time and value axes.
@@ -137,8 +134,7 @@ fn chart_widget<'a>(
                 .data(threshold),
         );
     }
-    // At least a minute wide, so one reading still has an axis to sit on.
-    let span_secs = ctx.now.duration_since(from).as_secs_f64().max(60.0);
+    let span_secs = ctx.now.duration_since(from).as_secs_f64();
     let bounds_y = [
         scale.bottom.to_f64().unwrap_or(0.0),
         scale.top.to_f64().unwrap_or(0.0),
@@ -178,8 +174,11 @@ pub fn draw_in_pane(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &Ba
     };
     let lowest = shown.iter().map(|r| r.available).min().unwrap_or_default();
     let highest = shown.iter().map(|r| r.available).max().unwrap_or_default();
+    // Below three rows the line needs every row it can get; the full-screen
+    // chart has the figures.
+    let range_rows = u16::from(area.height >= 3);
     let [range_row, chart_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        Layout::vertical([Constraint::Length(range_rows), Constraint::Min(0)]).areas(area);
     frame.render_widget(
         Paragraph::new(Line::styled(
             format!("{}: {}–{}", state.span.label(), inr(lowest), inr(highest)),
@@ -190,12 +189,25 @@ pub fn draw_in_pane(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &Ba
     if chart_area.height == 0 {
         return;
     }
-    let from = axis_start(ctx, state, shown);
+    draw_chart(frame, chart_area, ctx, state, scale, false);
+}
+
+/// The readings of the span (with their gaps) and the threshold line.
+fn draw_chart(
+    frame: &mut Frame,
+    area: Rect,
+    ctx: &ViewContext,
+    state: &BalanceState,
+    scale: Scale,
+    labelled: bool,
+) {
+    let shown = state.shown(ctx.now);
+    let from = axis_start(ctx, state);
     let runs = segments(shown, from, state.gap());
     let threshold = threshold_line(state, scale, ctx.now.duration_since(from));
     frame.render_widget(
-        chart_widget(ctx, state, from, &runs, &threshold, scale, false),
-        chart_area,
+        chart_widget(ctx, state, from, &runs, &threshold, scale, labelled),
+        area,
     );
 }
 
@@ -203,7 +215,7 @@ fn threshold_line(state: &BalanceState, scale: Scale, width: SignedDuration) -> 
     match state.threshold {
         Some(limit) if scale.threshold_drawn => {
             let y = limit.to_f64().unwrap_or(0.0);
-            vec![(0.0, y), (width.as_secs_f64().max(60.0), y)]
+            vec![(0.0, y), (width.as_secs_f64(), y)]
         }
         _ => Vec::new(),
     }
@@ -246,13 +258,7 @@ pub fn draw_overlay(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &Ba
         Paragraph::new(legend).wrap(Wrap { trim: true }),
         legend_area,
     );
-    let from = axis_start(ctx, state, shown);
-    let runs = segments(shown, from, state.gap());
-    let threshold = threshold_line(state, scale, ctx.now.duration_since(from));
-    frame.render_widget(
-        chart_widget(ctx, state, from, &runs, &threshold, scale, true),
-        chart_area,
-    );
+    draw_chart(frame, chart_area, ctx, state, scale, true);
 }
 
 /// Lowest, highest and latest with their times; the threshold; the gaps.
@@ -312,7 +318,7 @@ fn legend<'a>(
             theme.warning,
         )]);
     }
-    let gaps = segments(shown, axis_start(ctx, state, shown), state.gap())
+    let gaps = segments(shown, axis_start(ctx, state), state.gap())
         .len()
         .saturating_sub(1);
     items.push(vec![Span::styled(

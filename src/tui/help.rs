@@ -18,23 +18,29 @@ pub struct HelpView {
 }
 
 impl HelpView {
-    /// True when the key closes help. `furthest` is the last scroll that
-    /// still fills the screen ([`furthest_scroll`]).
-    pub fn handle_key(&mut self, action: Option<Action>, furthest: usize) -> bool {
+    /// True when the key closes help. `limits` says how far it scrolls and
+    /// by how much a page ([`scroll_limits`]).
+    pub fn handle_key(&mut self, action: Option<Action>, limits: ScrollLimits) -> bool {
         match action {
             Some(Action::Close) => return true,
             Some(Action::Down) => self.scroll += 1,
             Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
-            Some(Action::PageDown) => self.scroll += PAGE,
-            Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(PAGE),
+            Some(Action::PageDown) => self.scroll += limits.page,
+            Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(limits.page),
             _ => {}
         }
-        self.scroll = self.scroll.min(furthest);
+        self.scroll = self.scroll.min(limits.furthest);
         false
     }
 }
 
-const PAGE: usize = 10;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScrollLimits {
+    /// The last scroll that still fills the screen.
+    pub furthest: usize,
+    /// What one screen shows, less a line kept for context.
+    pub page: usize,
+}
 
 /// Every context's keys, one line each, under the context's name.
 fn help_lines<'a>(ctx: &ViewContext, keymap: &'a KeyMap) -> Vec<Line<'a>> {
@@ -54,7 +60,8 @@ fn help_lines<'a>(ctx: &ViewContext, keymap: &'a KeyMap) -> Vec<Line<'a>> {
         ));
         for binding in bindings {
             lines.push(Line::from(vec![
-                Span::styled(format!("{:<8} ", binding.label), theme.key),
+                // Keys in a column, and never run into their description.
+                Span::styled(format!("{:<8}  ", binding.label), theme.key),
                 Span::raw(binding.help),
             ]));
         }
@@ -76,11 +83,14 @@ fn dialog_area(area: Rect) -> Rect {
     centered(area, area.width.min(120), area.height)
 }
 
-/// The furthest the help scrolls on a screen `area` large.
-pub fn furthest_scroll(ctx: &ViewContext, keymap: &KeyMap, area: Rect) -> usize {
+/// How the help scrolls on a screen `area` large.
+pub fn scroll_limits(ctx: &ViewContext, keymap: &KeyMap, area: Rect) -> ScrollLimits {
     let lines = help_lines(ctx, keymap);
     let (columns, rows) = geometry(&lines, dialog_area(area));
-    lines.len().saturating_sub(columns * rows)
+    ScrollLimits {
+        furthest: lines.len().saturating_sub(columns * rows),
+        page: (columns * rows).saturating_sub(1).max(1),
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap, view: HelpView) {
@@ -98,9 +108,11 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap, v
         let keys = |action| ctx.key(action).to_string();
         title.push(Span::styled(
             format!(
-                "· {} {} scroll ({} above, {hidden} below) ",
+                "· {} {} {} {} scroll ({} above, {hidden} below) ",
                 keys(Action::Down),
                 keys(Action::Up),
+                keys(Action::PageDown),
+                keys(Action::PageUp),
                 start
             ),
             theme.dim,

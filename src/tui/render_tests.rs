@@ -226,15 +226,19 @@ fn balance_states() {
     snapshot_at_both_sizes("balance_unconfigured", &unconfigured);
 }
 
-/// The fixture's hour of readings, one left out (a gap) and the threshold
-/// close enough to be drawn.
+/// Twenty hours of readings every 5 minutes (the refresh interval) falling
+/// from ₹1,80,000 towards ₹1,25,000, four hours missing (a gap), and the
+/// threshold close enough to draw.
 fn chart_app() -> App {
     let mut app = loaded_app();
     app.balance.threshold = Some(money("130000"));
-    app.balance.history.remove(4);
-    app.balance.history.remove(4);
-    app.balance.history.remove(4);
-    app.balance.history.remove(4);
+    app.balance.history = (0..240)
+        .filter(|step| !(96..144).contains(step))
+        .map(|step| super::balance::Reading {
+            at: at(-20 * 3600 + step * 300),
+            available: money("180000") - money("225") * rust_decimal::Decimal::from(step),
+        })
+        .collect();
     app.focus(super::view::Pane::Balance);
     update(&mut app, key(KeyCode::Enter));
     app
@@ -261,11 +265,11 @@ fn the_chart_marks_its_figures_threshold_and_gaps() {
     let buffer = render(&sized(chart_app(), 160, 48), 160, 48);
     let text = buffer_text(&buffer);
     for label in [
-        "latest ₹1,25,000.00 (06:29)",
-        "lowest ₹1,25,000.00 (06:29)",
-        "highest ₹1,80,000.00 (05:30)",
+        "latest ₹1,26,225.00 (06:25)",
+        "lowest ₹1,26,225.00 (06:25)",
+        "highest ₹1,80,000.00 (10:30)",
         "threshold ₹1,30,000.00 (the dotted line)",
-        "7 readings, 1 gap (no reading for a while)",
+        "192 readings, 1 gap (no reading for a while)",
         "now",
     ] {
         assert!(text.contains(label), "{label}:\n{text}");

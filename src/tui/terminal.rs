@@ -149,14 +149,11 @@ pub async fn run(
                 }
             },
             Some(error) = desktop_failures.recv() => {
-                if !desktop.disable() {
+                let Some(warning) = desktop.failed(&error) else {
                     continue;
-                }
+                };
                 tracing::warn!(%error, "desktop notifications unavailable");
-                Msg::Local(
-                    Level::Warning,
-                    format!("desktop notifications are unavailable ({error}); the bell still rings"),
-                )
+                Msg::Local(Level::Warning, warning)
             }
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
         };

@@ -108,15 +108,16 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
     let context = app.context();
     let action = app.keymap.action_for(context, &key);
     let configured = app.providers.is_configured(Provider::InstantPay);
-    let help_furthest = if context == Context::Help {
+    let help_limits = (context == Context::Help).then(|| {
         let screen = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
-        super::help::furthest_scroll(&app.view_context(), &app.keymap, screen)
-    } else {
-        0
-    };
+        super::help::scroll_limits(&app.view_context(), &app.keymap, screen)
+    });
     // Each arm says whether the dialog in front is done.
     let close = match (context, &mut app.overlay) {
-        (Context::Help, Some(Overlay::Help(view))) => view.handle_key(action, help_furthest),
+        (Context::Help, Some(Overlay::Help(view))) => match help_limits {
+            Some(limits) => view.handle_key(action, limits),
+            None => false,
+        },
         (Context::NewSession, Some(Overlay::NewSession(form))) => {
             match form.handle_key(&key, action, &app.providers, feedback) {
                 FormOutcome::Continue => false,
