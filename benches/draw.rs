@@ -12,8 +12,8 @@ use payops::domain::{
     BalanceReport, DocumentType, ExternalRef, Provider, ProviderEnvironment, SessionId,
     SessionStatus, UserFlow,
 };
+use payops::domain::{BalanceSnapshot, CreateState, SessionRecord};
 use payops::engine::{ProviderSetup, Update};
-use payops::store::{BalanceSnapshot, CreateState, SessionRecord};
 use payops::tui::{App, Msg, Theme, TuiOptions, draw, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use payops::config::{Config, PollingConfig};
+use payops::domain::SessionRecord;
 use payops::domain::{DocumentType, Provider, SessionId, SessionStatus, UserFlow};
 use payops::engine::ops::Services;
 use payops::engine::run::{call_policy, spawn_with_plan};
@@ -24,7 +25,7 @@ use payops::engine::schedule::Plan;
 use payops::engine::{Command, SessionRequest, Update};
 use payops::error::ProviderError;
 use payops::sim::{self, SimCredentials, SimHandle, SimOptions};
-use payops::store::{SessionRecord, Store};
+use payops::store::Store;
 use rand::{RngExt, SeedableRng};
 
 const WINDOW: Duration = Duration::from_secs(600);

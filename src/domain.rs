@@ -1,6 +1,13 @@
 //! The vocabulary every module shares: providers, statuses, ids, money-carrying reports.
 //! Provider clients produce these; the store persists them; the CLI and the UI display them.
 
+mod records;
+
+pub use records::{
+    AuditEntry, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess, NewSession,
+    NotifyOutcome, RecentNotifies, SessionRecord, StatusEvent,
+};
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -6,10 +6,10 @@ use rust_decimal::Decimal;
 
 use std::time::Duration;
 
+use crate::domain::{AuditEntry, NotifyOutcome, RecentNotifies};
 use crate::domain::{Provider, SessionId, format_inr};
 use crate::engine::ops::NOTIFY_REPEAT_WINDOW;
 use crate::error::ProviderError;
-use crate::store::{AuditEntry, NotifyOutcome, RecentNotifies};
 
 /// "Cashfree is not configured: add a [cashfree] section or PAYOPS_CASHFREE_*
 /// variables (payops config init)".

@@ -12,10 +12,10 @@ use super::args::{
 };
 use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
+use crate::domain::{CreateState, SessionRecord};
 use crate::domain::{LinkStatus, Provider, SessionStatus, UserDetails};
 use crate::engine::SessionRequest;
 use crate::engine::ops::{CreateFailure, PollOutcome};
-use crate::store::{CreateState, SessionRecord};
 use crate::validate;
 use crate::words;
 

@@ -6,9 +6,9 @@ use serde_json::{Map, Value, json};
 
 use super::{Context, Failure, Output, exit};
 use crate::documents::{CONSENT_WINDOW, Document, DocumentFetch, to_fetch};
+use crate::domain::SessionRecord;
 use crate::domain::{DocumentType, SessionStatus};
 use crate::engine::ops::PREPARING_ATTEMPTS;
-use crate::store::SessionRecord;
 
 pub async fn documents(
     ctx: &Context,

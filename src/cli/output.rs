@@ -5,10 +5,10 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::domain::{
-    BalanceReport, LinkReport, UserDetails, format_inr, local_time, mask_all_but_last,
-};
-use crate::store::{
     AuditEntry, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess, SessionRecord,
+};
+use crate::domain::{
+    BalanceReport, LinkReport, UserDetails, format_inr, local_time, mask_all_but_last,
 };
 
 use super::table::{Fit, Table};

@@ -7,12 +7,12 @@ use jiff::Timestamp;
 use url::Url;
 
 use crate::documents::Document;
+use crate::domain::{AuditEntry, BalanceSnapshot, RecentNotifies, SessionRecord, StatusEvent};
 use crate::domain::{
     BalanceReport, DocumentType, LinkId, LinkReport, Provider, ProviderEnvironment, SessionId,
     SessionStatus, UserDetails, UserFlow,
 };
 use crate::error::ProviderError;
-use crate::store::{AuditEntry, BalanceSnapshot, RecentNotifies, SessionRecord, StatusEvent};
 
 /// A validated request to create a DigiLocker session.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,11 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::documents::DocumentFetch;
+use crate::domain::DocumentAccess;
 use crate::domain::DocumentType;
+use crate::domain::{
+    AuditEntry, CreateState, NewSession, NotifyOutcome, RecentNotifies, SessionRecord, StatusEvent,
+};
 use crate::domain::{
     BalanceReport, CreatedSession, ExternalRef, LinkId, LinkReport, Provider, ProviderEnvironment,
     SessionId, SessionStatus, UserDetails,
@@ -22,11 +26,7 @@ use crate::providers::http::RateHeaders;
 use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
-use crate::store::DocumentAccess;
-use crate::store::{
-    AuditEntry, CreateState, NewSession, NotifyOutcome, RecentNotifies, SessionRecord, StatusEvent,
-    Store, StoreError, TRACKED_REF_PREFIX,
-};
+use crate::store::{Store, StoreError, TRACKED_REF_PREFIX};
 
 /// How long a previous notify makes a new one for the same link ask again.
 pub const NOTIFY_REPEAT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);

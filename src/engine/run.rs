@@ -20,6 +20,7 @@ use tracing::{debug, info, warn};
 
 use crate::config::PollingConfig;
 use crate::documents::{Document, DocumentFetch, to_fetch};
+use crate::domain::{AuditEntry, CreateState, RecentNotifies, SessionRecord};
 use crate::domain::{BalanceReport, DocumentType, LinkId, LinkReport, Provider, SessionId};
 use crate::engine::messages::{Command, ProviderHealth, SessionRequest, Update};
 use crate::engine::ops::{CreateFailure, NotifyResult, OpsError, PollOutcome, Services};
@@ -28,7 +29,7 @@ use crate::engine::schedule::{self, Plan, SessionClock};
 use crate::error::ProviderError;
 use crate::providers::CallPolicy;
 use crate::providers::http::RateHeaders;
-use crate::store::{AuditEntry, CreateState, RecentNotifies, SessionRecord, StoreError};
+use crate::store::StoreError;
 use crate::words;
 
 /// The balance is never fetched by itself more often than this (InstantPay

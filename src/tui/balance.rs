@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use rust_decimal::Decimal;
 
+use crate::domain::BalanceSnapshot;
 use crate::domain::{BalanceReport, Provider, mask_all_but_last};
 use crate::error::ProviderError;
-use crate::store::BalanceSnapshot;
 use crate::words;
 
 use super::feedback::{Alert, Debounce, Effect, Feedback, Level};

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use crate::documents::{CONSENT_WINDOW, Document};
+use crate::domain::{CreateState, SessionRecord, StatusEvent};
 use crate::domain::{SessionId, SessionStatus, UserDetails};
 use crate::engine::Command;
-use crate::store::{CreateState, SessionRecord, StatusEvent};
 
 use super::feedback::{Debounce, Effect, Feedback, Level};
 use super::format::{ago, countdown, documents_long};

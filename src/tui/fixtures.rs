@@ -14,13 +14,13 @@ use rust_decimal::Decimal;
 
 use crate::config::SessionDefaults;
 use crate::domain::{
+    AuditEntry, BalanceSnapshot, CreateState, NotifyOutcome, SessionRecord, StatusEvent,
+};
+use crate::domain::{
     BalanceReport, DocumentType, ExternalRef, LinkId, LinkReport, LinkStatus, Provider,
     ProviderEnvironment, SessionId, SessionStatus, UserFlow,
 };
 use crate::engine::{ProviderSetup, Update};
-use crate::store::{
-    AuditEntry, BalanceSnapshot, CreateState, NotifyOutcome, SessionRecord, StatusEvent,
-};
 
 use super::app::App;
 use super::theme::Theme;

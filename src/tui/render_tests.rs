@@ -7,9 +7,9 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
 use crate::domain::LinkStatus;
+use crate::domain::{NotifyOutcome, RecentNotifies};
 use crate::engine::Update;
 use crate::error::ProviderError;
-use crate::store::{NotifyOutcome, RecentNotifies};
 
 use super::App;
 use super::fixtures::*;

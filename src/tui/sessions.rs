@@ -17,10 +17,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use tui_input::Input;
 
+use crate::domain::{CreateState, SessionRecord, StatusEvent};
 use crate::domain::{Provider, SessionId, SessionStatus, UserDetails};
 use crate::engine::Command;
 use crate::error::ProviderError;
-use crate::store::{CreateState, SessionRecord, StatusEvent};
 use crate::words;
 
 use super::feedback::{Alert, Debounce, Effect, Feedback, Level};

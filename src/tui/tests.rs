@@ -10,9 +10,9 @@ use crate::domain::{
     DocumentType, LinkStatus, Provider, ProviderEnvironment, SessionId, SessionStatus, UserDetails,
     UserFlow,
 };
+use crate::domain::{NotifyOutcome, RecentNotifies, StatusEvent};
 use crate::engine::{Command, ProviderSetup, SessionRequest, Update};
 use crate::error::ProviderError;
-use crate::store::{NotifyOutcome, RecentNotifies, StatusEvent};
 
 use super::app::Overlay;
 use super::feedback::Level;

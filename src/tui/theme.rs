@@ -9,8 +9,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::BorderType;
 
 use crate::config::{ThemeConfig, ThemeName};
+use crate::domain::CreateState;
 use crate::domain::SessionStatus;
-use crate::store::CreateState;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
     pub monochrome: bool,

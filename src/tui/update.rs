@@ -10,9 +10,9 @@ use crossterm::event::{
 use jiff::Timestamp;
 use ratatui::layout::{Position, Rect};
 
+use crate::domain::CreateState;
 use crate::domain::Provider;
 use crate::engine::{Command, ProviderSetup, Update};
-use crate::store::CreateState;
 use crate::words;
 
 use super::app::{App, Overlay};

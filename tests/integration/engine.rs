@@ -20,7 +20,8 @@ use payops::providers::{CallPolicy, CashfreeClient, CashfreeCreate};
 use payops::sim::{self, Faults, SimHandle, SimOptions};
 
 use crate::harness::engine::*;
-use payops::store::{CreateState, NewSession, NotifyOutcome, SessionRecord, Store};
+use payops::domain::{CreateState, NewSession, NotifyOutcome, SessionRecord};
+use payops::store::Store;
 
 fn request(provider: Provider) -> SessionRequest {
     SessionRequest {

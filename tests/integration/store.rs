@@ -8,10 +8,8 @@ use payops::domain::{
     BalanceReport, CreatedSession, DocumentType, ExternalRef, LinkId, Provider, SessionId,
     SessionStatus, UserFlow,
 };
-use payops::store::{
-    CreateState, INTERRUPTED_MESSAGE, NewSession, NotifyOutcome, RecentNotifies, SCHEMA_VERSION,
-    Store, StoreError, TRACKED_REF_PREFIX,
-};
+use payops::domain::{CreateState, NewSession, NotifyOutcome, RecentNotifies};
+use payops::store::{INTERRUPTED_MESSAGE, SCHEMA_VERSION, Store, StoreError, TRACKED_REF_PREFIX};
 use rust_decimal::Decimal;
 use tempfile::TempDir;
 

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::domain::LinkReport;
-use crate::store::RecentNotifies;
+use crate::domain::RecentNotifies;
 use crate::words;
 
 use super::super::format::ago;

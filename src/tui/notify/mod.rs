@@ -15,10 +15,10 @@ use rust_decimal::Decimal;
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
+use crate::domain::{AuditEntry, NotifyOutcome, RecentNotifies};
 use crate::domain::{LinkId, LinkReport, Provider};
 use crate::engine::Command;
 use crate::error::ProviderError;
-use crate::store::{AuditEntry, NotifyOutcome, RecentNotifies};
 use crate::validate;
 use crate::words;
 

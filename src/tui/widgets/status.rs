@@ -2,7 +2,7 @@
 
 use ratatui::style::Style;
 
-use crate::store::SessionRecord;
+use crate::domain::SessionRecord;
 
 use super::super::theme::Theme;
 

@@ -11,11 +11,12 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 
 use payops::config::{CashfreeConfig, Config, InstantPayConfig, PollingConfig};
+use payops::domain::SessionRecord;
 use payops::engine::ops::Services;
 use payops::engine::run::{self, call_policy};
 use payops::engine::{Command, Update};
 use payops::sim::{SimCredentials, SimHandle, SimOptions};
-use payops::store::{SessionRecord, Store};
+use payops::store::Store;
 
 pub const WAIT: Duration = Duration::from_secs(5);
 
