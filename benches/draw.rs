@@ -60,6 +60,8 @@ fn record(index: usize) -> SessionRecord {
         expires_at: created_at + SignedDuration::from_secs(600),
         last_polled_at: Some(now() - SignedDuration::from_secs(3)),
         last_error: None,
+        label: Some(format!("TKT-{index}")),
+        created_by: Some("asha".into()),
     }
 }
 

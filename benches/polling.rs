@@ -93,6 +93,7 @@ impl World {
                     flow: UserFlow::Signup,
                     documents: vec![DocumentType::Aadhaar],
                     redirect_url: None,
+                    label: None,
                 })
                 .await
                 .expect("create");

@@ -120,11 +120,14 @@ pub fn seed_requests(active: usize) -> Vec<SessionRequest> {
     ];
     seeds
         .into_iter()
-        .map(|(provider, flow, documents)| SessionRequest {
+        .zip(4101..)
+        .map(|((provider, flow, documents), ticket)| SessionRequest {
             provider,
             flow,
             documents,
             redirect_url: Some(redirect.clone()),
+            // As an agent would: the support ticket the customer called about.
+            label: Some(format!("TKT-{ticket}")),
         })
         .collect()
 }

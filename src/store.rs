@@ -133,6 +133,9 @@ const MIGRATIONS: &[&str] = &[
         outcome     TEXT NOT NULL
     );
     CREATE INDEX document_access_at ON document_access (at);",
+    // 3: the agent's label (ticket or case reference) and who created it.
+    "ALTER TABLE sessions ADD COLUMN label TEXT;
+    ALTER TABLE sessions ADD COLUMN created_by TEXT;",
 ];
 
 /// The schema version this build writes.
@@ -140,7 +143,8 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, provider_status, \
      url, flow, redirect_url, documents_requested, documents_consented, create_state, \
-     create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error";
+     create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error, \
+     label, created_by";
 
 const AUDIT_COLUMNS: &str =
     "id, link_id, actor, at, outcome, message, provider_code, request_id, completed";
@@ -268,8 +272,9 @@ impl Store {
         self.conn.execute(
             "INSERT INTO sessions (id, provider, external_ref, reference, status, provider_status,
                  url, flow, redirect_url, documents_requested, documents_consented, create_state,
-                 create_message, tracking, created_at, updated_at, expires_at)
-             VALUES (?1, ?2, ?3, NULL, ?4, '', NULL, ?5, ?6, ?7, '', 'sending', NULL, 1, ?8, ?8, ?9)",
+                 create_message, tracking, created_at, updated_at, expires_at, label, created_by)
+             VALUES (?1, ?2, ?3, NULL, ?4, '', NULL, ?5, ?6, ?7, '', 'sending', NULL, 1, ?8, ?8, ?9,
+                 ?10, ?11)",
             params![
                 new.id.as_str(),
                 new.provider.as_str(),
@@ -280,9 +285,28 @@ impl Store {
                 documents_text(&new.documents_requested),
                 ts_text(new.created_at),
                 ts_text(expires_at),
+                new.label,
+                new.created_by,
             ],
         )?;
         self.session_by_id(&new.id)
+    }
+
+    /// Sets (or with `None` clears) a session's label; the label is the
+    /// agent's, so it changes nothing else, not even `updated_at`.
+    pub fn set_label(
+        &self,
+        id: &SessionId,
+        label: Option<&str>,
+    ) -> Result<SessionRecord, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE sessions SET label = ?2 WHERE id = ?1",
+            params![id.as_str(), label],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        self.session_by_id(id)
     }
 
     /// Records the provider's answer to a create: reference, url, status, raw
@@ -974,6 +998,8 @@ struct RawSession {
     expires_at: String,
     last_polled_at: Option<String>,
     last_error: Option<String>,
+    label: Option<String>,
+    created_by: Option<String>,
 }
 
 impl RawSession {
@@ -998,6 +1024,8 @@ impl RawSession {
             expires_at: row.get(16)?,
             last_polled_at: row.get(17)?,
             last_error: row.get(18)?,
+            label: row.get(19)?,
+            created_by: row.get(20)?,
         })
     }
 
@@ -1032,6 +1060,8 @@ impl RawSession {
             expires_at: parse_ts("sessions.expires_at", &self.expires_at)?,
             last_polled_at: parse_opt_ts("sessions.last_polled_at", self.last_polled_at)?,
             last_error: self.last_error,
+            label: self.label,
+            created_by: self.created_by,
         })
     }
 }

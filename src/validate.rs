@@ -11,6 +11,8 @@ use crate::error::ValidationError;
 /// Longest link id accepted (the documented samples are 24 hex characters,
 /// but the format is unconfirmed, so allow more).
 pub const LINK_ID_MAX: usize = 64;
+/// Longest session label: a ticket or case reference, not a note.
+pub const LABEL_MAX: usize = 64;
 /// Cashfree's documented `verification_id` limit.
 pub const VERIFICATION_ID_MAX: usize = 50;
 
@@ -50,6 +52,29 @@ pub fn link_id(field: &str, raw: &str) -> Result<(LinkId, Option<String>), Valid
         format!("link id '{value}' is not the usual 24 lowercase hex characters; check it is right")
     });
     Ok((LinkId::new_unchecked(value), warning))
+}
+
+/// A session's label (a ticket or case reference): trimmed, at most 64
+/// characters, printable; empty means none.
+pub fn label(field: &str, raw: &str) -> Result<Option<String>, ValidationError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let length = value.chars().count();
+    if length > LABEL_MAX {
+        return Err(ValidationError::new(
+            field,
+            format!("is {length} characters; at most {LABEL_MAX} allowed"),
+        ));
+    }
+    if let Some(bad) = value.chars().find(|c| c.is_control()) {
+        return Err(ValidationError::new(
+            field,
+            format!("contains the control character {bad:?}; type plain text"),
+        ));
+    }
+    Ok(Some(value.to_string()))
 }
 
 /// Cashfree `verification_id`: 1..=50 of letters, digits, `.`, `-`, `_`.

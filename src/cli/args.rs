@@ -115,6 +115,16 @@ pub enum DigilockerCommand {
         #[arg(long)]
         reveal: bool,
     },
+    /// Set or change a session's label (your ticket or case reference).
+    Label {
+        /// Our id, the provider reference, or our external ref.
+        id: String,
+        /// The new label (at most 64 characters); or --clear.
+        label: Option<String>,
+        /// Remove the label.
+        #[arg(long, conflicts_with = "label")]
+        clear: bool,
+    },
     /// Tracked sessions (active by default).
     List {
         /// Include final and untracked sessions.
@@ -137,6 +147,9 @@ pub struct CreateArgs {
     /// Where the customer lands afterwards (https).
     #[arg(long, value_name = "URL")]
     pub redirect_url: Option<String>,
+    /// Your ticket or case reference for it (at most 64 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -114,6 +114,21 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
             document,
             reveal,
         } => super::documents::documents(ctx, id, document.as_deref(), *reveal).await,
+        DigilockerCommand::Label { id, label, clear } => {
+            let label = match (label, clear) {
+                (Some(raw), false) => Some(validate::label("label", raw)?.ok_or_else(|| {
+                    Failure::usage("label: is empty; to remove the label, use --clear")
+                })?),
+                (None, false) => {
+                    return Err(Failure::usage(
+                        "label: give the new label, or --clear to remove it",
+                    ));
+                }
+                (_, true) => None,
+            };
+            let record = ctx.services.set_label(id, label.as_deref())?;
+            Ok(Some(session_output(&record, None)))
+        }
         DigilockerCommand::List { all } => {
             let records = ctx.services.store().list_sessions(*all)?;
             let json = Value::Array(
@@ -162,7 +177,12 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
             ));
         }
     };
+    let label = match &args.label {
+        Some(raw) => validate::label("--label", raw)?,
+        None => None,
+    };
     let request = SessionRequest {
+        label,
         provider,
         flow: args.flow.map(Into::into).unwrap_or(defaults.flow),
         documents,

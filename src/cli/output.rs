@@ -156,6 +156,8 @@ pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Va
         "create_message": create_message,
         "tracking": record.tracking,
         "last_error": record.last_error,
+        "label": record.label,
+        "created_by": record.created_by,
     });
     if let (Some(details), Some(object)) = (details, value.as_object_mut()) {
         let masked: serde_json::Map<String, Value> = details
@@ -186,12 +188,14 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
         d.iter().map(|d| d.wire()).collect::<Vec<_>>().join(", ")
     };
     table.pair("id", record.id.to_string());
+    table.pair("label", record.label.clone().unwrap_or_default());
     table.pair("provider", record.provider.display_name());
     table.pair("status", record.status_label());
     table.pair("provider status", record.provider_status.clone());
     table.pair("reference", record.reference.clone().unwrap_or_default());
     table.pair("external ref", record.external_ref.to_string());
     table.pair("created", local_time(record.created_at));
+    table.pair("created by", record.created_by.clone().unwrap_or_default());
     table.pair("time left", time_left(record, Timestamp::now()));
     table.pair("requested", docs(&record.documents_requested));
     table.pair("consented", docs(&record.documents_consented));
@@ -228,7 +232,8 @@ fn sessions_table(records: &[SessionRecord], now: Timestamp) -> Table {
         .column("status", Fit::Whole)
         .column("reference", Fit::Whole)
         .column("time left", Fit::Optional(1))
-        .column("created", Fit::Optional(3));
+        .column("created", Fit::Optional(3))
+        .column("label", Fit::Words);
     for r in records {
         table.row(vec![
             r.id.to_string(),
@@ -237,6 +242,7 @@ fn sessions_table(records: &[SessionRecord], now: Timestamp) -> Table {
             r.reference.clone().unwrap_or_default(),
             time_left(r, now),
             local_time(r.created_at),
+            r.label.clone().unwrap_or_default(),
         ]);
     }
     table

@@ -230,7 +230,7 @@ impl Table {
             .collect();
         if !hidden.is_empty() {
             let note = format!(
-                "(too narrow for: {}; widen the terminal, or --json has every field)",
+                "(too narrow for: {}; --json has every field)",
                 hidden.join(", ")
             );
             text.push('\n');
@@ -314,7 +314,7 @@ mod tests {
         assert!(text.contains("? OUTCOME_UNKNOWN"), "{text}");
         assert!(!text.contains("23 Nov 2026"), "{text}");
         assert!(
-            text.contains("(too narrow for: provider, created; widen the terminal, or --json has"),
+            text.contains("(too narrow for: provider, created; --json has every field)"),
             "{text}"
         );
         // The free text wraps between words only.

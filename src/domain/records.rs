@@ -31,6 +31,10 @@ pub struct NewSession {
     pub documents_requested: Vec<DocumentType>,
     pub redirect_url: Option<String>,
     pub created_at: Timestamp,
+    /// The agent's ticket or case reference (validated: at most 64 characters).
+    pub label: Option<String>,
+    /// The operator who asked for it.
+    pub created_by: Option<String>,
 }
 
 /// A tracked DigiLocker session as the store holds it.
@@ -61,6 +65,10 @@ pub struct SessionRecord {
     /// The last error met while polling, shown beside the row; cleared by
     /// the next good answer.
     pub last_error: Option<String>,
+    /// The agent's ticket or case reference, editable at any time.
+    pub label: Option<String>,
+    /// The operator who created (or started tracking) it, when known.
+    pub created_by: Option<String>,
 }
 
 impl SessionRecord {

@@ -25,6 +25,8 @@ pub struct SessionRequest {
     /// Where the customer lands afterwards: InstantPay requires one
     /// (`redirectionUrl`), Cashfree takes it optionally.
     pub redirect_url: Option<Url>,
+    /// The agent's ticket or case reference (validated), kept with the session.
+    pub label: Option<String>,
 }
 
 /// What the UI asks the engine to do. Never blocks the UI.
@@ -41,6 +43,11 @@ pub enum Command {
     /// Poll one session now.
     RefreshSession(SessionId),
     StopTracking(SessionId),
+    /// Set (or with None clear) a session's label: already validated.
+    SetLabel {
+        id: SessionId,
+        label: Option<String>,
+    },
     /// Fetch the consented documents of an AUTHENTICATED session (each
     /// fetch is logged; the contents come back in `Update::Documents` only).
     FetchDocuments(SessionId),

@@ -257,6 +257,8 @@ impl Services {
             },
             redirect_url: request.redirect_url.as_ref().map(url::Url::to_string),
             created_at: Timestamp::now(),
+            label: request.label.clone(),
+            created_by: Some(self.actor.clone()),
         };
         self.store()
             .begin_session(&new)
@@ -566,6 +568,12 @@ impl Services {
     }
 
     /// Finds a tracked session by our id, the provider reference or our external ref.
+    /// Sets (or with None clears) the label of the session `needle` names.
+    pub fn set_label(&self, needle: &str, label: Option<&str>) -> Result<SessionRecord, OpsError> {
+        let record = self.find(needle)?;
+        Ok(self.store().set_label(&record.id, label)?)
+    }
+
     pub fn find(&self, needle: &str) -> Result<SessionRecord, OpsError> {
         self.store()
             .find_session(needle)?
@@ -677,6 +685,8 @@ impl SessionRecord {
             expires_at: now,
             last_polled_at: None,
             last_error: None,
+            label: None,
+            created_by: None,
         }
     }
 }
@@ -703,7 +713,6 @@ fn missing_instantpay_redirect() -> ProviderError {
     }
 }
 
-/// Who is at the keyboard, for the audit trail.
 /// Who the audit says did it: `[operator] name`, else the login name. Only
 /// without either is it "unknown", and the CLI's audit says how to set it.
 pub fn operator_name(configured: Option<&str>) -> String {

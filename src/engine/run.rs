@@ -512,6 +512,7 @@ impl Engine {
             } => self.track(provider, reference),
             Command::RefreshSession(id) => self.refresh(id),
             Command::StopTracking(id) => self.stop_tracking(id),
+            Command::SetLabel { id, label } => self.set_label(id, label),
             Command::OnScreen(ids) => self.on_screen(ids),
             Command::FetchDocuments(id) => self.fetch_documents(id),
             Command::LogReveal { id, documents } => self.log_reveal(&id, &documents),
@@ -774,6 +775,18 @@ impl Engine {
                 self.send(Update::SessionUntracked(id));
             }
             Err(e) => self.problem(format!("could not stop tracking {id}: {e}")),
+        }
+    }
+
+    fn set_label(&mut self, id: SessionId, label: Option<String>) {
+        let labelled = self.services.store().set_label(&id, label.as_deref());
+        match labelled {
+            Ok(record) => self.send(Update::SessionChanged {
+                record,
+                previous: None,
+                event: None,
+            }),
+            Err(e) => self.problem(format!("could not label {id}: {e}")),
         }
     }
 

@@ -104,6 +104,7 @@ impl App {
             Some(Overlay::NewSession(_)) => Context::NewSession,
             Some(Overlay::Track(_)) => Context::Track,
             Some(Overlay::Detail(view)) if view.confirm_stop => Context::ConfirmStop,
+            Some(Overlay::Detail(view)) if view.label_edit.is_some() => Context::EditLabel,
             Some(Overlay::Detail(_)) => Context::Detail,
             Some(Overlay::ConfirmNotify(_)) => Context::ConfirmNotify,
             Some(Overlay::BalanceChart) => Context::BalanceChart,

@@ -17,9 +17,11 @@ use super::format::{ago, countdown, documents_long};
 use super::keymap::Action;
 use super::sessions::PollTrouble;
 use super::view::ViewContext;
+use super::widgets::form::{error_line, input_spans};
 use super::widgets::qr::QrImage;
 use super::widgets::status::status_style;
 use super::widgets::{centered, dialog_block};
+use crate::validate;
 
 /// The session the view shows, as the sessions table holds it.
 pub struct Shown<'a> {
@@ -62,6 +64,14 @@ pub struct DetailView {
     pub fetching_documents: bool,
     /// Documents shown in full (each reveal is logged by the engine).
     pub reveal: bool,
+    /// The label being typed (`e`), with why the last Enter was refused.
+    pub label_edit: Option<LabelEdit>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LabelEdit {
+    pub input: tui_input::Input,
+    pub error: Option<String>,
 }
 
 impl DetailView {
@@ -76,6 +86,7 @@ impl DetailView {
             documents: Vec::new(),
             fetching_documents: false,
             reveal: false,
+            label_edit: None,
         };
         view.sync_url(record.url.as_deref());
         view
@@ -114,6 +125,13 @@ impl DetailView {
             Some(Action::Close) => return DetailOutcome::Close,
             Some(Action::StopTracking) => self.confirm_stop = true,
             Some(Action::ToggleQr) => self.qr_only = !self.qr_only,
+            Some(Action::EditLabel) => {
+                let current = record.and_then(|r| r.label.clone()).unwrap_or_default();
+                self.label_edit = Some(LabelEdit {
+                    input: tui_input::Input::new(current),
+                    error: None,
+                });
+            }
             Some(Action::Up) => self.scroll_by(-1),
             Some(Action::Down) => self.scroll_by(1),
             Some(Action::CopyUrl) => copy("URL", url),
@@ -242,6 +260,75 @@ fn document_lines<'a>(view: &'a DetailView, shown: &Shown, ctx: &ViewContext) ->
     lines
 }
 
+impl DetailView {
+    /// A key while the label is being typed: Enter saves it (empty removes
+    /// it), Esc leaves it as it was.
+    pub fn handle_label_key(
+        &mut self,
+        key: &crossterm::event::KeyEvent,
+        action: Option<Action>,
+        feedback: &mut Feedback,
+    ) {
+        let Some(edit) = &mut self.label_edit else {
+            return;
+        };
+        match action {
+            Some(Action::Cancel) => self.label_edit = None,
+            Some(Action::Submit) => match validate::label("label", edit.input.value()) {
+                Ok(label) => {
+                    feedback.send(Command::SetLabel {
+                        id: self.id.clone(),
+                        label,
+                    });
+                    self.label_edit = None;
+                }
+                Err(error) => edit.error = Some(error.message),
+            },
+            _ => {
+                let event = crossterm::event::Event::Key(*key);
+                if let Some(request) = tui_input::backend::crossterm::to_input_request(&event) {
+                    edit.input.handle(request);
+                    edit.error = None;
+                }
+            }
+        }
+    }
+}
+
+/// The label's line: the label, or the field being typed.
+fn label_lines<'a>(
+    view: &DetailView,
+    record: &'a SessionRecord,
+    ctx: &ViewContext,
+) -> Vec<Line<'a>> {
+    let theme = ctx.theme;
+    match &view.label_edit {
+        Some(edit) => {
+            let mut line = vec![Span::styled(
+                format!("{:<LABEL_WIDTH$} ", "Label"),
+                theme.key,
+            )];
+            line.extend(input_spans(&edit.input, 40, true, theme));
+            let mut lines = vec![Line::from(line)];
+            if let Some(error) = &edit.error {
+                lines.push(error_line(error, theme));
+            }
+            lines
+        }
+        None => vec![field(
+            "Label",
+            match record.label.as_deref() {
+                Some(label) => Span::raw(label),
+                None => Span::styled(
+                    format!("— ({} sets one)", ctx.key(Action::EditLabel)),
+                    theme.dim,
+                ),
+            },
+            ctx,
+        )],
+    }
+}
+
 fn field<'a>(label: &str, value: impl Into<Span<'a>>, ctx: &ViewContext) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{label:<LABEL_WIDTH$} "), ctx.theme.dim),
@@ -260,11 +347,12 @@ fn create_state_text(state: &CreateState) -> String {
     }
 }
 
-fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
+fn record_lines<'a>(view: &DetailView, shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
     let record = shown.record;
     let theme = ctx.theme;
     let now = ctx.now;
-    let mut lines = vec![
+    let mut lines = label_lines(view, record, ctx);
+    lines.extend([
         field("Provider", record.provider.display_name(), ctx),
         field("Our id", record.id.as_str(), ctx),
         field("External ref", record.external_ref.as_str(), ctx),
@@ -330,11 +418,16 @@ fn record_lines<'a>(shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
         ),
         field("Tracking", if record.tracking { "yes" } else { "no" }, ctx),
         field(
+            "Created by",
+            record.created_by.as_deref().unwrap_or("—"),
+            ctx,
+        ),
+        field(
             "Redirect",
             record.redirect_url.as_deref().unwrap_or("—"),
             ctx,
         ),
-    ];
+    ]);
     if let Some(error) = &record.last_error {
         // The latest poll failed: the status above is the last good one.
         lines.push(field(
@@ -425,7 +518,7 @@ pub fn draw(
         );
         return;
     };
-    let mut lines = record_lines(shown, ctx);
+    let mut lines = record_lines(view, shown, ctx);
     lines.extend(document_lines(view, shown, ctx));
 
     let qr_fits = view.qr.as_ref().and_then(|qr| {

@@ -106,6 +106,8 @@ pub fn session(id: &str, provider: Provider, status: SessionStatus, created: i64
             .unwrap(),
         last_polled_at: Some(at(-8)),
         last_error: None,
+        label: None,
+        created_by: Some("asha".into()),
     }
 }
 
@@ -118,6 +120,7 @@ pub fn sessions() -> Vec<SessionRecord> {
     );
     authenticated.reference = Some("5012345678".into());
     authenticated.documents_consented = vec![DocumentType::Aadhaar, DocumentType::Pan];
+    authenticated.label = Some("TKT-4417".into());
     let mut pending = session(
         "dl-pend0002",
         Provider::InstantPay,
@@ -126,6 +129,7 @@ pub fn sessions() -> Vec<SessionRecord> {
     );
     pending.reference = Some("IPDL8842917731".into());
     pending.last_polled_at = Some(at(-3));
+    pending.label = Some("case 88 · refund dispute".into());
     let denied = session(
         "dl-deny0003",
         Provider::Cashfree,

@@ -22,6 +22,7 @@ pub enum Context {
     Track,
     Detail,
     ConfirmStop,
+    EditLabel,
     ConfirmNotify,
     BalanceChart,
     Help,
@@ -29,7 +30,7 @@ pub enum Context {
 
 impl Context {
     /// Every context the keyboard can be in, in the order help lists them.
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Balance,
         Context::BalanceChart,
@@ -41,6 +42,7 @@ impl Context {
         Context::Track,
         Context::Detail,
         Context::ConfirmStop,
+        Context::EditLabel,
         Context::ConfirmNotify,
         Context::Help,
     ];
@@ -57,6 +59,7 @@ impl Context {
             Context::Track => "Track form",
             Context::Detail => "Session detail",
             Context::ConfirmStop => "Stop tracking?",
+            Context::EditLabel => "Typing a label",
             Context::ConfirmNotify => "Confirm notify",
             Context::BalanceChart => "Balance chart",
             Context::Help => "Help",
@@ -141,6 +144,7 @@ actions! {
     ChooseFocused => "press_button",
     Close => "close",
     OpenChart => "balance_chart",
+    EditLabel => "edit_label",
     ToggleSpan => "chart_span",
 }
 
@@ -338,6 +342,9 @@ static DEFAULTS: &[Default] = &[
     bind(C::Detail, &[ch('y')], A::CopyUrl, "copy URL", Some("copy URL")),
     bind(C::Detail, &[ch('i')], A::CopyId, "copy our id", Some("copy id")),
     bind(C::Detail, &[ch('p')], A::CopyReference, "copy the provider's reference", Some("copy ref")),
+    bind(C::Detail, &[ch('e')], A::EditLabel, "set / change the label", Some("label")),
+    bind(C::EditLabel, &[plain(K::Enter)], A::Submit, "save the label (empty removes it)", Some("save")),
+    bind(C::EditLabel, &[plain(K::Esc)], A::Cancel, "leave it as it was", Some("cancel")),
     bind(C::Detail, &[ch('v')], A::ToggleQr, "QR code alone, full screen", Some("QR")),
     bind(C::Detail, &[plain(K::Up), ch('k')], A::Up, "scroll up", None),
     bind(C::Detail, &[plain(K::Down), ch('j')], A::Down, "scroll down", Some("scroll")),

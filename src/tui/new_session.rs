@@ -1,5 +1,5 @@
 //! The new DigiLocker session form: provider, flow, documents (Cashfree
-//! only) and redirect URL, validated field by field as the operator types;
+//! only), redirect URL and the agent's label, validated field by field as the operator types;
 //! Enter hands a validated request to the engine.
 
 use crossterm::event::{Event, KeyEvent};
@@ -30,6 +30,7 @@ pub enum NewSessionField {
     Flow,
     Documents,
     RedirectUrl,
+    Label,
 }
 
 #[derive(Debug, Clone)]
@@ -40,10 +41,13 @@ pub struct NewSessionForm {
     pub documents: Vec<DocumentType>,
     pub document_cursor: usize,
     pub redirect_url: Input,
+    /// The agent's ticket or case reference; optional.
+    pub label: Input,
     pub focus: NewSessionField,
     pub provider_error: Option<String>,
     pub documents_error: Option<String>,
     pub redirect_error: Option<String>,
+    pub label_error: Option<String>,
 }
 
 impl NewSessionForm {
@@ -62,10 +66,12 @@ impl NewSessionForm {
                 .collect(),
             document_cursor: 0,
             redirect_url: Input::new(redirect),
+            label: Input::default(),
             focus: NewSessionField::Provider,
             provider_error: None,
             documents_error: None,
             redirect_error: None,
+            label_error: None,
         };
         form.validate(providers);
         form
@@ -77,6 +83,7 @@ impl NewSessionForm {
             fields.push(NewSessionField::Documents);
         }
         fields.push(NewSessionField::RedirectUrl);
+        fields.push(NewSessionField::Label);
         fields
     }
 
@@ -161,6 +168,11 @@ impl NewSessionForm {
                     self.redirect_url.handle(request);
                 }
             }
+            NewSessionField::Label => {
+                if let Some(request) = to_input_request(&Event::Key(*key)) {
+                    self.label.handle(request);
+                }
+            }
             _ => {}
         }
     }
@@ -185,6 +197,8 @@ impl NewSessionForm {
             self.focus = NewSessionField::Documents;
         } else if self.redirect_error.is_some() {
             self.focus = NewSessionField::RedirectUrl;
+        } else if self.label_error.is_some() {
+            self.focus = NewSessionField::Label;
         }
     }
 
@@ -226,6 +240,16 @@ impl NewSessionForm {
                 }
             }
         };
+        let label = match validate::label("label", self.label.value()) {
+            Ok(label) => {
+                self.label_error = None;
+                Some(label)
+            }
+            Err(error) => {
+                self.label_error = Some(error.to_string());
+                None
+            }
+        };
         if self.provider_error.is_some() {
             return None;
         }
@@ -234,6 +258,7 @@ impl NewSessionForm {
             flow: self.flow,
             documents: documents?,
             redirect_url: redirect_url?,
+            label: label?,
         })
     }
 }
@@ -301,6 +326,22 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &NewSessionF
     }
     lines.push(Line::from(url));
     if let Some(error) = &form.redirect_error {
+        lines.push(error_line(error, theme));
+    }
+
+    let label_focused = focused(NewSessionField::Label);
+    let mut label_row = vec![label("Label", label_focused, theme)];
+    label_row.extend(input_spans(
+        &form.label,
+        inner_width.saturating_sub(LABEL_WIDTH),
+        label_focused,
+        theme,
+    ));
+    if form.label.value().trim().is_empty() {
+        label_row.push(Span::styled("optional: your ticket or case", theme.dim));
+    }
+    lines.push(Line::from(label_row));
+    if let Some(error) = &form.label_error {
         lines.push(error_line(error, theme));
     }
     lines.push(Line::raw(""));

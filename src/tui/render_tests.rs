@@ -41,7 +41,12 @@ fn main_screen() {
 
 #[test]
 fn new_session_form_with_an_error() {
-    let mut app = with_overlay_keys(&[ch('n'), key(KeyCode::Right), key(KeyCode::BackTab)]);
+    let mut app = with_overlay_keys(&[
+        ch('n'),
+        key(KeyCode::Right),
+        key(KeyCode::BackTab),
+        key(KeyCode::BackTab),
+    ]);
     update(&mut app, ctrl('u'));
     type_text(&mut app, "http://example.com/done");
     snapshot_at_both_sizes("new_session_error", &app);

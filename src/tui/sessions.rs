@@ -112,7 +112,8 @@ fn create_state_word(state: &CreateState) -> &'static str {
 
 fn haystack(record: &SessionRecord) -> String {
     format!(
-        "{} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {}",
+        record.label.as_deref().unwrap_or(""),
         record.id,
         record.external_ref,
         record.reference.as_deref().unwrap_or(""),
@@ -143,11 +144,13 @@ impl SessionTable {
         match self.positions.get(&record.id) {
             Some(&index) => {
                 let old = &self.records[index];
+                // What the filter searches or the sort orders by changed.
                 let reorder = old.status != record.status
                     || old.create_state != record.create_state
                     || old.reference != record.reference
                     || old.provider_status != record.provider_status
-                    || old.created_at != record.created_at;
+                    || old.created_at != record.created_at
+                    || old.label != record.label;
                 if reorder {
                     self.haystacks[index] = haystack(&record);
                 }
@@ -493,6 +496,7 @@ impl SessionTable {
 enum Column {
     Provider,
     Id,
+    Label,
     Reference,
     Status,
     Left,
@@ -530,6 +534,10 @@ fn plan_columns(width: u16) -> ColumnPlan {
     if used(&columns) + 17 <= width {
         columns.insert(2, (Column::Reference, 16));
     }
+    // The agent's own reference for the customer, right after ours.
+    if used(&columns) + 13 <= width {
+        columns.insert(2, (Column::Label, 12));
+    }
     if used(&columns) + 8 <= width {
         columns[0].1 = 10;
         plan.wide_provider = true;
@@ -558,6 +566,7 @@ fn heading(column: Column, plan: &ColumnPlan) -> &'static str {
         Column::Provider if plan.wide_provider => "Provider",
         Column::Provider => "P",
         Column::Id => "Id",
+        Column::Label => "Label",
         Column::Reference => "Reference",
         Column::Status => "Status",
         Column::Left => "Left",
@@ -586,6 +595,7 @@ fn cell<'a>(
         Column::Provider if plan.wide_provider => Cell::from(record.provider.display_name()),
         Column::Provider => Cell::from(provider_short(record.provider)),
         Column::Id => Cell::from(record.id.as_str()),
+        Column::Label => Cell::from(clip(record.label.as_deref().unwrap_or(""), width.into())),
         Column::Reference => Cell::from(clip(
             record.reference.as_deref().unwrap_or("—"),
             width.into(),

@@ -184,6 +184,76 @@ fn help_scrolls_where_it_does_not_fit_and_stops_at_the_end() {
     assert!(!buffer_text(&render(&wide, 160, 48)).contains("scroll ("));
 }
 
+// ---- labels ----
+
+#[test]
+fn a_label_is_set_in_the_detail_view_and_found_by_the_filter() {
+    let mut app = loaded_app();
+    app.sessions
+        .select_id(&SessionId::new_unchecked("dl-deny0003"));
+    update(&mut app, key(KeyCode::Enter));
+    update(&mut app, ch('e'));
+    assert_eq!(app.context(), Context::EditLabel);
+    // Typing goes to the label, not to the detail's keys ('x' stops tracking there).
+    type_text(&mut app, "x".repeat(65).as_str());
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    let Some(Overlay::Detail(view)) = &app.overlay else {
+        panic!("detail closed");
+    };
+    let error = view.label_edit.as_ref().and_then(|e| e.error.clone());
+    assert_eq!(
+        error.as_deref(),
+        Some("is 65 characters; at most 64 allowed")
+    );
+    update(&mut app, ctrl('u'));
+    type_text(&mut app, "TKT-5150");
+    assert_eq!(
+        sent(&update(&mut app, key(KeyCode::Enter))),
+        vec![&Command::SetLabel {
+            id: SessionId::new_unchecked("dl-deny0003"),
+            label: Some("TKT-5150".into()),
+        }]
+    );
+    assert_eq!(app.context(), Context::Detail);
+    // The engine's answer updates the row; the filter finds it by label.
+    let mut record = sessions()[2].clone();
+    record.label = Some("TKT-5150".into());
+    engine(
+        &mut app,
+        Update::SessionChanged {
+            record,
+            previous: None,
+            event: None,
+        },
+    );
+    update(&mut app, key(KeyCode::Esc));
+    update(&mut app, ch('/'));
+    type_text(&mut app, "tkt-5150");
+    assert_eq!(app.sessions.len(), 1);
+    assert_eq!(selected_id(&app), "dl-deny0003");
+}
+
+#[test]
+fn esc_leaves_the_label_as_it_was_and_empty_removes_it() {
+    let mut app = loaded_app();
+    app.sessions
+        .select_id(&SessionId::new_unchecked("dl-auth0001"));
+    update(&mut app, key(KeyCode::Enter));
+    update(&mut app, ch('e'));
+    update(&mut app, ctrl('u'));
+    assert!(update(&mut app, key(KeyCode::Esc)).is_empty());
+    assert_eq!(app.context(), Context::Detail);
+    update(&mut app, ch('e'));
+    update(&mut app, ctrl('u'));
+    assert_eq!(
+        sent(&update(&mut app, key(KeyCode::Enter))),
+        vec![&Command::SetLabel {
+            id: SessionId::new_unchecked("dl-auth0001"),
+            label: None,
+        }]
+    );
+}
+
 // ---- sessions table ----
 
 #[test]
@@ -376,6 +446,10 @@ fn new_session_form_is_prefilled_and_sends_the_exact_request() {
     update(&mut app, key(KeyCode::Tab));
     update(&mut app, key(KeyCode::Right));
     update(&mut app, ch(' '));
+    // Past the redirect URL to the label: the agent's ticket.
+    update(&mut app, key(KeyCode::Tab));
+    update(&mut app, key(KeyCode::Tab));
+    type_text(&mut app, "  TKT-9921 ");
     let effects = update(&mut app, key(KeyCode::Enter));
     assert_eq!(
         effects,
@@ -384,6 +458,7 @@ fn new_session_form_is_prefilled_and_sends_the_exact_request() {
             flow: UserFlow::Signin,
             documents: vec![DocumentType::Aadhaar, DocumentType::Pan],
             redirect_url: Some(Url::parse("https://example.com/kyc-done").unwrap()),
+            label: Some("TKT-9921".into()),
         }))]
     );
     assert!(app.overlay.is_none());
@@ -401,6 +476,7 @@ fn instantpay_requests_carry_no_documents() {
             flow: UserFlow::Signup,
             documents: vec![],
             redirect_url: Some(Url::parse("https://example.com/kyc-done").unwrap()),
+            label: None,
         })]
     );
 }
@@ -409,6 +485,8 @@ fn instantpay_requests_carry_no_documents() {
 fn bad_redirect_url_is_flagged_on_the_field_and_nothing_is_sent() {
     let mut app = loaded_app();
     update(&mut app, ch('n'));
+    // Back past the label to the redirect URL.
+    update(&mut app, key(KeyCode::BackTab));
     update(&mut app, key(KeyCode::BackTab));
     // Replace the URL with plain http.
     update(&mut app, ctrl('u'));
@@ -1237,6 +1315,7 @@ fn cashfree_needs_no_redirect_url_but_instantpay_does() {
             flow: UserFlow::Signup,
             documents: vec![DocumentType::Aadhaar],
             redirect_url: None,
+            label: None,
         })]
     );
     assert!(app.overlay.is_none());

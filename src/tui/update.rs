@@ -141,6 +141,10 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
                 feedback,
             ) == DetailOutcome::Close
         }
+        (Context::EditLabel, Some(Overlay::Detail(view))) => {
+            view.handle_label_key(&key, action, feedback);
+            false
+        }
         (Context::ConfirmStop, Some(Overlay::Detail(view))) => {
             view.handle_confirm_stop_key(action, feedback);
             false

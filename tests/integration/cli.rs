@@ -125,10 +125,10 @@ async fn digilocker_create_status_list_watch_for_both_providers() {
     assert_eq!(lines.len(), 3, "{}", table.stdout);
     assert_eq!(
         lines[0],
-        "id\tprovider\tstatus\treference\ttime_left\tcreated"
+        "id\tprovider\tstatus\treference\ttime_left\tcreated\tlabel"
     );
     for line in &lines {
-        assert_eq!(line.split('\t').count(), 6, "{line}");
+        assert_eq!(line.split('\t').count(), 7, "{line}");
         assert!(
             !line.ends_with(' ') && !line.contains("  "),
             "padded: {line:?}"
@@ -197,6 +197,82 @@ async fn balance_history_prints_the_readings_on_record() {
     h.run(&["balance", "--history", "--csv", "--json"])
         .await
         .assert_clean_failure(2, "choose one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_carry_a_label_and_who_created_them() {
+    let mut h = Harness::start(1.0).await;
+    h.set_env("PAYOPS_OPERATOR_NAME", "asha");
+    let created = h
+        .run(&[
+            "digilocker",
+            "create",
+            "--provider",
+            "cashfree",
+            "--label",
+            "  TKT-4417 ",
+            "--json",
+        ])
+        .await;
+    created.assert_code(0);
+    let v = created.json();
+    assert_eq!(v["label"], "TKT-4417");
+    assert_eq!(v["created_by"], "asha");
+    let id = v["id"].as_str().unwrap().to_string();
+
+    // Found by our id, changed, shown in the list, cleared.
+    let changed = h
+        .run(&["digilocker", "label", &id, "case 88 · refund", "--json"])
+        .await;
+    changed.assert_code(0);
+    assert_eq!(changed.json()["label"], "case 88 · refund");
+    let list = h.run(&["digilocker", "list"]).await;
+    assert!(
+        list.stdout.lines().next().unwrap().ends_with("\tlabel"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("\tcase 88 · refund"),
+        "{}",
+        list.stdout
+    );
+    let cleared = h
+        .run(&["digilocker", "label", &id, "--clear", "--json"])
+        .await;
+    cleared.assert_code(0);
+    assert!(cleared.json()["label"].is_null());
+
+    // Bad labels are refused before anything is written.
+    let long = "x".repeat(65);
+    h.run(&[
+        "digilocker",
+        "create",
+        "--provider",
+        "cashfree",
+        "--label",
+        &long,
+    ])
+    .await
+    .assert_clean_failure(2, "--label: is 65 characters; at most 64 allowed");
+    assert_eq!(
+        h.run(&["digilocker", "list", "--all", "--json"])
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    h.run(&["digilocker", "label", &id, " "])
+        .await
+        .assert_clean_failure(2, "--clear");
+    h.run(&["digilocker", "label", &id])
+        .await
+        .assert_clean_failure(2, "--clear");
+    h.run(&["digilocker", "label", "dl-nothere", "x"])
+        .await
+        .assert_clean_failure(2, "dl-nothere");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,6 +44,9 @@ fn demo_dashboard_in_a_real_terminal() {
     // ?: help overlay, generated from the keymap; Esc closes it.
     app.keys(b"?");
     app.wait_for("Keys", Duration::from_secs(5));
+    app.wait_for("payout notify", Duration::from_secs(5));
+    // What does not fit scrolls into view.
+    app.keys(b"\x1b[6~");
     app.wait_for("send notification", Duration::from_secs(5));
     app.keys(b"\x1b");
     app.wait_until("help closed", Duration::from_secs(5), |t| {

@@ -29,6 +29,7 @@ fn request(provider: Provider) -> SessionRequest {
         flow: UserFlow::Signup,
         documents: vec![DocumentType::Aadhaar],
         redirect_url: Some(Url::parse("https://example.com/kyc/done").expect("url")),
+        label: None,
     }
 }
 
@@ -327,6 +328,8 @@ async fn restart_resumes_polling_from_the_store() {
                 documents_requested: vec![DocumentType::Aadhaar],
                 redirect_url: None,
                 created_at: Timestamp::now(),
+                label: None,
+                created_by: None,
             })
             .expect("row");
     }
@@ -490,6 +493,8 @@ async fn expired_session_gets_one_last_check() {
                 documents_requested: vec![DocumentType::Aadhaar],
                 redirect_url: None,
                 created_at: Timestamp::now() - SignedDuration::from_mins(11),
+                label: None,
+                created_by: None,
             })
             .expect("row");
         let client = CashfreeClient::new(
@@ -663,6 +668,8 @@ async fn refresh_resolves_a_create_whose_outcome_is_unknown() {
         documents_requested: vec![DocumentType::Aadhaar],
         redirect_url: Some("https://example.com/done".into()),
         created_at: Timestamp::now(),
+        label: None,
+        created_by: None,
     };
     {
         let store = Store::open(&rig.db).expect("store");
@@ -795,6 +802,8 @@ async fn what_another_process_writes_reaches_the_ui_within_two_seconds() {
             documents_requested: vec![],
             redirect_url: Some("https://example.com/done".into()),
             created_at: Timestamp::now(),
+            label: None,
+            created_by: None,
         })
         .expect("row");
     other

@@ -8,7 +8,7 @@ use payops::domain::{
     BalanceReport, CreatedSession, DocumentType, ExternalRef, LinkId, Provider, SessionId,
     SessionStatus, UserFlow,
 };
-use payops::domain::{CreateState, NewSession, NotifyOutcome, RecentNotifies};
+use payops::domain::{CreateState, NewSession, NotifyOutcome, RecentNotifies, SessionRecord};
 use payops::store::{INTERRUPTED_MESSAGE, SCHEMA_VERSION, Store, StoreError, TRACKED_REF_PREFIX};
 use rust_decimal::Decimal;
 use tempfile::TempDir;
@@ -30,6 +30,8 @@ fn new_session(provider: Provider, at: Timestamp) -> NewSession {
         documents_requested: vec![DocumentType::Aadhaar, DocumentType::Pan],
         redirect_url: Some("https://example.com/done".into()),
         created_at: at,
+        label: None,
+        created_by: None,
     }
 }
 
@@ -604,6 +606,34 @@ fn balances_round_trip_exactly_and_are_read_from_a_time_on() {
         )
         .unwrap();
     assert_eq!((kind.as_str(), text.as_str()), ("text", "16.82"));
+}
+
+#[test]
+fn labels_and_creators_round_trip_and_labels_change_nothing_else() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_path(&dir)).unwrap();
+    let mut new = new_session(Provider::Cashfree, t(0));
+    new.label = Some("TKT-4417".into());
+    new.created_by = Some("asha".into());
+    let created = store.begin_session(&new).unwrap();
+    assert_eq!(created.label.as_deref(), Some("TKT-4417"));
+    assert_eq!(created.created_by.as_deref(), Some("asha"));
+    let labelled = store.set_label(&created.id, Some("case 88")).unwrap();
+    assert_eq!(labelled.label.as_deref(), Some("case 88"));
+    assert_eq!(
+        SessionRecord {
+            label: created.label.clone(),
+            ..labelled.clone()
+        },
+        created,
+        "only the label changed"
+    );
+    let cleared = store.set_label(&created.id, None).unwrap();
+    assert_eq!(cleared.label, None);
+    assert!(matches!(
+        store.set_label(&SessionId::new_unchecked("dl-none"), Some("x")),
+        Err(StoreError::NoSuchSession(_))
+    ));
 }
 
 #[test]
