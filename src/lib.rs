@@ -1,5 +1,6 @@
 //! payops: a terminal dashboard and CLI for payments operations (InstantPay, Cashfree).
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -9,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod logging;
 pub mod providers;
+pub mod server;
 pub mod sim;
 pub mod store;
 pub mod tui;

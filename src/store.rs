@@ -14,6 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
+use crate::auth::Role;
 use crate::domain::{
     AuditEntry, BalanceReport, BalanceSnapshot, CreateState, CreatedSession, DocumentAccess,
     DocumentType, ExternalRef, LinkId, NewSession, NotifyOutcome, Provider, SessionId,
@@ -30,6 +31,20 @@ pub enum StoreError {
     Corrupt { column: String, value: String },
     #[error("no tracked session {0}")]
     NoSuchSession(String),
+    #[error("an active token is already named {0}; revoke it first or choose another name")]
+    TokenNameTaken(String),
+    #[error("no active token named {0}")]
+    NoSuchToken(String),
+}
+
+/// A token as `token list` shows it: never the token itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// Balance snapshots younger than this are all kept; older ones are
@@ -136,6 +151,18 @@ const MIGRATIONS: &[&str] = &[
     // 3: the agent's label (ticket or case reference) and who created it.
     "ALTER TABLE sessions ADD COLUMN label TEXT;
     ALTER TABLE sessions ADD COLUMN created_by TEXT;",
+    // 4: team mode's operators: a token's hash, never the token.
+    "CREATE TABLE api_tokens (
+        id           INTEGER PRIMARY KEY,
+        operator     TEXT NOT NULL,
+        role         TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        revoked_at   TEXT,
+        last_used_at TEXT
+    );
+    CREATE UNIQUE INDEX api_tokens_active_operator ON api_tokens (operator)
+        WHERE revoked_at IS NULL;",
 ];
 
 /// The schema version this build writes.
@@ -856,6 +883,75 @@ impl Store {
             })
             .collect()
     }
+
+    // ---- team mode: tokens ----
+
+    /// Stores a new token's hash under `name` (unique among active tokens).
+    pub fn add_token(
+        &self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let added = self.conn.execute(
+            "INSERT INTO api_tokens (operator, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, role.as_str(), token_hash, ts_text(at)],
+        );
+        match added {
+            Ok(_) => Ok(()),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                Err(StoreError::TokenNameTaken(name.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every token, active first, newest first.
+    pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT operator, role, created_at, revoked_at, last_used_at FROM api_tokens
+             ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC",
+        )?;
+        let rows = stmt
+            .query_map([], RawToken::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(RawToken::into_info).collect()
+    }
+
+    /// Revokes the active token named `name`.
+    pub fn revoke_token(&self, name: &str, at: Timestamp) -> Result<(), StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE api_tokens SET revoked_at = ?2 WHERE operator = ?1 AND revoked_at IS NULL",
+            params![name, ts_text(at)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchToken(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The active token with this hash, its use noted at `at`.
+    pub fn use_token(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<TokenInfo>, StoreError> {
+        self.conn.execute(
+            "UPDATE api_tokens SET last_used_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            params![token_hash, ts_text(at)],
+        )?;
+        self.conn
+            .query_row(
+                "SELECT operator, role, created_at, revoked_at, last_used_at FROM api_tokens
+                 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                params![token_hash],
+                RawToken::from_row,
+            )
+            .optional()?
+            .map(RawToken::into_info)
+            .transpose()
+    }
 }
 
 /// Turns SQLite's terse open errors into something an operator can act on.
@@ -1112,6 +1208,40 @@ impl RawAudit {
             provider_code: self.provider_code,
             request_id: self.request_id,
             completed: self.completed,
+        })
+    }
+}
+
+/// A token row as SQLite returns it.
+struct RawToken {
+    name: String,
+    role: String,
+    created_at: String,
+    revoked_at: Option<String>,
+    last_used_at: Option<String>,
+}
+
+impl RawToken {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawToken> {
+        Ok(RawToken {
+            name: row.get(0)?,
+            role: row.get(1)?,
+            created_at: row.get(2)?,
+            revoked_at: row.get(3)?,
+            last_used_at: row.get(4)?,
+        })
+    }
+
+    fn into_info(self) -> Result<TokenInfo, StoreError> {
+        Ok(TokenInfo {
+            role: self
+                .role
+                .parse()
+                .map_err(|_| corrupt("api_tokens.role", &self.role))?,
+            name: self.name,
+            created_at: parse_ts("api_tokens.created_at", &self.created_at)?,
+            revoked_at: parse_opt_ts("api_tokens.revoked_at", self.revoked_at)?,
+            last_used_at: parse_opt_ts("api_tokens.last_used_at", self.last_used_at)?,
         })
     }
 }

@@ -63,6 +63,9 @@ pub enum Command {
     },
     /// Run the provider simulator.
     Sim(SimArgs),
+    /// Team mode: the server that holds the provider credentials and runs the
+    /// engine for everyone; `serve token` manages operators' tokens.
+    Serve(ServeArgs),
     /// Configuration file helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -216,6 +219,38 @@ pub struct SimArgs {
     pub no_color: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8788")]
+    pub addr: std::net::SocketAddr,
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Operators' tokens, in the store `serve` uses with the same flags.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for NAME: printed once, alone on the last line of stdout.
+    Add {
+        /// Who it is for (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// viewer, support, finance or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: crate::auth::Role,
+    },
+    /// Every token: name, role, when made, last used, revoked (never the token).
+    List,
+    /// Revoke NAME's token: it is refused from the next request on.
+    Revoke { name: String },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Write a commented template (mode 0600) to the config path.
@@ -230,8 +265,12 @@ fn parse_provider(value: &str) -> Result<Provider, String> {
     value.parse()
 }
 
+fn parse_role(value: &str) -> Result<crate::auth::Role, String> {
+    value.parse()
+}
+
 /// `24h`, `7d`: a whole number of hours (up to 87600) or days (up to 3650).
-fn parse_span(value: &str) -> Result<jiff::SignedDuration, String> {
+pub fn parse_span(value: &str) -> Result<jiff::SignedDuration, String> {
     let text = value.trim();
     let wrong = || format!("'{text}' is not a span; expected hours or days such as 24h or 7d");
     let (digits, hours_per_unit) = if let Some(digits) = text.strip_suffix('h') {

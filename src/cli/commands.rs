@@ -31,7 +31,9 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
         }
         _ => {}
     }
-    let ctx = Context::open(cli, env, false).await?;
+    // The server runs the engine, whose calls count against its rate budget.
+    let runs_engine = matches!(command, Command::Serve(args) if args.command.is_none());
+    let ctx = Context::open(cli, env, runs_engine).await?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
     let result = match command {
         Command::Balance(args) => balance(&ctx, args).await,
@@ -39,6 +41,7 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
         Command::Link { link_id } => link(&ctx, link_id).await,
         Command::Notify(args) => notify(&ctx, args).await,
         Command::Audit { limit, documents } => audit(&ctx, *limit, *documents),
+        Command::Serve(args) => super::serve::run(&ctx, args).await,
         Command::Sim(_) | Command::Config(_) | Command::Completions { .. } => Ok(None),
     };
     ctx.close().await;

@@ -6,6 +6,7 @@ mod commands;
 mod dashboard;
 mod documents;
 pub mod output;
+mod serve;
 mod sim;
 mod table;
 
@@ -248,7 +249,7 @@ pub async fn run(cli: Cli) -> i32 {
 }
 
 /// Prints a line; a closed pipe (`payops ... | head`) is not an error worth a panic.
-fn print_stdout(text: &str) {
+pub(crate) fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{text}");
     let _ = stdout.flush();

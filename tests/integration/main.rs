@@ -13,6 +13,7 @@ mod documents;
 mod engine;
 mod providers_cashfree;
 mod providers_instantpay;
+mod serve;
 mod sim_contract;
 mod store;
 mod validate_props;

@@ -1,0 +1,87 @@
+//! Every refusal the API makes, as `{"error": {"kind", "message", "field"}}`
+//! with a 4xx status: never a bare 500 or an HTML page.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::{Permission, Role};
+use crate::engine::ops::OpsError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn field(mut self, field: &str) -> ApiError {
+        self.field = Some(field.to_string());
+        self
+    }
+
+    pub fn unauthorized(message: &str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(role: Role, permission: Permission) -> ApiError {
+        let needed = Role::needed_for(permission);
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this needs the {needed} role (or admin); your token's role is {role}"),
+        )
+    }
+
+    pub fn not_found(what: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+}
+
+impl From<OpsError> for ApiError {
+    fn from(error: OpsError) -> ApiError {
+        let status = match &error {
+            OpsError::NotTracked(_) => StatusCode::NOT_FOUND,
+            OpsError::NotConfigured(_) => StatusCode::CONFLICT,
+            OpsError::Provider(_) => StatusCode::BAD_GATEWAY,
+            OpsError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError::new(status, error.kind(), error.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> ApiError {
+        OpsError::from(error).into()
+    }
+}
+
+impl From<crate::error::ValidationError> for ApiError {
+    fn from(error: crate::error::ValidationError) -> ApiError {
+        let field = error.field.clone();
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", error.message).field(&field)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {
+            "kind": self.kind,
+            "message": self.message,
+            "field": self.field,
+        }});
+        (self.status, Json(body)).into_response()
+    }
+}

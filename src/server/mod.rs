@@ -1,0 +1,80 @@
+//! Team mode's HTTP server (`payops serve`): one engine, on the server's
+//! store and with the server's provider credentials, and a JSON API that
+//! operators reach with their own bearer token and role.
+//!
+//! This is the first part of team mode: health, the token check, the roles,
+//! reading sessions and the balance history, labelling a session and asking
+//! for a balance refresh. Every other CLI command's call comes next.
+
+mod api;
+mod errors;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::cli::{Context, Failure, print_stdout};
+use crate::engine::ops::Services;
+use crate::engine::{self, Command};
+
+/// Requests larger than this are refused (413) before they are read.
+const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub commands: UnboundedSender<Command>,
+    pub started: Instant,
+}
+
+pub fn router(state: AppState) -> Router {
+    api::routes(state.clone())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Runs the server until Ctrl-C, with the engine polling for everyone.
+pub async fn run(ctx: &Context, addr: SocketAddr) -> Result<(), Failure> {
+    if !addr.ip().is_loopback() {
+        return Err(Failure::usage(format!(
+            "--addr {addr}: payops serve speaks plain HTTP and so binds loopback only \
+             (put a TLS-terminating proxy in front); TLS of its own is not built yet"
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::usage(format!("--addr {addr}: cannot listen: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Failure::usage(format!("--addr {addr}: {e}")))?;
+    let (commands, mut updates, engine_task) =
+        engine::run::spawn(ctx.services.clone(), ctx.config.polling.clone());
+    // Clients read the store; the engine's updates are for a dashboard in
+    // this process, which there is none of.
+    let drain = tokio::spawn(async move { while updates.recv().await.is_some() {} });
+    let state = AppState {
+        services: ctx.services.clone(),
+        commands: commands.clone(),
+        started: Instant::now(),
+    };
+    // Whoever started it may have stopped reading: never die of that.
+    print_stdout(&format!("payops serve listening on http://{bound}"));
+    print_stdout(&format!(
+        "# operators: a token from `payops serve token add NAME --role ROLE`, \
+         then Authorization: Bearer <token> on http://{bound}/api/v1"
+    ));
+    tracing::info!(%bound, "serve started");
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    let _ = commands.send(Command::Shutdown);
+    let _ = engine_task.await;
+    drain.abort();
+    tracing::info!("serve stopped");
+    served.map_err(|e| Failure::usage(format!("the server stopped: {e}")))
+}

@@ -1,0 +1,353 @@
+//! `payops serve` as a real process over loopback: tokens made by the CLI,
+//! the API's checks (token, role, input), against the simulator and a real
+//! SQLite file shared with the CLI.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::harness::cli::Harness;
+
+/// The server, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(harness: &Harness) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in harness.env() {
+        cmd.env(key, value);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut first = String::new();
+    let stdout = child.stdout.take().unwrap();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap();
+    let base = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    Server { child, base }
+}
+
+async fn add_token(harness: &Harness, name: &str, role: &str) -> String {
+    let run = harness
+        .run(&["serve", "token", "add", name, "--role", role])
+        .await;
+    run.assert_code(0);
+    // Alone on the last line of stdout.
+    let token = run.stdout.trim_end().lines().last().unwrap().to_string();
+    assert!(token.starts_with("payops_"), "{}", run.stdout);
+    token
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, value)
+}
+
+fn error_kind(value: &Value) -> &str {
+    value["error"]["kind"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_roles_and_bad_requests_over_real_http() {
+    let harness = Harness::start(1.0).await;
+    let viewer = add_token(&harness, "vera", "viewer").await;
+    let support = add_token(&harness, "asha@ops", "support").await;
+    let finance = add_token(&harness, "farid", "finance").await;
+    let revoked = add_token(&harness, "gone", "admin").await;
+    harness
+        .run(&["serve", "token", "revoke", "gone"])
+        .await
+        .assert_code(0);
+    // One active name at a time; a bad role or name is refused.
+    harness
+        .run(&["serve", "token", "add", "vera", "--role", "viewer"])
+        .await
+        .assert_clean_failure(2, "already named vera");
+    harness
+        .run(&["serve", "token", "add", "x y", "--role", "viewer"])
+        .await
+        .assert_clean_failure(2, "NAME");
+    let created = harness
+        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+        .await;
+    created.assert_code(0);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+
+    let server = start_server(&harness);
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let get = reqwest::Method::GET;
+    let put = reqwest::Method::PUT;
+    let post = reqwest::Method::POST;
+
+    // Health needs no token.
+    let (status, health) = call(&client, get.clone(), format!("{base}/healthz"), None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["leader"], true);
+    assert_eq!(health["providers"]["cashfree"], "configured");
+    let (status, _) = call(&client, get.clone(), format!("{base}/readyz"), None, None).await;
+    assert_eq!(status, 200);
+
+    // No token, a wrong one, a revoked one: 401, saying which.
+    let sessions = format!("{base}/api/v1/sessions");
+    let (status, body) = call(&client, get.clone(), sessions.clone(), None, None).await;
+    assert_eq!((status, error_kind(&body)), (401, "unauthorized"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer")
+    );
+    let (status, _) = call(
+        &client,
+        get.clone(),
+        sessions.clone(),
+        Some("payops_nope"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = call(&client, get.clone(), sessions.clone(), Some(&revoked), None).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+
+    // A viewer reads; the CLI's session is there.
+    let (status, list) = call(&client, get.clone(), sessions.clone(), Some(&viewer), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], id.as_str());
+    let (status, me) = call(
+        &client,
+        get.clone(),
+        format!("{base}/api/v1/whoami"),
+        Some(&support),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, me),
+        (200, json!({"name": "asha@ops", "role": "support"}))
+    );
+
+    // Labelling needs support: the refusal names the role.
+    let label_url = format!("{base}/api/v1/sessions/{id}/label");
+    let (status, body) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&viewer),
+        Some(r#"{"label":"TKT-1"}"#),
+    )
+    .await;
+    assert_eq!((status, error_kind(&body)), (403, "forbidden"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("support role"),
+        "{body}"
+    );
+    let (status, body) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some(r#"{"label":" TKT-1 "}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["label"], "TKT-1");
+    // Bad input: each a 4xx naming what is wrong, and nothing written.
+    let long = format!(r#"{{"label":"{}"}}"#, "x".repeat(65));
+    let (status, body) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some(&long),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("label")),
+        "{body}"
+    );
+    let (status, body) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some(r#"{"lable":"x"}"#),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("lable"),
+        "{body}"
+    );
+    let (status, _) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some("{not json"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let huge = format!(r#"{{"label":"{}"}}"#, "x".repeat(100_000));
+    let (status, _) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some(&huge),
+    )
+    .await;
+    assert_eq!(status, 413);
+    let (status, body) = call(
+        &client,
+        put.clone(),
+        format!("{base}/api/v1/sessions/dl-nothere/label"),
+        Some(&support),
+        Some(r#"{"label":"x"}"#),
+    )
+    .await;
+    assert_eq!((status, error_kind(&body)), (404, "not_tracked"));
+    let shown = harness
+        .run(&["digilocker", "status", &id, "--json"])
+        .await
+        .json();
+    assert_eq!(shown["label"], "TKT-1", "only the good request was written");
+
+    // Money needs finance.
+    let refresh = format!("{base}/api/v1/balance/refresh");
+    let (status, body) = call(&client, post.clone(), refresh.clone(), Some(&support), None).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("finance role")
+    );
+    let (status, body) = call(&client, post.clone(), refresh.clone(), Some(&finance), None).await;
+    assert_eq!((status, body["by"].as_str()), (202, Some("farid")));
+    let (status, body) = call(
+        &client,
+        get.clone(),
+        format!("{base}/api/v1/balance/history?since=3x"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("since"))
+    );
+    let (status, body) = call(
+        &client,
+        get.clone(),
+        format!("{base}/api/v1/sessions?all=maybe"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!((status, error_kind(&body)), (400, "invalid_query"));
+
+    // Unknown routes and methods: JSON too.
+    let (status, body) = call(
+        &client,
+        get.clone(),
+        format!("{base}/api/v1/nothing"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!((status, error_kind(&body)), (404, "not_found"));
+    let (status, body) = call(
+        &client,
+        reqwest::Method::DELETE,
+        sessions.clone(),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!((status, error_kind(&body)), (405, "method_not_allowed"));
+
+    // The tokens' use is on record; their secrets are not.
+    let tokens = harness.run(&["serve", "token", "list", "--json"]).await;
+    tokens.assert_code(0);
+    let listed = tokens.json();
+    let vera = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "vera")
+        .unwrap();
+    assert!(vera["last_used_at"].is_string());
+    let gone = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "gone")
+        .unwrap();
+    assert!(gone["revoked_at"].is_string());
+    let written = String::from_utf8_lossy(&harness.all_written_bytes()).to_string();
+    for token in [&viewer, &support, &finance, &revoked] {
+        assert!(
+            !written.contains(token.as_str()),
+            "a token was written somewhere"
+        );
+    }
+    drop(server);
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_tls() {
+    let run = crate::harness::cli::run_binary(
+        &["serve".into(), "--addr".into(), "0.0.0.0:0".into()],
+        &[],
+    );
+    run.assert_clean_failure(2, "loopback");
+}
