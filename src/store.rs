@@ -17,8 +17,8 @@ use rust_decimal::Decimal;
 use crate::auth::Role;
 use crate::domain::{
     AuditEntry, BalanceReport, BalanceSnapshot, CreateState, CreatedSession, DocumentAccess,
-    DocumentType, ExternalRef, LinkId, NewSession, NotifyOutcome, Provider, SessionId,
-    SessionRecord, SessionStatus, StatusEvent, UserFlow,
+    DocumentType, ExternalRef, LinkId, NewSession, NotifyOutcome, Provider, RecentNotifies,
+    SessionId, SessionRecord, SessionStatus, StatusEvent, UserFlow,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -686,6 +686,32 @@ impl Store {
         )?;
         let id = self.conn.last_insert_rowid();
         self.audit_by_id(id)
+    }
+
+    /// `begin_notify`, unless a notify of `link` begun at or after `since`
+    /// may have reached the recipient (sent, or outcome unknown): then those
+    /// notifies instead. Check and write are one write transaction, so two
+    /// operators (two processes on this file) asking at once begin one.
+    pub fn begin_notify_unless_recent(
+        &self,
+        link: &LinkId,
+        actor: &str,
+        at: Timestamp,
+        since: Timestamp,
+    ) -> Result<Result<AuditEntry, RecentNotifies>, StoreError> {
+        let tx = self.immediate()?;
+        let recent = RecentNotifies(self.notifies_since(link, since)?);
+        if recent.last_reaching().is_some() {
+            return Ok(Err(recent));
+        }
+        tx.execute(
+            "INSERT INTO notify_audit (link_id, actor, at, outcome, message, completed)
+             VALUES (?1, ?2, ?3, 'unknown', '', 0)",
+            params![link.as_str(), actor, ts_text(at)],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Ok(self.audit_by_id(id)?))
     }
 
     /// Completes an audit row with the outcome. `at` is kept as the completion

@@ -13,9 +13,9 @@ use super::args::{
 use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
 use crate::domain::{CreateState, SessionRecord};
-use crate::domain::{LinkStatus, Provider, SessionStatus, UserDetails};
-use crate::engine::SessionRequest;
+use crate::domain::{LinkStatus, SessionStatus, UserDetails};
 use crate::engine::ops::{CreateFailure, PollOutcome};
+use crate::engine::{RequestInput, SessionRequest};
 use crate::validate;
 use crate::words;
 
@@ -153,44 +153,17 @@ fn session_output(record: &SessionRecord, details: Option<&UserDetails>) -> Outp
 }
 
 async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Failure> {
-    let defaults = &ctx.config.defaults;
-    let provider = args.provider.or(defaults.provider).ok_or_else(|| {
-        Failure::usage(
-            "--provider: which provider? instantpay or cashfree (or set provider in the [defaults] config section)",
-        )
-    })?;
-    let documents = match (&args.docs, provider) {
-        (Some(_), Provider::InstantPay) => {
-            return Err(Failure::usage(
-                "--docs: InstantPay DigiLocker sessions do not take a document list (Cashfree only)",
-            ));
-        }
-        (Some(raw), Provider::Cashfree) => validate::documents("--docs", raw)?,
-        (None, Provider::Cashfree) => defaults.documents.clone(),
-        (None, Provider::InstantPay) => Vec::new(),
-    };
-    let redirect_url = match (&args.redirect_url, &defaults.redirect_url, provider) {
-        (Some(raw), _, _) => Some(validate::redirect_url("--redirect-url", raw)?),
-        (None, Some(url), _) => Some(url.clone()),
-        // Cashfree's redirect_url is optional: leave it out.
-        (None, None, Provider::Cashfree) => None,
-        (None, None, Provider::InstantPay) => {
-            return Err(Failure::usage(
-                "--redirect-url: InstantPay requires one (or set redirect_url in the [defaults] config section)",
-            ));
-        }
-    };
-    let label = match &args.label {
-        Some(raw) => validate::label("--label", raw)?,
-        None => None,
-    };
-    let request = SessionRequest {
-        label,
-        provider,
-        flow: args.flow.map(Into::into).unwrap_or(defaults.flow),
-        documents,
-        redirect_url,
-    };
+    let request = SessionRequest::from_input(
+        &ctx.config.defaults,
+        RequestInput {
+            provider: args.provider,
+            flow: args.flow.map(Into::into),
+            documents: args.docs.as_deref(),
+            redirect_url: args.redirect_url.as_deref(),
+            label: args.label.as_deref(),
+        },
+        "--",
+    )?;
     match ctx.services.create_session_keeping_row(&request).await {
         Ok(record) => Ok(Some(session_output(&record, None))),
         Err(CreateFailure {

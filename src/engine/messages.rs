@@ -6,13 +6,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 use url::Url;
 
+use crate::config::SessionDefaults;
 use crate::documents::Document;
 use crate::domain::{AuditEntry, BalanceSnapshot, RecentNotifies, SessionRecord, StatusEvent};
 use crate::domain::{
     BalanceReport, DocumentType, LinkId, LinkReport, Provider, ProviderEnvironment, SessionId,
     SessionStatus, UserDetails, UserFlow,
 };
-use crate::error::ProviderError;
+use crate::error::{ProviderError, ValidationError};
 
 /// A validated request to create a DigiLocker session.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,75 @@ pub struct SessionRequest {
     pub redirect_url: Option<Url>,
     /// The agent's ticket or case reference (validated), kept with the session.
     pub label: Option<String>,
+}
+
+/// A create request as a person typed it (flags, a JSON body), before the
+/// defaults fill it in and the validators check it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestInput<'a> {
+    pub provider: Option<Provider>,
+    pub flow: Option<UserFlow>,
+    pub documents: Option<&'a str>,
+    pub redirect_url: Option<&'a str>,
+    pub label: Option<&'a str>,
+}
+
+impl SessionRequest {
+    /// The request `input` and `defaults` make, or the first problem, named
+    /// as the caller spells fields (`prefix` "--" gives `--redirect-url`).
+    pub fn from_input(
+        defaults: &SessionDefaults,
+        input: RequestInput<'_>,
+        prefix: &str,
+    ) -> Result<SessionRequest, ValidationError> {
+        let name = |field: &str| {
+            if prefix.is_empty() {
+                field.replace('-', "_")
+            } else {
+                format!("{prefix}{field}")
+            }
+        };
+        let provider = input.provider.or(defaults.provider).ok_or_else(|| {
+            ValidationError::new(
+                name("provider"),
+                "which provider? instantpay or cashfree (or set provider in the [defaults] config section)",
+            )
+        })?;
+        let documents = match (input.documents, provider) {
+            (Some(_), Provider::InstantPay) => {
+                return Err(ValidationError::new(
+                    name("docs"),
+                    "InstantPay DigiLocker sessions do not take a document list (Cashfree only)",
+                ));
+            }
+            (Some(raw), Provider::Cashfree) => crate::validate::documents(&name("docs"), raw)?,
+            (None, Provider::Cashfree) => defaults.documents.clone(),
+            (None, Provider::InstantPay) => Vec::new(),
+        };
+        let redirect_url = match (input.redirect_url, &defaults.redirect_url, provider) {
+            (Some(raw), _, _) => Some(crate::validate::redirect_url(&name("redirect-url"), raw)?),
+            (None, Some(url), _) => Some(url.clone()),
+            // Cashfree's redirect_url is optional: leave it out.
+            (None, None, Provider::Cashfree) => None,
+            (None, None, Provider::InstantPay) => {
+                return Err(ValidationError::new(
+                    name("redirect-url"),
+                    "InstantPay requires one (or set redirect_url in the [defaults] config section)",
+                ));
+            }
+        };
+        let label = match input.label {
+            Some(raw) => crate::validate::label(&name("label"), raw)?,
+            None => None,
+        };
+        Ok(SessionRequest {
+            provider,
+            flow: input.flow.unwrap_or(defaults.flow),
+            documents,
+            redirect_url,
+            label,
+        })
+    }
 }
 
 /// What the UI asks the engine to do. Never blocks the UI.

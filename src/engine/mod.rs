@@ -7,4 +7,4 @@ pub mod rate_limit;
 pub mod run;
 pub mod schedule;
 
-pub use messages::{Command, ProviderHealth, ProviderSetup, SessionRequest, Update};
+pub use messages::{Command, ProviderHealth, ProviderSetup, RequestInput, SessionRequest, Update};

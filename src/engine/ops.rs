@@ -607,6 +607,34 @@ impl Services {
             .begin_notify(link, &self.actor, Timestamp::now())?)
     }
 
+    /// `begin_notify`, unless the link was notified (sent or unknown) within
+    /// the repeat window and `again` is false: then who sent it and when.
+    pub async fn begin_notify_guarded(
+        &self,
+        link: &LinkId,
+        again: bool,
+    ) -> Result<Result<AuditEntry, RecentNotifies>, OpsError> {
+        self.instantpay()?;
+        let now = Timestamp::now();
+        let store = self.store();
+        if again {
+            return Ok(Ok(store.begin_notify(link, &self.actor, now)?));
+        }
+        let since = now
+            .checked_sub(NOTIFY_REPEAT_WINDOW)
+            .unwrap_or(Timestamp::MIN);
+        Ok(store.begin_notify_unless_recent(link, &self.actor, now, since)?)
+    }
+
+    /// The same services acting for `operator`: the audit and new sessions
+    /// carry that name (team mode: the name on the caller's token).
+    pub fn as_operator(&self, operator: &str) -> Services {
+        Services {
+            actor: operator.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// Sends the notify for an audit row from `begin_notify` and completes it.
     pub async fn finish_notify(&self, started: &AuditEntry) -> Result<NotifyResult, OpsError> {
         let answer = self.instantpay()?.notify_link(&started.link_id).await;

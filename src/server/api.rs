@@ -15,9 +15,9 @@ use super::AppState;
 use super::errors::ApiError;
 use crate::auth::{self, Permission, Role};
 use crate::cli::output;
-use crate::domain::Provider;
-use crate::engine::Command;
-use crate::engine::ops::OpsError;
+use crate::domain::{CreateState, LinkId, Provider, UserFlow};
+use crate::engine::ops::{CreateFailure, OpsError};
+use crate::engine::{Command, RequestInput, SessionRequest};
 
 /// Who made the request, from their token.
 #[derive(Debug, Clone)]
@@ -39,9 +39,14 @@ impl Operator {
 pub fn routes(state: AppState) -> Router<AppState> {
     let api = Router::new()
         .route("/whoami", get(whoami))
-        .route("/sessions", get(list_sessions))
-        .route("/sessions/{id}", get(one_session))
+        .route("/sessions", get(list_sessions).post(create_session))
+        .route("/sessions/track", post(track_session))
+        .route("/sessions/{id}", get(one_session).delete(stop_tracking))
+        .route("/sessions/{id}/refresh", post(refresh_session))
         .route("/sessions/{id}/label", put(set_label))
+        .route("/links/{id}", get(look_up_link))
+        .route("/links/{id}/notify", post(notify_link))
+        .route("/audit", get(audit))
         .route("/balance/history", get(balance_history))
         .route("/balance/refresh", post(refresh_balance))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
@@ -227,6 +232,223 @@ async fn refresh_balance(
         Json(json!({"accepted": true, "by": operator.name})),
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    provider: Option<String>,
+    flow: Option<String>,
+    /// Comma-separated, as `--docs` takes them.
+    documents: Option<String>,
+    redirect_url: Option<String>,
+    label: Option<String>,
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    body: Result<Json<CreateBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    operator.require(Permission::Sessions)?;
+    let Json(body) = body.map_err(bad_json)?;
+    let provider = body
+        .provider
+        .as_deref()
+        .map(|text| text.parse::<Provider>())
+        .transpose()
+        .map_err(|message| invalid("provider", message))?;
+    let flow = body
+        .flow
+        .as_deref()
+        .map(|text| {
+            UserFlow::parse(text).ok_or_else(|| {
+                invalid(
+                    "flow",
+                    format!("'{text}' is not a flow; expected signup or signin"),
+                )
+            })
+        })
+        .transpose()?;
+    let request = SessionRequest::from_input(
+        &state.defaults,
+        RequestInput {
+            provider,
+            flow,
+            documents: body.documents.as_deref(),
+            redirect_url: body.redirect_url.as_deref(),
+            label: body.label.as_deref(),
+        },
+        "",
+    )?;
+    let services = state.services.as_operator(&operator.name);
+    match services.create_session_keeping_row(&request).await {
+        Ok(record) => Ok((
+            StatusCode::CREATED,
+            Json(output::session_json(&record, None)),
+        )
+            .into_response()),
+        Err(CreateFailure { record, error }) => {
+            let mut refusal = ApiError::from(error);
+            if let Some(record) = record {
+                // The attempt is on record: say where, so it can be checked.
+                refusal.message = format!(
+                    "{}; recorded as {} (POST /api/v1/sessions/{}/refresh checks it)",
+                    refusal.message, record.id, record.id
+                );
+            }
+            Err(refusal)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackBody {
+    provider: String,
+    reference: String,
+}
+
+async fn track_session(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    body: Result<Json<TrackBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    operator.require(Permission::Sessions)?;
+    let Json(body) = body.map_err(bad_json)?;
+    let provider: Provider = body
+        .provider
+        .parse()
+        .map_err(|message| invalid("provider", message))?;
+    if body.reference.trim().is_empty() {
+        return Err(invalid("reference", "is empty"));
+    }
+    let services = state.services.as_operator(&operator.name);
+    let outcome = services.track_session(provider, &body.reference).await?;
+    Ok(Json(output::session_json(
+        &outcome.record,
+        outcome.user_details.as_ref(),
+    )))
+}
+
+async fn refresh_session(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    operator.require(Permission::Sessions)?;
+    let record = state.services.find(&id)?;
+    let outcome = if record.create_state == CreateState::Created {
+        state.services.poll_session(&record).await?
+    } else {
+        // The create never got an answer: ask the provider whether it took effect.
+        state.services.reconcile_create(&record).await?
+    };
+    Ok(Json(output::session_json(
+        &outcome.record,
+        outcome.user_details.as_ref(),
+    )))
+}
+
+async fn stop_tracking(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    operator.require(Permission::Sessions)?;
+    let record = state.services.find(&id)?;
+    state.services.store().set_tracking(&record.id, false)?;
+    tracing::info!(session = %record.id, by = %operator.name, "stopped tracking");
+    Ok(Json(json!({"id": record.id, "tracking": false})))
+}
+
+fn link_id(raw: &str) -> Result<LinkId, ApiError> {
+    Ok(crate::validate::link_id("link_id", raw)?.0)
+}
+
+async fn look_up_link(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    operator.require(Permission::Money)?;
+    let link = link_id(&raw)?;
+    let (report, recent) = state.services.lookup_link(&link).await?;
+    Ok(Json(json!({
+        "link": output::link_json(&report),
+        "recent_notifies": recent.0.iter().map(output::audit_json).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifyBody {
+    /// Send although the link was notified within the last 10 minutes.
+    #[serde(default)]
+    again: bool,
+}
+
+async fn notify_link(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    Path(raw): Path<String>,
+    body: Result<Json<NotifyBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    operator.require(Permission::Money)?;
+    let link = link_id(&raw)?;
+    // No body is a plain notify.
+    let again = match body {
+        Ok(Json(body)) => body.again,
+        Err(JsonRejection::MissingJsonContentType(_)) => false,
+        Err(rejection) => return Err(bad_json(rejection)),
+    };
+    let services = state.services.as_operator(&operator.name);
+    let started = match services.begin_notify_guarded(&link, again).await? {
+        Ok(started) => started,
+        Err(recent) => {
+            let counted = crate::words::recent_notifies(&recent, crate::domain::local_time)
+                .unwrap_or_default();
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "recently_notified",
+                format!("link {link} was {counted}; send {{\"again\": true}} to send another"),
+            ));
+        }
+    };
+    let result = services.finish_notify(&started).await?;
+    let mut json = output::audit_json(&result.entry);
+    if let (Some(error), Some(object)) = (&result.error, json.as_object_mut()) {
+        object.insert(
+            "error".into(),
+            json!({"kind": error.kind(), "message": error.to_string(), "field": null}),
+        );
+    }
+    Ok(Json(json))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<usize>,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(invalid("limit", "must be 1 to 1000"));
+    }
+    let entries = state.services.store().list_audit(limit)?;
+    Ok(Json(Value::Array(
+        entries.iter().map(output::audit_json).collect(),
+    )))
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message).field(field)
 }
 
 fn bad_json(rejection: JsonRejection) -> ApiError {

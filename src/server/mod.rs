@@ -26,6 +26,8 @@ const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
+    /// What a create leaves out is filled from the server's `[defaults]`.
+    pub defaults: crate::config::SessionDefaults,
     pub commands: UnboundedSender<Command>,
     pub started: Instant,
 }
@@ -57,6 +59,7 @@ pub async fn run(ctx: &Context, addr: SocketAddr) -> Result<(), Failure> {
     let drain = tokio::spawn(async move { while updates.recv().await.is_some() {} });
     let state = AppState {
         services: ctx.services.clone(),
+        defaults: ctx.config.defaults.clone(),
         commands: commands.clone(),
         started: Instant::now(),
     };

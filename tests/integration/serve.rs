@@ -351,3 +351,193 @@ fn serve_refuses_a_public_address_without_tls() {
     );
     run.assert_clean_failure(2, "loopback");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
+    let harness = Harness::start(1.0).await;
+    let support = add_token(&harness, "asha", "support").await;
+    let finance = add_token(&harness, "farid", "finance").await;
+    let finance2 = add_token(&harness, "gita", "finance").await;
+    let viewer = add_token(&harness, "vera", "viewer").await;
+    let server = start_server(&harness);
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let post = reqwest::Method::POST;
+    let get = reqwest::Method::GET;
+
+    // Create: defaults fill what the body leaves out; the creator is the token's.
+    let sessions = format!("{base}/api/v1/sessions");
+    let (status, created) = call(
+        &client,
+        post.clone(),
+        sessions.clone(),
+        Some(&support),
+        Some(r#"{"provider":"cashfree","label":"TKT-7"}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["created_by"], "asha");
+    assert_eq!(created["label"], "TKT-7");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, body) = call(
+        &client,
+        post.clone(),
+        sessions.clone(),
+        Some(&support),
+        Some(r#"{"provider":"paypal"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("provider")),
+        "{body}"
+    );
+    let (status, body) = call(
+        &client,
+        post.clone(),
+        sessions.clone(),
+        Some(&support),
+        Some(r#"{"provider":"instantpay","documents":"pan"}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("docs")),
+        "{body}"
+    );
+    let (status, _) = call(
+        &client,
+        post.clone(),
+        sessions.clone(),
+        Some(&viewer),
+        Some(r#"{"provider":"cashfree"}"#),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Refresh, track by reference, stop tracking.
+    let (status, polled) = call(
+        &client,
+        post.clone(),
+        format!("{sessions}/{id}/refresh"),
+        Some(&support),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, polled["id"].as_str()),
+        (200, Some(id.as_str())),
+        "{polled}"
+    );
+    let reference = polled["reference"].as_str().unwrap().to_string();
+    let (status, tracked) = call(
+        &client,
+        post.clone(),
+        format!("{sessions}/track"),
+        Some(&support),
+        Some(&json!({"provider": "cashfree", "reference": reference}).to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, tracked["id"].as_str()),
+        (200, Some(id.as_str())),
+        "{tracked}"
+    );
+    let (status, _) = call(
+        &client,
+        reqwest::Method::DELETE,
+        format!("{sessions}/{id}"),
+        Some(&support),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed = harness.run(&["digilocker", "list", "--json"]).await.json();
+    assert!(listed.as_array().unwrap().is_empty(), "stopped: {listed}");
+
+    // A link: looked up, then two operators notify it at the same moment.
+    let link = format!("{base}/api/v1/links/{}", crate::harness::cli::SAMPLE_LINK);
+    let (status, looked) = call(&client, get.clone(), link.clone(), Some(&finance), None).await;
+    assert_eq!(
+        (status, looked["link"]["status"].as_str()),
+        (200, Some("ISSUED")),
+        "{looked}"
+    );
+    let (status, _) = call(&client, get.clone(), link.clone(), Some(&support), None).await;
+    assert_eq!(status, 403);
+    let notify = format!("{link}/notify");
+    let (first, second) = tokio::join!(
+        call(&client, post.clone(), notify.clone(), Some(&finance), None),
+        call(&client, post.clone(), notify.clone(), Some(&finance2), None),
+    );
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{first:?} {second:?}");
+    assert_eq!(
+        harness.sim.notify_count(crate::harness::cli::SAMPLE_LINK),
+        1,
+        "one provider request"
+    );
+    let (sent, refused) = if first.0 == 200 {
+        (first.1, second.1)
+    } else {
+        (second.1, first.1)
+    };
+    let sender = sent["actor"].as_str().unwrap().to_string();
+    assert!(["farid", "gita"].contains(&sender.as_str()));
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("by {sender}")) && message.contains("\"again\": true"),
+        "{message}"
+    );
+    // Again, knowingly.
+    let (status, again) = call(
+        &client,
+        post.clone(),
+        notify.clone(),
+        Some(&finance2),
+        Some(r#"{"again":true}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, again["actor"].as_str()),
+        (200, Some("gita")),
+        "{again}"
+    );
+    assert_eq!(
+        harness.sim.notify_count(crate::harness::cli::SAMPLE_LINK),
+        2
+    );
+
+    // The audit names the operators from their tokens.
+    let (status, audit) = call(
+        &client,
+        get.clone(),
+        format!("{base}/api/v1/audit?limit=5"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let actors: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(actors.len(), 2, "the refused notify wrote no row: {audit}");
+    assert_eq!(actors[0], "gita");
+    let (status, body) = call(
+        &client,
+        get.clone(),
+        format!("{base}/api/v1/audit?limit=0"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("limit"))
+    );
+    drop(server);
+}
