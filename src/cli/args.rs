@@ -224,6 +224,12 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8788")]
     pub addr: std::net::SocketAddr,
+    /// API requests a minute any one token may make, in bursts of up to as
+    /// many (a runaway script cannot starve the team); past it, 429 with
+    /// Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub requests_per_minute: u32,
     #[command(subcommand)]
     pub command: Option<ServeCommand>,
 }

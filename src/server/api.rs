@@ -84,6 +84,21 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         .use_token(&auth::token_hash(token), Timestamp::now());
     match found {
         Ok(Some(info)) => {
+            if let Err(not_until) = state.limiter.check_key(&info.name) {
+                use governor::clock::{Clock, DefaultClock};
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let seconds = wait.as_secs().max(1);
+                let mut response = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("this token is over its request limit; retry in {seconds} s"),
+                )
+                .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, seconds.into());
+                return response;
+            }
             request.extensions_mut().insert(Operator {
                 name: info.name,
                 role: info.role,

@@ -25,6 +25,8 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// Each token's share of the API, by operator name.
+    pub limiter: std::sync::Arc<governor::DefaultKeyedRateLimiter<String>>,
     pub services: Services,
     /// What a create leaves out is filled from the server's `[defaults]`.
     pub defaults: crate::config::SessionDefaults,
@@ -38,8 +40,27 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The demo's admin token, made afresh each run (the last one is revoked).
+const DEMO_ADMIN: &str = "demo-admin";
+
+fn demo_admin_token(ctx: &Context) -> Result<String, Failure> {
+    let store = ctx.services.store();
+    match store.revoke_token(DEMO_ADMIN, jiff::Timestamp::now()) {
+        Ok(()) | Err(crate::store::StoreError::NoSuchToken(_)) => {}
+        Err(error) => return Err(error.into()),
+    }
+    let (token, hash) = crate::auth::new_token();
+    store.add_token(
+        DEMO_ADMIN,
+        crate::auth::Role::Admin,
+        &hash,
+        jiff::Timestamp::now(),
+    )?;
+    Ok(token)
+}
+
 /// Runs the server until Ctrl-C, with the engine polling for everyone.
-pub async fn run(ctx: &Context, addr: SocketAddr) -> Result<(), Failure> {
+pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(), Failure> {
     if !addr.ip().is_loopback() {
         return Err(Failure::usage(format!(
             "--addr {addr}: payops serve speaks plain HTTP and so binds loopback only \
@@ -57,7 +78,22 @@ pub async fn run(ctx: &Context, addr: SocketAddr) -> Result<(), Failure> {
     // Clients read the store; the engine's updates are for a dashboard in
     // this process, which there is none of.
     let drain = tokio::spawn(async move { while updates.recv().await.is_some() {} });
+    if ctx.demo.is_some() {
+        // A newcomer should see sessions moving, as in the demo dashboard.
+        let active = ctx
+            .services
+            .store()
+            .list_sessions(false)
+            .map_or(0, |s| s.len());
+        for request in crate::demo::seed_requests(active) {
+            let _ = commands.send(Command::CreateSession(request));
+        }
+    }
+    let quota = governor::Quota::per_minute(
+        std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
+    );
     let state = AppState {
+        limiter: std::sync::Arc::new(governor::RateLimiter::keyed(quota)),
         services: ctx.services.clone(),
         defaults: ctx.config.defaults.clone(),
         commands: commands.clone(),
@@ -65,10 +101,20 @@ pub async fn run(ctx: &Context, addr: SocketAddr) -> Result<(), Failure> {
     };
     // Whoever started it may have stopped reading: never die of that.
     print_stdout(&format!("payops serve listening on http://{bound}"));
-    print_stdout(&format!(
-        "# operators: a token from `payops serve token add NAME --role ROLE`, \
-         then Authorization: Bearer <token> on http://{bound}/api/v1"
-    ));
+    if ctx.demo.is_some() {
+        // Two commands to try team mode: this one, and the lines it prints.
+        let token = demo_admin_token(ctx)?;
+        print_stdout(&format!("export PAYOPS_SERVER_URL=http://{bound}"));
+        print_stdout(&format!("export PAYOPS_SERVER_TOKEN={token}"));
+        print_stdout(
+            "# then: curl -H \"Authorization: Bearer $PAYOPS_SERVER_TOKEN\" \"$PAYOPS_SERVER_URL/api/v1/sessions\"",
+        );
+    } else {
+        print_stdout(&format!(
+            "# operators: a token from `payops serve token add NAME --role ROLE`, \
+             then Authorization: Bearer <token> on http://{bound}/api/v1"
+        ));
+    }
     tracing::info!(%bound, "serve started");
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(async {

@@ -23,8 +23,13 @@ impl Drop for Server {
 }
 
 fn start_server(harness: &Harness) -> Server {
+    start_server_with(harness, &[])
+}
+
+fn start_server_with(harness: &Harness, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
     cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .stdin(Stdio::null())
@@ -540,4 +545,105 @@ async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
         (400, Some("limit"))
     );
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_runaway_token_is_slowed_and_the_others_are_not() {
+    let harness = Harness::start(1.0).await;
+    let script = add_token(&harness, "script", "viewer").await;
+    let person = add_token(&harness, "asha", "viewer").await;
+    let server = start_server_with(&harness, &["--requests-per-minute", "3"]);
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/whoami", server.base);
+    for _ in 0..3 {
+        let (status, _) = call(
+            &client,
+            reqwest::Method::GET,
+            url.clone(),
+            Some(&script),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let response = client
+        .get(url.clone())
+        .bearer_auth(&script)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_kind(&body), "rate_limited");
+    let (status, _) = call(&client, reqwest::Method::GET, url, Some(&person), None).await;
+    assert_eq!(status, 200, "another token is not held back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_prints_the_two_lines_a_newcomer_pastes() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payops"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("PAYOPS_DATA_DIR", home.path().join("data"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut exports = std::collections::HashMap::new();
+    for _ in 0..4 {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if let Some((key, value)) = line
+            .trim()
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+        {
+            exports.insert(key.to_string(), value.to_string());
+        }
+    }
+    let url = exports["PAYOPS_SERVER_URL"].clone();
+    let token = exports["PAYOPS_SERVER_TOKEN"].clone();
+    let client = reqwest::Client::new();
+    let (status, me) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{url}/api/v1/whoami"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!((status, me["role"].as_str()), (200, Some("admin")));
+    // The demo's sessions appear, created through the server's engine.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, list) = call(
+            &client,
+            reqwest::Method::GET,
+            format!("{url}/api/v1/sessions"),
+            Some(&token),
+            None,
+        )
+        .await;
+        if list.as_array().is_some_and(|sessions| sessions.len() >= 4) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no demo sessions: {list}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
