@@ -51,6 +51,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/balance/refresh", post(refresh_balance))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
@@ -110,6 +111,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     }
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "status, leader, store and provider state, version", body = Object)))]
 async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let store = match state.services.store().data_version() {
         Ok(_) => "ok".to_string(),
@@ -136,6 +138,7 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "the store answers", body = Object), (status = 503, description = "the store does not answer", body = Object)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.services.store().data_version() {
         Ok(_) => Json(json!({"ready": true})).into_response(),
@@ -147,17 +150,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "operators", responses((status = 200, description = "the token's operator and role", body = Object), (status = 401, body = ErrorBody)))]
 async fn whoami(Extension(operator): Extension<Operator>) -> Json<Value> {
     Json(json!({"name": operator.name, "role": operator.role.as_str()}))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// Include final and untracked sessions.
     #[serde(default)]
     all: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, description = "sessions, as `digilocker list --json`", body = [Object]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_sessions(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -172,6 +178,7 @@ async fn list_sessions(
     )))
 }
 
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "a session", body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn one_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -180,13 +187,14 @@ async fn one_session(
     Ok(Json(output::session_json(&record, None)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LabelBody {
+pub struct LabelBody {
     /// The new label; null or "" removes it.
     label: Option<String>,
 }
 
+#[utoipa::path(put, path = "/api/v1/sessions/{id}/label", tag = "sessions", description = "Role: support.", params(("id" = String, Path)), request_body = LabelBody, responses((status = 200, description = "the session", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn set_label(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -204,12 +212,14 @@ async fn set_label(
     Ok(Json(output::session_json(&record, None)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 struct HistoryQuery {
+    /// Hours or days, e.g. 24h (the default) or 7d.
     since: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/balance/history", tag = "balance", params(HistoryQuery), responses((status = 200, description = "as `balance --history --json`", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn balance_history(
     State(state): State<AppState>,
     query: Result<Query<HistoryQuery>, QueryRejection>,
@@ -226,6 +236,7 @@ async fn balance_history(
     Ok(Json(output::balance_history_json(since, &snapshots)))
 }
 
+#[utoipa::path(post, path = "/api/v1/balance/refresh", tag = "balance", description = "Role: finance. The engine fetches it; the history shows it.", responses((status = 202, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "InstantPay is not configured", body = ErrorBody)))]
 async fn refresh_balance(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -249,9 +260,10 @@ async fn refresh_balance(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub struct CreateBody {
+    /// instantpay or cashfree.
     provider: Option<String>,
     flow: Option<String>,
     /// Comma-separated, as `--docs` takes them.
@@ -260,6 +272,7 @@ struct CreateBody {
     label: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", description = "Role: support. Fields left out come from the server's [defaults].", request_body = CreateBody, responses((status = 201, description = "the session", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, description = "the provider refused or failed", body = ErrorBody)))]
 async fn create_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -317,13 +330,15 @@ async fn create_session(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TrackBody {
+pub struct TrackBody {
+    /// instantpay or cashfree.
     provider: String,
     reference: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/sessions/track", tag = "sessions", description = "Role: support.", request_body = TrackBody, responses((status = 200, description = "the session", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn track_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -346,6 +361,7 @@ async fn track_session(
     )))
 }
 
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/refresh", tag = "sessions", description = "Role: support. Polls now, or asks whether an unanswered create took effect.", params(("id" = String, Path)), responses((status = 200, description = "the session", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn refresh_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -365,6 +381,7 @@ async fn refresh_session(
     )))
 }
 
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", description = "Role: support. Stops tracking.", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn stop_tracking(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -381,6 +398,7 @@ fn link_id(raw: &str) -> Result<LinkId, ApiError> {
     Ok(crate::validate::link_id("link_id", raw)?.0)
 }
 
+#[utoipa::path(get, path = "/api/v1/links/{id}", tag = "links", description = "Role: finance.", params(("id" = String, Path, description = "the payout link id")), responses((status = 200, description = "the link and its notifies in the last 10 minutes", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn look_up_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -395,14 +413,15 @@ async fn look_up_link(
     })))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NotifyBody {
+pub struct NotifyBody {
     /// Send although the link was notified within the last 10 minutes.
     #[serde(default)]
     again: bool,
 }
 
+#[utoipa::path(post, path = "/api/v1/links/{id}/notify", tag = "links", description = "Role: finance. Within 10 minutes of a notify that may have reached the recipient, 409 unless again is true.", params(("id" = String, Path)), request_body(content = NotifyBody, description = "optional"), responses((status = 200, description = "the audit entry (with error when not sent)", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn notify_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -441,12 +460,14 @@ async fn notify_link(
     Ok(Json(json))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
+    /// 1 to 1000 (default 50).
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/api/v1/audit", tag = "links", params(AuditQuery), responses((status = 200, description = "the notify audit, newest first", body = [Object]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn audit(
     State(state): State<AppState>,
     query: Result<Query<AuditQuery>, QueryRejection>,
@@ -460,6 +481,59 @@ async fn audit(
     Ok(Json(Value::Array(
         entries.iter().map(output::audit_json).collect(),
     )))
+}
+
+/// The refusal every error status carries.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable word: unauthorized, forbidden, invalid_input, invalid_body, …
+    pub kind: String,
+    pub message: String,
+    /// The request field at fault, when one is.
+    pub field: Option<String>,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "payops team API", description = "payops serve: sessions, balance and payout-link notifies for operators with a bearer token."),
+    paths(
+        healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
+        refresh_session, stop_tracking, set_label, balance_history, refresh_balance,
+        look_up_link, notify_link, audit
+    ),
+    components(schemas(CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("a token from `payops serve token add`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document, from the same types and routes the server uses.
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi())
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {

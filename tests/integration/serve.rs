@@ -647,3 +647,78 @@ async fn serve_demo_prints_the_two_lines_a_newcomer_pastes() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_what_the_server_serves() {
+    let harness = Harness::start(1.0).await;
+    let server = start_server(&harness);
+    let client = reqwest::Client::new();
+    let (status, doc) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{}/api/v1/openapi.json", server.base),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // The bodies the server refuses unknown fields in say so.
+    for body in ["CreateBody", "TrackBody", "LabelBody", "NotifyBody"] {
+        assert_eq!(
+            doc["components"]["schemas"][body]["additionalProperties"], false,
+            "{body}: {}",
+            doc["components"]["schemas"][body]
+        );
+    }
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    operations.sort();
+    let expected = [
+        ("DELETE", "/api/v1/sessions/{id}"),
+        ("GET", "/api/v1/audit"),
+        ("GET", "/api/v1/balance/history"),
+        ("GET", "/api/v1/links/{id}"),
+        ("GET", "/api/v1/sessions"),
+        ("GET", "/api/v1/sessions/{id}"),
+        ("GET", "/api/v1/whoami"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("POST", "/api/v1/balance/refresh"),
+        ("POST", "/api/v1/links/{id}/notify"),
+        ("POST", "/api/v1/sessions"),
+        ("POST", "/api/v1/sessions/track"),
+        ("POST", "/api/v1/sessions/{id}/refresh"),
+        ("PUT", "/api/v1/sessions/{id}/label"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(operations, expected);
+    // Each documented operation exists: without a token an API route says
+    // 401 (not 404 or 405), and health answers.
+    for (method, path) in &operations {
+        let url = format!("{}{}", server.base, path.replace("{id}", "x1"));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, _) = call(&client, method.clone(), url, None, None).await;
+        let wanted = if path.starts_with("/api/v1/") {
+            401
+        } else {
+            200
+        };
+        assert_eq!(status, wanted, "{method} {path}");
+    }
+}
