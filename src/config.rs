@@ -206,6 +206,16 @@ pub struct Config {
     pub keys: BTreeMap<String, Vec<String>>,
     /// `[operator] name`: who this operator is in audit rows ("by").
     pub operator: Option<String>,
+    /// `[server]`: team mode; commands go to this server, not the providers.
+    pub server: Option<ServerConfig>,
+}
+
+/// A team-mode server and this operator's token for it.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub url: Url,
+    /// Never on a command line: the file or `PAYOPS_SERVER_TOKEN`.
+    pub token: Option<SecretString>,
 }
 
 /// A config problem, naming the key (`cashfree.client_secret`) and what is wrong.
@@ -444,6 +454,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
         &["provider", "flow", "documents", "redirect_url"],
     ),
     ("operator", &["name"]),
+    ("server", &["url", "token"]),
 ];
 
 fn env_name(section: &str, key: &str) -> String {
@@ -898,6 +909,29 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    fn server(&mut self) -> Option<ServerConfig> {
+        const S: &str = "server";
+        let url = self.raw(S, "url");
+        let token = self
+            .raw(S, "token")
+            .and_then(|raw| self.string(raw))
+            .map(SecretString::from);
+        match url {
+            Some(raw) => Some(ServerConfig {
+                url: self.validated(raw, validate::base_url)?,
+                token,
+            }),
+            None if token.is_some() => {
+                self.problem(
+                    "server.url",
+                    "is required when a server token is set (or PAYOPS_SERVER_URL)",
+                );
+                None
+            }
+            None => None,
+        }
+    }
+
     fn alerts(&mut self) -> AlertsConfig {
         AlertsConfig {
             desktop: self
@@ -1111,6 +1145,7 @@ impl<'a> Resolver<'a> {
             operator: self
                 .raw("operator", "name")
                 .and_then(|raw| self.string(raw)),
+            server: self.server(),
         };
         if self.problems.is_empty() {
             Ok(config)

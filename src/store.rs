@@ -691,7 +691,7 @@ impl Store {
     /// `begin_notify`, unless a notify of `link` begun at or after `since`
     /// may have reached the recipient (sent, or outcome unknown): then those
     /// notifies instead. Check and write are one write transaction, so two
-    /// operators (two processes on this file) asking at once begin one.
+    /// callers asking at once begin one, even from two processes on one file.
     pub fn begin_notify_unless_recent(
         &self,
         link: &LinkId,
@@ -957,16 +957,27 @@ impl Store {
         Ok(())
     }
 
-    /// The active token with this hash, its use noted at `at`.
+    /// The active token with this hash. Its use is noted at `at` at most once
+    /// a minute and only when the database is free at once: a request must
+    /// not wait on (or fail for) a bookkeeping write.
     pub fn use_token(
         &self,
         token_hash: &str,
         at: Timestamp,
     ) -> Result<Option<TokenInfo>, StoreError> {
-        self.conn.execute(
-            "UPDATE api_tokens SET last_used_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-            params![token_hash, ts_text(at)],
-        )?;
+        let a_minute_ago = at.checked_sub(SignedDuration::from_mins(1)).unwrap_or(at);
+        let noted = self.conn.busy_timeout(Duration::ZERO).and_then(|()| {
+            self.conn.execute(
+                "UPDATE api_tokens SET last_used_at = ?2
+                 WHERE token_hash = ?1 AND revoked_at IS NULL
+                   AND (last_used_at IS NULL OR last_used_at < ?3)",
+                params![token_hash, ts_text(at), ts_text(a_minute_ago)],
+            )
+        });
+        let _ = self.conn.busy_timeout(BUSY_TIMEOUT);
+        if let Err(e) = noted {
+            tracing::debug!(error = %e, "token use not noted");
+        }
         self.conn
             .query_row(
                 "SELECT operator, role, created_at, revoked_at, last_used_at FROM api_tokens

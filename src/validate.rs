@@ -68,10 +68,19 @@ pub fn label(field: &str, raw: &str) -> Result<Option<String>, ValidationError> 
             format!("is {length} characters; at most {LABEL_MAX} allowed"),
         ));
     }
-    if let Some(bad) = value.chars().find(|c| c.is_control()) {
+    // Control characters, and the invisible ones that reorder or hide text
+    // around them (bidirectional overrides, zero-width marks).
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+            )
+    };
+    if let Some(bad) = value.chars().find(|c| invisible(*c)) {
         return Err(ValidationError::new(
             field,
-            format!("contains the control character {bad:?}; type plain text"),
+            format!("contains the invisible character {bad:?}; type plain text"),
         ));
     }
     Ok(Some(value.to_string()))

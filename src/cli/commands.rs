@@ -31,6 +31,16 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
         }
         _ => {}
     }
+    // Team mode: with a server configured, commands go there, and no
+    // provider credential or local store is touched.
+    if !matches!(command, Command::Serve(_))
+        && !cli.demo
+        && let Some(server) = config::load(cli.config.as_deref(), env)
+            .ok()
+            .and_then(|loaded| loaded.config.server)
+    {
+        return super::remote::run(command, &server).await;
+    }
     // The server runs the engine, whose calls count against its rate budget.
     let runs_engine = matches!(command, Command::Serve(args) if args.command.is_none());
     let ctx = Context::open(cli, env, runs_engine).await?;

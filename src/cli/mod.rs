@@ -6,6 +6,7 @@ mod commands;
 mod dashboard;
 mod documents;
 pub mod output;
+mod remote;
 mod serve;
 mod sim;
 mod table;

@@ -49,11 +49,16 @@ impl SessionRequest {
         input: RequestInput<'_>,
         prefix: &str,
     ) -> Result<SessionRequest, ValidationError> {
-        let name = |field: &str| {
+        // Flags are `--docs`, `--redirect-url`; JSON bodies say
+        // `documents`, `redirect_url`.
+        let name = |flag: &str| {
             if prefix.is_empty() {
-                field.replace('-', "_")
+                match flag {
+                    "docs" => "documents".to_string(),
+                    other => other.replace('-', "_"),
+                }
             } else {
-                format!("{prefix}{field}")
+                format!("{prefix}{flag}")
             }
         };
         let provider = input.provider.or(defaults.provider).ok_or_else(|| {
@@ -113,6 +118,9 @@ pub enum Command {
     /// Poll one session now.
     RefreshSession(SessionId),
     StopTracking(SessionId),
+    /// Someone in this process wrote to the store behind the engine's back
+    /// (team mode's API): re-read it now.
+    StoreChanged,
     /// Set (or with None clear) a session's label: already validated.
     SetLabel {
         id: SessionId,

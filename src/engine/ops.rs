@@ -567,13 +567,13 @@ impl Services {
         }
     }
 
-    /// Finds a tracked session by our id, the provider reference or our external ref.
     /// Sets (or with None clears) the label of the session `needle` names.
     pub fn set_label(&self, needle: &str, label: Option<&str>) -> Result<SessionRecord, OpsError> {
         let record = self.find(needle)?;
         Ok(self.store().set_label(&record.id, label)?)
     }
 
+    /// Finds a tracked session by our id, the provider reference or our external ref.
     pub fn find(&self, needle: &str) -> Result<SessionRecord, OpsError> {
         self.store()
             .find_session(needle)?

@@ -397,7 +397,7 @@ impl Engine {
                 Some(joined) = self.reads.join_next_with_id(), if !self.reads.is_empty() => {
                     self.on_joined(joined);
                 }
-                _ = watch.tick() => self.watch_store(),
+                _ = watch.tick() => self.watch_store(false),
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(far_future)), if wake.is_some() => {}
             }
         }
@@ -513,6 +513,9 @@ impl Engine {
             Command::RefreshSession(id) => self.refresh(id),
             Command::StopTracking(id) => self.stop_tracking(id),
             Command::SetLabel { id, label } => self.set_label(id, label),
+            // SQLite's data_version does not move for writes on this process's
+            // own connection (the server's API): look anyway.
+            Command::StoreChanged => self.watch_store(true),
             Command::OnScreen(ids) => self.on_screen(ids),
             Command::FetchDocuments(id) => self.fetch_documents(id),
             Command::LogReveal { id, documents } => self.log_reveal(&id, &documents),
@@ -1415,7 +1418,7 @@ impl Engine {
     /// Picks up what other processes wrote to the store (a session created
     /// or polled by the CLI, a notify sent from a second dashboard) and
     /// tells the UI, so every window shows one truth within a second or two.
-    fn watch_store(&mut self) {
+    fn watch_store(&mut self, force: bool) {
         let version = match self.services.store().data_version() {
             Ok(version) => version,
             Err(e) => {
@@ -1423,7 +1426,7 @@ impl Engine {
                 return;
             }
         };
-        if self.data_version.replace(version) == Some(version) {
+        if self.data_version.replace(version) == Some(version) && !force {
             return;
         }
         let old_final = Timestamp::now()

@@ -1,6 +1,6 @@
 //! The routes: health for anyone, `/api/v1` for operators with a token.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -47,6 +47,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/links/{id}", get(look_up_link))
         .route("/links/{id}/notify", post(notify_link))
         .route("/audit", get(audit))
+        .route("/balance", get(fetch_balance))
         .route("/balance/history", get(balance_history))
         .route("/balance/refresh", post(refresh_balance))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
@@ -70,8 +71,9 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|value| value.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty());
     let Some(token) = presented else {
         return ApiError::unauthorized(
@@ -181,8 +183,9 @@ async fn list_sessions(
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "a session", body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn one_session(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
     let record = state.services.find(&id)?;
     Ok(Json(output::session_json(&record, None)))
 }
@@ -198,9 +201,10 @@ pub struct LabelBody {
 async fn set_label(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Result<Json<LabelBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let Json(body) = body.map_err(bad_json)?;
     let label = match body.label.as_deref() {
@@ -208,6 +212,7 @@ async fn set_label(
         None => None,
     };
     let record = state.services.set_label(&id, label.as_deref())?;
+    state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "label set");
     Ok(Json(output::session_json(&record, None)))
 }
@@ -234,6 +239,16 @@ async fn balance_history(
     let since = Timestamp::now().checked_sub(span).unwrap_or(Timestamp::MIN);
     let snapshots = state.services.store().balance_since(since)?;
     Ok(Json(output::balance_history_json(since, &snapshots)))
+}
+
+#[utoipa::path(get, path = "/api/v1/balance", tag = "balance", description = "Role: finance. Fetches the wallet balance from InstantPay now and records it.", responses((status = 200, description = "as `balance --json`", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+async fn fetch_balance(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+) -> Result<Json<Value>, ApiError> {
+    operator.require(Permission::Money)?;
+    let report = state.services.fetch_balance().await?;
+    Ok(Json(output::balance_json(&report)))
 }
 
 #[utoipa::path(post, path = "/api/v1/balance/refresh", tag = "balance", description = "Role: finance. The engine fetches it; the history shows it.", responses((status = 202, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "InstantPay is not configured", body = ErrorBody)))]
@@ -310,7 +325,9 @@ async fn create_session(
         "",
     )?;
     let services = state.services.as_operator(&operator.name);
-    match services.create_session_keeping_row(&request).await {
+    let created = services.create_session_keeping_row(&request).await;
+    state.store_changed();
+    match created {
         Ok(record) => Ok((
             StatusCode::CREATED,
             Json(output::session_json(&record, None)),
@@ -354,7 +371,9 @@ async fn track_session(
         return Err(invalid("reference", "is empty"));
     }
     let services = state.services.as_operator(&operator.name);
-    let outcome = services.track_session(provider, &body.reference).await?;
+    let outcome = services.track_session(provider, &body.reference).await;
+    state.store_changed();
+    let outcome = outcome?;
     Ok(Json(output::session_json(
         &outcome.record,
         outcome.user_details.as_ref(),
@@ -365,8 +384,9 @@ async fn track_session(
 async fn refresh_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let record = state.services.find(&id)?;
     let outcome = if record.create_state == CreateState::Created {
@@ -385,11 +405,13 @@ async fn refresh_session(
 async fn stop_tracking(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let record = state.services.find(&id)?;
     state.services.store().set_tracking(&record.id, false)?;
+    state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "stopped tracking");
     Ok(Json(json!({"id": record.id, "tracking": false})))
 }
@@ -402,8 +424,9 @@ fn link_id(raw: &str) -> Result<LinkId, ApiError> {
 async fn look_up_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-    Path(raw): Path<String>,
+    raw: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(raw) = raw.map_err(bad_path)?;
     operator.require(Permission::Money)?;
     let link = link_id(&raw)?;
     let (report, recent) = state.services.lookup_link(&link).await?;
@@ -425,16 +448,27 @@ pub struct NotifyBody {
 async fn notify_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-    Path(raw): Path<String>,
-    body: Result<Json<NotifyBody>, JsonRejection>,
+    raw: Result<Path<String>, PathRejection>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(raw) = raw.map_err(bad_path)?;
     operator.require(Permission::Money)?;
     let link = link_id(&raw)?;
-    // No body is a plain notify.
-    let again = match body {
-        Ok(Json(body)) => body.again,
-        Err(JsonRejection::MissingJsonContentType(_)) => false,
-        Err(rejection) => return Err(bad_json(rejection)),
+    // No body is a plain notify; any body must be the JSON object.
+    let again = if body.is_empty() {
+        false
+    } else {
+        serde_json::from_slice::<NotifyBody>(&body)
+            .map_err(|e| {
+                let text = e.to_string();
+                let mut error =
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", text.clone());
+                if let Some(field) = named_field(&text) {
+                    error = error.field(&field);
+                }
+                error
+            })?
+            .again
     };
     let services = state.services.as_operator(&operator.name);
     let started = match services.begin_notify_guarded(&link, again).await? {
@@ -503,7 +537,7 @@ pub struct ErrorDetail {
     info(title = "payops team API", description = "payops serve: sessions, balance and payout-link notifies for operators with a bearer token."),
     paths(
         healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
-        refresh_session, stop_tracking, set_label, balance_history, refresh_balance,
+        refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
         look_up_link, notify_link, audit
     ),
     components(schemas(CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail)),
@@ -546,7 +580,36 @@ fn bad_json(rejection: JsonRejection) -> ApiError {
         _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::BAD_REQUEST,
     };
-    ApiError::new(status, "invalid_body", rejection.body_text())
+    let text = rejection.body_text();
+    let mut error = ApiError::new(status, "invalid_body", text.clone());
+    if let Some(field) = named_field(&text) {
+        error = error.field(&field);
+    }
+    error
+}
+
+/// The field in serde's "unknown field `x`" / "missing field `x`" /
+/// "x: invalid type" messages, so the refusal can name it.
+fn named_field(text: &str) -> Option<String> {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(rest) = text.split(marker).nth(1) {
+            return rest.split('`').next().map(str::to_string);
+        }
+    }
+    // "Failed to deserialize the JSON body into the target type: label: invalid type …"
+    let after = text.rsplit("target type: ").next()?;
+    let (field, rest) = after.split_once(": ")?;
+    (rest.starts_with("invalid") && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| field.to_string())
+}
+
+fn bad_path(rejection: PathRejection) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_path",
+        rejection.body_text(),
+    )
+    .field("id")
 }
 
 fn bad_query(rejection: QueryRejection) -> ApiError {

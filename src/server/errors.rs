@@ -1,5 +1,6 @@
-//! Every refusal the API makes, as `{"error": {"kind", "message", "field"}}`
-//! with a 4xx status: never a bare 500 or an HTML page.
+//! Every refusal the API makes, as `{"error": {"kind", "message", "field"}}`:
+//! a 4xx for the caller's request, 502 when a provider failed it, 503 when
+//! the store cannot answer; never a bare 500 or an HTML page.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -52,6 +53,17 @@ impl ApiError {
 
 impl From<OpsError> for ApiError {
     fn from(error: OpsError) -> ApiError {
+        // Our own check of the request (or the provider's, naming a field):
+        // the caller's input, not the provider's failing.
+        if let OpsError::Provider(crate::error::ProviderError::InvalidRequest {
+            field,
+            message,
+            ..
+        }) = &error
+        {
+            return ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message.clone())
+                .field(field);
+        }
         let status = match &error {
             OpsError::NotTracked(_) => StatusCode::NOT_FOUND,
             OpsError::NotConfigured(_) => StatusCode::CONFLICT,

@@ -2,9 +2,10 @@
 //! store and with the server's provider credentials, and a JSON API that
 //! operators reach with their own bearer token and role.
 //!
-//! This is the first part of team mode: health, the token check, the roles,
-//! reading sessions and the balance history, labelling a session and asking
-//! for a balance refresh. Every other CLI command's call comes next.
+//! The first part of team mode: one server on SQLite, with health, tokens,
+//! roles, the OpenAPI document and a call for each CLI command but
+//! `watch` and `documents`. PostgreSQL, replicas, TLS, an event stream and
+//! the dashboard as a client come next.
 
 mod api;
 mod errors;
@@ -22,6 +23,14 @@ use crate::engine::{self, Command};
 
 /// Requests larger than this are refused (413) before they are read.
 const BODY_LIMIT: usize = 64 * 1024;
+
+impl AppState {
+    /// The API wrote to the store on the engine's own connection, which
+    /// SQLite's change counter does not show it: tell it.
+    pub fn store_changed(&self) {
+        let _ = self.commands.send(Command::StoreChanged);
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {

@@ -300,6 +300,38 @@ async fn tokens_roles_and_bad_requests_over_real_http() {
     .await;
     assert_eq!((status, error_kind(&body)), (400, "invalid_query"));
 
+    // The scheme's case does not matter; a broken id is a JSON 400.
+    let lower = client
+        .get(format!("{base}/api/v1/whoami"))
+        .header("authorization", format!("bearer {viewer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status().as_u16(), 200);
+    let (status, body) = call(
+        &client,
+        get.clone(),
+        format!("{base}/api/v1/sessions/%FF"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("id")),
+        "{body}"
+    );
+    // An unknown body field is named.
+    let (_, body) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some(r#"{"lable":"x"}"#),
+    )
+    .await;
+    assert_eq!(body["error"]["field"], "lable", "{body}");
+
     // Unknown routes and methods: JSON too.
     let (status, body) = call(
         &client,
@@ -359,7 +391,9 @@ fn serve_refuses_a_public_address_without_tls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
-    let harness = Harness::start(1.0).await;
+    let mut harness = Harness::start(1.0).await;
+    // Off-screen sessions are then polled every 2 s.
+    harness.set_env("PAYOPS_POLLING_SESSION_INTERVAL_SECS", "1");
     let support = add_token(&harness, "asha", "support").await;
     let finance = add_token(&harness, "farid", "finance").await;
     let finance2 = add_token(&harness, "gita", "finance").await;
@@ -384,6 +418,23 @@ async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
     assert_eq!(created["created_by"], "asha");
     assert_eq!(created["label"], "TKT-7");
     let id = created["id"].as_str().unwrap().to_string();
+    // The server's own engine polls what its API created.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, now) = call(
+            &client,
+            get.clone(),
+            format!("{sessions}/{id}"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+        if now["last_polled_at"].is_string() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never polled: {now}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let (status, body) = call(
         &client,
         post.clone(),
@@ -407,7 +458,7 @@ async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
     .await;
     assert_eq!(
         (status, body["error"]["field"].as_str()),
-        (400, Some("docs")),
+        (400, Some("documents")),
         "{body}"
     );
     let (status, _) = call(
@@ -459,6 +510,29 @@ async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
     assert_eq!(status, 200);
     let listed = harness.run(&["digilocker", "list", "--json"]).await.json();
     assert!(listed.as_array().unwrap().is_empty(), "stopped: {listed}");
+    // ...and the engine stops polling it.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (_, before) = call(
+        &client,
+        get.clone(),
+        format!("{sessions}/{id}"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let (_, after) = call(
+        &client,
+        get.clone(),
+        format!("{sessions}/{id}"),
+        Some(&viewer),
+        None,
+    )
+    .await;
+    assert_eq!(
+        before["last_polled_at"], after["last_polled_at"],
+        "polled after it was stopped"
+    );
 
     // A link: looked up, then two operators notify it at the same moment.
     let link = format!("{base}/api/v1/links/{}", crate::harness::cli::SAMPLE_LINK);
@@ -689,6 +763,7 @@ async fn the_openapi_document_lists_what_the_server_serves() {
     let expected = [
         ("DELETE", "/api/v1/sessions/{id}"),
         ("GET", "/api/v1/audit"),
+        ("GET", "/api/v1/balance"),
         ("GET", "/api/v1/balance/history"),
         ("GET", "/api/v1/links/{id}"),
         ("GET", "/api/v1/sessions"),
@@ -721,4 +796,136 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         };
         assert_eq!(status, wanted, "{method} {path}");
     }
+}
+
+/// The CLI on an operator's machine: no provider credentials, only the
+/// server's address and a token.
+fn client_env(base: &str, token: &str, home: &std::path::Path) -> Vec<(String, String)> {
+    vec![
+        ("HOME".into(), home.display().to_string()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.join("c").display().to_string(),
+        ),
+        (
+            "PAYOPS_DATA_DIR".into(),
+            home.join("d").display().to_string(),
+        ),
+        ("PAYOPS_SERVER_URL".into(), base.to_string()),
+        ("PAYOPS_SERVER_TOKEN".into(), token.to_string()),
+    ]
+}
+
+fn client(env: &[(String, String)], args: &[&str]) -> crate::harness::cli::Run {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    crate::harness::cli::run_binary(&args, env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() {
+    let harness = Harness::start(1.0).await;
+    let support = add_token(&harness, "asha", "support").await;
+    let finance = add_token(&harness, "farid", "finance").await;
+    let server = start_server(&harness);
+    let laptop = tempfile::tempdir().unwrap();
+    let asha = client_env(&server.base, &support, laptop.path());
+    let farid = client_env(&server.base, &finance, laptop.path());
+
+    let created = tokio::task::spawn_blocking({
+        let asha = asha.clone();
+        move || {
+            client(
+                &asha,
+                &[
+                    "digilocker",
+                    "create",
+                    "--provider",
+                    "cashfree",
+                    "--label",
+                    "TKT-9",
+                    "--json",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    created.assert_code(0);
+    let v = created.json();
+    assert_eq!(
+        (v["created_by"].as_str(), v["label"].as_str()),
+        (Some("asha"), Some("TKT-9"))
+    );
+    let id = v["id"].as_str().unwrap().to_string();
+
+    let run = |env: Vec<(String, String)>, args: Vec<&'static str>| {
+        tokio::task::spawn_blocking(move || client(&env, &args))
+    };
+    let listed = run(asha.clone(), vec!["digilocker", "list", "--json"])
+        .await
+        .unwrap();
+    listed.assert_code(0);
+    assert_eq!(listed.json()[0]["id"], id.as_str());
+    let table = run(asha.clone(), vec!["digilocker", "list"]).await.unwrap();
+    assert!(
+        table.stdout.contains("TKT-9") && table.stdout.contains("asha"),
+        "{}",
+        table.stdout
+    );
+    // The role is the server's to enforce, and the refusal names it.
+    let refused = run(asha.clone(), vec!["balance"]).await.unwrap();
+    refused.assert_clean_failure(2, "finance role");
+    let balance = run(farid.clone(), vec!["balance", "--json"]).await.unwrap();
+    balance.assert_code(0);
+    assert_eq!(balance.json()["provider"], "instantpay");
+    let sent = run(
+        farid.clone(),
+        vec![
+            "notify",
+            crate::harness::cli::SAMPLE_LINK,
+            "--yes",
+            "--json",
+        ],
+    )
+    .await
+    .unwrap();
+    sent.assert_code(0);
+    assert_eq!(
+        (
+            sent.json()["outcome"].as_str(),
+            sent.json()["actor"].as_str()
+        ),
+        (Some("sent"), Some("farid"))
+    );
+    let twice = run(
+        farid.clone(),
+        vec!["notify", crate::harness::cli::SAMPLE_LINK, "--yes"],
+    )
+    .await
+    .unwrap();
+    twice.assert_clean_failure(2, "by farid");
+    let audit = run(asha.clone(), vec!["audit", "--json"]).await.unwrap();
+    assert_eq!(audit.json()[0]["actor"], "farid");
+
+    // A wrong token, no token, no server: each says so.
+    let wrong = client_env(&server.base, "payops_wrong", laptop.path());
+    run(wrong, vec!["digilocker", "list"])
+        .await
+        .unwrap()
+        .assert_clean_failure(2, "wrong or revoked");
+    let mut none = asha.clone();
+    none.retain(|(k, _)| k != "PAYOPS_SERVER_TOKEN");
+    run(none, vec!["digilocker", "list"])
+        .await
+        .unwrap()
+        .assert_clean_failure(2, "PAYOPS_SERVER_TOKEN");
+    let base = server.base.clone();
+    drop(server);
+    let gone = client_env(&base, &support, laptop.path());
+    run(gone, vec!["digilocker", "list"])
+        .await
+        .unwrap()
+        .assert_clean_failure(3, "cannot reach the payops server");
+    // Nothing of the providers' was needed, and no local store was made.
+    assert!(!laptop.path().join("d").join("payops.db").exists());
 }
