@@ -299,7 +299,21 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
             return Ok(None);
         }
     }
-    let result = ctx.services.send_notify(&link).await?;
+    // The check above told the operator; this one, in the same write
+    // transaction as the audit row, holds against another process sending
+    // meanwhile. A person who confirmed at the terminal saw the warning.
+    let again = args.again || !args.yes;
+    let started = match ctx.services.begin_notify_guarded(&link, again).await? {
+        Ok(started) => started,
+        Err(recent) => {
+            let counted =
+                words::recent_notifies(&recent, crate::domain::local_time).unwrap_or_default();
+            return Err(Failure::usage(format!(
+                "link {link} was {counted}; pass --again to send another"
+            )));
+        }
+    };
+    let result = ctx.services.finish_notify(&started).await?;
     let mut json = output::audit_json(&result.entry);
     let outcome = words::notify_outcome(&result.entry, result.error.as_ref());
     let human = match outcome.advice {

@@ -193,8 +193,10 @@ async fn one_session(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabelBody {
-    /// The new label; null or "" removes it.
-    label: Option<String>,
+    /// The new label (at most 64 characters); null or "" removes it. Required,
+    /// so a body that forgot it does not clear the label by accident.
+    #[schema(value_type = Option<String>)]
+    label: Value,
 }
 
 #[utoipa::path(put, path = "/api/v1/sessions/{id}/label", tag = "sessions", description = "Role: support.", params(("id" = String, Path)), request_body = LabelBody, responses((status = 200, description = "the session", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
@@ -207,9 +209,10 @@ async fn set_label(
     let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let Json(body) = body.map_err(bad_json)?;
-    let label = match body.label.as_deref() {
-        Some(raw) => crate::validate::label("label", raw)?,
-        None => None,
+    let label = match &body.label {
+        Value::String(raw) => crate::validate::label("label", raw)?,
+        Value::Null => None,
+        _ => return Err(invalid("label", "must be a string or null")),
     };
     let record = state.services.set_label(&id, label.as_deref())?;
     state.store_changed();

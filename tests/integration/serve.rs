@@ -321,6 +321,33 @@ async fn tokens_roles_and_bad_requests_over_real_http() {
         (400, Some("id")),
         "{body}"
     );
+    // A body without the label does not clear it.
+    let (status, body) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("label")),
+        "{body}"
+    );
+    let (status, body) = call(
+        &client,
+        put.clone(),
+        label_url.clone(),
+        Some(&support),
+        Some(r#"{"label":5}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("label")),
+        "{body}"
+    );
     // An unknown body field is named.
     let (_, body) = call(
         &client,

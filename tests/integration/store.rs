@@ -637,6 +637,39 @@ fn labels_and_creators_round_trip_and_labels_change_nothing_else() {
 }
 
 #[test]
+fn two_processes_notifying_one_link_at_once_begin_one_notify() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    drop(Store::open(&path).unwrap());
+    let link = LinkId::new_unchecked("657aa9841b8d3897ff0a84fb");
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let begun: Vec<bool> = (0..8)
+        .map(|n| {
+            let (path, link, barrier) = (path.clone(), link.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                // Each its own connection, as separate processes would have.
+                let store = Store::open(&path).unwrap();
+                barrier.wait();
+                let now = Timestamp::now();
+                let since = now
+                    .checked_sub(jiff::SignedDuration::from_mins(10))
+                    .unwrap();
+                let result = store
+                    .begin_notify_unless_recent(&link, &format!("op{n}"), now, since)
+                    .unwrap();
+                result.is_ok()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    assert_eq!(begun.iter().filter(|b| **b).count(), 1, "{begun:?}");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.list_audit(10).unwrap().len(), 1);
+}
+
+#[test]
 fn balance_snapshots_older_than_a_week_are_thinned_to_one_an_hour() {
     let dir = TempDir::new().unwrap();
     let store = Store::open(&db_path(&dir)).unwrap();
