@@ -110,12 +110,7 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
         }
         DigilockerCommand::Status { id } => {
             let record = ctx.services.find(id)?;
-            let outcome = if record.create_state == CreateState::Created {
-                ctx.services.poll_session(&record).await?
-            } else {
-                // The create never got an answer: ask the provider whether it took effect.
-                ctx.services.reconcile_create(&record).await?
-            };
+            let outcome = ctx.services.refresh(&record).await?;
             Ok(Some(session_output(
                 &outcome.record,
                 outcome.user_details.as_ref(),

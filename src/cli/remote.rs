@@ -52,9 +52,13 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
                 return Err(not_yet("audit --documents"));
             }
             let value = remote
-                .call(Method::GET, &["audit"], None)
-                .await
-                .map(|v| limit_rows(v, *limit))?;
+                .call_query(
+                    Method::GET,
+                    &["audit"],
+                    &[("limit", limit.to_string())],
+                    None,
+                )
+                .await?;
             rows_output(value, &["at", "link_id", "outcome", "actor", "message"])
         }
         _ => return Err(not_yet("this command")),
@@ -275,13 +279,6 @@ async fn notify(remote: &Remote, args: &NotifyArgs) -> Result<Output, Failure> {
     let mut output = pairs_output(value);
     output.code = code;
     Ok(output)
-}
-
-fn limit_rows(value: Value, limit: usize) -> Value {
-    match value {
-        Value::Array(rows) => Value::Array(rows.into_iter().take(limit).collect()),
-        other => other,
-    }
 }
 
 fn text(value: &Value) -> String {

@@ -567,6 +567,16 @@ impl Services {
         }
     }
 
+    /// `digilocker status`: poll a created session now, or ask the provider
+    /// whether a create that never got an answer took effect.
+    pub async fn refresh(&self, record: &SessionRecord) -> Result<PollOutcome, OpsError> {
+        if record.create_state == CreateState::Created {
+            self.poll_session(record).await
+        } else {
+            self.reconcile_create(record).await
+        }
+    }
+
     /// Sets (or with None clears) the label of the session `needle` names.
     pub fn set_label(&self, needle: &str, label: Option<&str>) -> Result<SessionRecord, OpsError> {
         let record = self.find(needle)?;

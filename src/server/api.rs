@@ -15,7 +15,7 @@ use super::AppState;
 use super::errors::ApiError;
 use crate::auth::{self, Permission, Role};
 use crate::cli::output;
-use crate::domain::{CreateState, LinkId, Provider, UserFlow};
+use crate::domain::{LinkId, Provider, UserFlow};
 use crate::engine::ops::{CreateFailure, OpsError};
 use crate::engine::{Command, RequestInput, SessionRequest};
 
@@ -392,12 +392,7 @@ async fn refresh_session(
     let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let record = state.services.find(&id)?;
-    let outcome = if record.create_state == CreateState::Created {
-        state.services.poll_session(&record).await?
-    } else {
-        // The create never got an answer: ask the provider whether it took effect.
-        state.services.reconcile_create(&record).await?
-    };
+    let outcome = state.services.refresh(&record).await?;
     Ok(Json(output::session_json(
         &outcome.record,
         outcome.user_details.as_ref(),
