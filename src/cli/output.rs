@@ -134,40 +134,69 @@ fn create_state_word(state: &CreateState) -> (&'static str, Option<&str>) {
     }
 }
 
-pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Value {
-    let (create_state, create_message) = create_state_word(&record.create_state);
-    let mut value = json!({
-        "id": record.id,
-        "provider": record.provider.as_str(),
-        "external_ref": record.external_ref,
-        "reference": record.reference,
-        "status": record.status_word(),
-        "provider_status": record.provider_status,
-        "url": record.url.as_deref().filter(|u| !u.is_empty()),
-        "flow": record.flow.map(|f| f.cashfree_word()),
-        "redirect_url": record.redirect_url,
-        "created_at": record.created_at.to_string(),
-        "updated_at": record.updated_at.to_string(),
-        "expires_at": record.expires_at.to_string(),
-        "last_polled_at": record.last_polled_at.map(|t| t.to_string()),
-        "documents_requested": record.documents_requested,
-        "documents_consented": record.documents_consented,
-        "create_state": create_state,
-        "create_message": create_message,
-        "tracking": record.tracking,
-        "last_error": record.last_error,
-        "label": record.label,
-        "created_by": record.created_by,
-    });
-    if let (Some(details), Some(object)) = (details, value.as_object_mut()) {
-        let masked: serde_json::Map<String, Value> = details
-            .masked()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v)))
-            .collect();
-        object.insert("user_details".into(), Value::Object(masked));
+/// A session as the JSON contract spells it (README), borrowed from the
+/// record: serialised as it is, a list of thousands needs no tree of values.
+#[derive(Debug, serde::Serialize)]
+pub struct SessionView<'a> {
+    id: &'a crate::domain::SessionId,
+    provider: &'static str,
+    external_ref: &'a crate::domain::ExternalRef,
+    reference: Option<&'a str>,
+    status: String,
+    provider_status: &'a str,
+    url: Option<&'a str>,
+    flow: Option<&'static str>,
+    redirect_url: Option<&'a str>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    expires_at: Timestamp,
+    last_polled_at: Option<Timestamp>,
+    documents_requested: &'a [crate::domain::DocumentType],
+    documents_consented: &'a [crate::domain::DocumentType],
+    create_state: &'static str,
+    create_message: Option<&'a str>,
+    tracking: bool,
+    last_error: Option<&'a str>,
+    label: Option<&'a str>,
+    created_by: Option<&'a str>,
+    /// Masked; only once authenticated and only when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_details: Option<std::collections::BTreeMap<&'static str, String>>,
+}
+
+impl<'a> SessionView<'a> {
+    pub fn of(record: &'a SessionRecord, details: Option<&UserDetails>) -> SessionView<'a> {
+        let (create_state, create_message) = create_state_word(&record.create_state);
+        SessionView {
+            id: &record.id,
+            provider: record.provider.as_str(),
+            external_ref: &record.external_ref,
+            reference: record.reference.as_deref(),
+            status: record.status_word(),
+            provider_status: &record.provider_status,
+            url: record.url.as_deref().filter(|u| !u.is_empty()),
+            flow: record.flow.map(|f| f.cashfree_word()),
+            redirect_url: record.redirect_url.as_deref(),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            expires_at: record.expires_at,
+            last_polled_at: record.last_polled_at,
+            documents_requested: &record.documents_requested,
+            documents_consented: &record.documents_consented,
+            create_state,
+            create_message,
+            tracking: record.tracking,
+            last_error: record.last_error.as_deref(),
+            label: record.label.as_deref(),
+            created_by: record.created_by.as_deref(),
+            user_details: details.map(|d| d.masked().into_iter().collect()),
+        }
     }
-    value
+}
+
+pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Value {
+    // A struct of strings, numbers and string-keyed maps always converts.
+    serde_json::to_value(SessionView::of(record, details)).unwrap_or_default()
 }
 
 fn time_left(record: &SessionRecord, now: Timestamp) -> String {

@@ -169,15 +169,14 @@ struct ListQuery {
 async fn list_sessions(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
     let records = state.services.store().list_sessions(query.all)?;
-    Ok(Json(Value::Array(
-        records
-            .iter()
-            .map(|record| output::session_json(record, None))
-            .collect(),
-    )))
+    let views: Vec<output::SessionView> = records
+        .iter()
+        .map(|record| output::SessionView::of(record, None))
+        .collect();
+    Ok(Json(views).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "a session", body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
