@@ -95,6 +95,22 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
     }
 }
 
+/// Asks `engine` to create the demo's sessions, so a newcomer sees sessions
+/// moving rather than an empty table (unless the demo store has some in
+/// flight already). The dashboard and `serve --demo` both start so.
+pub fn seed(
+    services: &crate::engine::ops::Services,
+    engine: &tokio::sync::mpsc::UnboundedSender<crate::engine::Command>,
+) {
+    let active = services
+        .store()
+        .list_sessions(false)
+        .map_or(0, |sessions| sessions.len());
+    for request in seed_requests(active) {
+        let _ = engine.send(crate::engine::Command::CreateSession(request));
+    }
+}
+
 /// Sessions to put in flight so a newcomer sees a living screen, unless the
 /// demo store already has `active` sessions in flight.
 pub fn seed_requests(active: usize) -> Vec<SessionRequest> {

@@ -176,6 +176,8 @@ const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, pr
      create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error, \
      label, created_by";
 
+const TOKEN_COLUMNS: &str = "operator, role, created_at, revoked_at, last_used_at";
+
 const AUDIT_COLUMNS: &str =
     "id, link_id, actor, at, outcome, message, provider_code, request_id, completed";
 
@@ -938,10 +940,10 @@ impl Store {
 
     /// Every token, active first, newest first.
     pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT operator, role, created_at, revoked_at, last_used_at FROM api_tokens
-             ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens
+             ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC"
+        ))?;
         let rows = stmt
             .query_map([], RawToken::from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -983,8 +985,10 @@ impl Store {
         }
         self.conn
             .query_row(
-                "SELECT operator, role, created_at, revoked_at, last_used_at FROM api_tokens
-                 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                &format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens
+                     WHERE token_hash = ?1 AND revoked_at IS NULL"
+                ),
                 params![token_hash],
                 RawToken::from_row,
             )

@@ -21,12 +21,6 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     let _log_guard = crate::logging::init(&ctx.data_dir);
     tracing::info!(demo = cli.demo, "dashboard starting");
 
-    let active = ctx
-        .services
-        .store()
-        .list_sessions(false)
-        .map(|s| s.len())
-        .unwrap_or(0);
     let options = TuiOptions {
         demo: ctx.demo.is_some(),
         no_color: ctx.no_color,
@@ -48,10 +42,7 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     let (commands, updates, engine_task) =
         engine::spawn(ctx.services.clone(), ctx.config.polling.clone());
     if ctx.demo.is_some() {
-        // A newcomer should see sessions moving, not an empty table.
-        for request in crate::demo::seed_requests(active) {
-            let _ = commands.send(Command::CreateSession(request));
-        }
+        crate::demo::seed(&ctx.services, &commands);
     }
     let result = tui::run(options, commands.clone(), updates).await;
     let _ = commands.send(Command::Shutdown);

@@ -195,15 +195,7 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
                 .await?
         }
         DigilockerCommand::Label { id, label, clear } => {
-            let label = match (label, clear) {
-                (_, true) => None,
-                (Some(label), false) => Some(label.clone()),
-                (None, false) => {
-                    return Err(Failure::usage(
-                        "label: give the new label, or --clear to remove it",
-                    ));
-                }
-            };
+            let label = super::commands::new_label(label.as_deref(), *clear)?;
             remote
                 .call(
                     Method::PUT,

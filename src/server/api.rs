@@ -456,15 +456,7 @@ async fn notify_link(
         false
     } else {
         serde_json::from_slice::<NotifyBody>(&body)
-            .map_err(|e| {
-                let text = e.to_string();
-                let mut error =
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", text.clone());
-                if let Some(field) = named_field(&text) {
-                    error = error.field(&field);
-                }
-                error
-            })?
+            .map_err(|e| unreadable(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?
             .again
     };
     let services = state.services.as_operator(&operator.name);
@@ -577,12 +569,17 @@ fn bad_json(rejection: JsonRejection) -> ApiError {
         _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::BAD_REQUEST,
     };
-    let text = rejection.body_text();
-    let mut error = ApiError::new(status, "invalid_body", text.clone());
-    if let Some(field) = named_field(&text) {
-        error = error.field(&field);
+    unreadable(status, "invalid_body", rejection.body_text())
+}
+
+/// A body or query the server could not read, naming the field serde named.
+fn unreadable(status: StatusCode, kind: &'static str, text: String) -> ApiError {
+    let field = named_field(&text);
+    let error = ApiError::new(status, kind, text);
+    match field {
+        Some(field) => error.field(&field),
+        None => error,
     }
-    error
 }
 
 /// The field in serde's "unknown field `x`" / "missing field `x`" /
@@ -610,7 +607,7 @@ fn bad_path(rejection: PathRejection) -> ApiError {
 }
 
 fn bad_query(rejection: QueryRejection) -> ApiError {
-    ApiError::new(
+    unreadable(
         StatusCode::BAD_REQUEST,
         "invalid_query",
         rejection.body_text(),

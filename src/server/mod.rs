@@ -88,15 +88,7 @@ pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(),
     // this process, which there is none of.
     let drain = tokio::spawn(async move { while updates.recv().await.is_some() {} });
     if ctx.demo.is_some() {
-        // A newcomer should see sessions moving, as in the demo dashboard.
-        let active = ctx
-            .services
-            .store()
-            .list_sessions(false)
-            .map_or(0, |s| s.len());
-        for request in crate::demo::seed_requests(active) {
-            let _ = commands.send(Command::CreateSession(request));
-        }
+        crate::demo::seed(&ctx.services, &commands);
     }
     let quota = governor::Quota::per_minute(
         std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
