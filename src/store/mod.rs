@@ -1,0 +1,920 @@
+//! The store: tracked DigiLocker sessions with their status history, the
+//! payout-link notify audit, balance snapshots and team tokens. Its queries
+//! are written once, over [`db::Db`]; the backends are an SQLite file (WAL),
+//! the embedded default, and PostgreSQL, shared by `payops serve` replicas.
+//!
+//! Crash safety: rows for a session create or a notify are written *before*
+//! the request is sent and completed after, so a crash mid-request leaves a
+//! visible "outcome unknown" record. Personal data (`user_details`) is never stored.
+
+pub(crate) mod db;
+mod migrations;
+pub mod postgres;
+mod rows;
+mod sqlite;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::auth::Role;
+use crate::domain::{
+    AuditEntry, BalanceReport, BalanceSnapshot, CreateState, CreatedSession, DocumentAccess,
+    DocumentType, LinkId, NewSession, NotifyOutcome, Provider, RecentNotifies, SessionId,
+    SessionRecord, SessionStatus, StatusEvent,
+};
+use db::{Db, Row, WriteLock, first, params};
+pub use migrations::SCHEMA_VERSION;
+use rows::{
+    RawAudit, RawSession, RawToken, corrupt, create_state_parts, documents_text, flow_word,
+    parse_decimal, parse_provider, parse_status, parse_ts, placeholder_ref, sql_limit, ts_text,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("database holds an unreadable value in {column}: {value:?}")]
+    Corrupt { column: String, value: String },
+    #[error("no tracked session {0}")]
+    NoSuchSession(String),
+    #[error("no notify audit row {0}")]
+    NoSuchAudit(i64),
+    #[error("an active token is already named {0}; revoke it first or choose another name")]
+    TokenNameTaken(String),
+    #[error("no active token named {0}")]
+    NoSuchToken(String),
+}
+
+/// A token as `token list` shows it: never the token itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// Balance snapshots younger than this are all kept; older ones are
+/// thinned to one an hour.
+pub const BALANCE_FULL_DETAIL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 7);
+
+/// Where the store lives.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// An SQLite file (the embedded default).
+    File(std::path::PathBuf),
+    /// A PostgreSQL URL; a secret, since it may carry a password.
+    Postgres(secrecy::SecretString),
+}
+
+impl Location {
+    /// How the location may be shown: a file's path, or the URL with its
+    /// password masked.
+    pub fn shown(&self) -> String {
+        match self {
+            Location::File(path) => path.display().to_string(),
+            Location::Postgres(url) => {
+                postgres::mask_url(secrecy::ExposeSecret::expose_secret(url))
+            }
+        }
+    }
+}
+
+pub struct Store {
+    db: Box<dyn Db>,
+}
+
+// The engine moves the store into a blocking task; keep that possible.
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Store>();
+};
+
+/// How long a DigiLocker URL stays usable after creation (both providers).
+const SESSION_VALIDITY_MINUTES: i64 = 10;
+
+/// On a shared database, how old an in-flight row must be before a
+/// starting replica calls it interrupted: older than any call can take
+/// (retries included), so another replica's request still in flight is
+/// never relabelled.
+const SHARED_INTERRUPTED_AFTER: SignedDuration = SignedDuration::from_mins(5);
+
+/// The message `mark_interrupted` leaves on rows a previous process never finished.
+pub const INTERRUPTED_MESSAGE: &str =
+    "payops stopped before the provider answered; check the provider before retrying";
+
+/// Prefix of the placeholder external ref given to sessions adopted with
+/// `track_existing`: `tracked:<provider>:<reference>`. The `:` cannot occur in
+/// a real external ref (both providers refuse it), so a placeholder never
+/// collides with one we generated, and it is unique per provider reference,
+/// which the `UNIQUE` constraint on `external_ref` needs.
+pub const TRACKED_REF_PREFIX: &str = "tracked:";
+
+const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, provider_status, \
+     url, flow, redirect_url, documents_requested, documents_consented, create_state, \
+     create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error, \
+     label, created_by";
+
+const TOKEN_COLUMNS: &str = "operator, role, created_at, revoked_at, last_used_at";
+
+const AUDIT_COLUMNS: &str =
+    "id, link_id, actor, at, outcome, message, provider_code, request_id, completed";
+
+/// `('AUTHENTICATED', …)`: the final statuses as an SQL list, from the one
+/// list in the domain.
+fn final_statuses_sql() -> String {
+    let words: Vec<String> = SessionStatus::FINAL
+        .iter()
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect();
+    format!("({})", words.join(", "))
+}
+
+fn newer_schema(version: i64) -> String {
+    format!(
+        "was written by a newer payops (schema version {version}; this build knows up \
+         to {SCHEMA_VERSION}); upgrade payops or use another store"
+    )
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database at `path`, in WAL
+    /// mode, and applies pending schema migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::over(Box::new(sqlite::SqliteDb::open(path)?))
+    }
+
+    /// Connects to the PostgreSQL database at `url` and applies pending
+    /// schema migrations. Errors show the URL with its password masked.
+    pub fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::over(Box::new(postgres::PgDb::connect(url)?))
+    }
+
+    /// Opens the store wherever it lives.
+    pub fn at(location: &Location) -> Result<Store, StoreError> {
+        match location {
+            Location::File(path) => Store::open(path),
+            Location::Postgres(url) => Store::connect(secrecy::ExposeSecret::expose_secret(url)),
+        }
+    }
+
+    fn over(db: Box<dyn Db>) -> Result<Store, StoreError> {
+        db.migrate()?;
+        Ok(Store { db })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.db.schema_version()
+    }
+
+    /// Whether replicas share this store (PostgreSQL) rather than one
+    /// operator's processes (an SQLite file).
+    pub fn shared(&self) -> bool {
+        self.db.shared()
+    }
+
+    /// Runs `work` in a write transaction holding `lock`; rolls back on error.
+    fn write<T>(
+        &self,
+        lock: WriteLock<'_>,
+        work: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.db.begin(lock)?;
+        match work() {
+            Ok(value) => {
+                self.db.commit()?;
+                Ok(value)
+            }
+            Err(error) => {
+                self.db.rollback();
+                Err(error)
+            }
+        }
+    }
+
+    /// Turns what a previous process left in flight into "outcome unknown":
+    /// session creates still `Sending` and notify audit rows not completed.
+    /// Returns how many rows changed. Call once at start-up, before any request.
+    ///
+    /// On an SQLite file, a second payops process running at the same time
+    /// would see its own in-flight rows relabelled; its later
+    /// `complete_session`/`finish_notify` still records the real answer over
+    /// them. On a shared store only rows older than any call can take are
+    /// touched, so a replica starting never relabels another's requests.
+    pub fn mark_interrupted(&self) -> Result<usize, StoreError> {
+        let before = if self.db.shared() {
+            Timestamp::now()
+                .checked_sub(SHARED_INTERRUPTED_AFTER)
+                .unwrap_or_else(|_| Timestamp::now())
+        } else {
+            Timestamp::MAX
+        };
+        self.write(WriteLock::All, || {
+            let sessions = self.db.execute(
+                "UPDATE sessions SET create_state = 'outcome_unknown', create_message = ?1
+                 WHERE create_state = 'sending' AND created_at < ?2",
+                params![INTERRUPTED_MESSAGE, ts_text(before)],
+            )?;
+            let audits = self.db.execute(
+                "UPDATE notify_audit SET outcome = 'unknown', message = ?1, completed = 1
+                 WHERE completed = 0 AND at < ?2",
+                params![INTERRUPTED_MESSAGE, ts_text(before)],
+            )?;
+            Ok((sessions + audits) as usize)
+        })
+    }
+
+    // ---- sessions ----
+
+    /// Writes a session row in state `Sending` before its create request leaves:
+    /// status `PENDING`, provider status "", expiring 10 minutes after `created_at`.
+    pub fn begin_session(&self, new: &NewSession) -> Result<SessionRecord, StoreError> {
+        let expires_at = new
+            .created_at
+            .saturating_add(SignedDuration::from_mins(SESSION_VALIDITY_MINUTES))
+            .unwrap_or(new.created_at);
+        self.db.execute(
+            "INSERT INTO sessions (id, provider, external_ref, reference, status, provider_status,
+                 url, flow, redirect_url, documents_requested, documents_consented, create_state,
+                 create_message, tracking, created_at, updated_at, expires_at, label, created_by)
+             VALUES (?1, ?2, ?3, NULL, ?4, '', NULL, ?5, ?6, ?7, '', 'sending', NULL, 1, ?8, ?8, ?9,
+                 ?10, ?11)",
+            params![
+                new.id.as_str(),
+                new.provider.as_str(),
+                new.external_ref.as_str(),
+                SessionStatus::Pending.as_str(),
+                new.flow.map(flow_word),
+                new.redirect_url.as_deref(),
+                documents_text(&new.documents_requested),
+                ts_text(new.created_at),
+                ts_text(expires_at),
+                new.label.as_deref(),
+                new.created_by.as_deref(),
+            ],
+        )?;
+        self.session_by_id(&new.id)
+    }
+
+    /// Sets (or with `None` clears) a session's label; the label is the
+    /// agent's, so it changes nothing else, not even `updated_at`.
+    pub fn set_label(
+        &self,
+        id: &SessionId,
+        label: Option<&str>,
+    ) -> Result<SessionRecord, StoreError> {
+        let changed = self.db.execute(
+            "UPDATE sessions SET label = ?2 WHERE id = ?1",
+            params![id.as_str(), label],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        self.session_by_id(id)
+    }
+
+    /// Records the provider's answer to a create: reference, url, status, raw
+    /// word and (when the provider lists them) the documents requested; state
+    /// `Created`, and the first status event. Also overrides an
+    /// `OutcomeUnknown` left by `mark_interrupted`: the answer is the truth.
+    pub fn complete_session(
+        &self,
+        id: &SessionId,
+        created: &CreatedSession,
+        at: Timestamp,
+    ) -> Result<SessionRecord, StoreError> {
+        let documents = (!created.documents_requested.is_empty())
+            .then(|| documents_text(&created.documents_requested));
+        self.write(WriteLock::All, || {
+            let changed = self.db.execute(
+                "UPDATE sessions SET reference = ?2, url = ?3, status = ?4, provider_status = ?5,
+                     documents_requested = COALESCE(?6, documents_requested),
+                     create_state = 'created', create_message = NULL, updated_at = ?7
+                 WHERE id = ?1",
+                params![
+                    id.as_str(),
+                    created.reference.trim(),
+                    created.url.as_str(),
+                    created.status.as_str(),
+                    created.provider_status.as_str(),
+                    documents,
+                    ts_text(at),
+                ],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NoSuchSession(id.to_string()));
+            }
+            self.insert_event(id, at, &created.status, &created.provider_status)
+        })?;
+        self.session_by_id(id)
+    }
+
+    /// Records that a create failed (`Failed`) or may have applied
+    /// (`OutcomeUnknown`), with its message. The state is stored as given.
+    pub fn fail_session(
+        &self,
+        id: &SessionId,
+        state: CreateState,
+        at: Timestamp,
+    ) -> Result<SessionRecord, StoreError> {
+        let (word, message) = create_state_parts(&state);
+        let changed = self.db.execute(
+            "UPDATE sessions SET create_state = ?2, create_message = ?3, updated_at = ?4
+             WHERE id = ?1",
+            params![id.as_str(), word, message, ts_text(at)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        self.session_by_id(id)
+    }
+
+    /// Starts tracking a session created elsewhere, known by its provider reference.
+    /// Returns the existing record if that reference is already tracked.
+    ///
+    /// The new row gets a fresh `SessionId`, state `Created`, status `PENDING`
+    /// and the placeholder external ref `tracked:<provider>:<reference>` (see
+    /// [`TRACKED_REF_PREFIX`]) until [`Store::learn_external_ref`] records the
+    /// real one. An existing row for the same provider and reference (ours or
+    /// adopted earlier) is returned instead, with tracking switched back on.
+    pub fn track_existing(
+        &self,
+        provider: Provider,
+        reference: &str,
+        at: Timestamp,
+    ) -> Result<SessionRecord, StoreError> {
+        let reference = reference.trim();
+        if reference.is_empty() {
+            return Err(StoreError::NoSuchSession(
+                "(empty provider reference)".into(),
+            ));
+        }
+        let id = self.write(WriteLock::All, || {
+            let existing = first(self.db.query(
+                "SELECT id FROM sessions WHERE provider = ?1 AND reference = ?2
+                 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                params![provider.as_str(), reference],
+            )?);
+            match existing {
+                Some(row) => {
+                    let id = row.text(0)?;
+                    self.db.execute(
+                        "UPDATE sessions SET tracking = 1 WHERE id = ?1",
+                        params![id.as_str()],
+                    )?;
+                    Ok(SessionId::new_unchecked(id))
+                }
+                None => {
+                    let id = SessionId::generate();
+                    let expires_at = at
+                        .saturating_add(SignedDuration::from_mins(SESSION_VALIDITY_MINUTES))
+                        .unwrap_or(at);
+                    self.db.execute(
+                        "INSERT INTO sessions (id, provider, external_ref, reference, status,
+                             provider_status, create_state, tracking, created_at, updated_at,
+                             expires_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, '', 'created', 1, ?6, ?6, ?7)",
+                        params![
+                            id.as_str(),
+                            provider.as_str(),
+                            placeholder_ref(provider, reference),
+                            reference,
+                            SessionStatus::Pending.as_str(),
+                            ts_text(at),
+                            ts_text(expires_at),
+                        ],
+                    )?;
+                    Ok(id)
+                }
+            }
+        })?;
+        self.session_by_id(&id)
+    }
+
+    /// Replaces an adopted session's placeholder external ref with the one the
+    /// provider echoed in a status answer. Does nothing when the row already
+    /// has a real external ref, or when another row holds that ref (a create
+    /// of ours whose answer was lost: both rows stay, for the operator to see).
+    pub fn learn_external_ref(
+        &self,
+        id: &SessionId,
+        external_ref: &str,
+    ) -> Result<SessionRecord, StoreError> {
+        let external_ref = external_ref.trim();
+        if !external_ref.is_empty() && !external_ref.starts_with(TRACKED_REF_PREFIX) {
+            self.db.execute(
+                "UPDATE sessions SET external_ref = ?2
+                 WHERE id = ?1 AND external_ref LIKE 'tracked:%'
+                   AND NOT EXISTS (SELECT 1 FROM sessions WHERE external_ref = ?2)",
+                params![id.as_str(), external_ref],
+            )?;
+        }
+        self.session_by_id(id)
+    }
+
+    /// Records a poll's answer. Appends to the status history when the status
+    /// (or raw word) changed. Returns the updated record and the previous status
+    /// if the normalised status changed. Clears `last_error`.
+    pub fn record_poll(
+        &self,
+        id: &SessionId,
+        status: &SessionStatus,
+        provider_status: &str,
+        documents_consented: &[DocumentType],
+        at: Timestamp,
+    ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
+        let (previous_status, event) = self.write(WriteLock::All, || {
+            let Some(previous) = first(self.db.query(
+                "SELECT status, provider_status FROM sessions WHERE id = ?1",
+                params![id.as_str()],
+            )?) else {
+                return Err(StoreError::NoSuchSession(id.to_string()));
+            };
+            let previous_status = parse_status(&previous.text(0)?)?;
+            let previous_raw = previous.text(1)?;
+            self.db.execute(
+                "UPDATE sessions SET status = ?2, provider_status = ?3, documents_consented = ?4,
+                     last_polled_at = ?5, updated_at = ?5, last_error = NULL
+                 WHERE id = ?1",
+                params![
+                    id.as_str(),
+                    status.as_str(),
+                    provider_status,
+                    documents_text(documents_consented),
+                    ts_text(at),
+                ],
+            )?;
+            let event =
+                (previous_status != *status || previous_raw != provider_status).then(|| {
+                    StatusEvent {
+                        at,
+                        status: status.clone(),
+                        provider_status: provider_status.to_string(),
+                    }
+                });
+            if let Some(event) = &event {
+                self.insert_event(id, event.at, &event.status, &event.provider_status)?;
+            }
+            Ok((previous_status, event))
+        })?;
+        let record = self.session_by_id(id)?;
+        let changed = (previous_status != *status).then_some(previous_status);
+        Ok((record, changed, event))
+    }
+
+    /// Records a failed poll. The last good status and `last_polled_at` (the
+    /// last good answer) stay as they were.
+    pub fn record_poll_error(
+        &self,
+        id: &SessionId,
+        message: &str,
+    ) -> Result<SessionRecord, StoreError> {
+        let changed = self.db.execute(
+            "UPDATE sessions SET last_error = ?2 WHERE id = ?1",
+            params![id.as_str(), message],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        self.session_by_id(id)
+    }
+
+    pub fn set_tracking(&self, id: &SessionId, tracking: bool) -> Result<(), StoreError> {
+        let changed = self.db.execute(
+            "UPDATE sessions SET tracking = ?2 WHERE id = ?1",
+            params![id.as_str(), tracking],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Finds a session by our id, the provider reference or our external ref
+    /// (exact match after trimming). When a reference is shared by both
+    /// providers, the newest session wins.
+    pub fn find_session(&self, needle: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let needle = needle.trim();
+        if needle.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions
+             WHERE id = ?1 OR reference = ?1 OR external_ref = ?1
+             ORDER BY (id = ?1) DESC, created_at DESC, rowid DESC LIMIT 1"
+        );
+        first(self.db.query(&sql, params![needle])?)
+            .map(|row| RawSession::from_row(&row)?.into_record())
+            .transpose()
+    }
+
+    /// Changes whenever another connection (the CLI, a second dashboard,
+    /// another replica) commits, never for this one's own writes. Cheap
+    /// enough to ask every second.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.db.data_version()
+    }
+
+    /// Sessions newest first. With `include_final == false`: those still being
+    /// tracked and not final, plus every row whose create is `Sending` or
+    /// `OutcomeUnknown` (tracked or not) so an unresolved create stays in
+    /// sight. Failed creates appear only with `include_final`.
+    pub fn list_sessions(&self, include_final: bool) -> Result<Vec<SessionRecord>, StoreError> {
+        let filter = if include_final {
+            String::new()
+        } else {
+            format!(
+                "WHERE create_state IN ('sending', 'outcome_unknown')
+                    OR (create_state = 'created' AND tracking = 1
+                        AND status NOT IN {})",
+                final_statuses_sql()
+            )
+        };
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions {filter}
+             ORDER BY created_at DESC, rowid DESC"
+        );
+        self.db
+            .query(&sql, &[])?
+            .iter()
+            .map(|row| RawSession::from_row(row)?.into_record())
+            .collect()
+    }
+
+    /// A session's status changes, oldest first.
+    pub fn session_history(&self, id: &SessionId) -> Result<Vec<StatusEvent>, StoreError> {
+        let mut histories = self.events_where("session_id = ?1", params![id.as_str()])?;
+        Ok(histories.remove(id).unwrap_or_default())
+    }
+
+    /// The status changes of every tracked session, oldest first: one query
+    /// at start instead of one per session.
+    pub fn tracked_histories(&self) -> Result<HashMap<SessionId, Vec<StatusEvent>>, StoreError> {
+        self.events_where(
+            "session_id IN (SELECT id FROM sessions WHERE tracking = 1)",
+            &[],
+        )
+    }
+
+    fn events_where(
+        &self,
+        condition: &str,
+        params: &[db::Value],
+    ) -> Result<HashMap<SessionId, Vec<StatusEvent>>, StoreError> {
+        let rows = self.db.query(
+            &format!(
+                "SELECT session_id, at, status, provider_status FROM session_events
+                 WHERE {condition} ORDER BY id"
+            ),
+            params,
+        )?;
+        let mut histories: HashMap<SessionId, Vec<StatusEvent>> = HashMap::new();
+        for row in rows {
+            histories
+                .entry(SessionId::new_unchecked(row.text(0)?))
+                .or_default()
+                .push(StatusEvent {
+                    at: parse_ts("session_events.at", &row.text(1)?)?,
+                    status: parse_status(&row.text(2)?)?,
+                    provider_status: row.text(3)?,
+                });
+        }
+        Ok(histories)
+    }
+
+    fn session_by_id(&self, id: &SessionId) -> Result<SessionRecord, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+        match first(self.db.query(&sql, params![id.as_str()])?) {
+            Some(row) => RawSession::from_row(&row)?.into_record(),
+            None => Err(StoreError::NoSuchSession(id.to_string())),
+        }
+    }
+
+    fn insert_event(
+        &self,
+        id: &SessionId,
+        at: Timestamp,
+        status: &SessionStatus,
+        provider_status: &str,
+    ) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT INTO session_events (session_id, at, status, provider_status)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id.as_str(), ts_text(at), status.as_str(), provider_status],
+        )?;
+        Ok(())
+    }
+
+    // ---- notify audit ----
+
+    /// Writes an audit row (outcome unknown, not completed) before the notify is sent.
+    pub fn begin_notify(
+        &self,
+        link: &LinkId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<AuditEntry, StoreError> {
+        let id = self.insert_audit(link, actor, at)?;
+        self.audit_by_id(id)
+    }
+
+    fn insert_audit(&self, link: &LinkId, actor: &str, at: Timestamp) -> Result<i64, StoreError> {
+        let row = first(self.db.query(
+            "INSERT INTO notify_audit (link_id, actor, at, outcome, message, completed)
+             VALUES (?1, ?2, ?3, 'unknown', '', 0) RETURNING id",
+            params![link.as_str(), actor, ts_text(at)],
+        )?);
+        row.ok_or_else(|| StoreError::Database("an insert returned no id".into()))?
+            .int(0)
+    }
+
+    /// `begin_notify`, unless a notify of `link` begun at or after `since`
+    /// may have reached the recipient (sent, or outcome unknown): then those
+    /// notifies instead. Check and write are one transaction holding the
+    /// link's write lock, so two callers asking at once begin one, from two
+    /// processes on one file or two replicas on one PostgreSQL.
+    pub fn begin_notify_unless_recent(
+        &self,
+        link: &LinkId,
+        actor: &str,
+        at: Timestamp,
+        since: Timestamp,
+    ) -> Result<Result<AuditEntry, RecentNotifies>, StoreError> {
+        let begun = self.write(WriteLock::Link(link.as_str()), || {
+            let recent = RecentNotifies(self.notifies_since(link, since)?);
+            if recent.last_reaching().is_some() {
+                return Ok(Err(recent));
+            }
+            Ok(Ok(self.insert_audit(link, actor, at)?))
+        })?;
+        match begun {
+            Ok(id) => Ok(Ok(self.audit_by_id(id)?)),
+            Err(recent) => Ok(Err(recent)),
+        }
+    }
+
+    /// Completes an audit row with the outcome. `at` is kept as the completion
+    /// time; the entry's `at` stays the moment the notify was begun, which is
+    /// what the double-send guard (`RecentNotifies`) needs.
+    pub fn finish_notify(
+        &self,
+        audit_id: i64,
+        outcome: NotifyOutcome,
+        message: &str,
+        provider_code: Option<&str>,
+        request_id: Option<&str>,
+        at: Timestamp,
+    ) -> Result<AuditEntry, StoreError> {
+        let changed = self.db.execute(
+            "UPDATE notify_audit SET outcome = ?2, message = ?3, provider_code = ?4,
+                 request_id = ?5, completed = 1, completed_at = ?6
+             WHERE id = ?1",
+            params![
+                audit_id,
+                outcome.as_str(),
+                message,
+                provider_code,
+                request_id,
+                ts_text(at),
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchAudit(audit_id));
+        }
+        self.audit_by_id(audit_id)
+    }
+
+    /// The audit trail, newest first.
+    pub fn list_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql =
+            format!("SELECT {AUDIT_COLUMNS} FROM notify_audit ORDER BY at DESC, id DESC LIMIT ?1");
+        self.audit_rows(&sql, params![sql_limit(limit)])
+    }
+
+    /// Records one fetch or reveal of a consented document: who, when, which
+    /// session and document, revealed or not, and how the fetch went.
+    pub fn log_document_access(&self, access: &DocumentAccess) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT INTO document_access (at, actor, session_id, provider, document, revealed, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                ts_text(access.at),
+                access.actor.as_str(),
+                access.session_id.as_str(),
+                access.provider.as_str(),
+                access.document.wire(),
+                access.revealed,
+                access.outcome.as_str(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The newest document accesses first.
+    pub fn list_document_access(&self, limit: usize) -> Result<Vec<DocumentAccess>, StoreError> {
+        let rows = self.db.query(
+            "SELECT at, actor, session_id, provider, document, revealed, outcome
+               FROM document_access ORDER BY at DESC, id DESC LIMIT ?1",
+            params![sql_limit(limit)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let document = row.text(4)?;
+                Ok(DocumentAccess {
+                    at: parse_ts("document_access.at", &row.text(0)?)?,
+                    actor: row.text(1)?,
+                    session_id: SessionId::new_unchecked(row.text(2)?),
+                    provider: parse_provider("document_access.provider", &row.text(3)?)?,
+                    document: DocumentType::parse(&document)
+                        .ok_or_else(|| corrupt("document_access.document", &document))?,
+                    revealed: row.flag(5)?,
+                    outcome: row.text(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every notify for a link at or after `since`, newest first, whatever
+    /// its outcome.
+    pub fn notifies_since(
+        &self,
+        link: &LinkId,
+        since: Timestamp,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM notify_audit WHERE link_id = ?1 AND at >= ?2
+             ORDER BY at DESC, id DESC"
+        );
+        self.audit_rows(&sql, params![link.as_str(), ts_text(since)])
+    }
+
+    /// The audit rows an `AUDIT_COLUMNS` query selects, in its order.
+    fn audit_rows(&self, sql: &str, params: &[db::Value]) -> Result<Vec<AuditEntry>, StoreError> {
+        self.db
+            .query(sql, params)?
+            .iter()
+            .map(|row| RawAudit::from_row(row)?.into_entry())
+            .collect()
+    }
+
+    fn audit_by_id(&self, id: i64) -> Result<AuditEntry, StoreError> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM notify_audit WHERE id = ?1");
+        self.audit_rows(&sql, params![id])?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NoSuchAudit(id))
+    }
+
+    // ---- balance ----
+
+    /// Stores a reading and thins what is older than [`BALANCE_FULL_DETAIL`]
+    /// before it to the first reading of each hour, so the table stays
+    /// bounded however long payops runs.
+    pub fn insert_balance(&self, report: &BalanceReport) -> Result<(), StoreError> {
+        let cutoff = report
+            .fetched_at
+            .checked_sub(BALANCE_FULL_DETAIL)
+            .unwrap_or(report.fetched_at);
+        self.write(WriteLock::All, || {
+            self.db.execute(
+                "INSERT INTO balance_snapshots (at, account, available, total, lien, request_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    ts_text(report.fetched_at),
+                    report.account.as_str(),
+                    report.available.to_string(),
+                    report.total.to_string(),
+                    report.lien.to_string(),
+                    report.request_id.as_deref(),
+                ],
+            )?;
+            // Times are stored as fixed-width UTC text, so the first 13
+            // characters (2026-11-23T10) name the hour.
+            self.db.execute(
+                "DELETE FROM balance_snapshots
+                 WHERE at < ?1
+                   AND id NOT IN (
+                       SELECT MIN(id) FROM balance_snapshots WHERE at < ?1
+                       GROUP BY account, substr(at, 1, 13)
+                   )",
+                params![ts_text(cutoff)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Every snapshot taken at or after `since`, oldest first.
+    pub fn balance_since(&self, since: Timestamp) -> Result<Vec<BalanceSnapshot>, StoreError> {
+        let rows = self.db.query(
+            "SELECT at, account, available, total, lien, request_id
+             FROM balance_snapshots WHERE at >= ?1 ORDER BY at, id",
+            params![ts_text(since)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(BalanceSnapshot {
+                    at: parse_ts("balance_snapshots.at", &row.text(0)?)?,
+                    account: row.text(1)?,
+                    available: parse_decimal("balance_snapshots.available", &row.text(2)?)?,
+                    total: parse_decimal("balance_snapshots.total", &row.text(3)?)?,
+                    lien: parse_decimal("balance_snapshots.lien", &row.text(4)?)?,
+                    request_id: row.opt_text(5)?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- team mode: tokens ----
+
+    /// Stores a new token's hash under `name` (unique among active tokens).
+    pub fn add_token(
+        &self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let added = self.db.execute(
+            "INSERT INTO api_tokens (operator, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, role.as_str(), token_hash, ts_text(at)],
+        );
+        match added {
+            Ok(_) => Ok(()),
+            Err(e) if self.db.is_unique_violation(&e) => {
+                Err(StoreError::TokenNameTaken(name.to_string()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every token, active first, newest first.
+    pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        self.token_rows(
+            &format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens
+                 ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC"
+            ),
+            &[],
+        )
+    }
+
+    fn token_rows(&self, sql: &str, params: &[db::Value]) -> Result<Vec<TokenInfo>, StoreError> {
+        self.db
+            .query(sql, params)?
+            .iter()
+            .map(|row: &Row| RawToken::from_row(row)?.into_info())
+            .collect()
+    }
+
+    /// Revokes the active token named `name`.
+    pub fn revoke_token(&self, name: &str, at: Timestamp) -> Result<(), StoreError> {
+        let changed = self.db.execute(
+            "UPDATE api_tokens SET revoked_at = ?2 WHERE operator = ?1 AND revoked_at IS NULL",
+            params![name, ts_text(at)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchToken(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The active token with this hash. Its use is noted at `at` at most once
+    /// a minute and only when the database is free at once: a request must
+    /// not wait on (or fail for) a bookkeeping write.
+    pub fn use_token(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<TokenInfo>, StoreError> {
+        let a_minute_ago = at.checked_sub(SignedDuration::from_mins(1)).unwrap_or(at);
+        let noted = self.db.execute_if_free(
+            "UPDATE api_tokens SET last_used_at = ?2
+             WHERE token_hash = ?1 AND revoked_at IS NULL
+               AND (last_used_at IS NULL OR last_used_at < ?3)",
+            params![token_hash, ts_text(at), ts_text(a_minute_ago)],
+        );
+        if let Err(e) = noted {
+            tracing::debug!(error = %e, "token use not noted");
+        }
+        Ok(self
+            .token_rows(
+                &format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens
+                     WHERE token_hash = ?1 AND revoked_at IS NULL"
+                ),
+                params![token_hash],
+            )?
+            .into_iter()
+            .next())
+    }
+}

@@ -1,0 +1,274 @@
+//! Rows as the database returns them, and the checks that turn them into
+//! the domain's records (or find them corrupt): the same for both backends.
+
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+
+use super::db::Row;
+use super::{StoreError, TRACKED_REF_PREFIX, TokenInfo};
+use crate::domain::{
+    AuditEntry, CreateState, DocumentType, ExternalRef, LinkId, NotifyOutcome, Provider, SessionId,
+    SessionRecord, SessionStatus, UserFlow,
+};
+
+pub fn placeholder_ref(provider: Provider, reference: &str) -> String {
+    format!("{TRACKED_REF_PREFIX}{}:{reference}", provider.as_str())
+}
+
+pub fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Fixed nine-digit fractions so timestamps compare correctly as text
+/// (`…:00Z` would otherwise sort after `…:00.5Z`).
+pub fn ts_text(at: Timestamp) -> String {
+    format!("{at:.9}")
+}
+
+pub fn parse_ts(column: &str, text: &str) -> Result<Timestamp, StoreError> {
+    text.parse().map_err(|_| corrupt(column, text))
+}
+
+pub fn parse_opt_ts(column: &str, text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
+    text.map(|t| parse_ts(column, &t)).transpose()
+}
+
+pub fn parse_decimal(column: &str, text: &str) -> Result<Decimal, StoreError> {
+    Decimal::from_str(text).map_err(|_| corrupt(column, text))
+}
+
+pub fn parse_provider(column: &str, word: &str) -> Result<Provider, StoreError> {
+    match word {
+        "instantpay" => Ok(Provider::InstantPay),
+        "cashfree" => Ok(Provider::Cashfree),
+        other => Err(corrupt(column, other)),
+    }
+}
+
+pub fn parse_status(word: &str) -> Result<SessionStatus, StoreError> {
+    if word.trim().is_empty() {
+        return Err(corrupt("sessions.status", word));
+    }
+    Ok(SessionStatus::from_normalised(word))
+}
+
+pub fn corrupt(column: &str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        column: column.into(),
+        value: value.into(),
+    }
+}
+
+pub fn flow_word(flow: UserFlow) -> &'static str {
+    flow.cashfree_word()
+}
+
+pub fn documents_text(documents: &[DocumentType]) -> String {
+    documents
+        .iter()
+        .map(|d| d.wire())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn parse_documents(column: &str, text: &str) -> Result<Vec<DocumentType>, StoreError> {
+    text.split(',')
+        .filter(|w| !w.is_empty())
+        .map(|w| DocumentType::parse(w).ok_or_else(|| corrupt(column, text)))
+        .collect()
+}
+
+pub fn create_state_parts(state: &CreateState) -> (&'static str, Option<&str>) {
+    match state {
+        CreateState::Sending => ("sending", None),
+        CreateState::Created => ("created", None),
+        CreateState::Failed(message) => ("failed", Some(message)),
+        CreateState::OutcomeUnknown(message) => ("outcome_unknown", Some(message)),
+    }
+}
+
+pub fn parse_create_state(word: &str, message: Option<String>) -> Result<CreateState, StoreError> {
+    let message = message.unwrap_or_default();
+    match word {
+        "sending" => Ok(CreateState::Sending),
+        "created" => Ok(CreateState::Created),
+        "failed" => Ok(CreateState::Failed(message)),
+        "outcome_unknown" => Ok(CreateState::OutcomeUnknown(message)),
+        other => Err(corrupt("sessions.create_state", other)),
+    }
+}
+
+/// A session row as the database returns it, before the checks that may find it corrupt.
+pub struct RawSession {
+    id: String,
+    provider: String,
+    external_ref: String,
+    reference: Option<String>,
+    status: String,
+    provider_status: String,
+    url: Option<String>,
+    flow: Option<String>,
+    redirect_url: Option<String>,
+    documents_requested: String,
+    documents_consented: String,
+    create_state: String,
+    create_message: Option<String>,
+    tracking: bool,
+    created_at: String,
+    updated_at: String,
+    expires_at: String,
+    last_polled_at: Option<String>,
+    last_error: Option<String>,
+    label: Option<String>,
+    created_by: Option<String>,
+}
+
+impl RawSession {
+    pub fn from_row(row: &Row) -> Result<RawSession, StoreError> {
+        Ok(RawSession {
+            id: row.text(0)?,
+            provider: row.text(1)?,
+            external_ref: row.text(2)?,
+            reference: row.opt_text(3)?,
+            status: row.text(4)?,
+            provider_status: row.text(5)?,
+            url: row.opt_text(6)?,
+            flow: row.opt_text(7)?,
+            redirect_url: row.opt_text(8)?,
+            documents_requested: row.text(9)?,
+            documents_consented: row.text(10)?,
+            create_state: row.text(11)?,
+            create_message: row.opt_text(12)?,
+            tracking: row.flag(13)?,
+            created_at: row.text(14)?,
+            updated_at: row.text(15)?,
+            expires_at: row.text(16)?,
+            last_polled_at: row.opt_text(17)?,
+            last_error: row.opt_text(18)?,
+            label: row.opt_text(19)?,
+            created_by: row.opt_text(20)?,
+        })
+    }
+
+    pub fn into_record(self) -> Result<SessionRecord, StoreError> {
+        let provider = parse_provider("sessions.provider", &self.provider)?;
+        let flow = self
+            .flow
+            .map(|w| UserFlow::parse(&w).ok_or_else(|| corrupt("sessions.flow", &w)))
+            .transpose()?;
+        Ok(SessionRecord {
+            id: SessionId::new_unchecked(self.id),
+            provider,
+            external_ref: ExternalRef::new_unchecked(self.external_ref),
+            reference: self.reference,
+            status: parse_status(&self.status)?,
+            provider_status: self.provider_status,
+            url: self.url,
+            flow,
+            redirect_url: self.redirect_url,
+            documents_requested: parse_documents(
+                "sessions.documents_requested",
+                &self.documents_requested,
+            )?,
+            documents_consented: parse_documents(
+                "sessions.documents_consented",
+                &self.documents_consented,
+            )?,
+            create_state: parse_create_state(&self.create_state, self.create_message)?,
+            tracking: self.tracking,
+            created_at: parse_ts("sessions.created_at", &self.created_at)?,
+            updated_at: parse_ts("sessions.updated_at", &self.updated_at)?,
+            expires_at: parse_ts("sessions.expires_at", &self.expires_at)?,
+            last_polled_at: parse_opt_ts("sessions.last_polled_at", self.last_polled_at)?,
+            last_error: self.last_error,
+            label: self.label,
+            created_by: self.created_by,
+        })
+    }
+}
+
+/// An audit row as the database returns it.
+pub struct RawAudit {
+    id: i64,
+    link_id: String,
+    actor: String,
+    at: String,
+    outcome: String,
+    message: String,
+    provider_code: Option<String>,
+    request_id: Option<String>,
+    completed: bool,
+}
+
+impl RawAudit {
+    pub fn from_row(row: &Row) -> Result<RawAudit, StoreError> {
+        Ok(RawAudit {
+            id: row.int(0)?,
+            link_id: row.text(1)?,
+            actor: row.text(2)?,
+            at: row.text(3)?,
+            outcome: row.text(4)?,
+            message: row.text(5)?,
+            provider_code: row.opt_text(6)?,
+            request_id: row.opt_text(7)?,
+            completed: row.flag(8)?,
+        })
+    }
+
+    pub fn into_entry(self) -> Result<AuditEntry, StoreError> {
+        let outcome = match self.outcome.as_str() {
+            "sent" => NotifyOutcome::Sent,
+            "declined" => NotifyOutcome::Declined,
+            "failed" => NotifyOutcome::Failed,
+            "unknown" => NotifyOutcome::Unknown,
+            other => return Err(corrupt("notify_audit.outcome", other)),
+        };
+        Ok(AuditEntry {
+            id: self.id,
+            link_id: LinkId::new_unchecked(self.link_id),
+            actor: self.actor,
+            at: parse_ts("notify_audit.at", &self.at)?,
+            outcome,
+            message: self.message,
+            provider_code: self.provider_code,
+            request_id: self.request_id,
+            completed: self.completed,
+        })
+    }
+}
+
+/// A token row as the database returns it.
+pub struct RawToken {
+    name: String,
+    role: String,
+    created_at: String,
+    revoked_at: Option<String>,
+    last_used_at: Option<String>,
+}
+
+impl RawToken {
+    pub fn from_row(row: &Row) -> Result<RawToken, StoreError> {
+        Ok(RawToken {
+            name: row.text(0)?,
+            role: row.text(1)?,
+            created_at: row.text(2)?,
+            revoked_at: row.opt_text(3)?,
+            last_used_at: row.opt_text(4)?,
+        })
+    }
+
+    pub fn into_info(self) -> Result<TokenInfo, StoreError> {
+        Ok(TokenInfo {
+            role: self
+                .role
+                .parse()
+                .map_err(|_| corrupt("api_tokens.role", &self.role))?,
+            name: self.name,
+            created_at: parse_ts("api_tokens.created_at", &self.created_at)?,
+            revoked_at: parse_opt_ts("api_tokens.revoked_at", self.revoked_at)?,
+            last_used_at: parse_opt_ts("api_tokens.last_used_at", self.last_used_at)?,
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! The embedded backend: one SQLite file (WAL) in the data folder.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+use super::StoreError;
+use super::db::{Db, Row, Value, WriteLock};
+use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
+
+/// How long a call waits for another payops process holding the write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct SqliteDb {
+    conn: rusqlite::Connection,
+    path: String,
+}
+
+impl SqliteDb {
+    /// Opens (creating folders and file if needed) the database at `path`
+    /// in WAL mode.
+    pub fn open(path: &Path) -> Result<SqliteDb, StoreError> {
+        let shown = path.display().to_string();
+        let open_err = |message: String| StoreError::Open {
+            path: shown.clone(),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| open_err(format!("cannot create folder {}: {e}", parent.display())))?;
+        }
+        let conn = rusqlite::Connection::open(path).map_err(|e| open_err(describe_open(&e)))?;
+        configure(&conn).map_err(|e| open_err(describe_open(&e)))?;
+        Ok(SqliteDb { conn, path: shown })
+    }
+
+    fn open_error(&self, message: String) -> StoreError {
+        StoreError::Open {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    fn user_version(&self) -> rusqlite::Result<i64> {
+        self.conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+    }
+}
+
+fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // The first statement that reads the file: a non-database fails here.
+    let _mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    // FULL: an audit row must be on disk before the notify it guards leaves.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(number) => ToSqlOutput::Borrowed(ValueRef::Integer(*number)),
+            Value::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+        })
+    }
+}
+
+fn column_value(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Value> {
+    Ok(match row.get_ref(index)? {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(number) => Value::Int(number),
+        ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Real(number) => Value::Text(number.to_string()),
+        ValueRef::Blob(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+    })
+}
+
+impl Db for SqliteDb {
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let changed = statement.execute(rusqlite::params_from_iter(params))?;
+        Ok(changed as u64)
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let width = statement.column_count();
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(params), |row| {
+                (0..width)
+                    .map(|index| column_value(row, index))
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map(Row)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn execute_if_free(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.conn.busy_timeout(Duration::ZERO)?;
+        let result = self.execute(sql, params);
+        let _ = self.conn.busy_timeout(BUSY_TIMEOUT);
+        result
+    }
+
+    /// IMMEDIATE for every lock: SQLite has one writer, and in WAL mode a
+    /// deferred transaction that later writes fails at once with
+    /// SQLITE_BUSY instead of waiting on the busy timeout.
+    fn begin(&self, _lock: WriteLock<'_>) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    fn commit(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn rollback(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    /// SQLite's `data_version`: cheap enough to ask every second.
+    fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    }
+
+    fn shared(&self) -> bool {
+        false
+    }
+
+    fn is_unique_violation(&self, error: &StoreError) -> bool {
+        matches!(error, StoreError::Sqlite(e)
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation))
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.user_version()?)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let version = self
+            .user_version()
+            .map_err(|e| self.open_error(describe_open(&e)))?;
+        if version > SCHEMA_VERSION {
+            return Err(self.open_error(super::newer_schema(version)));
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            let target = index as i64 + 1;
+            // IMMEDIATE, then re-read the version: two payops starting at once
+            // must not both apply the same migration.
+            self.begin(WriteLock::All)?;
+            let applied = (|| {
+                if self.user_version()? >= target {
+                    return Ok(());
+                }
+                self.conn.execute_batch(migration.sqlite).map_err(|e| {
+                    self.open_error(format!("schema migration {target} failed: {e}"))
+                })?;
+                self.conn.pragma_update(None, "user_version", target)?;
+                Ok(())
+            })();
+            match applied {
+                Ok(()) => self.commit()?,
+                Err(error) => {
+                    self.rollback();
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns SQLite's terse open errors into something an operator can act on.
+fn describe_open(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            "is not a payops database (not an SQLite file, or damaged); move it aside or \
+             choose another --data-dir"
+                .into()
+        }
+        Some(rusqlite::ErrorCode::CannotOpen) => format!("cannot be opened ({e})"),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            format!("is locked by another process ({e})")
+        }
+        Some(rusqlite::ErrorCode::ReadOnly) => format!("is read-only ({e})"),
+        _ => e.to_string(),
+    }
+}
