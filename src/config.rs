@@ -208,6 +208,10 @@ pub struct Config {
     pub operator: Option<String>,
     /// `[server]`: team mode; commands go to this server, not the providers.
     pub server: Option<ServerConfig>,
+    /// `[store] url`: a PostgreSQL URL for the store instead of the SQLite
+    /// file in the data folder (what `payops serve` replicas share). A
+    /// secret: it may carry a password.
+    pub store_url: Option<SecretString>,
 }
 
 /// A team-mode server and this operator's token for it.
@@ -455,6 +459,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ),
     ("operator", &["name"]),
     ("server", &["url", "token"]),
+    ("store", &["url"]),
 ];
 
 fn env_name(section: &str, key: &str) -> String {
@@ -932,6 +937,20 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A `postgres://` URL; problems never quote it (it may hold a password).
+    fn store_url(&mut self) -> Option<SecretString> {
+        let raw = self.raw("store", "url")?;
+        let label = raw.label.clone();
+        let text = self.string(raw)?;
+        match crate::store::postgres::parse_url(text.trim()) {
+            Ok(_) => Some(SecretString::from(text.trim().to_string())),
+            Err(message) => {
+                self.problem(&label, message);
+                None
+            }
+        }
+    }
+
     fn alerts(&mut self) -> AlertsConfig {
         AlertsConfig {
             desktop: self
@@ -1146,6 +1165,7 @@ impl<'a> Resolver<'a> {
                 .raw("operator", "name")
                 .and_then(|raw| self.string(raw)),
             server: self.server(),
+            store_url: self.store_url(),
         };
         if self.problems.is_empty() {
             Ok(config)

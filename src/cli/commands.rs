@@ -436,14 +436,19 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
         }
         ConfigCommand::Path => {
             let data_dir = config::data_dir(env);
-            let db = data_dir.join("payops.db");
+            // `[store] url` moves the database to PostgreSQL; shown masked.
+            // A broken configuration still gets its paths shown.
+            let db = match config::load(cli.config.as_deref(), env) {
+                Ok(loaded) => super::store_location(&loaded.config, &data_dir).shown(),
+                Err(_) => data_dir.join("payops.db").display().to_string(),
+            };
             let logs = crate::logging::log_dir(&data_dir);
             Ok(Output::ok(
                 serde_json::json!({
                     "config": path.display().to_string(),
                     "config_exists": path.exists(),
                     "data_dir": data_dir.display().to_string(),
-                    "database": db.display().to_string(),
+                    "database": db,
                     "logs": logs.display().to_string(),
                 }),
                 format!(
@@ -455,7 +460,7 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                         " (not created yet)"
                     },
                     data_dir.display(),
-                    db.display(),
+                    db,
                     logs.display()
                 ),
             ))

@@ -186,7 +186,7 @@ impl Context {
             }
             (loaded.config, base_data_dir, None)
         };
-        let store = Store::open(&data_dir.join("payops.db"))?;
+        let store = Store::at(&store_location(&config, &data_dir))?;
         // Rows a crashed run left in flight become visible as "outcome unknown".
         // A row another payops process still has in flight is overwritten by
         // its real answer when that arrives.
@@ -211,6 +211,18 @@ impl Context {
         if let Some(sim) = self.demo {
             sim.shutdown().await;
         }
+    }
+}
+
+/// Where the store lives: `[store] url` (PostgreSQL) when set, otherwise the
+/// SQLite file in the data folder.
+pub(crate) fn store_location(
+    config: &crate::config::Config,
+    data_dir: &std::path::Path,
+) -> crate::store::Location {
+    match &config.store_url {
+        Some(url) => crate::store::Location::Postgres(url.clone()),
+        None => crate::store::Location::File(data_dir.join("payops.db")),
     }
 }
 

@@ -1,4 +1,6 @@
-//! The SQLite store against real files in temporary folders.
+//! The store against both backends: SQLite files in temporary folders and
+//! a real PostgreSQL (see `harness::postgres`). Behaviour tests are plain
+//! functions of a [`Backend`]; `on_both_backends!` runs each against both.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -49,6 +51,237 @@ fn created(reference: &str) -> CreatedSession {
 
 fn raw_conn(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
+}
+
+/// Where a behaviour test's store lives.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Backend {
+    /// A new connection, as another process or replica would have.
+    fn open(&self) -> Store {
+        match self {
+            Backend::Sqlite(path) => Store::open(path).unwrap(),
+            Backend::Postgres(url) => Store::connect(url).unwrap(),
+        }
+    }
+
+    /// Runs a statement behind the store's back.
+    fn raw(&self, sql: &str) {
+        match self {
+            Backend::Sqlite(path) => {
+                raw_conn(path).execute_batch(sql).unwrap();
+            }
+            Backend::Postgres(url) => pg_raw(url, sql),
+        }
+    }
+
+    /// The first column of every row a query returns, as text.
+    fn raw_texts(&self, sql: &str) -> Vec<String> {
+        match self {
+            Backend::Sqlite(path) => {
+                let conn = raw_conn(path);
+                let mut statement = conn.prepare(sql).unwrap();
+                statement
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            }
+            Backend::Postgres(url) => {
+                let url = url.clone();
+                let sql = sql.to_string();
+                pg_block(async move {
+                    let client = pg_client(&url).await;
+                    client
+                        .query(&sql, &[])
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|row| row.get::<_, String>(0))
+                        .collect()
+                })
+            }
+        }
+    }
+}
+
+fn pg_block<T>(work: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(work)
+}
+
+async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+fn pg_raw(url: &str, sql: &str) {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    pg_block(async move { pg_client(&url).await.batch_execute(&sql).await.unwrap() });
+}
+
+/// For each named behaviour test, a `sqlite::` test on a fresh file and a
+/// `postgres::` test on a fresh database (skipped, saying so, without
+/// PostgreSQL unless it is required).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let dir = tempfile::TempDir::new().unwrap();
+                    super::$name(&super::Backend::Sqlite(super::db_path(&dir)));
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(url) = crate::harness::postgres::database(stringify!($name)) {
+                        super::$name(&super::Backend::Postgres(url));
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    begin_then_complete_session,
+    fail_session_records_state_and_message,
+    track_existing_adopts_once_and_reenables_tracking,
+    learn_external_ref_replaces_only_placeholders,
+    record_poll_tracks_changes_and_history,
+    unknown_statuses_round_trip_and_raw_changes_are_recorded,
+    set_tracking_and_missing_sessions,
+    find_session_by_id_reference_or_external_ref,
+    list_sessions_filters_and_orders,
+    timestamps_with_fractions_sort_correctly,
+    crash_during_create_reads_back_as_outcome_unknown,
+    notify_audit_lifecycle,
+    balances_round_trip_exactly_and_are_read_from_a_time_on,
+    labels_and_creators_round_trip_and_labels_change_nothing_else,
+    two_processes_notifying_one_link_at_once_begin_one_notify,
+    balance_snapshots_older_than_a_week_are_thinned_to_one_an_hour,
+    corrupt_values_are_errors_not_panics,
+    schema_has_no_place_for_personal_data,
+    other_connections_writes_move_the_data_version,
+    tokens_are_unique_among_active_ones,
+);
+
+/// Another connection's commit moves this one's data version (how the
+/// engine and replicas notice each other's writes); this one's own do not.
+fn other_connections_writes_move_the_data_version(backend: &Backend) {
+    let watcher = backend.open();
+    let writer = backend.open();
+    let before = watcher.data_version().unwrap();
+    writer
+        .track_existing(Provider::Cashfree, "DV1", t(0))
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while watcher.data_version().unwrap() == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the watcher never heard of the other connection's write"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let after = watcher.data_version().unwrap();
+    watcher
+        .track_existing(Provider::Cashfree, "DV2", t(1))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(watcher.data_version().unwrap(), after);
+    assert_eq!(writer.list_sessions(true).unwrap().len(), 2);
+}
+
+fn tokens_are_unique_among_active_ones(backend: &Backend) {
+    let store = backend.open();
+    store
+        .add_token("asha", payops::auth::Role::Support, "hash-1", t(0))
+        .unwrap();
+    assert!(matches!(
+        store.add_token("asha", payops::auth::Role::Admin, "hash-2", t(1)),
+        Err(StoreError::TokenNameTaken(_))
+    ));
+    assert_eq!(
+        store.use_token("hash-1", t(2)).unwrap().unwrap().name,
+        "asha"
+    );
+    store.revoke_token("asha", t(3)).unwrap();
+    assert!(store.use_token("hash-1", t(4)).unwrap().is_none());
+    store
+        .add_token("asha", payops::auth::Role::Admin, "hash-2", t(5))
+        .unwrap();
+    let tokens = store.list_tokens().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0].revoked_at, None);
+    assert_eq!(tokens[1].revoked_at, Some(t(3)));
+}
+
+#[test]
+fn postgres_replicas_starting_at_once_migrate_once() {
+    let Some(url) =
+        crate::harness::postgres::database("postgres_replicas_starting_at_once_migrate_once")
+    else {
+        return;
+    };
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || Store::connect(&url).map(|s| s.schema_version().unwrap()))
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().unwrap().unwrap(), SCHEMA_VERSION);
+    }
+    let versions =
+        Backend::Postgres(url.clone()).raw_texts("SELECT version::text FROM payops_schema");
+    assert_eq!(versions.len() as i64, SCHEMA_VERSION, "{versions:?}");
+    pg_raw(
+        &url,
+        &format!("INSERT INTO payops_schema VALUES ({})", SCHEMA_VERSION + 3),
+    );
+    match Store::connect(&url) {
+        Err(StoreError::Open { message, .. }) => {
+            assert!(message.contains("newer payops"), "{message}")
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("opened a database from the future"),
+    }
+}
+
+#[test]
+fn an_unreachable_postgres_is_an_open_error_that_never_shows_the_password() {
+    // Port 1 on loopback: nothing listens there.
+    let url = "postgres://payops:hunter2-secret@127.0.0.1:1/payops";
+    match Store::connect(url) {
+        Err(error @ StoreError::Open { .. }) => {
+            let shown = error.to_string();
+            assert!(!shown.contains("hunter2-secret"), "{shown}");
+            assert!(
+                shown.contains("postgres://payops:*****@127.0.0.1:1/payops"),
+                "{shown}"
+            );
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("connected to nothing"),
+    }
+    match Store::connect("postgres://payops:hunter2-secret@127.0.0.1:notaport/x") {
+        Err(error) => assert!(!error.to_string().contains("hunter2-secret"), "{error}"),
+        Ok(_) => panic!("a bad URL connected"),
+    }
 }
 
 #[test]
@@ -106,10 +339,8 @@ fn a_file_that_is_not_a_database_is_an_open_error() {
     }
 }
 
-#[test]
-fn begin_then_complete_session() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn begin_then_complete_session(backend: &Backend) {
+    let store = backend.open();
     let new = new_session(Provider::Cashfree, t(0));
     let begun = store.begin_session(&new).unwrap();
     assert_eq!(begun.create_state, CreateState::Sending);
@@ -153,10 +384,8 @@ fn begin_then_complete_session() {
     ));
 }
 
-#[test]
-fn fail_session_records_state_and_message() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn fail_session_records_state_and_message(backend: &Backend) {
+    let store = backend.open();
     let a = new_session(Provider::InstantPay, t(0));
     let b = new_session(Provider::InstantPay, t(1));
     store.begin_session(&a).unwrap();
@@ -182,10 +411,8 @@ fn fail_session_records_state_and_message() {
     assert_eq!(done.create_state, CreateState::Created);
 }
 
-#[test]
-fn track_existing_adopts_once_and_reenables_tracking() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn track_existing_adopts_once_and_reenables_tracking(backend: &Backend) {
+    let store = backend.open();
     let adopted = store
         .track_existing(Provider::Cashfree, " 98765 ", t(0))
         .unwrap();
@@ -232,10 +459,8 @@ fn track_existing_adopts_once_and_reenables_tracking() {
     );
 }
 
-#[test]
-fn learn_external_ref_replaces_only_placeholders() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn learn_external_ref_replaces_only_placeholders(backend: &Backend) {
+    let store = backend.open();
     let adopted = store
         .track_existing(Provider::Cashfree, "555", t(0))
         .unwrap();
@@ -252,10 +477,8 @@ fn learn_external_ref_replaces_only_placeholders() {
     assert_eq!(unchanged.external_ref, other.external_ref);
 }
 
-#[test]
-fn record_poll_tracks_changes_and_history() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn record_poll_tracks_changes_and_history(backend: &Backend) {
+    let store = backend.open();
     let s = store
         .track_existing(Provider::InstantPay, "REF9", t(0))
         .unwrap();
@@ -309,10 +532,8 @@ fn record_poll_tracks_changes_and_history() {
     );
 }
 
-#[test]
-fn unknown_statuses_round_trip_and_raw_changes_are_recorded() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn unknown_statuses_round_trip_and_raw_changes_are_recorded(backend: &Backend) {
+    let store = backend.open();
     let s = store.track_existing(Provider::Cashfree, "1", t(0)).unwrap();
     let weird = SessionStatus::Unknown("IN_PROGRESS".into());
     let (rec, change, _) = store
@@ -324,10 +545,8 @@ fn unknown_statuses_round_trip_and_raw_changes_are_recorded() {
     assert_eq!(events[0].status, weird);
 }
 
-#[test]
-fn set_tracking_and_missing_sessions() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn set_tracking_and_missing_sessions(backend: &Backend) {
+    let store = backend.open();
     let s = store.track_existing(Provider::Cashfree, "1", t(0)).unwrap();
     store.set_tracking(&s.id, false).unwrap();
     assert!(!store.find_session("1").unwrap().unwrap().tracking);
@@ -346,10 +565,8 @@ fn set_tracking_and_missing_sessions() {
     ));
 }
 
-#[test]
-fn find_session_by_id_reference_or_external_ref() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn find_session_by_id_reference_or_external_ref(backend: &Backend) {
+    let store = backend.open();
     let new = new_session(Provider::Cashfree, t(0));
     store.begin_session(&new).unwrap();
     store
@@ -367,10 +584,8 @@ fn find_session_by_id_reference_or_external_ref() {
     assert!(store.find_session("").unwrap().is_none());
 }
 
-#[test]
-fn list_sessions_filters_and_orders() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn list_sessions_filters_and_orders(backend: &Backend) {
+    let store = backend.open();
 
     let pending = store.track_existing(Provider::Cashfree, "P", t(0)).unwrap();
     let done = store.track_existing(Provider::Cashfree, "D", t(1)).unwrap();
@@ -427,10 +642,8 @@ fn list_sessions_filters_and_orders() {
     );
 }
 
-#[test]
-fn timestamps_with_fractions_sort_correctly() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn timestamps_with_fractions_sort_correctly(backend: &Backend) {
+    let store = backend.open();
     let whole = t(0);
     let later = whole.checked_add(SignedDuration::from_millis(500)).unwrap();
     let a = store
@@ -449,20 +662,17 @@ fn timestamps_with_fractions_sort_correctly() {
     assert_eq!(store.find_session("A").unwrap().unwrap().created_at, later);
 }
 
-#[test]
-fn crash_during_create_reads_back_as_outcome_unknown() {
-    let dir = TempDir::new().unwrap();
-    let path = db_path(&dir);
+fn crash_during_create_reads_back_as_outcome_unknown(backend: &Backend) {
     let new = new_session(Provider::Cashfree, t(0));
     let link = LinkId::new_unchecked("657aa9841b8d3897ff0a84fb");
     let audit_id;
     {
-        let store = Store::open(&path).unwrap();
+        let store = backend.open();
         store.begin_session(&new).unwrap();
         audit_id = store.begin_notify(&link, "ops", t(1)).unwrap().id;
         // Dropped without completing: payops died mid-request.
     }
-    let store = Store::open(&path).unwrap();
+    let store = backend.open();
     let seen = store.find_session(new.id.as_str()).unwrap().unwrap();
     assert_eq!(seen.create_state, CreateState::Sending);
     assert_eq!(store.mark_interrupted().unwrap(), 2);
@@ -489,10 +699,8 @@ fn crash_during_create_reads_back_as_outcome_unknown() {
     assert_eq!(store.mark_interrupted().unwrap(), 0);
 }
 
-#[test]
-fn notify_audit_lifecycle() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn notify_audit_lifecycle(backend: &Backend) {
+    let store = backend.open();
     let link = LinkId::new_unchecked("657aa9841b8d3897ff0a84fb");
     let other = LinkId::new_unchecked("aaaaaaaaaaaaaaaaaaaaaaaa");
 
@@ -575,11 +783,8 @@ fn report(at: Timestamp, available: &str) -> BalanceReport {
     }
 }
 
-#[test]
-fn balances_round_trip_exactly_and_are_read_from_a_time_on() {
-    let dir = TempDir::new().unwrap();
-    let path = db_path(&dir);
-    let store = Store::open(&path).unwrap();
+fn balances_round_trip_exactly_and_are_read_from_a_time_on(backend: &Backend) {
+    let store = backend.open();
     for (i, amount) in ["16.82", "0.10", "123456789012.345", "16.820"]
         .iter()
         .enumerate()
@@ -597,21 +802,18 @@ fn balances_round_trip_exactly_and_are_read_from_a_time_on() {
     assert!(store.balance_since(t(4)).unwrap().is_empty());
 
     // Stored as decimal text, never REAL.
-    let conn = raw_conn(&path);
-    let (kind, text): (String, String) = conn
-        .query_row(
-            "SELECT typeof(available), available FROM balance_snapshots ORDER BY id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!((kind.as_str(), text.as_str()), ("text", "16.82"));
+    let type_of = match backend {
+        Backend::Sqlite(_) => "typeof(available)",
+        Backend::Postgres(_) => "pg_typeof(available)::text",
+    };
+    let row = backend.raw_texts(&format!(
+        "SELECT {type_of} || ' ' || available FROM balance_snapshots ORDER BY id LIMIT 1"
+    ));
+    assert_eq!(row, ["text 16.82"]);
 }
 
-#[test]
-fn labels_and_creators_round_trip_and_labels_change_nothing_else() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn labels_and_creators_round_trip_and_labels_change_nothing_else(backend: &Backend) {
+    let store = backend.open();
     let mut new = new_session(Provider::Cashfree, t(0));
     new.label = Some("TKT-4417".into());
     new.created_by = Some("asha".into());
@@ -636,19 +838,16 @@ fn labels_and_creators_round_trip_and_labels_change_nothing_else() {
     ));
 }
 
-#[test]
-fn two_processes_notifying_one_link_at_once_begin_one_notify() {
-    let dir = TempDir::new().unwrap();
-    let path = db_path(&dir);
-    drop(Store::open(&path).unwrap());
+fn two_processes_notifying_one_link_at_once_begin_one_notify(backend: &Backend) {
+    drop(backend.open());
     let link = LinkId::new_unchecked("657aa9841b8d3897ff0a84fb");
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
     let begun: Vec<bool> = (0..8)
         .map(|n| {
-            let (path, link, barrier) = (path.clone(), link.clone(), barrier.clone());
+            let (backend, link, barrier) = (backend.clone(), link.clone(), barrier.clone());
             std::thread::spawn(move || {
                 // Each its own connection, as separate processes would have.
-                let store = Store::open(&path).unwrap();
+                let store = backend.open();
                 barrier.wait();
                 let now = Timestamp::now();
                 let since = now
@@ -665,14 +864,12 @@ fn two_processes_notifying_one_link_at_once_begin_one_notify() {
         .map(|handle| handle.join().unwrap())
         .collect();
     assert_eq!(begun.iter().filter(|b| **b).count(), 1, "{begun:?}");
-    let store = Store::open(&path).unwrap();
+    let store = backend.open();
     assert_eq!(store.list_audit(10).unwrap().len(), 1);
 }
 
-#[test]
-fn balance_snapshots_older_than_a_week_are_thinned_to_one_an_hour() {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(&db_path(&dir)).unwrap();
+fn balance_snapshots_older_than_a_week_are_thinned_to_one_an_hour(backend: &Backend) {
+    let store = backend.open();
     let minute = 60;
     let day = 24 * 60 * minute;
     // Ten days of readings every 10 minutes: 1440 inserts.
@@ -698,11 +895,8 @@ fn balance_snapshots_older_than_a_week_are_thinned_to_one_an_hour() {
     assert_eq!(old[0].available.to_string(), "1000.00");
 }
 
-#[test]
-fn corrupt_values_are_errors_not_panics() {
-    let dir = TempDir::new().unwrap();
-    let path = db_path(&dir);
-    let store = Store::open(&path).unwrap();
+fn corrupt_values_are_errors_not_panics(backend: &Backend) {
+    let store = backend.open();
     let s = store
         .track_existing(Provider::Cashfree, "C1", t(0))
         .unwrap();
@@ -710,9 +904,7 @@ fn corrupt_values_are_errors_not_panics() {
     let link = LinkId::new_unchecked("l1");
     store.begin_notify(&link, "ops", t(0)).unwrap();
 
-    let conn = raw_conn(&path);
-    conn.execute("UPDATE sessions SET created_at = 'yesterday'", [])
-        .unwrap();
+    backend.raw("UPDATE sessions SET created_at = 'yesterday'");
     match store.find_session(s.id.as_str()) {
         Err(StoreError::Corrupt { column, value }) => {
             assert_eq!(column, "sessions.created_at");
@@ -720,55 +912,40 @@ fn corrupt_values_are_errors_not_panics() {
         }
         other => panic!("expected corrupt, got {other:?}"),
     }
-    conn.execute(
-        "UPDATE sessions SET created_at = '2025-01-01T00:00:00Z', provider = 'paypal'",
-        [],
-    )
-    .unwrap();
+    backend.raw("UPDATE sessions SET created_at = '2025-01-01T00:00:00Z', provider = 'paypal'");
     assert!(matches!(
         store.list_sessions(true),
         Err(StoreError::Corrupt { .. })
     ));
-    conn.execute(
-        "UPDATE sessions SET provider = 'cashfree', documents_requested = 'PASSPORT'",
-        [],
-    )
-    .unwrap();
+    backend.raw("UPDATE sessions SET provider = 'cashfree', documents_requested = 'PASSPORT'");
     assert!(matches!(
         store.find_session("C1"),
         Err(StoreError::Corrupt { .. })
     ));
-    conn.execute("UPDATE balance_snapshots SET available = '1,00'", [])
-        .unwrap();
+    backend.raw("UPDATE balance_snapshots SET available = '1,00'");
     assert!(matches!(
         store.balance_since(t(-1)),
         Err(StoreError::Corrupt { .. })
     ));
-    conn.execute("UPDATE notify_audit SET outcome = 'maybe'", [])
-        .unwrap();
+    backend.raw("UPDATE notify_audit SET outcome = 'maybe'");
     assert!(matches!(
         store.list_audit(5),
         Err(StoreError::Corrupt { .. })
     ));
 }
 
-#[test]
-fn schema_has_no_place_for_personal_data() {
-    let dir = TempDir::new().unwrap();
-    let path = db_path(&dir);
-    drop(Store::open(&path).unwrap());
-    let conn = raw_conn(&path);
-    let mut stmt = conn
-        .prepare(
+fn schema_has_no_place_for_personal_data(backend: &Backend) {
+    drop(backend.open());
+    let columns = backend.raw_texts(match backend {
+        Backend::Sqlite(_) => {
             "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p
-             WHERE m.type = 'table'",
-        )
-        .unwrap();
-    let columns: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+             WHERE m.type = 'table'"
+        }
+        Backend::Postgres(_) => {
+            "SELECT table_name || '.' || column_name FROM information_schema.columns
+             WHERE table_schema = 'public'"
+        }
+    });
     assert!(columns.len() > 20, "{columns:?}");
     for forbidden in [
         "user", "name", "dob", "birth", "gender", "mobile", "aadhaar", "details",

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod engine;
 // The live-dashboard bench includes the pty driver too and uses other parts of it.
+pub mod postgres;
 #[allow(dead_code)]
 pub mod pty;
 pub mod sim;
