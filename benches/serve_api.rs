@@ -94,6 +94,7 @@ fn main() {
         defaults: SessionDefaults::default(),
         commands,
         started: Instant::now(),
+        leading: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async move {

@@ -141,6 +141,9 @@ pub enum Command {
     LookupLink(LinkId),
     /// Send the notification. The UI has already confirmed with the operator.
     SendNotify(LinkId),
+    /// A replica took (true) or lost (false) the leader lock: only the
+    /// leader polls and fetches the balance on its own.
+    Lead(bool),
     Shutdown,
 }
 

@@ -102,9 +102,39 @@ pub fn spawn_with_plan(
     UnboundedReceiver<Update>,
     JoinHandle<()>,
 ) {
+    start_engine(services, polling, plan, true)
+}
+
+/// [`spawn`] for a replica sharing its store with others: it polls and
+/// fetches the balance only from `Command::Lead(true)` (it holds the
+/// leader lock) until `Command::Lead(false)`. Everything asked of it
+/// (creates, refreshes, notifies) it does either way.
+pub fn spawn_replica(
+    services: Services,
+    polling: PollingConfig,
+) -> (
+    UnboundedSender<Command>,
+    UnboundedReceiver<Update>,
+    JoinHandle<()>,
+) {
+    let plan = Plan::for_interval(polling.session_interval.max(MIN_SESSION_INTERVAL));
+    start_engine(services, polling, plan, false)
+}
+
+fn start_engine(
+    services: Services,
+    polling: PollingConfig,
+    plan: Plan,
+    leading: bool,
+) -> (
+    UnboundedSender<Command>,
+    UnboundedReceiver<Update>,
+    JoinHandle<()>,
+) {
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (update_tx, update_rx) = mpsc::unbounded_channel();
-    let engine = Engine::new(services, polling, plan, update_tx);
+    let mut engine = Engine::new(services, polling, plan, update_tx);
+    engine.leading = leading;
     let task = tokio::spawn(engine.run(command_rx));
     (command_tx, update_rx, task)
 }
@@ -337,6 +367,9 @@ struct Engine {
     known_audit: HashMap<i64, AuditEntry>,
     /// The store's `data_version` when last looked at.
     data_version: Option<i64>,
+    /// Whether this engine polls sessions and fetches the balance on its
+    /// own: always in solo mode; among replicas, only the leader's.
+    leading: bool,
 }
 
 impl Engine {
@@ -370,6 +403,7 @@ impl Engine {
             known_sessions: HashMap::new(),
             known_audit: HashMap::new(),
             data_version: None,
+            leading: true,
         }
     }
 
@@ -521,8 +555,24 @@ impl Engine {
             Command::LogReveal { id, documents } => self.log_reveal(&id, &documents),
             Command::LookupLink(link) => self.lookup(link),
             Command::SendNotify(link) => self.notify(link),
+            Command::Lead(leading) => self.lead(leading),
             // Handled by the loop before it gets here.
             Command::Shutdown => {}
+        }
+    }
+
+    fn lead(&mut self, leading: bool) {
+        if leading == self.leading {
+            return;
+        }
+        info!(leading, "leadership changed");
+        self.leading = leading;
+        if leading {
+            // What the last leader wrote is the starting point.
+            self.watch_store(true);
+            if self.services.is_configured(Provider::InstantPay) && !self.balance.in_flight {
+                self.balance.next_auto = Some(Instant::now());
+            }
         }
     }
 
@@ -896,6 +946,9 @@ impl Engine {
     /// Starts every poll that is due and allowed: a concurrency permit and a
     /// token from the provider's budget, most overdue first.
     fn dispatch_due(&mut self) {
+        if !self.leading {
+            return;
+        }
         let now = Instant::now();
         if self.balance.next_auto.is_some_and(|at| at <= now) && !self.balance.in_flight {
             self.start_balance(false);
@@ -966,6 +1019,9 @@ impl Engine {
     /// When the loop must wake by itself: the next due poll that could be
     /// dispatched then, or the next automatic balance fetch.
     fn next_wake(&self) -> Option<Instant> {
+        if !self.leading {
+            return None;
+        }
         let now = Instant::now();
         let mut wake = if self.balance.in_flight {
             None

@@ -128,8 +128,8 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
     };
     Json(json!({
         "status": if store == "ok" { "ok" } else { "degraded" },
-        // One server, one engine: it polls. Replicas come with PostgreSQL.
-        "leader": true,
+        // Whether this replica's engine polls (holds the leader lock).
+        "leader": state.leading.load(std::sync::atomic::Ordering::Relaxed),
         "store": store,
         "providers": {
             "instantpay": provider(Provider::InstantPay),

@@ -9,6 +9,7 @@
 
 mod api;
 mod errors;
+pub mod leader;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub defaults: crate::config::SessionDefaults,
     pub commands: UnboundedSender<Command>,
     pub started: Instant,
+    /// Whether this replica's engine polls (it holds the leader lock).
+    pub leading: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -82,8 +85,35 @@ pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(),
     let bound = listener
         .local_addr()
         .map_err(|e| Failure::usage(format!("--addr {addr}: {e}")))?;
-    let (commands, mut updates, engine_task) =
-        engine::run::spawn(ctx.services.clone(), ctx.config.polling.clone());
+    // One engine polls: the only server on an SQLite file, or the replica
+    // holding the leader lock on PostgreSQL.
+    let stop_leading = tokio_util::sync::CancellationToken::new();
+    let leading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (_file_lock, (commands, mut updates, engine_task), leader_task) = match ctx
+        .services
+        .store()
+        .shared()
+        .then(|| ctx.config.store_url.clone())
+        .flatten()
+    {
+        Some(url) => {
+            let engine =
+                engine::run::spawn_replica(ctx.services.clone(), ctx.config.polling.clone());
+            let task = tokio::spawn(leader::run(
+                url,
+                engine.0.clone(),
+                leading.clone(),
+                stop_leading.clone(),
+            ));
+            (None, engine, Some(task))
+        }
+        None => {
+            let lock = leader::lock_sqlite(&ctx.data_dir.join("payops.db"))?;
+            leading.store(true, std::sync::atomic::Ordering::Relaxed);
+            let engine = engine::run::spawn(ctx.services.clone(), ctx.config.polling.clone());
+            (Some(lock), engine, None)
+        }
+    };
     // Clients read the store; the engine's updates are for a dashboard in
     // this process, which there is none of.
     let drain = tokio::spawn(async move { while updates.recv().await.is_some() {} });
@@ -99,6 +129,7 @@ pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(),
         defaults: ctx.config.defaults.clone(),
         commands: commands.clone(),
         started: Instant::now(),
+        leading,
     };
     // Whoever started it may have stopped reading: never die of that.
     print_stdout(&format!("payops serve listening on http://{bound}"));
@@ -122,6 +153,10 @@ pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(),
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;
+    stop_leading.cancel();
+    if let Some(task) = leader_task {
+        let _ = task.await;
+    }
     let _ = commands.send(Command::Shutdown);
     let _ = engine_task.await;
     drain.abort();

@@ -413,7 +413,7 @@ impl Db for PgDb {
 /// while the connection lives, released by PostgreSQL the moment the
 /// holder's process dies or its connection drops.
 pub struct SessionLock {
-    client: Client,
+    client: Arc<Client>,
 }
 
 impl SessionLock {
@@ -437,13 +437,20 @@ impl SessionLock {
                 )
                 .await?
                 .get(0);
-            Ok(taken.then_some(SessionLock { client }))
+            Ok(taken.then(|| SessionLock {
+                client: Arc::new(client),
+            }))
         })
     }
 
-    /// Whether the lock is still ours: its connection is alive.
-    pub fn held(&self) -> bool {
-        !self.client.is_closed()
+    /// Whether the lock is still ours: its connection is alive and the
+    /// server answers on it. Blocks for at most one call.
+    pub fn alive(&self) -> bool {
+        if self.client.is_closed() {
+            return false;
+        }
+        let client = self.client.clone();
+        wait(async move { Ok(client.simple_query("SELECT 1").await?) }).is_ok()
     }
 }
 

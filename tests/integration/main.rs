@@ -13,6 +13,7 @@ mod documents;
 mod engine;
 mod providers_cashfree;
 mod providers_instantpay;
+mod replicas;
 mod serve;
 mod sim_contract;
 mod store;

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use crate::harness::cli::Harness;
 
 /// The server, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -26,7 +26,7 @@ fn start_server(harness: &Harness) -> Server {
     start_server_with(harness, &[])
 }
 
-fn start_server_with(harness: &Harness, extra: &[&str]) -> Server {
+pub(crate) fn start_server_with(harness: &Harness, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
     cmd.args(["serve", "--addr", "127.0.0.1:0"])
         .args(extra)
@@ -49,7 +49,7 @@ fn start_server_with(harness: &Harness, extra: &[&str]) -> Server {
     Server { child, base }
 }
 
-async fn add_token(harness: &Harness, name: &str, role: &str) -> String {
+pub(crate) async fn add_token(harness: &Harness, name: &str, role: &str) -> String {
     let run = harness
         .run(&["serve", "token", "add", name, "--role", role])
         .await;
@@ -60,7 +60,7 @@ async fn add_token(harness: &Harness, name: &str, role: &str) -> String {
     token
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
     url: String,

@@ -63,22 +63,27 @@ fn create_database(admin_url: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let admin = admin_url.to_string();
     let statement = format!("CREATE DATABASE {name}");
-    runtime.block_on(async move {
-        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-            .await
-            .expect("the test PostgreSQL accepts the admin connection");
-        tokio::spawn(connection);
-        client
-            .batch_execute(&statement)
-            .await
-            .expect("a test database is created");
-    });
+    // A thread of its own: async tests call this from inside their runtime.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+                .await
+                .expect("the test PostgreSQL accepts the admin connection");
+            tokio::spawn(connection);
+            client
+                .batch_execute(&statement)
+                .await
+                .expect("a test database is created");
+        });
+    })
+    .join()
+    .expect("the test database is created");
     with_database(admin_url, &name)
 }
 

@@ -1,0 +1,235 @@
+//! Several `payops serve` replicas on one PostgreSQL, as real processes over
+//! loopback against the simulator: one leads (polls), another takes over
+//! when it is killed, and the notify guard holds across them. And the one
+//! case without PostgreSQL: a second server on one SQLite file is refused.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::cli::{Harness, SAMPLE_LINK};
+use crate::serve::{Server, add_token, call, start_server_with};
+
+async fn health(client: &reqwest::Client, server: &Server) -> Value {
+    client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits until exactly one of `servers` says it leads; returns its index.
+async fn leader_among(client: &reqwest::Client, servers: &[&Server], within: Duration) -> usize {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut leading = Vec::new();
+        for (index, server) in servers.iter().enumerate() {
+            if health(client, server).await["leader"] == true {
+                leading.push(index);
+            }
+        }
+        if leading.len() == 1 {
+            return leading[0];
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no single leader within {within:?}: {leading:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A harness whose CLI and servers share a fresh PostgreSQL database.
+async fn team(test: &str) -> Option<Harness> {
+    let url = crate::harness::postgres::database(test)?;
+    let mut harness = Harness::start(1.0).await;
+    harness.set_env("PAYOPS_STORE_URL", &url);
+    harness.set_env("PAYOPS_POLLING_SESSION_INTERVAL_SECS", "1");
+    Some(harness)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_leader_is_replaced_within_ten_seconds_and_no_session_is_lost() {
+    let Some(harness) = team("a_killed_leader_is_replaced_within_ten_seconds").await else {
+        return;
+    };
+    let support = add_token(&harness, "asha", "support").await;
+    let viewer = add_token(&harness, "vera", "viewer").await;
+    let first = start_server_with(&harness, &[]);
+    let second = start_server_with(&harness, &[]);
+    let client = reqwest::Client::new();
+    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
+    let (mut leader, follower) = if leader == 0 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert_eq!(health(&client, &follower).await["leader"], false);
+
+    // Sessions created through both replicas.
+    let mut ids = Vec::new();
+    for (n, server) in [&leader, &follower, &leader, &follower, &leader]
+        .iter()
+        .enumerate()
+    {
+        let (status, created) = call(
+            &client,
+            reqwest::Method::POST,
+            format!("{}/api/v1/sessions", server.base),
+            Some(&support),
+            Some(&format!(r#"{{"provider":"cashfree","label":"TKT-{n}"}}"#)),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_string());
+    }
+    // The leader polls them all, those the follower created included.
+    let polled_by_now = |sessions: Vec<Value>| {
+        sessions
+            .iter()
+            .filter(|s| s["last_polled_at"].is_string())
+            .count()
+    };
+    let list = |server: &Server| format!("{}/api/v1/sessions?all=true", server.base);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, body) = call(
+            &client,
+            reqwest::Method::GET,
+            list(&follower),
+            Some(&viewer),
+            None,
+        )
+        .await;
+        let sessions = body.as_array().cloned().unwrap_or_default();
+        if polled_by_now(sessions) == ids.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all polled: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // SIGKILL: no goodbye, its lock goes with its connection.
+    let killed_at = jiff::Timestamp::now();
+    leader.child.kill().unwrap();
+    leader.child.wait().unwrap();
+    let took_over = Instant::now();
+    leader_among(&client, &[&follower], Duration::from_secs(10)).await;
+    let takeover = took_over.elapsed();
+    assert!(takeover < Duration::from_secs(10), "{takeover:?}");
+    println!(
+        "the follower led {} ms after the leader was killed",
+        takeover.as_millis()
+    );
+
+    // Every session is still there and polled again, by the new leader.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, body) = call(
+            &client,
+            reqwest::Method::GET,
+            list(&follower),
+            Some(&viewer),
+            None,
+        )
+        .await;
+        let sessions = body.as_array().cloned().unwrap_or_default();
+        let ours: Vec<&Value> = sessions
+            .iter()
+            .filter(|s| ids.iter().any(|id| s["id"] == id.as_str()))
+            .collect();
+        assert_eq!(ours.len(), ids.len(), "a session was lost: {body}");
+        let repolled = ours
+            .iter()
+            .filter(|s| {
+                s["status"]
+                    .as_str()
+                    .is_some_and(|st| st != "PENDING" && st != "IN_PROGRESS")
+                    || s["last_polled_at"]
+                        .as_str()
+                        .and_then(|at| at.parse::<jiff::Timestamp>().ok())
+                        .is_some_and(|at| at > killed_at)
+            })
+            .count();
+        if repolled == ids.len() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not polled after the takeover: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_operators_on_two_replicas_notifying_one_link_send_once() {
+    let Some(harness) = team("two_operators_on_two_replicas_notifying_one_link").await else {
+        return;
+    };
+    let farid = add_token(&harness, "farid", "finance").await;
+    let gita = add_token(&harness, "gita", "finance").await;
+    let support = add_token(&harness, "asha", "support").await;
+    let first = start_server_with(&harness, &[]);
+    let second = start_server_with(&harness, &[]);
+    let client = reqwest::Client::new();
+    let notify = |server: &Server| format!("{}/api/v1/links/{SAMPLE_LINK}/notify", server.base);
+
+    // A support token may not notify: refused, nothing sent.
+    let (status, body) = call(
+        &client,
+        reqwest::Method::POST,
+        notify(&first),
+        Some(&support),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("finance"),
+        "{body}"
+    );
+    assert_eq!(harness.sim.notify_count(SAMPLE_LINK), 0);
+
+    let (a, b) = tokio::join!(
+        call(
+            &client,
+            reqwest::Method::POST,
+            notify(&first),
+            Some(&farid),
+            None
+        ),
+        call(
+            &client,
+            reqwest::Method::POST,
+            notify(&second),
+            Some(&gita),
+            None
+        ),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.1, b.1);
+    assert_eq!(harness.sim.notify_count(SAMPLE_LINK), 1);
+    let refused = if a.0 == 409 { &a.1 } else { &b.1 };
+    let sender = if a.0 == 200 { "farid" } else { "gita" };
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(sender),
+        "the refusal names who sent it: {message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_one_sqlite_file_is_refused() {
+    let harness = Harness::start(1.0).await;
+    let _first = start_server_with(&harness, &[]);
+    let second = harness.run(&["serve", "--addr", "127.0.0.1:0"]).await;
+    second.assert_clean_failure(2, "another payops serve is already running");
+}
