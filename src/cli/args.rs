@@ -230,6 +230,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 600,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub requests_per_minute: u32,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Serve plain HTTP on a non-loopback address: only behind a proxy that
+    /// terminates TLS, since tokens would otherwise cross the network in clear.
+    #[arg(long)]
+    pub allow_plain_http: bool,
     #[command(subcommand)]
     pub command: Option<ServeCommand>,
 }

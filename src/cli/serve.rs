@@ -13,9 +13,7 @@ use crate::store::TokenInfo;
 pub async fn run(ctx: &Context, args: &ServeArgs) -> Result<Option<Output>, Failure> {
     match &args.command {
         Some(ServeCommand::Token(command)) => token(ctx, command).map(Some),
-        None => crate::server::run(ctx, args.addr, args.requests_per_minute)
-            .await
-            .map(|()| None),
+        None => crate::server::run(ctx, args).await.map(|()| None),
     }
 }
 

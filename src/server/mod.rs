@@ -10,8 +10,8 @@
 mod api;
 mod errors;
 pub mod leader;
+mod tls;
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
@@ -72,11 +72,17 @@ fn demo_admin_token(ctx: &Context) -> Result<String, Failure> {
 }
 
 /// Runs the server until Ctrl-C, with the engine polling for everyone.
-pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(), Failure> {
-    if !addr.ip().is_loopback() {
+pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<(), Failure> {
+    let addr = args.addr;
+    let per_minute = args.requests_per_minute;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+        _ => None,
+    };
+    if tls.is_none() && !addr.ip().is_loopback() && !args.allow_plain_http {
         return Err(Failure::usage(format!(
-            "--addr {addr}: payops serve speaks plain HTTP and so binds loopback only \
-             (put a TLS-terminating proxy in front); TLS of its own is not built yet"
+            "--addr {addr}: tokens would cross the network in clear; give --tls-cert and \
+             --tls-key, or --allow-plain-http behind a proxy that terminates TLS"
         )));
     }
     let listener = tokio::net::TcpListener::bind(addr)
@@ -132,11 +138,12 @@ pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(),
         leading,
     };
     // Whoever started it may have stopped reading: never die of that.
-    print_stdout(&format!("payops serve listening on http://{bound}"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    print_stdout(&format!("payops serve listening on {scheme}://{bound}"));
     if ctx.demo.is_some() {
         // Two commands to try team mode: this one, and the lines it prints.
         let token = demo_admin_token(ctx)?;
-        print_stdout(&format!("export PAYOPS_SERVER_URL=http://{bound}"));
+        print_stdout(&format!("export PAYOPS_SERVER_URL={scheme}://{bound}"));
         print_stdout(&format!("export PAYOPS_SERVER_TOKEN={token}"));
         print_stdout(
             "# then: curl -H \"Authorization: Bearer $PAYOPS_SERVER_TOKEN\" \"$PAYOPS_SERVER_URL/api/v1/sessions\"",
@@ -144,15 +151,21 @@ pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(),
     } else {
         print_stdout(&format!(
             "# operators: a token from `payops serve token add NAME --role ROLE`, \
-             then Authorization: Bearer <token> on http://{bound}/api/v1"
+             then Authorization: Bearer <token> on {scheme}://{bound}/api/v1"
         ));
     }
     tracing::info!(%bound, "serve started");
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+    let app = router(state);
+    let served = match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+        }
+        Some(config) => serve_tls(listener, config, app).await,
+    };
     stop_leading.cancel();
     if let Some(task) = leader_task {
         let _ = task.await;
@@ -162,4 +175,21 @@ pub async fn run(ctx: &Context, addr: SocketAddr, per_minute: u32) -> Result<(),
     drain.abort();
     tracing::info!("serve stopped");
     served.map_err(|e| Failure::usage(format!("the server stopped: {e}")))
+}
+
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: axum_server::tls_rustls::RustlsConfig,
+    app: Router,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, config)?
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
 }
