@@ -59,37 +59,42 @@ pub(crate) use params;
 #[derive(Debug)]
 pub struct Row(pub Vec<Value>);
 
+/// Reading a column moves its value out (lists of thousands of rows are
+/// read without copying each string twice); each column is read once.
 impl Row {
-    fn value(&self, index: usize) -> Result<&Value, StoreError> {
-        self.0.get(index).ok_or_else(|| StoreError::Corrupt {
-            column: format!("column {index}"),
-            value: "(missing)".into(),
-        })
+    fn take(&mut self, index: usize) -> Result<Value, StoreError> {
+        self.0
+            .get_mut(index)
+            .map(|value| std::mem::replace(value, Value::Null))
+            .ok_or_else(|| StoreError::Corrupt {
+                column: format!("column {index}"),
+                value: "(missing)".into(),
+            })
     }
 
-    pub fn text(&self, index: usize) -> Result<String, StoreError> {
-        match self.value(index)? {
-            Value::Text(text) => Ok(text.clone()),
-            other => Err(wrong_type(index, other)),
+    pub fn text(&mut self, index: usize) -> Result<String, StoreError> {
+        match self.take(index)? {
+            Value::Text(text) => Ok(text),
+            other => Err(wrong_type(index, &other)),
         }
     }
 
-    pub fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError> {
-        match self.value(index)? {
+    pub fn opt_text(&mut self, index: usize) -> Result<Option<String>, StoreError> {
+        match self.take(index)? {
             Value::Null => Ok(None),
-            Value::Text(text) => Ok(Some(text.clone())),
-            other => Err(wrong_type(index, other)),
+            Value::Text(text) => Ok(Some(text)),
+            other => Err(wrong_type(index, &other)),
         }
     }
 
-    pub fn int(&self, index: usize) -> Result<i64, StoreError> {
-        match self.value(index)? {
-            Value::Int(number) => Ok(*number),
-            other => Err(wrong_type(index, other)),
+    pub fn int(&mut self, index: usize) -> Result<i64, StoreError> {
+        match self.take(index)? {
+            Value::Int(number) => Ok(number),
+            other => Err(wrong_type(index, &other)),
         }
     }
 
-    pub fn flag(&self, index: usize) -> Result<bool, StoreError> {
+    pub fn flag(&mut self, index: usize) -> Result<bool, StoreError> {
         Ok(self.int(index)? != 0)
     }
 }

@@ -366,7 +366,7 @@ impl Store {
                 params![provider.as_str(), reference],
             )?);
             match existing {
-                Some(row) => {
+                Some(mut row) => {
                     let id = row.text(0)?;
                     self.db.execute(
                         "UPDATE sessions SET tracking = 1 WHERE id = ?1",
@@ -434,7 +434,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
         let (previous_status, event) = self.write(WriteLock::All, || {
-            let Some(previous) = first(self.db.query(
+            let Some(mut previous) = first(self.db.query(
                 "SELECT status, provider_status FROM sessions WHERE id = ?1",
                 params![id.as_str()],
             )?) else {
@@ -514,7 +514,7 @@ impl Store {
              ORDER BY (id = ?1) DESC, created_at DESC, rowid DESC LIMIT 1"
         );
         first(self.db.query(&sql, params![needle])?)
-            .map(|row| RawSession::from_row(&row)?.into_record())
+            .map(|row| RawSession::from_row(row)?.into_record())
             .transpose()
     }
 
@@ -546,7 +546,7 @@ impl Store {
         );
         self.db
             .query(&sql, &[])?
-            .iter()
+            .into_iter()
             .map(|row| RawSession::from_row(row)?.into_record())
             .collect()
     }
@@ -579,7 +579,7 @@ impl Store {
             params,
         )?;
         let mut histories: HashMap<SessionId, Vec<StatusEvent>> = HashMap::new();
-        for row in rows {
+        for mut row in rows {
             histories
                 .entry(SessionId::new_unchecked(row.text(0)?))
                 .or_default()
@@ -595,7 +595,7 @@ impl Store {
     fn session_by_id(&self, id: &SessionId) -> Result<SessionRecord, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
         match first(self.db.query(&sql, params![id.as_str()])?) {
-            Some(row) => RawSession::from_row(&row)?.into_record(),
+            Some(row) => RawSession::from_row(row)?.into_record(),
             None => Err(StoreError::NoSuchSession(id.to_string())),
         }
     }
@@ -727,8 +727,8 @@ impl Store {
                FROM document_access ORDER BY at DESC, id DESC LIMIT ?1",
             params![sql_limit(limit)],
         )?;
-        rows.iter()
-            .map(|row| {
+        rows.into_iter()
+            .map(|mut row| {
                 let document = row.text(4)?;
                 Ok(DocumentAccess {
                     at: parse_ts("document_access.at", &row.text(0)?)?,
@@ -762,7 +762,7 @@ impl Store {
     fn audit_rows(&self, sql: &str, params: &[db::Value]) -> Result<Vec<AuditEntry>, StoreError> {
         self.db
             .query(sql, params)?
-            .iter()
+            .into_iter()
             .map(|row| RawAudit::from_row(row)?.into_entry())
             .collect()
     }
@@ -820,8 +820,8 @@ impl Store {
              FROM balance_snapshots WHERE at >= ?1 ORDER BY at, id",
             params![ts_text(since)],
         )?;
-        rows.iter()
-            .map(|row| {
+        rows.into_iter()
+            .map(|mut row| {
                 Ok(BalanceSnapshot {
                     at: parse_ts("balance_snapshots.at", &row.text(0)?)?,
                     account: row.text(1)?,
@@ -871,8 +871,8 @@ impl Store {
     fn token_rows(&self, sql: &str, params: &[db::Value]) -> Result<Vec<TokenInfo>, StoreError> {
         self.db
             .query(sql, params)?
-            .iter()
-            .map(|row: &Row| RawToken::from_row(row)?.into_info())
+            .into_iter()
+            .map(|row: Row| RawToken::from_row(row)?.into_info())
             .collect()
     }
 

@@ -366,8 +366,8 @@ impl Db for PgDb {
 
     fn schema_version(&self) -> Result<i64, StoreError> {
         let rows = self.query("SELECT COALESCE(MAX(version), 0) FROM payops_schema", &[])?;
-        match rows.first() {
-            Some(row) => row.int(0),
+        match super::db::first(rows) {
+            Some(mut row) => row.int(0),
             None => Ok(0),
         }
     }

@@ -126,7 +126,7 @@ pub struct RawSession {
 }
 
 impl RawSession {
-    pub fn from_row(row: &Row) -> Result<RawSession, StoreError> {
+    pub fn from_row(mut row: Row) -> Result<RawSession, StoreError> {
         Ok(RawSession {
             id: row.text(0)?,
             provider: row.text(1)?,
@@ -203,7 +203,7 @@ pub struct RawAudit {
 }
 
 impl RawAudit {
-    pub fn from_row(row: &Row) -> Result<RawAudit, StoreError> {
+    pub fn from_row(mut row: Row) -> Result<RawAudit, StoreError> {
         Ok(RawAudit {
             id: row.int(0)?,
             link_id: row.text(1)?,
@@ -249,7 +249,7 @@ pub struct RawToken {
 }
 
 impl RawToken {
-    pub fn from_row(row: &Row) -> Result<RawToken, StoreError> {
+    pub fn from_row(mut row: Row) -> Result<RawToken, StoreError> {
         Ok(RawToken {
             name: row.text(0)?,
             role: row.text(1)?,
