@@ -2,10 +2,10 @@
 //! store and with the server's provider credentials, and a JSON API that
 //! operators reach with their own bearer token and role.
 //!
-//! The first part of team mode: one server on SQLite, with health, tokens,
-//! roles, the OpenAPI document and a call for each CLI command but
-//! `watch` and `documents`. PostgreSQL, replicas, TLS, an event stream and
-//! the dashboard as a client come next.
+//! One server on an SQLite file, or replicas sharing PostgreSQL of which
+//! the leader polls (see `leader`); HTTPS with `--tls-cert`/`--tls-key`.
+//! A call for each CLI command but `watch` and `documents`; an event stream
+//! and the dashboard as a client come next.
 
 mod api;
 mod errors;
