@@ -69,6 +69,14 @@ pub fn call_policy(polling: &PollingConfig) -> CallPolicy {
     }
 }
 
+/// A running engine: where to send commands, where its updates arrive, and
+/// its task.
+pub type Spawned = (
+    UnboundedSender<Command>,
+    UnboundedReceiver<Update>,
+    JoinHandle<()>,
+);
+
 /// Starts the engine on the current tokio runtime.
 ///
 /// Returns the command sender, the update receiver, and the task. Send
@@ -79,29 +87,14 @@ pub fn call_policy(polling: &PollingConfig) -> CallPolicy {
 /// Every provider call is counted against `polling.requests_per_minute` per
 /// provider; build `services` with [`call_policy`] so client-side retries do
 /// not add uncounted requests.
-pub fn spawn(
-    services: Services,
-    polling: PollingConfig,
-) -> (
-    UnboundedSender<Command>,
-    UnboundedReceiver<Update>,
-    JoinHandle<()>,
-) {
-    let plan = Plan::for_interval(polling.session_interval.max(MIN_SESSION_INTERVAL));
+pub fn spawn(services: Services, polling: PollingConfig) -> Spawned {
+    let plan = default_plan(&polling);
     spawn_with_plan(services, polling, plan)
 }
 
 /// [`spawn`] with a polling plan of the caller's (benchmarks run a plan
 /// scaled to a faster clock).
-pub fn spawn_with_plan(
-    services: Services,
-    polling: PollingConfig,
-    plan: Plan,
-) -> (
-    UnboundedSender<Command>,
-    UnboundedReceiver<Update>,
-    JoinHandle<()>,
-) {
+pub fn spawn_with_plan(services: Services, polling: PollingConfig, plan: Plan) -> Spawned {
     start_engine(services, polling, plan, true)
 }
 
@@ -109,28 +102,16 @@ pub fn spawn_with_plan(
 /// fetches the balance only from `Command::Lead(true)` (it holds the
 /// leader lock) until `Command::Lead(false)`. Everything asked of it
 /// (creates, refreshes, notifies) it does either way.
-pub fn spawn_replica(
-    services: Services,
-    polling: PollingConfig,
-) -> (
-    UnboundedSender<Command>,
-    UnboundedReceiver<Update>,
-    JoinHandle<()>,
-) {
-    let plan = Plan::for_interval(polling.session_interval.max(MIN_SESSION_INTERVAL));
+pub fn spawn_replica(services: Services, polling: PollingConfig) -> Spawned {
+    let plan = default_plan(&polling);
     start_engine(services, polling, plan, false)
 }
 
-fn start_engine(
-    services: Services,
-    polling: PollingConfig,
-    plan: Plan,
-    leading: bool,
-) -> (
-    UnboundedSender<Command>,
-    UnboundedReceiver<Update>,
-    JoinHandle<()>,
-) {
+fn default_plan(polling: &PollingConfig) -> Plan {
+    Plan::for_interval(polling.session_interval.max(MIN_SESSION_INTERVAL))
+}
+
+fn start_engine(services: Services, polling: PollingConfig, plan: Plan, leading: bool) -> Spawned {
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (update_tx, update_rx) = mpsc::unbounded_channel();
     let mut engine = Engine::new(services, polling, plan, update_tx);

@@ -42,6 +42,13 @@ async fn leader_among(client: &reqwest::Client, servers: &[&Server], within: Dur
     }
 }
 
+async fn every_session(client: &reqwest::Client, server: &Server, token: &str) -> Value {
+    let url = format!("{}/api/v1/sessions?all=true", server.base);
+    call(client, reqwest::Method::GET, url, Some(token), None)
+        .await
+        .1
+}
+
 /// A harness whose CLI and servers share a fresh PostgreSQL database.
 async fn team(test: &str) -> Option<Harness> {
     let url = crate::harness::postgres::database(test)?;
@@ -93,17 +100,9 @@ async fn a_killed_leader_is_replaced_within_ten_seconds_and_no_session_is_lost()
             .filter(|s| s["last_polled_at"].is_string())
             .count()
     };
-    let list = |server: &Server| format!("{}/api/v1/sessions?all=true", server.base);
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let (_, body) = call(
-            &client,
-            reqwest::Method::GET,
-            list(&follower),
-            Some(&viewer),
-            None,
-        )
-        .await;
+        let body = every_session(&client, &follower, &viewer).await;
         let sessions = body.as_array().cloned().unwrap_or_default();
         if polled_by_now(sessions) == ids.len() {
             break;
@@ -128,14 +127,7 @@ async fn a_killed_leader_is_replaced_within_ten_seconds_and_no_session_is_lost()
     // Every session is still there and polled again, by the new leader.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let (_, body) = call(
-            &client,
-            reqwest::Method::GET,
-            list(&follower),
-            Some(&viewer),
-            None,
-        )
-        .await;
+        let body = every_session(&client, &follower, &viewer).await;
         let sessions = body.as_array().cloned().unwrap_or_default();
         let ours: Vec<&Value> = sessions
             .iter()

@@ -441,35 +441,13 @@ async fn serve_speaks_https_with_a_certificate_and_refuses_bad_ones() {
     let harness = Harness::start(1.0).await;
     let (cert, key, cert_pem) = self_signed(harness.home.path());
     let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
-    cmd.args([
-        "serve",
-        "--addr",
+    let server = start_server_with_addr(
+        &harness,
         "127.0.0.1:0",
-        "--tls-cert",
-        cert,
-        "--tls-key",
-        key,
-    ])
-    .env_clear()
-    .env("PATH", std::env::var("PATH").unwrap_or_default())
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
-    for (k, v) in harness.env() {
-        cmd.env(k, v);
-    }
-    let mut server = Server {
-        child: cmd.spawn().unwrap(),
-        base: String::new(),
-    };
-    let mut first = String::new();
-    std::io::BufReader::new(server.child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let base = first.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("https://127.0.0.1:"), "{first}");
-    server.base = base.clone();
+        &["--tls-cert", cert, "--tls-key", key],
+    );
+    let base = server.base.clone();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
         .build()
