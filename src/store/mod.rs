@@ -12,24 +12,25 @@ mod migrations;
 pub mod postgres;
 mod rows;
 mod sqlite;
+mod tokens;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::auth::Role;
 use crate::domain::{
     AuditEntry, BalanceReport, BalanceSnapshot, CreateState, CreatedSession, DocumentAccess,
     DocumentType, LinkId, NewSession, NotifyOutcome, Provider, RecentNotifies, SessionId,
     SessionRecord, SessionStatus, StatusEvent,
 };
-use db::{Db, Row, WriteLock, first, params};
+use db::{Db, WriteLock, first, params};
 pub use migrations::SCHEMA_VERSION;
 use rows::{
-    RawAudit, RawSession, RawToken, corrupt, create_state_parts, documents_text, flow_word,
-    parse_decimal, parse_provider, parse_status, parse_ts, placeholder_ref, sql_limit, ts_text,
+    RawAudit, RawSession, corrupt, create_state_parts, documents_text, flow_word, parse_decimal,
+    parse_provider, parse_status, parse_ts, placeholder_ref, sql_limit, ts_text,
 };
+pub use tokens::TokenInfo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -51,16 +52,6 @@ pub enum StoreError {
     TokenNameTaken(String),
     #[error("no active token named {0}")]
     NoSuchToken(String),
-}
-
-/// A token as `token list` shows it: never the token itself.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenInfo {
-    pub name: String,
-    pub role: Role,
-    pub created_at: Timestamp,
-    pub revoked_at: Option<Timestamp>,
-    pub last_used_at: Option<Timestamp>,
 }
 
 /// Balance snapshots younger than this are all kept; older ones are
@@ -123,8 +114,6 @@ const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, pr
      url, flow, redirect_url, documents_requested, documents_consented, create_state, \
      create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error, \
      label, created_by";
-
-const TOKEN_COLUMNS: &str = "operator, role, created_at, revoked_at, last_used_at";
 
 const AUDIT_COLUMNS: &str =
     "id, link_id, actor, at, outcome, message, provider_code, request_id, completed";
@@ -832,89 +821,5 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    // ---- team mode: tokens ----
-
-    /// Stores a new token's hash under `name` (unique among active tokens).
-    pub fn add_token(
-        &self,
-        name: &str,
-        role: Role,
-        token_hash: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let added = self.db.execute(
-            "INSERT INTO api_tokens (operator, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![name, role.as_str(), token_hash, ts_text(at)],
-        );
-        match added {
-            Ok(_) => Ok(()),
-            Err(e) if self.db.is_unique_violation(&e) => {
-                Err(StoreError::TokenNameTaken(name.to_string()))
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Every token, active first, newest first.
-    pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        self.token_rows(
-            &format!(
-                "SELECT {TOKEN_COLUMNS} FROM api_tokens
-                 ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC"
-            ),
-            &[],
-        )
-    }
-
-    fn token_rows(&self, sql: &str, params: &[db::Value]) -> Result<Vec<TokenInfo>, StoreError> {
-        self.db
-            .query(sql, params)?
-            .into_iter()
-            .map(|row: Row| RawToken::from_row(row)?.into_info())
-            .collect()
-    }
-
-    /// Revokes the active token named `name`.
-    pub fn revoke_token(&self, name: &str, at: Timestamp) -> Result<(), StoreError> {
-        let changed = self.db.execute(
-            "UPDATE api_tokens SET revoked_at = ?2 WHERE operator = ?1 AND revoked_at IS NULL",
-            params![name, ts_text(at)],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchToken(name.to_string()));
-        }
-        Ok(())
-    }
-
-    /// The active token with this hash. Its use is noted at `at` at most once
-    /// a minute and only when the database is free at once: a request must
-    /// not wait on (or fail for) a bookkeeping write.
-    pub fn use_token(
-        &self,
-        token_hash: &str,
-        at: Timestamp,
-    ) -> Result<Option<TokenInfo>, StoreError> {
-        let a_minute_ago = at.checked_sub(SignedDuration::from_mins(1)).unwrap_or(at);
-        let noted = self.db.execute_if_free(
-            "UPDATE api_tokens SET last_used_at = ?2
-             WHERE token_hash = ?1 AND revoked_at IS NULL
-               AND (last_used_at IS NULL OR last_used_at < ?3)",
-            params![token_hash, ts_text(at), ts_text(a_minute_ago)],
-        );
-        if let Err(e) = noted {
-            tracing::debug!(error = %e, "token use not noted");
-        }
-        Ok(self
-            .token_rows(
-                &format!(
-                    "SELECT {TOKEN_COLUMNS} FROM api_tokens
-                     WHERE token_hash = ?1 AND revoked_at IS NULL"
-                ),
-                params![token_hash],
-            )?
-            .into_iter()
-            .next())
     }
 }
