@@ -95,6 +95,7 @@ fn main() {
         commands,
         started: Instant::now(),
         leading: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        events: payops::server::events::Events::default(),
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async move {

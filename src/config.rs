@@ -48,6 +48,12 @@ impl Env {
         }
     }
 
+    /// The same variables with `key` set to `value`.
+    pub fn with(mut self, key: &str, value: &str) -> Env {
+        self.vars.insert(key.to_string(), value.to_string());
+        self
+    }
+
     /// A set, non-empty variable.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.vars

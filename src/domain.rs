@@ -140,6 +140,19 @@ impl SessionStatus {
     }
 }
 
+/// Carried as payops' word (`PENDING`, `UNKNOWN(raw)`), as the store keeps it.
+impl Serialize for SessionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SessionStatus::from_normalised(&String::deserialize(d)?))
+    }
+}
+
 impl fmt::Display for SessionStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str())
@@ -235,6 +248,20 @@ impl UserFlow {
     }
 }
 
+impl Serialize for UserFlow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.cashfree_word())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserFlow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        UserFlow::parse(&word)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown flow '{word}'")))
+    }
+}
+
 /// Payout-link status from InstantPay's link tracking.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LinkStatus {
@@ -275,6 +302,24 @@ impl LinkStatus {
     }
 }
 
+/// Carried as `as_str` writes it (`ISSUED`, `UNKNOWN(raw)`), as `link --json` shows it.
+impl Serialize for LinkStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for LinkStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        let raw = word
+            .strip_prefix("UNKNOWN(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .unwrap_or(&word);
+        Ok(LinkStatus::from_provider(raw))
+    }
+}
+
 impl fmt::Display for LinkStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str())
@@ -282,7 +327,7 @@ impl fmt::Display for LinkStatus {
 }
 
 /// The environment a provider says it answered from (InstantPay's `environment`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ProviderEnvironment {
     Live,
     Sandbox,
@@ -373,7 +418,7 @@ impl ExternalRef {
 }
 
 /// The wallet balance as InstantPay reported it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BalanceReport {
     pub account: String,
     pub available: Decimal,
@@ -463,14 +508,15 @@ pub struct NotifyReceipt {
 }
 
 /// One entry of a payout link's activity.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkActivity {
     pub status: String,
     pub at: Option<String>,
 }
 
-/// A payout link as InstantPay's tracking reports it.
-#[derive(Debug, Clone, PartialEq)]
+/// A payout link as InstantPay's tracking reports it. The derived serde
+/// form reads `link --json` (amount as a decimal string).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkReport {
     pub link_id: LinkId,
     pub status: LinkStatus,

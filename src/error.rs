@@ -16,7 +16,7 @@ fn auth_refusal(code: Option<&str>) -> &'static str {
 ///
 /// Messages never carry a secret: clients build them from provider bodies
 /// (excerpts are cut short) and their own words, never from request headers.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ProviderError {
     /// The provider understood and said no (InstantPay non-TXN code, Cashfree 4xx business error).
     #[error("{provider} declined: {code}: {message}{}", request_suffix(.request_id))]

@@ -33,6 +33,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_color: bool,
 
+    /// Team mode: the payops server to work through (as PAYOPS_SERVER_URL).
+    /// The token stays in PAYOPS_SERVER_TOKEN or [server] token.
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

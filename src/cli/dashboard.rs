@@ -14,6 +14,14 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
             "the dashboard needs a terminal; in scripts use a command such as `payops balance --json` (see `payops --help`)",
         ));
     }
+    // Team mode: the server does the work; no provider credential or local
+    // store is touched here.
+    if !cli.demo
+        && let Ok(loaded) = crate::config::load(cli.config.as_deref(), env)
+        && let Some(server) = loaded.config.server.clone()
+    {
+        return run_remote(cli, env, loaded.config, &server).await;
+    }
     let ctx = Context::open(cli, env, true).await?;
     // Bad [keys] stop the start with every problem named, as `config check` would.
     let keymap =
@@ -38,6 +46,7 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
         cashfree_configured: ctx.services.is_configured(Provider::Cashfree),
         keymap,
         theme: ctx.config.theme.clone(),
+        team: None,
     };
     let (commands, updates, engine_task) =
         engine::spawn(ctx.services.clone(), ctx.config.polling.clone());
@@ -50,6 +59,57 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     let _ = engine_task.await;
     tracing::info!("dashboard stopped");
     ctx.close().await;
+    finished(result)
+}
+
+/// The dashboard against a payops server, as the operator its token names.
+async fn run_remote(
+    cli: &Cli,
+    env: &Env,
+    config: crate::config::Config,
+    server: &crate::config::ServerConfig,
+) -> Result<Option<Output>, Failure> {
+    let keymap =
+        KeyMap::with_overrides(&config.keys).map_err(|problems| Failure::config(&problems))?;
+    let client = super::remote::client(server)?;
+    // A wrong or revoked token, or no server, stops here, before the
+    // terminal is taken over.
+    let operator = client.whoami().await?;
+    let _log_guard = crate::logging::init(&crate::config::data_dir(env));
+    tracing::info!(server = %client.shown(), operator = %operator.name, "team dashboard starting");
+    let options = TuiOptions {
+        demo: false,
+        no_color: cli.no_color || env.get("NO_COLOR").is_some(),
+        low_balance_threshold: config.dashboard.low_balance_threshold,
+        balance_drop_alert: config.dashboard.balance_drop_alert,
+        desktop_alerts: config.alerts.desktop,
+        balance_interval: config
+            .polling
+            .balance_interval
+            .max(engine::MIN_BALANCE_INTERVAL),
+        session_interval: config.polling.session_interval,
+        defaults: config.defaults.clone(),
+        // Until the server's snapshot says how its providers are set up.
+        instantpay_configured: true,
+        cashfree_configured: true,
+        keymap,
+        theme: config.theme.clone(),
+        team: Some(tui::team::TeamState::new(
+            client.shown(),
+            operator.name,
+            operator.role,
+        )),
+    };
+    let (commands, updates, engine_task) = crate::client::engine::spawn(client);
+    let result = tui::run(options, commands.clone(), updates).await;
+    let _ = commands.send(Command::Shutdown);
+    drop(commands);
+    let _ = engine_task.await;
+    tracing::info!("team dashboard stopped");
+    finished(result)
+}
+
+fn finished(result: color_eyre::Result<()>) -> Result<Option<Output>, Failure> {
     match result {
         Ok(()) => Ok(None),
         Err(report) => Err(Failure {

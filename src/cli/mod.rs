@@ -228,7 +228,10 @@ pub(crate) fn store_location(
 
 /// Runs the parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
-    let env = Env::from_process();
+    let env = match &cli.server {
+        Some(url) => Env::from_process().with("PAYOPS_SERVER_URL", url),
+        None => Env::from_process(),
+    };
     let json = cli.json;
     let result = match &cli.command {
         None => dashboard::run(&cli, &env).await,

@@ -311,6 +311,7 @@ pub fn link_human(report: &LinkReport) -> String {
 
 pub fn audit_json(entry: &AuditEntry) -> Value {
     json!({
+        "id": entry.id,
         "link_id": entry.link_id,
         "outcome": entry.outcome.as_str(),
         "message": entry.message,

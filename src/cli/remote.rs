@@ -11,34 +11,30 @@ use serde_json::{Value, json};
 use super::args::{BalanceArgs, Command, DigilockerCommand, NotifyArgs};
 use super::table::{Fit, Table};
 use super::{Failure, Output, exit};
+use crate::client::{ServerClient, ServerError};
 use crate::config::ServerConfig;
 
-struct Remote {
-    client: reqwest::Client,
-    base: url::Url,
-    token: String,
-}
+/// The server client with the CLI's way of calling: errors as `Failure`.
+pub(crate) struct Remote(ServerClient);
 
-pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Output>, Failure> {
+/// The operator's token from `[server] token` / `PAYOPS_SERVER_TOKEN`.
+pub(crate) fn client(server: &ServerConfig) -> Result<ServerClient, Failure> {
     let token = server
         .token
         .as_ref()
-        .map(|token| token.expose_secret().trim().to_string())
-        .filter(|token| !token.is_empty())
+        .filter(|token| !token.expose_secret().trim().is_empty())
+        .cloned()
         .ok_or_else(|| {
             Failure::usage(
                 "server.token: not set; put your token in PAYOPS_SERVER_TOKEN (or [server] token), \
                  never on the command line",
             )
         })?;
-    let remote = Remote {
-        client: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(120))
-            .build()
-            .map_err(|e| Failure::usage(format!("cannot make an HTTP client: {e}")))?,
-        base: server.url.clone(),
-        token,
-    };
+    Ok(ServerClient::new(server.url.clone(), token)?)
+}
+
+pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Output>, Failure> {
+    let remote = Remote(client(server)?);
     let output = match command {
         Command::Balance(args) => balance(&remote, args).await?,
         Command::Digilocker(sub) => digilocker(&remote, sub).await?,
@@ -72,6 +68,35 @@ fn not_yet(what: &str) -> Failure {
     ))
 }
 
+impl From<ServerError> for Failure {
+    fn from(error: ServerError) -> Failure {
+        let message = error.to_string();
+        match error {
+            ServerError::Unreachable { .. } => Failure {
+                code: exit::UNREACHABLE,
+                kind: "server_unreachable",
+                message,
+                provider_code: None,
+            },
+            ServerError::Refused { status, kind, .. } => Failure {
+                code: match status {
+                    400..=499 => exit::USAGE,
+                    _ => exit::UNREACHABLE,
+                },
+                kind: match kind.as_str() {
+                    "unauthorized" => "unauthorized",
+                    "forbidden" => "forbidden",
+                    "recently_notified" => "usage",
+                    "config" => "config",
+                    _ => "server",
+                },
+                message,
+                provider_code: None,
+            },
+        }
+    }
+}
+
 impl Remote {
     async fn call(
         &self,
@@ -79,7 +104,7 @@ impl Remote {
         segments: &[&str],
         body: Option<Value>,
     ) -> Result<Value, Failure> {
-        self.call_query(method, segments, &[], body).await
+        Ok(self.0.call(method, segments, &[], body).await?)
     }
 
     async fn call_query(
@@ -89,55 +114,7 @@ impl Remote {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> Result<Value, Failure> {
-        let mut url = self.base.clone();
-        // Each segment escaped, so an id cannot reach another route.
-        url.path_segments_mut()
-            .map_err(|()| Failure::usage("server.url: cannot carry a path"))?
-            .pop_if_empty()
-            .extend(["api", "v1"])
-            .extend(segments);
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        let mut request = self.client.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.map_err(|e| Failure {
-            code: exit::UNREACHABLE,
-            kind: "server_unreachable",
-            message: format!("cannot reach the payops server at {}: {e}", self.base),
-            provider_code: None,
-        })?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(value);
-        }
-        let message = value["error"]["message"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("the server answered HTTP {status}"));
-        let kind = value["error"]["kind"].as_str().unwrap_or("server_error");
-        let field = value["error"]["field"].as_str();
-        Err(Failure {
-            code: match status.as_u16() {
-                401 | 403 | 400 | 404 | 409 | 413 => exit::USAGE,
-                _ => exit::UNREACHABLE,
-            },
-            kind: match kind {
-                "unauthorized" => "unauthorized",
-                "forbidden" => "forbidden",
-                "recently_notified" => "usage",
-                _ => "server",
-            },
-            message: match field {
-                Some(field) => format!("{field}: {message}"),
-                None => message,
-            },
-            provider_code: None,
-        })
+        Ok(self.0.call(method, segments, query, body).await?)
     }
 }
 

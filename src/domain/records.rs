@@ -4,11 +4,13 @@
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::{DocumentType, ExternalRef, LinkId, Provider, SessionId, SessionStatus, UserFlow};
 
 /// Where a session's create request stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "message", rename_all = "snake_case")]
 pub enum CreateState {
     /// Row written, request sent, no answer recorded yet. Seen after a crash,
     /// this is "outcome unknown": the provider may have created the session.
@@ -37,8 +39,9 @@ pub struct NewSession {
     pub created_by: Option<String>,
 }
 
-/// A tracked DigiLocker session as the store holds it.
-#[derive(Debug, Clone, PartialEq)]
+/// A tracked DigiLocker session as the store holds it (and as team mode's
+/// event stream carries it: serde's derived form is that wire format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub id: SessionId,
     pub provider: Provider,
@@ -150,7 +153,7 @@ impl RecentNotifies {
 }
 
 /// One status change of a session, for the detail view's history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusEvent {
     pub at: Timestamp,
     pub status: SessionStatus,
@@ -158,7 +161,8 @@ pub struct StatusEvent {
 }
 
 /// How a notify ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum NotifyOutcome {
     Sent,
     /// The provider answered no.
@@ -195,8 +199,9 @@ pub struct DocumentAccess {
     pub outcome: String,
 }
 
-/// A row of the notify audit trail.
-#[derive(Debug, Clone, PartialEq)]
+/// A row of the notify audit trail. The derived serde form has the field
+/// names of `audit --json`, so a client reads the API's entries with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
     pub link_id: LinkId,
@@ -213,7 +218,7 @@ pub struct AuditEntry {
 }
 
 /// One stored balance reading, for the chart and `balance --history`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BalanceSnapshot {
     pub at: Timestamp,
     pub account: String,

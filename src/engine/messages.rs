@@ -148,7 +148,7 @@ pub enum Command {
 }
 
 /// How a provider is set up, for the header.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ProviderSetup {
     NotConfigured,
     /// Configured; the environment the provider last reported (InstantPay), or
@@ -159,7 +159,7 @@ pub enum ProviderSetup {
 }
 
 /// Whether a provider answers, and whether polling is slowed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProviderHealth {
     /// Since when its calls have gone unanswered (no connection, 5xx,
     /// timeouts, unreadable answers); None while it answers.
@@ -197,14 +197,22 @@ impl ProviderHealth {
 }
 
 /// What the engine tells the UI.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Team mode's event stream carries the variants that are the same for
+/// every operator (serde's derived form: `type` and `data`); the skipped ones
+/// answer one dashboard's own request, or hold personal data, and never
+/// leave the process.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Update {
     /// The consented documents of a session (personal data: memory only).
+    #[serde(skip)]
     Documents {
         id: SessionId,
         documents: Vec<Document>,
     },
     /// The documents could not be fetched: why, in words.
+    #[serde(skip)]
     DocumentsFailed {
         id: SessionId,
         message: String,
@@ -232,12 +240,14 @@ pub enum Update {
         event: Option<StatusEvent>,
     },
     /// Personal data from an authenticated session: held in memory, masked on screen.
+    #[serde(skip)]
     SessionUserDetails {
         id: SessionId,
         details: UserDetails,
     },
     /// A create failed (the row, if one was written, came in `SessionChanged`
     /// with its create state). `id` is None when no row exists.
+    #[serde(skip)]
     CreateFailed {
         id: Option<SessionId>,
         provider: Provider,
@@ -245,6 +255,7 @@ pub enum Update {
     },
     /// Tracking a session by reference failed; nothing was written. The
     /// reference comes back so the form can be offered again as typed.
+    #[serde(skip)]
     TrackFailed {
         provider: Provider,
         reference: String,
@@ -264,11 +275,13 @@ pub enum Update {
         health: ProviderHealth,
     },
     SessionUntracked(SessionId),
+    #[serde(skip)]
     LinkLooked {
         report: LinkReport,
         /// Every notify for this link in the last 10 minutes, newest first.
         recent: RecentNotifies,
     },
+    #[serde(skip)]
     LinkFailed {
         link: LinkId,
         error: ProviderError,
@@ -277,14 +290,38 @@ pub enum Update {
     /// dashboard) on the same data folder, new or completed.
     AuditChanged(AuditEntry),
     /// A notify's audit row was written and the request is in flight.
+    #[serde(skip)]
     NotifyStarted(AuditEntry),
     /// The notify finished: `entry.outcome` says sent/declined/unknown; `error`
     /// carries the failure, if any.
+    #[serde(skip)]
     NotifyFinished {
         entry: AuditEntry,
         error: Option<ProviderError>,
     },
     /// Something the user should see that is not a provider answer (a store
     /// failure, a provider that is not configured).
+    #[serde(skip)]
     Problem(String),
+    /// Team mode: the server (or the client, while not connected) refused a
+    /// command; nothing was done. The command comes back so what waited on
+    /// it can stop waiting.
+    #[serde(skip)]
+    Refused {
+        command: Command,
+        message: String,
+    },
+    /// Team mode: the connection to the server came or went.
+    #[serde(skip)]
+    Connection(Connection),
+}
+
+/// Team mode's link to the server, as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    /// Connected and in step. After a reconnect, `changed` counts the
+    /// sessions that changed while the client was away.
+    Up { changed: Option<usize> },
+    /// Not connected: what is shown is stale. The next try is in `retry_in`.
+    Down { reason: String, retry_in: Duration },
 }

@@ -7,4 +7,6 @@ pub mod rate_limit;
 pub mod run;
 pub mod schedule;
 
-pub use messages::{Command, ProviderHealth, ProviderSetup, RequestInput, SessionRequest, Update};
+pub use messages::{
+    Command, Connection, ProviderHealth, ProviderSetup, RequestInput, SessionRequest, Update,
+};

@@ -29,7 +29,7 @@ use crate::engine::schedule::{self, Plan, SessionClock};
 use crate::error::ProviderError;
 use crate::providers::CallPolicy;
 use crate::providers::http::RateHeaders;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use crate::words;
 
 /// The balance is never fetched by itself more often than this (InstantPay
@@ -431,36 +431,33 @@ impl Engine {
             ),
             Err(e) => self.problem(format!("could not check for interrupted requests: {e}")),
         }
-        let started = Timestamp::now();
-        let since = started.checked_sub(RECENT_FINAL).unwrap_or(Timestamp::MIN);
         // Read under one lock, reported after it is let go. Changes other
         // processes make from here on are picked up by `watch_store`.
-        let (sessions, histories, balance_history, audit) = {
+        let loaded = {
             let store = self.services.store();
             self.data_version = store.data_version().ok();
-            (
-                store.list_sessions(true),
-                store.tracked_histories(),
-                store.balance_since(
-                    started
-                        .checked_sub(BALANCE_HISTORY)
-                        .unwrap_or(Timestamp::MIN),
-                ),
-                store.list_audit(AUDIT_HISTORY),
-            )
+            snapshot(&self.services, &store, Timestamp::now())
         };
-        let sessions: Vec<SessionRecord> = self
-            .loaded("sessions", sessions)
-            .into_iter()
-            .filter(|r| r.tracking && (!r.status.is_final() || r.updated_at >= since))
-            .collect();
-        let mut histories = self.loaded("the status histories", histories);
-        let shown: HashSet<&SessionId> = sessions.iter().map(|record| &record.id).collect();
-        histories.retain(|id, _| shown.contains(id));
-        let balance_history = self.loaded("the balance history", balance_history);
-        let audit = self.loaded("the notify audit", audit);
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                // The dashboard starts with nothing rather than not at all.
+                self.problem(format!("could not load the store: {e}"));
+                Update::Loaded {
+                    sessions: Vec::new(),
+                    histories: HashMap::new(),
+                    balance_history: Vec::new(),
+                    audit: Vec::new(),
+                    instantpay: self.services.setup(Provider::InstantPay),
+                    cashfree: self.services.setup(Provider::Cashfree),
+                }
+            }
+        };
+        let Update::Loaded { sessions, .. } = &loaded else {
+            return;
+        };
         let now = Instant::now();
-        for record in &sessions {
+        for record in sessions {
             if pollable(record) {
                 self.schedule(record.clone(), now);
             }
@@ -470,14 +467,7 @@ impl Engine {
             resumed = self.slots.len(),
             "engine started"
         );
-        self.send(Update::Loaded {
-            sessions,
-            histories,
-            balance_history,
-            audit,
-            instantpay: self.services.setup(Provider::InstantPay),
-            cashfree: self.services.setup(Provider::Cashfree),
-        });
+        self.send(loaded);
         if self.services.is_configured(Provider::InstantPay) {
             self.balance.next_auto = Some(now);
         }
@@ -1526,19 +1516,36 @@ impl Engine {
         }
     }
 
-    /// What the store gave at start; a failure is reported and the UI starts
-    /// with nothing for that part rather than not at all.
-    fn loaded<T: Default>(&mut self, what: &str, result: Result<T, StoreError>) -> T {
-        result.unwrap_or_else(|e| {
-            self.problem(format!("could not load {what}: {e}"));
-            T::default()
-        })
-    }
-
     fn problem(&mut self, message: String) {
         warn!(%message, "engine problem");
         self.send(Update::Problem(message));
     }
+}
+
+/// What a dashboard starts from, as `Update::Loaded`: the tracked sessions
+/// worth showing (not final, or final within the last hour) with their
+/// histories, the balance history and the recent notify audit. The engine
+/// sends it at start; team mode's server sends it to every client that
+/// connects, and again to one that fell behind.
+pub fn snapshot(services: &Services, store: &Store, now: Timestamp) -> Result<Update, StoreError> {
+    let since = now.checked_sub(RECENT_FINAL).unwrap_or(Timestamp::MIN);
+    let sessions: Vec<SessionRecord> = store
+        .list_sessions(true)?
+        .into_iter()
+        .filter(|r| r.tracking && (!r.status.is_final() || r.updated_at >= since))
+        .collect();
+    let mut histories = store.tracked_histories()?;
+    let shown: HashSet<&SessionId> = sessions.iter().map(|record| &record.id).collect();
+    histories.retain(|id, _| shown.contains(id));
+    Ok(Update::Loaded {
+        histories,
+        balance_history: store
+            .balance_since(now.checked_sub(BALANCE_HISTORY).unwrap_or(Timestamp::MIN))?,
+        audit: store.list_audit(AUDIT_HISTORY)?,
+        sessions,
+        instantpay: services.setup(Provider::InstantPay),
+        cashfree: services.setup(Provider::Cashfree),
+    })
 }
 
 /// A session the scheduler should poll: created, tracked, not final.

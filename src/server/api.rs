@@ -39,6 +39,7 @@ impl Operator {
 pub fn routes(state: AppState) -> Router<AppState> {
     let api = Router::new()
         .route("/whoami", get(whoami))
+        .route("/events", get(super::events::stream))
         .route("/sessions", get(list_sessions).post(create_session))
         .route("/sessions/track", post(track_session))
         .route("/sessions/{id}", get(one_session).delete(stop_tracking))
@@ -527,7 +528,7 @@ pub struct ErrorDetail {
     paths(
         healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
         refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
-        look_up_link, notify_link, audit
+        look_up_link, notify_link, audit, super::events::stream
     ),
     components(schemas(CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),

@@ -4,11 +4,12 @@
 //!
 //! One server on an SQLite file, or replicas sharing PostgreSQL of which
 //! the leader polls (see `leader`); HTTPS with `--tls-cert`/`--tls-key`.
-//! A call for each CLI command but `watch` and `documents`; an event stream
-//! and the dashboard as a client come next.
+//! A call for each CLI command but `watch` and `documents`, and an event
+//! stream (`events`) that keeps every connected dashboard current.
 
 mod api;
 mod errors;
+pub mod events;
 pub mod leader;
 mod tls;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub started: Instant,
     /// Whether this replica's engine polls (it holds the leader lock).
     pub leading: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The engine's changes, for the event stream.
+    pub events: events::Events,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -95,7 +98,7 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
     // holding the leader lock on PostgreSQL.
     let stop_leading = tokio_util::sync::CancellationToken::new();
     let leading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (_file_lock, (commands, mut updates, engine_task), leader_task) = match ctx
+    let (_file_lock, (commands, updates, engine_task), leader_task) = match ctx
         .services
         .store()
         .shared()
@@ -120,9 +123,9 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
             (Some(lock), engine, None)
         }
     };
-    // Clients read the store; the engine's updates are for a dashboard in
-    // this process, which there is none of.
-    let drain = tokio::spawn(async move { while updates.recv().await.is_some() {} });
+    // The engine's updates go to every client's event stream.
+    let events = events::Events::default();
+    let forward = tokio::spawn(events.clone().forward(updates));
     if ctx.demo.is_some() {
         crate::demo::seed(&ctx.services, &commands);
     }
@@ -136,6 +139,7 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
         commands: commands.clone(),
         started: Instant::now(),
         leading,
+        events,
     };
     // Whoever started it may have stopped reading: never die of that.
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -155,16 +159,21 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
         ));
     }
     tracing::info!(%bound, "serve started");
+    let events = state.events.clone();
     let app = router(state);
+    // Ctrl-C ends the event streams too, or the graceful shutdown would
+    // wait for dashboards that never hang up.
+    let stopping = async move {
+        let _ = tokio::signal::ctrl_c().await;
+        events.close();
+    };
     let served = match tls {
         None => {
             axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+                .with_graceful_shutdown(stopping)
                 .await
         }
-        Some(config) => serve_tls(listener, config, app).await,
+        Some(config) => serve_tls(listener, config, app, stopping).await,
     };
     stop_leading.cancel();
     if let Some(task) = leader_task {
@@ -172,7 +181,7 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
     }
     let _ = commands.send(Command::Shutdown);
     let _ = engine_task.await;
-    drain.abort();
+    let _ = forward.await;
     tracing::info!("serve stopped");
     served.map_err(|e| Failure::usage(format!("the server stopped: {e}")))
 }
@@ -181,12 +190,13 @@ async fn serve_tls(
     listener: tokio::net::TcpListener,
     config: axum_server::tls_rustls::RustlsConfig,
     app: Router,
+    stopping: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let handle = axum_server::Handle::new();
-    let stopping = handle.clone();
+    let graceful = handle.clone();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        stopping.await;
+        graceful.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
     });
     axum_server::from_tcp_rustls(listener.into_std()?, config)?
         .handle(handle)

@@ -63,11 +63,15 @@ pub struct App {
     /// Creates this dashboard asked for and has not heard back about: the
     /// new row is selected and opened when it arrives.
     pub awaiting_creates: u32,
+    /// Team mode: the server, who is signed in, and the connection.
+    pub team: Option<super::team::TeamState>,
 }
 
 impl App {
     pub fn new(options: TuiOptions, theme: Theme, now: Timestamp, tz: TimeZone) -> App {
+        let team = options.team.clone();
         let mut app = App {
+            team,
             providers: Providers::new(options.instantpay_configured, options.cashfree_configured),
             balance: BalanceState::new(
                 options.low_balance_threshold,
@@ -128,6 +132,7 @@ impl App {
             dialog_open: self.overlay.is_some(),
             providers: &self.providers,
             keymap: &self.keymap,
+            team: self.team.as_ref(),
         }
     }
 

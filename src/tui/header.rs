@@ -1,4 +1,5 @@
-//! The top line: product, each provider's environment, DEMO badge, clock.
+//! The top line: product, each provider's environment, DEMO badge, in team
+//! mode the server and operator (or that the data is stale), clock.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -57,6 +58,10 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, demo: bool, engine
     if demo {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(" DEMO ", theme.demo));
+    }
+    if let Some(team) = ctx.team {
+        spans.push(Span::raw(" "));
+        spans.extend(super::team::header_spans(team, ctx.now, theme));
     }
     if engine_gone {
         spans.push(Span::raw("  "));

@@ -34,6 +34,7 @@ pub mod new_session;
 pub mod notify;
 pub mod sessions;
 pub mod status_bar;
+pub mod team;
 pub mod terminal;
 pub mod theme;
 pub mod toasts;
@@ -46,6 +47,8 @@ pub mod widgets;
 mod fixtures;
 #[cfg(test)]
 mod render_tests;
+#[cfg(test)]
+mod team_tests;
 #[cfg(test)]
 mod tests;
 
@@ -79,6 +82,8 @@ pub struct TuiOptions {
     pub keymap: KeyMap,
     /// `[theme]`.
     pub theme: ThemeConfig,
+    /// Team mode: the server, the operator and their role.
+    pub team: Option<team::TeamState>,
 }
 
 impl Default for TuiOptions {
@@ -96,6 +101,7 @@ impl Default for TuiOptions {
             cashfree_configured: false,
             keymap: KeyMap::default(),
             theme: ThemeConfig::default(),
+            team: None,
         }
     }
 }

@@ -81,6 +81,8 @@ pub struct SessionTable {
     pub filter: Input,
     pub filter_editing: bool,
     pub hide_final: bool,
+    /// Team mode's "mine": only the sessions this operator created.
+    pub only_by: Option<String>,
     /// Personal data, in memory only, masked when drawn.
     pub user_details: HashMap<SessionId, UserDetails>,
     pub histories: HashMap<SessionId, Vec<StatusEvent>>,
@@ -112,8 +114,9 @@ fn create_state_word(state: &CreateState) -> &'static str {
 
 fn haystack(record: &SessionRecord) -> String {
     format!(
-        "{} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {}",
         record.label.as_deref().unwrap_or(""),
+        record.created_by.as_deref().unwrap_or(""),
         record.id,
         record.external_ref,
         record.reference.as_deref().unwrap_or(""),
@@ -150,7 +153,8 @@ impl SessionTable {
                     || old.reference != record.reference
                     || old.provider_status != record.provider_status
                     || old.created_at != record.created_at
-                    || old.label != record.label;
+                    || old.label != record.label
+                    || old.created_by != record.created_by;
                 if reorder {
                     self.haystacks[index] = haystack(&record);
                 }
@@ -192,6 +196,11 @@ impl SessionTable {
         let haystacks = &self.haystacks;
         let mut view: Vec<usize> = (0..records.len())
             .filter(|&index| !(self.hide_final && records[index].is_finished()))
+            .filter(|&index| {
+                self.only_by
+                    .as_ref()
+                    .is_none_or(|who| records[index].created_by.as_ref() == Some(who))
+            })
             .filter(|&index| terms.iter().all(|term| haystacks[index].contains(term)))
             .collect();
         let newest_first = |a: &usize, b: &usize| {
@@ -343,6 +352,17 @@ impl SessionTable {
             }
             _ => {}
         }
+    }
+
+    /// Shows only `operator`'s sessions, or everyone's again. True when
+    /// only theirs are shown now.
+    pub fn toggle_only_by(&mut self, operator: &str) -> bool {
+        self.only_by = match self.only_by {
+            Some(_) => None,
+            None => Some(operator.to_string()),
+        };
+        self.recompute();
+        self.only_by.is_some()
     }
 
     /// A key while the filter field has the keyboard.
@@ -497,6 +517,8 @@ enum Column {
     Provider,
     Id,
     Label,
+    /// Team mode: who created it.
+    By,
     Reference,
     Status,
     Left,
@@ -520,7 +542,8 @@ const NARROW: [(Column, u16); 5] = [
 ];
 
 /// The narrow set fits 80 columns; wider terminals add columns by usefulness.
-fn plan_columns(width: u16) -> ColumnPlan {
+/// `team`: sessions come from several operators, so who created each is shown.
+fn plan_columns(width: u16, team: bool) -> ColumnPlan {
     let spacing = |count: usize| count.saturating_sub(1) as u16;
     let mut columns = NARROW.to_vec();
     let used = |columns: &Vec<(Column, u16)>| {
@@ -537,6 +560,13 @@ fn plan_columns(width: u16) -> ColumnPlan {
     // The agent's own reference for the customer, right after ours.
     if used(&columns) + 13 <= width {
         columns.insert(2, (Column::Label, 12));
+    }
+    if team && used(&columns) + 11 <= width {
+        let at = columns
+            .iter()
+            .position(|(c, _)| *c == Column::Label)
+            .map_or(2, |i| i + 1);
+        columns.insert(at, (Column::By, 10));
     }
     if used(&columns) + 8 <= width {
         columns[0].1 = 10;
@@ -567,6 +597,7 @@ fn heading(column: Column, plan: &ColumnPlan) -> &'static str {
         Column::Provider => "P",
         Column::Id => "Id",
         Column::Label => "Label",
+        Column::By => "By",
         Column::Reference => "Reference",
         Column::Status => "Status",
         Column::Left => "Left",
@@ -596,6 +627,10 @@ fn cell<'a>(
         Column::Provider => Cell::from(provider_short(record.provider)),
         Column::Id => Cell::from(record.id.as_str()),
         Column::Label => Cell::from(clip(record.label.as_deref().unwrap_or(""), width.into())),
+        Column::By => Cell::from(clip(
+            record.created_by.as_deref().unwrap_or("—"),
+            width.into(),
+        )),
         Column::Reference => Cell::from(clip(
             record.reference.as_deref().unwrap_or("—"),
             width.into(),
@@ -636,6 +671,9 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, table: &SessionTab
     if table.hide_final {
         title.push_str("· final hidden ");
     }
+    if let Some(who) = &table.only_by {
+        title.push_str(&format!("· {who}'s only "));
+    }
     let mut title = vec![Span::styled(title, theme.title)];
     if let Some((provider, factor)) = ctx.providers.slowed(ctx.now) {
         title.push(Span::styled(
@@ -675,7 +713,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, table: &SessionTab
         return;
     }
 
-    let plan = plan_columns(inner.width);
+    let plan = plan_columns(inner.width, ctx.team.is_some());
     let rows_on_screen = inner.height.saturating_sub(1) as usize;
     // `update` keeps offset in step with the page size; clamp again in case
     // the terminal changed size since.

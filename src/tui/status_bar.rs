@@ -39,7 +39,8 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap, c
         .bindings_for(context)
         .filter_map(|b| b.bar.map(|short| (b, short)))
     {
-        if pinned(binding.action) {
+        // Mine / everyone means nothing alone.
+        if pinned(binding.action) || (binding.action == Action::ToggleMine && ctx.team.is_none()) {
             continue;
         }
         let description = format!(" {short} ");
@@ -49,8 +50,14 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap, c
         }
         used += width;
         left.push(Span::raw(" "));
-        left.push(Span::styled(binding.label.as_str(), theme.key));
-        left.push(Span::raw(description));
+        // What this operator's role cannot do stays listed, greyed out.
+        if ctx.may(binding.action) {
+            left.push(Span::styled(binding.label.as_str(), theme.key));
+            left.push(Span::raw(description));
+        } else {
+            left.push(Span::styled(binding.label.as_str(), theme.dim));
+            left.push(Span::styled(description, theme.dim));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(left)), area);
     frame.render_widget(

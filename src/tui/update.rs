@@ -23,6 +23,7 @@ use super::keymap::{Action, Context};
 use super::layout;
 use super::new_session::NewSessionForm;
 use super::notify::confirm::ConfirmOutcome;
+use super::team;
 use super::track::TrackForm;
 use super::view::Pane;
 use super::widgets::form::FormOutcome;
@@ -79,6 +80,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         app.reported_on_screen = on_screen.clone();
         feedback.send(Command::OnScreen(on_screen));
     }
+    // In team mode, what the role or the connection does not allow stops here.
+    team::screen(app, &mut feedback);
     app.apply(feedback)
 }
 
@@ -107,6 +110,12 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
     }
     let context = app.context();
     let action = app.keymap.action_for(context, &key);
+    if let (Some(action), Some(team)) = (action, &app.team)
+        && let Some(denied) = team.denied(action)
+    {
+        feedback.alert(Level::Warning, denied);
+        return;
+    }
     let configured = app.providers.is_configured(Provider::InstantPay);
     let help_limits = (context == Context::Help).then(|| {
         let screen = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
@@ -230,6 +239,23 @@ fn pane_action(app: &mut App, action: Action, feedback: &mut Feedback) {
                 app.overlay = Some(Overlay::Detail(DetailView::open(record)));
             }
         }
+        Action::ToggleMine => match &app.team {
+            Some(team) => {
+                let mine = app.sessions.toggle_only_by(&team.operator);
+                feedback.log(
+                    Level::Info,
+                    if mine {
+                        format!("showing the sessions {} created", team.operator)
+                    } else {
+                        "showing everyone's sessions".to_string()
+                    },
+                );
+            }
+            None => feedback.alert(
+                Level::Info,
+                "mine / everyone is for team mode, where sessions come from several operators",
+            ),
+        },
         _ => match app.focus {
             Pane::Sessions => app.sessions.handle_key(action),
             Pane::Notify => app.notify.handle_key(action, configured, feedback),
@@ -467,5 +493,7 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
         Update::NotifyStarted(entry) => app.notify.on_started(entry, feedback),
         Update::NotifyFinished { entry, error } => app.notify.on_finished(entry, error, feedback),
         Update::Problem(text) => feedback.alert(Level::Warning, text),
+        Update::Refused { command, message } => team::on_refused(app, command, message, feedback),
+        Update::Connection(connection) => team::on_connection(app, connection, feedback),
     }
 }

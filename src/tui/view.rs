@@ -120,9 +120,17 @@ pub struct ViewContext<'a> {
     pub providers: &'a Providers,
     /// The keys in force, so hints in the views name the user's keys.
     pub keymap: &'a KeyMap,
+    /// Team mode: the server, the operator and their role.
+    pub team: Option<&'a super::team::TeamState>,
 }
 
 impl ViewContext<'_> {
+    /// Whether the operator may use `action`: always in solo mode; in team
+    /// mode, as their role allows.
+    pub fn may(&self, action: super::keymap::Action) -> bool {
+        self.team.is_none_or(|team| team.may(action))
+    }
+
     /// Local wall-clock time `HH:MM:SS`.
     pub fn clock(&self, at: Timestamp) -> String {
         super::format::clock(at, self.tz)

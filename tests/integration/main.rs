@@ -17,4 +17,5 @@ mod replicas;
 mod serve;
 mod sim_contract;
 mod store;
+mod team_client;
 mod validate_props;

@@ -36,7 +36,7 @@ pub(crate) fn start_server_with(harness: &Harness, extra: &[&str]) -> Server {
     server
 }
 
-fn start_server_with_addr(harness: &Harness, addr: &str, extra: &[&str]) -> Server {
+pub(crate) fn start_server_with_addr(harness: &Harness, addr: &str, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
     cmd.args(["serve", "--addr", addr])
         .args(extra)
@@ -879,6 +879,7 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         ("GET", "/api/v1/audit"),
         ("GET", "/api/v1/balance"),
         ("GET", "/api/v1/balance/history"),
+        ("GET", "/api/v1/events"),
         ("GET", "/api/v1/links/{id}"),
         ("GET", "/api/v1/sessions"),
         ("GET", "/api/v1/sessions/{id}"),

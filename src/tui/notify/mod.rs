@@ -264,6 +264,15 @@ impl NotifyState {
         self.phase = NotifyPhase::Cancelled { report };
     }
 
+    /// A lookup or send for `link` was refused before it reached the
+    /// provider: the pane takes input again.
+    pub fn stop_waiting(&mut self, link: &LinkId) {
+        if matches!(&self.phase, NotifyPhase::LookingUp(awaited) | NotifyPhase::InFlight { link: awaited, .. } if awaited == link)
+        {
+            self.phase = NotifyPhase::Idle;
+        }
+    }
+
     pub fn on_started(&mut self, entry: AuditEntry, feedback: &mut Feedback) {
         feedback.log(
             Level::Info,

@@ -1,0 +1,345 @@
+//! The dashboard's engine in team mode: it takes the same commands and sends
+//! the same updates as the local engine, but the work happens on the server.
+//! Commands become API calls with the operator's token; the server's event
+//! stream becomes updates. While the stream is down, commands are refused
+//! (never queued), and on reconnecting the server's snapshot replaces what
+//! the dashboard held, so nothing missed stays missing.
+
+use std::collections::HashMap;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+use super::ServerClient;
+use super::stream::{self, StreamMessage};
+use crate::domain::{AuditEntry, LinkId, LinkReport, RecentNotifies, SessionId, SessionRecord};
+use crate::engine::run::Spawned;
+use crate::engine::{Command, Connection, SessionRequest, Update};
+
+/// Starts following the server; the returned ends work as the local engine's.
+pub fn spawn(client: ServerClient) -> Spawned {
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let (updates_tx, updates_rx) = mpsc::unbounded_channel();
+    let (answers_tx, answers_rx) = mpsc::unbounded_channel();
+    let engine = RemoteEngine {
+        client,
+        updates: updates_tx,
+        answers: answers_tx,
+        connected: false,
+        ever_connected: false,
+        sessions: HashMap::new(),
+        audit: HashMap::new(),
+        looked: HashMap::new(),
+    };
+    let task = tokio::spawn(engine.run(commands_rx, answers_rx));
+    (commands_tx, updates_rx, task)
+}
+
+struct RemoteEngine {
+    client: ServerClient,
+    updates: UnboundedSender<Update>,
+    /// Where the background API calls send their answers, so they pass
+    /// through the engine's state on their way to the dashboard.
+    answers: UnboundedSender<Update>,
+    connected: bool,
+    ever_connected: bool,
+    /// What the dashboard was last told of each session and audit row: a
+    /// change that comes twice (around a snapshot) is passed on once, and a
+    /// stale one not at all.
+    sessions: HashMap<SessionId, SessionRecord>,
+    audit: HashMap<i64, AuditEntry>,
+    /// Whether the last lookup of a link showed notifies in the repeat
+    /// window. The operator confirmed with those in front of them, so the
+    /// send says `again`; otherwise the server's guard decides.
+    looked: HashMap<LinkId, bool>,
+}
+
+impl RemoteEngine {
+    async fn run(
+        mut self,
+        mut commands: UnboundedReceiver<Command>,
+        mut answers: UnboundedReceiver<Update>,
+    ) {
+        let (stream_tx, mut stream_rx) = mpsc::unbounded_channel();
+        let follower = tokio::spawn(stream::follow(self.client.clone(), stream_tx));
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None | Some(Command::Shutdown) => break,
+                    Some(command) => self.handle(command),
+                },
+                Some(message) = stream_rx.recv() => self.on_stream(message),
+                // Answers to this dashboard's own calls.
+                Some(update) = answers.recv() => self.on_answer(update),
+            }
+        }
+        follower.abort();
+    }
+
+    fn on_answer(&mut self, update: Update) {
+        match &update {
+            Update::LinkLooked { report, recent } => {
+                self.looked
+                    .insert(report.link_id.clone(), !recent.0.is_empty());
+            }
+            Update::NotifyFinished { entry, .. } => {
+                self.audit.insert(entry.id, entry.clone());
+            }
+            _ => {}
+        }
+        self.send(update);
+    }
+
+    fn send(&self, update: Update) {
+        // The UI may have gone first at shutdown.
+        let _ = self.updates.send(update);
+    }
+
+    /// A change from the stream, unless the dashboard already has it (or
+    /// something newer).
+    fn pass(&mut self, update: Update) {
+        match &update {
+            Update::SessionChanged { record, .. } | Update::PollFailed { record, .. } => {
+                if let Some(known) = self.sessions.get(&record.id)
+                    && (known == record || known.updated_at > record.updated_at)
+                {
+                    return;
+                }
+                self.sessions.insert(record.id.clone(), record.clone());
+            }
+            Update::SessionUntracked(id) if self.sessions.remove(id).is_none() => return,
+            Update::AuditChanged(entry) => {
+                if self.audit.get(&entry.id) == Some(entry) {
+                    return;
+                }
+                self.audit.insert(entry.id, entry.clone());
+            }
+            _ => {}
+        }
+        self.send(update);
+    }
+
+    fn on_stream(&mut self, message: StreamMessage) {
+        match message {
+            StreamMessage::Snapshot(update) => self.resync(update),
+            StreamMessage::Change(update) => self.pass(update),
+            StreamMessage::Lost { reason, retry_in } => {
+                self.connected = false;
+                self.send(Update::Connection(Connection::Down { reason, retry_in }));
+            }
+        }
+    }
+
+    /// The server's snapshot replaces what the dashboard held.
+    fn resync(&mut self, snapshot: Update) {
+        let Update::Loaded {
+            sessions, audit, ..
+        } = &snapshot
+        else {
+            return;
+        };
+        let changed = self.ever_connected.then(|| {
+            let removed = self
+                .sessions
+                .keys()
+                .filter(|id| !sessions.iter().any(|record| &record.id == *id))
+                .count();
+            let new_or_changed = sessions
+                .iter()
+                .filter(|record| self.sessions.get(&record.id) != Some(*record))
+                .count();
+            removed + new_or_changed
+        });
+        self.sessions = sessions
+            .iter()
+            .map(|record| (record.id.clone(), record.clone()))
+            .collect();
+        self.audit = audit
+            .iter()
+            .map(|entry| (entry.id, entry.clone()))
+            .collect();
+        self.connected = true;
+        self.ever_connected = true;
+        self.send(snapshot);
+        self.send(Update::Connection(Connection::Up { changed }));
+    }
+
+    fn handle(&mut self, command: Command) {
+        match &command {
+            // The server polls on its own schedule, and keeps no documents.
+            Command::OnScreen(_)
+            | Command::LogReveal { .. }
+            | Command::StoreChanged
+            | Command::Lead(_)
+            | Command::Shutdown => return,
+            Command::FetchDocuments(id) => {
+                self.send(Update::DocumentsFailed {
+                    id: id.clone(),
+                    message: "documents are not fetched through a payops server yet; \
+                              `payops digilocker documents` on the server host fetches them"
+                        .into(),
+                });
+                return;
+            }
+            _ => {}
+        }
+        if !self.connected {
+            self.send(Update::Refused {
+                message: format!(
+                    "not sent: not connected to the payops server at {}; it reconnects on its own",
+                    self.client.shown()
+                ),
+                command,
+            });
+            return;
+        }
+        if let Command::SendNotify(link) = &command {
+            let again = self.looked.remove(link).unwrap_or(false);
+            return self.call(
+                command.clone(),
+                notify(self.client.clone(), link.clone(), again),
+            );
+        }
+        let client = self.client.clone();
+        match command.clone() {
+            Command::RefreshBalance => self.call(command, async move {
+                client
+                    .call(Method::POST, &["balance", "refresh"], &[], None)
+                    .await?;
+                Ok(None)
+            }),
+            Command::CreateSession(request) => self.call(command, async move {
+                client
+                    .call(
+                        Method::POST,
+                        &["sessions"],
+                        &[],
+                        Some(create_body(&request)),
+                    )
+                    .await?;
+                // The new row comes on the stream, as everyone's does.
+                Ok(None)
+            }),
+            Command::TrackSession {
+                provider,
+                reference,
+            } => self.call(command, async move {
+                let body = json!({"provider": provider.as_str(), "reference": reference});
+                client
+                    .call(Method::POST, &["sessions", "track"], &[], Some(body))
+                    .await?;
+                Ok(None)
+            }),
+            Command::RefreshSession(id) => self.call(command, async move {
+                client
+                    .call(
+                        Method::POST,
+                        &["sessions", id.as_str(), "refresh"],
+                        &[],
+                        None,
+                    )
+                    .await?;
+                Ok(None)
+            }),
+            Command::StopTracking(id) => self.call(command, async move {
+                client
+                    .call(Method::DELETE, &["sessions", id.as_str()], &[], None)
+                    .await?;
+                Ok(None)
+            }),
+            Command::SetLabel { id, label } => self.call(command, async move {
+                client
+                    .call(
+                        Method::PUT,
+                        &["sessions", id.as_str(), "label"],
+                        &[],
+                        Some(json!({ "label": label })),
+                    )
+                    .await?;
+                Ok(None)
+            }),
+            Command::LookupLink(link) => self.call(command, async move {
+                let value = client
+                    .call(Method::GET, &["links", link.as_str()], &[], None)
+                    .await?;
+                let report: LinkReport = read(value["link"].clone())?;
+                let recent: Vec<AuditEntry> = read(value["recent_notifies"].clone())?;
+                Ok(Some(Update::LinkLooked {
+                    report,
+                    recent: RecentNotifies(recent),
+                }))
+            }),
+            _ => {}
+        }
+    }
+
+    /// Runs one API call in the background: its update (if any) comes back
+    /// through `on_answer`, its refusal as `Refused` with the command.
+    fn call<F>(&mut self, command: Command, call: F)
+    where
+        F: std::future::Future<Output = Result<Option<Update>, super::ServerError>>
+            + Send
+            + 'static,
+    {
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let update = match call.await {
+                Ok(Some(update)) => update,
+                Ok(None) => return,
+                Err(error) => Update::Refused {
+                    command,
+                    message: error.to_string(),
+                },
+            };
+            let _ = answers.send(update);
+        });
+    }
+}
+
+/// The body of `POST /api/v1/sessions` for a validated request.
+fn create_body(request: &SessionRequest) -> Value {
+    let documents: Vec<&str> = request.documents.iter().map(|d| d.wire()).collect();
+    json!({
+        "provider": request.provider.as_str(),
+        "flow": request.flow.cashfree_word(),
+        "documents": (!documents.is_empty()).then(|| documents.join(",")),
+        "redirect_url": request.redirect_url.as_ref().map(|url| url.as_str()),
+        "label": request.label,
+    })
+}
+
+fn read<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, super::ServerError> {
+    serde_json::from_value(value).map_err(|e| super::ServerError::Refused {
+        status: 200,
+        kind: "server".into(),
+        message: format!("the server's answer could not be read: {e}"),
+        field: None,
+    })
+}
+
+/// Sends a notify; its audit row is the answer (sent, declined or unknown).
+async fn notify(
+    client: ServerClient,
+    link: LinkId,
+    again: bool,
+) -> Result<Option<Update>, super::ServerError> {
+    let value = client
+        .call(
+            Method::POST,
+            &["links", link.as_str(), "notify"],
+            &[],
+            Some(json!({ "again": again })),
+        )
+        .await?;
+    let entry: AuditEntry = read(value).map_err(|_| super::ServerError::Refused {
+        status: 200,
+        kind: "server".into(),
+        message: format!(
+            "the server's answer to the notify for {link} could not be read: it may have \
+             been sent; check the audit before sending again"
+        ),
+        field: None,
+    })?;
+    Ok(Some(Update::NotifyFinished { entry, error: None }))
+}

@@ -1,0 +1,171 @@
+//! Team mode's client side: talking to a `payops serve` with an operator's
+//! token. The CLI sends its commands through [`ServerClient`]; the dashboard
+//! runs [`engine::spawn`], which speaks the same commands and updates as the
+//! local engine, so the terminal UI is the same in both modes.
+
+pub mod engine;
+mod stream;
+
+use std::time::Duration;
+
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+use crate::auth::Role;
+
+/// How long one API call may take (a create or notify waits for the provider).
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Why a call to the server did not succeed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ServerError {
+    /// No HTTP answer: refused, reset, timed out, TLS.
+    #[error("cannot reach the payops server at {server}: {message}")]
+    Unreachable { server: String, message: String },
+    /// The server answered with an error status and its `{"error": …}` body.
+    #[error("{}", match field { Some(field) => format!("{field}: {message}"), None => message.clone() })]
+    Refused {
+        status: u16,
+        kind: String,
+        message: String,
+        field: Option<String>,
+    },
+}
+
+/// Who the token belongs to, as the server says (`GET /api/v1/whoami`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operator {
+    pub name: String,
+    pub role: Role,
+}
+
+/// A server and the token to reach it with. Cheap to clone.
+#[derive(Clone)]
+pub struct ServerClient {
+    http: reqwest::Client,
+    base: Url,
+    token: SecretString,
+}
+
+impl ServerClient {
+    /// `token` must not be empty (the caller says where it should come from).
+    pub fn new(base: Url, token: SecretString) -> Result<ServerClient, ServerError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| ServerError::Unreachable {
+                server: shown(&base),
+                message: format!("cannot make an HTTP client: {e}"),
+            })?;
+        Ok(ServerClient { http, base, token })
+    }
+
+    /// The server as the header shows it: host and port, never credentials.
+    pub fn shown(&self) -> String {
+        shown(&self.base)
+    }
+
+    /// `/api/v1/<segments>`, each segment escaped so an id cannot reach
+    /// another route.
+    fn url(&self, segments: &[&str]) -> Result<Url, ServerError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| ServerError::Refused {
+                status: 0,
+                kind: "config".into(),
+                message: "cannot carry a path".into(),
+                field: Some("server.url".into()),
+            })?
+            .pop_if_empty()
+            .extend(["api", "v1"])
+            .extend(segments);
+        Ok(url)
+    }
+
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(self.token.expose_secret().trim())
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<Value, ServerError> {
+        let mut url = self.url(segments)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut request = self.request(method, url).timeout(CALL_TIMEOUT);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| self.unreachable(&e))?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(value);
+        }
+        Err(refusal(status, &value))
+    }
+
+    /// Who this token is, and its role.
+    pub async fn whoami(&self) -> Result<Operator, ServerError> {
+        let value = self.call(Method::GET, &["whoami"], &[], None).await?;
+        let name = value["name"].as_str().unwrap_or_default().to_string();
+        let role = value["role"]
+            .as_str()
+            .and_then(|role| role.parse::<Role>().ok())
+            .ok_or_else(|| ServerError::Refused {
+                status: 200,
+                kind: "server".into(),
+                message: format!("the server's whoami answer has no role I know: {value}"),
+                field: None,
+            })?;
+        Ok(Operator { name, role })
+    }
+
+    fn unreachable(&self, error: &reqwest::Error) -> ServerError {
+        // reqwest's own text names the URL; the chain says why.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        ServerError::Unreachable {
+            server: self.shown(),
+            message,
+        }
+    }
+}
+
+/// The error an error status carries, or the status alone.
+fn refusal(status: reqwest::StatusCode, value: &Value) -> ServerError {
+    ServerError::Refused {
+        status: status.as_u16(),
+        kind: value["error"]["kind"]
+            .as_str()
+            .unwrap_or("server_error")
+            .to_string(),
+        message: value["error"]["message"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("the server answered HTTP {status}")),
+        field: value["error"]["field"].as_str().map(str::to_string),
+    }
+}
+
+fn shown(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => url.scheme().to_string(),
+    }
+}

@@ -1,0 +1,131 @@
+//! Following the server's event stream: connect, read the snapshot and the
+//! changes, and when the connection goes, say so and connect again after a
+//! growing, jittered pause.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use eventsource_stream::Eventsource;
+use futures::StreamExt;
+use reqwest::Method;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{ServerClient, refusal};
+use crate::engine::Update;
+use crate::server::events::{CHANGE, KEEP_ALIVE, SNAPSHOT};
+
+/// No byte from the server for this long (it sends a comment every
+/// `KEEP_ALIVE`) means the connection is gone, even if TCP has not noticed.
+const SILENCE: Duration = Duration::from_secs(3 * KEEP_ALIVE.as_secs());
+
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(10);
+
+/// What the stream tells the client's engine.
+#[derive(Debug)]
+pub(crate) enum StreamMessage {
+    /// What the server holds now: replaces everything the client had.
+    Snapshot(Update),
+    Change(Update),
+    /// The connection is gone (or never came); the next try is in `retry_in`.
+    Lost {
+        reason: String,
+        retry_in: Duration,
+    },
+}
+
+fn delays() -> ExponentialBackoff {
+    ExponentialBuilder::default()
+        .with_min_delay(FIRST_RETRY)
+        .with_max_delay(LAST_RETRY)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// Follows the stream until `out` is closed (the engine stopped).
+pub(crate) async fn follow(client: ServerClient, out: UnboundedSender<StreamMessage>) {
+    let mut retries = delays();
+    loop {
+        let reason = match read(&client, &out, &mut retries).await {
+            Ok(()) if out.is_closed() => return,
+            Ok(()) => "the server closed the event stream".to_string(),
+            Err(reason) => reason,
+        };
+        let retry_in = retries.next().unwrap_or(LAST_RETRY);
+        tracing::info!(%reason, retry_ms = retry_in.as_millis() as u64, "event stream lost");
+        if out.send(StreamMessage::Lost { reason, retry_in }).is_err() {
+            return;
+        }
+        tokio::time::sleep(retry_in).await;
+    }
+}
+
+/// One connection: Ok when it ended cleanly, Err with why otherwise.
+async fn read(
+    client: &ServerClient,
+    out: &UnboundedSender<StreamMessage>,
+    retries: &mut ExponentialBackoff,
+) -> Result<(), String> {
+    let url = client.url(&["events"]).map_err(|e| e.to_string())?;
+    let response = client
+        .request(Method::GET, url)
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .send()
+        .await
+        .map_err(|e| client.unreachable(&e).to_string())?;
+    let status = response.status();
+    if !status.is_success() {
+        let text = response.text().await.unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        return Err(refusal(status, &value).to_string());
+    }
+    let started = Instant::now();
+    // Milliseconds since `started` at the last byte: comments count too.
+    let last_byte = Arc::new(AtomicU64::new(0));
+    let seen = last_byte.clone();
+    let mut events = response
+        .bytes_stream()
+        .inspect(move |_| {
+            seen.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        })
+        .eventsource();
+    let mut check = tokio::time::interval(KEEP_ALIVE);
+    loop {
+        let event = tokio::select! {
+            event = events.next() => event,
+            _ = check.tick() => {
+                let quiet = started.elapsed().as_millis() as u64 - last_byte.load(Ordering::Relaxed);
+                if quiet > SILENCE.as_millis() as u64 {
+                    return Err(format!("no word from the server for {} s", quiet / 1000));
+                }
+                continue;
+            }
+        };
+        let Some(event) = event else {
+            return Ok(());
+        };
+        let event = event.map_err(|e| format!("the event stream broke: {e}"))?;
+        let message = match event.event.as_str() {
+            SNAPSHOT | CHANGE => {
+                let update: Update = serde_json::from_str(&event.data).map_err(|e| {
+                    format!("the server sent an event this payops cannot read: {e}")
+                })?;
+                if event.event == SNAPSHOT {
+                    // A connection that got this far counts as a success.
+                    *retries = delays();
+                    StreamMessage::Snapshot(update)
+                } else {
+                    StreamMessage::Change(update)
+                }
+            }
+            // A newer server's events an older client does not know.
+            _ => continue,
+        };
+        if out.send(message).is_err() {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Team mode in the dashboard: which server and as whom, whether the
+//! connection holds, and what this operator's role lets them do. Solo mode
+//! has no `TeamState` and none of this applies.
+//!
+//! Commands are screened here before they leave: one the role may not give,
+//! or one typed while the server is out of reach, is refused with a toast
+//! and whatever waited on it (a notify in flight, a create to open) stops
+//! waiting. Nothing is queued for later.
+
+use jiff::Timestamp;
+use ratatui::style::Style;
+use ratatui::text::Span;
+
+use super::app::App;
+use super::feedback::{Effect, Feedback, Level};
+use super::keymap::Action;
+use crate::auth::{Permission, Role};
+use crate::engine::{Command, Connection};
+
+/// Who this dashboard is, on which server, and how the link to it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamState {
+    /// Host and port, as the header shows it.
+    pub server: String,
+    pub operator: String,
+    pub role: Role,
+    pub link: Link,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    /// Not yet heard from the server.
+    Connecting,
+    Up,
+    /// What is on screen is as of `since`.
+    Down {
+        since: Timestamp,
+        reason: String,
+        retry_at: Timestamp,
+    },
+}
+
+impl TeamState {
+    pub fn new(server: String, operator: String, role: Role) -> TeamState {
+        TeamState {
+            server,
+            operator,
+            role,
+            link: Link::Connecting,
+        }
+    }
+
+    /// Whether this operator's role lets them use `action` (the status bar
+    /// greys out the rest).
+    pub fn may(&self, action: Action) -> bool {
+        action_permission(action).is_none_or(|permission| self.role.may(permission))
+    }
+
+    /// Why the role does not allow `action`, if it does not.
+    pub fn denied(&self, action: Action) -> Option<String> {
+        let permission = action_permission(action)?;
+        (!self.role.may(permission)).then(|| {
+            format!(
+                "{}: needs the {} role (you are {})",
+                action.name().replace('_', " "),
+                Role::needed_for(permission),
+                self.role
+            )
+        })
+    }
+
+    pub fn connected(&self) -> bool {
+        self.link == Link::Up
+    }
+
+    /// Why `command` cannot go to the server now, if it cannot.
+    fn refusal(&self, command: &Command) -> Option<String> {
+        let permission = command_permission(command)?;
+        if !self.role.may(permission) {
+            return Some(format!(
+                "{}: needs the {} role (you are {})",
+                what(command),
+                Role::needed_for(permission),
+                self.role
+            ));
+        }
+        (!self.connected()).then(|| {
+            format!(
+                "{} not sent: not connected to {}; it reconnects on its own",
+                what(command),
+                self.server
+            )
+        })
+    }
+
+    fn on_connection(&mut self, connection: Connection, now: Timestamp, feedback: &mut Feedback) {
+        match connection {
+            Connection::Up { changed } => {
+                if matches!(self.link, Link::Down { .. }) {
+                    let changed = match changed {
+                        Some(0) | None => "nothing changed while away".to_string(),
+                        Some(1) => "1 session changed while away".to_string(),
+                        Some(n) => format!("{n} sessions changed while away"),
+                    };
+                    feedback.alert(
+                        Level::Success,
+                        format!("reconnected to {}: {changed}", self.server),
+                    );
+                }
+                self.link = Link::Up;
+            }
+            Connection::Down { reason, retry_in } => {
+                let retry_at = now
+                    .checked_add(jiff::SignedDuration::try_from(retry_in).unwrap_or_default())
+                    .unwrap_or(now);
+                let since = match &self.link {
+                    Link::Down { since, .. } => *since,
+                    _ => {
+                        feedback.alert(
+                            Level::Error,
+                            format!(
+                                "lost the payops server at {}: {reason}; showing the last data",
+                                self.server
+                            ),
+                        );
+                        now
+                    }
+                };
+                self.link = Link::Down {
+                    since,
+                    reason,
+                    retry_at,
+                };
+            }
+        }
+    }
+}
+
+/// What an action needs on the server; None for what only moves the view.
+pub fn action_permission(action: Action) -> Option<Permission> {
+    match action {
+        Action::NewSession
+        | Action::TrackSession
+        | Action::RefreshSession
+        | Action::StopTracking
+        | Action::EditLabel
+        | Action::FetchDocuments
+        | Action::RevealDocuments => Some(Permission::Sessions),
+        Action::FocusNotify | Action::EditLink | Action::LookUpLink => Some(Permission::Money),
+        _ => None,
+    }
+}
+
+/// What a command needs on the server; None for what stays in the client.
+fn command_permission(command: &Command) -> Option<Permission> {
+    match command {
+        Command::CreateSession(_)
+        | Command::TrackSession { .. }
+        | Command::RefreshSession(_)
+        | Command::StopTracking(_)
+        | Command::SetLabel { .. }
+        | Command::FetchDocuments(_) => Some(Permission::Sessions),
+        Command::RefreshBalance | Command::LookupLink(_) | Command::SendNotify(_) => {
+            Some(Permission::Money)
+        }
+        Command::StoreChanged
+        | Command::LogReveal { .. }
+        | Command::OnScreen(_)
+        | Command::Lead(_)
+        | Command::Shutdown => None,
+    }
+}
+
+/// The command, as a refusal names it.
+fn what(command: &Command) -> &'static str {
+    match command {
+        Command::CreateSession(_) => "create",
+        Command::TrackSession { .. } => "track",
+        Command::RefreshSession(_) => "poll now",
+        Command::StopTracking(_) => "stop tracking",
+        Command::SetLabel { .. } => "label",
+        Command::FetchDocuments(_) => "documents",
+        Command::RefreshBalance => "balance refresh",
+        Command::LookupLink(_) => "link lookup",
+        Command::SendNotify(_) => "notify",
+        _ => "request",
+    }
+}
+
+/// Takes out of `feedback` the commands that cannot go now, each refused.
+pub fn screen(app: &mut App, feedback: &mut Feedback) {
+    let Some(team) = &app.team else {
+        return;
+    };
+    let mut refused = Vec::new();
+    feedback.effects.retain(|effect| match effect {
+        Effect::Send(command) => match team.refusal(command) {
+            Some(message) => {
+                refused.push((command.clone(), message));
+                false
+            }
+            None => true,
+        },
+        _ => true,
+    });
+    for (command, message) in refused {
+        on_refused(app, command, message, feedback);
+    }
+}
+
+/// A command the server (or `screen`) refused: say so, and stop waiting.
+pub fn on_refused(app: &mut App, command: Command, message: String, feedback: &mut Feedback) {
+    match &command {
+        Command::CreateSession(_) => app.awaiting_creates = app.awaiting_creates.saturating_sub(1),
+        Command::LookupLink(link) | Command::SendNotify(link) => app.notify.stop_waiting(link),
+        Command::RefreshBalance => app.balance.refreshing = false,
+        Command::FetchDocuments(id) => {
+            if let Some(super::app::Overlay::Detail(view)) = &mut app.overlay
+                && view.id == *id
+            {
+                view.fetching_documents = false;
+            }
+        }
+        _ => {}
+    }
+    let text = if message.starts_with(what(&command)) {
+        message
+    } else {
+        format!("{} refused: {message}", what(&command))
+    };
+    feedback.alert(Level::Error, text);
+}
+
+pub fn on_connection(app: &mut App, connection: Connection, feedback: &mut Feedback) {
+    let now = app.now;
+    if let Some(team) = &mut app.team {
+        team.on_connection(connection, now, feedback);
+    }
+}
+
+/// The header's part: the server and operator, or the stale warning.
+pub fn header_spans(
+    team: &TeamState,
+    now: Timestamp,
+    theme: &super::theme::Theme,
+) -> Vec<Span<'static>> {
+    let who = format!(" {} as {} ({}) ", team.server, team.operator, team.role);
+    match &team.link {
+        Link::Up => vec![Span::styled(format!(" ⇄{who}"), theme.dim)],
+        Link::Connecting => vec![Span::styled(
+            format!(" … connecting to{who}"),
+            theme.warning,
+        )],
+        Link::Down {
+            since, retry_at, ..
+        } => {
+            let retry = retry_at.duration_since(now).as_secs().max(0);
+            vec![Span::styled(
+                format!(
+                    " ⚠ STALE since {} · {} unreachable · retry in {retry}s ",
+                    super::format::ago_short(now, *since),
+                    team.server
+                ),
+                stale_style(theme),
+            )]
+        }
+    }
+}
+
+fn stale_style(theme: &super::theme::Theme) -> Style {
+    theme.error.add_modifier(ratatui::style::Modifier::REVERSED)
+}

@@ -1,0 +1,280 @@
+//! The dashboard in team mode: the header, the stale banner, what a role
+//! greys out and refuses, commands refused while disconnected, the
+//! reconnect, and "mine / everyone".
+
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
+use ratatui::style::{Color, Modifier};
+
+use crate::auth::Role;
+use crate::domain::{LinkStatus, RecentNotifies};
+use crate::engine::{Command, Connection, Update};
+
+use super::App;
+use super::feedback::Effect;
+use super::fixtures::*;
+use super::notify::NotifyPhase;
+use super::team::{Link, TeamState};
+use super::theme::Theme;
+use super::update::{Msg, update};
+
+fn team_app(role: Role) -> App {
+    let mut options = options();
+    options.demo = false;
+    options.team = Some(TeamState::new(
+        "ops.example:8788".into(),
+        "asha".into(),
+        role,
+    ));
+    let mut app = app_with(options, Theme::colour());
+    update(&mut app, Msg::Engine(loaded()));
+    update(
+        &mut app,
+        Msg::Engine(Update::Connection(Connection::Up { changed: None })),
+    );
+    app
+}
+
+fn down(app: &mut App) {
+    update(
+        app,
+        Msg::Engine(Update::Connection(Connection::Down {
+            reason: "connection refused".into(),
+            retry_in: Duration::from_secs(4),
+        })),
+    );
+}
+
+fn sent(effects: &[Effect]) -> Vec<&Command> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Send(command) => Some(command),
+            _ => None,
+        })
+        .collect()
+}
+
+fn toast_texts(app: &App) -> Vec<String> {
+    app.toasts.iter().map(|toast| toast.text.clone()).collect()
+}
+
+#[test]
+fn the_header_names_the_server_and_the_operator() {
+    let app = sized(team_app(Role::Finance), 160, 48);
+    let text = buffer_text(&render(&app, 160, 48));
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("ops.example:8788 as asha (finance)"),
+        "{header}"
+    );
+    insta::assert_snapshot!("team_main_160x48", text);
+}
+
+#[test]
+fn a_lost_connection_marks_the_data_stale_and_keeps_it() {
+    let mut app = team_app(Role::Finance);
+    let before = app.sessions.total();
+    down(&mut app);
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t.contains("lost the payops server at ops.example:8788")),
+        "{:?}",
+        toast_texts(&app)
+    );
+    update(&mut app, Msg::Tick(at(12)));
+    let app = sized(app, 160, 48);
+    let buffer = render(&app, 160, 48);
+    let text = buffer_text(&buffer);
+    assert!(text.contains("⚠ STALE since 12s"), "{text}");
+    assert!(text.contains("ops.example:8788 unreachable"), "{text}");
+    let (x, y) = find(&buffer, "⚠ STALE").unwrap();
+    assert_eq!(buffer[(x, y)].fg, Color::Red);
+    assert!(buffer[(x, y)].modifier.contains(Modifier::REVERSED));
+    // The last data stays on screen.
+    assert_eq!(app.sessions.total(), before);
+    insta::assert_snapshot!("team_stale_160x48", text);
+}
+
+#[test]
+fn commands_typed_while_disconnected_are_refused_not_queued() {
+    let mut app = team_app(Role::Admin);
+    down(&mut app);
+    // `r` on the balance pane would refresh it.
+    update(&mut app, key(KeyCode::Tab));
+    update(&mut app, key(KeyCode::Tab));
+    let effects = update(&mut app, ch('r'));
+    assert!(sent(&effects).is_empty(), "{effects:?}");
+    assert!(!app.balance.refreshing);
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t.contains("balance refresh not sent: not connected to ops.example:8788")),
+        "{:?}",
+        toast_texts(&app)
+    );
+}
+
+#[test]
+fn a_notify_refused_while_disconnected_unlocks_the_pane() {
+    let mut app = team_app(Role::Finance);
+    app.notify.phase = NotifyPhase::LookingUp(link());
+    update(
+        &mut app,
+        Msg::Engine(Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent: RecentNotifies::default(),
+        }),
+    );
+    assert!(matches!(
+        app.overlay,
+        Some(super::app::Overlay::ConfirmNotify(_))
+    ));
+    down(&mut app);
+    // The confirm dialog is open: confirm sends.
+    let effects = update(&mut app, ch('y'));
+    assert!(
+        !sent(&effects)
+            .iter()
+            .any(|c| matches!(c, Command::SendNotify(_))),
+        "{effects:?}"
+    );
+    assert!(!app.notify.phase.is_busy(), "{:?}", app.notify.phase);
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t.contains("notify not sent")),
+        "{:?}",
+        toast_texts(&app)
+    );
+}
+
+#[test]
+fn a_role_greys_out_what_it_cannot_do_and_refuses_it() {
+    let mut app = sized(team_app(Role::Support), 160, 48);
+    // `l` (payout notify) needs finance.
+    let effects = update(&mut app, ch('l'));
+    assert!(sent(&effects).is_empty());
+    assert!(!app.notify.editing);
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t == "notify: needs the finance role (you are support)"),
+        "{:?}",
+        toast_texts(&app)
+    );
+    // On the notify pane, its keys are listed greyed out.
+    update(&mut app, key(KeyCode::Tab));
+    let buffer = render(&app, 160, 48);
+    let last = buffer.area.height - 1;
+    let bar: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, last)].symbol().to_string())
+        .collect();
+    let cell_of = |text: &str| {
+        let x = bar
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} not on {bar}")) as u16;
+        buffer[(x, last)].clone()
+    };
+    let theme = Theme::colour();
+    let greyed = cell_of("Enter look up");
+    assert_eq!(greyed.fg, theme.dim.fg.unwrap_or(Color::Reset), "{bar}");
+    assert!(greyed.modifier.contains(theme.dim.add_modifier), "{bar}");
+    // What the role may do keeps the key colour.
+    assert_eq!(
+        cell_of("Tab pane").fg,
+        theme.key.fg.unwrap_or(Color::Reset),
+        "{bar}"
+    );
+
+    // A support agent may create.
+    let mut support = team_app(Role::Support);
+    update(&mut support, ch('n'));
+    assert!(matches!(
+        support.overlay,
+        Some(super::app::Overlay::NewSession(_))
+    ));
+    // A viewer may not.
+    let mut viewer = team_app(Role::Viewer);
+    update(&mut viewer, ch('n'));
+    assert!(viewer.overlay.is_none());
+}
+
+#[test]
+fn a_server_refusal_is_a_toast_and_ends_the_wait() {
+    let mut app = team_app(Role::Finance);
+    app.notify.phase = NotifyPhase::InFlight {
+        link: link(),
+        amount: None,
+    };
+    update(
+        &mut app,
+        Msg::Engine(Update::Refused {
+            command: Command::SendNotify(link()),
+            message: "link was notified 1 minute ago by ravi".into(),
+        }),
+    );
+    assert!(matches!(app.notify.phase, NotifyPhase::Idle));
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t == "notify refused: link was notified 1 minute ago by ravi"),
+        "{:?}",
+        toast_texts(&app)
+    );
+}
+
+#[test]
+fn reconnecting_says_what_changed_while_away() {
+    let mut app = team_app(Role::Viewer);
+    down(&mut app);
+    update(
+        &mut app,
+        Msg::Engine(Update::Connection(Connection::Up { changed: Some(3) })),
+    );
+    assert_eq!(app.team.as_ref().map(|t| &t.link), Some(&Link::Up));
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t == "reconnected to ops.example:8788: 3 sessions changed while away"),
+        "{:?}",
+        toast_texts(&app)
+    );
+}
+
+#[test]
+fn mine_shows_only_the_operators_sessions() {
+    let mut app = team_app(Role::Support);
+    let mut theirs = session(
+        "dl-ravi0001",
+        crate::domain::Provider::Cashfree,
+        crate::domain::SessionStatus::Pending,
+        -30,
+    );
+    theirs.created_by = Some("ravi".into());
+    update(
+        &mut app,
+        Msg::Engine(Update::SessionChanged {
+            record: theirs,
+            previous: None,
+            event: None,
+        }),
+    );
+    let everyone = app.sessions.len();
+    update(&mut app, ch('m'));
+    assert_eq!(app.sessions.len(), everyone - 1);
+    let app2 = sized(app.clone(), 160, 48);
+    let text = buffer_text(&render(&app2, 160, 48));
+    assert!(text.contains("asha's only"), "{text}");
+    assert!(!text.contains("Cashfree   dl-ravi0001"), "{text}");
+    update(&mut app, ch('m'));
+    assert_eq!(app.sessions.len(), everyone);
+    // Searching by who created it works too.
+    update(&mut app, ch('/'));
+    for c in "ravi".chars() {
+        update(&mut app, ch(c));
+    }
+    assert_eq!(app.sessions.len(), 1);
+}

@@ -1,0 +1,311 @@
+//! The dashboard's team-mode engine against `payops serve` as a real
+//! process: a headless dashboard (the real `App` and `update`, no terminal)
+//! follows the server's event stream, sees other operators' changes, marks
+//! its data stale when the server goes, refuses commands meanwhile, and
+//! after the server restarts shows every change it missed, once.
+
+use std::time::{Duration, Instant};
+
+use payops::client::ServerClient;
+use payops::domain::{SessionId, SessionStatus};
+use payops::engine::{Command, Update};
+use payops::store::Store;
+use payops::tui::TuiOptions;
+use payops::tui::app::App;
+use payops::tui::team::{Link, TeamState};
+use payops::tui::theme::Theme;
+use payops::tui::update::{Msg, update};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::harness::cli::Harness;
+use crate::serve::{Server, add_token, call, start_server_with, start_server_with_addr};
+
+/// A dashboard without a terminal: every update goes through the real
+/// `update`, as the terminal loop would send it.
+struct Headless {
+    app: App,
+    updates: UnboundedReceiver<Update>,
+    /// The refusals seen, for the test to look at.
+    refused: Vec<String>,
+}
+
+impl Headless {
+    fn new(updates: UnboundedReceiver<Update>, operator: &str) -> Headless {
+        let options = TuiOptions {
+            team: Some(TeamState::new(
+                "server".into(),
+                operator.into(),
+                payops::auth::Role::Admin,
+            )),
+            ..TuiOptions::default()
+        };
+        Headless {
+            app: App::new(
+                options,
+                Theme::colour(),
+                jiff::Timestamp::now(),
+                jiff::tz::TimeZone::UTC,
+            ),
+            updates,
+            refused: Vec::new(),
+        }
+    }
+
+    /// Applies updates until `done` holds, or fails after `within`.
+    async fn until(&mut self, what: &str, within: Duration, done: impl Fn(&App) -> bool) {
+        let deadline = Instant::now() + within;
+        while !done(&self.app) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.updates.recv()).await {
+                Ok(Some(update)) => {
+                    if let Update::Refused { message, .. } = &update {
+                        self.refused.push(message.clone());
+                    }
+                    update_app(&mut self.app, update);
+                }
+                Ok(None) => panic!("the engine stopped while waiting for {what}"),
+                Err(_) => panic!("no {what} within {within:?}"),
+            }
+        }
+    }
+}
+
+impl Headless {
+    /// Applies updates until one is a refusal, and returns its message.
+    async fn next_refusal(&mut self, within: Duration) -> String {
+        let seen = self.refused.len();
+        let deadline = Instant::now() + within;
+        while self.refused.len() == seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.updates.recv()).await {
+                Ok(Some(update)) => {
+                    if let Update::Refused { message, .. } = &update {
+                        self.refused.push(message.clone());
+                    }
+                    update_app(&mut self.app, update);
+                }
+                _ => panic!("no refusal within {within:?}"),
+            }
+        }
+        self.refused[seen].clone()
+    }
+}
+
+fn update_app(app: &mut App, message: Update) {
+    update(app, Msg::Engine(message));
+}
+
+fn link(app: &App) -> Option<&Link> {
+    app.team.as_ref().map(|team| &team.link)
+}
+
+fn session<'a>(app: &'a App, id: &str) -> Option<&'a payops::domain::SessionRecord> {
+    app.sessions.get(&SessionId::new_unchecked(id))
+}
+
+async fn create(base: &str, token: &str, label: &str) -> Value {
+    let (status, value) = call(
+        &reqwest::Client::new(),
+        reqwest::Method::POST,
+        format!("{base}/api/v1/sessions"),
+        Some(token),
+        Some(&json!({"provider": "cashfree", "label": label}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 201, "{value}");
+    value
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reconnecting_after_a_server_restart_sees_every_change_it_missed() {
+    let mut harness = Harness::start(1.0).await;
+    harness.set_env("PAYOPS_POLLING_SESSION_INTERVAL_SECS", "1");
+    let server = start_server_with(&harness, &[]);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let asha = add_token(&harness, "asha", "admin").await;
+    let ravi = add_token(&harness, "ravi", "support").await;
+
+    let client = ServerClient::new(
+        url::Url::parse(&server.base).unwrap(),
+        SecretString::from(asha.clone()),
+    )
+    .unwrap();
+    let (commands, updates, task) = payops::client::engine::spawn(client);
+    let mut dashboard = Headless::new(updates, "asha");
+    dashboard
+        .until("the first snapshot", Duration::from_secs(10), |app| {
+            link(app) == Some(&Link::Up)
+        })
+        .await;
+
+    // Another operator's sessions reach this dashboard through the stream.
+    let created_at = Instant::now();
+    let a = create(&server.base, &ravi, "TKT-1").await;
+    let b = create(&server.base, &ravi, "TKT-2").await;
+    let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    dashboard
+        .until("ravi's sessions", Duration::from_secs(5), |app| {
+            session(app, a_id).is_some() && session(app, b_id).is_some()
+        })
+        .await;
+    println!(
+        "another operator's create reached the client {} ms after the request started",
+        created_at.elapsed().as_millis()
+    );
+    assert_eq!(
+        session(&dashboard.app, a_id).unwrap().created_by.as_deref(),
+        Some("ravi")
+    );
+    // The server's poll sees the customer's consent, and so does the client.
+    assert!(harness.sim.force_session_status(
+        a["reference"].as_str().unwrap(),
+        SessionStatus::Authenticated
+    ));
+    dashboard
+        .until("the status change", Duration::from_secs(15), |app| {
+            session(app, a_id).is_some_and(|r| r.status == SessionStatus::Authenticated)
+        })
+        .await;
+
+    // The server goes away: the data stays, marked stale; commands are refused.
+    drop(server);
+    dashboard
+        .until("the lost connection", Duration::from_secs(10), |app| {
+            matches!(link(app), Some(Link::Down { .. }))
+        })
+        .await;
+    assert!(session(&dashboard.app, b_id).is_some());
+    commands
+        .send(Command::StopTracking(SessionId::new_unchecked(a_id)))
+        .unwrap();
+    let refusal = dashboard.next_refusal(Duration::from_secs(5)).await;
+    assert!(
+        refusal.contains("not connected to the payops server"),
+        "{refusal}"
+    );
+    assert!(session(&dashboard.app, a_id).is_some(), "nothing was done");
+
+    // While it is down, the store changes behind everyone's back.
+    {
+        let store = Store::open(&harness.data_dir().join("payops.db")).unwrap();
+        store
+            .set_label(&SessionId::new_unchecked(a_id), Some("TKT-1 escalated"))
+            .unwrap();
+        store
+            .set_tracking(&SessionId::new_unchecked(b_id), false)
+            .unwrap();
+    }
+
+    // Back on the same address: the client reconnects on its own and the
+    // snapshot shows both changes.
+    let server = start_server_with_addr(&harness, &addr, &[]);
+    dashboard
+        .until("the reconnect", Duration::from_secs(20), |app| {
+            link(app) == Some(&Link::Up)
+        })
+        .await;
+    let app = &dashboard.app;
+    assert_eq!(
+        session(app, a_id).unwrap().label.as_deref(),
+        Some("TKT-1 escalated")
+    );
+    assert!(session(app, b_id).is_none(), "untracked while away");
+    assert_eq!(app.sessions.total(), 1, "nothing shown twice");
+    // Each status change of A once in its history.
+    let history = &app.sessions.histories[&SessionId::new_unchecked(a_id)];
+    let mut statuses: Vec<_> = history.iter().map(|e| (e.at, e.status.clone())).collect();
+    statuses.dedup();
+    assert_eq!(statuses.len(), history.len(), "{history:?}");
+    let toasts: Vec<_> = app.toasts.iter().map(|t| t.text.clone()).collect();
+    assert!(
+        toasts
+            .iter()
+            .any(|t| t.contains("2 sessions changed while away")),
+        "{toasts:?}"
+    );
+
+    // And the stream flows again.
+    let (status, _) = call(
+        &reqwest::Client::new(),
+        reqwest::Method::PUT,
+        format!("{}/api/v1/sessions/{a_id}/label", server.base),
+        Some(&ravi),
+        Some(r#"{"label": "TKT-1 closed"}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    dashboard
+        .until("the label change", Duration::from_secs(5), |app| {
+            session(app, a_id).and_then(|r| r.label.as_deref()) == Some("TKT-1 closed")
+        })
+        .await;
+
+    commands.send(Command::Shutdown).unwrap();
+    task.await.unwrap();
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_is_told_before_anything_starts() {
+    let harness = Harness::start(1.0).await;
+    let server: Server = start_server_with(&harness, &[]);
+    let client = ServerClient::new(
+        url::Url::parse(&server.base).unwrap(),
+        SecretString::from("payops_not-a-token".to_string()),
+    )
+    .unwrap();
+    let error = client.whoami().await.unwrap_err();
+    assert!(error.to_string().contains("wrong or revoked"), "{error}");
+}
+
+/// The real dashboard binary in a pseudo-terminal, pointed at a server: no
+/// provider credential on the client, the operator in the header, another
+/// operator's session live on screen, a role's limit told, the server's
+/// loss shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_binary_works_through_a_server() {
+    let harness = Harness::start(1.0).await;
+    let server = start_server_with(&harness, &[]);
+    let asha = add_token(&harness, "asha", "support").await;
+    let ravi = add_token(&harness, "ravi", "support").await;
+
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let data = home.path().join("data");
+    let env = [
+        ("HOME", home.path()),
+        ("XDG_CONFIG_HOME", config.as_path()),
+        ("PAYOPS_DATA_DIR", data.as_path()),
+        ("PAYOPS_SERVER_URL", std::path::Path::new(&server.base)),
+        ("PAYOPS_SERVER_TOKEN", std::path::Path::new(&asha)),
+    ];
+    let mut app = crate::harness::pty::PtyApp::spawn(&[], &env, 40, 160);
+    app.wait_for("as asha (support)", Duration::from_secs(30));
+
+    let created = create(&server.base, &ravi, "TKT-77").await;
+    let id = created["id"].as_str().unwrap();
+    let screen = app.wait_for(id, Duration::from_secs(10));
+    assert!(screen.contains("TKT-77"), "{screen}");
+    assert!(screen.contains("ravi"), "{screen}");
+
+    // Notify is finance's: refused on the spot, nothing sent.
+    app.keys(b"l");
+    app.wait_for("needs the finance role", Duration::from_secs(5));
+
+    // The server goes: the last data stays, marked stale.
+    drop(server);
+    let screen = app.wait_for("STALE", Duration::from_secs(10));
+    assert!(screen.contains(id), "{screen}");
+    assert_eq!(
+        harness.sim.notify_count(crate::harness::cli::SAMPLE_LINK),
+        0
+    );
+
+    app.keys(b"q");
+    let status = app.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    // Nothing was stored on the client: the server holds the data.
+    assert!(!data.join("payops.db").exists());
+}
