@@ -149,6 +149,17 @@ impl Services {
         })
     }
 
+    /// Puts every provider request from these services (and their clones)
+    /// behind `gate`: team mode's budget.
+    pub fn set_gate(&self, gate: std::sync::Arc<dyn crate::providers::http::Gate>) {
+        if let Some(client) = &self.instantpay {
+            client.set_gate(gate.clone());
+        }
+        if let Some(client) = &self.cashfree {
+            client.set_gate(gate);
+        }
+    }
+
     /// The store, for reads. A poisoned lock only means another task panicked
     /// mid-write; SQLite kept its own consistency, so carry on.
     pub fn store(&self) -> MutexGuard<'_, Store> {

@@ -76,6 +76,14 @@ pub(crate) struct RawResponse {
     pub(crate) body: String,
 }
 
+/// Admits each request to a provider before it is sent: team mode's
+/// budget, shared by the server's engine, its API and (on PostgreSQL) every
+/// replica. Solo mode has none; its engine keeps its own budget.
+pub trait Gate: Send + Sync {
+    /// Resolves when `provider` may be sent one more request.
+    fn admit(&self, provider: Provider) -> futures::future::BoxFuture<'_, ()>;
+}
+
 /// One provider's HTTP transport: a configured reqwest client plus the policy.
 /// Cheap to clone (reqwest's client is reference counted).
 #[derive(Clone)]
@@ -88,6 +96,8 @@ pub(crate) struct Http {
     request_id_of: fn(&str) -> Option<String>,
     /// The latest `X-RateLimit-*` reading (shared by clones).
     rate: Arc<Mutex<Option<RateHeaders>>>,
+    /// Set once by a server (shared by clones): every attempt waits here.
+    gate: Arc<std::sync::OnceLock<Arc<dyn Gate>>>,
 }
 
 impl Http {
@@ -118,7 +128,14 @@ impl Http {
             provider,
             request_id_of,
             rate: Arc::default(),
+            gate: Arc::default(),
         })
+    }
+
+    /// From now on every request (each retry too) first passes `gate`. Set
+    /// once; a second gate is ignored.
+    pub(crate) fn set_gate(&self, gate: Arc<dyn Gate>) {
+        let _ = self.gate.set(gate);
     }
 
     /// The provider's rate counter as its latest answer reported it.
@@ -200,6 +217,9 @@ impl Http {
         let method = request.method().clone();
         // Path only: queries carry ids, and logs are no place for them.
         let path = request.url().path().to_string();
+        if let Some(gate) = self.gate.get() {
+            gate.admit(provider).await;
+        }
         let started = Instant::now();
 
         let outcome = match self.client.execute(request).await {

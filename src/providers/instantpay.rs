@@ -67,6 +67,11 @@ impl fmt::Debug for InstantPayClient {
 }
 
 impl InstantPayClient {
+    /// Every request from now on waits for `gate` (team mode's budget).
+    pub fn set_gate(&self, gate: Arc<dyn crate::providers::http::Gate>) {
+        self.inner.http.set_gate(gate);
+    }
+
     pub fn new(config: &InstantPayConfig, policy: CallPolicy) -> Result<Self, ProviderError> {
         if config.base_url.cannot_be_a_base() {
             return Err(invalid("base_url", "is not a base URL"));

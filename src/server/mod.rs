@@ -8,6 +8,7 @@
 //! stream (`events`) that keeps every connected dashboard current.
 
 mod api;
+mod budget;
 mod errors;
 pub mod events;
 pub mod leader;
@@ -17,6 +18,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use secrecy::ExposeSecret;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::cli::{Context, Failure, print_stdout};
@@ -94,6 +96,17 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
     let bound = listener
         .local_addr()
         .map_err(|e| Failure::usage(format!("--addr {addr}: {e}")))?;
+    // Every provider request, the engine's and the API's, takes a slot of
+    // the team's budget first; on PostgreSQL every replica draws on one.
+    let shared_budget = match (ctx.services.store().shared(), &ctx.config.store_url) {
+        (true, Some(url)) => Some(crate::store::Store::connect(url.expose_secret())?),
+        _ => None,
+    };
+    ctx.services
+        .set_gate(std::sync::Arc::new(budget::TeamBudget::new(
+            ctx.config.polling.requests_per_minute,
+            shared_budget,
+        )));
     // One engine polls: the only server on an SQLite file, or the replica
     // holding the leader lock on PostgreSQL.
     let stop_leading = tokio_util::sync::CancellationToken::new();

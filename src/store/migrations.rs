@@ -211,6 +211,19 @@ pub const MIGRATIONS: &[Migration] = &[
             CREATE TRIGGER balance_snapshots_changed AFTER INSERT ON balance_snapshots
                 FOR EACH STATEMENT EXECUTE FUNCTION payops_announce_change();",
     },
+    // 7: the team's provider budget, shared by replicas: one row per
+    // provider holding GCRA's theoretical arrival time, in microseconds
+    // since the epoch. No change trigger: a provider call is not news.
+    Migration {
+        sqlite: "CREATE TABLE provider_budget (
+            provider TEXT PRIMARY KEY NOT NULL,
+            tat_us   INTEGER NOT NULL
+        );",
+        postgres: "CREATE TABLE provider_budget (
+            provider TEXT PRIMARY KEY NOT NULL,
+            tat_us   BIGINT NOT NULL
+        );",
+    },
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@
 //! the request is sent and completed after, so a crash mid-request leaves a
 //! visible "outcome unknown" record. Personal data (`user_details`) is never stored.
 
+mod budget;
 pub(crate) mod db;
 mod migrations;
 pub mod postgres;
@@ -24,6 +25,7 @@ use crate::domain::{
     DocumentType, LinkId, NewSession, NotifyOutcome, Provider, RecentNotifies, SessionId,
     SessionRecord, SessionStatus, StatusEvent,
 };
+pub use budget::Rate;
 use db::{Db, WriteLock, first, params};
 pub use migrations::SCHEMA_VERSION;
 use rows::{

@@ -225,3 +225,46 @@ async fn a_second_server_on_one_sqlite_file_is_refused() {
     let second = harness.run(&["serve", "--addr", "127.0.0.1:0"]).await;
     second.assert_clean_failure(2, "another payops serve is already running");
 }
+
+/// Twenty finance operators fetching the balance at once through two
+/// replicas: the provider sees the team's budget, not twenty requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_budget_holds_across_replicas() {
+    let Some(mut harness) = team("the_provider_budget_holds_across_replicas").await else {
+        return;
+    };
+    // 30 a minute: a burst of 3, then one every 2.2 s.
+    harness.set_env("PAYOPS_POLLING_REQUESTS_PER_MINUTE", "30");
+    let finance = add_token(&harness, "fiona", "finance").await;
+    let first = start_server_with(&harness, &[]);
+    let second = start_server_with(&harness, &[]);
+    let client = reqwest::Client::new();
+    leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
+    // Let the leader's own first balance fetch happen and settle.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (before, _) = harness.sim.request_counts();
+    let started = Instant::now();
+    let mut calls = Vec::new();
+    for n in 0..20 {
+        let server = if n % 2 == 0 { &first } else { &second };
+        let url = format!("{}/api/v1/balance", server.base);
+        let client = client.clone();
+        let token = finance.clone();
+        calls.push(tokio::spawn(async move {
+            let _ = client.get(url).bearer_auth(token).send().await;
+        }));
+    }
+    let window = Duration::from_secs(6);
+    tokio::time::sleep(window.saturating_sub(started.elapsed())).await;
+    let (after, _) = harness.sim.request_counts();
+    let sent = after - before;
+    let allowed = payops::engine::rate_limit::max_requests_in(30, window);
+    println!(
+        "{sent} InstantPay requests in {window:?} from 20 calls on 2 replicas (budget allows {allowed})"
+    );
+    assert!(sent >= 1, "nothing was sent");
+    assert!(sent <= allowed, "{sent} > {allowed}");
+    for call in calls {
+        call.abort();
+    }
+}

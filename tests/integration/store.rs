@@ -178,7 +178,93 @@ on_both_backends!(
     schema_has_no_place_for_personal_data,
     other_connections_writes_move_the_data_version,
     tokens_are_unique_among_active_ones,
+    the_provider_budget_is_one_for_every_connection,
+    two_threads_never_share_the_last_slot_of_the_budget,
 );
+
+/// Replicas each hold a connection; the budget they draw on is one: a burst,
+/// then one request per period, counted across all of them, and each
+/// provider apart.
+fn the_provider_budget_is_one_for_every_connection(backend: &Backend) {
+    use payops::store::Rate;
+    let (a, b) = (backend.open(), backend.open());
+    let rate = Rate {
+        burst: 3,
+        period: std::time::Duration::from_secs(1),
+    };
+    let now = t(0);
+    let granted = (0..5)
+        .map(|i| if i % 2 == 0 { &a } else { &b })
+        .filter(|store| {
+            store
+                .take_budget(Provider::Cashfree, rate, now)
+                .unwrap()
+                .is_ok()
+        })
+        .count();
+    assert_eq!(granted, 3, "the burst, across both connections");
+    let wait = b
+        .take_budget(Provider::Cashfree, rate, now)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(wait, std::time::Duration::from_secs(1));
+    // InstantPay's budget is its own.
+    assert!(
+        a.take_budget(Provider::InstantPay, rate, now)
+            .unwrap()
+            .is_ok()
+    );
+    // A period later, one more; not two.
+    let later = t(1);
+    assert!(
+        a.take_budget(Provider::Cashfree, rate, later)
+            .unwrap()
+            .is_ok()
+    );
+    assert!(
+        b.take_budget(Provider::Cashfree, rate, later)
+            .unwrap()
+            .is_err()
+    );
+    // Over a long quiet spell the burst comes back, no more.
+    let much_later = t(600);
+    let granted = (0..10)
+        .filter(|_| {
+            a.take_budget(Provider::Cashfree, rate, much_later)
+                .unwrap()
+                .is_ok()
+        })
+        .count();
+    assert_eq!(granted, 3);
+}
+
+/// Racing callers (replicas at the same instant) get exactly the burst.
+fn two_threads_never_share_the_last_slot_of_the_budget(backend: &Backend) {
+    use payops::store::Rate;
+    let rate = Rate {
+        burst: 5,
+        period: std::time::Duration::from_secs(60),
+    };
+    let granted: usize = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let store = backend.open();
+                scope.spawn(move || {
+                    (0..10)
+                        .filter(|_| {
+                            store
+                                .take_budget(Provider::InstantPay, rate, t(0))
+                                .unwrap()
+                                .is_ok()
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).sum()
+    });
+    assert_eq!(granted, 5);
+}
 
 /// Another connection's commit moves this one's data version (how the
 /// engine and replicas notice each other's writes); this one's own do not.
