@@ -79,9 +79,11 @@ impl RemoteEngine {
 
     fn on_answer(&mut self, update: Update) {
         match &update {
+            // The dialog asks twice only for a notify that may have reached
+            // the recipient; only then did the operator confirm a repeat.
             Update::LinkLooked { report, recent } => {
                 self.looked
-                    .insert(report.link_id.clone(), !recent.0.is_empty());
+                    .insert(report.link_id.clone(), recent.last_reaching().is_some());
             }
             Update::NotifyFinished { entry, .. } => {
                 self.audit.insert(entry.id, entry.clone());
@@ -100,12 +102,16 @@ impl RemoteEngine {
     /// something newer).
     fn pass(&mut self, update: Update) {
         match &update {
-            Update::SessionChanged { record, .. } | Update::PollFailed { record, .. } => {
+            Update::SessionChanged { record, .. } => {
                 if let Some(known) = self.sessions.get(&record.id)
                     && (known == record || known.updated_at > record.updated_at)
                 {
                     return;
                 }
+                self.sessions.insert(record.id.clone(), record.clone());
+            }
+            // Each failure counts (its retry time moves), even with the row unchanged.
+            Update::PollFailed { record, .. } => {
                 self.sessions.insert(record.id.clone(), record.clone());
             }
             Update::SessionUntracked(id) if self.sessions.remove(id).is_none() => return,
@@ -114,6 +120,12 @@ impl RemoteEngine {
                     return;
                 }
                 self.audit.insert(entry.id, entry.clone());
+                // Someone notified the link after this operator looked it
+                // up: what they confirmed is out of date, so the server's
+                // guard decides the next send.
+                if let Some(again) = self.looked.get_mut(&entry.link_id) {
+                    *again = false;
+                }
             }
             _ => {}
         }
@@ -139,16 +151,32 @@ impl RemoteEngine {
         else {
             return;
         };
+        // What changed while away that an operator would care about: new
+        // sessions, gone ones, new statuses and labels (not poll times).
+        // Status changes are told as they would have been live, alerts and all.
+        let mut status_changes = Vec::new();
         let changed = self.ever_connected.then(|| {
             let removed = self
                 .sessions
                 .keys()
                 .filter(|id| !sessions.iter().any(|record| &record.id == *id))
                 .count();
-            let new_or_changed = sessions
-                .iter()
-                .filter(|record| self.sessions.get(&record.id) != Some(*record))
-                .count();
+            let mut new_or_changed = 0;
+            for record in sessions {
+                match self.sessions.get(&record.id) {
+                    None => new_or_changed += 1,
+                    Some(known) if known.status != record.status => {
+                        new_or_changed += 1;
+                        status_changes.push(Update::SessionChanged {
+                            record: record.clone(),
+                            previous: Some(known.status.clone()),
+                            event: None,
+                        });
+                    }
+                    Some(known) if known.label != record.label => new_or_changed += 1,
+                    Some(_) => {}
+                }
+            }
             removed + new_or_changed
         });
         self.sessions = sessions
@@ -162,6 +190,9 @@ impl RemoteEngine {
         self.connected = true;
         self.ever_connected = true;
         self.send(snapshot);
+        for update in status_changes {
+            self.send(update);
+        }
         self.send(Update::Connection(Connection::Up { changed }));
     }
 
@@ -187,7 +218,7 @@ impl RemoteEngine {
         if !self.connected {
             self.send(Update::Refused {
                 message: format!(
-                    "not sent: not connected to the payops server at {}; it reconnects on its own",
+                    "not sent: not connected to {}; it reconnects on its own",
                     self.client.shown()
                 ),
                 command,
@@ -288,12 +319,33 @@ impl RemoteEngine {
                 Ok(Some(update)) => update,
                 Ok(None) => return,
                 Err(error) => Update::Refused {
+                    message: refusal(&command, &error),
                     command,
-                    message: error.to_string(),
                 },
             };
             let _ = answers.send(update);
         });
+    }
+}
+
+/// A failed call, in the dashboard's words: what the operator should do
+/// next, and never "refused" for what may have happened.
+fn refusal(command: &Command, error: &super::ServerError) -> String {
+    let check = match command {
+        Command::SendNotify(_) => Some("look the link up again before sending another"),
+        Command::CreateSession(_) => Some("check the session list before creating another"),
+        _ => None,
+    };
+    if let (true, Some(check)) = (error.outcome_unknown(), check) {
+        return format!("not confirmed, it may have been done: {error}; {check}");
+    }
+    match error {
+        // The server's words are for API callers ("send again: true").
+        super::ServerError::Refused { kind, message, .. } if kind == "recently_notified" => {
+            let said = message.split("; send").next().unwrap_or(message);
+            format!("{said}; look the link up again to confirm another")
+        }
+        _ => error.to_string(),
     }
 }
 
@@ -310,11 +362,8 @@ fn create_body(request: &SessionRequest) -> Value {
 }
 
 fn read<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, super::ServerError> {
-    serde_json::from_value(value).map_err(|e| super::ServerError::Refused {
-        status: 200,
-        kind: "server".into(),
-        message: format!("the server's answer could not be read: {e}"),
-        field: None,
+    serde_json::from_value(value).map_err(|e| {
+        super::ServerError::unreadable(format!("the server's answer could not be read: {e}"))
     })
 }
 
@@ -332,14 +381,11 @@ async fn notify(
             Some(json!({ "again": again })),
         )
         .await?;
-    let entry: AuditEntry = read(value).map_err(|_| super::ServerError::Refused {
-        status: 200,
-        kind: "server".into(),
-        message: format!(
+    let entry: AuditEntry = read(value).map_err(|_| {
+        super::ServerError::unreadable(format!(
             "the server's answer to the notify for {link} could not be read: it may have \
              been sent; check the audit before sending again"
-        ),
-        field: None,
+        ))
     })?;
     Ok(Some(Update::NotifyFinished { entry, error: None }))
 }

@@ -23,7 +23,12 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(120);
 pub enum ServerError {
     /// No HTTP answer: refused, reset, timed out, TLS.
     #[error("cannot reach the payops server at {server}: {message}")]
-    Unreachable { server: String, message: String },
+    Unreachable {
+        server: String,
+        message: String,
+        /// The request may have left (a timeout or reset after connecting).
+        sent: bool,
+    },
     /// The server answered with an error status and its `{"error": …}` body.
     #[error("{}", match field { Some(field) => format!("{field}: {message}"), None => message.clone() })]
     Refused {
@@ -32,6 +37,27 @@ pub enum ServerError {
         message: String,
         field: Option<String>,
     },
+}
+
+impl ServerError {
+    /// The server answered, but not in a form this payops reads.
+    pub(crate) fn unreadable(message: String) -> ServerError {
+        ServerError::Refused {
+            status: 200,
+            kind: "server".into(),
+            message,
+            field: None,
+        }
+    }
+
+    /// The request may have reached the server and been acted on: no
+    /// answer after sending, or the server failed while handling it.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ServerError::Unreachable { sent, .. } => *sent,
+            ServerError::Refused { status, .. } => *status >= 500,
+        }
+    }
 }
 
 /// Who the token belongs to, as the server says (`GET /api/v1/whoami`).
@@ -58,6 +84,7 @@ impl ServerClient {
             .map_err(|e| ServerError::Unreachable {
                 server: shown(&base),
                 message: format!("cannot make an HTTP client: {e}"),
+                sent: false,
             })?;
         Ok(ServerClient { http, base, token })
     }
@@ -122,18 +149,24 @@ impl ServerClient {
         let role = value["role"]
             .as_str()
             .and_then(|role| role.parse::<Role>().ok())
-            .ok_or_else(|| ServerError::Refused {
-                status: 200,
-                kind: "server".into(),
-                message: format!("the server's whoami answer has no role I know: {value}"),
-                field: None,
+            .ok_or_else(|| {
+                ServerError::unreadable(format!(
+                    "the server's whoami answer has no role I know: {value}"
+                ))
             })?;
         Ok(Operator { name, role })
     }
 
     fn unreachable(&self, error: &reqwest::Error) -> ServerError {
-        // reqwest's own text names the URL; the chain says why.
-        let mut message = error.to_string();
+        // Not reqwest's own text: it quotes the URL, which may carry
+        // credentials. The kind and the chain of causes say why.
+        let mut message = if error.is_timeout() {
+            "no answer in time".to_string()
+        } else if error.is_connect() {
+            "could not connect".to_string()
+        } else {
+            "the request failed".to_string()
+        };
         let mut source = std::error::Error::source(error);
         while let Some(cause) = source {
             message = format!("{message}: {cause}");
@@ -142,6 +175,7 @@ impl ServerClient {
         ServerError::Unreachable {
             server: self.shown(),
             message,
+            sent: !error.is_connect(),
         }
     }
 }

@@ -70,12 +70,18 @@ async fn read(
     retries: &mut ExponentialBackoff,
 ) -> Result<(), String> {
     let url = client.url(&["events"]).map_err(|e| e.to_string())?;
-    let response = client
-        .request(Method::GET, url)
-        .header(reqwest::header::ACCEPT, "text/event-stream")
-        .send()
-        .await
-        .map_err(|e| client.unreachable(&e).to_string())?;
+    // The server reads its snapshot before it answers; one that accepts
+    // the connection and then says nothing is as gone as one that refuses.
+    let response = tokio::time::timeout(
+        SILENCE,
+        client
+            .request(Method::GET, url)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send(),
+    )
+    .await
+    .map_err(|_| format!("no answer from the server in {} s", SILENCE.as_secs()))?
+    .map_err(|e| client.unreachable(&e).to_string())?;
     let status = response.status();
     if !status.is_success() {
         let text = response.text().await.unwrap_or_default();
@@ -97,7 +103,8 @@ async fn read(
         let event = tokio::select! {
             event = events.next() => event,
             _ = check.tick() => {
-                let quiet = started.elapsed().as_millis() as u64 - last_byte.load(Ordering::Relaxed);
+                let quiet = (started.elapsed().as_millis() as u64)
+                    .saturating_sub(last_byte.load(Ordering::Relaxed));
                 if quiet > SILENCE.as_millis() as u64 {
                     return Err(format!("no word from the server for {} s", quiet / 1000));
                 }

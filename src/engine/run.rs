@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::{JoinHandle, JoinSet};
@@ -346,6 +346,9 @@ struct Engine {
     /// other processes make to the store can be told apart and sent on.
     known_sessions: HashMap<SessionId, SessionRecord>,
     known_audit: HashMap<i64, AuditEntry>,
+    /// The newest balance reading the UI was told of: readings another
+    /// replica (or a CLI) stored after it are sent on.
+    balance_seen: Option<Timestamp>,
     /// The store's `data_version` when last looked at.
     data_version: Option<i64>,
     /// Whether this engine polls sessions and fetches the balance on its
@@ -383,6 +386,7 @@ impl Engine {
             shutdown: CancellationToken::new(),
             known_sessions: HashMap::new(),
             known_audit: HashMap::new(),
+            balance_seen: None,
             data_version: None,
             leading: true,
         }
@@ -1427,9 +1431,16 @@ impl Engine {
             | Update::AuditChanged(entry) => {
                 self.known_audit.insert(entry.id, entry.clone());
             }
+            Update::BalanceFetched(report) => {
+                self.balance_seen = self.balance_seen.max(Some(report.fetched_at));
+            }
             Update::Loaded {
-                sessions, audit, ..
+                sessions,
+                audit,
+                balance_history,
+                ..
             } => {
+                self.balance_seen = balance_history.iter().map(|s| s.at).max();
                 self.known_sessions = sessions
                     .iter()
                     .map(|record| (record.id.clone(), record.clone()))
@@ -1513,6 +1524,40 @@ impl Engine {
             if self.known_audit.get(&entry.id) != Some(&entry) {
                 self.send(Update::AuditChanged(entry));
             }
+        }
+        self.watch_balance();
+    }
+
+    /// Balance readings stored by someone else since the last one shown.
+    fn watch_balance(&mut self) {
+        let since = match self.balance_seen {
+            Some(seen) => seen
+                .checked_add(SignedDuration::from_micros(1))
+                .unwrap_or(seen),
+            None => Timestamp::now()
+                .checked_sub(BALANCE_HISTORY)
+                .unwrap_or(Timestamp::MIN),
+        };
+        let readings = match self.services.store().balance_since(since) {
+            Ok(readings) => readings,
+            Err(e) => {
+                debug!(error = %e, "could not read new balance readings");
+                return;
+            }
+        };
+        for reading in readings {
+            if self.balance_seen.is_some_and(|seen| reading.at <= seen) {
+                continue;
+            }
+            self.send(Update::BalanceFetched(BalanceReport {
+                account: reading.account,
+                available: reading.available,
+                total: reading.total,
+                lien: reading.lien,
+                environment: None,
+                fetched_at: reading.at,
+                request_id: reading.request_id,
+            }));
         }
     }
 

@@ -250,7 +250,9 @@ async fn fetch_balance(
     Extension(operator): Extension<Operator>,
 ) -> Result<Json<Value>, ApiError> {
     operator.require(Permission::Money)?;
-    let report = state.services.fetch_balance().await?;
+    let report = state.services.fetch_balance().await;
+    state.store_changed();
+    let report = report?;
     Ok(Json(output::balance_json(&report)))
 }
 
@@ -392,7 +394,9 @@ async fn refresh_session(
     let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let record = state.services.find(&id)?;
-    let outcome = state.services.refresh(&record).await?;
+    let outcome = state.services.refresh(&record).await;
+    state.store_changed();
+    let outcome = outcome?;
     Ok(Json(output::session_json(
         &outcome.record,
         outcome.user_details.as_ref(),
@@ -473,7 +477,11 @@ async fn notify_link(
             ));
         }
     };
-    let result = services.finish_notify(&started).await?;
+    // Every dashboard sees the attempt in flight, then its outcome.
+    state.store_changed();
+    let result = services.finish_notify(&started).await;
+    state.store_changed();
+    let result = result?;
     let mut json = output::audit_json(&result.entry);
     if let (Some(error), Some(object)) = (&result.error, json.as_object_mut()) {
         object.insert(

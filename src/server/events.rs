@@ -115,9 +115,11 @@ impl Events {
             if let Update::Health { provider, .. } = &update {
                 lock(&self.health).insert(*provider, json.clone());
             }
+            // Counted first: a client that subscribes between the two must
+            // not be handed a snapshot from before this change.
+            self.sent.fetch_add(1, Ordering::SeqCst);
             // No client connected is not an error.
             let _ = self.sender.send(json);
-            self.sent.fetch_add(1, Ordering::SeqCst);
         }
     }
 

@@ -177,7 +177,7 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
     // Ctrl-C ends the event streams too, or the graceful shutdown would
     // wait for dashboards that never hang up.
     let stopping = async move {
-        let _ = tokio::signal::ctrl_c().await;
+        stop_signal().await;
         events.close();
     };
     let served = match tls {
@@ -197,6 +197,29 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
     let _ = forward.await;
     tracing::info!("serve stopped");
     served.map_err(|e| Failure::usage(format!("the server stopped: {e}")))
+}
+
+/// Ctrl-C, or SIGTERM as a service manager (systemd, docker stop) sends it.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn serve_tls(

@@ -105,8 +105,14 @@ impl BalanceState {
             })
             .collect();
         self.trim_history();
-        if self.latest.is_none()
-            && let Some(last) = ordered.last()
+        // A resynchronisation (team mode) may bring a newer reading than
+        // the one shown; never an older one.
+        self.refreshing = false;
+        if let Some(last) = ordered.last()
+            && self
+                .latest
+                .as_ref()
+                .is_none_or(|shown| shown.fetched_at < last.at)
         {
             self.latest = Some(BalanceReport {
                 account: last.account.clone(),

@@ -131,6 +131,9 @@ fn haystack(record: &SessionRecord) -> String {
 
 impl SessionTable {
     pub fn load(&mut self, records: Vec<SessionRecord>) {
+        // The selection follows its session, not its row number, when a
+        // resynchronisation replaces every record.
+        let selected_id = self.selected_record().map(|record| record.id.clone());
         self.haystacks = records.iter().map(haystack).collect();
         self.positions = records
             .iter()
@@ -138,7 +141,11 @@ impl SessionTable {
             .map(|(index, record)| (record.id.clone(), index))
             .collect();
         self.records = records;
+        self.view.clear();
         self.recompute();
+        if let Some(id) = selected_id {
+            self.select_id(&id);
+        }
     }
 
     /// Inserts or replaces a record. The order is recomputed only when

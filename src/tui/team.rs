@@ -53,16 +53,27 @@ impl TeamState {
     /// Whether this operator's role lets them use `action` (the status bar
     /// greys out the rest).
     pub fn may(&self, action: Action) -> bool {
-        action_permission(action).is_none_or(|permission| self.role.may(permission))
+        self.denied(action).is_none()
     }
 
     /// Why the role does not allow `action`, if it does not.
     pub fn denied(&self, action: Action) -> Option<String> {
-        let permission = action_permission(action)?;
+        // Personal data stays on the server: nobody fetches it through one.
+        if matches!(action, Action::FetchDocuments | Action::RevealDocuments) {
+            return Some(
+                "documents are fetched on the server host (`payops digilocker documents`), \
+                 not through it"
+                    .into(),
+            );
+        }
+        self.needs(&action.name().replace('_', " "), action_permission(action)?)
+    }
+
+    /// "notify: needs the finance role (you are support)", unless it does not.
+    fn needs(&self, what: &str, permission: Permission) -> Option<String> {
         (!self.role.may(permission)).then(|| {
             format!(
-                "{}: needs the {} role (you are {})",
-                action.name().replace('_', " "),
+                "{what}: needs the {} role (you are {})",
                 Role::needed_for(permission),
                 self.role
             )
@@ -75,14 +86,12 @@ impl TeamState {
 
     /// Why `command` cannot go to the server now, if it cannot.
     fn refusal(&self, command: &Command) -> Option<String> {
+        if let Command::FetchDocuments(_) = command {
+            return self.denied(Action::FetchDocuments);
+        }
         let permission = command_permission(command)?;
-        if !self.role.may(permission) {
-            return Some(format!(
-                "{}: needs the {} role (you are {})",
-                what(command),
-                Role::needed_for(permission),
-                self.role
-            ));
+        if let Some(denied) = self.needs(what(command), permission) {
+            return Some(denied);
         }
         (!self.connected()).then(|| {
             format!(
@@ -225,6 +234,8 @@ pub fn on_refused(app: &mut App, command: Command, message: String, feedback: &m
     }
     let text = if message.starts_with(what(&command)) {
         message
+    } else if message.starts_with("not sent") || message.starts_with("not confirmed") {
+        format!("{} {message}", what(&command))
     } else {
         format!("{} refused: {message}", what(&command))
     };

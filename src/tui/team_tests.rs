@@ -278,3 +278,77 @@ fn mine_shows_only_the_operators_sessions() {
     }
     assert_eq!(app.sessions.len(), 1);
 }
+
+#[test]
+fn a_resync_keeps_the_selection_on_its_session() {
+    let mut app = team_app(Role::Support);
+    update(&mut app, key(KeyCode::Down));
+    update(&mut app, key(KeyCode::Down));
+    let chosen = app.sessions.selected_record().map(|r| r.id.clone());
+    // The snapshot after a reconnect: one session fewer, ahead of it.
+    let Update::Loaded {
+        mut sessions,
+        histories,
+        balance_history,
+        audit,
+        instantpay,
+        cashfree,
+    } = loaded()
+    else {
+        unreachable!()
+    };
+    sessions.retain(|record| Some(&record.id) != app.sessions.window(0, 1).next().map(|r| &r.id));
+    update(
+        &mut app,
+        Msg::Engine(Update::Loaded {
+            sessions,
+            histories,
+            balance_history,
+            audit,
+            instantpay,
+            cashfree,
+        }),
+    );
+    assert_eq!(app.sessions.selected_record().map(|r| r.id.clone()), chosen);
+}
+
+#[test]
+fn a_colleagues_new_session_is_not_opened_as_mine() {
+    let mut app = team_app(Role::Support);
+    app.awaiting_creates = 1;
+    let mut theirs = session(
+        "dl-ravi0002",
+        crate::domain::Provider::Cashfree,
+        crate::domain::SessionStatus::Pending,
+        -1,
+    );
+    theirs.created_by = Some("ravi".into());
+    update(
+        &mut app,
+        Msg::Engine(Update::SessionChanged {
+            record: theirs,
+            previous: None,
+            event: None,
+        }),
+    );
+    assert!(app.overlay.is_none(), "{:?}", app.overlay);
+    let mut mine = session(
+        "dl-asha0002",
+        crate::domain::Provider::Cashfree,
+        crate::domain::SessionStatus::Pending,
+        -1,
+    );
+    mine.created_by = Some("asha".into());
+    update(
+        &mut app,
+        Msg::Engine(Update::SessionChanged {
+            record: mine,
+            previous: None,
+            event: None,
+        }),
+    );
+    assert!(matches!(
+        &app.overlay,
+        Some(super::app::Overlay::Detail(view)) if view.id.as_str() == "dl-asha0002"
+    ));
+}

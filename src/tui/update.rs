@@ -352,6 +352,14 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
                 ),
             );
             app.sessions.on_loaded(sessions, histories);
+            // A resynchronisation: a create still awaited arrives with the
+            // rest, and a session gone meanwhile takes its detail with it.
+            app.awaiting_creates = 0;
+            if let Some(Overlay::Detail(view)) = &app.overlay
+                && app.sessions.get(&view.id).is_none()
+            {
+                app.overlay = None;
+            }
             app.balance.load(&balance_history);
             for entry in audit {
                 app.notify.record_audit(entry);
@@ -382,9 +390,14 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             }
             // The session this operator just created: select it and open its
             // detail, where the URL is copied and the QR code shown.
+            // In team mode, only a session this operator created: a
+            // colleague's arriving meanwhile is not opened in its place.
             let just_created = app.awaiting_creates > 0
                 && record.create_state == CreateState::Created
-                && app.sessions.get(&record.id).is_none();
+                && app.sessions.get(&record.id).is_none()
+                && app.team.as_ref().is_none_or(|team| {
+                    record.created_by.as_deref() == Some(team.operator.as_str())
+                });
             let id = record.id.clone();
             app.sessions.on_changed(record, previous, event, feedback);
             if just_created {
