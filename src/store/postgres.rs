@@ -61,22 +61,31 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, StoreError> {
 
 /// Runs `work` on the PostgreSQL runtime and waits for it, at most
 /// [`CALL_TIMEOUT`].
+///
+/// The answer comes back over a plain channel, not by polling the task's
+/// join handle: polled from inside another tokio runtime (a server's
+/// handler, a bench's `block_on`), a join handle draws on that runtime's
+/// cooperative budget, which a long run of calls exhausts for good, and
+/// the wait would spin forever.
 pub(crate) fn wait<T, F>(work: F) -> Result<T, StoreError>
 where
     F: Future<Output = Result<T, StoreError>> + Send + 'static,
     T: Send + 'static,
 {
-    let task = runtime()?.spawn(async move {
-        match tokio::time::timeout(CALL_TIMEOUT, work).await {
+    let (done, answer) = std::sync::mpsc::sync_channel(1);
+    runtime()?.spawn(async move {
+        let result = match tokio::time::timeout(CALL_TIMEOUT, work).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Database(format!(
                 "PostgreSQL did not answer within {} s",
                 CALL_TIMEOUT.as_secs()
             ))),
-        }
+        };
+        let _ = done.send(result);
     });
-    futures::executor::block_on(task)
-        .map_err(|e| StoreError::Database(format!("the PostgreSQL call stopped: {e}")))?
+    answer
+        .recv()
+        .map_err(|_| StoreError::Database("the PostgreSQL call stopped".into()))?
 }
 
 /// Parses a `postgres://` URL, with payops' connect timeout unless the URL

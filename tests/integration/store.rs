@@ -370,6 +370,33 @@ fn an_unreachable_postgres_is_an_open_error_that_never_shows_the_password() {
     }
 }
 
+/// The store is synchronous and called from async code (the server's
+/// handlers, the engine): a long run of PostgreSQL calls within one poll of
+/// a task must not exhaust tokio's cooperative budget and spin (it did).
+#[test]
+fn many_postgres_calls_in_one_task_poll_do_not_hang() {
+    let Some(url) = crate::harness::postgres::database("many_postgres_calls_in_one_poll") else {
+        return;
+    };
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let store = Store::connect(&url).unwrap();
+            for _ in 0..500 {
+                store.find_session("dl-nothere1").unwrap();
+            }
+        });
+        let _ = done.send(());
+    });
+    assert!(
+        finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok(),
+        "500 calls did not finish in 60 s"
+    );
+}
+
 #[test]
 fn open_creates_folders_migrates_and_reopens() {
     let dir = TempDir::new().unwrap();
