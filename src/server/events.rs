@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -24,6 +25,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 
 use super::AppState;
+use super::api::Operator;
 use super::errors::ApiError;
 use crate::domain::Provider;
 use crate::engine::Update;
@@ -39,6 +41,10 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// A snapshot is shared by the clients that connect while nothing changed,
 /// for at most this long (which sessions count as recent moves with time).
 const SNAPSHOT_REUSE: Duration = Duration::from_secs(5);
+
+/// How often an open stream checks that its token still stands: a revoked
+/// (or re-roled) operator stops hearing within this.
+const TOKEN_RECHECK: Duration = Duration::from_secs(30);
 
 /// The `event:` name of the first message and of a resynchronisation.
 pub const SNAPSHOT: &str = "snapshot";
@@ -167,9 +173,24 @@ struct Client {
     queued: Vec<Event>,
     receiver: broadcast::Receiver<Arc<str>>,
     state: AppState,
+    operator: Operator,
+    recheck: tokio::time::Interval,
 }
 
 impl Client {
+    /// Whether the operator still holds an active token with this role (a
+    /// store that does not answer is given the benefit of the doubt).
+    fn still_allowed(&self) -> bool {
+        match self.state.services.store().list_tokens() {
+            Ok(tokens) => tokens.iter().any(|token| {
+                token.name == self.operator.name
+                    && token.role == self.operator.role
+                    && token.revoked_at.is_none()
+            }),
+            Err(_) => true,
+        }
+    }
+
     /// The snapshot and the latest health, to send first.
     fn opening(state: &AppState) -> Result<Vec<Event>, ApiError> {
         let snapshot = state.events.snapshot(&state.services)?;
@@ -188,24 +209,37 @@ impl Client {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::api::ErrorBody), (status = 503, body = super::api::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     // Subscribed before the snapshot is read: a change made in between comes
     // twice (clients keep the newer), never not at all.
     let receiver = state.events.sender.subscribe();
     let queued = Client::opening(&state)?;
+    let mut recheck = tokio::time::interval(TOKEN_RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let client = Client {
         queued,
         receiver,
         state,
+        operator,
+        recheck,
     };
     let events = futures::stream::unfold(client, |mut client| async move {
         if let Some(event) = client.queued.pop() {
             return Some((Ok(event), client));
         }
         let closing = client.state.events.closing.clone();
-        let received = tokio::select! {
-            _ = closing.cancelled() => return None,
-            received = client.receiver.recv() => received,
+        let received = loop {
+            tokio::select! {
+                _ = closing.cancelled() => return None,
+                _ = client.recheck.tick() => {
+                    if !client.still_allowed() {
+                        tracing::info!(operator = %client.operator.name, "token revoked: its event stream ends");
+                        return None;
+                    }
+                }
+                received = client.receiver.recv() => break received,
+            }
         };
         match received {
             Ok(json) => Some((Ok(Event::default().event(CHANGE).data(&*json)), client)),
