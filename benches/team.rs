@@ -552,6 +552,8 @@ async fn rss(store_url: &str, sessions: usize, clients: usize) {
     }
     let viewer = team.token("vera", "viewer");
     let replica = team.replica("127.0.0.1:0");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (alone, _) = memory(&replica);
     let seen = Arc::new(Mutex::new(Seen::default()));
     let apps: Vec<_> = (0..clients)
         .map(|_| dashboard(&replica.base, &viewer, seen.clone()))
@@ -561,19 +563,10 @@ async fn rss(store_url: &str, sessions: usize, clients: usize) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", replica.child.id())).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let (rss, peak) = (field("VmRSS:"), field("VmHWM:"));
+    let (rss, peak) = memory(&replica);
     println!(
-        "replica with {sessions} sessions and {clients} connected dashboards ({} snapshots delivered): RSS {:.1} MB, peak {:.1} MB (target < 100 MB): {}",
+        "replica with {sessions} sessions: RSS {:.1} MB before any client; with {clients} connected dashboards ({} snapshots delivered): RSS {:.1} MB, peak {:.1} MB (target < 100 MB): {}",
+        alone as f64 / 1024.0,
         lock(&seen).snapshots,
         rss as f64 / 1024.0,
         peak as f64 / 1024.0,
@@ -586,4 +579,19 @@ async fn rss(store_url: &str, sessions: usize, clients: usize) {
     for app in apps {
         app.abort();
     }
+}
+
+/// A process's resident and peak resident memory, in KiB (Linux).
+fn memory(replica: &Replica) -> (u64, u64) {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", replica.child.id())).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }

@@ -16,9 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Extension;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use tokio::sync::broadcast;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -51,20 +52,36 @@ pub const SNAPSHOT: &str = "snapshot";
 /// The `event:` name of a change.
 pub const CHANGE: &str = "change";
 
+/// One server-sent event, encoded once and shared by every client's stream
+/// (a snapshot of 10,000 sessions is megabytes: fifty clients must not
+/// each hold a copy).
+fn frame(event: &str, json: &str) -> Bytes {
+    // serde_json writes no raw newline, so the data is one `data:` line.
+    Bytes::from(format!("event: {event}\ndata: {json}\n\n"))
+}
+
 /// The server's side of the stream: the engine's changes, broadcast.
 #[derive(Clone)]
 pub struct Events {
-    sender: broadcast::Sender<Arc<str>>,
+    sender: broadcast::Sender<Bytes>,
     /// Changes sent so far: a snapshot built at one count is current while
     /// the count stays.
     sent: Arc<AtomicU64>,
     /// Each provider's latest health, which a snapshot does not carry.
-    health: Arc<Mutex<HashMap<Provider, Arc<str>>>>,
-    /// The last snapshot, with the count it was built at.
+    health: Arc<Mutex<HashMap<Provider, Bytes>>>,
+    /// The last snapshot. Held while one is built, so clients connecting at
+    /// once wait for one build rather than each make their own.
     cached: Arc<Mutex<Option<Cached>>>,
     /// Cancelled when the server stops: streams end, so a graceful shutdown
     /// does not wait on clients that never hang up.
     closing: CancellationToken,
+}
+
+/// A snapshot frame, with the change count and the time it was built at.
+struct Cached {
+    count: u64,
+    built: Instant,
+    frame: Bytes,
 }
 
 impl Default for Events {
@@ -111,49 +128,60 @@ impl Events {
             let Some(update) = shared(update) else {
                 continue;
             };
-            let json: Arc<str> = match serde_json::to_string(&update) {
-                Ok(json) => json.into(),
+            let json = match serde_json::to_string(&update) {
+                Ok(json) => json,
                 Err(error) => {
                     tracing::warn!(%error, "an update could not be written for the stream");
                     continue;
                 }
             };
+            let frame = frame(CHANGE, &json);
             if let Update::Health { provider, .. } = &update {
-                lock(&self.health).insert(*provider, json.clone());
+                lock(&self.health).insert(*provider, frame.clone());
             }
             // Counted first: a client that subscribes between the two must
             // not be handed a snapshot from before this change.
             self.sent.fetch_add(1, Ordering::SeqCst);
             // No client connected is not an error.
-            let _ = self.sender.send(json);
+            let _ = self.sender.send(frame);
         }
     }
 
-    /// The snapshot as the stream sends it, built anew only when something
-    /// changed since the last one.
-    fn snapshot(&self, services: &Services) -> Result<Arc<str>, ApiError> {
+    /// The snapshot frame, built anew only when something changed since the
+    /// last one.
+    fn snapshot(&self, services: &Services) -> Result<Bytes, ApiError> {
         let count = self.sent.load(Ordering::SeqCst);
-        if let Some((at, built, json)) = lock(&self.cached).as_ref()
-            && *at == count
-            && built.elapsed() < SNAPSHOT_REUSE
+        let mut cached = lock(&self.cached);
+        if let Some(current) = cached.as_ref()
+            && current.count == count
+            && current.built.elapsed() < SNAPSHOT_REUSE
         {
-            return Ok(json.clone());
+            return Ok(current.frame.clone());
         }
+        // The old one goes before the new one is built: one at a time in memory.
+        *cached = None;
         let loaded = {
             let store = services.store();
             crate::engine::run::snapshot(services, &store, Timestamp::now())?
         };
-        let json: Arc<str> = serde_json::to_string(&loaded)
-            .map_err(|e| {
-                ApiError::new(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "snapshot",
-                    format!("the snapshot could not be written: {e}"),
-                )
-            })?
-            .into();
-        *lock(&self.cached) = Some((count, Instant::now(), json.clone()));
-        Ok(json)
+        // Written straight into the frame: no second copy of megabytes.
+        let mut buffer = format!("event: {SNAPSHOT}\ndata: ").into_bytes();
+        serde_json::to_writer(&mut buffer, &loaded).map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "snapshot",
+                format!("the snapshot could not be written: {e}"),
+            )
+        })?;
+        drop(loaded);
+        buffer.extend_from_slice(b"\n\n");
+        let frame = Bytes::from(buffer);
+        *cached = Some(Cached {
+            count,
+            built: Instant::now(),
+            frame: frame.clone(),
+        });
+        Ok(frame)
     }
 }
 
@@ -163,18 +191,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A snapshot as sent: the change count and the time it was built at.
-type Cached = (u64, Instant, Arc<str>);
-
 /// Where one client's stream stands.
 struct Client {
-    /// Messages to send before waiting for changes: the snapshot and the
-    /// providers' health.
-    queued: Vec<Event>,
-    receiver: broadcast::Receiver<Arc<str>>,
+    /// Frames to send before waiting for changes: the snapshot and the
+    /// providers' health, in order.
+    queued: std::collections::VecDeque<Bytes>,
+    receiver: broadcast::Receiver<Bytes>,
     state: AppState,
     operator: Operator,
     recheck: tokio::time::Interval,
+    keep_alive: tokio::time::Interval,
 }
 
 impl Client {
@@ -192,69 +218,81 @@ impl Client {
     }
 
     /// The snapshot and the latest health, to send first.
-    fn opening(state: &AppState) -> Result<Vec<Event>, ApiError> {
-        let snapshot = state.events.snapshot(&state.services)?;
-        let mut queued = vec![Event::default().event(SNAPSHOT).data(&*snapshot)];
-        queued.extend(
-            lock(&state.events.health)
-                .values()
-                .map(|json| Event::default().event(CHANGE).data(&**json)),
-        );
-        // Sent in order by popping from the end.
-        queued.reverse();
+    fn opening(state: &AppState) -> Result<std::collections::VecDeque<Bytes>, ApiError> {
+        let mut queued =
+            std::collections::VecDeque::from([state.events.snapshot(&state.services)?]);
+        queued.extend(lock(&state.events.health).values().cloned());
         Ok(queued)
+    }
+
+    /// The next frame to send, or None when the stream ends.
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(frame) = self.queued.pop_front() {
+            return Some(frame);
+        }
+        let closing = self.state.events.closing.clone();
+        let received = loop {
+            tokio::select! {
+                _ = closing.cancelled() => return None,
+                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+                _ = self.recheck.tick() => {
+                    if !self.still_allowed() {
+                        tracing::info!(operator = %self.operator.name, "token revoked: its event stream ends");
+                        return None;
+                    }
+                }
+                received = self.receiver.recv() => break received,
+            }
+        };
+        match received {
+            Ok(frame) => Some(frame),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::info!(missed, "a client fell behind; sending it a fresh snapshot");
+                self.receiver = self.receiver.resubscribe();
+                // On failure the stream ends: the client reconnects, and is
+                // resynchronised then.
+                self.queued = Client::opening(&self.state).ok()?;
+                self.queued.pop_front()
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::api::ErrorBody), (status = 503, body = super::api::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive; a revoked token's stream ends within 30 s.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::api::ErrorBody), (status = 503, body = super::api::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     // Subscribed before the snapshot is read: a change made in between comes
     // twice (clients keep the newer), never not at all.
     let receiver = state.events.sender.subscribe();
     let queued = Client::opening(&state)?;
-    let mut recheck = tokio::time::interval(TOKEN_RECHECK);
-    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let interval = |period: Duration| {
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    };
     let client = Client {
         queued,
         receiver,
         state,
         operator,
-        recheck,
+        recheck: interval(TOKEN_RECHECK),
+        keep_alive: interval(KEEP_ALIVE),
     };
-    let events = futures::stream::unfold(client, |mut client| async move {
-        if let Some(event) = client.queued.pop() {
-            return Some((Ok(event), client));
-        }
-        let closing = client.state.events.closing.clone();
-        let received = loop {
-            tokio::select! {
-                _ = closing.cancelled() => return None,
-                _ = client.recheck.tick() => {
-                    if !client.still_allowed() {
-                        tracing::info!(operator = %client.operator.name, "token revoked: its event stream ends");
-                        return None;
-                    }
-                }
-                received = client.receiver.recv() => break received,
-            }
-        };
-        match received {
-            Ok(json) => Some((Ok(Event::default().event(CHANGE).data(&*json)), client)),
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::info!(missed, "a client fell behind; sending it a fresh snapshot");
-                client.receiver = client.receiver.resubscribe();
-                // On failure the stream ends: the client reconnects, and is
-                // resynchronised then.
-                let mut queued = Client::opening(&client.state).ok()?;
-                let event = queued.pop()?;
-                client.queued = queued;
-                Some((Ok(event), client))
-            }
-            Err(broadcast::error::RecvError::Closed) => None,
-        }
+    let frames = futures::stream::unfold(client, |mut client| async move {
+        let frame = client.next().await?;
+        Some((Ok::<_, Infallible>(frame), client))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            // A proxy in front (nginx) must not hold events back.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(frames),
+    )
+        .into_response())
 }
