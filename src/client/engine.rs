@@ -156,10 +156,12 @@ impl RemoteEngine {
         // Status changes are told as they would have been live, alerts and all.
         let mut status_changes = Vec::new();
         let changed = self.ever_connected.then(|| {
+            let now_held: std::collections::HashSet<&SessionId> =
+                sessions.iter().map(|record| &record.id).collect();
             let removed = self
                 .sessions
                 .keys()
-                .filter(|id| !sessions.iter().any(|record| &record.id == *id))
+                .filter(|id| !now_held.contains(id))
                 .count();
             let mut new_or_changed = 0;
             for record in sessions {
