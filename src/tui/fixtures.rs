@@ -20,7 +20,7 @@ use crate::domain::{
     BalanceReport, DocumentType, ExternalRef, LinkId, LinkReport, LinkStatus, Provider,
     ProviderEnvironment, SessionId, SessionStatus, UserFlow,
 };
-use crate::engine::{ProviderSetup, Update};
+use crate::engine::{Command, ProviderSetup, Update};
 
 use super::app::App;
 use super::theme::Theme;
@@ -380,4 +380,15 @@ pub fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
         }
     }
     None
+}
+
+/// The commands among `effects`.
+pub fn sent(effects: &[Effect]) -> Vec<&Command> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Send(command) => Some(command),
+            _ => None,
+        })
+        .collect()
 }

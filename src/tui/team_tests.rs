@@ -12,7 +12,6 @@ use crate::domain::{LinkStatus, RecentNotifies};
 use crate::engine::{Command, Connection, Update};
 
 use super::App;
-use super::feedback::Effect;
 use super::fixtures::*;
 use super::notify::NotifyPhase;
 use super::team::{Link, TeamState};
@@ -46,14 +45,23 @@ fn down(app: &mut App) {
     );
 }
 
-fn sent(effects: &[Effect]) -> Vec<&Command> {
-    effects
-        .iter()
-        .filter_map(|effect| match effect {
-            Effect::Send(command) => Some(command),
-            _ => None,
-        })
-        .collect()
+/// A new pending session created by `who` arrives from the server.
+fn arrives(app: &mut App, id: &str, who: &str) {
+    let mut record = session(
+        id,
+        crate::domain::Provider::Cashfree,
+        crate::domain::SessionStatus::Pending,
+        -1,
+    );
+    record.created_by = Some(who.into());
+    update(
+        app,
+        Msg::Engine(Update::SessionChanged {
+            record,
+            previous: None,
+            event: None,
+        }),
+    );
 }
 
 fn toast_texts(app: &App) -> Vec<String> {
@@ -247,21 +255,7 @@ fn reconnecting_says_what_changed_while_away() {
 #[test]
 fn mine_shows_only_the_operators_sessions() {
     let mut app = team_app(Role::Support);
-    let mut theirs = session(
-        "dl-ravi0001",
-        crate::domain::Provider::Cashfree,
-        crate::domain::SessionStatus::Pending,
-        -30,
-    );
-    theirs.created_by = Some("ravi".into());
-    update(
-        &mut app,
-        Msg::Engine(Update::SessionChanged {
-            record: theirs,
-            previous: None,
-            event: None,
-        }),
-    );
+    arrives(&mut app, "dl-ravi0001", "ravi");
     let everyone = app.sessions.len();
     update(&mut app, ch('m'));
     assert_eq!(app.sessions.len(), everyone - 1);
@@ -316,37 +310,9 @@ fn a_resync_keeps_the_selection_on_its_session() {
 fn a_colleagues_new_session_is_not_opened_as_mine() {
     let mut app = team_app(Role::Support);
     app.awaiting_creates = 1;
-    let mut theirs = session(
-        "dl-ravi0002",
-        crate::domain::Provider::Cashfree,
-        crate::domain::SessionStatus::Pending,
-        -1,
-    );
-    theirs.created_by = Some("ravi".into());
-    update(
-        &mut app,
-        Msg::Engine(Update::SessionChanged {
-            record: theirs,
-            previous: None,
-            event: None,
-        }),
-    );
+    arrives(&mut app, "dl-ravi0002", "ravi");
     assert!(app.overlay.is_none(), "{:?}", app.overlay);
-    let mut mine = session(
-        "dl-asha0002",
-        crate::domain::Provider::Cashfree,
-        crate::domain::SessionStatus::Pending,
-        -1,
-    );
-    mine.created_by = Some("asha".into());
-    update(
-        &mut app,
-        Msg::Engine(Update::SessionChanged {
-            record: mine,
-            previous: None,
-            event: None,
-        }),
-    );
+    arrives(&mut app, "dl-asha0002", "asha");
     assert!(matches!(
         &app.overlay,
         Some(super::app::Overlay::Detail(view)) if view.id.as_str() == "dl-asha0002"

@@ -29,16 +29,6 @@ fn engine(app: &mut super::App, message: Update) -> Vec<Effect> {
     update(app, Msg::Engine(message))
 }
 
-fn sent(effects: &[Effect]) -> Vec<&Command> {
-    effects
-        .iter()
-        .filter_map(|effect| match effect {
-            Effect::Send(command) => Some(command),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The titles of the alerts (bell, desktop) among `effects`.
 fn alerts(effects: &[Effect]) -> Vec<&str> {
     effects

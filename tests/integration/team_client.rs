@@ -57,39 +57,33 @@ impl Headless {
     async fn until(&mut self, what: &str, within: Duration, done: impl Fn(&App) -> bool) {
         let deadline = Instant::now() + within;
         while !done(&self.app) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.updates.recv()).await {
-                Ok(Some(update)) => {
-                    if let Update::Refused { message, .. } = &update {
-                        self.refused.push(message.clone());
-                    }
-                    update_app(&mut self.app, update);
-                }
-                Ok(None) => panic!("the engine stopped while waiting for {what}"),
-                Err(_) => panic!("no {what} within {within:?}"),
-            }
+            self.apply_next(what, deadline).await;
         }
     }
-}
 
-impl Headless {
     /// Applies updates until one is a refusal, and returns its message.
     async fn next_refusal(&mut self, within: Duration) -> String {
         let seen = self.refused.len();
         let deadline = Instant::now() + within;
         while self.refused.len() == seen {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.updates.recv()).await {
-                Ok(Some(update)) => {
-                    if let Update::Refused { message, .. } = &update {
-                        self.refused.push(message.clone());
-                    }
-                    update_app(&mut self.app, update);
-                }
-                _ => panic!("no refusal within {within:?}"),
-            }
+            self.apply_next("a refusal", deadline).await;
         }
         self.refused[seen].clone()
+    }
+
+    /// Waits for the next update (failing at `deadline`) and applies it.
+    async fn apply_next(&mut self, what: &str, deadline: Instant) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, self.updates.recv()).await {
+            Ok(Some(update)) => {
+                if let Update::Refused { message, .. } = &update {
+                    self.refused.push(message.clone());
+                }
+                update_app(&mut self.app, update);
+            }
+            Ok(None) => panic!("the engine stopped while waiting for {what}"),
+            Err(_) => panic!("no {what} in time"),
+        }
     }
 }
 
