@@ -88,7 +88,18 @@ async fn run_remote(
             .balance_interval
             .max(engine::MIN_BALANCE_INTERVAL),
         session_interval: config.polling.session_interval,
-        defaults: config.defaults.clone(),
+        // The form starts from the server's defaults (what it fills a
+        // create in with); what the operator's own config sets wins.
+        defaults: {
+            let mut defaults = operator.defaults.clone().unwrap_or_default();
+            if config.defaults.provider.is_some() {
+                defaults.provider = config.defaults.provider;
+            }
+            if config.defaults.redirect_url.is_some() {
+                defaults.redirect_url = config.defaults.redirect_url.clone();
+            }
+            defaults
+        },
         // Until the server's snapshot says how its providers are set up.
         instantpay_configured: true,
         cashfree_configured: true,

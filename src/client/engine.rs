@@ -136,9 +136,17 @@ impl RemoteEngine {
         match message {
             StreamMessage::Snapshot(update) => self.resync(update),
             StreamMessage::Change(update) => self.pass(update),
-            StreamMessage::Lost { reason, retry_in } => {
+            StreamMessage::Lost {
+                reason,
+                retry_in,
+                refused,
+            } => {
                 self.connected = false;
-                self.send(Update::Connection(Connection::Down { reason, retry_in }));
+                self.send(Update::Connection(Connection::Down {
+                    reason,
+                    retry_in,
+                    refused,
+                }));
             }
         }
     }

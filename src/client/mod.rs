@@ -65,6 +65,8 @@ impl ServerError {
 pub struct Operator {
     pub name: String,
     pub role: Role,
+    /// What the server fills a create in with (an older server sends none).
+    pub defaults: Option<crate::config::SessionDefaults>,
 }
 
 /// A server and the token to reach it with. Cheap to clone.
@@ -154,7 +156,11 @@ impl ServerClient {
                     "the server's whoami answer has no role I know: {value}"
                 ))
             })?;
-        Ok(Operator { name, role })
+        Ok(Operator {
+            name,
+            role,
+            defaults: defaults_of(&value["defaults"]),
+        })
     }
 
     fn unreachable(&self, error: &reqwest::Error) -> ServerError {
@@ -178,6 +184,38 @@ impl ServerClient {
             sent: !error.is_connect(),
         }
     }
+}
+
+/// The server's create defaults, read leniently: a part it does not say (or
+/// this client cannot read) stays as payops' own default.
+fn defaults_of(value: &Value) -> Option<crate::config::SessionDefaults> {
+    use crate::domain::{DocumentType, Provider, UserFlow};
+    let object = value.as_object()?;
+    let mut defaults = crate::config::SessionDefaults {
+        provider: object
+            .get("provider")
+            .and_then(Value::as_str)
+            .and_then(|p| p.parse::<Provider>().ok()),
+        redirect_url: object
+            .get("redirect_url")
+            .and_then(Value::as_str)
+            .and_then(|u| Url::parse(u).ok()),
+        ..crate::config::SessionDefaults::default()
+    };
+    if let Some(flow) = object
+        .get("flow")
+        .and_then(Value::as_str)
+        .and_then(UserFlow::parse)
+    {
+        defaults.flow = flow;
+    }
+    if let Some(documents) = object.get("documents").and_then(Value::as_array) {
+        defaults.documents = documents
+            .iter()
+            .filter_map(|d| d.as_str().and_then(DocumentType::parse))
+            .collect();
+    }
+    Some(defaults)
 }
 
 /// The error an error status carries, or the status alone.

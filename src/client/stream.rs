@@ -30,9 +30,11 @@ pub(crate) enum StreamMessage {
     Snapshot(Update),
     Change(Update),
     /// The connection is gone (or never came); the next try is in `retry_in`.
+    /// `refused`: the server turned the token away.
     Lost {
         reason: String,
         retry_in: Duration,
+        refused: bool,
     },
 }
 
@@ -49,17 +51,37 @@ fn delays() -> ExponentialBackoff {
 pub(crate) async fn follow(client: ServerClient, out: UnboundedSender<StreamMessage>) {
     let mut retries = delays();
     loop {
-        let reason = match read(&client, &out, &mut retries).await {
+        let (reason, refused) = match read(&client, &out, &mut retries).await {
             Ok(()) if out.is_closed() => return,
-            Ok(()) => "the server closed the event stream".to_string(),
-            Err(reason) => reason,
+            Ok(()) => ("the server closed the event stream".to_string(), false),
+            Err(Lost::Refused(reason)) => (reason, true),
+            Err(Lost::Gone(reason)) => (reason, false),
         };
-        let retry_in = retries.next().unwrap_or(LAST_RETRY);
+        // Jitter spreads the clients of a restarted server; never past the cap.
+        let retry_in = retries.next().unwrap_or(LAST_RETRY).min(LAST_RETRY);
         tracing::info!(%reason, retry_ms = retry_in.as_millis() as u64, "event stream lost");
-        if out.send(StreamMessage::Lost { reason, retry_in }).is_err() {
+        let lost = StreamMessage::Lost {
+            reason,
+            retry_in,
+            refused,
+        };
+        if out.send(lost).is_err() {
             return;
         }
         tokio::time::sleep(retry_in).await;
+    }
+}
+
+/// Why a connection ended.
+enum Lost {
+    /// The server answered 401 or 403: the token is not (or no longer) good.
+    Refused(String),
+    Gone(String),
+}
+
+impl From<String> for Lost {
+    fn from(reason: String) -> Lost {
+        Lost::Gone(reason)
     }
 }
 
@@ -68,7 +90,7 @@ async fn read(
     client: &ServerClient,
     out: &UnboundedSender<StreamMessage>,
     retries: &mut ExponentialBackoff,
-) -> Result<(), String> {
+) -> Result<(), Lost> {
     let url = client.url(&["events"]).map_err(|e| e.to_string())?;
     // The server reads its snapshot before it answers; one that accepts
     // the connection and then says nothing is as gone as one that refuses.
@@ -86,7 +108,11 @@ async fn read(
     if !status.is_success() {
         let text = response.text().await.unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        return Err(refusal(status, &value).to_string());
+        let reason = refusal(status, &value).to_string();
+        return Err(match status.as_u16() {
+            401 | 403 => Lost::Refused(reason),
+            _ => Lost::Gone(reason),
+        });
     }
     let started = Instant::now();
     // Milliseconds since `started` at the last byte: comments count too.
@@ -106,7 +132,7 @@ async fn read(
                 let quiet = (started.elapsed().as_millis() as u64)
                     .saturating_sub(last_byte.load(Ordering::Relaxed));
                 if quiet > SILENCE.as_millis() as u64 {
-                    return Err(format!("no word from the server for {} s", quiet / 1000));
+                    return Err(Lost::Gone(format!("no word from the server for {} s", quiet / 1000)));
                 }
                 continue;
             }

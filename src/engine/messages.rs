@@ -323,5 +323,10 @@ pub enum Connection {
     /// sessions that changed while the client was away.
     Up { changed: Option<usize> },
     /// Not connected: what is shown is stale. The next try is in `retry_in`.
-    Down { reason: String, retry_in: Duration },
+    /// `refused`: the server answered, but not to this token (revoked?).
+    Down {
+        reason: String,
+        retry_in: Duration,
+        refused: bool,
+    },
 }

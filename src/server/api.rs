@@ -153,9 +153,24 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/whoami", tag = "operators", responses((status = 200, description = "the token's operator and role", body = Object), (status = 401, body = ErrorBody)))]
-async fn whoami(Extension(operator): Extension<Operator>) -> Json<Value> {
-    Json(json!({"name": operator.name, "role": operator.role.as_str()}))
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "operators", responses((status = 200, description = "the token's operator and role, and the server's create defaults", body = Object), (status = 401, body = ErrorBody)))]
+async fn whoami(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+) -> Json<Value> {
+    let defaults = &state.defaults;
+    Json(json!({
+        "name": operator.name,
+        "role": operator.role.as_str(),
+        // What a create leaves out is filled from these: a dashboard
+        // prefills its form with them.
+        "defaults": {
+            "provider": defaults.provider.map(|p| p.as_str()),
+            "flow": defaults.flow.cashfree_word(),
+            "documents": defaults.documents,
+            "redirect_url": defaults.redirect_url.as_ref().map(|url| url.as_str()),
+        },
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

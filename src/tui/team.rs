@@ -14,6 +14,7 @@ use ratatui::text::Span;
 use super::app::App;
 use super::feedback::{Effect, Feedback, Level};
 use super::keymap::Action;
+use super::view::Pane;
 use crate::auth::{Permission, Role};
 use crate::engine::{Command, Connection};
 
@@ -37,6 +38,8 @@ pub enum Link {
         since: Timestamp,
         reason: String,
         retry_at: Timestamp,
+        /// The server turned the token away (revoked, or a new demo token).
+        refused: bool,
     },
 }
 
@@ -52,12 +55,12 @@ impl TeamState {
 
     /// Whether this operator's role lets them use `action` (the status bar
     /// greys out the rest).
-    pub fn may(&self, action: Action) -> bool {
-        self.denied(action).is_none()
+    pub fn may(&self, action: Action, focus: Pane) -> bool {
+        self.denied(action, focus).is_none()
     }
 
     /// Why the role does not allow `action`, if it does not.
-    pub fn denied(&self, action: Action) -> Option<String> {
+    pub fn denied(&self, action: Action, focus: Pane) -> Option<String> {
         // Personal data stays on the server: nobody fetches it through one.
         if matches!(action, Action::FetchDocuments | Action::RevealDocuments) {
             return Some(
@@ -66,7 +69,10 @@ impl TeamState {
                     .into(),
             );
         }
-        self.needs(&action.name().replace('_', " "), action_permission(action)?)
+        self.needs(
+            &action.name().replace('_', " "),
+            action_permission(action, focus)?,
+        )
     }
 
     /// "notify: needs the finance role (you are support)", unless it does not.
@@ -87,7 +93,7 @@ impl TeamState {
     /// Why `command` cannot go to the server now, if it cannot.
     fn refusal(&self, command: &Command) -> Option<String> {
         if let Command::FetchDocuments(_) = command {
-            return self.denied(Action::FetchDocuments);
+            return self.denied(Action::FetchDocuments, Pane::Sessions);
         }
         let permission = command_permission(command)?;
         if let Some(denied) = self.needs(what(command), permission) {
@@ -118,20 +124,30 @@ impl TeamState {
                 }
                 self.link = Link::Up;
             }
-            Connection::Down { reason, retry_in } => {
+            Connection::Down {
+                reason,
+                retry_in,
+                refused,
+            } => {
                 let retry_at = now
                     .checked_add(jiff::SignedDuration::try_from(retry_in).unwrap_or_default())
                     .unwrap_or(now);
                 let since = match &self.link {
                     Link::Down { since, .. } => *since,
                     _ => {
-                        feedback.alert(
-                            Level::Error,
+                        let text = if refused {
+                            format!(
+                                "{} refused {}'s token ({reason}); showing the last data; \
+                                 with a new token, start payops again",
+                                self.server, self.operator
+                            )
+                        } else {
                             format!(
                                 "lost the payops server at {}: {reason}; showing the last data",
                                 self.server
-                            ),
-                        );
+                            )
+                        };
+                        feedback.alert(Level::Error, text);
                         now
                     }
                 };
@@ -139,15 +155,22 @@ impl TeamState {
                     since,
                     reason,
                     retry_at,
+                    refused,
                 };
             }
         }
     }
 }
 
-/// What an action needs on the server; None for what only moves the view.
-pub fn action_permission(action: Action) -> Option<Permission> {
+/// What an action needs on the server, with the keyboard on `focus`; None
+/// for what only moves the view.
+pub fn action_permission(action: Action, focus: Pane) -> Option<Permission> {
     match action {
+        // `r` refreshes what has the keyboard.
+        Action::Refresh => Some(match focus {
+            Pane::Sessions => Permission::Sessions,
+            Pane::Balance | Pane::Notify => Permission::Money,
+        }),
         Action::NewSession
         | Action::TrackSession
         | Action::RefreshSession
@@ -263,14 +286,22 @@ pub fn header_spans(
             theme.warning,
         )],
         Link::Down {
-            since, retry_at, ..
+            since,
+            retry_at,
+            refused,
+            ..
         } => {
             let retry = retry_at.duration_since(now).as_secs().max(0);
+            // Who stays named: a stale screen must not pass for someone else's.
+            let why = if *refused {
+                format!("{} refuses {}'s token", team.server, team.operator)
+            } else {
+                format!("{} unreachable", team.server)
+            };
             vec![Span::styled(
                 format!(
-                    " ⚠ STALE since {} · {} unreachable · retry in {retry}s ",
+                    " ⚠ STALE since {} · {why} · retry in {retry}s ",
                     super::format::ago_short(now, *since),
-                    team.server
                 ),
                 stale_style(theme),
             )]

@@ -41,6 +41,7 @@ fn down(app: &mut App) {
         Msg::Engine(Update::Connection(Connection::Down {
             reason: "connection refused".into(),
             retry_in: Duration::from_secs(4),
+            refused: false,
         })),
     );
 }
@@ -317,4 +318,60 @@ fn a_colleagues_new_session_is_not_opened_as_mine() {
         &app.overlay,
         Some(super::app::Overlay::Detail(view)) if view.id.as_str() == "dl-asha0002"
     ));
+}
+
+#[test]
+fn a_refused_token_is_not_called_an_unreachable_server() {
+    let mut app = team_app(Role::Viewer);
+    update(
+        &mut app,
+        Msg::Engine(Update::Connection(Connection::Down {
+            reason: "the token is wrong or revoked".into(),
+            retry_in: Duration::from_secs(10),
+            refused: true,
+        })),
+    );
+    let text = buffer_text(&render(&sized(app.clone(), 160, 48), 160, 48));
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("ops.example:8788 refuses asha's token"),
+        "{header}"
+    );
+    assert!(!header.contains("unreachable"), "{header}");
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t.contains("refused asha's token (the token is wrong or revoked)")),
+        "{:?}",
+        toast_texts(&app)
+    );
+}
+
+#[test]
+fn refresh_is_greyed_where_the_role_cannot_refresh() {
+    // A viewer's `r` on the sessions pane would poll: refused on the spot.
+    let mut app = team_app(Role::Viewer);
+    update(&mut app, ch('r'));
+    assert!(
+        toast_texts(&app)
+            .iter()
+            .any(|t| t == "refresh: needs the support role (you are viewer)"),
+        "{:?}",
+        toast_texts(&app)
+    );
+    // Support may poll sessions, not refresh the balance.
+    let mut support = team_app(Role::Support);
+    let effects = update(&mut support, ch('r'));
+    assert!(toast_texts(&support).iter().all(|t| !t.contains("needs")));
+    let _ = effects;
+    update(&mut support, key(KeyCode::Tab));
+    update(&mut support, key(KeyCode::Tab));
+    update(&mut support, ch('r'));
+    assert!(
+        toast_texts(&support)
+            .iter()
+            .any(|t| t == "refresh: needs the finance role (you are support)"),
+        "{:?}",
+        toast_texts(&support)
+    );
 }

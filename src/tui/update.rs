@@ -111,7 +111,7 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
     let context = app.context();
     let action = app.keymap.action_for(context, &key);
     if let (Some(action), Some(team)) = (action, &app.team)
-        && let Some(denied) = team.denied(action)
+        && let Some(denied) = team.denied(action, app.focus)
     {
         feedback.alert(Level::Warning, denied);
         return;
@@ -498,7 +498,12 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
                     "notify for {} by {}: {}",
                     entry.link_id,
                     entry.actor,
-                    entry.outcome.as_str()
+                    // An open row is a request on its way, not a doubt.
+                    if entry.completed {
+                        entry.outcome.as_str()
+                    } else {
+                        "in flight"
+                    }
                 ),
             );
             app.notify.record_audit(entry);

@@ -128,7 +128,7 @@ impl ViewContext<'_> {
     /// Whether the operator may use `action`: always in solo mode; in team
     /// mode, as their role allows.
     pub fn may(&self, action: super::keymap::Action) -> bool {
-        self.team.is_none_or(|team| team.may(action))
+        self.team.is_none_or(|team| team.may(action, self.focus))
     }
 
     /// Local wall-clock time `HH:MM:SS`.

@@ -180,10 +180,13 @@ async fn tokens_roles_and_bad_requests_over_real_http() {
         None,
     )
     .await;
+    assert_eq!(status, 200);
     assert_eq!(
-        (status, me),
-        (200, json!({"name": "asha@ops", "role": "support"}))
+        (&me["name"], &me["role"]),
+        (&json!("asha@ops"), &json!("support"))
     );
+    // The server's create defaults, for a dashboard's form.
+    assert_eq!(me["defaults"]["redirect_url"], "https://example.com/done");
 
     // Labelling needs support: the refusal names the role.
     let label_url = format!("{base}/api/v1/sessions/{id}/label");

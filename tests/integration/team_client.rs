@@ -328,14 +328,16 @@ async fn a_notify_through_the_server_reaches_every_dashboard_and_is_not_repeated
         dashboards.push((commands, dashboard));
     }
     let sample = LinkId::new_unchecked(crate::harness::cli::SAMPLE_LINK);
+    // Each looks the link up as the pane would, and sees the confirm dialog.
     for (commands, dashboard) in &mut dashboards {
+        dashboard.app.notify.phase = payops::tui::notify::NotifyPhase::LookingUp(sample.clone());
         commands.send(Command::LookupLink(sample.clone())).unwrap();
         dashboard
-            .until("the lookup", Duration::from_secs(10), |app| {
+            .until("the confirm dialog", Duration::from_secs(10), |app| {
                 matches!(
                     app.overlay,
                     Some(payops::tui::app::Overlay::ConfirmNotify(_))
-                ) || !app.notify.phase.is_busy()
+                )
             })
             .await;
     }
