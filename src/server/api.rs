@@ -265,9 +265,7 @@ async fn fetch_balance(
     Extension(operator): Extension<Operator>,
 ) -> Result<Json<Value>, ApiError> {
     operator.require(Permission::Money)?;
-    let report = state.services.fetch_balance().await;
-    state.store_changed();
-    let report = report?;
+    let report = state.announced(state.services.fetch_balance().await)?;
     Ok(Json(output::balance_json(&report)))
 }
 
@@ -345,9 +343,7 @@ async fn create_session(
         "",
     )?;
     let services = state.services.as_operator(&operator.name);
-    let created = services.create_session_keeping_row(&request).await;
-    state.store_changed();
-    match created {
+    match state.announced(services.create_session_keeping_row(&request).await) {
         Ok(record) => Ok((
             StatusCode::CREATED,
             Json(output::session_json(&record, None)),
@@ -391,13 +387,8 @@ async fn track_session(
         return Err(invalid("reference", "is empty"));
     }
     let services = state.services.as_operator(&operator.name);
-    let outcome = services.track_session(provider, &body.reference).await;
-    state.store_changed();
-    let outcome = outcome?;
-    Ok(Json(output::session_json(
-        &outcome.record,
-        outcome.user_details.as_ref(),
-    )))
+    let outcome = state.announced(services.track_session(provider, &body.reference).await)?;
+    Ok(polled_json(&outcome))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/refresh", tag = "sessions", description = "Role: support. Polls now, or asks whether an unanswered create took effect.", params(("id" = String, Path)), responses((status = 200, description = "the session", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)))]
@@ -409,13 +400,8 @@ async fn refresh_session(
     let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let record = state.services.find(&id)?;
-    let outcome = state.services.refresh(&record).await;
-    state.store_changed();
-    let outcome = outcome?;
-    Ok(Json(output::session_json(
-        &outcome.record,
-        outcome.user_details.as_ref(),
-    )))
+    let outcome = state.announced(state.services.refresh(&record).await)?;
+    Ok(polled_json(&outcome))
 }
 
 #[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", description = "Role: support. Stops tracking.", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -431,6 +417,15 @@ async fn stop_tracking(
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "stopped tracking");
     Ok(Json(json!({"id": record.id, "tracking": false})))
+}
+
+/// A session as a poll (or a track) left it, with the personal data it
+/// brought, masked as the CLI shows it.
+fn polled_json(outcome: &crate::engine::ops::PollOutcome) -> Json<Value> {
+    Json(output::session_json(
+        &outcome.record,
+        outcome.user_details.as_ref(),
+    ))
 }
 
 fn link_id(raw: &str) -> Result<LinkId, ApiError> {
@@ -494,9 +489,7 @@ async fn notify_link(
     };
     // Every dashboard sees the attempt in flight, then its outcome.
     state.store_changed();
-    let result = services.finish_notify(&started).await;
-    state.store_changed();
-    let result = result?;
+    let result = state.announced(services.finish_notify(&started).await)?;
     let mut json = output::audit_json(&result.entry);
     if let (Some(error), Some(object)) = (&result.error, json.as_object_mut()) {
         object.insert(

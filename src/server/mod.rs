@@ -34,6 +34,13 @@ impl AppState {
     pub fn store_changed(&self) {
         let _ = self.commands.send(Command::StoreChanged);
     }
+
+    /// `store_changed`, then `outcome` as it was: a call that failed may
+    /// have written too (an attempt on record), so every outcome is told.
+    pub fn announced<T>(&self, outcome: T) -> T {
+        self.store_changed();
+        outcome
+    }
 }
 
 #[derive(Clone)]

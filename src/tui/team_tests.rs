@@ -65,6 +65,12 @@ fn arrives(app: &mut App, id: &str, who: &str) {
     );
 }
 
+/// Some toast on screen satisfies `wanted` (all of them are shown if not).
+fn assert_toast(app: &App, wanted: impl Fn(&str) -> bool) {
+    let texts = toast_texts(app);
+    assert!(texts.iter().any(|t| wanted(t)), "{texts:?}");
+}
+
 fn toast_texts(app: &App) -> Vec<String> {
     app.toasts.iter().map(|toast| toast.text.clone()).collect()
 }
@@ -86,13 +92,9 @@ fn a_lost_connection_marks_the_data_stale_and_keeps_it() {
     let mut app = team_app(Role::Finance);
     let before = app.sessions.total();
     down(&mut app);
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t.contains("lost the payops server at ops.example:8788")),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| {
+        t.contains("lost the payops server at ops.example:8788")
+    });
     update(&mut app, Msg::Tick(at(12)));
     let app = sized(app, 160, 48);
     let buffer = render(&app, 160, 48);
@@ -117,13 +119,9 @@ fn commands_typed_while_disconnected_are_refused_not_queued() {
     let effects = update(&mut app, ch('r'));
     assert!(sent(&effects).is_empty(), "{effects:?}");
     assert!(!app.balance.refreshing);
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t.contains("balance refresh not sent: not connected to ops.example:8788")),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| {
+        t.contains("balance refresh not sent: not connected to ops.example:8788")
+    });
 }
 
 #[test]
@@ -151,13 +149,7 @@ fn a_notify_refused_while_disconnected_unlocks_the_pane() {
         "{effects:?}"
     );
     assert!(!app.notify.phase.is_busy(), "{:?}", app.notify.phase);
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t.contains("notify not sent")),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| t.contains("notify not sent"));
 }
 
 #[test]
@@ -167,13 +159,9 @@ fn a_role_greys_out_what_it_cannot_do_and_refuses_it() {
     let effects = update(&mut app, ch('l'));
     assert!(sent(&effects).is_empty());
     assert!(!app.notify.editing);
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t == "notify: needs the finance role (you are support)"),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| {
+        t == "notify: needs the finance role (you are support)"
+    });
     // On the notify pane, its keys are listed greyed out.
     update(&mut app, key(KeyCode::Tab));
     let buffer = render(&app, 160, 48);
@@ -226,13 +214,9 @@ fn a_server_refusal_is_a_toast_and_ends_the_wait() {
         }),
     );
     assert!(matches!(app.notify.phase, NotifyPhase::Idle));
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t == "notify refused: link was notified 1 minute ago by ravi"),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| {
+        t == "notify refused: link was notified 1 minute ago by ravi"
+    });
 }
 
 #[test]
@@ -244,13 +228,9 @@ fn reconnecting_says_what_changed_while_away() {
         Msg::Engine(Update::Connection(Connection::Up { changed: Some(3) })),
     );
     assert_eq!(app.team.as_ref().map(|t| &t.link), Some(&Link::Up));
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t == "reconnected to ops.example:8788: 3 sessions changed while away"),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| {
+        t == "reconnected to ops.example:8788: 3 sessions changed while away"
+    });
 }
 
 #[test]
@@ -338,13 +318,9 @@ fn a_refused_token_is_not_called_an_unreachable_server() {
         "{header}"
     );
     assert!(!header.contains("unreachable"), "{header}");
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t.contains("refused asha's token (the token is wrong or revoked)")),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| {
+        t.contains("refused asha's token (the token is wrong or revoked)")
+    });
 }
 
 #[test]
@@ -352,13 +328,9 @@ fn refresh_is_greyed_where_the_role_cannot_refresh() {
     // A viewer's `r` on the sessions pane would poll: refused on the spot.
     let mut app = team_app(Role::Viewer);
     update(&mut app, ch('r'));
-    assert!(
-        toast_texts(&app)
-            .iter()
-            .any(|t| t == "refresh: needs the support role (you are viewer)"),
-        "{:?}",
-        toast_texts(&app)
-    );
+    assert_toast(&app, |t| {
+        t == "refresh: needs the support role (you are viewer)"
+    });
     // Support may poll sessions, not refresh the balance.
     let mut support = team_app(Role::Support);
     let effects = update(&mut support, ch('r'));
@@ -367,11 +339,7 @@ fn refresh_is_greyed_where_the_role_cannot_refresh() {
     update(&mut support, key(KeyCode::Tab));
     update(&mut support, key(KeyCode::Tab));
     update(&mut support, ch('r'));
-    assert!(
-        toast_texts(&support)
-            .iter()
-            .any(|t| t == "refresh: needs the finance role (you are support)"),
-        "{:?}",
-        toast_texts(&support)
-    );
+    assert_toast(&support, |t| {
+        t == "refresh: needs the finance role (you are support)"
+    });
 }
