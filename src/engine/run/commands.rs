@@ -1,0 +1,370 @@
+//! The engine's answers to what the UI asks: each command starts its work
+//! (a task for anything that calls a provider) and says so at once.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn handle(&mut self, command: Command) {
+        match command {
+            Command::RefreshBalance => self.start_balance(true),
+            Command::CreateSession(request) => self.create(request),
+            Command::TrackSession {
+                provider,
+                reference,
+            } => self.track(provider, reference),
+            Command::RefreshSession(id) => self.refresh(id),
+            Command::StopTracking(id) => self.stop_tracking(id),
+            Command::SetLabel { id, label } => self.set_label(id, label),
+            // SQLite's data_version does not move for writes on this process's
+            // own connection (the server's API): look anyway.
+            Command::StoreChanged => self.watch_store(true),
+            Command::OnScreen(ids) => self.on_screen(ids),
+            Command::FetchDocuments(id) => self.fetch_documents(id),
+            Command::LogReveal { id, documents } => self.log_reveal(&id, &documents),
+            Command::LookupLink(link) => self.lookup(link),
+            Command::SendNotify(link) => self.notify(link),
+            Command::Lead(leading) => self.lead(leading),
+            // Handled by the loop before it gets here.
+            Command::Shutdown => {}
+        }
+    }
+
+    pub(super) fn lead(&mut self, leading: bool) {
+        if leading == self.leading {
+            return;
+        }
+        info!(leading, "leadership changed");
+        self.leading = leading;
+        if leading {
+            // What the last leader wrote is the starting point.
+            self.watch_store(true);
+            if self.services.is_configured(Provider::InstantPay) && !self.balance.in_flight {
+                self.balance.next_auto = Some(Instant::now());
+            }
+        }
+    }
+
+    pub(super) fn start_balance(&mut self, manual: bool) {
+        if !self.services.is_configured(Provider::InstantPay) {
+            if manual {
+                self.problem(OpsError::NotConfigured(Provider::InstantPay).to_string());
+            }
+            self.balance.next_auto = None;
+            return;
+        }
+        let now = Instant::now();
+        if self.balance.in_flight {
+            debug!("balance refresh ignored: one is in flight");
+            return;
+        }
+        if manual
+            && self
+                .balance
+                .last_start
+                .is_some_and(|at| now.duration_since(at) < BALANCE_DEBOUNCE)
+        {
+            debug!("balance refresh ignored: debounced");
+            return;
+        }
+        self.balance.in_flight = true;
+        self.balance.last_start = Some(now);
+        self.balance.next_auto = None;
+        self.send(Update::BalanceRefreshing);
+        let services = self.services.clone();
+        let budget = self.provider(Provider::InstantPay).budget.clone();
+        let shutdown = self.shutdown.clone();
+        self.spawn_read(TaskKind::Balance, async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Balance),
+                _ = budget.take_priority() => {}
+            }
+            Done::Balance(services.fetch_balance().await)
+        });
+    }
+
+    pub(super) fn create(&mut self, request: SessionRequest) {
+        let provider = request.provider;
+        if !self.services.is_configured(provider) {
+            self.problem(OpsError::NotConfigured(provider).to_string());
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(provider).budget.clone();
+        let shutdown = self.shutdown.clone();
+        let kind = TaskKind::Other;
+        let task = async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
+                _ = budget.take_priority() => {}
+            }
+            let result = services.create_session_keeping_row(&request).await;
+            Done::Created { provider, result }
+        };
+        let handle = self.side_effects.spawn(task);
+        self.kinds.insert(handle.id(), kind);
+    }
+
+    pub(super) fn track(&mut self, provider: Provider, reference: String) {
+        if !self.services.is_configured(provider) {
+            self.problem(OpsError::NotConfigured(provider).to_string());
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(provider).budget.clone();
+        let shutdown = self.shutdown.clone();
+        self.spawn_read(TaskKind::Other, async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
+                _ = budget.take_priority() => {}
+            }
+            let result = services.track_session(provider, &reference).await;
+            Done::Tracked {
+                provider,
+                reference,
+                result,
+            }
+        });
+    }
+
+    pub(super) fn refresh(&mut self, id: SessionId) {
+        if self.polling_now.contains(&id) {
+            debug!(session = %id, "refresh ignored: a poll is in flight");
+            return;
+        }
+        let record = match self.slots.get(&id) {
+            Some(slot) => slot.record.clone(),
+            None => {
+                let found = self.services.store().find_session(id.as_str());
+                match found {
+                    Ok(Some(record)) => record,
+                    Ok(None) => {
+                        self.problem(format!("no tracked session {id}"));
+                        return;
+                    }
+                    Err(e) => {
+                        self.problem(format!("could not read session {id}: {e}"));
+                        return;
+                    }
+                }
+            }
+        };
+        let resolve = match &record.create_state {
+            CreateState::Created => false,
+            CreateState::Sending | CreateState::OutcomeUnknown(_)
+                if record.provider == Provider::Cashfree =>
+            {
+                true
+            }
+            CreateState::Sending | CreateState::OutcomeUnknown(_) => {
+                self.problem(words::unresolvable_create(&id));
+                return;
+            }
+            CreateState::Failed(_) => {
+                self.problem(format!(
+                    "{id} was never created at {}: nothing to refresh (n creates a new session)",
+                    record.provider
+                ));
+                return;
+            }
+        };
+        self.untracked.remove(&id);
+        let provider = record.provider;
+        let last_check = expired(&record);
+        let budget = self.provider(provider).budget.clone();
+        let services = self.services.clone();
+        let shutdown = self.shutdown.clone();
+        let kind = TaskKind::Poll {
+            id: id.clone(),
+            provider,
+            scheduled: false,
+        };
+        self.polling_now.insert(id.clone());
+        self.spawn_read(kind.clone(), async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(kind),
+                _ = budget.take_priority() => {}
+            }
+            // A create that never answered is resolved by asking whether it
+            // took effect; a created session is polled.
+            let result = if resolve {
+                services.reconcile_create(&record).await
+            } else {
+                services.poll_session(&record).await
+            };
+            Done::Poll {
+                id,
+                provider,
+                scheduled: false,
+                last_check,
+                result,
+            }
+        });
+    }
+
+    pub(super) fn session_record(&self, id: &SessionId) -> Option<SessionRecord> {
+        if let Some(slot) = self.slots.get(id) {
+            return Some(slot.record.clone());
+        }
+        self.services
+            .store()
+            .find_session(id.as_str())
+            .ok()
+            .flatten()
+    }
+
+    /// Fetches every consented document in a task (waiting out "still being
+    /// prepared"); the contents go to the UI only.
+    pub(super) fn fetch_documents(&mut self, id: SessionId) {
+        let Some(record) = self.session_record(&id) else {
+            self.send(Update::DocumentsFailed {
+                id,
+                message: "payops no longer tracks this session".into(),
+            });
+            return;
+        };
+        let budget = self.provider(record.provider).budget.clone();
+        let services = self.services.clone();
+        self.spawn_read(TaskKind::Other, async move {
+            let mut documents = Vec::new();
+            let mut failure = None;
+            for kind in to_fetch(&record.documents_consented, &record.documents_requested) {
+                budget.take_priority().await;
+                let fetched = services
+                    .fetch_document_patiently(&record, kind, false, |_, _| {})
+                    .await;
+                failure = match fetched {
+                    Ok(DocumentFetch::Ready(document)) => {
+                        documents.push(document);
+                        continue;
+                    }
+                    Ok(DocumentFetch::Expired { message }) => Some(format!(
+                        "{kind}: no longer served ({message}); the hour after consent has passed"
+                    )),
+                    Ok(DocumentFetch::Preparing) => {
+                        Some(format!("{kind}: still being prepared; d asks again"))
+                    }
+                    Err(error) => Some(format!("{kind}: {error}")),
+                };
+                break;
+            }
+            Done::Documents {
+                id: record.id.clone(),
+                documents,
+                failure,
+            }
+        });
+    }
+
+    pub(super) fn log_reveal(&mut self, id: &SessionId, documents: &[DocumentType]) {
+        let Some(record) = self.session_record(id) else {
+            return;
+        };
+        for document in documents {
+            if let Err(e) = self
+                .services
+                .log_document_access(&record, *document, true, "ok")
+            {
+                self.problem(format!(
+                    "could not log the reveal of {document} for {id}: {e}"
+                ));
+            }
+        }
+    }
+
+    /// A session that comes on screen is asked about at once, unless it was
+    /// just polled; one that leaves keeps its due time and slows from then on.
+    pub(super) fn on_screen(&mut self, ids: Vec<SessionId>) {
+        let now = Instant::now();
+        let shown: HashSet<SessionId> = ids.into_iter().collect();
+        for id in shown.difference(&self.on_screen) {
+            if let Some(slot) = self.slots.get_mut(id) {
+                let ago = slot.last_poll.map(|at| now.duration_since(at));
+                slot.next_due = slot.next_due.min(now + self.plan.on_screen_wait(ago));
+            }
+        }
+        debug!(on_screen = shown.len(), "sessions on screen");
+        self.on_screen = shown;
+    }
+
+    pub(super) fn stop_tracking(&mut self, id: SessionId) {
+        let stopped = self.services.store().set_tracking(&id, false);
+        match stopped {
+            Ok(()) => {
+                self.slots.remove(&id);
+                self.untracked.insert(id.clone());
+                info!(session = %id, "stopped tracking");
+                self.send(Update::SessionUntracked(id));
+            }
+            Err(e) => self.problem(format!("could not stop tracking {id}: {e}")),
+        }
+    }
+
+    pub(super) fn set_label(&mut self, id: SessionId, label: Option<String>) {
+        let labelled = self.services.store().set_label(&id, label.as_deref());
+        match labelled {
+            Ok(record) => self.send(Update::SessionChanged {
+                record,
+                previous: None,
+                event: None,
+            }),
+            Err(e) => self.problem(format!("could not label {id}: {e}")),
+        }
+    }
+
+    pub(super) fn lookup(&mut self, link: LinkId) {
+        if !self.services.is_configured(Provider::InstantPay) {
+            self.problem(OpsError::NotConfigured(Provider::InstantPay).to_string());
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(Provider::InstantPay).budget.clone();
+        let shutdown = self.shutdown.clone();
+        self.spawn_read(TaskKind::Other, async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
+                _ = budget.take_priority() => {}
+            }
+            let result = services.lookup_link(&link).await;
+            Done::Link { link, result }
+        });
+    }
+
+    pub(super) fn notify(&mut self, link: LinkId) {
+        if !self.services.is_configured(Provider::InstantPay) {
+            self.problem(OpsError::NotConfigured(Provider::InstantPay).to_string());
+            return;
+        }
+        if !self.notifying.insert(link.clone()) {
+            info!(link = %link, "second notify refused while the first is in flight");
+            self.problem(format!("a notification for {link} is already being sent"));
+            return;
+        }
+        let services = self.services.clone();
+        let budget = self.provider(Provider::InstantPay).budget.clone();
+        let shutdown = self.shutdown.clone();
+        let progress = self.progress_tx.clone();
+        let kind = TaskKind::Notify(link.clone());
+        let task = async move {
+            // Shutdown before the token means nothing was written or sent.
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Notify(link)),
+                _ = budget.take_priority() => {}
+            }
+            let started = match services.begin_notify(&link).await {
+                Ok(started) => started,
+                Err(e) => {
+                    return Done::Notify {
+                        link,
+                        result: Err(e),
+                    };
+                }
+            };
+            // The loop may be gone at shutdown; the row is written either way.
+            let _ = progress.send(Progress::NotifyStarted(started.clone()));
+            let result = services.finish_notify(&started).await;
+            Done::Notify { link, result }
+        };
+        let handle = self.side_effects.spawn(task);
+        self.kinds.insert(handle.id(), kind);
+    }
+}

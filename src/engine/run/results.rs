@@ -1,0 +1,376 @@
+//! What the engine's tasks bring back: polls, creates, lookups, notifies and
+//! the balance, written into the schedule and the providers' state, and told
+//! to the UI.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn on_progress(&mut self, message: Progress) {
+        match message {
+            Progress::NotifyStarted(entry) => {
+                info!(link = %entry.link_id, audit = entry.id, "notify sending");
+                self.send(Update::NotifyStarted(entry));
+            }
+        }
+    }
+
+    pub(super) fn on_joined(
+        &mut self,
+        joined: Result<(tokio::task::Id, Done), tokio::task::JoinError>,
+    ) {
+        match joined {
+            Ok((task, done)) => {
+                self.kinds.remove(&task);
+                self.on_done(done);
+            }
+            Err(e) => {
+                let kind = self.kinds.remove(&e.id()).unwrap_or(TaskKind::Other);
+                if e.is_panic() {
+                    warn!(?kind, "engine task panicked");
+                    self.problem("internal error: a background task failed".to_string());
+                }
+                self.release(&kind);
+            }
+        }
+    }
+
+    /// Clears what a task held when it ends without an answer.
+    pub(super) fn release(&mut self, kind: &TaskKind) {
+        match kind {
+            TaskKind::Balance => self.balance_finished(false),
+            TaskKind::Poll {
+                id,
+                provider,
+                scheduled,
+            } => {
+                self.polling_now.remove(id);
+                if *scheduled {
+                    let state = self.provider_mut(*provider);
+                    state.polls_in_flight = state.polls_in_flight.saturating_sub(1);
+                }
+                let retry = self.slots.get(id).map(|slot| self.wait(&slot.record, 1));
+                if let (Some(slot), Some(retry)) = (self.slots.get_mut(id), retry) {
+                    slot.next_due = Instant::now() + retry;
+                }
+            }
+            TaskKind::Notify(link) => {
+                self.notifying.remove(link);
+            }
+            TaskKind::Other => {}
+        }
+    }
+
+    /// Schedules the next automatic fetch: the configured interval after a
+    /// success, but no later than `MIN_BALANCE_INTERVAL` after a failure, so a
+    /// passing fault does not leave the operator on a stale figure for long.
+    pub(super) fn balance_finished(&mut self, succeeded: bool) {
+        self.balance.in_flight = false;
+        if self.services.is_configured(Provider::InstantPay) {
+            let every = self.polling.balance_interval.max(MIN_BALANCE_INTERVAL);
+            let next = if succeeded {
+                every
+            } else {
+                every.min(MIN_BALANCE_INTERVAL)
+            };
+            self.balance.next_auto = Some(Instant::now() + next);
+        }
+    }
+
+    pub(super) fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Balance(result) => {
+                self.balance_finished(result.is_ok());
+                match result {
+                    Ok(report) => {
+                        self.answered(Provider::InstantPay);
+                        debug!("balance fetched");
+                        self.send(Update::BalanceFetched(report));
+                    }
+                    Err(OpsError::Provider(e)) => {
+                        self.provider_failed(Provider::InstantPay, &e);
+                        info!(kind = e.kind(), "balance fetch failed");
+                        self.send(Update::BalanceFailed(e));
+                    }
+                    Err(e) => self.problem(format!("balance: {e}")),
+                }
+            }
+            Done::Poll {
+                id,
+                provider,
+                scheduled,
+                last_check,
+                result,
+            } => self.on_poll(id, provider, scheduled, last_check, result),
+            Done::Created { provider, result } => match result {
+                Ok(record) => {
+                    self.answered(provider);
+                    info!(session = %record.id, provider = provider.as_str(), "session created");
+                    if pollable(&record) {
+                        let due = Instant::now() + self.wait(&record, 0);
+                        self.schedule(record.clone(), due);
+                    }
+                    let event = Some(record.status_event());
+                    self.send(Update::SessionChanged {
+                        record,
+                        previous: None,
+                        event,
+                    });
+                }
+                Err(CreateFailure { record, error }) => {
+                    let id = record.as_ref().map(|r| r.id.clone());
+                    if let Some(record) = record {
+                        self.send(Update::SessionChanged {
+                            record,
+                            previous: None,
+                            event: None,
+                        });
+                    }
+                    match error {
+                        OpsError::Provider(error) => {
+                            self.provider_failed(provider, &error);
+                            info!(
+                                provider = provider.as_str(),
+                                kind = error.kind(),
+                                "create failed"
+                            );
+                            self.send(Update::CreateFailed {
+                                id,
+                                provider,
+                                error,
+                            });
+                        }
+                        other => self.problem(format!("creating a {provider} session: {other}")),
+                    }
+                }
+            },
+            Done::Tracked {
+                provider,
+                reference,
+                result,
+            } => match result {
+                Ok(outcome) => {
+                    self.answered(provider);
+                    let id = outcome.record.id.clone();
+                    info!(session = %id, provider = provider.as_str(), "tracking session");
+                    self.untracked.remove(&id);
+                    if pollable(&outcome.record) && !expired(&outcome.record) {
+                        let due = Instant::now() + self.wait(&outcome.record, 0);
+                        self.schedule(outcome.record.clone(), due);
+                    }
+                    self.send_outcome(outcome);
+                }
+                Err(OpsError::Provider(error)) => {
+                    self.provider_failed(provider, &error);
+                    self.send(Update::TrackFailed {
+                        provider,
+                        reference,
+                        error,
+                    });
+                }
+                Err(e) => self.problem(format!("tracking a {provider} session: {e}")),
+            },
+            Done::Link { link, result } => match result {
+                Ok((report, recent)) => {
+                    self.answered(Provider::InstantPay);
+                    self.send(Update::LinkLooked { report, recent });
+                }
+                Err(OpsError::Provider(error)) => {
+                    self.provider_failed(Provider::InstantPay, &error);
+                    self.send(Update::LinkFailed { link, error });
+                }
+                Err(e) => self.problem(format!("looking up {link}: {e}")),
+            },
+            Done::Notify { link, result } => {
+                self.notifying.remove(&link);
+                match result {
+                    Ok(NotifyResult { entry, error }) => {
+                        match &error {
+                            Some(error) => self.provider_failed(Provider::InstantPay, error),
+                            None => self.answered(Provider::InstantPay),
+                        }
+                        info!(
+                            link = %link,
+                            audit = entry.id,
+                            outcome = entry.outcome.as_str(),
+                            "notify finished"
+                        );
+                        self.send(Update::NotifyFinished { entry, error });
+                    }
+                    Err(e) => self.problem(format!("notify for {link}: {e}")),
+                }
+            }
+            Done::Documents {
+                id,
+                documents,
+                failure,
+            } => {
+                if !documents.is_empty() {
+                    self.send(Update::Documents {
+                        id: id.clone(),
+                        documents,
+                    });
+                }
+                if let Some(message) = failure {
+                    self.send(Update::DocumentsFailed { id, message });
+                }
+            }
+            Done::Cancelled(kind) => self.release(&kind),
+        }
+    }
+
+    pub(super) fn on_poll(
+        &mut self,
+        id: SessionId,
+        provider: Provider,
+        scheduled: bool,
+        last_check: bool,
+        result: Result<PollOutcome, OpsError>,
+    ) {
+        self.polling_now.remove(&id);
+        let now = Instant::now();
+        if scheduled {
+            let state = self.provider_mut(provider);
+            state.polls_in_flight = state.polls_in_flight.saturating_sub(1);
+        }
+        if self.untracked.contains(&id) {
+            debug!(session = %id, "answer for an untracked session dropped");
+            return;
+        }
+        match result {
+            Ok(outcome) => {
+                self.answered(provider);
+                let record = &outcome.record;
+                let keep = pollable(record) && !last_check;
+                if keep {
+                    let next = now + self.wait(record, 0);
+                    match self.slots.get_mut(&id) {
+                        Some(slot) => {
+                            slot.record = record.clone();
+                            slot.failures = 0;
+                            slot.next_due = next;
+                        }
+                        None => self.schedule(record.clone(), next),
+                    }
+                } else if self.slots.remove(&id).is_some() {
+                    debug!(
+                        session = %id,
+                        status = %record.status,
+                        last_check,
+                        "polling stopped"
+                    );
+                }
+                if outcome.previous.is_some() {
+                    info!(session = %id, status = %record.status, "session status changed");
+                }
+                self.send_outcome(outcome);
+            }
+            Err(OpsError::Provider(error)) => {
+                let rate_limited = matches!(error, ProviderError::RateLimited { .. });
+                self.provider_failed(provider, &error);
+                debug!(session = %id, kind = error.kind(), "poll failed");
+                // A 429 is not an answer: an expired session still gets its last check.
+                let mut retry_in = None;
+                if last_check && !rate_limited {
+                    self.slots.remove(&id);
+                } else if let Some(slot) = self.slots.get(&id) {
+                    let failures = slot.failures + u32::from(!rate_limited);
+                    let wait = self.wait(&slot.record, failures);
+                    let paused = self
+                        .provider(provider)
+                        .blocked_until(now)
+                        .map(|until| until - now);
+                    retry_in = Some(paused.map_or(wait, |paused| paused.max(wait)));
+                    if let Some(slot) = self.slots.get_mut(&id) {
+                        slot.failures = failures;
+                        slot.next_due = now + wait;
+                    }
+                }
+                // The store wrote the error on the row; the UI's copy gets it too.
+                match self.session_record(&id) {
+                    Some(mut record) => {
+                        record.last_error = Some(error.to_string());
+                        if let Some(slot) = self.slots.get_mut(&id) {
+                            slot.record.last_error = record.last_error.clone();
+                        }
+                        self.send(Update::PollFailed {
+                            record,
+                            error,
+                            retry_in,
+                        });
+                    }
+                    None => {
+                        self.problem(format!("session {id}: {}", words::describe_error(&error)))
+                    }
+                }
+            }
+            Err(e @ (OpsError::NotConfigured(_) | OpsError::NotTracked(_))) => {
+                self.slots.remove(&id);
+                self.problem(format!("session {id}: {e}"));
+            }
+            Err(e) => {
+                let next = self
+                    .slots
+                    .get(&id)
+                    .map(|slot| now + self.wait(&slot.record, 0));
+                if let (Some(slot), Some(next)) = (self.slots.get_mut(&id), next) {
+                    slot.next_due = next;
+                }
+                self.problem(format!("session {id}: {e}"));
+            }
+        }
+    }
+
+    pub(super) fn send_outcome(&mut self, outcome: PollOutcome) {
+        let PollOutcome {
+            record,
+            previous,
+            event,
+            user_details,
+        } = outcome;
+        let id = record.id.clone();
+        self.send(Update::SessionChanged {
+            record,
+            previous,
+            event,
+        });
+        if let Some(details) = user_details {
+            self.send(Update::SessionUserDetails { id, details });
+        }
+    }
+
+    pub(super) fn answered(&mut self, provider: Provider) {
+        self.provider_mut(provider).answered(Instant::now());
+        self.report_health(provider);
+    }
+
+    pub(super) fn provider_failed(&mut self, provider: Provider, error: &ProviderError) {
+        if error.is_unanswered() {
+            let state = self.provider_mut(provider);
+            state.failing_since.get_or_insert_with(Timestamp::now);
+            state.last_failure = Some(words::describe_error(error));
+        } else if !matches!(error, ProviderError::RateLimited { .. }) {
+            self.provider_mut(provider).reached();
+        }
+        if let ProviderError::RateLimited { retry_after, .. } = error {
+            let state = self.provider_mut(provider);
+            state.rate_limited(*retry_after, Instant::now());
+            info!(
+                provider = provider.as_str(),
+                ?retry_after,
+                slow_factor = state.slow_factor,
+                "rate limited: polling paused and slowed"
+            );
+        }
+        self.report_health(provider);
+    }
+
+    /// Tells the UI how a provider's calls go, when that changed.
+    pub(super) fn report_health(&mut self, provider: Provider) {
+        let state = self.provider_mut(provider);
+        let health = state.health(Instant::now());
+        if health != state.reported {
+            state.reported = health.clone();
+            self.send(Update::Health { provider, health });
+        }
+    }
+}
