@@ -137,11 +137,10 @@ impl ServerClient {
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
         let text = response.text().await.map_err(|e| self.unreachable(&e))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if status.is_success() {
-            return Ok(value);
+            return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
         }
-        Err(refusal(status, &value))
+        Err(refusal(status, &text))
     }
 
     /// Who this token is, and its role.
@@ -219,7 +218,8 @@ fn defaults_of(value: &Value) -> Option<crate::config::SessionDefaults> {
 }
 
 /// The error an error status carries, or the status alone.
-fn refusal(status: reqwest::StatusCode, value: &Value) -> ServerError {
+fn refusal(status: reqwest::StatusCode, body: &str) -> ServerError {
+    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     ServerError::Refused {
         status: status.as_u16(),
         kind: value["error"]["kind"]

@@ -106,9 +106,7 @@ async fn read(
     .map_err(|e| client.unreachable(&e).to_string())?;
     let status = response.status();
     if !status.is_success() {
-        let text = response.text().await.unwrap_or_default();
-        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        let reason = refusal(status, &value).to_string();
+        let reason = refusal(status, &response.text().await.unwrap_or_default()).to_string();
         return Err(match status.as_u16() {
             401 | 403 => Lost::Refused(reason),
             _ => Lost::Gone(reason),
