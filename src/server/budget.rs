@@ -52,21 +52,18 @@ impl TeamBudget {
         let Some(store) = &self.shared else {
             return self.local(provider).take_priority().await;
         };
-        loop {
-            let taken = store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take_budget(provider, self.rate, Timestamp::now());
-            match taken {
-                Ok(Ok(())) => return,
-                Ok(Err(wait)) => tokio::time::sleep(wait).await,
-                Err(error) => {
-                    // This replica alone keeps to the budget meanwhile.
-                    if !self.warned.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(%error, "the shared provider budget is out of reach; counting this replica's requests alone");
-                    }
-                    return self.local(provider).take_priority().await;
+        let reserved = store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .reserve_budget(provider, self.rate, Timestamp::now());
+        match reserved {
+            Ok(wait) => tokio::time::sleep(wait).await,
+            Err(error) => {
+                // This replica alone keeps to the budget meanwhile.
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(%error, "the shared provider budget is out of reach; counting this replica's requests alone");
                 }
+                self.local(provider).take_priority().await
             }
         }
     }

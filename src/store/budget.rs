@@ -22,23 +22,29 @@ fn micros(duration: Duration) -> i64 {
 }
 
 impl Store {
-    /// Takes one request from `provider`'s budget at `now`, or says how long
-    /// until one is free. One statement: concurrent callers on any replica
-    /// are serialised by the row, and only one of them gets the last slot.
+    /// Reserves the next request in `provider`'s budget at `now` and says
+    /// how long to wait before sending it (zero: at once). One statement:
+    /// concurrent callers on any replica are serialised by the row, and
+    /// each gets a slot of its own, in the order they asked.
+    ///
+    /// A reservation, not a refusal to retry later: a caller told to wait
+    /// has its slot, so callers arriving while it sleeps cannot take it
+    /// and starve it. A reserved slot left unused (its caller gave up) is
+    /// spent all the same, which errs on the budget's side.
     ///
     /// Times come from the callers' clocks, so replicas are assumed to keep
     /// time (NTP); a skew of a few milliseconds moves a slot by as much.
-    pub fn take_budget(
+    pub fn reserve_budget(
         &self,
         provider: Provider,
         rate: Rate,
         now: Timestamp,
-    ) -> Result<Result<(), Duration>, StoreError> {
+    ) -> Result<Duration, StoreError> {
         let now_us = now.as_microsecond();
         let period = micros(rate.period);
         // How far ahead of now the arrival time may run: the burst.
         let tolerance = period.saturating_mul(i64::from(rate.burst.max(1)));
-        let admitted = self.db.execute(
+        let reserved = first(self.db.query(
             // The casts tell PostgreSQL the parameters' type (SQLite reads
             // BIGINT as INTEGER).
             "INSERT INTO provider_budget (provider, tat_us)
@@ -47,24 +53,17 @@ impl Store {
                 SET tat_us = (CASE WHEN provider_budget.tat_us > CAST(?2 AS BIGINT)
                               THEN provider_budget.tat_us ELSE CAST(?2 AS BIGINT) END)
                              + CAST(?3 AS BIGINT)
-                WHERE (CASE WHEN provider_budget.tat_us > CAST(?2 AS BIGINT)
-                       THEN provider_budget.tat_us ELSE CAST(?2 AS BIGINT) END)
-                      + CAST(?3 AS BIGINT) - CAST(?4 AS BIGINT) <= CAST(?2 AS BIGINT)",
-            params![provider.as_str(), now_us, period, tolerance],
-        )?;
-        if admitted > 0 {
-            return Ok(Ok(()));
-        }
-        let tat = match first(self.db.query(
-            "SELECT tat_us FROM provider_budget WHERE provider = ?1",
-            params![provider.as_str()],
-        )?) {
-            Some(mut row) => row.int(0)?,
-            // Refused, yet no row: someone reset the budget meanwhile.
-            None => return Ok(Err(Duration::from_millis(1))),
+             RETURNING tat_us",
+            params![provider.as_str(), now_us, period],
+        )?);
+        let Some(mut row) = reserved else {
+            return Err(StoreError::Database(
+                "the budget's upsert returned no row".into(),
+            ));
         };
-        let wait_us = tat.saturating_add(period).saturating_sub(tolerance) - now_us;
-        let wait = Duration::from_micros(u64::try_from(wait_us).unwrap_or(0));
-        Ok(Err(wait.max(Duration::from_millis(1))))
+        // GCRA: the request conforms once the arrival time it set is no
+        // more than the burst ahead.
+        let wait_us = row.int(0)?.saturating_sub(tolerance).saturating_sub(now_us);
+        Ok(Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)))
     }
 }

@@ -182,88 +182,81 @@ on_both_backends!(
     two_threads_never_share_the_last_slot_of_the_budget,
 );
 
-/// Replicas each hold a connection; the budget they draw on is one: a burst,
-/// then one request per period, counted across all of them, and each
-/// provider apart.
+/// Replicas each hold a connection; the budget they draw on is one: a burst
+/// at once, then one request per period, counted across all of them, and
+/// each provider apart. A caller told to wait holds its slot.
 fn the_provider_budget_is_one_for_every_connection(backend: &Backend) {
     use payops::store::Rate;
+    use std::time::Duration;
     let (a, b) = (backend.open(), backend.open());
     let rate = Rate {
         burst: 3,
-        period: std::time::Duration::from_secs(1),
+        period: Duration::from_secs(1),
     };
     let now = t(0);
-    let granted = (0..5)
+    let waits: Vec<Duration> = (0..5)
         .map(|i| if i % 2 == 0 { &a } else { &b })
-        .filter(|store| {
-            store
-                .take_budget(Provider::Cashfree, rate, now)
-                .unwrap()
-                .is_ok()
-        })
-        .count();
-    assert_eq!(granted, 3, "the burst, across both connections");
-    let wait = b
-        .take_budget(Provider::Cashfree, rate, now)
-        .unwrap()
-        .unwrap_err();
-    assert_eq!(wait, std::time::Duration::from_secs(1));
+        .map(|store| store.reserve_budget(Provider::Cashfree, rate, now).unwrap())
+        .collect();
+    let secs = Duration::from_secs;
+    assert_eq!(
+        waits,
+        [secs(0), secs(0), secs(0), secs(1), secs(2)],
+        "the burst at once, then one a period, in the order asked, across both connections"
+    );
     // InstantPay's budget is its own.
-    assert!(
-        a.take_budget(Provider::InstantPay, rate, now)
-            .unwrap()
-            .is_ok()
+    assert_eq!(
+        a.reserve_budget(Provider::InstantPay, rate, now).unwrap(),
+        secs(0)
     );
-    // A period later, one more; not two.
-    let later = t(1);
-    assert!(
-        a.take_budget(Provider::Cashfree, rate, later)
-            .unwrap()
-            .is_ok()
-    );
-    assert!(
-        b.take_budget(Provider::Cashfree, rate, later)
-            .unwrap()
-            .is_err()
+    // The slots reserved above are spent: a second later, the next is the
+    // fourth second's.
+    assert_eq!(
+        b.reserve_budget(Provider::Cashfree, rate, t(1)).unwrap(),
+        secs(2)
     );
     // Over a long quiet spell the burst comes back, no more.
     let much_later = t(600);
-    let granted = (0..10)
+    let at_once = (0..10)
         .filter(|_| {
-            a.take_budget(Provider::Cashfree, rate, much_later)
+            a.reserve_budget(Provider::Cashfree, rate, much_later)
                 .unwrap()
-                .is_ok()
+                == secs(0)
         })
         .count();
-    assert_eq!(granted, 3);
+    assert_eq!(at_once, 3);
 }
 
-/// Racing callers (replicas at the same instant) get exactly the burst.
+/// Racing callers (replicas at the same instant) get exactly the burst at
+/// once and every other a slot of its own: no two share one.
 fn two_threads_never_share_the_last_slot_of_the_budget(backend: &Backend) {
     use payops::store::Rate;
     let rate = Rate {
         burst: 5,
         period: std::time::Duration::from_secs(60),
     };
-    let granted: usize = std::thread::scope(|scope| {
+    let mut waits: Vec<std::time::Duration> = std::thread::scope(|scope| {
         let racers: Vec<_> = (0..4)
             .map(|_| {
                 let store = backend.open();
                 scope.spawn(move || {
                     (0..10)
-                        .filter(|_| {
+                        .map(|_| {
                             store
-                                .take_budget(Provider::InstantPay, rate, t(0))
+                                .reserve_budget(Provider::InstantPay, rate, t(0))
                                 .unwrap()
-                                .is_ok()
                         })
-                        .count()
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        racers.into_iter().map(|r| r.join().unwrap()).sum()
+        racers.into_iter().flat_map(|r| r.join().unwrap()).collect()
     });
-    assert_eq!(granted, 5);
+    waits.sort();
+    let expected: Vec<std::time::Duration> = (0..40u64)
+        .map(|n| rate.period * u32::try_from(n.saturating_sub(4)).unwrap())
+        .collect();
+    assert_eq!(waits, expected);
 }
 
 /// Another connection's commit moves this one's data version (how the
