@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::errors::ApiError;
+use super::listing::ListingError;
 use crate::auth::{self, Permission, Role};
 use crate::cli::output;
 use crate::domain::{LinkId, Provider, UserFlow};
@@ -187,12 +188,14 @@ async fn list_sessions(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
-    let records = state.services.store().list_sessions(query.all)?;
-    let views: Vec<output::SessionView> = records
-        .iter()
-        .map(|record| output::SessionView::of(record, None))
-        .collect();
-    Ok(Json(views).into_response())
+    let body = state
+        .sessions_json
+        .list(&state.services.store(), query.all)
+        .map_err(|error| match error {
+            ListingError::Store(error) => ApiError::from(error),
+            ListingError::Json { .. } => ApiError::internal(error.to_string()),
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "a session", body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]

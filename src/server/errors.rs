@@ -1,6 +1,7 @@
 //! Every refusal the API makes, as `{"error": {"kind", "message", "field"}}`:
 //! a 4xx for the caller's request, 502 when a provider failed it, 503 when
-//! the store cannot answer; never a bare 500 or an HTML page.
+//! the store cannot answer; a 500 only for a fault of our own, and then
+//! still JSON; never an HTML page.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -48,6 +49,11 @@ impl ApiError {
 
     pub fn not_found(what: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+
+    /// Our own fault, not the request's: still JSON, still naming what failed.
+    pub fn internal(what: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", what)
     }
 }
 

@@ -12,6 +12,7 @@ mod budget;
 mod errors;
 pub mod events;
 pub mod leader;
+pub mod listing;
 mod tls;
 
 use std::time::Instant;
@@ -35,6 +36,15 @@ impl AppState {
         let _ = self.commands.send(Command::StoreChanged);
     }
 
+    /// Writes every session's JSON for the list, as a start does so that
+    /// the first list is as quick as the next.
+    pub fn prepare_session_list(&self) {
+        let listed = self.sessions_json.list(&self.services.store(), true);
+        if let Err(error) = listed {
+            tracing::warn!(%error, "the session list was not prepared");
+        }
+    }
+
     /// `store_changed`, then `outcome` as it was: a call that failed may
     /// have written too (an attempt on record), so every outcome is told.
     pub fn announced<T>(&self, outcome: T) -> T {
@@ -56,6 +66,8 @@ pub struct AppState {
     pub leading: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The engine's changes, for the event stream.
     pub events: events::Events,
+    /// Each session's JSON as the list last wrote it.
+    pub sessions_json: listing::SessionsJson,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -160,6 +172,7 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
         started: Instant::now(),
         leading,
         events,
+        sessions_json: listing::SessionsJson::default(),
     };
     // Whoever started it may have stopped reading: never die of that.
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -179,6 +192,10 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
         ));
     }
     tracing::info!(%bound, "serve started");
+    // The first list would otherwise write every session's JSON while its
+    // caller waits; write them now, before anyone asks.
+    let preparing = state.clone();
+    tokio::task::spawn_blocking(move || preparing.prepare_session_list());
     let events = state.events.clone();
     let app = router(state);
     // Ctrl-C ends the event streams too, or the graceful shutdown would

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::db::{first, params};
+use super::db::{Columns, first, params};
 use super::{Store, StoreError};
 use crate::domain::Provider;
 

@@ -7,6 +7,8 @@
 //! fixed-width UTC text and money is decimal text in both, so what one
 //! backend stores the other reads back identically.
 
+use std::borrow::Cow;
+
 use super::StoreError;
 
 /// A parameter or a column value.
@@ -55,56 +57,90 @@ macro_rules! params {
 }
 pub(crate) use params;
 
-/// One result row, its columns in the order the query selected them.
+/// One result row, owned, its columns in the order the query selected them.
 #[derive(Debug)]
 pub struct Row(pub Vec<Value>);
 
-/// Reading a column moves its value out (lists of thousands of rows are
-/// read without copying each string twice); each column is read once.
-impl Row {
-    fn take(&mut self, index: usize) -> Result<Value, StoreError> {
-        self.0
+/// A column's value as a row lends it: text borrowed from the database's
+/// own buffer where it can be, so a list of thousands copies only the
+/// strings its records keep.
+#[derive(Debug)]
+pub enum Cell<'a> {
+    Null,
+    Int(i64),
+    Text(Cow<'a, str>),
+}
+
+/// Reading a row's columns, each once, in any order. Implemented by an
+/// owned [`Row`] and by the row a backend lends while its query runs.
+pub trait Columns<'a> {
+    fn cell(&mut self, index: usize) -> Result<Cell<'a>, StoreError>;
+
+    fn text(&mut self, index: usize) -> Result<Cow<'a, str>, StoreError> {
+        match self.cell(index)? {
+            Cell::Text(text) => Ok(text),
+            other => Err(wrong_type(index, &other)),
+        }
+    }
+
+    fn opt_text(&mut self, index: usize) -> Result<Option<Cow<'a, str>>, StoreError> {
+        match self.cell(index)? {
+            Cell::Null => Ok(None),
+            Cell::Text(text) => Ok(Some(text)),
+            other => Err(wrong_type(index, &other)),
+        }
+    }
+
+    fn int(&mut self, index: usize) -> Result<i64, StoreError> {
+        match self.cell(index)? {
+            Cell::Int(number) => Ok(number),
+            other => Err(wrong_type(index, &other)),
+        }
+    }
+
+    fn flag(&mut self, index: usize) -> Result<bool, StoreError> {
+        Ok(self.int(index)? != 0)
+    }
+}
+
+/// Reading a column moves its value out, so each string is allocated once.
+impl Columns<'static> for Row {
+    fn cell(&mut self, index: usize) -> Result<Cell<'static>, StoreError> {
+        let value = self
+            .0
             .get_mut(index)
             .map(|value| std::mem::replace(value, Value::Null))
             .ok_or_else(|| StoreError::Corrupt {
                 column: format!("column {index}"),
                 value: "(missing)".into(),
-            })
-    }
-
-    pub fn text(&mut self, index: usize) -> Result<String, StoreError> {
-        match self.take(index)? {
-            Value::Text(text) => Ok(text),
-            other => Err(wrong_type(index, &other)),
-        }
-    }
-
-    pub fn opt_text(&mut self, index: usize) -> Result<Option<String>, StoreError> {
-        match self.take(index)? {
-            Value::Null => Ok(None),
-            Value::Text(text) => Ok(Some(text)),
-            other => Err(wrong_type(index, &other)),
-        }
-    }
-
-    pub fn int(&mut self, index: usize) -> Result<i64, StoreError> {
-        match self.take(index)? {
-            Value::Int(number) => Ok(number),
-            other => Err(wrong_type(index, &other)),
-        }
-    }
-
-    pub fn flag(&mut self, index: usize) -> Result<bool, StoreError> {
-        Ok(self.int(index)? != 0)
+            })?;
+        Ok(match value {
+            Value::Null => Cell::Null,
+            Value::Int(number) => Cell::Int(number),
+            Value::Text(text) => Cell::Text(Cow::Owned(text)),
+        })
     }
 }
 
-fn wrong_type(index: usize, value: &Value) -> StoreError {
+impl From<Cell<'_>> for Value {
+    fn from(cell: Cell<'_>) -> Value {
+        match cell {
+            Cell::Null => Value::Null,
+            Cell::Int(number) => Value::Int(number),
+            Cell::Text(text) => Value::Text(text.into_owned()),
+        }
+    }
+}
+
+fn wrong_type(index: usize, cell: &Cell<'_>) -> StoreError {
     StoreError::Corrupt {
         column: format!("column {index}"),
-        value: format!("{value:?}"),
+        value: format!("{cell:?}"),
     }
 }
+
+/// What `Db::query_each` hands each row to.
+pub type EachRow<'f> = dyn for<'r> FnMut(&mut dyn Columns<'r>) -> Result<(), StoreError> + 'f;
 
 /// What a write transaction must exclude while it runs.
 #[derive(Debug, Clone, Copy)]
@@ -121,6 +157,21 @@ pub trait Db: Send {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
 
     fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+
+    /// `query`, lending each row to `each` as it is read rather than
+    /// collecting them: for the long lists, where copying every column of
+    /// every row first would cost more than the query.
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut EachRow<'_>,
+    ) -> Result<(), StoreError> {
+        for mut row in self.query(sql, params)? {
+            each(&mut row)?;
+        }
+        Ok(())
+    }
 
     /// `execute`, but give up at once rather than wait for a lock: for
     /// bookkeeping a request must not wait on.

@@ -224,6 +224,27 @@ pub const MIGRATIONS: &[Migration] = &[
             tat_us   BIGINT NOT NULL
         );",
     },
+    // 8: each session row counts its own changes, whatever statement made
+    // them, so a reader that kept a row's JSON knows when it is stale
+    // without reading the row. Counted by a trigger, not by each UPDATE, so
+    // no write can forget it.
+    Migration {
+        sqlite: "ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+            CREATE TRIGGER sessions_version AFTER UPDATE ON sessions FOR EACH ROW
+                WHEN NEW.version = OLD.version
+                BEGIN
+                    UPDATE sessions SET version = OLD.version + 1 WHERE id = NEW.id;
+                END;",
+        postgres: "ALTER TABLE sessions ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+            CREATE FUNCTION payops_session_version() RETURNS trigger AS $$
+            BEGIN
+                NEW.version := OLD.version + 1;
+                RETURN NEW;
+            END
+            $$ LANGUAGE plpgsql;
+            CREATE TRIGGER sessions_version BEFORE UPDATE ON sessions
+                FOR EACH ROW EXECUTE FUNCTION payops_session_version();",
+    },
 ];
 
 /// The schema version this build writes.

@@ -26,7 +26,7 @@ use crate::domain::{
     SessionRecord, SessionStatus, StatusEvent,
 };
 pub use budget::Rate;
-use db::{Db, WriteLock, first, params};
+use db::{Columns, Db, WriteLock, first, params};
 pub use migrations::SCHEMA_VERSION;
 use rows::{
     RawAudit, RawSession, corrupt, create_state_parts, documents_text, flow_word, parse_decimal,
@@ -116,6 +116,21 @@ const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, pr
      url, flow, redirect_url, documents_requested, documents_consented, create_state, \
      create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error, \
      label, created_by";
+
+/// How many columns `SESSION_COLUMNS` names: the index of any selected after them.
+const SESSION_COLUMN_COUNT: usize = 21;
+
+/// Which rows a session list shows (see `list_sessions`).
+fn list_filter(include_final: bool) -> String {
+    if include_final {
+        return String::new();
+    }
+    format!(
+        "WHERE create_state IN ('sending', 'outcome_unknown')
+            OR (create_state = 'created' AND tracking = 1 AND status NOT IN {})",
+        final_statuses_sql()
+    )
+}
 
 const AUDIT_COLUMNS: &str =
     "id, link_id, actor, at, outcome, message, provider_code, request_id, completed";
@@ -358,7 +373,7 @@ impl Store {
             )?);
             match existing {
                 Some(mut row) => {
-                    let id = row.text(0)?;
+                    let id = row.text(0)?.into_owned();
                     self.db.execute(
                         "UPDATE sessions SET tracking = 1 WHERE id = ?1",
                         params![id.as_str()],
@@ -432,7 +447,7 @@ impl Store {
                 return Err(StoreError::NoSuchSession(id.to_string()));
             };
             let previous_status = parse_status(&previous.text(0)?)?;
-            let previous_raw = previous.text(1)?;
+            let previous_raw = previous.text(1)?.into_owned();
             self.db.execute(
                 "UPDATE sessions SET status = ?2, provider_status = ?3, documents_consented = ?4,
                      last_polled_at = ?5, updated_at = ?5, last_error = NULL
@@ -505,7 +520,7 @@ impl Store {
              ORDER BY (id = ?1) DESC, created_at DESC, rowid DESC LIMIT 1"
         );
         first(self.db.query(&sql, params![needle])?)
-            .map(|row| RawSession::from_row(row)?.into_record())
+            .map(|mut row| RawSession::from_row(&mut row)?.into_record())
             .transpose()
     }
 
@@ -521,25 +536,72 @@ impl Store {
     /// `OutcomeUnknown` (tracked or not) so an unresolved create stays in
     /// sight. Failed creates appear only with `include_final`.
     pub fn list_sessions(&self, include_final: bool) -> Result<Vec<SessionRecord>, StoreError> {
-        let filter = if include_final {
-            String::new()
-        } else {
-            format!(
-                "WHERE create_state IN ('sending', 'outcome_unknown')
-                    OR (create_state = 'created' AND tracking = 1
-                        AND status NOT IN {})",
-                final_statuses_sql()
-            )
-        };
+        let mut records = Vec::new();
+        self.each_listed_session(include_final, |record, _| records.push(record))?;
+        Ok(records)
+    }
+
+    /// `list_sessions`, handing over each record with its row version as it
+    /// is read, so a caller that only passes them on never holds them all.
+    pub fn each_listed_session(
+        &self,
+        include_final: bool,
+        mut each: impl FnMut(SessionRecord, i64),
+    ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions {filter}
-             ORDER BY created_at DESC, rowid DESC"
+            "SELECT {SESSION_COLUMNS}, version FROM sessions {}
+             ORDER BY created_at DESC, rowid DESC",
+            list_filter(include_final)
         );
-        self.db
-            .query(&sql, &[])?
-            .into_iter()
-            .map(|row| RawSession::from_row(row)?.into_record())
-            .collect()
+        self.db.query_each(&sql, &[], &mut |row| {
+            let record = RawSession::from_row(row)?.into_record()?;
+            each(record, row.int(SESSION_COLUMN_COUNT)?);
+            Ok(())
+        })
+    }
+
+    /// The sessions `list_sessions` would return, as ids and row versions
+    /// only: each row's version goes up with every change made to it, so a
+    /// caller that kept what it made of a row knows whether it still holds.
+    pub fn session_versions(
+        &self,
+        include_final: bool,
+    ) -> Result<Vec<(SessionId, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT id, version FROM sessions {} ORDER BY created_at DESC, rowid DESC",
+            list_filter(include_final)
+        );
+        let mut versions = Vec::new();
+        self.db.query_each(&sql, &[], &mut |row| {
+            let id = SessionId::new_unchecked(row.text(0)?.into_owned());
+            versions.push((id, row.int(1)?));
+            Ok(())
+        })?;
+        Ok(versions)
+    }
+
+    /// These sessions, each with its row version, in no particular order;
+    /// an id with no row is skipped.
+    pub fn sessions_by_id(
+        &self,
+        ids: &[SessionId],
+        mut each: impl FnMut(SessionRecord, i64),
+    ) -> Result<(), StoreError> {
+        // Well under SQLite's limit on parameters, few enough round trips.
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("?{n}")).collect();
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS}, version FROM sessions WHERE id IN ({})",
+                marks.join(", ")
+            );
+            let params: Vec<db::Value> = chunk.iter().map(|id| id.as_str().into()).collect();
+            self.db.query_each(&sql, &params, &mut |row| {
+                let record = RawSession::from_row(row)?.into_record()?;
+                each(record, row.int(SESSION_COLUMN_COUNT)?);
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// A session's status changes, oldest first.
@@ -572,12 +634,12 @@ impl Store {
         let mut histories: HashMap<SessionId, Vec<StatusEvent>> = HashMap::new();
         for mut row in rows {
             histories
-                .entry(SessionId::new_unchecked(row.text(0)?))
+                .entry(SessionId::new_unchecked(row.text(0)?.into_owned()))
                 .or_default()
                 .push(StatusEvent {
                     at: parse_ts("session_events.at", &row.text(1)?)?,
                     status: parse_status(&row.text(2)?)?,
-                    provider_status: row.text(3)?,
+                    provider_status: row.text(3)?.into_owned(),
                 });
         }
         Ok(histories)
@@ -586,7 +648,7 @@ impl Store {
     fn session_by_id(&self, id: &SessionId) -> Result<SessionRecord, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
         match first(self.db.query(&sql, params![id.as_str()])?) {
-            Some(row) => RawSession::from_row(row)?.into_record(),
+            Some(mut row) => RawSession::from_row(&mut row)?.into_record(),
             None => Err(StoreError::NoSuchSession(id.to_string())),
         }
     }
@@ -723,13 +785,13 @@ impl Store {
                 let document = row.text(4)?;
                 Ok(DocumentAccess {
                     at: parse_ts("document_access.at", &row.text(0)?)?,
-                    actor: row.text(1)?,
-                    session_id: SessionId::new_unchecked(row.text(2)?),
+                    actor: row.text(1)?.into_owned(),
+                    session_id: SessionId::new_unchecked(row.text(2)?.into_owned()),
                     provider: parse_provider("document_access.provider", &row.text(3)?)?,
                     document: DocumentType::parse(&document)
                         .ok_or_else(|| corrupt("document_access.document", &document))?,
                     revealed: row.flag(5)?,
-                    outcome: row.text(6)?,
+                    outcome: row.text(6)?.into_owned(),
                 })
             })
             .collect()
@@ -815,11 +877,11 @@ impl Store {
             .map(|mut row| {
                 Ok(BalanceSnapshot {
                     at: parse_ts("balance_snapshots.at", &row.text(0)?)?,
-                    account: row.text(1)?,
+                    account: row.text(1)?.into_owned(),
                     available: parse_decimal("balance_snapshots.available", &row.text(2)?)?,
                     total: parse_decimal("balance_snapshots.total", &row.text(3)?)?,
                     lien: parse_decimal("balance_snapshots.lien", &row.text(4)?)?,
-                    request_id: row.opt_text(5)?,
+                    request_id: row.opt_text(5)?.map(std::borrow::Cow::into_owned),
                 })
             })
             .collect()

@@ -26,7 +26,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
 
 use super::StoreError;
-use super::db::{Db, Row, Value, WriteLock};
+use super::db::{Columns, Db, Row, Value, WriteLock};
 use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
 
 /// The channel the schema's triggers notify.

@@ -1,12 +1,13 @@
 //! Rows as the database returns them, and the checks that turn them into
 //! the domain's records (or find them corrupt): the same for both backends.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::db::Row;
+use super::db::{Columns, Row};
 use super::{StoreError, TRACKED_REF_PREFIX, TokenInfo};
 use crate::domain::{
     AuditEntry, CreateState, DocumentType, ExternalRef, LinkId, NotifyOutcome, Provider, SessionId,
@@ -31,8 +32,11 @@ pub fn parse_ts(column: &str, text: &str) -> Result<Timestamp, StoreError> {
     text.parse().map_err(|_| corrupt(column, text))
 }
 
-pub fn parse_opt_ts(column: &str, text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
-    text.map(|t| parse_ts(column, &t)).transpose()
+pub fn parse_opt_ts(
+    column: &str,
+    text: Option<impl AsRef<str>>,
+) -> Result<Option<Timestamp>, StoreError> {
+    text.map(|t| parse_ts(column, t.as_ref())).transpose()
 }
 
 pub fn parse_decimal(column: &str, text: &str) -> Result<Decimal, StoreError> {
@@ -100,33 +104,34 @@ pub fn parse_create_state(word: &str, message: Option<String>) -> Result<CreateS
     }
 }
 
-/// A session row as the database returns it, before the checks that may find it corrupt.
-pub struct RawSession {
-    id: String,
-    provider: String,
-    external_ref: String,
-    reference: Option<String>,
-    status: String,
-    provider_status: String,
-    url: Option<String>,
-    flow: Option<String>,
-    redirect_url: Option<String>,
-    documents_requested: String,
-    documents_consented: String,
-    create_state: String,
-    create_message: Option<String>,
+/// A session row as the database lends it, before the checks that may find
+/// it corrupt. Columns that are only parsed are never copied.
+pub struct RawSession<'a> {
+    id: Cow<'a, str>,
+    provider: Cow<'a, str>,
+    external_ref: Cow<'a, str>,
+    reference: Option<Cow<'a, str>>,
+    status: Cow<'a, str>,
+    provider_status: Cow<'a, str>,
+    url: Option<Cow<'a, str>>,
+    flow: Option<Cow<'a, str>>,
+    redirect_url: Option<Cow<'a, str>>,
+    documents_requested: Cow<'a, str>,
+    documents_consented: Cow<'a, str>,
+    create_state: Cow<'a, str>,
+    create_message: Option<Cow<'a, str>>,
     tracking: bool,
-    created_at: String,
-    updated_at: String,
-    expires_at: String,
-    last_polled_at: Option<String>,
-    last_error: Option<String>,
-    label: Option<String>,
-    created_by: Option<String>,
+    created_at: Cow<'a, str>,
+    updated_at: Cow<'a, str>,
+    expires_at: Cow<'a, str>,
+    last_polled_at: Option<Cow<'a, str>>,
+    last_error: Option<Cow<'a, str>>,
+    label: Option<Cow<'a, str>>,
+    created_by: Option<Cow<'a, str>>,
 }
 
-impl RawSession {
-    pub fn from_row(mut row: Row) -> Result<RawSession, StoreError> {
+impl<'a> RawSession<'a> {
+    pub fn from_row(row: &mut (impl Columns<'a> + ?Sized)) -> Result<RawSession<'a>, StoreError> {
         Ok(RawSession {
             id: row.text(0)?,
             provider: row.text(1)?,
@@ -159,15 +164,15 @@ impl RawSession {
             .map(|w| UserFlow::parse(&w).ok_or_else(|| corrupt("sessions.flow", &w)))
             .transpose()?;
         Ok(SessionRecord {
-            id: SessionId::new_unchecked(self.id),
+            id: SessionId::new_unchecked(self.id.into_owned()),
             provider,
-            external_ref: ExternalRef::new_unchecked(self.external_ref),
-            reference: self.reference,
+            external_ref: ExternalRef::new_unchecked(self.external_ref.into_owned()),
+            reference: self.reference.map(Cow::into_owned),
             status: parse_status(&self.status)?,
-            provider_status: self.provider_status,
-            url: self.url,
+            provider_status: self.provider_status.into_owned(),
+            url: self.url.map(Cow::into_owned),
             flow,
-            redirect_url: self.redirect_url,
+            redirect_url: self.redirect_url.map(Cow::into_owned),
             documents_requested: parse_documents(
                 "sessions.documents_requested",
                 &self.documents_requested,
@@ -176,15 +181,18 @@ impl RawSession {
                 "sessions.documents_consented",
                 &self.documents_consented,
             )?,
-            create_state: parse_create_state(&self.create_state, self.create_message)?,
+            create_state: parse_create_state(
+                &self.create_state,
+                self.create_message.map(Cow::into_owned),
+            )?,
             tracking: self.tracking,
             created_at: parse_ts("sessions.created_at", &self.created_at)?,
             updated_at: parse_ts("sessions.updated_at", &self.updated_at)?,
             expires_at: parse_ts("sessions.expires_at", &self.expires_at)?,
             last_polled_at: parse_opt_ts("sessions.last_polled_at", self.last_polled_at)?,
-            last_error: self.last_error,
-            label: self.label,
-            created_by: self.created_by,
+            last_error: self.last_error.map(Cow::into_owned),
+            label: self.label.map(Cow::into_owned),
+            created_by: self.created_by.map(Cow::into_owned),
         })
     }
 }
@@ -206,13 +214,13 @@ impl RawAudit {
     pub fn from_row(mut row: Row) -> Result<RawAudit, StoreError> {
         Ok(RawAudit {
             id: row.int(0)?,
-            link_id: row.text(1)?,
-            actor: row.text(2)?,
-            at: row.text(3)?,
-            outcome: row.text(4)?,
-            message: row.text(5)?,
-            provider_code: row.opt_text(6)?,
-            request_id: row.opt_text(7)?,
+            link_id: row.text(1)?.into_owned(),
+            actor: row.text(2)?.into_owned(),
+            at: row.text(3)?.into_owned(),
+            outcome: row.text(4)?.into_owned(),
+            message: row.text(5)?.into_owned(),
+            provider_code: row.opt_text(6)?.map(Cow::into_owned),
+            request_id: row.opt_text(7)?.map(Cow::into_owned),
             completed: row.flag(8)?,
         })
     }
@@ -251,11 +259,11 @@ pub struct RawToken {
 impl RawToken {
     pub fn from_row(mut row: Row) -> Result<RawToken, StoreError> {
         Ok(RawToken {
-            name: row.text(0)?,
-            role: row.text(1)?,
-            created_at: row.text(2)?,
-            revoked_at: row.opt_text(3)?,
-            last_used_at: row.opt_text(4)?,
+            name: row.text(0)?.into_owned(),
+            role: row.text(1)?.into_owned(),
+            created_at: row.text(2)?.into_owned(),
+            revoked_at: row.opt_text(3)?.map(Cow::into_owned),
+            last_used_at: row.opt_text(4)?.map(Cow::into_owned),
         })
     }
 

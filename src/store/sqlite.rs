@@ -1,12 +1,13 @@
 //! The embedded backend: one SQLite file (WAL) in the data folder.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use super::StoreError;
-use super::db::{Db, Row, Value, WriteLock};
+use super::db::{Cell, Columns, Db, EachRow, Row, Value, WriteLock};
 use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
 
 /// How long a call waits for another payops process holding the write lock.
@@ -69,14 +70,27 @@ impl rusqlite::ToSql for Value {
     }
 }
 
-fn column_value(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Value> {
-    Ok(match row.get_ref(index)? {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(number) => Value::Int(number),
-        ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
-        ValueRef::Real(number) => Value::Text(number.to_string()),
-        ValueRef::Blob(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
-    })
+/// A row as SQLite lends it while its statement steps.
+struct Lent<'a>(&'a rusqlite::Row<'a>);
+
+impl<'a> Columns<'a> for Lent<'a> {
+    fn cell(&mut self, index: usize) -> Result<Cell<'a>, StoreError> {
+        Ok(match self.0.get_ref(index)? {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(number) => Cell::Int(number),
+            ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Cell::Text(text_of(bytes)),
+            ValueRef::Real(number) => Cell::Text(Cow::Owned(number.to_string())),
+        })
+    }
+}
+
+/// Text as stored, borrowed; bytes that are not UTF-8 (written by some
+/// other tool) are read with replacement characters rather than lost.
+fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 impl Db for SqliteDb {
@@ -89,15 +103,30 @@ impl Db for SqliteDb {
     fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let mut statement = self.conn.prepare_cached(sql)?;
         let width = statement.column_count();
-        let rows = statement
-            .query_map(rusqlite::params_from_iter(params), |row| {
-                (0..width)
-                    .map(|index| column_value(row, index))
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .map(Row)
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        let mut owned = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut lent = Lent(row);
+            let values = (0..width)
+                .map(|index| lent.cell(index).map(Value::from))
+                .collect::<Result<Vec<_>, _>>()?;
+            owned.push(Row(values));
+        }
+        Ok(owned)
+    }
+
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut EachRow<'_>,
+    ) -> Result<(), StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        while let Some(row) = rows.next()? {
+            each(&mut Lent(row))?;
+        }
+        Ok(())
     }
 
     fn execute_if_free(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {

@@ -180,6 +180,7 @@ on_both_backends!(
     tokens_are_unique_among_active_ones,
     the_provider_budget_is_one_for_every_connection,
     two_threads_never_share_the_last_slot_of_the_budget,
+    every_change_to_a_session_moves_its_version,
 );
 
 /// Replicas each hold a connection; the budget they draw on is one: a burst
@@ -746,6 +747,84 @@ fn list_sessions_filters_and_orders(backend: &Backend) {
             pending.id
         ]
     );
+}
+
+/// A row's version goes up with every change to it, whichever statement
+/// and whichever connection made it (the database counts, not the store's
+/// code), and never for another row's change. The list, the lookup by id
+/// and the full read report the same versions.
+fn every_change_to_a_session_moves_its_version(backend: &Backend) {
+    let store = backend.open();
+    let other = backend.open();
+    let version = |id: &SessionId| {
+        store
+            .session_versions(true)
+            .unwrap()
+            .into_iter()
+            .find(|(listed, _)| listed == id)
+            .map(|(_, version)| version)
+            .unwrap()
+    };
+    let untouched = store.track_existing(Provider::Cashfree, "U", t(0)).unwrap();
+    let untouched_version = version(&untouched.id);
+    let id = store
+        .begin_session(&new_session(Provider::Cashfree, t(1)))
+        .unwrap()
+        .id;
+    let mut seen = vec![version(&id)];
+    let changes: Vec<Box<dyn Fn()>> = vec![
+        Box::new(|| drop(store.complete_session(&id, &created("R1"), t(2)).unwrap())),
+        Box::new(|| drop(store.set_label(&id, Some("TKT-1")).unwrap())),
+        Box::new(|| drop(other.set_label(&id, Some("TKT-1")).unwrap())),
+        Box::new(|| other.set_tracking(&id, false).unwrap()),
+        Box::new(|| {
+            drop(
+                other
+                    .record_poll(
+                        &id,
+                        &SessionStatus::Authenticated,
+                        "AUTHENTICATED",
+                        &[],
+                        t(3),
+                    )
+                    .unwrap(),
+            )
+        }),
+        Box::new(|| drop(store.record_poll_error(&id, "timed out").unwrap())),
+        Box::new(|| backend.raw("UPDATE sessions SET last_error = NULL WHERE reference = 'R1'")),
+    ];
+    for change in &changes {
+        change();
+        seen.push(version(&id));
+    }
+    assert!(
+        seen.windows(2).all(|pair| pair[0] < pair[1]),
+        "versions {seen:?}"
+    );
+    assert_eq!(version(&untouched.id), untouched_version);
+
+    let mut looked_up = Vec::new();
+    let asked = [
+        id.clone(),
+        SessionId::new_unchecked("no-such-session"),
+        untouched.id.clone(),
+    ];
+    store
+        .sessions_by_id(&asked, |record, version| {
+            looked_up.push((record.id, version))
+        })
+        .unwrap();
+    looked_up.sort();
+    let mut listed = store.session_versions(true).unwrap();
+    listed.sort();
+    assert_eq!(looked_up, listed);
+
+    let mut read = Vec::new();
+    store
+        .each_listed_session(true, |record, version| read.push((record.id, version)))
+        .unwrap();
+    assert_eq!(read, store.session_versions(true).unwrap());
+    assert_eq!(read[0].0, id, "newest first");
 }
 
 fn timestamps_with_fractions_sort_correctly(backend: &Backend) {
