@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use payops::auth::{Role, new_token};
-use payops::cli::output::SessionView;
 use payops::config::{Config, SessionDefaults};
+use payops::domain::wire::SessionView;
 use payops::domain::{
     CreatedSession, DocumentType, ExternalRef, NewSession, Provider, SessionId, SessionStatus,
     UserFlow,

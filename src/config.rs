@@ -18,6 +18,8 @@ use url::Url;
 
 use crate::domain::{DocumentType, Provider, UserFlow};
 use crate::error::ValidationError;
+use crate::providers::cashfree::CashfreeConfig;
+use crate::providers::instantpay::InstantPayConfig;
 use crate::providers::signature::SigningKey;
 use crate::validate;
 
@@ -75,32 +77,6 @@ impl fmt::Debug for Env {
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .finish()
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct InstantPayConfig {
-    pub base_url: Url,
-    pub client_id: String,
-    pub client_secret: SecretString,
-    pub endpoint_ip: String,
-    /// The InstantPay registered mobile number (`accountNumber`).
-    pub account_number: String,
-    pub latitude: Decimal,
-    pub longitude: Decimal,
-}
-
-#[derive(Debug, Clone)]
-pub struct CashfreeConfig {
-    /// Sandbox by default; production is `https://api.cashfree.com/verification`.
-    pub base_url: Url,
-    pub client_id: String,
-    pub client_secret: SecretString,
-    /// Sent as `x-api-version` on every call; defaults to the version of
-    /// the OpenAPI document payops follows.
-    pub api_version: String,
-    /// The merchant's public key for `x-cf-signature` (two-factor
-    /// authentication instead of IP whitelisting); read and checked at load.
-    pub signing_key: Option<SigningKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,11 +8,11 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 
-use crate::config::{
-    CashfreeConfig, Config, DashboardConfig, InstantPayConfig, PollingConfig, SessionDefaults,
-};
+use crate::config::{Config, DashboardConfig, PollingConfig, SessionDefaults};
 use crate::domain::{DocumentType, Provider, UserFlow};
 use crate::engine::SessionRequest;
+use crate::providers::cashfree::CashfreeConfig;
+use crate::providers::instantpay::InstantPayConfig;
 use crate::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
 
 /// The demo's registered mobile number (the provider docs' sample account).

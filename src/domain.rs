@@ -2,6 +2,7 @@
 //! Provider clients produce these; the store persists them; the CLI and the UI display them.
 
 mod records;
+pub mod wire;
 
 pub use records::{
     AuditEntry, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess, NewSession,
@@ -14,6 +15,9 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+/// How long a previous notify makes a new one for the same link ask again.
+pub const NOTIFY_REPEAT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
 /// Which provider a session or call belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -663,5 +667,16 @@ mod tests {
         };
         assert_eq!(format!("{details:?}"), "UserDetails { .. }");
         assert_eq!(details.masked(), vec![("mobile", "******3210".to_string())]);
+    }
+}
+
+/// `15 s`, `2.5 s`, `150 ms`: how long, as a person would say it.
+pub fn seconds(wait: std::time::Duration) -> String {
+    if wait < std::time::Duration::from_secs(1) {
+        format!("{} ms", wait.as_millis())
+    } else if wait.subsec_millis() == 0 {
+        format!("{} s", wait.as_secs())
+    } else {
+        format!("{:.1} s", wait.as_secs_f64())
     }
 }

@@ -108,7 +108,7 @@ impl ProviderError {
         }
         let tried = format!(
             " ({attempts} attempts over {})",
-            crate::providers::http::seconds(elapsed)
+            crate::domain::seconds(elapsed)
         );
         match self {
             ProviderError::Transport {

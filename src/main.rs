@@ -43,7 +43,7 @@ fn usage_error(error: clap::Error) -> std::process::ExitCode {
         .to_string();
     println!(
         "{}",
-        payops::cli::output::error_json("usage", &message, None)
+        payops::domain::wire::error_json("usage", &message, None)
     );
     eprintln!("error: {message}");
     std::process::ExitCode::from(2)

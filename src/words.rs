@@ -6,9 +6,9 @@ use rust_decimal::Decimal;
 
 use std::time::Duration;
 
+use crate::domain::NOTIFY_REPEAT_WINDOW;
 use crate::domain::{AuditEntry, NotifyOutcome, RecentNotifies};
 use crate::domain::{Provider, SessionId, format_inr};
-use crate::engine::ops::NOTIFY_REPEAT_WINDOW;
 use crate::error::ProviderError;
 
 /// "Cashfree is not configured: add a [cashfree] section or PAYOPS_CASHFREE_*

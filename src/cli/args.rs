@@ -85,7 +85,7 @@ pub struct BalanceArgs {
     pub history: bool,
     /// With --history: how far back, in hours or days (24h, 7d). Readings
     /// older than a week are kept one an hour.
-    #[arg(long, value_name = "SPAN", value_parser = parse_span, requires = "history")]
+    #[arg(long, value_name = "SPAN", value_parser = crate::validate::parse_span, requires = "history")]
     pub since: Option<jiff::SignedDuration>,
     /// With --history: comma-separated values with a header row.
     #[arg(long, requires = "history")]
@@ -288,23 +288,4 @@ fn parse_provider(value: &str) -> Result<Provider, String> {
 
 fn parse_role(value: &str) -> Result<crate::auth::Role, String> {
     value.parse()
-}
-
-/// `24h`, `7d`: a whole number of hours (up to 87600) or days (up to 3650).
-pub fn parse_span(value: &str) -> Result<jiff::SignedDuration, String> {
-    let text = value.trim();
-    let wrong = || format!("'{text}' is not a span; expected hours or days such as 24h or 7d");
-    let (digits, hours_per_unit) = if let Some(digits) = text.strip_suffix('h') {
-        (digits, 1)
-    } else if let Some(digits) = text.strip_suffix('d') {
-        (digits, 24)
-    } else {
-        return Err(wrong());
-    };
-    let count: i64 = digits.parse().map_err(|_| wrong())?;
-    let hours = count.checked_mul(hours_per_unit).ok_or_else(wrong)?;
-    if !(1..=87_600).contains(&hours) {
-        return Err(format!("'{text}' is out of range (1h to 3650d)"));
-    }
-    Ok(jiff::SignedDuration::from_hours(hours))
 }

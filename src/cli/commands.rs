@@ -12,7 +12,7 @@ use super::args::{
 };
 use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
-use crate::domain::{CreateState, SessionRecord};
+use crate::domain::{CreateState, SessionRecord, wire};
 use crate::domain::{LinkStatus, SessionStatus, UserDetails};
 use crate::engine::ops::{CreateFailure, PollOutcome};
 use crate::engine::{RequestInput, SessionRequest};
@@ -64,7 +64,7 @@ async fn balance(ctx: &Context, args: &BalanceArgs) -> Result<Option<Output>, Fa
     }
     let report = ctx.services.fetch_balance().await?;
     Ok(Some(Output::ok(
-        output::balance_json(&report),
+        wire::balance_json(&report),
         output::balance_human(&report),
     )))
 }
@@ -87,7 +87,7 @@ fn balance_history(ctx: &Context, args: &BalanceArgs) -> Result<Option<Output>, 
         output::balance_history_human(since, &snapshots)
     };
     Ok(Some(Output::ok(
-        output::balance_history_json(since, &snapshots),
+        wire::balance_history_json(since, &snapshots),
         human,
     )))
 }
@@ -132,7 +132,7 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
             let json = Value::Array(
                 records
                     .iter()
-                    .map(|r| output::session_json(r, None))
+                    .map(|r| wire::session_json(r, None))
                     .collect(),
             );
             Ok(Some(Output::ok(json, output::sessions_human(&records))))
@@ -156,7 +156,7 @@ pub(super) fn new_label(label: Option<&str>, clear: bool) -> Result<Option<Strin
 
 fn session_output(record: &SessionRecord, details: Option<&UserDetails>) -> Output {
     Output::ok(
-        output::session_json(record, details),
+        wire::session_json(record, details),
         output::session_human(record, details),
     )
 }
@@ -252,7 +252,7 @@ async fn link(ctx: &Context, raw: &str) -> Result<Option<Output>, Failure> {
     }
     let (report, _) = ctx.services.lookup_link(&link).await?;
     Ok(Some(Output::ok(
-        output::link_json(&report),
+        wire::link_json(&report),
         output::link_human(&report),
     )))
 }
@@ -313,7 +313,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
         }
     };
     let result = ctx.services.finish_notify(&started).await?;
-    let mut json = output::audit_json(&result.entry);
+    let mut json = wire::audit_json(&result.entry);
     let outcome = words::notify_outcome(&result.entry, result.error.as_ref());
     let human = match outcome.advice {
         Some(advice) => format!("{}\n{advice}", outcome.line()),
@@ -325,7 +325,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
             if let Some(object) = json.as_object_mut() {
                 object.insert(
                     "error".into(),
-                    output::error_json(error.kind(), &error.to_string(), error.provider_code())
+                    wire::error_json(error.kind(), &error.to_string(), error.provider_code())
                         ["error"]
                         .clone(),
                 );
@@ -351,14 +351,14 @@ fn confirm(question: &str) -> bool {
 fn audit(ctx: &Context, limit: usize, documents: bool) -> Result<Option<Output>, Failure> {
     if documents {
         let entries = ctx.services.store().list_document_access(limit)?;
-        let json = Value::Array(entries.iter().map(output::document_access_json).collect());
+        let json = Value::Array(entries.iter().map(wire::document_access_json).collect());
         return Ok(Some(Output::ok(
             json,
             output::document_access_human(&entries),
         )));
     }
     let entries = ctx.services.store().list_audit(limit)?;
-    let json = Value::Array(entries.iter().map(output::audit_json).collect());
+    let json = Value::Array(entries.iter().map(wire::audit_json).collect());
     Ok(Some(Output::ok(json, output::audit_human(&entries))))
 }
 

@@ -250,7 +250,7 @@ pub async fn run(cli: Cli) -> i32 {
         Err(failure) => {
             if json {
                 print_stdout(
-                    &output::error_json(
+                    &crate::domain::wire::error_json(
                         failure.kind,
                         &failure.message,
                         failure.provider_code.as_deref(),

@@ -1,30 +1,14 @@
-//! What the CLI prints: one JSON object (or array) for scripts, or a tidy table.
-//! Field names here are a contract (README); money is a decimal string, times RFC 3339.
+//! What the CLI prints for people: tidy tables. What it prints for scripts
+//! (`--json`) is `domain::wire`, the same JSON the team API answers.
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
 
 use crate::domain::{
-    AuditEntry, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess, SessionRecord,
-};
-use crate::domain::{
-    BalanceReport, LinkReport, UserDetails, format_inr, local_time, mask_all_but_last,
+    AuditEntry, BalanceReport, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess,
+    LinkReport, SessionRecord, UserDetails, format_inr, local_time, mask_all_but_last,
 };
 
 use super::table::{Fit, Table};
-
-pub fn balance_json(report: &BalanceReport) -> Value {
-    json!({
-        "provider": "instantpay",
-        "account": report.account,
-        "available": report.available.to_string(),
-        "total": report.total.to_string(),
-        "lien": report.lien.to_string(),
-        "environment": report.environment.as_ref().map(|e| e.label()),
-        "fetched_at": report.fetched_at.to_string(),
-        "request_id": report.request_id,
-    })
-}
 
 pub fn balance_human(report: &BalanceReport) -> String {
     let mut table = Table::pairs();
@@ -40,28 +24,6 @@ pub fn balance_human(report: &BalanceReport) -> String {
         table.pair("ipay_uuid", id.clone());
     }
     table.render()
-}
-
-fn snapshot_json(snapshot: &BalanceSnapshot) -> Value {
-    json!({
-        "at": snapshot.at.to_string(),
-        "account": snapshot.account,
-        "available": snapshot.available.to_string(),
-        "total": snapshot.total.to_string(),
-        "lien": snapshot.lien.to_string(),
-        "request_id": snapshot.request_id,
-    })
-}
-
-pub fn balance_history_json(since: Timestamp, snapshots: &[BalanceSnapshot]) -> Value {
-    let summary = BalanceSummary::of(snapshots);
-    json!({
-        "since": since.to_string(),
-        "readings": snapshots.iter().map(snapshot_json).collect::<Vec<_>>(),
-        "lowest": summary.map(|s| snapshot_json(s.lowest)),
-        "highest": summary.map(|s| snapshot_json(s.highest)),
-        "latest": summary.map(|s| snapshot_json(s.latest)),
-    })
 }
 
 /// RFC 4180 with a header row; money as plain decimals for spreadsheets.
@@ -123,80 +85,6 @@ pub fn balance_history_human(since: Timestamp, snapshots: &[BalanceSnapshot]) ->
         reading(summary.highest),
         reading(summary.latest),
     )
-}
-
-fn create_state_word(state: &CreateState) -> (&'static str, Option<&str>) {
-    match state {
-        CreateState::Sending => ("sending", None),
-        CreateState::Created => ("created", None),
-        CreateState::Failed(m) => ("failed", Some(m)),
-        CreateState::OutcomeUnknown(m) => ("outcome_unknown", Some(m)),
-    }
-}
-
-/// A session as the JSON contract spells it (README), borrowed from the
-/// record: serialised as it is, a list of thousands needs no tree of values.
-#[derive(Debug, serde::Serialize)]
-pub struct SessionView<'a> {
-    id: &'a crate::domain::SessionId,
-    provider: &'static str,
-    external_ref: &'a crate::domain::ExternalRef,
-    reference: Option<&'a str>,
-    status: String,
-    provider_status: &'a str,
-    url: Option<&'a str>,
-    flow: Option<&'static str>,
-    redirect_url: Option<&'a str>,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    expires_at: Timestamp,
-    last_polled_at: Option<Timestamp>,
-    documents_requested: &'a [crate::domain::DocumentType],
-    documents_consented: &'a [crate::domain::DocumentType],
-    create_state: &'static str,
-    create_message: Option<&'a str>,
-    tracking: bool,
-    last_error: Option<&'a str>,
-    label: Option<&'a str>,
-    created_by: Option<&'a str>,
-    /// Masked; only once authenticated and only when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_details: Option<std::collections::BTreeMap<&'static str, String>>,
-}
-
-impl<'a> SessionView<'a> {
-    pub fn of(record: &'a SessionRecord, details: Option<&UserDetails>) -> SessionView<'a> {
-        let (create_state, create_message) = create_state_word(&record.create_state);
-        SessionView {
-            id: &record.id,
-            provider: record.provider.as_str(),
-            external_ref: &record.external_ref,
-            reference: record.reference.as_deref(),
-            status: record.status_word(),
-            provider_status: &record.provider_status,
-            url: record.url.as_deref().filter(|u| !u.is_empty()),
-            flow: record.flow.map(|f| f.cashfree_word()),
-            redirect_url: record.redirect_url.as_deref(),
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-            expires_at: record.expires_at,
-            last_polled_at: record.last_polled_at,
-            documents_requested: &record.documents_requested,
-            documents_consented: &record.documents_consented,
-            create_state,
-            create_message,
-            tracking: record.tracking,
-            last_error: record.last_error.as_deref(),
-            label: record.label.as_deref(),
-            created_by: record.created_by.as_deref(),
-            user_details: details.map(|d| d.masked().into_iter().collect()),
-        }
-    }
-}
-
-pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Value {
-    // A struct of strings, numbers and string-keyed maps always converts.
-    serde_json::to_value(SessionView::of(record, details)).unwrap_or_default()
 }
 
 fn time_left(record: &SessionRecord, now: Timestamp) -> String {
@@ -277,17 +165,6 @@ fn sessions_table(records: &[SessionRecord], now: Timestamp) -> Table {
     table
 }
 
-pub fn link_json(report: &LinkReport) -> Value {
-    json!({
-        "link_id": report.link_id,
-        "status": report.status.as_str(),
-        // The provider sends a JSON number (1500.5); money is always shown with paise.
-        "amount": report.amount.map(|a| format!("{:.2}", a.round_dp(2))),
-        "activity": report.activity,
-        "request_id": report.request_id,
-    })
-}
-
 pub fn link_human(report: &LinkReport) -> String {
     let mut table = Table::pairs();
     table.pair("link", report.link_id.to_string());
@@ -307,20 +184,6 @@ pub fn link_human(report: &LinkReport) -> String {
         );
     }
     table.render()
-}
-
-pub fn audit_json(entry: &AuditEntry) -> Value {
-    json!({
-        "id": entry.id,
-        "link_id": entry.link_id,
-        "outcome": entry.outcome.as_str(),
-        "message": entry.message,
-        "provider_code": entry.provider_code,
-        "request_id": entry.request_id,
-        "at": entry.at.to_string(),
-        "actor": entry.actor,
-        "completed": entry.completed,
-    })
 }
 
 pub fn audit_human(entries: &[AuditEntry]) -> String {
@@ -360,18 +223,6 @@ fn audit_table(entries: &[AuditEntry]) -> Table {
     table
 }
 
-pub fn document_access_json(entry: &DocumentAccess) -> Value {
-    json!({
-        "at": entry.at.to_string(),
-        "actor": entry.actor,
-        "session": entry.session_id.as_str(),
-        "provider": entry.provider.as_str(),
-        "document": entry.document.wire(),
-        "revealed": entry.revealed,
-        "outcome": entry.outcome,
-    })
-}
-
 pub fn document_access_human(entries: &[DocumentAccess]) -> String {
     if entries.is_empty() {
         return "no documents fetched yet".into();
@@ -394,8 +245,4 @@ pub fn document_access_human(entries: &[DocumentAccess]) -> String {
         ]);
     }
     table.render()
-}
-
-pub fn error_json(kind: &str, message: &str, provider_code: Option<&str>) -> Value {
-    json!({"error": {"kind": kind, "message": message, "provider_code": provider_code}})
 }

@@ -5,15 +5,64 @@ use serde_json::{Value, json};
 
 use super::args::{ServeArgs, ServeCommand, TokenCommand};
 use super::table::{Fit, Table};
-use super::{Context, Failure, Output};
+use super::{Context, Failure, Output, print_stdout};
 use crate::auth;
 use crate::domain::local_time;
+use crate::server;
 use crate::store::TokenInfo;
 
 pub async fn run(ctx: &Context, args: &ServeArgs) -> Result<Option<Output>, Failure> {
     match &args.command {
         Some(ServeCommand::Token(command)) => token(ctx, command).map(Some),
-        None => crate::server::run(ctx, args).await.map(|()| None),
+        None => serve(ctx, args).await.map(|()| None),
+    }
+}
+
+async fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
+    let options = server::ServeOptions {
+        addr: args.addr,
+        requests_per_minute: args.requests_per_minute,
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
+        allow_plain_http: args.allow_plain_http,
+    };
+    let setup = server::Setup {
+        config: &ctx.config,
+        services: &ctx.services,
+        data_dir: &ctx.data_dir,
+        demo: ctx.demo.is_some(),
+    };
+    server::run(setup, &options, announce)
+        .await
+        .map_err(Failure::from)
+}
+
+/// Where the server listens, and for the demo the two lines that make the
+/// rest of team mode one command away.
+fn announce(listening: &server::Listening) {
+    let url = &listening.url;
+    print_stdout(&format!("payops serve listening on {url}"));
+    match &listening.demo_token {
+        Some(token) => {
+            print_stdout(&format!("export PAYOPS_SERVER_URL={url}"));
+            print_stdout(&format!("export PAYOPS_SERVER_TOKEN={token}"));
+            print_stdout(
+                "# then: curl -H \"Authorization: Bearer $PAYOPS_SERVER_TOKEN\" \"$PAYOPS_SERVER_URL/api/v1/sessions\"",
+            );
+        }
+        None => print_stdout(&format!(
+            "# operators: a token from `payops serve token add NAME --role ROLE`, \
+             then Authorization: Bearer <token> on {url}/api/v1"
+        )),
+    }
+}
+
+impl From<server::ServeError> for Failure {
+    fn from(error: server::ServeError) -> Failure {
+        match error {
+            server::ServeError::Setup(message) => Failure::usage(message),
+            server::ServeError::Store(error) => error.into(),
+        }
     }
 }
 

@@ -13,8 +13,8 @@ use reqwest::Method;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{ServerClient, refusal};
+use crate::domain::wire::{CHANGE, KEEP_ALIVE, SNAPSHOT};
 use crate::engine::Update;
-use crate::server::events::{CHANGE, KEEP_ALIVE, SNAPSHOT};
 
 /// No byte from the server for this long (it sends a comment every
 /// `KEEP_ALIVE`) means the connection is gone, even if TCP has not noticed.

@@ -28,9 +28,6 @@ use crate::providers::{
 };
 use crate::store::{Store, StoreError, TRACKED_REF_PREFIX};
 
-/// How long a previous notify makes a new one for the same link ask again.
-pub const NOTIFY_REPEAT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
-
 /// How often, and how many times, to ask for a document being prepared.
 const PREPARING_RETRY: Duration = Duration::from_secs(2);
 pub const PREPARING_ATTEMPTS: u32 = 10;
@@ -614,7 +611,7 @@ impl Services {
     /// Every notify for `link` within the repeat window, newest first.
     pub fn recent_notifies(&self, link: &LinkId) -> Result<RecentNotifies, OpsError> {
         let since = Timestamp::now()
-            .checked_sub(NOTIFY_REPEAT_WINDOW)
+            .checked_sub(crate::domain::NOTIFY_REPEAT_WINDOW)
             .unwrap_or(Timestamp::MIN);
         Ok(RecentNotifies(self.store().notifies_since(link, since)?))
     }
@@ -642,7 +639,7 @@ impl Services {
             return Ok(Ok(store.begin_notify(link, &self.actor, now)?));
         }
         let since = now
-            .checked_sub(NOTIFY_REPEAT_WINDOW)
+            .checked_sub(crate::domain::NOTIFY_REPEAT_WINDOW)
             .unwrap_or(Timestamp::MIN);
         Ok(store.begin_notify_unless_recent(link, &self.actor, now, since)?)
     }

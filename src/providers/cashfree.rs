@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::config::CashfreeConfig;
 use crate::documents::{Document, DocumentFetch};
 use crate::domain::{
     CreatedSession, DocumentType, ExternalRef, Provider, SessionStatus, SessionStatusReport,
@@ -24,6 +23,21 @@ use crate::providers::http::{
 use crate::providers::signature::{self, SigningKey};
 
 const PROVIDER: Provider = Provider::Cashfree;
+
+/// `[cashfree]`: where and as whom the client calls.
+#[derive(Debug, Clone)]
+pub struct CashfreeConfig {
+    /// Sandbox by default; production is `https://api.cashfree.com/verification`.
+    pub base_url: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Sent as `x-api-version` on every call; defaults to the version of
+    /// the OpenAPI document payops follows.
+    pub api_version: String,
+    /// The merchant's public key for `x-cf-signature` (two-factor
+    /// authentication instead of IP whitelisting); read and checked at load.
+    pub signing_key: Option<SigningKey>,
+}
 
 /// Validation codes that are really about the credentials, not the request.
 const AUTH_VALIDATION_CODES: [&str; 3] = [

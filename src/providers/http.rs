@@ -284,7 +284,10 @@ impl Http {
             };
         }
         let message = if e.is_timeout() {
-            format!("no answer within {}", seconds(self.policy.timeout))
+            format!(
+                "no answer within {}",
+                crate::domain::seconds(self.policy.timeout)
+            )
         } else {
             describe(e)
         };
@@ -307,17 +310,6 @@ impl Http {
 /// fault or a body we cannot read. It may have been applied.
 fn unreadable_after_send(raw: &RawResponse, error: &ProviderError) -> bool {
     raw.status.is_server_error() || matches!(error, ProviderError::Malformed { .. })
-}
-
-/// `15 s`, `2.5 s`, `150 ms`: how long, as a person would say it.
-pub(crate) fn seconds(wait: Duration) -> String {
-    if wait < Duration::from_secs(1) {
-        format!("{} ms", wait.as_millis())
-    } else if wait.subsec_millis() == 0 {
-        format!("{} s", wait.as_secs())
-    } else {
-        format!("{:.1} s", wait.as_secs_f64())
-    }
 }
 
 /// A reqwest error in words, without its URL, walking the source chain so

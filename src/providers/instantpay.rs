@@ -7,11 +7,10 @@ use jiff::Timestamp;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use rust_decimal::Decimal;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::config::InstantPayConfig;
 use crate::documents::{Document, DocumentFetch};
 use crate::domain::{
     BalanceReport, CreatedSession, DocumentType, ExternalRef, LinkActivity, LinkId, LinkReport,
@@ -27,6 +26,19 @@ use crate::providers::http::{
 use crate::validate::format_coordinate;
 
 const PROVIDER: Provider = Provider::InstantPay;
+
+/// `[instantpay]`: where and as whom the client calls.
+#[derive(Debug, Clone)]
+pub struct InstantPayConfig {
+    pub base_url: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub endpoint_ip: String,
+    /// The InstantPay registered mobile number (`accountNumber`).
+    pub account_number: String,
+    pub latitude: Decimal,
+    pub longitude: Decimal,
+}
 
 /// Codes meaning our credentials or access were refused.
 const AUTH_CODES: [&str; 3] = ["IAC", "IAT", "UAD"];

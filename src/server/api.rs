@@ -1,9 +1,9 @@
 //! The routes: health for anyone, `/api/v1` for operators with a token.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
@@ -11,31 +11,15 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::errors::ApiError;
+use super::errors::{ApiError, ErrorBody, ErrorDetail};
 use super::listing::ListingError;
-use crate::auth::{self, Permission, Role};
-use crate::cli::output;
+use super::operator::{Operator, authenticate};
+use super::state::AppState;
+use crate::auth::Permission;
+use crate::domain::wire;
 use crate::domain::{LinkId, Provider, UserFlow};
 use crate::engine::ops::{CreateFailure, OpsError};
 use crate::engine::{Command, RequestInput, SessionRequest};
-
-/// Who made the request, from their token.
-#[derive(Debug, Clone)]
-pub struct Operator {
-    pub name: String,
-    pub role: Role,
-}
-
-impl Operator {
-    fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.role.may(permission) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(self.role, permission))
-        }
-    }
-}
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let api = Router::new()
@@ -66,53 +50,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 "this route does not take that method",
             )
         })
-}
-
-async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty());
-    let Some(token) = presented else {
-        return ApiError::unauthorized(
-            "no token: send Authorization: Bearer <token> (make one with `payops serve token add`)",
-        )
-        .into_response();
-    };
-    let found = state
-        .services
-        .store()
-        .use_token(&auth::token_hash(token), Timestamp::now());
-    match found {
-        Ok(Some(info)) => {
-            if let Err(not_until) = state.limiter.check_key(&info.name) {
-                use governor::clock::{Clock, DefaultClock};
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let seconds = wait.as_secs().max(1);
-                let mut response = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("this token is over its request limit; retry in {seconds} s"),
-                )
-                .into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, seconds.into());
-                return response;
-            }
-            request.extensions_mut().insert(Operator {
-                name: info.name,
-                role: info.role,
-            });
-            next.run(request).await
-        }
-        Ok(None) => ApiError::unauthorized("the token is wrong or revoked").into_response(),
-        Err(error) => ApiError::from(error).into_response(),
-    }
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "status, leader, store and provider state, version", body = Object)))]
@@ -205,7 +142,7 @@ async fn one_session(
 ) -> Result<Json<Value>, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
     let record = state.services.find(&id)?;
-    Ok(Json(output::session_json(&record, None)))
+    Ok(Json(wire::session_json(&record, None)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -235,7 +172,7 @@ async fn set_label(
     let record = state.services.set_label(&id, label.as_deref())?;
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "label set");
-    Ok(Json(output::session_json(&record, None)))
+    Ok(Json(wire::session_json(&record, None)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -252,14 +189,14 @@ async fn balance_history(
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
     let span = match query.since.as_deref() {
-        Some(text) => crate::cli::args::parse_span(text).map_err(|message| {
+        Some(text) => crate::validate::parse_span(text).map_err(|message| {
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message).field("since")
         })?,
         None => jiff::SignedDuration::from_hours(24),
     };
     let since = Timestamp::now().checked_sub(span).unwrap_or(Timestamp::MIN);
     let snapshots = state.services.store().balance_since(since)?;
-    Ok(Json(output::balance_history_json(since, &snapshots)))
+    Ok(Json(wire::balance_history_json(since, &snapshots)))
 }
 
 #[utoipa::path(get, path = "/api/v1/balance", tag = "balance", description = "Role: finance. Fetches the wallet balance from InstantPay now and records it.", responses((status = 200, description = "as `balance --json`", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
@@ -269,7 +206,7 @@ async fn fetch_balance(
 ) -> Result<Json<Value>, ApiError> {
     operator.require(Permission::Money)?;
     let report = state.announced(state.services.fetch_balance().await)?;
-    Ok(Json(output::balance_json(&report)))
+    Ok(Json(wire::balance_json(&report)))
 }
 
 #[utoipa::path(post, path = "/api/v1/balance/refresh", tag = "balance", description = "Role: finance. The engine fetches it; the history shows it.", responses((status = 202, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "InstantPay is not configured", body = ErrorBody)))]
@@ -347,11 +284,9 @@ async fn create_session(
     )?;
     let services = state.services.as_operator(&operator.name);
     match state.announced(services.create_session_keeping_row(&request).await) {
-        Ok(record) => Ok((
-            StatusCode::CREATED,
-            Json(output::session_json(&record, None)),
-        )
-            .into_response()),
+        Ok(record) => {
+            Ok((StatusCode::CREATED, Json(wire::session_json(&record, None))).into_response())
+        }
         Err(CreateFailure { record, error }) => {
             let mut refusal = ApiError::from(error);
             if let Some(record) = record {
@@ -425,7 +360,7 @@ async fn stop_tracking(
 /// A session as a poll (or a track) left it, with the personal data it
 /// brought, masked as the CLI shows it.
 fn polled_json(outcome: &crate::engine::ops::PollOutcome) -> Json<Value> {
-    Json(output::session_json(
+    Json(wire::session_json(
         &outcome.record,
         outcome.user_details.as_ref(),
     ))
@@ -446,8 +381,8 @@ async fn look_up_link(
     let link = link_id(&raw)?;
     let (report, recent) = state.services.lookup_link(&link).await?;
     Ok(Json(json!({
-        "link": output::link_json(&report),
-        "recent_notifies": recent.0.iter().map(output::audit_json).collect::<Vec<_>>(),
+        "link": wire::link_json(&report),
+        "recent_notifies": recent.0.iter().map(wire::audit_json).collect::<Vec<_>>(),
     })))
 }
 
@@ -493,7 +428,7 @@ async fn notify_link(
     // Every dashboard sees the attempt in flight, then its outcome.
     state.store_changed();
     let result = state.announced(services.finish_notify(&started).await)?;
-    let mut json = output::audit_json(&result.entry);
+    let mut json = wire::audit_json(&result.entry);
     if let (Some(error), Some(object)) = (&result.error, json.as_object_mut()) {
         object.insert(
             "error".into(),
@@ -522,23 +457,8 @@ async fn audit(
     }
     let entries = state.services.store().list_audit(limit)?;
     Ok(Json(Value::Array(
-        entries.iter().map(output::audit_json).collect(),
+        entries.iter().map(wire::audit_json).collect(),
     )))
-}
-
-/// The refusal every error status carries.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// A stable word: unauthorized, forbidden, invalid_input, invalid_body, …
-    pub kind: String,
-    pub message: String,
-    /// The request field at fault, when one is.
-    pub field: Option<String>,
 }
 
 #[derive(utoipa::OpenApi)]

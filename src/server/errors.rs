@@ -103,3 +103,29 @@ impl IntoResponse for ApiError {
         (self.status, Json(body)).into_response()
     }
 }
+
+/// The refusal every error status carries, as the OpenAPI document shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable word: unauthorized, forbidden, invalid_input, invalid_body, …
+    pub kind: String,
+    pub message: String,
+    /// The request field at fault, when one is.
+    pub field: Option<String>,
+}
+
+/// Why `payops serve` could not start, or stopped: the CLI turns it into
+/// an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A flag or setting the server cannot run with; the message names it.
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}

@@ -25,19 +25,16 @@ use tokio::sync::broadcast;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 
-use super::AppState;
-use super::api::Operator;
 use super::errors::ApiError;
+use super::operator::Operator;
+use super::state::AppState;
 use crate::domain::Provider;
+use crate::domain::wire::{CHANGE, KEEP_ALIVE, SNAPSHOT};
 use crate::engine::Update;
 use crate::engine::ops::Services;
 
 /// Changes held for a slow client before it is resynchronised instead.
 const BACKLOG: usize = 4096;
-
-/// A comment line this often keeps proxies from closing an idle stream, and
-/// lets a client tell a quiet server from a dead one.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 /// A snapshot is shared by the clients that connect while nothing changed,
 /// for at most this long (which sessions count as recent moves with time).
@@ -46,11 +43,6 @@ const SNAPSHOT_REUSE: Duration = Duration::from_secs(5);
 /// How often an open stream checks that its token still stands: a revoked
 /// (or re-roled) operator stops hearing within this.
 const TOKEN_RECHECK: Duration = Duration::from_secs(30);
-
-/// The `event:` name of the first message and of a resynchronisation.
-pub const SNAPSHOT: &str = "snapshot";
-/// The `event:` name of a change.
-pub const CHANGE: &str = "change";
 
 /// One server-sent event, encoded once and shared by every client's stream
 /// (a snapshot of 10,000 sessions is megabytes: fifty clients must not
@@ -259,7 +251,7 @@ impl Client {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive; a revoked token's stream ends within 30 s.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::api::ErrorBody), (status = 503, body = super::api::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive; a revoked token's stream ends within 30 s.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::errors::ErrorBody), (status = 503, body = super::errors::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,

@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::Failure;
+use super::errors::ServeError;
 use crate::engine::Command;
 use crate::store::postgres::SessionLock;
 
@@ -30,18 +30,18 @@ const LEADER_KEY: i32 = 1;
 /// Refuses a second `payops serve` on one SQLite file: two engines would
 /// both poll and both hold the notify guard only per file lock. The lock
 /// is the OS's, so it goes with the process however it ends.
-pub fn lock_sqlite(database: &Path) -> Result<File, Failure> {
+pub fn lock_sqlite(database: &Path) -> Result<File, ServeError> {
     let path = database.with_extension("db.serve-lock");
     let file = File::create(&path)
-        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| ServeError::Setup(format!("cannot create {}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Failure::usage(format!(
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServeError::Setup(format!(
             "another payops serve is already running on {}: one server per SQLite file; for \
              several replicas, share a PostgreSQL store ([store] url or PAYOPS_STORE_URL)",
             database.display()
         ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(Failure::usage(format!(
+        Err(std::fs::TryLockError::Error(e)) => Err(ServeError::Setup(format!(
             "cannot lock {}: {e}",
             path.display()
         ))),

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::cli::output::SessionView;
+use crate::domain::wire::SessionView;
 use crate::domain::{SessionId, SessionRecord};
 use crate::store::{Store, StoreError};
 

@@ -13,62 +13,57 @@ mod errors;
 pub mod events;
 pub mod leader;
 pub mod listing;
+mod operator;
+mod state;
 mod tls;
 
+pub use errors::ServeError;
+pub use state::AppState;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use secrecy::ExposeSecret;
-use tokio::sync::mpsc::UnboundedSender;
 
-use crate::cli::{Context, Failure, print_stdout};
+use crate::config::Config;
 use crate::engine::ops::Services;
 use crate::engine::{self, Command};
 
+/// How `payops serve` listens: its flags.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// Each token's share of the API.
+    pub requests_per_minute: u32,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Plain HTTP on a non-loopback address, behind a proxy that terminates TLS.
+    pub allow_plain_http: bool,
+}
+
+/// What the server runs on: the configuration, the services built from
+/// it, the data folder (for SQLite's lock file), and whether it is the demo.
+pub struct Setup<'a> {
+    pub config: &'a Config,
+    pub services: &'a Services,
+    pub data_dir: &'a Path,
+    pub demo: bool,
+}
+
+/// Told to whoever started the server once it listens.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// `http://127.0.0.1:8788`, or `https://…` with TLS.
+    pub url: String,
+    /// The demo's admin token, made afresh each run.
+    pub demo_token: Option<String>,
+}
+
 /// Requests larger than this are refused (413) before they are read.
 const BODY_LIMIT: usize = 64 * 1024;
-
-impl AppState {
-    /// The API wrote to the store on the engine's own connection, which
-    /// SQLite's change counter does not show it: tell it.
-    pub fn store_changed(&self) {
-        let _ = self.commands.send(Command::StoreChanged);
-    }
-
-    /// Writes every session's JSON for the list, as a start does so that
-    /// the first list is as quick as the next.
-    pub fn prepare_session_list(&self) {
-        let listed = self.sessions_json.list(&self.services.store(), true);
-        if let Err(error) = listed {
-            tracing::warn!(%error, "the session list was not prepared");
-        }
-    }
-
-    /// `store_changed`, then `outcome` as it was: a call that failed may
-    /// have written too (an attempt on record), so every outcome is told.
-    pub fn announced<T>(&self, outcome: T) -> T {
-        self.store_changed();
-        outcome
-    }
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    /// Each token's share of the API, by operator name.
-    pub limiter: std::sync::Arc<governor::DefaultKeyedRateLimiter<String>>,
-    pub services: Services,
-    /// What a create leaves out is filled from the server's `[defaults]`.
-    pub defaults: crate::config::SessionDefaults,
-    pub commands: UnboundedSender<Command>,
-    pub started: Instant,
-    /// Whether this replica's engine polls (it holds the leader lock).
-    pub leading: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// The engine's changes, for the event stream.
-    pub events: events::Events,
-    /// Each session's JSON as the list last wrote it.
-    pub sessions_json: listing::SessionsJson,
-}
 
 pub fn router(state: AppState) -> Router {
     api::routes(state.clone())
@@ -79,8 +74,8 @@ pub fn router(state: AppState) -> Router {
 /// The demo's admin token, made afresh each run (the last one is revoked).
 const DEMO_ADMIN: &str = "demo-admin";
 
-fn demo_admin_token(ctx: &Context) -> Result<String, Failure> {
-    let store = ctx.services.store();
+fn demo_admin_token(services: &Services) -> Result<String, ServeError> {
+    let store = services.store();
     match store.revoke_token(DEMO_ADMIN, jiff::Timestamp::now()) {
         Ok(()) | Err(crate::store::StoreError::NoSuchToken(_)) => {}
         Err(error) => return Err(error.into()),
@@ -95,8 +90,19 @@ fn demo_admin_token(ctx: &Context) -> Result<String, Failure> {
     Ok(token)
 }
 
-/// Runs the server until Ctrl-C, with the engine polling for everyone.
-pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<(), Failure> {
+/// Runs the server until Ctrl-C or SIGTERM, with the engine polling for
+/// everyone; `listening` hears where once it does.
+pub async fn run(
+    setup: Setup<'_>,
+    args: &ServeOptions,
+    listening: impl FnOnce(&Listening),
+) -> Result<(), ServeError> {
+    let Setup {
+        config,
+        services,
+        data_dir,
+        demo,
+    } = setup;
     let addr = args.addr;
     let per_minute = args.requests_per_minute;
     let tls = match (&args.tls_cert, &args.tls_key) {
@@ -104,42 +110,39 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
         _ => None,
     };
     if tls.is_none() && !addr.ip().is_loopback() && !args.allow_plain_http {
-        return Err(Failure::usage(format!(
+        return Err(ServeError::Setup(format!(
             "--addr {addr}: tokens would cross the network in clear; give --tls-cert and \
              --tls-key, or --allow-plain-http behind a proxy that terminates TLS"
         )));
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| Failure::usage(format!("--addr {addr}: cannot listen: {e}")))?;
+        .map_err(|e| ServeError::Setup(format!("--addr {addr}: cannot listen: {e}")))?;
     let bound = listener
         .local_addr()
-        .map_err(|e| Failure::usage(format!("--addr {addr}: {e}")))?;
+        .map_err(|e| ServeError::Setup(format!("--addr {addr}: {e}")))?;
     // Every provider request, the engine's and the API's, takes a slot of
     // the team's budget first; on PostgreSQL every replica draws on one.
-    let shared_budget = match (ctx.services.store().shared(), &ctx.config.store_url) {
+    let shared_budget = match (services.store().shared(), &config.store_url) {
         (true, Some(url)) => Some(crate::store::Store::connect(url.expose_secret())?),
         _ => None,
     };
-    ctx.services
-        .set_gate(std::sync::Arc::new(budget::TeamBudget::new(
-            ctx.config.polling.requests_per_minute,
-            shared_budget,
-        )));
+    services.set_gate(std::sync::Arc::new(budget::TeamBudget::new(
+        config.polling.requests_per_minute,
+        shared_budget,
+    )));
     // One engine polls: the only server on an SQLite file, or the replica
     // holding the leader lock on PostgreSQL.
     let stop_leading = tokio_util::sync::CancellationToken::new();
     let leading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (_file_lock, (commands, updates, engine_task), leader_task) = match ctx
-        .services
+    let (_file_lock, (commands, updates, engine_task), leader_task) = match services
         .store()
         .shared()
-        .then(|| ctx.config.store_url.clone())
+        .then(|| config.store_url.clone())
         .flatten()
     {
         Some(url) => {
-            let engine =
-                engine::run::spawn_replica(ctx.services.clone(), ctx.config.polling.clone());
+            let engine = engine::run::spawn_replica(services.clone(), config.polling.clone());
             let task = tokio::spawn(leader::run(
                 url,
                 engine.0.clone(),
@@ -149,48 +152,41 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
             (None, engine, Some(task))
         }
         None => {
-            let lock = leader::lock_sqlite(&ctx.data_dir.join("payops.db"))?;
+            let lock = leader::lock_sqlite(&data_dir.join("payops.db"))?;
             leading.store(true, std::sync::atomic::Ordering::Relaxed);
-            let engine = engine::run::spawn(ctx.services.clone(), ctx.config.polling.clone());
+            let engine = engine::run::spawn(services.clone(), config.polling.clone());
             (Some(lock), engine, None)
         }
     };
     // The engine's updates go to every client's event stream.
     let events = events::Events::default();
     let forward = tokio::spawn(events.clone().forward(updates));
-    if ctx.demo.is_some() {
-        crate::demo::seed(&ctx.services, &commands);
+    if demo {
+        crate::demo::seed(services, &commands);
     }
     let quota = governor::Quota::per_minute(
         std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
     );
     let state = AppState {
         limiter: std::sync::Arc::new(governor::RateLimiter::keyed(quota)),
-        services: ctx.services.clone(),
-        defaults: ctx.config.defaults.clone(),
+        services: services.clone(),
+        defaults: config.defaults.clone(),
         commands: commands.clone(),
         started: Instant::now(),
         leading,
         events,
         sessions_json: listing::SessionsJson::default(),
     };
-    // Whoever started it may have stopped reading: never die of that.
     let scheme = if tls.is_some() { "https" } else { "http" };
-    print_stdout(&format!("payops serve listening on {scheme}://{bound}"));
-    if ctx.demo.is_some() {
-        // Two commands to try team mode: this one, and the lines it prints.
-        let token = demo_admin_token(ctx)?;
-        print_stdout(&format!("export PAYOPS_SERVER_URL={scheme}://{bound}"));
-        print_stdout(&format!("export PAYOPS_SERVER_TOKEN={token}"));
-        print_stdout(
-            "# then: curl -H \"Authorization: Bearer $PAYOPS_SERVER_TOKEN\" \"$PAYOPS_SERVER_URL/api/v1/sessions\"",
-        );
+    let demo_token = if demo {
+        Some(demo_admin_token(services)?)
     } else {
-        print_stdout(&format!(
-            "# operators: a token from `payops serve token add NAME --role ROLE`, \
-             then Authorization: Bearer <token> on {scheme}://{bound}/api/v1"
-        ));
-    }
+        None
+    };
+    listening(&Listening {
+        url: format!("{scheme}://{bound}"),
+        demo_token,
+    });
     tracing::info!(%bound, "serve started");
     // The first list would otherwise write every session's JSON while its
     // caller waits; write them now, before anyone asks.
@@ -220,7 +216,7 @@ pub async fn run(ctx: &Context, args: &crate::cli::args::ServeArgs) -> Result<()
     let _ = engine_task.await;
     let _ = forward.await;
     tracing::info!("serve stopped");
-    served.map_err(|e| Failure::usage(format!("the server stopped: {e}")))
+    served.map_err(|e| ServeError::Setup(format!("the server stopped: {e}")))
 }
 
 /// Ctrl-C, or SIGTERM as a service manager (systemd, docker stop) sends it.

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use payops::config::CashfreeConfig;
 use payops::domain::{DocumentType, ExternalRef};
+use payops::providers::cashfree::CashfreeConfig;
 use payops::providers::signature::{HEADER, SigningKey, VerifyingKey};
 use payops::providers::{CashfreeClient, CashfreeCreate, CashfreeLookup};
 use rsa::RsaPrivateKey;

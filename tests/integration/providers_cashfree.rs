@@ -3,9 +3,9 @@
 use std::time::{Duration, Instant};
 
 use crate::harness::stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
-use payops::config::CashfreeConfig;
 use payops::domain::{DocumentType, ExternalRef, Provider, SessionStatus, UserFlow};
 use payops::error::ProviderError;
+use payops::providers::cashfree::CashfreeConfig;
 use payops::providers::{CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup};
 use secrecy::SecretString;
 

@@ -4,11 +4,11 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use crate::harness::stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
-use payops::config::InstantPayConfig;
 use payops::domain::{
     ExternalRef, LinkId, LinkStatus, ProviderEnvironment, SessionStatus, UserFlow,
 };
 use payops::error::ProviderError;
+use payops::providers::instantpay::InstantPayConfig;
 use payops::providers::{CallPolicy, InstantPayClient, InstantPayCreate};
 use rust_decimal::Decimal;
 use secrecy::SecretString;

@@ -10,11 +10,13 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 
-use payops::config::{CashfreeConfig, Config, InstantPayConfig, PollingConfig};
+use payops::config::{Config, PollingConfig};
 use payops::domain::SessionRecord;
 use payops::engine::ops::Services;
 use payops::engine::run::{self, call_policy};
 use payops::engine::{Command, Update};
+use payops::providers::cashfree::CashfreeConfig;
+use payops::providers::instantpay::InstantPayConfig;
 use payops::sim::{SimCredentials, SimHandle, SimOptions};
 use payops::store::Store;
 
