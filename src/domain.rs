@@ -595,6 +595,17 @@ pub fn mask_name(name: &str) -> String {
         .join(" ")
 }
 
+/// `15 s`, `2.5 s`, `150 ms`: how long, as a person would say it.
+pub fn seconds(wait: std::time::Duration) -> String {
+    if wait < std::time::Duration::from_secs(1) {
+        format!("{} ms", wait.as_millis())
+    } else if wait.subsec_millis() == 0 {
+        format!("{} s", wait.as_secs())
+    } else {
+        format!("{:.1} s", wait.as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -667,16 +678,5 @@ mod tests {
         };
         assert_eq!(format!("{details:?}"), "UserDetails { .. }");
         assert_eq!(details.masked(), vec![("mobile", "******3210".to_string())]);
-    }
-}
-
-/// `15 s`, `2.5 s`, `150 ms`: how long, as a person would say it.
-pub fn seconds(wait: std::time::Duration) -> String {
-    if wait < std::time::Duration::from_secs(1) {
-        format!("{} ms", wait.as_millis())
-    } else if wait.subsec_millis() == 0 {
-        format!("{} s", wait.as_secs())
-    } else {
-        format!("{:.1} s", wait.as_secs_f64())
     }
 }

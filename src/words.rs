@@ -200,6 +200,16 @@ pub fn recent_notifies(
     ))
 }
 
+/// Shown over a notify of a link nobody is waiting on.
+pub fn link_not_issued(report: &crate::domain::LinkReport) -> Option<String> {
+    (!report.status.is_notifiable()).then(|| {
+        format!(
+            "⚠ link is {}, not ISSUED: nobody is waiting for this notification",
+            report.status
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

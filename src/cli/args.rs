@@ -17,29 +17,89 @@ use crate::domain::{Provider, UserFlow};
                   4 outcome unknown."
 )]
 pub struct Cli {
-    /// Run against an in-process simulator with demo credentials and a separate demo/ data folder.
-    #[arg(long, global = true)]
-    pub demo: bool,
-
     /// Configuration file (default: the platform config dir's payops/config.toml).
     #[arg(long, global = true, env = "PAYOPS_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+
+    /// Run against an in-process simulator with demo credentials and a separate demo/ data folder.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Draw the dashboard without colours (also honoured: NO_COLOR).
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// Team mode: the payops server to work through (as PAYOPS_SERVER_URL).
+    /// The token stays in PAYOPS_SERVER_TOKEN or [server] token.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The options of a command that reaches the providers or a server and
+/// prints an answer: each such command takes them after its name.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Reach {
+    /// Run against an in-process simulator with demo credentials and a separate demo/ data folder.
+    #[arg(long, global = true)]
+    pub demo: bool,
 
     /// Print one JSON object (or array) on stdout instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Draw the dashboard without colours (also honoured: NO_COLOR).
-    #[arg(long, global = true)]
-    pub no_color: bool,
-
     /// Team mode: the payops server to work through (as PAYOPS_SERVER_URL).
     /// The token stays in PAYOPS_SERVER_TOKEN or [server] token.
     #[arg(long, global = true, value_name = "URL")]
     pub server: Option<String>,
+}
 
-    #[command(subcommand)]
-    pub command: Option<Command>,
+/// `--json` alone: for commands that print an answer but reach no server.
+#[derive(Debug, Clone, Default, Args)]
+pub struct JsonOnly {
+    /// Print one JSON object (or array) on stdout instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl Cli {
+    /// What the command's own options say, with the dashboard's defaults
+    /// for commands that take none.
+    fn reach(&self) -> Reach {
+        match &self.command {
+            Some(Command::Balance(args)) => args.reach.clone(),
+            Some(Command::Digilocker(args)) => args.reach.clone(),
+            Some(Command::Link { reach, .. }) | Some(Command::Audit { reach, .. }) => reach.clone(),
+            Some(Command::Notify(args)) => args.reach.clone(),
+            Some(Command::Serve(args)) => Reach {
+                demo: args.demo,
+                json: matches!(&args.command, Some(ServeCommand::Token(token)) if token.json.json),
+                server: None,
+            },
+            Some(Command::Config(args)) => Reach {
+                json: args.json.json,
+                ..Reach::default()
+            },
+            Some(Command::Sim(_)) | Some(Command::Completions { .. }) | None => Reach::default(),
+        }
+    }
+
+    /// `--demo`, before the command (as for the dashboard) or after it.
+    pub fn demo(&self) -> bool {
+        self.demo || self.reach().demo
+    }
+
+    /// `--json` after a command that prints an answer.
+    pub fn json(&self) -> bool {
+        self.reach().json
+    }
+
+    /// `--server`, after the command or (for the dashboard) alone.
+    pub fn server(&self) -> Option<String> {
+        self.reach().server.or_else(|| self.server.clone())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,12 +107,13 @@ pub enum Command {
     /// Fetch and print the InstantPay wallet balance, or (--history) the readings on record.
     Balance(BalanceArgs),
     /// DigiLocker KYC sessions.
-    #[command(subcommand)]
-    Digilocker(DigilockerCommand),
+    Digilocker(DigilockerArgs),
     /// Payout-link status, amount and activity.
     Link {
         /// The payout link id.
         link_id: String,
+        #[command(flatten)]
+        reach: Reach,
     },
     /// Re-send a pending payout link's notification (SMS / e-mail / WhatsApp) to its recipient.
     Notify(NotifyArgs),
@@ -65,6 +126,8 @@ pub enum Command {
         /// consented document) instead of the notify audit.
         #[arg(long)]
         documents: bool,
+        #[command(flatten)]
+        reach: Reach,
     },
     /// Run the provider simulator.
     Sim(SimArgs),
@@ -72,8 +135,7 @@ pub enum Command {
     /// engine for everyone; `serve token` manages operators' tokens.
     Serve(ServeArgs),
     /// Configuration file helpers.
-    #[command(subcommand)]
-    Config(ConfigCommand),
+    Config(ConfigArgs),
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -90,6 +152,24 @@ pub struct BalanceArgs {
     /// With --history: comma-separated values with a header row.
     #[arg(long, requires = "history")]
     pub csv: bool,
+    #[command(flatten)]
+    pub reach: Reach,
+}
+
+#[derive(Debug, Args)]
+pub struct DigilockerArgs {
+    #[command(flatten)]
+    pub reach: Reach,
+    #[command(subcommand)]
+    pub command: DigilockerCommand,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub json: JsonOnly,
+    #[command(subcommand)]
+    pub command: ConfigCommand,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +265,8 @@ pub struct NotifyArgs {
     /// With --yes: send even though a notification went for this link in the last 10 minutes.
     #[arg(long)]
     pub again: bool,
+    #[command(flatten)]
+    pub reach: Reach,
 }
 
 #[derive(Debug, Args)]
@@ -213,15 +295,10 @@ pub struct SimArgs {
     /// or gets 403 ip_validation_failed.
     #[arg(long, value_name = "PRIVATE_KEY.pem")]
     pub cashfree_signature_key: Option<std::path::PathBuf>,
-    // The dashboard's global options mean nothing to the simulator. Named
-    // here, hidden, so `sim --help` lists only its own; given anyway, they
-    // are refused with a reason.
+    /// Refused with a pointer to `payops --demo`, which runs its own
+    /// simulator: hidden, as it is no option of this command.
     #[arg(long, hide = true)]
     pub demo: bool,
-    #[arg(long, hide = true)]
-    pub json: bool,
-    #[arg(long, hide = true)]
-    pub no_color: bool,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +322,10 @@ pub struct ServeArgs {
     /// terminates TLS, since tokens would otherwise cross the network in clear.
     #[arg(long)]
     pub allow_plain_http: bool,
+    /// Serve the demo: an in-process simulator, seeded sessions, and an
+    /// admin token printed to paste.
+    #[arg(long, global = true)]
+    pub demo: bool,
     #[command(subcommand)]
     pub command: Option<ServeCommand>,
 }
@@ -252,8 +333,15 @@ pub struct ServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum ServeCommand {
     /// Operators' tokens, in the store `serve` uses with the same flags.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub json: JsonOnly,
     #[command(subcommand)]
-    Token(TokenCommand),
+    pub command: TokenCommand,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,7 +23,7 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
     // Commands that need no providers or store.
     match command {
         Command::Sim(args) => return super::sim::run(cli, args, env).await.map(|()| None),
-        Command::Config(sub) => return run_config(cli, sub, env).map(Some),
+        Command::Config(args) => return run_config(cli, &args.command, env).map(Some),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(*shell, &mut cmd, "payops", &mut std::io::stdout());
@@ -31,26 +31,18 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
         }
         _ => {}
     }
-    // Team mode: with a server configured, commands go there, and no
-    // provider credential or local store is touched.
-    if !matches!(command, Command::Serve(_))
-        && !cli.demo
-        && let Some(server) = config::load(cli.config.as_deref(), env)
-            .ok()
-            .and_then(|loaded| loaded.config.server)
-    {
-        return super::remote::run(command, &server).await;
-    }
     // The server runs the engine, whose calls count against its rate budget.
     let runs_engine = matches!(command, Command::Serve(args) if args.command.is_none());
     let ctx = Context::open(cli, env, runs_engine).await?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
     let result = match command {
         Command::Balance(args) => balance(&ctx, args).await,
-        Command::Digilocker(sub) => digilocker(&ctx, sub).await,
-        Command::Link { link_id } => link(&ctx, link_id).await,
+        Command::Digilocker(args) => digilocker(&ctx, &args.command).await,
+        Command::Link { link_id, .. } => link(&ctx, link_id).await,
         Command::Notify(args) => notify(&ctx, args).await,
-        Command::Audit { limit, documents } => audit(&ctx, *limit, *documents),
+        Command::Audit {
+            limit, documents, ..
+        } => audit(&ctx, *limit, *documents),
         Command::Serve(args) => super::serve::run(&ctx, args).await,
         Command::Sim(_) | Command::Config(_) | Command::Completions { .. } => Ok(None),
     };

@@ -16,7 +16,7 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     }
     // Team mode: the server does the work; no provider credential or local
     // store is touched here.
-    if !cli.demo
+    if !cli.demo()
         && let Ok(loaded) = crate::config::load(cli.config.as_deref(), env)
         && let Some(server) = loaded.config.server.clone()
     {
@@ -27,7 +27,7 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     let keymap =
         KeyMap::with_overrides(&ctx.config.keys).map_err(|problems| Failure::config(&problems))?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
-    tracing::info!(demo = cli.demo, "dashboard starting");
+    tracing::info!(demo = cli.demo(), "dashboard starting");
 
     let options = TuiOptions {
         demo: ctx.demo.is_some(),

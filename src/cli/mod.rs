@@ -149,7 +149,7 @@ impl Context {
     /// budget, so clients must not retry behind its back.
     pub async fn open(cli: &Cli, env: &Env, for_dashboard: bool) -> Result<Context, Failure> {
         let base_data_dir = config::data_dir(env);
-        let (config, data_dir, demo) = if cli.demo {
+        let (config, data_dir, demo) = if cli.demo() {
             let mut demo = crate::demo::start(&base_data_dir, 1.0)
                 .await
                 .map_err(|e| Failure::usage(format!("cannot start the demo simulator: {e}")))?;
@@ -202,7 +202,7 @@ impl Context {
             data_dir,
             services,
             demo,
-            json: cli.json,
+            json: cli.json(),
             no_color: cli.no_color || env.get("NO_COLOR").is_some(),
         })
     }
@@ -228,14 +228,17 @@ pub(crate) fn store_location(
 
 /// Runs the parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
-    let env = match &cli.server {
-        Some(url) => Env::from_process().with("PAYOPS_SERVER_URL", url),
+    let env = match cli.server() {
+        Some(url) => Env::from_process().with("PAYOPS_SERVER_URL", &url),
         None => Env::from_process(),
     };
-    let json = cli.json;
+    let json = cli.json();
     let result = match &cli.command {
         None => dashboard::run(&cli, &env).await,
-        Some(command) => commands::run(&cli, command, &env).await,
+        Some(command) => match team_server(&cli, command, &env) {
+            Some(server) => remote::run(command, &server).await,
+            None => commands::run(&cli, command, &env).await,
+        },
     };
     match result {
         Ok(Some(output)) => {
@@ -262,6 +265,22 @@ pub async fn run(cli: Cli) -> i32 {
             failure.code
         }
     }
+}
+
+/// Team mode: with a server configured, commands that reach the providers
+/// go there, and no provider credential or local store is touched.
+fn team_server(cli: &Cli, command: &args::Command, env: &Env) -> Option<config::ServerConfig> {
+    use args::Command::*;
+    let reaches = matches!(
+        command,
+        Balance(_) | Digilocker(_) | Link { .. } | Notify(_) | Audit { .. }
+    );
+    if !reaches || cli.demo() {
+        return None;
+    }
+    config::load(cli.config.as_deref(), env)
+        .ok()
+        .and_then(|loaded| loaded.config.server)
 }
 
 /// Prints a line; a closed pipe (`payops ... | head`) is not an error worth a panic.

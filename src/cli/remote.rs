@@ -37,13 +37,15 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
     let remote = Remote(client(server)?);
     let output = match command {
         Command::Balance(args) => balance(&remote, args).await?,
-        Command::Digilocker(sub) => digilocker(&remote, sub).await?,
-        Command::Link { link_id } => {
+        Command::Digilocker(args) => digilocker(&remote, &args.command).await?,
+        Command::Link { link_id, .. } => {
             let value = remote.call(Method::GET, &["links", link_id], None).await?;
             pairs_output(value["link"].clone())
         }
         Command::Notify(args) => notify(&remote, args).await?,
-        Command::Audit { limit, documents } => {
+        Command::Audit {
+            limit, documents, ..
+        } => {
             if *documents {
                 return Err(not_yet("audit --documents"));
             }

@@ -13,7 +13,7 @@ use crate::store::TokenInfo;
 
 pub async fn run(ctx: &Context, args: &ServeArgs) -> Result<Option<Output>, Failure> {
     match &args.command {
-        Some(ServeCommand::Token(command)) => token(ctx, command).map(Some),
+        Some(ServeCommand::Token(args)) => token(ctx, &args.command).map(Some),
         None => serve(ctx, args).await.map(|()| None),
     }
 }

@@ -17,11 +17,6 @@ pub async fn run(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
             "--demo: the demo runs its own simulator; run `payops --demo` instead",
         ));
     }
-    if cli.json || args.json {
-        return Err(Failure::usage(
-            "--json: the simulator prints shell lines to paste, not JSON",
-        ));
-    }
     let faults: Faults = args
         .faults
         .parse()

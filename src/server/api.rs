@@ -24,7 +24,7 @@ use crate::engine::{Command, RequestInput, SessionRequest};
 pub fn routes(state: AppState) -> Router<AppState> {
     let api = Router::new()
         .route("/whoami", get(whoami))
-        .route("/events", get(super::events::stream))
+        .route("/events", get(super::stream::stream))
         .route("/sessions", get(list_sessions).post(create_session))
         .route("/sessions/track", post(track_session))
         .route("/sessions/{id}", get(one_session).delete(stop_tracking))
@@ -467,7 +467,7 @@ async fn audit(
     paths(
         healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
         refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
-        look_up_link, notify_link, audit, super::events::stream
+        look_up_link, notify_link, audit, super::stream::stream
     ),
     components(schemas(CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),

@@ -15,6 +15,7 @@ pub mod leader;
 pub mod listing;
 mod operator;
 mod state;
+mod stream;
 mod tls;
 
 pub use errors::ServeError;

@@ -3,25 +3,29 @@
 //! the terminal or the clock: `now` is set by ticks so drawing and updating
 //! are deterministic.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use rust_decimal::Decimal;
 
+use crate::config::{SessionDefaults, ThemeConfig};
 use crate::domain::SessionId;
 
-use super::TuiOptions;
 use super::activity::ActivityLog;
 use super::balance::BalanceState;
 use super::detail::{DetailView, Shown};
 use super::feedback::{Debounce, Effect, Feedback, Reach};
 use super::help::HelpView;
 use super::keymap::{Context, KeyMap};
+use super::layout::Pane;
 use super::new_session::NewSessionForm;
 use super::notify::{NotifyConfirm, NotifyState};
 use super::sessions::SessionTable;
 use super::theme::Theme;
 use super::toasts::Toasts;
 use super::track::TrackForm;
-use super::view::{Pane, Providers, ViewContext};
+use super::view::{Providers, ViewContext};
 
 /// At most one dialog or overlay is open; it takes the keyboard.
 #[derive(Debug, Clone)]
@@ -182,5 +186,52 @@ impl App {
             }
         }
         feedback.effects
+    }
+}
+
+/// What `main` tells the dashboard at start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TuiOptions {
+    /// Talking to the built-in simulator: shows a DEMO badge.
+    pub demo: bool,
+    /// `--no-color`; the `NO_COLOR` environment variable is honoured as well.
+    pub no_color: bool,
+    pub low_balance_threshold: Option<Decimal>,
+    /// `[dashboard] balance_drop_alert`.
+    pub balance_drop_alert: Option<Decimal>,
+    /// `[alerts] desktop`: alerts go to the desktop as well as the bell.
+    pub desktop_alerts: bool,
+    /// Past this age the balance is marked stale.
+    pub balance_interval: Duration,
+    pub session_interval: Duration,
+    /// Prefills for the new-session form.
+    pub defaults: SessionDefaults,
+    pub instantpay_configured: bool,
+    pub cashfree_configured: bool,
+    /// The keys in force: the defaults with the config's `[keys]` applied.
+    pub keymap: KeyMap,
+    /// `[theme]`.
+    pub theme: ThemeConfig,
+    /// Team mode: the server, the operator and their role.
+    pub team: Option<super::team::TeamState>,
+}
+
+impl Default for TuiOptions {
+    fn default() -> Self {
+        TuiOptions {
+            demo: false,
+            no_color: false,
+            low_balance_threshold: None,
+            balance_drop_alert: None,
+            desktop_alerts: false,
+            balance_interval: Duration::from_secs(300),
+            session_interval: Duration::from_secs(5),
+            defaults: SessionDefaults::default(),
+            instantpay_configured: false,
+            cashfree_configured: false,
+            keymap: KeyMap::default(),
+            theme: ThemeConfig::default(),
+            team: None,
+        }
     }
 }

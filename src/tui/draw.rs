@@ -10,7 +10,7 @@ use super::app::{App, Overlay};
 use super::layout::{MIN_HEIGHT, MIN_WIDTH, screen_layout};
 use super::widgets::centered;
 use super::{
-    activity, balance, balance_chart, detail, header, help, new_session, notify, sessions,
+    activity, balance_chart, balance_pane, detail, header, help, new_session, notify, sessions,
     status_bar, toasts, track,
 };
 
@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         app.options.demo,
         app.engine_gone,
     );
-    balance::draw(frame, layout.balance, &ctx, &app.balance);
+    balance_pane::draw(frame, layout.balance, &ctx, &app.balance);
     sessions::draw(frame, layout.sessions, &ctx, &app.sessions);
     notify::draw(frame, layout.notify, &ctx, &app.notify);
     activity::draw(frame, layout.activity, &ctx, &app.activity);

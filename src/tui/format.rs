@@ -130,6 +130,15 @@ pub fn clip(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
     kept.into()
 }
 
+/// `+₹1,200.00` / `−₹200.00`.
+pub fn signed_inr(change: rust_decimal::Decimal) -> String {
+    if change.is_sign_negative() {
+        format!("−{}", inr(-change))
+    } else {
+        format!("+{}", inr(change))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,3 +60,31 @@ pub fn session_rows(width: u16, height: u16) -> usize {
         .unwrap_or(1)
         .max(1)
 }
+
+/// The panes `Tab` cycles through, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Balance,
+    Sessions,
+    Notify,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 3] = [Pane::Balance, Pane::Sessions, Pane::Notify];
+
+    pub fn next(self) -> Pane {
+        match self {
+            Pane::Balance => Pane::Sessions,
+            Pane::Sessions => Pane::Notify,
+            Pane::Notify => Pane::Balance,
+        }
+    }
+
+    pub fn previous(self) -> Pane {
+        match self {
+            Pane::Balance => Pane::Notify,
+            Pane::Sessions => Pane::Balance,
+            Pane::Notify => Pane::Sessions,
+        }
+    }
+}

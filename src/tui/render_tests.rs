@@ -244,7 +244,7 @@ fn chart_app() -> App {
             available: money("180000") - money("225") * rust_decimal::Decimal::from(step),
         })
         .collect();
-    app.focus(super::view::Pane::Balance);
+    app.focus(super::layout::Pane::Balance);
     update(&mut app, key(KeyCode::Enter));
     app
 }
@@ -259,7 +259,7 @@ fn balance_chart_full_screen() {
     assert!(text.contains("last 7 d"), "{text}");
     let mut empty = loaded_app();
     empty.balance.history.clear();
-    empty.focus(super::view::Pane::Balance);
+    empty.focus(super::layout::Pane::Balance);
     update(&mut empty, key(KeyCode::Enter));
     let text = buffer_text(&render(&sized(empty, 80, 24), 80, 24));
     assert!(text.contains("No readings in the last 24 h"), "{text}");

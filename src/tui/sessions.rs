@@ -26,7 +26,8 @@ use crate::words;
 use super::feedback::{Alert, Debounce, Effect, Feedback, Level};
 use super::format::{ago, ago_short, clip, countdown, documents_short, signed_duration};
 use super::keymap::Action;
-use super::view::{Pane, ViewContext};
+use super::layout::Pane;
+use super::view::ViewContext;
 use super::widgets::pane_block;
 use super::widgets::status::status_style;
 

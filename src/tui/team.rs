@@ -11,10 +11,9 @@ use jiff::Timestamp;
 use ratatui::style::Style;
 use ratatui::text::Span;
 
-use super::app::App;
-use super::feedback::{Effect, Feedback, Level};
+use super::feedback::{Feedback, Level};
 use super::keymap::Action;
-use super::view::Pane;
+use super::layout::Pane;
 use crate::auth::{Permission, Role};
 use crate::engine::{Command, Connection};
 
@@ -91,7 +90,7 @@ impl TeamState {
     }
 
     /// Why `command` cannot go to the server now, if it cannot.
-    fn refusal(&self, command: &Command) -> Option<String> {
+    pub fn refusal(&self, command: &Command) -> Option<String> {
         if let Command::FetchDocuments(_) = command {
             return self.denied(Action::FetchDocuments, Pane::Sessions);
         }
@@ -108,7 +107,12 @@ impl TeamState {
         })
     }
 
-    fn on_connection(&mut self, connection: Connection, now: Timestamp, feedback: &mut Feedback) {
+    pub fn on_connection(
+        &mut self,
+        connection: Connection,
+        now: Timestamp,
+        feedback: &mut Feedback,
+    ) {
         match connection {
             Connection::Up { changed } => {
                 if matches!(self.link, Link::Down { .. }) {
@@ -204,7 +208,7 @@ fn command_permission(command: &Command) -> Option<Permission> {
 }
 
 /// The command, as a refusal names it.
-fn what(command: &Command) -> &'static str {
+pub fn what(command: &Command) -> &'static str {
     match command {
         Command::CreateSession(_) => "create",
         Command::TrackSession { .. } => "track",
@@ -216,59 +220,6 @@ fn what(command: &Command) -> &'static str {
         Command::LookupLink(_) => "link lookup",
         Command::SendNotify(_) => "notify",
         _ => "request",
-    }
-}
-
-/// Takes out of `feedback` the commands that cannot go now, each refused.
-pub fn screen(app: &mut App, feedback: &mut Feedback) {
-    let Some(team) = &app.team else {
-        return;
-    };
-    let mut refused = Vec::new();
-    feedback.effects.retain(|effect| match effect {
-        Effect::Send(command) => match team.refusal(command) {
-            Some(message) => {
-                refused.push((command.clone(), message));
-                false
-            }
-            None => true,
-        },
-        _ => true,
-    });
-    for (command, message) in refused {
-        on_refused(app, command, message, feedback);
-    }
-}
-
-/// A command the server (or `screen`) refused: say so, and stop waiting.
-pub fn on_refused(app: &mut App, command: Command, message: String, feedback: &mut Feedback) {
-    match &command {
-        Command::CreateSession(_) => app.awaiting_creates = app.awaiting_creates.saturating_sub(1),
-        Command::LookupLink(link) | Command::SendNotify(link) => app.notify.stop_waiting(link),
-        Command::RefreshBalance => app.balance.refreshing = false,
-        Command::FetchDocuments(id) => {
-            if let Some(super::app::Overlay::Detail(view)) = &mut app.overlay
-                && view.id == *id
-            {
-                view.fetching_documents = false;
-            }
-        }
-        _ => {}
-    }
-    let text = if message.starts_with(what(&command)) {
-        message
-    } else if message.starts_with("not sent") || message.starts_with("not confirmed") {
-        format!("{} {message}", what(&command))
-    } else {
-        format!("{} refused: {message}", what(&command))
-    };
-    feedback.alert(Level::Error, text);
-}
-
-pub fn on_connection(app: &mut App, connection: Connection, feedback: &mut Feedback) {
-    let now = app.now;
-    if let Some(team) = &mut app.team {
-        team.on_connection(connection, now, feedback);
     }
 }
 

@@ -23,8 +23,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::engine::{Command, Update};
 
-use super::TuiOptions;
-use super::app::App;
+use super::app::{App, TuiOptions};
 use super::feedback::{Effect, Level};
 use super::keymap::Action;
 use super::theme::Theme;

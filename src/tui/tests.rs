@@ -18,12 +18,12 @@ use super::app::Overlay;
 use super::feedback::Level;
 use super::fixtures::*;
 use super::keymap::Context;
+use super::layout::Pane;
 use super::notify::NotifyPhase;
 use super::notify::confirm::Choice;
 use super::sessions::SortOrder;
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
-use super::view::Pane;
 
 fn engine(app: &mut super::App, message: Update) -> Vec<Effect> {
     update(app, Msg::Engine(message))

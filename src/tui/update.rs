@@ -12,7 +12,7 @@ use ratatui::layout::{Position, Rect};
 
 use crate::domain::CreateState;
 use crate::domain::Provider;
-use crate::engine::{Command, ProviderSetup, Update};
+use crate::engine::{Command, Connection, ProviderSetup, Update};
 use crate::words;
 
 use super::app::{App, Overlay};
@@ -21,11 +21,11 @@ use super::feedback::{Feedback, Level};
 use super::help::HelpView;
 use super::keymap::{Action, Context};
 use super::layout;
+use super::layout::Pane;
 use super::new_session::NewSessionForm;
 use super::notify::confirm::ConfirmOutcome;
 use super::team;
 use super::track::TrackForm;
-use super::view::Pane;
 use super::widgets::form::FormOutcome;
 
 pub use super::feedback::{Effect, REFRESH_DEBOUNCE};
@@ -81,7 +81,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         feedback.send(Command::OnScreen(on_screen));
     }
     // In team mode, what the role or the connection does not allow stops here.
-    team::screen(app, &mut feedback);
+    screen_for_team(app, &mut feedback);
     app.apply(feedback)
 }
 
@@ -511,7 +511,60 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
         Update::NotifyStarted(entry) => app.notify.on_started(entry, feedback),
         Update::NotifyFinished { entry, error } => app.notify.on_finished(entry, error, feedback),
         Update::Problem(text) => feedback.alert(Level::Warning, text),
-        Update::Refused { command, message } => team::on_refused(app, command, message, feedback),
-        Update::Connection(connection) => team::on_connection(app, connection, feedback),
+        Update::Refused { command, message } => on_refused(app, command, message, feedback),
+        Update::Connection(connection) => on_connection(app, connection, feedback),
+    }
+}
+
+/// Takes out of `feedback` the commands that cannot go now, each refused.
+fn screen_for_team(app: &mut App, feedback: &mut Feedback) {
+    let Some(team) = &app.team else {
+        return;
+    };
+    let mut refused = Vec::new();
+    feedback.effects.retain(|effect| match effect {
+        Effect::Send(command) => match team.refusal(command) {
+            Some(message) => {
+                refused.push((command.clone(), message));
+                false
+            }
+            None => true,
+        },
+        _ => true,
+    });
+    for (command, message) in refused {
+        on_refused(app, command, message, feedback);
+    }
+}
+
+/// A command the server (or `screen`) refused: say so, and stop waiting.
+fn on_refused(app: &mut App, command: Command, message: String, feedback: &mut Feedback) {
+    match &command {
+        Command::CreateSession(_) => app.awaiting_creates = app.awaiting_creates.saturating_sub(1),
+        Command::LookupLink(link) | Command::SendNotify(link) => app.notify.stop_waiting(link),
+        Command::RefreshBalance => app.balance.refreshing = false,
+        Command::FetchDocuments(id) => {
+            if let Some(Overlay::Detail(view)) = &mut app.overlay
+                && view.id == *id
+            {
+                view.fetching_documents = false;
+            }
+        }
+        _ => {}
+    }
+    let text = if message.starts_with(team::what(&command)) {
+        message
+    } else if message.starts_with("not sent") || message.starts_with("not confirmed") {
+        format!("{} {message}", team::what(&command))
+    } else {
+        format!("{} refused: {message}", team::what(&command))
+    };
+    feedback.alert(Level::Error, text);
+}
+
+fn on_connection(app: &mut App, connection: Connection, feedback: &mut Feedback) {
+    let now = app.now;
+    if let Some(team) = &mut app.team {
+        team.on_connection(connection, now, feedback);
     }
 }

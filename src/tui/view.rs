@@ -9,35 +9,8 @@ use crate::domain::Provider;
 use crate::engine::{ProviderHealth, ProviderSetup};
 
 use super::keymap::{Action, KeyMap};
+use super::layout::Pane;
 use super::theme::Theme;
-
-/// The panes `Tab` cycles through, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Balance,
-    Sessions,
-    Notify,
-}
-
-impl Pane {
-    pub const ORDER: [Pane; 3] = [Pane::Balance, Pane::Sessions, Pane::Notify];
-
-    pub fn next(self) -> Pane {
-        match self {
-            Pane::Balance => Pane::Sessions,
-            Pane::Sessions => Pane::Notify,
-            Pane::Notify => Pane::Balance,
-        }
-    }
-
-    pub fn previous(self) -> Pane {
-        match self {
-            Pane::Balance => Pane::Notify,
-            Pane::Sessions => Pane::Balance,
-            Pane::Notify => Pane::Sessions,
-        }
-    }
-}
 
 /// How each provider is set up, as the engine last said.
 #[derive(Debug, Clone, PartialEq)]

@@ -858,15 +858,69 @@ fn sim_command_prints_everything_a_client_needs_and_serves() {
     demo.assert_clean_failure(2, "payops --demo");
 }
 
+/// Each command's `--help` lists its own options and none it would ignore.
 #[test]
-fn sim_help_lists_only_the_simulators_options() {
-    let help = run_binary(&["sim".into(), "--help".into()], &[]);
-    help.assert_code(0);
-    for own in ["--addr", "--seed", "--faults", "--rate-limit", "--config"] {
-        assert!(help.stdout.contains(own), "{own}: {}", help.stdout);
+fn each_commands_help_lists_only_its_own_options() {
+    const ALL: [&str; 4] = ["--demo", "--json", "--no-color", "--server"];
+    let cases: &[(&[&str], &[&str])] = &[
+        (&[], &["--config", "--demo", "--no-color", "--server"]),
+        (
+            &["sim"],
+            &["--config", "--addr", "--seed", "--faults", "--rate-limit"],
+        ),
+        (&["serve"], &["--config", "--addr", "--tls-cert", "--demo"]),
+        (
+            &["serve", "token", "add"],
+            &["--config", "--role", "--json", "--demo"],
+        ),
+        (
+            &["balance"],
+            &["--config", "--history", "--demo", "--json", "--server"],
+        ),
+        (
+            &["digilocker", "list"],
+            &["--config", "--all", "--demo", "--json", "--server"],
+        ),
+        (&["link"], &["--config", "--demo", "--json", "--server"]),
+        (
+            &["notify"],
+            &["--config", "--yes", "--demo", "--json", "--server"],
+        ),
+        (
+            &["audit"],
+            &["--config", "--limit", "--demo", "--json", "--server"],
+        ),
+        (&["config", "check"], &["--config", "--json"]),
+        (&["completions"], &["--config"]),
+    ];
+    for (command, own) in cases {
+        let mut args: Vec<String> = command.iter().map(|a| a.to_string()).collect();
+        args.push("--help".into());
+        let help = run_binary(&args, &[]);
+        help.assert_code(0);
+        for flag in *own {
+            assert!(
+                help.stdout.contains(flag),
+                "{command:?} {flag}: {}",
+                help.stdout
+            );
+        }
+        for foreign in ALL.iter().filter(|flag| !own.contains(flag)) {
+            assert!(
+                !help.stdout.contains(foreign),
+                "{command:?} offers {foreign}: {}",
+                help.stdout
+            );
+        }
     }
-    for foreign in ["--demo", "--json", "--no-color"] {
-        assert!(!help.stdout.contains(foreign), "{foreign}: {}", help.stdout);
+    // Given anyway, they are refused, not ignored.
+    for (args, flag) in [
+        (["sim", "--json"], "--json"),
+        (["balance", "--no-color"], "--no-color"),
+    ] {
+        let run = run_binary(&args.map(String::from), &[]);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains(flag), "{args:?}: {}", run.stderr);
     }
 }
 

@@ -15,7 +15,6 @@ use super::super::format::ago;
 use super::super::keymap::Action;
 use super::super::view::ViewContext;
 use super::super::widgets::{button, draw_dialog};
-use super::not_issued_warning;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Choice {
@@ -102,7 +101,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, dialog: &NotifyCon
             Span::raw(report.status.as_str()),
         ]),
     ];
-    if let Some(warning) = not_issued_warning(report) {
+    if let Some(warning) = words::link_not_issued(report) {
         lines.push(Line::styled(warning, theme.warning));
     }
     if let Some(counted) = words::recent_notifies(&dialog.recent, |at| {

@@ -25,8 +25,9 @@ use crate::words;
 use super::feedback::{Debounce, Feedback, Level};
 use super::format::spinner;
 use super::keymap::Action;
+use super::layout::Pane;
 use super::theme::Theme;
-use super::view::{Pane, ViewContext};
+use super::view::ViewContext;
 use super::widgets::form::input_spans;
 use super::widgets::{pane_block, wrapped_height};
 
@@ -309,15 +310,6 @@ impl NotifyState {
     }
 }
 
-pub(crate) fn not_issued_warning(report: &LinkReport) -> Option<String> {
-    (!report.status.is_notifiable()).then(|| {
-        format!(
-            "⚠ link is {}, not ISSUED: nobody is waiting for this notification",
-            report.status
-        )
-    })
-}
-
 fn outcome_style(theme: &Theme, outcome: NotifyOutcome) -> ratatui::style::Style {
     match outcome {
         NotifyOutcome::Sent => theme.ok,
@@ -343,7 +335,7 @@ fn phase_lines(ctx: &ViewContext, state: &NotifyState) -> Vec<Line<'static>> {
                 Span::raw(" · "),
                 Span::styled(words::amount(report.amount), theme.amount),
             ])];
-            if let Some(warning) = not_issued_warning(report) {
+            if let Some(warning) = words::link_not_issued(report) {
                 lines.push(Line::styled(warning, theme.warning));
             }
             if matches!(state.phase, NotifyPhase::Cancelled { .. }) {

@@ -5,8 +5,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::super::layout::Pane;
 use super::super::theme::Theme;
-use super::super::view::{Pane, ViewContext};
+use super::super::view::ViewContext;
 
 /// A pane's frame: thick and accented when focused, so focus shows without colour too.
 pub fn pane_block<'a>(ctx: &ViewContext, pane: Pane, title: Line<'a>) -> Block<'a> {

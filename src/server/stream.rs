@@ -1,0 +1,129 @@
+//! `GET /api/v1/events`: one client's server-sent event stream, fed by
+//! `events`: the snapshot first, then each change, until the server stops
+//! or the token no longer stands.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::broadcast;
+
+use super::errors::ApiError;
+use super::events::lock;
+use super::operator::Operator;
+use super::state::AppState;
+use crate::domain::wire::KEEP_ALIVE;
+
+/// How often an open stream checks that its token still stands: a revoked
+/// (or re-roled) operator stops hearing within this.
+const TOKEN_RECHECK: Duration = Duration::from_secs(30);
+
+/// Where one client's stream stands.
+struct Client {
+    /// Frames to send before waiting for changes: the snapshot and the
+    /// providers' health, in order.
+    queued: std::collections::VecDeque<Bytes>,
+    receiver: broadcast::Receiver<Bytes>,
+    state: AppState,
+    operator: Operator,
+    recheck: tokio::time::Interval,
+    keep_alive: tokio::time::Interval,
+}
+
+impl Client {
+    /// Whether the operator still holds an active token with this role (a
+    /// store that does not answer is given the benefit of the doubt).
+    fn still_allowed(&self) -> bool {
+        match self.state.services.store().list_tokens() {
+            Ok(tokens) => tokens.iter().any(|token| {
+                token.name == self.operator.name
+                    && token.role == self.operator.role
+                    && token.revoked_at.is_none()
+            }),
+            Err(_) => true,
+        }
+    }
+
+    /// The snapshot and the latest health, to send first.
+    fn opening(state: &AppState) -> Result<std::collections::VecDeque<Bytes>, ApiError> {
+        let mut queued =
+            std::collections::VecDeque::from([state.events.snapshot(&state.services)?]);
+        queued.extend(lock(&state.events.health).values().cloned());
+        Ok(queued)
+    }
+
+    /// The next frame to send, or None when the stream ends.
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(frame) = self.queued.pop_front() {
+            return Some(frame);
+        }
+        let closing = self.state.events.closing.clone();
+        let received = loop {
+            tokio::select! {
+                _ = closing.cancelled() => return None,
+                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+                _ = self.recheck.tick() => {
+                    if !self.still_allowed() {
+                        tracing::info!(operator = %self.operator.name, "token revoked: its event stream ends");
+                        return None;
+                    }
+                }
+                received = self.receiver.recv() => break received,
+            }
+        };
+        match received {
+            Ok(frame) => Some(frame),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::info!(missed, "a client fell behind; sending it a fresh snapshot");
+                self.receiver = self.receiver.resubscribe();
+                // On failure the stream ends: the client reconnects, and is
+                // resynchronised then.
+                self.queued = Client::opening(&self.state).ok()?;
+                self.queued.pop_front()
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive; a revoked token's stream ends within 30 s.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::errors::ErrorBody), (status = 503, body = super::errors::ErrorBody)))]
+pub async fn stream(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+) -> Result<Response, ApiError> {
+    // Subscribed before the snapshot is read: a change made in between comes
+    // twice (clients keep the newer), never not at all.
+    let receiver = state.events.sender.subscribe();
+    let queued = Client::opening(&state)?;
+    let interval = |period: Duration| {
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    };
+    let client = Client {
+        queued,
+        receiver,
+        state,
+        operator,
+        recheck: interval(TOKEN_RECHECK),
+        keep_alive: interval(KEEP_ALIVE),
+    };
+    let frames = futures::stream::unfold(client, |mut client| async move {
+        let frame = client.next().await?;
+        Some((Ok::<_, Infallible>(frame), client))
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            // A proxy in front (nginx) must not hold events back.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(frames),
+    )
+        .into_response())
+}
