@@ -377,3 +377,17 @@ fn parse_provider(value: &str) -> Result<Provider, String> {
 fn parse_role(value: &str) -> Result<crate::auth::Role, String> {
     value.parse()
 }
+
+/// `digilocker label ID TEXT|--clear`: the label to set, or None to remove
+/// it; an empty text is refused rather than taken as a removal.
+pub fn new_label(label: Option<&str>, clear: bool) -> Result<Option<String>, super::Failure> {
+    match (label, clear) {
+        (_, true) => Ok(None),
+        (Some(raw), false) => Ok(Some(crate::validate::label("label", raw)?.ok_or_else(
+            || super::Failure::usage("label: is empty; to remove the label, use --clear"),
+        )?)),
+        (None, false) => Err(super::Failure::usage(
+            "label: give the new label, or --clear to remove it",
+        )),
+    }
+}

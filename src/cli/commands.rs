@@ -115,7 +115,7 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
             reveal,
         } => super::documents::documents(ctx, id, document.as_deref(), *reveal).await,
         DigilockerCommand::Label { id, label, clear } => {
-            let label = new_label(label.as_deref(), *clear)?;
+            let label = super::args::new_label(label.as_deref(), *clear)?;
             let record = ctx.services.set_label(id, label.as_deref())?;
             Ok(Some(session_output(&record, None)))
         }
@@ -129,20 +129,6 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
             );
             Ok(Some(Output::ok(json, output::sessions_human(&records))))
         }
-    }
-}
-
-/// `digilocker label ID TEXT|--clear`: the label to set, or None to remove
-/// it; an empty text is refused rather than taken as a removal.
-pub(super) fn new_label(label: Option<&str>, clear: bool) -> Result<Option<String>, Failure> {
-    match (label, clear) {
-        (_, true) => Ok(None),
-        (Some(raw), false) => Ok(Some(validate::label("label", raw)?.ok_or_else(|| {
-            Failure::usage("label: is empty; to remove the label, use --clear")
-        })?)),
-        (None, false) => Err(Failure::usage(
-            "label: give the new label, or --clear to remove it",
-        )),
     }
 }
 

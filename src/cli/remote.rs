@@ -174,7 +174,7 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
                 .await?
         }
         DigilockerCommand::Label { id, label, clear } => {
-            let label = super::commands::new_label(label.as_deref(), *clear)?;
+            let label = super::args::new_label(label.as_deref(), *clear)?;
             remote
                 .call(
                     Method::PUT,
