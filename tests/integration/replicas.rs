@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::cli::{Harness, SAMPLE_LINK};
-use crate::serve::{Server, add_token, call, start_server_with};
+use crate::harness::server::{Server, add_token, call, start_server_with};
 
 async fn health(client: &reqwest::Client, server: &Server) -> Value {
     client

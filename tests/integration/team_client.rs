@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::harness::cli::Harness;
-use crate::serve::{Server, add_token, call, start_server_with, start_server_with_addr};
+use crate::harness::server::{Server, add_token, call, start_server_with, start_server_with_addr};
 
 /// A dashboard without a terminal: every update goes through the real
 /// `update`, as the terminal loop would send it.

@@ -1,0 +1,310 @@
+//! Every bad input and every provider failure: one clear line, a distinct
+//! exit code, nothing lost and no secret shown.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_one_clear_line_and_exit_2() {
+    let h = Harness::start(1.0).await;
+    let long_link = "a".repeat(65);
+    let long_vid = "v".repeat(51);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["link", ""], "link id"),
+        (vec!["link", "abc/def"], "link id"),
+        (vec!["notify", "   ", "--yes"], "link id"),
+        (vec!["link", &long_link], "link id"),
+        (
+            vec!["digilocker", "track", "--provider", "cashfree", &long_vid],
+            "verification_id",
+        ),
+        (
+            vec!["digilocker", "track", "--provider", "cashfree", "bad id!"],
+            "verification_id",
+        ),
+        (
+            vec![
+                "digilocker",
+                "create",
+                "--provider",
+                "cashfree",
+                "--redirect-url",
+                "http://example.com",
+            ],
+            "--redirect-url",
+        ),
+        (
+            vec![
+                "digilocker",
+                "create",
+                "--provider",
+                "cashfree",
+                "--docs",
+                "passport",
+            ],
+            "--docs",
+        ),
+        (
+            vec![
+                "digilocker",
+                "create",
+                "--provider",
+                "instantpay",
+                "--docs",
+                "pan",
+            ],
+            "--docs",
+        ),
+        (
+            vec!["digilocker", "status", "dl-doesnotexist"],
+            "does not track",
+        ),
+    ];
+    for (args, needle) in cases {
+        let run = h.run(&args).await;
+        run.assert_clean_failure(2, needle);
+    }
+    // --json errors are one object on stdout with the same exit code
+    let run = h.run(&["link", "a/b", "--json"]).await;
+    run.assert_code(2);
+    assert_eq!(run.json()["error"]["kind"], "invalid_input");
+    // nothing was sent and nothing half-written
+    assert_eq!(h.sim.notify_count(SAMPLE_LINK), 0);
+    let list = h.run(&["digilocker", "list", "--all", "--json"]).await;
+    assert_eq!(list.json().as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_problems_name_the_key() {
+    let mut h = Harness::start(1.0).await;
+    h.set_env("PAYOPS_INSTANTPAY_LATITUDE", "91.5");
+    h.set_env("PAYOPS_CASHFREE_CLIENT_SECRET", "");
+    let run = h.run(&["balance"]).await;
+    run.assert_code(2);
+    let lower = run.stderr.to_ascii_lowercase();
+    assert!(lower.contains("latitude"), "{}", run.stderr);
+    assert!(lower.contains("client_secret"), "{}", run.stderr);
+    h.run(&["config", "check"]).await.assert_code(2);
+
+    // a TOML syntax error names its line
+    let mut h2 = Harness::start(1.0).await;
+    let path = h2.home.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[instantpay]\nclient_id = \"x\"\nclient_secret = = \"y\"\n",
+    )
+    .unwrap();
+    h2.set_env("PAYOPS_CONFIG", path.to_str().unwrap());
+    let run = h2.run(&["config", "check"]).await;
+    run.assert_clean_failure(2, "line 3");
+
+    // init writes a 0600 template that checks clean; path prints the paths
+    let mut h3 = Harness::start(1.0).await;
+    let target = h3.home.path().join("fresh").join("config.toml");
+    h3.set_env("PAYOPS_CONFIG", target.to_str().unwrap());
+    h3.run(&["config", "init"]).await.assert_code(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    h3.run(&["config", "init"]).await.assert_code(2);
+    let paths = h3.run(&["config", "path", "--json"]).await;
+    paths.assert_code(0);
+    assert_eq!(paths.json()["config"], target.to_str().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_or_wrong_credentials_are_configuration_errors() {
+    let mut h = Harness::start(1.0).await;
+    h.set_env("PAYOPS_INSTANTPAY_CLIENT_SECRET", "");
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(2);
+    assert_eq!(run.json()["error"]["kind"], "config");
+    assert!(
+        run.stderr.contains("instantpay.client_secret"),
+        "{}",
+        run.stderr
+    );
+
+    // wrong credentials: the provider says so, payops says it is a configuration problem
+    let mut h2 = Harness::start(1.0).await;
+    h2.set_env("PAYOPS_CASHFREE_CLIENT_SECRET", "wrong-secret-value");
+    let run = h2
+        .run(&["digilocker", "create", "--provider", "cashfree"])
+        .await;
+    run.assert_clean_failure(2, "credentials");
+    assert!(!run.stderr.contains("wrong-secret-value"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_answers_exit_3_and_lose_nothing() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        garbage: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(3);
+    assert_eq!(run.json()["error"]["kind"], "malformed_response");
+    // a create whose answer is garbage may have been applied: the row stays, marked
+    let run = h
+        .run(&["digilocker", "create", "--provider", "cashfree"])
+        .await;
+    assert!(
+        run.code == 3 || run.code == 4,
+        "{} {}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"));
+    let list = h
+        .run(&["digilocker", "list", "--all", "--json"])
+        .await
+        .json();
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the attempt is on record");
+    assert_ne!(rows[0]["create_state"], "created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_and_a_5xx_storm_exit_3() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        rate_limit: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(3);
+    assert_eq!(run.json()["error"]["kind"], "rate_limited");
+    let (ipay, _) = h.sim.request_counts();
+    assert!(ipay > 1, "retried: {ipay}");
+    h.sim.set_faults(Faults {
+        server_error: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["link", SAMPLE_LINK, "--json"]).await;
+    run.assert_code(3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hang_times_out_with_exit_3() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        timeout: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance", "--json"]).await;
+    run.assert_code(3);
+    assert_eq!(run.json()["error"]["kind"], "transport");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_names_key_conflicts_and_bad_themes() {
+    let mut h = Harness::start(1.0).await;
+    let path = h.home.path().join("keys.toml");
+    h.set_env("PAYOPS_CONFIG", path.to_str().unwrap());
+
+    // Rebinding is fine; a key doing two things in one place is not.
+    std::fs::write(
+        &path,
+        "[keys]\ncopy_url = \"c\"\n[theme]\nname = \"light\"\nok = \"#00aa00\"\n",
+    )
+    .unwrap();
+    h.run(&["config", "check"]).await.assert_code(0);
+    std::fs::write(&path, "[keys]\nnew_session = \"t\"\nquit = \"banana\"\n").unwrap();
+    let run = h.run(&["config", "check"]).await;
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("keys.new_session") && run.stderr.contains("keys.track_session"),
+        "both actions named: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("'banana'"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+
+    std::fs::write(
+        &path,
+        "[theme]\nname = \"neon\"\nmuted = \"not-a-colour\"\n[keys]\nquit = \"banana\"\n",
+    )
+    .unwrap();
+    let run = h.run(&["config", "check"]).await;
+    run.assert_code(2);
+    assert!(run.stderr.contains("theme.name"), "{}", run.stderr);
+    assert!(run.stderr.contains("theme.muted"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("keys.quit"),
+        "key problems too, all at once: {}",
+        run.stderr
+    );
+    // The demo uses your theme and keys: a broken one is refused there too.
+    let run = h.run(&["--demo", "balance"]).await;
+    run.assert_code(2);
+    assert!(run.stderr.contains("theme.name"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_output_logs_or_the_database() {
+    let h = Harness::start(1000.0).await;
+    let mut all_output = String::new();
+    for args in [
+        vec!["balance", "--json"],
+        vec!["digilocker", "create", "--provider", "cashfree"],
+        vec!["digilocker", "list", "--all"],
+        vec!["link", SAMPLE_LINK],
+        vec!["notify", SAMPLE_LINK, "--yes"],
+        vec!["audit"],
+        vec!["config", "check"],
+    ] {
+        let run = h.run(&args).await;
+        all_output.push_str(&run.stdout);
+        all_output.push_str(&run.stderr);
+    }
+    h.sim.set_faults(Faults {
+        garbage: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance"]).await;
+    all_output.push_str(&run.stderr);
+    let written = String::from_utf8_lossy(&h.all_written_bytes()).into_owned();
+    for secret in [SECRET_IP, SECRET_CF] {
+        assert!(!all_output.contains(secret), "secret in output");
+        assert!(!written.contains(secret), "secret in a written file");
+    }
+    assert!(h.data_dir().join("payops.db").exists());
+    assert!(h.data_dir().join("logs").is_dir(), "logs go to a file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_balance_that_times_out_says_how_long_it_waited() {
+    let h = Harness::start(1.0).await;
+    h.sim.set_faults(Faults {
+        timeout: 1.0,
+        ..Faults::default()
+    });
+    let run = h.run(&["balance"]).await;
+    // Reads are retried; the message says the per-call limit and the whole wait.
+    run.assert_clean_failure(3, "no answer within 2 s");
+    assert!(run.stderr.contains(" attempts over "), "{}", run.stderr);
+}
+
+#[test]
+fn unparseable_command_lines_answer_json_when_asked() {
+    let run = run_binary(
+        &[
+            "digilocker".into(),
+            "create".into(),
+            "--provider".into(),
+            "paytm".into(),
+            "--json".into(),
+        ],
+        &[],
+    );
+    run.assert_clean_failure(2, "paytm");
+    assert_eq!(run.json()["error"]["kind"], "usage");
+    let missing = run_binary(
+        &["digilocker".into(), "create".into(), "--json".into()],
+        &[],
+    );
+    missing.assert_clean_failure(2, "--provider");
+}

@@ -1,0 +1,222 @@
+//! The binary as a newcomer meets it: the demo, the simulator command,
+//! each command's help, shell completions.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_works_with_no_configuration() {
+    let home = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> = vec![
+        ("HOME".into(), home.path().to_str().unwrap().into()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.path().join("c").to_str().unwrap().into(),
+        ),
+        (
+            "PAYOPS_DATA_DIR".into(),
+            home.path().join("d").to_str().unwrap().into(),
+        ),
+    ];
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || run_binary(&args, &env))
+    };
+    let balance = run(&["--demo", "balance", "--json"]).await.unwrap();
+    balance.assert_code(0);
+    assert_eq!(balance.json()["provider"], "instantpay");
+    let created = run(&[
+        "--demo",
+        "digilocker",
+        "create",
+        "--provider",
+        "cashfree",
+        "--json",
+    ])
+    .await
+    .unwrap();
+    created.assert_code(0);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    // a later command starts a new simulator, which remembers the session
+    let status = run(&["--demo", "digilocker", "status", &id, "--json"])
+        .await
+        .unwrap();
+    status.assert_code(0);
+    let listed = run(&["--demo", "digilocker", "list", "--json"])
+        .await
+        .unwrap();
+    listed.assert_code(0);
+    assert!(!listed.json().as_array().unwrap().is_empty());
+    run(&["--demo", "link", SAMPLE_LINK])
+        .await
+        .unwrap()
+        .assert_code(0);
+    run(&["--demo", "notify", SAMPLE_LINK, "--yes"])
+        .await
+        .unwrap()
+        .assert_code(0);
+    let audit = run(&["--demo", "audit", "--json"]).await.unwrap();
+    assert_eq!(audit.json().as_array().unwrap().len(), 1);
+    // demo records live apart from real ones
+    assert!(
+        home.path()
+            .join("d")
+            .join("demo")
+            .join("payops.db")
+            .exists()
+    );
+    assert!(!home.path().join("d").join("payops.db").exists());
+}
+
+#[test]
+fn sim_command_prints_everything_a_client_needs_and_serves() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, lines) = start_sim(&[]);
+    let addr = lines[0].rsplit(' ').next().unwrap().to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{lines:?}");
+    assert!(std::net::TcpStream::connect(&addr).is_ok());
+    // Paste the export lines, and nothing else, into a client's environment.
+    let mut env: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(env.len(), 10, "{lines:?}");
+    env.push(("HOME".into(), home.path().display().to_string()));
+    env.push((
+        "XDG_CONFIG_HOME".into(),
+        home.path().join("c").display().to_string(),
+    ));
+    env.push((
+        "PAYOPS_DATA_DIR".into(),
+        home.path().join("d").display().to_string(),
+    ));
+    run_binary(&["balance".into()], &env).assert_code(0);
+    run_binary(
+        &[
+            "digilocker".into(),
+            "create".into(),
+            "--provider".into(),
+            "cashfree".into(),
+        ],
+        &env,
+    )
+    .assert_code(0);
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    let bad_faults = run_binary(&["sim".into(), "--faults".into(), "429=2".into()], &[]);
+    bad_faults.assert_clean_failure(2, "--faults");
+    let demo = run_binary(&["sim".into(), "--demo".into()], &[]);
+    demo.assert_clean_failure(2, "payops --demo");
+}
+
+/// Each command's `--help` lists its own options and none it would ignore.
+#[test]
+fn each_commands_help_lists_only_its_own_options() {
+    const ALL: [&str; 4] = ["--demo", "--json", "--no-color", "--server"];
+    let cases: &[(&[&str], &[&str])] = &[
+        (&[], &["--config", "--demo", "--no-color", "--server"]),
+        (
+            &["sim"],
+            &["--config", "--addr", "--seed", "--faults", "--rate-limit"],
+        ),
+        (&["serve"], &["--config", "--addr", "--tls-cert", "--demo"]),
+        (
+            &["serve", "token", "add"],
+            &["--config", "--role", "--json", "--demo"],
+        ),
+        (
+            &["balance"],
+            &["--config", "--history", "--demo", "--json", "--server"],
+        ),
+        (
+            &["digilocker", "list"],
+            &["--config", "--all", "--demo", "--json", "--server"],
+        ),
+        (&["link"], &["--config", "--demo", "--json", "--server"]),
+        (
+            &["notify"],
+            &["--config", "--yes", "--demo", "--json", "--server"],
+        ),
+        (
+            &["audit"],
+            &["--config", "--limit", "--demo", "--json", "--server"],
+        ),
+        (&["config", "check"], &["--config", "--json"]),
+        (&["completions"], &["--config"]),
+    ];
+    for (command, own) in cases {
+        let mut args: Vec<String> = command.iter().map(|a| a.to_string()).collect();
+        args.push("--help".into());
+        let help = run_binary(&args, &[]);
+        help.assert_code(0);
+        for flag in *own {
+            assert!(
+                help.stdout.contains(flag),
+                "{command:?} {flag}: {}",
+                help.stdout
+            );
+        }
+        for foreign in ALL.iter().filter(|flag| !own.contains(flag)) {
+            assert!(
+                !help.stdout.contains(foreign),
+                "{command:?} offers {foreign}: {}",
+                help.stdout
+            );
+        }
+    }
+    // Given anyway, they are refused, not ignored.
+    for (args, flag) in [
+        (["sim", "--json"], "--json"),
+        (["balance", "--no-color"], "--no-color"),
+    ] {
+        let run = run_binary(&args.map(String::from), &[]);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains(flag), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let run = run_binary(&["completions".into(), shell.into()], &[]);
+        run.assert_code(0);
+        assert!(run.stdout.contains("payops"), "{shell}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("digilocker"),
+            "{shell} completes subcommands"
+        );
+    }
+    let bad = run_binary(&["completions".into(), "cmd.exe".into()], &[]);
+    assert_eq!(bad.code, 2, "clap usage errors exit 2");
+}
+
+#[test]
+fn the_simulator_accepts_the_configured_credentials_and_never_prints_them() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, lines) = start_sim(&[
+        ("HOME", home.path().display().to_string()),
+        (
+            "XDG_CONFIG_HOME",
+            home.path().join("c").display().to_string(),
+        ),
+        ("PAYOPS_CASHFREE_CLIENT_ID", "configured-client".into()),
+        ("PAYOPS_CASHFREE_CLIENT_SECRET", SECRET_CF.into()),
+    ]);
+    child.kill().unwrap();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    assert!(
+        text.contains("export PAYOPS_CASHFREE_CLIENT_ID=configured-client"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# PAYOPS_CASHFREE_CLIENT_SECRET: the configured one (never printed"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET_CF), "the secret is never printed");
+    // The demo InstantPay secret is public: printed to paste.
+    assert!(text.contains("export PAYOPS_INSTANTPAY_CLIENT_SECRET=demo-ipay-secret"));
+}

@@ -1,0 +1,314 @@
+//! The server's clients: the CLI with a token and no provider credentials,
+//! the demo's two lines, the OpenAPI document, and one token's limit.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_runaway_token_is_slowed_and_the_others_are_not() {
+    let harness = Harness::start(1.0).await;
+    let script = add_token(&harness, "script", "viewer").await;
+    let person = add_token(&harness, "asha", "viewer").await;
+    let server = start_server_with(&harness, &["--requests-per-minute", "3"]);
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/whoami", server.base);
+    for _ in 0..3 {
+        let (status, _) = call(
+            &client,
+            reqwest::Method::GET,
+            url.clone(),
+            Some(&script),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let response = client
+        .get(url.clone())
+        .bearer_auth(&script)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_kind(&body), "rate_limited");
+    let (status, _) = call(&client, reqwest::Method::GET, url, Some(&person), None).await;
+    assert_eq!(status, 200, "another token is not held back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_prints_the_two_lines_a_newcomer_pastes() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payops"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("PAYOPS_DATA_DIR", home.path().join("data"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut exports = std::collections::HashMap::new();
+    for _ in 0..4 {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if let Some((key, value)) = line
+            .trim()
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+        {
+            exports.insert(key.to_string(), value.to_string());
+        }
+    }
+    let url = exports["PAYOPS_SERVER_URL"].clone();
+    let token = exports["PAYOPS_SERVER_TOKEN"].clone();
+    let client = reqwest::Client::new();
+    let (status, me) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{url}/api/v1/whoami"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!((status, me["role"].as_str()), (200, Some("admin")));
+    // The demo's sessions appear, created through the server's engine.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, list) = call(
+            &client,
+            reqwest::Method::GET,
+            format!("{url}/api/v1/sessions"),
+            Some(&token),
+            None,
+        )
+        .await;
+        if list.as_array().is_some_and(|sessions| sessions.len() >= 4) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no demo sessions: {list}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_what_the_server_serves() {
+    let harness = Harness::start(1.0).await;
+    let server = start_server(&harness);
+    let client = reqwest::Client::new();
+    let (status, doc) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{}/api/v1/openapi.json", server.base),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // The bodies the server refuses unknown fields in say so.
+    for body in ["CreateBody", "TrackBody", "LabelBody", "NotifyBody"] {
+        assert_eq!(
+            doc["components"]["schemas"][body]["additionalProperties"], false,
+            "{body}: {}",
+            doc["components"]["schemas"][body]
+        );
+    }
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    operations.sort();
+    let expected = [
+        ("DELETE", "/api/v1/sessions/{id}"),
+        ("GET", "/api/v1/audit"),
+        ("GET", "/api/v1/balance"),
+        ("GET", "/api/v1/balance/history"),
+        ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/links/{id}"),
+        ("GET", "/api/v1/sessions"),
+        ("GET", "/api/v1/sessions/{id}"),
+        ("GET", "/api/v1/whoami"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("POST", "/api/v1/balance/refresh"),
+        ("POST", "/api/v1/links/{id}/notify"),
+        ("POST", "/api/v1/sessions"),
+        ("POST", "/api/v1/sessions/track"),
+        ("POST", "/api/v1/sessions/{id}/refresh"),
+        ("PUT", "/api/v1/sessions/{id}/label"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(operations, expected);
+    // Each documented operation exists: without a token an API route says
+    // 401 (not 404 or 405), and health answers.
+    for (method, path) in &operations {
+        let url = format!("{}{}", server.base, path.replace("{id}", "x1"));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, _) = call(&client, method.clone(), url, None, None).await;
+        let wanted = if path.starts_with("/api/v1/") {
+            401
+        } else {
+            200
+        };
+        assert_eq!(status, wanted, "{method} {path}");
+    }
+}
+
+/// The CLI on an operator's machine: no provider credentials, only the
+/// server's address and a token.
+fn client_env(base: &str, token: &str, home: &std::path::Path) -> Vec<(String, String)> {
+    vec![
+        ("HOME".into(), home.display().to_string()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.join("c").display().to_string(),
+        ),
+        (
+            "PAYOPS_DATA_DIR".into(),
+            home.join("d").display().to_string(),
+        ),
+        ("PAYOPS_SERVER_URL".into(), base.to_string()),
+        ("PAYOPS_SERVER_TOKEN".into(), token.to_string()),
+    ]
+}
+
+fn client(env: &[(String, String)], args: &[&str]) -> crate::harness::cli::Run {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    crate::harness::cli::run_binary(&args, env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() {
+    let harness = Harness::start(1.0).await;
+    let support = add_token(&harness, "asha", "support").await;
+    let finance = add_token(&harness, "farid", "finance").await;
+    let server = start_server(&harness);
+    let laptop = tempfile::tempdir().unwrap();
+    let asha = client_env(&server.base, &support, laptop.path());
+    let farid = client_env(&server.base, &finance, laptop.path());
+
+    let created = tokio::task::spawn_blocking({
+        let asha = asha.clone();
+        move || {
+            client(
+                &asha,
+                &[
+                    "digilocker",
+                    "create",
+                    "--provider",
+                    "cashfree",
+                    "--label",
+                    "TKT-9",
+                    "--json",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    created.assert_code(0);
+    let v = created.json();
+    assert_eq!(
+        (v["created_by"].as_str(), v["label"].as_str()),
+        (Some("asha"), Some("TKT-9"))
+    );
+    let id = v["id"].as_str().unwrap().to_string();
+
+    let run = |env: Vec<(String, String)>, args: Vec<&'static str>| {
+        tokio::task::spawn_blocking(move || client(&env, &args))
+    };
+    let listed = run(asha.clone(), vec!["digilocker", "list", "--json"])
+        .await
+        .unwrap();
+    listed.assert_code(0);
+    assert_eq!(listed.json()[0]["id"], id.as_str());
+    let table = run(asha.clone(), vec!["digilocker", "list"]).await.unwrap();
+    assert!(
+        table.stdout.contains("TKT-9") && table.stdout.contains("asha"),
+        "{}",
+        table.stdout
+    );
+    // The role is the server's to enforce, and the refusal names it.
+    let refused = run(asha.clone(), vec!["balance"]).await.unwrap();
+    refused.assert_clean_failure(2, "finance role");
+    let balance = run(farid.clone(), vec!["balance", "--json"]).await.unwrap();
+    balance.assert_code(0);
+    assert_eq!(balance.json()["provider"], "instantpay");
+    let sent = run(
+        farid.clone(),
+        vec![
+            "notify",
+            crate::harness::cli::SAMPLE_LINK,
+            "--yes",
+            "--json",
+        ],
+    )
+    .await
+    .unwrap();
+    sent.assert_code(0);
+    assert_eq!(
+        (
+            sent.json()["outcome"].as_str(),
+            sent.json()["actor"].as_str()
+        ),
+        (Some("sent"), Some("farid"))
+    );
+    let twice = run(
+        farid.clone(),
+        vec!["notify", crate::harness::cli::SAMPLE_LINK, "--yes"],
+    )
+    .await
+    .unwrap();
+    twice.assert_clean_failure(2, "by farid");
+    let audit = run(asha.clone(), vec!["audit", "--json"]).await.unwrap();
+    assert_eq!(audit.json()[0]["actor"], "farid");
+
+    // A wrong token, no token, no server: each says so.
+    let wrong = client_env(&server.base, "payops_wrong", laptop.path());
+    run(wrong, vec!["digilocker", "list"])
+        .await
+        .unwrap()
+        .assert_clean_failure(2, "wrong or revoked");
+    let mut none = asha.clone();
+    none.retain(|(k, _)| k != "PAYOPS_SERVER_TOKEN");
+    run(none, vec!["digilocker", "list"])
+        .await
+        .unwrap()
+        .assert_clean_failure(2, "PAYOPS_SERVER_TOKEN");
+    let base = server.base.clone();
+    drop(server);
+    let gone = client_env(&base, &support, laptop.path());
+    run(gone, vec!["digilocker", "list"])
+        .await
+        .unwrap()
+        .assert_clean_failure(3, "cannot reach the payops server");
+    // Nothing of the providers' was needed, and no local store was made.
+    assert!(!laptop.path().join("d").join("payops.db").exists());
+}
