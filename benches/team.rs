@@ -121,28 +121,6 @@ impl Team {
             ("PAYOPS_STORE_URL", self.store_url.clone()),
             ("PAYOPS_LOG", "info".into()),
             (
-                "PAYOPS_INSTANTPAY_BASE_URL",
-                self.sim.instantpay_base().to_string(),
-            ),
-            ("PAYOPS_INSTANTPAY_CLIENT_ID", creds.instantpay_client_id),
-            (
-                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
-                creds.instantpay_client_secret,
-            ),
-            ("PAYOPS_INSTANTPAY_ENDPOINT_IP", "127.0.0.1".into()),
-            ("PAYOPS_INSTANTPAY_ACCOUNT_NUMBER", "7428585742".into()),
-            ("PAYOPS_INSTANTPAY_LATITUDE", "28.6139".into()),
-            ("PAYOPS_INSTANTPAY_LONGITUDE", "77.209".into()),
-            (
-                "PAYOPS_CASHFREE_BASE_URL",
-                self.sim.cashfree_base().to_string(),
-            ),
-            ("PAYOPS_CASHFREE_CLIENT_ID", creds.cashfree_client_id),
-            (
-                "PAYOPS_CASHFREE_CLIENT_SECRET",
-                creds.cashfree_client_secret,
-            ),
-            (
                 "PAYOPS_DEFAULTS_REDIRECT_URL",
                 "https://example.com/done".into(),
             ),
@@ -154,6 +132,7 @@ impl Team {
             ),
         ]
         .into_iter()
+        .chain(payops::demo::client_env(&self.sim, &creds))
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }

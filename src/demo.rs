@@ -95,6 +95,42 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
     }
 }
 
+/// The environment a payops process needs to use a simulator with these
+/// credentials: each provider's `PAYOPS_*` keys, as `payops sim` prints
+/// them. The secrets are in it: print them only when they are the demo's.
+pub fn client_env(sim: &SimHandle, credentials: &SimCredentials) -> Vec<(&'static str, String)> {
+    let config = config_for(sim, credentials);
+    let mut env = Vec::new();
+    if let Some(ip) = &config.instantpay {
+        env.extend([
+            ("PAYOPS_INSTANTPAY_BASE_URL", ip.base_url.to_string()),
+            ("PAYOPS_INSTANTPAY_CLIENT_ID", ip.client_id.clone()),
+            (
+                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
+                credentials.instantpay_client_secret.clone(),
+            ),
+            ("PAYOPS_INSTANTPAY_ENDPOINT_IP", ip.endpoint_ip.clone()),
+            (
+                "PAYOPS_INSTANTPAY_ACCOUNT_NUMBER",
+                ip.account_number.clone(),
+            ),
+            ("PAYOPS_INSTANTPAY_LATITUDE", ip.latitude.to_string()),
+            ("PAYOPS_INSTANTPAY_LONGITUDE", ip.longitude.to_string()),
+        ]);
+    }
+    if let Some(cf) = &config.cashfree {
+        env.extend([
+            ("PAYOPS_CASHFREE_BASE_URL", cf.base_url.to_string()),
+            ("PAYOPS_CASHFREE_CLIENT_ID", cf.client_id.clone()),
+            (
+                "PAYOPS_CASHFREE_CLIENT_SECRET",
+                credentials.cashfree_client_secret.clone(),
+            ),
+        ]);
+    }
+    env
+}
+
 /// Asks `engine` to create the demo's sessions, so a newcomer sees sessions
 /// moving rather than an empty table (unless the demo store has some in
 /// flight already). The dashboard and `serve --demo` both start so.

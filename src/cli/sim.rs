@@ -84,47 +84,19 @@ pub async fn run(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
 /// configuration never is (the client reads it from the same place).
 fn client_lines(handle: &SimHandle, credentials: &SimCredentials) -> Vec<String> {
     let demo = SimCredentials::demo();
-    let config = crate::demo::config_for(handle, credentials);
-    let set = |name: &str, value: &dyn std::fmt::Display| {
-        format!("export {name}={}", shell_word(&value.to_string()))
-    };
-    let secret = |name: &str, value: &str, demo_value: &str| {
-        if value == demo_value {
-            set(name, &value)
-        } else {
-            format!(
-                "# {name}: the configured one (never printed; payops reads it where the simulator did)"
-            )
-        }
-    };
-    let mut lines = Vec::new();
-    if let Some(ip) = &config.instantpay {
-        lines.extend([
-            set("PAYOPS_INSTANTPAY_BASE_URL", &ip.base_url),
-            set("PAYOPS_INSTANTPAY_CLIENT_ID", &ip.client_id),
-            secret(
-                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
-                &credentials.instantpay_client_secret,
-                &demo.instantpay_client_secret,
-            ),
-            set("PAYOPS_INSTANTPAY_ENDPOINT_IP", &ip.endpoint_ip),
-            set("PAYOPS_INSTANTPAY_ACCOUNT_NUMBER", &ip.account_number),
-            set("PAYOPS_INSTANTPAY_LATITUDE", &ip.latitude),
-            set("PAYOPS_INSTANTPAY_LONGITUDE", &ip.longitude),
-        ]);
-    }
-    if let Some(cf) = &config.cashfree {
-        lines.extend([
-            set("PAYOPS_CASHFREE_BASE_URL", &cf.base_url),
-            set("PAYOPS_CASHFREE_CLIENT_ID", &cf.client_id),
-            secret(
-                "PAYOPS_CASHFREE_CLIENT_SECRET",
-                &credentials.cashfree_client_secret,
-                &demo.cashfree_client_secret,
-            ),
-        ]);
-    }
-    lines
+    let demo_secrets = [demo.instantpay_client_secret, demo.cashfree_client_secret];
+    crate::demo::client_env(handle, credentials)
+        .into_iter()
+        .map(|(name, value)| {
+            if name.ends_with("_SECRET") && !demo_secrets.contains(&value) {
+                format!(
+                    "# {name}: the configured one (never printed; payops reads it where the simulator did)"
+                )
+            } else {
+                format!("export {name}={}", shell_word(&value))
+            }
+        })
+        .collect()
 }
 
 /// `value` as one word for a POSIX shell: as it is when plain, else in

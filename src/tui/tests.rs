@@ -6,11 +6,11 @@ use crossterm::event::{
 };
 use url::Url;
 
+use crate::domain::{AuditEntry, NotifyOutcome, RecentNotifies, StatusEvent};
 use crate::domain::{
     DocumentType, LinkStatus, Provider, ProviderEnvironment, SessionId, SessionStatus, UserDetails,
     UserFlow,
 };
-use crate::domain::{NotifyOutcome, RecentNotifies, StatusEvent};
 use crate::engine::{Command, ProviderSetup, SessionRequest, Update};
 use crate::error::ProviderError;
 
@@ -62,6 +62,26 @@ fn start_lookup(app: &mut super::App) -> Vec<Effect> {
     update(app, ch('l'));
     type_text(app, LINK);
     update(app, key(KeyCode::Enter))
+}
+
+/// The engine answers a lookup: the link is ISSUED, with these notifies
+/// in the repeat window.
+fn issued_link_looked_up(app: &mut super::App, recent: Vec<AuditEntry>) {
+    engine(
+        app,
+        Update::LinkLooked {
+            report: link_report(LinkStatus::Issued),
+            recent: RecentNotifies(recent),
+        },
+    );
+}
+
+/// A loaded dashboard at the confirm dialog for an ISSUED link.
+fn at_notify_confirm(recent: Vec<AuditEntry>) -> super::App {
+    let mut app = loaded_app();
+    start_lookup(&mut app);
+    issued_link_looked_up(&mut app, recent);
+    app
 }
 
 mod balance;

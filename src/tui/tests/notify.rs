@@ -12,13 +12,7 @@ fn notify_lookup_then_cancel_is_focused_and_enter_cancels() {
         vec![Effect::Send(Command::LookupLink(link()))]
     );
     assert!(matches!(app.notify.phase, NotifyPhase::LookingUp(_)));
-    engine(
-        &mut app,
-        Update::LinkLooked {
-            report: link_report(LinkStatus::Issued),
-            recent: RecentNotifies::default(),
-        },
-    );
+    issued_link_looked_up(&mut app, Vec::new());
     let Some(Overlay::ConfirmNotify(dialog)) = &app.overlay else {
         panic!("no confirmation dialog");
     };
@@ -30,15 +24,7 @@ fn notify_lookup_then_cancel_is_focused_and_enter_cancels() {
 
 #[test]
 fn notify_confirm_sends_exactly_once_and_locks_while_in_flight() {
-    let mut app = loaded_app();
-    start_lookup(&mut app);
-    engine(
-        &mut app,
-        Update::LinkLooked {
-            report: link_report(LinkStatus::Issued),
-            recent: RecentNotifies::default(),
-        },
-    );
+    let mut app = at_notify_confirm(Vec::new());
     assert_eq!(
         update(&mut app, ch('y')),
         vec![Effect::Send(Command::SendNotify(link()))]
@@ -77,15 +63,7 @@ fn notify_confirm_sends_exactly_once_and_locks_while_in_flight() {
 
 #[test]
 fn arrows_move_confirm_focus_and_enter_on_send_sends() {
-    let mut app = loaded_app();
-    start_lookup(&mut app);
-    engine(
-        &mut app,
-        Update::LinkLooked {
-            report: link_report(LinkStatus::Issued),
-            recent: RecentNotifies::default(),
-        },
-    );
+    let mut app = at_notify_confirm(Vec::new());
     update(&mut app, key(KeyCode::Right));
     update(&mut app, key(KeyCode::Left));
     update(&mut app, key(KeyCode::Tab));
@@ -102,15 +80,7 @@ fn arrows_move_confirm_focus_and_enter_on_send_sends() {
 #[test]
 fn n_and_esc_cancel_the_notify() {
     for cancel in [ch('n'), key(KeyCode::Esc)] {
-        let mut app = loaded_app();
-        start_lookup(&mut app);
-        engine(
-            &mut app,
-            Update::LinkLooked {
-                report: link_report(LinkStatus::Issued),
-                recent: RecentNotifies::default(),
-            },
-        );
+        let mut app = at_notify_confirm(Vec::new());
         update(&mut app, key(KeyCode::Right));
         assert!(update(&mut app, cancel).is_empty());
         assert!(app.overlay.is_none());
@@ -119,15 +89,7 @@ fn n_and_esc_cancel_the_notify() {
 
 #[test]
 fn a_recent_notify_asks_again_explicitly() {
-    let mut app = loaded_app();
-    start_lookup(&mut app);
-    engine(
-        &mut app,
-        Update::LinkLooked {
-            report: link_report(LinkStatus::Issued),
-            recent: RecentNotifies(vec![audit_entry(2, NotifyOutcome::Sent, -300)]),
-        },
-    );
+    let mut app = at_notify_confirm(vec![audit_entry(2, NotifyOutcome::Sent, -300)]);
     assert!(update(&mut app, ch('y')).is_empty());
     let Some(Overlay::ConfirmNotify(dialog)) = &app.overlay else {
         panic!("dialog closed too early");
@@ -139,13 +101,7 @@ fn a_recent_notify_asks_again_explicitly() {
     assert!(app.overlay.is_none());
     // Second attempt: y, y sends exactly once.
     update(&mut app, key(KeyCode::Enter));
-    engine(
-        &mut app,
-        Update::LinkLooked {
-            report: link_report(LinkStatus::Issued),
-            recent: RecentNotifies(vec![audit_entry(2, NotifyOutcome::Sent, -300)]),
-        },
-    );
+    issued_link_looked_up(&mut app, vec![audit_entry(2, NotifyOutcome::Sent, -300)]);
     assert!(update(&mut app, ch('y')).is_empty());
     assert_eq!(
         update(&mut app, ch('y')),
@@ -180,15 +136,7 @@ fn declined_and_unknown_notifies_say_so() {
         (NotifyOutcome::Declined, Some(declined("RPI")), "RPI"),
         (NotifyOutcome::Unknown, None, "outcome unknown"),
     ] {
-        let mut app = loaded_app();
-        start_lookup(&mut app);
-        engine(
-            &mut app,
-            Update::LinkLooked {
-                report: link_report(LinkStatus::Issued),
-                recent: RecentNotifies::default(),
-            },
-        );
+        let mut app = at_notify_confirm(Vec::new());
         update(&mut app, ch('y'));
         engine(
             &mut app,
@@ -225,12 +173,6 @@ fn lookup_failures_are_shown_and_unlock_the_field() {
 #[test]
 fn a_stale_lookup_answer_opens_no_dialog() {
     let mut app = loaded_app();
-    engine(
-        &mut app,
-        Update::LinkLooked {
-            report: link_report(LinkStatus::Issued),
-            recent: RecentNotifies::default(),
-        },
-    );
+    issued_link_looked_up(&mut app, Vec::new());
     assert!(app.overlay.is_none());
 }

@@ -233,15 +233,7 @@ fn cashfree_needs_no_redirect_url_but_instantpay_does() {
 
 #[test]
 fn after_a_lookup_single_keys_are_commands_again() {
-    let mut app = loaded_app();
-    start_lookup(&mut app);
-    engine(
-        &mut app,
-        Update::LinkLooked {
-            report: link_report(LinkStatus::Issued),
-            recent: RecentNotifies::default(),
-        },
-    );
+    let mut app = at_notify_confirm(Vec::new());
     // Cancel the dialog: q now quits instead of typing into the link id.
     update(&mut app, key(KeyCode::Esc));
     assert!(app.overlay.is_none());

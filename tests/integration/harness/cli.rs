@@ -65,34 +65,13 @@ impl Harness {
             ),
             ("PAYOPS_LOG", "debug".to_string()),
             (
-                "PAYOPS_INSTANTPAY_BASE_URL",
-                self.sim.instantpay_base().to_string(),
-            ),
-            ("PAYOPS_INSTANTPAY_CLIENT_ID", creds.instantpay_client_id),
-            (
-                "PAYOPS_INSTANTPAY_CLIENT_SECRET",
-                creds.instantpay_client_secret,
-            ),
-            ("PAYOPS_INSTANTPAY_ENDPOINT_IP", "127.0.0.1".to_string()),
-            ("PAYOPS_INSTANTPAY_ACCOUNT_NUMBER", "7428585742".to_string()),
-            ("PAYOPS_INSTANTPAY_LATITUDE", "28.6139".to_string()),
-            ("PAYOPS_INSTANTPAY_LONGITUDE", "77.209".to_string()),
-            (
-                "PAYOPS_CASHFREE_BASE_URL",
-                self.sim.cashfree_base().to_string(),
-            ),
-            ("PAYOPS_CASHFREE_CLIENT_ID", creds.cashfree_client_id),
-            (
-                "PAYOPS_CASHFREE_CLIENT_SECRET",
-                creds.cashfree_client_secret,
-            ),
-            (
                 "PAYOPS_DEFAULTS_REDIRECT_URL",
                 "https://example.com/done".to_string(),
             ),
             ("PAYOPS_POLLING_REQUEST_TIMEOUT_SECS", "2".to_string()),
         ]
         .into_iter()
+        .chain(payops::demo::client_env(&self.sim, &creds))
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         for (key, value) in &self.extra_env {
