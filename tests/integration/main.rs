@@ -5,6 +5,8 @@
 
 mod harness;
 
+mod architecture;
+
 mod cashfree_signature;
 mod cli;
 mod config;
