@@ -12,7 +12,7 @@
 #[path = "../tests/integration/harness/pty.rs"]
 mod pty;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use payops::domain::SessionStatus;
@@ -25,13 +25,7 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs us too, briefly.
     let quick = !std::env::args().any(|a| a == "--bench");
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config");
-    let data = home.path().join("data");
-    let demo_env = [
-        ("HOME", home.path()),
-        ("XDG_CONFIG_HOME", config.as_path()),
-        ("PAYOPS_DATA_DIR", data.as_path()),
-    ];
+    let demo_env = pty::fresh_home(home.path());
 
     first_frame(&demo_env, if quick { 1 } else { 10 });
     let idle_secs = std::env::var("PAYOPS_BENCH_IDLE_SECS")
@@ -59,7 +53,7 @@ fn verdict(ok: bool) -> &'static str {
 }
 
 /// From spawning the process to the first complete frame on screen.
-fn first_frame(env: &[(&str, &Path)], runs: usize) {
+fn first_frame(env: &[(&str, PathBuf)], runs: usize) {
     let mut samples = Vec::new();
     for _ in 0..runs {
         let mut app = PtyApp::spawn(&["--demo"], env, 40, 140);
@@ -79,7 +73,7 @@ fn first_frame(env: &[(&str, &Path)], runs: usize) {
 }
 
 /// CPU time of an idle demo dashboard (countdowns ticking, sessions polled).
-fn idle_cpu(env: &[(&str, &Path)], secs: u64) {
+fn idle_cpu(env: &[(&str, PathBuf)], secs: u64) {
     let mut app = PtyApp::spawn(&["--demo"], env, 40, 140);
     app.wait_for("sessions", Duration::from_secs(10));
     // Let start-up (seeding, first balance fetch) settle.
@@ -193,12 +187,7 @@ fn status_latency(home: &Path, samples: usize) {
             session["reference"].as_str().unwrap().to_string(),
         ));
     }
-    let paths: Vec<(&str, std::path::PathBuf)> = values
-        .iter()
-        .map(|(k, v)| (*k, std::path::PathBuf::from(v)))
-        .collect();
-    let env: Vec<(&str, &Path)> = paths.iter().map(|(k, v)| (*k, v.as_path())).collect();
-    let app = PtyApp::spawn(&[], &env, 50, 200);
+    let app = PtyApp::spawn(&[], &values, 50, 200);
     let count = format!("sessions {samples}/{samples}");
     app.wait_for(&count, Duration::from_secs(10));
     // Let every session be polled at least once so the schedule is steady.

@@ -553,6 +553,26 @@ impl Engine {
         self.kinds.insert(handle.id(), kind);
     }
 
+    /// A read asked for by the operator (a balance, a link lookup): it goes
+    /// first in the provider's budget, and a shutdown meanwhile cancels it.
+    fn spawn_priority_read<F, Fut>(&mut self, kind: TaskKind, provider: Provider, call: F)
+    where
+        F: FnOnce(Services) -> Fut + Send + 'static,
+        Fut: Future<Output = Done> + Send,
+    {
+        let services = self.services.clone();
+        let budget = self.provider(provider).budget.clone();
+        let shutdown = self.shutdown.clone();
+        let cancelled = kind.clone();
+        self.spawn_read(kind, async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Done::Cancelled(cancelled),
+                _ = budget.take_priority() => {}
+            }
+            call(services).await
+        });
+    }
+
     fn provider(&self, provider: Provider) -> &ProviderState {
         match provider {
             Provider::InstantPay => &self.instantpay,

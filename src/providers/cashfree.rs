@@ -145,12 +145,24 @@ impl CashfreeClient {
     ) -> Result<SessionStatusReport, ProviderError> {
         let mut url = self.digilocker_url();
         add_lookup(&mut url, lookup)?;
+        self.signed_get(url, |raw| {
+            parse_status(raw, lookup).map_err(|e| without_personal_data(e, &raw.body))
+        })
+        .await
+    }
+
+    /// A signed GET, retried when safe.
+    async fn signed_get<T>(
+        &self,
+        url: Url,
+        interpret: impl Fn(&RawResponse) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
         self.inner
             .http
             .call(
                 CallKind::Read,
                 |client| self.signed(client.get(url.clone())),
-                |raw| parse_status(raw, lookup).map_err(|e| without_personal_data(e, &raw.body)),
+                interpret,
             )
             .await
     }
@@ -172,14 +184,10 @@ impl CashfreeClient {
             path.push("document").push(document.wire());
         }
         add_lookup(&mut url, lookup)?;
-        self.inner
-            .http
-            .call(
-                CallKind::Read,
-                |client| self.signed(client.get(url.clone())),
-                |raw| parse_document(raw, document).map_err(http::without_document_data),
-            )
-            .await
+        self.signed_get(url, |raw| {
+            parse_document(raw, document).map_err(http::without_document_data)
+        })
+        .await
     }
 
     /// Adds a fresh `x-cf-signature` when the merchant uses public-key 2FA.

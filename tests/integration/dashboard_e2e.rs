@@ -5,23 +5,15 @@
 
 use std::time::Duration;
 
-use std::path::Path;
-
 use payops::sim::Faults;
 
 use crate::harness::cli::Harness;
-use crate::harness::pty::PtyApp;
+use crate::harness::pty::{PtyApp, fresh_home};
 
 #[test]
 fn demo_dashboard_in_a_real_terminal() {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config");
-    let data = home.path().join("data");
-    let env = [
-        ("HOME", home.path()),
-        ("XDG_CONFIG_HOME", config.as_path()),
-        ("PAYOPS_DATA_DIR", data.as_path()),
-    ];
+    let env = fresh_home(home.path());
     let mut app = PtyApp::spawn(&["--demo"], &env, 40, 140);
 
     // A living screen: the DEMO badge, the balance and the four seeded sessions.
@@ -104,9 +96,7 @@ fn demo_dashboard_in_a_real_terminal() {
     let audit = std::process::Command::new(env!("CARGO_BIN_EXE_payops"))
         .args(["--demo", "audit", "--json"])
         .env_clear()
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", &config)
-        .env("PAYOPS_DATA_DIR", &data)
+        .envs(env.iter().cloned())
         .output()
         .unwrap();
     let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
@@ -121,11 +111,7 @@ fn demo_dashboard_in_a_real_terminal() {
 fn a_fault_run_in_a_real_terminal_tells_the_truth() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let harness = runtime.block_on(Harness::start(1.0));
-    let env_owned = harness.env();
-    let env: Vec<(&str, &Path)> = env_owned
-        .iter()
-        .map(|(key, value)| (key.as_str(), Path::new(value.as_str())))
-        .collect();
+    let env = harness.env();
     // Tall enough for an InstantPay QR code beside the details.
     let mut app = PtyApp::spawn(&[], &env, 50, 140);
     app.wait_for("sessions 0/0", Duration::from_secs(30));
@@ -180,11 +166,7 @@ fn cli_tables_fit_an_80_column_terminal() {
         .block_on(harness.run(&["notify", crate::harness::cli::SAMPLE_LINK, "--yes"]))
         .assert_code(0);
     runtime.block_on(harness.run(&["balance"])).assert_code(0);
-    let env_owned = harness.env();
-    let env: Vec<(&str, &Path)> = env_owned
-        .iter()
-        .map(|(key, value)| (key.as_str(), Path::new(value.as_str())))
-        .collect();
+    let env = harness.env();
     for (args, whole) in [
         (&["digilocker", "list", "--all"][..], ids.clone()),
         (
@@ -233,11 +215,7 @@ fn alerts_ring_and_a_missing_desktop_service_is_said_once() {
     // Above the simulated wallet: the first reading crosses it.
     harness.set_env("PAYOPS_DASHBOARD_LOW_BALANCE_THRESHOLD", "10000000");
     harness.set_env("PAYOPS_ALERTS_DESKTOP", "true");
-    let env_owned = harness.env();
-    let env: Vec<(&str, &Path)> = env_owned
-        .iter()
-        .map(|(key, value)| (key.as_str(), Path::new(value.as_str())))
-        .collect();
+    let env = harness.env();
     let mut app = PtyApp::spawn(&[], &env, 40, 140);
     app.wait_for(
         "below the ₹1,00,00,000.00 threshold",

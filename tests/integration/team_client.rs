@@ -263,15 +263,9 @@ async fn the_dashboard_binary_works_through_a_server() {
     let ravi = add_token(&harness, "ravi", "support").await;
 
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config");
-    let data = home.path().join("data");
-    let env = [
-        ("HOME", home.path()),
-        ("XDG_CONFIG_HOME", config.as_path()),
-        ("PAYOPS_DATA_DIR", data.as_path()),
-        ("PAYOPS_SERVER_URL", std::path::Path::new(&server.base)),
-        ("PAYOPS_SERVER_TOKEN", std::path::Path::new(&asha)),
-    ];
+    let mut env = crate::harness::pty::fresh_home(home.path());
+    env.push(("PAYOPS_SERVER_URL", server.base.clone().into()));
+    env.push(("PAYOPS_SERVER_TOKEN", asha.clone().into()));
     let mut app = crate::harness::pty::PtyApp::spawn(&[], &env, 40, 160);
     app.wait_for("as asha (support)", Duration::from_secs(30));
 
@@ -298,7 +292,7 @@ async fn the_dashboard_binary_works_through_a_server() {
     let status = app.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     // Nothing was stored on the client: the server holds the data.
-    assert!(!data.join("payops.db").exists());
+    assert!(!home.path().join("data").join("payops.db").exists());
 }
 
 /// Two finance operators' dashboards look the same link up; one sends. The

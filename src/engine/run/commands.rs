@@ -70,16 +70,11 @@ impl Engine {
         self.balance.last_start = Some(now);
         self.balance.next_auto = None;
         self.send(Update::BalanceRefreshing);
-        let services = self.services.clone();
-        let budget = self.provider(Provider::InstantPay).budget.clone();
-        let shutdown = self.shutdown.clone();
-        self.spawn_read(TaskKind::Balance, async move {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Balance),
-                _ = budget.take_priority() => {}
-            }
-            Done::Balance(services.fetch_balance().await)
-        });
+        self.spawn_priority_read(
+            TaskKind::Balance,
+            Provider::InstantPay,
+            |services| async move { Done::Balance(services.fetch_balance().await) },
+        );
     }
 
     pub(super) fn create(&mut self, request: SessionRequest) {
@@ -316,17 +311,14 @@ impl Engine {
             self.problem(OpsError::NotConfigured(Provider::InstantPay).to_string());
             return;
         }
-        let services = self.services.clone();
-        let budget = self.provider(Provider::InstantPay).budget.clone();
-        let shutdown = self.shutdown.clone();
-        self.spawn_read(TaskKind::Other, async move {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
-                _ = budget.take_priority() => {}
-            }
-            let result = services.lookup_link(&link).await;
-            Done::Link { link, result }
-        });
+        self.spawn_priority_read(
+            TaskKind::Other,
+            Provider::InstantPay,
+            |services| async move {
+                let result = services.lookup_link(&link).await;
+                Done::Link { link, result }
+            },
+        );
     }
 
     pub(super) fn notify(&mut self, link: LinkId) {

@@ -178,34 +178,27 @@ fn f_hides_and_shows_final_sessions() {
 #[test]
 fn countdown_runs_from_now_and_stops_at_final() {
     let mut app = sized(loaded_app(), 160, 48);
+    // The row of `id` on screen as the app draws it now.
+    let row = |app: &crate::tui::App, id: &str| {
+        let screen = buffer_text(&render(app, 160, 48));
+        screen
+            .lines()
+            .find(|line| line.contains(id))
+            .unwrap()
+            .to_string()
+    };
     // dl-pend0002 was created 150 s ago: 450 s of its 600 s window left.
-    let screen = buffer_text(&render(&app, 160, 48));
-    let row = screen
-        .lines()
-        .find(|line| line.contains("dl-pend0002"))
-        .unwrap()
-        .to_string();
-    assert!(row.contains("07:30"), "{row}");
+    let pending = row(&app, "dl-pend0002");
+    assert!(pending.contains("07:30"), "{pending}");
     update(&mut app, Msg::Tick(at(61)));
-    let screen = buffer_text(&render(&app, 160, 48));
-    let row = screen
-        .lines()
-        .find(|line| line.contains("dl-pend0002"))
-        .unwrap();
-    assert!(row.contains("06:29"), "{row}");
-    let final_row = screen
-        .lines()
-        .find(|line| line.contains("dl-auth0001"))
-        .unwrap();
+    let pending = row(&app, "dl-pend0002");
+    assert!(pending.contains("06:29"), "{pending}");
+    let final_row = row(&app, "dl-auth0001");
     assert!(final_row.contains('—'), "{final_row}");
     // Past the window, a pending row shows 00:00 rather than a negative time.
     update(&mut app, Msg::Tick(at(3600)));
-    let screen = buffer_text(&render(&app, 160, 48));
-    let row = screen
-        .lines()
-        .find(|line| line.contains("dl-pend0002"))
-        .unwrap();
-    assert!(row.contains("00:00"), "{row}");
+    let pending = row(&app, "dl-pend0002");
+    assert!(pending.contains("00:00"), "{pending}");
 }
 
 #[test]

@@ -19,9 +19,23 @@ pub struct PtyApp {
     pub started: Instant,
 }
 
+/// A newcomer's machine inside `home`: HOME, its config folder and a data
+/// folder, and nothing else set.
+pub fn fresh_home(home: &Path) -> Vec<(&'static str, std::path::PathBuf)> {
+    vec![
+        ("HOME", home.to_path_buf()),
+        ("XDG_CONFIG_HOME", home.join("config")),
+        ("PAYOPS_DATA_DIR", home.join("data")),
+    ]
+}
+
 impl PtyApp {
     /// Starts `payops ARGS` with exactly `env` (plus PATH and TERM) in a rows x cols terminal.
-    pub fn spawn(args: &[&str], env: &[(&str, &Path)], rows: u16, cols: u16) -> PtyApp {
+    pub fn spawn<K, V>(args: &[&str], env: &[(K, V)], rows: u16, cols: u16) -> PtyApp
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
