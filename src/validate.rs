@@ -26,24 +26,8 @@ pub fn link_id(field: &str, raw: &str) -> Result<(LinkId, Option<String>), Valid
             "is empty; paste the payout link id",
         ));
     }
-    if value.chars().count() > LINK_ID_MAX {
-        return Err(ValidationError::new(
-            field,
-            format!(
-                "is {} characters; at most {LINK_ID_MAX} allowed",
-                value.chars().count()
-            ),
-        ));
-    }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        return Err(ValidationError::new(
-            field,
-            format!("contains {bad:?}; only letters, digits, '_' and '-' are allowed"),
-        ));
-    }
+    at_most(field, value, LINK_ID_MAX)?;
+    only(field, value, "'_' and '-'", |c| matches!(c, '_' | '-'))?;
     let documented_shape = value.len() == 24
         && value
             .chars()
@@ -61,13 +45,7 @@ pub fn label(field: &str, raw: &str) -> Result<Option<String>, ValidationError> 
     if value.is_empty() {
         return Ok(None);
     }
-    let length = value.chars().count();
-    if length > LABEL_MAX {
-        return Err(ValidationError::new(
-            field,
-            format!("is {length} characters; at most {LABEL_MAX} allowed"),
-        ));
-    }
+    at_most(field, value, LABEL_MAX)?;
     // Control characters, and the invisible ones that reorder or hide text
     // around them (bidirectional overrides, zero-width marks).
     let invisible = |c: char| {
@@ -92,25 +70,43 @@ pub fn verification_id(field: &str, raw: &str) -> Result<String, ValidationError
     if value.is_empty() {
         return Err(ValidationError::new(field, "is empty"));
     }
-    if value.chars().count() > VERIFICATION_ID_MAX {
-        return Err(ValidationError::new(
-            field,
-            format!(
-                "is {} characters; at most {VERIFICATION_ID_MAX} allowed",
-                value.chars().count()
-            ),
-        ));
-    }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
-    {
-        return Err(ValidationError::new(
-            field,
-            format!("contains {bad:?}; only letters, digits, '.', '-' and '_' are allowed"),
-        ));
-    }
+    at_most(field, value, VERIFICATION_ID_MAX)?;
+    only(field, value, "'.', '-' and '_'", |c| {
+        matches!(c, '.' | '-' | '_')
+    })?;
     Ok(value.to_string())
+}
+
+/// `value` is at most `max` characters.
+fn at_most(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+    let length = value.chars().count();
+    if length > max {
+        return Err(ValidationError::new(
+            field,
+            format!("is {length} characters; at most {max} allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// `value` holds only ASCII letters, digits and the `others` (named in the
+/// refusal as `others_named`).
+fn only(
+    field: &str,
+    value: &str,
+    others_named: &str,
+    others: impl Fn(char) -> bool,
+) -> Result<(), ValidationError> {
+    match value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || others(*c)))
+    {
+        Some(bad) => Err(ValidationError::new(
+            field,
+            format!("contains {bad:?}; only letters, digits, {others_named} are allowed"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// InstantPay `externalRef`: non-empty, alphanumeric only.

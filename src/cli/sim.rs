@@ -116,13 +116,14 @@ mod tests {
 
     #[test]
     fn values_paste_as_one_shell_word() {
-        assert_eq!(
-            shell_word("http://127.0.0.1:8787/"),
-            "http://127.0.0.1:8787/"
-        );
-        assert_eq!(shell_word("my client"), "'my client'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-        assert_eq!(shell_word("$HOME;rm"), "'$HOME;rm'");
-        assert_eq!(shell_word(""), "''");
+        for (value, word) in [
+            ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/"),
+            ("my client", "'my client'"),
+            ("it's", "'it'\\''s'"),
+            ("$HOME;rm", "'$HOME;rm'"),
+            ("", "''"),
+        ] {
+            assert_eq!(shell_word(value), word, "{value}");
+        }
     }
 }

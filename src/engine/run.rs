@@ -553,9 +553,15 @@ impl Engine {
         self.kinds.insert(handle.id(), kind);
     }
 
-    /// A read asked for by the operator (a balance, a link lookup): it goes
-    /// first in the provider's budget, and a shutdown meanwhile cancels it.
-    fn spawn_priority_read<F, Fut>(&mut self, kind: TaskKind, provider: Provider, call: F)
+    /// A call the operator asked for (a balance, a lookup, a create): it
+    /// goes first in the provider's budget, and a shutdown meanwhile
+    /// cancels it.
+    fn prioritised<F, Fut>(
+        &self,
+        kind: TaskKind,
+        provider: Provider,
+        call: F,
+    ) -> impl Future<Output = Done> + Send + 'static
     where
         F: FnOnce(Services) -> Fut + Send + 'static,
         Fut: Future<Output = Done> + Send,
@@ -563,14 +569,23 @@ impl Engine {
         let services = self.services.clone();
         let budget = self.provider(provider).budget.clone();
         let shutdown = self.shutdown.clone();
-        let cancelled = kind.clone();
-        self.spawn_read(kind, async move {
+        async move {
             tokio::select! {
-                _ = shutdown.cancelled() => return Done::Cancelled(cancelled),
+                _ = shutdown.cancelled() => return Done::Cancelled(kind),
                 _ = budget.take_priority() => {}
             }
             call(services).await
-        });
+        }
+    }
+
+    /// A read the operator asked for, prioritised.
+    fn spawn_priority_read<F, Fut>(&mut self, kind: TaskKind, provider: Provider, call: F)
+    where
+        F: FnOnce(Services) -> Fut + Send + 'static,
+        Fut: Future<Output = Done> + Send,
+    {
+        let task = self.prioritised(kind.clone(), provider, call);
+        self.spawn_read(kind, task);
     }
 
     fn provider(&self, provider: Provider) -> &ProviderState {

@@ -518,19 +518,17 @@ mod tests {
 
     #[test]
     fn fields_from_codes() {
-        assert_eq!(
-            field_of_code("verification_id_value_invalid"),
-            "verification_id"
-        );
-        assert_eq!(field_of_code("verification_id_missing"), "verification_id");
-        assert_eq!(
-            field_of_code("document_requested_missing"),
-            "document_requested"
-        );
-        assert_eq!(field_of_code("redirect_url_value_invalid"), "redirect_url");
-        assert_eq!(field_of_code("invalid_request"), "document_requested");
-        assert_eq!(field_of_code("something_else"), "request");
-        assert_eq!(field_of_code("_missing"), "request");
+        for (code, field) in [
+            ("verification_id_value_invalid", "verification_id"),
+            ("verification_id_missing", "verification_id"),
+            ("document_requested_missing", "document_requested"),
+            ("redirect_url_value_invalid", "redirect_url"),
+            ("invalid_request", "document_requested"),
+            ("something_else", "request"),
+            ("_missing", "request"),
+        ] {
+            assert_eq!(field_of_code(code), field, "{code}");
+        }
     }
 
     #[test]

@@ -19,25 +19,29 @@ fn seconds_between(now: Timestamp, then: Timestamp) -> i64 {
 
 /// `8 s ago`, `3 min ago`, `2 h ago`, `4 d ago`.
 pub fn ago(now: Timestamp, then: Timestamp) -> String {
-    let secs = seconds_between(now, then);
-    match secs {
-        ..=0 => "just now".to_string(),
-        1..=59 => format!("{secs} s ago"),
-        60..=3599 => format!("{} min ago", secs / 60),
-        3600..=86_399 => format!("{} h ago", secs / 3600),
-        _ => format!("{} d ago", secs / 86_400),
+    match whole_units(seconds_between(now, then)) {
+        None => "just now".to_string(),
+        Some((count, unit)) => format!("{count} {} ago", ["s", "min", "h", "d"][unit]),
     }
 }
 
 /// The narrow form of [`ago`] for table cells: `8s`, `3m`, `2h`, `4d`.
 pub fn ago_short(now: Timestamp, then: Timestamp) -> String {
-    let secs = seconds_between(now, then);
+    match whole_units(seconds_between(now, then)) {
+        None => "0s".to_string(),
+        Some((count, unit)) => format!("{count}{}", ["s", "m", "h", "d"][unit]),
+    }
+}
+
+/// A span as a whole count of its largest unit (0 seconds, 1 minutes,
+/// 2 hours, 3 days); None for no time at all, or a time yet to come.
+fn whole_units(secs: i64) -> Option<(i64, usize)> {
     match secs {
-        ..=0 => "0s".to_string(),
-        1..=59 => format!("{secs}s"),
-        60..=3599 => format!("{}m", secs / 60),
-        3600..=86_399 => format!("{}h", secs / 3600),
-        _ => format!("{}d", secs / 86_400),
+        ..=0 => None,
+        1..=59 => Some((secs, 0)),
+        60..=3599 => Some((secs / 60, 1)),
+        3600..=86_399 => Some((secs / 3600, 2)),
+        _ => Some((secs / 86_400, 3)),
     }
 }
 

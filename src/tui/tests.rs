@@ -64,6 +64,23 @@ fn start_lookup(app: &mut super::App) -> Vec<Effect> {
     update(app, key(KeyCode::Enter))
 }
 
+/// The create the form sends for these choices.
+fn create_command(
+    provider: Provider,
+    flow: UserFlow,
+    documents: &[DocumentType],
+    redirect_url: Option<&str>,
+    label: Option<&str>,
+) -> Command {
+    Command::CreateSession(SessionRequest {
+        provider,
+        flow,
+        documents: documents.to_vec(),
+        redirect_url: redirect_url.map(|url| Url::parse(url).unwrap()),
+        label: label.map(str::to_string),
+    })
+}
+
 /// The engine answers a lookup: the link is ISSUED, with these notifies
 /// in the repeat window.
 fn issued_link_looked_up(app: &mut super::App, recent: Vec<AuditEntry>) {

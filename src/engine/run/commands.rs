@@ -83,20 +83,12 @@ impl Engine {
             self.problem(OpsError::NotConfigured(provider).to_string());
             return;
         }
-        let services = self.services.clone();
-        let budget = self.provider(provider).budget.clone();
-        let shutdown = self.shutdown.clone();
-        let kind = TaskKind::Other;
-        let task = async move {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
-                _ = budget.take_priority() => {}
-            }
+        let task = self.prioritised(TaskKind::Other, provider, move |services| async move {
             let result = services.create_session_keeping_row(&request).await;
             Done::Created { provider, result }
-        };
+        });
         let handle = self.side_effects.spawn(task);
-        self.kinds.insert(handle.id(), kind);
+        self.kinds.insert(handle.id(), TaskKind::Other);
     }
 
     pub(super) fn track(&mut self, provider: Provider, reference: String) {
@@ -104,14 +96,7 @@ impl Engine {
             self.problem(OpsError::NotConfigured(provider).to_string());
             return;
         }
-        let services = self.services.clone();
-        let budget = self.provider(provider).budget.clone();
-        let shutdown = self.shutdown.clone();
-        self.spawn_read(TaskKind::Other, async move {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Done::Cancelled(TaskKind::Other),
-                _ = budget.take_priority() => {}
-            }
+        self.spawn_priority_read(TaskKind::Other, provider, move |services| async move {
             let result = services.track_session(provider, &reference).await;
             Done::Tracked {
                 provider,

@@ -28,13 +28,13 @@ fn new_session_form_is_prefilled_and_sends_the_exact_request() {
     let effects = update(&mut app, key(KeyCode::Enter));
     assert_eq!(
         effects,
-        vec![Effect::Send(Command::CreateSession(SessionRequest {
-            provider: Provider::Cashfree,
-            flow: UserFlow::Signin,
-            documents: vec![DocumentType::Aadhaar, DocumentType::Pan],
-            redirect_url: Some(Url::parse("https://example.com/kyc-done").unwrap()),
-            label: Some("TKT-9921".into()),
-        }))]
+        vec![Effect::Send(create_command(
+            Provider::Cashfree,
+            UserFlow::Signin,
+            &[DocumentType::Aadhaar, DocumentType::Pan],
+            Some("https://example.com/kyc-done"),
+            Some("TKT-9921")
+        ))]
     );
     assert!(app.overlay.is_none());
 }
@@ -46,13 +46,13 @@ fn instantpay_requests_carry_no_documents() {
     let effects = update(&mut app, key(KeyCode::Enter));
     assert_eq!(
         sent(&effects),
-        vec![&Command::CreateSession(SessionRequest {
-            provider: Provider::InstantPay,
-            flow: UserFlow::Signup,
-            documents: vec![],
-            redirect_url: Some(Url::parse("https://example.com/kyc-done").unwrap()),
-            label: None,
-        })]
+        vec![&create_command(
+            Provider::InstantPay,
+            UserFlow::Signup,
+            &[],
+            Some("https://example.com/kyc-done"),
+            None
+        )]
     );
 }
 

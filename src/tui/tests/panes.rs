@@ -220,13 +220,13 @@ fn cashfree_needs_no_redirect_url_but_instantpay_does() {
     let effects = update(&mut app, key(KeyCode::Enter));
     assert_eq!(
         sent(&effects),
-        vec![&Command::CreateSession(SessionRequest {
-            provider: Provider::Cashfree,
-            flow: UserFlow::Signup,
-            documents: vec![DocumentType::Aadhaar],
-            redirect_url: None,
-            label: None,
-        })]
+        vec![&create_command(
+            Provider::Cashfree,
+            UserFlow::Signup,
+            &[DocumentType::Aadhaar],
+            None,
+            None
+        )]
     );
     assert!(app.overlay.is_none());
 }
