@@ -7,48 +7,45 @@ use super::*;
 async fn cashfree_headers_are_enforced() -> TestResult {
     let sim = start(options(1, 1.0)).await;
     let c = cf(&sim);
-    let (s, v) = Cf::send(c.client.post(c.url()).json(&cf_body("A1"))).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        v,
-        cf_error(
+    assert_cf_refusal(
+        Cf::send(c.client.post(c.url()).json(&cf_body("A1"))).await,
+        StatusCode::BAD_REQUEST,
+        [
             "validation_error",
             "x-client-id_missing",
-            "x-client-id is missing in the request."
-        )
+            "x-client-id is missing in the request.",
+        ],
     );
-    let (s, v) = Cf::send(
-        c.client
-            .get(c.url())
-            .header("x-client-id", "demo-cf-client")
-            .query(&[("verification_id", "A1")]),
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        v,
-        cf_error(
+    assert_cf_refusal(
+        Cf::send(
+            c.client
+                .get(c.url())
+                .header("x-client-id", "demo-cf-client")
+                .query(&[("verification_id", "A1")]),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        [
             "validation_error",
             "x-client-secret_missing",
-            "x-client-secret is missing in the request."
-        )
+            "x-client-secret is missing in the request.",
+        ],
     );
-    let (s, v) = Cf::send(
-        c.client
-            .post(c.url())
-            .header("x-client-id", "demo-cf-client")
-            .header("x-client-secret", "wrong")
-            .json(&cf_body("A1")),
-    )
-    .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        v,
-        cf_error(
+    assert_cf_refusal(
+        Cf::send(
+            c.client
+                .post(c.url())
+                .header("x-client-id", "demo-cf-client")
+                .header("x-client-secret", "wrong")
+                .json(&cf_body("A1")),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        [
             "authentication_error",
             "authentication_failed",
-            "Invalid clientId and clientSecret combination"
-        )
+            "Invalid clientId and clientSecret combination",
+        ],
     );
     Ok(())
 }
@@ -201,15 +198,14 @@ async fn cashfree_create_and_status() -> TestResult {
     );
     let reference = v["reference_id"].as_i64().unwrap().to_string();
 
-    let (s, v) = c.create(&cf_body("ABC00123")).await;
-    assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(
-        v,
-        cf_error(
+    assert_cf_refusal(
+        c.create(&cf_body("ABC00123")).await,
+        StatusCode::CONFLICT,
+        [
             "validation_error",
             "verification_id_value_invalid",
-            "verification_id already exists, please provide new verification_id"
-        )
+            "verification_id already exists, please provide new verification_id",
+        ],
     );
 
     let status_keys = set(&[

@@ -97,15 +97,14 @@ async fn injected_rate_limit_and_server_errors() -> TestResult {
         2,
         "InstantPay 500s should alternate HTML and envelope"
     );
-    let (s, v) = cfc.create(&cf_body("x")).await;
-    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(
-        v,
-        cf_error(
+    assert_cf_refusal(
+        cfc.create(&cf_body("x")).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [
             "internal_error",
             "verification_failed",
-            "something went wrong"
-        )
+            "something went wrong",
+        ],
     );
 
     sim.set_faults(Faults::default());

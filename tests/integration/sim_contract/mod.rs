@@ -211,6 +211,14 @@ fn cf_error(kind: &str, code: &str, message: &str) -> Value {
     json!({"type": kind, "code": code, "message": message})
 }
 
+/// A Cashfree refusal as documented: this status, and exactly this body.
+#[track_caller]
+fn assert_cf_refusal(answer: (StatusCode, Value), status: StatusCode, refusal: [&str; 3]) {
+    let (s, v) = answer;
+    assert_eq!(s, status, "{v}");
+    assert_eq!(v, cf_error(refusal[0], refusal[1], refusal[2]));
+}
+
 /// Creates `n` sessions at each provider and polls until all are final.
 async fn final_statuses(seed: u64, n: usize) -> Vec<(String, String, Value)> {
     let sim = start(options(seed, 1_000.0)).await;
