@@ -141,9 +141,10 @@ pub enum Command {
     LookupLink(LinkId),
     /// Send the notification. The UI has already confirmed with the operator.
     SendNotify(LinkId),
-    /// A replica took (true) or lost (false) the leader lock: only the
-    /// leader polls and fetches the balance on its own.
-    Lead(bool),
+    /// A replica took the leader lease (`Some`, with its epoch) or lost it
+    /// (`None`): only the leader polls and fetches the balance on its own,
+    /// and each such write is fenced by the lease.
+    Lead(Option<crate::store::Lease>),
     Shutdown,
 }
 

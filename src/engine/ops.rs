@@ -26,7 +26,7 @@ use crate::providers::http::RateHeaders;
 use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
-use crate::store::{Store, StoreError, TRACKED_REF_PREFIX};
+use crate::store::{Lease, Store, StoreError, TRACKED_REF_PREFIX};
 
 /// How often, and how many times, to ask for a document being prepared.
 const PREPARING_RETRY: Duration = Duration::from_secs(2);
@@ -207,8 +207,18 @@ impl Services {
 
     /// Fetches the wallet balance and keeps a snapshot for the history.
     pub async fn fetch_balance(&self) -> Result<BalanceReport, OpsError> {
+        self.fetch_balance_under(None).await
+    }
+
+    /// `fetch_balance` by a leader on its own schedule: recorded only while
+    /// `lease` stands, and not asked for at all once it does not.
+    pub async fn fetch_balance_under(
+        &self,
+        lease: Option<&Lease>,
+    ) -> Result<BalanceReport, OpsError> {
+        self.still_leading(lease)?;
         let report = self.instantpay()?.balance().await?;
-        self.store().insert_balance(&report)?;
+        self.store().insert_balance_under(lease, &report)?;
         Ok(report)
     }
 
@@ -339,7 +349,7 @@ impl Services {
         let record = self
             .store()
             .track_existing(provider, &report.reference, Timestamp::now())?;
-        self.apply_report(&record, report)
+        self.apply_report(&record, report, None)
     }
 
     /// Asks the provider about a session whose create never got an answer.
@@ -382,7 +392,7 @@ impl Services {
                 let completed =
                     self.store()
                         .complete_session(&record.id, &created, Timestamp::now())?;
-                let mut outcome = self.apply_report(&completed, report)?;
+                let mut outcome = self.apply_report(&completed, report, None)?;
                 // The create's own event, unless the status answer wrote a newer one.
                 outcome.event = outcome.event.or_else(|| Some(completed.status_event()));
                 Ok(outcome)
@@ -411,13 +421,35 @@ impl Services {
 
     /// Polls one session and records the answer (or the failure).
     pub async fn poll_session(&self, record: &SessionRecord) -> Result<PollOutcome, OpsError> {
+        self.poll_session_under(record, None).await
+    }
+
+    /// `poll_session` by a leader on its own schedule: the provider is not
+    /// asked once `lease` no longer stands, and the answer is recorded only
+    /// while it does.
+    pub async fn poll_session_under(
+        &self,
+        record: &SessionRecord,
+        lease: Option<&Lease>,
+    ) -> Result<PollOutcome, OpsError> {
+        self.still_leading(lease)?;
         match self.fetch_status(record).await {
-            Ok(report) => self.apply_report(record, report),
+            Ok(report) => self.apply_report(record, report, lease),
             Err(error) => {
                 self.store()
-                    .record_poll_error(&record.id, &error.to_string())?;
+                    .record_poll_error_under(lease, &record.id, &error.to_string())?;
                 Err(error)
             }
+        }
+    }
+
+    /// Refuses leader-only work once `lease` no longer stands.
+    fn still_leading(&self, lease: Option<&Lease>) -> Result<(), OpsError> {
+        match lease {
+            Some(lease) if !self.store().lease_holds(lease)? => {
+                Err(StoreError::NotLeader(lease.epoch).into())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -425,6 +457,7 @@ impl Services {
         &self,
         record: &SessionRecord,
         report: crate::domain::SessionStatusReport,
+        lease: Option<&Lease>,
     ) -> Result<PollOutcome, OpsError> {
         let store = self.store();
         // A session adopted by reference learns our-side ref from the provider's echo.
@@ -433,7 +466,8 @@ impl Services {
         {
             store.learn_external_ref(&record.id, external_ref)?;
         }
-        let (record, previous, event) = store.record_poll(
+        let (record, previous, event) = store.record_poll_under(
+            lease,
             &record.id,
             &report.status,
             &report.provider_status,

@@ -85,8 +85,9 @@ pub fn spawn_with_plan(services: Services, polling: PollingConfig, plan: Plan) -
 }
 
 /// [`spawn`] for a replica sharing its store with others: it polls and
-/// fetches the balance only from `Command::Lead(true)` (it holds the
-/// leader lock) until `Command::Lead(false)`. Everything asked of it
+/// fetches the balance only from `Command::Lead(Some(lease))` (it holds the
+/// leader lease) until `Command::Lead(None)`, each write as leader fenced
+/// by the lease. Everything asked of it
 /// (creates, refreshes, notifies) it does either way.
 pub fn spawn_replica(services: Services, polling: PollingConfig) -> Spawned {
     let plan = default_plan(&polling);
@@ -238,6 +239,9 @@ struct Engine {
     /// Whether this engine polls sessions and fetches the balance on its
     /// own: always in solo mode; among replicas, only the leader's.
     leading: bool,
+    /// Among replicas, the lease this engine leads under: its polls and
+    /// timed balance fetches are written only while it stands.
+    lease: Option<crate::store::Lease>,
 }
 
 impl Engine {
@@ -273,6 +277,7 @@ impl Engine {
             balance_seen: None,
             data_version: None,
             leading: true,
+            lease: None,
         }
     }
 
@@ -488,6 +493,7 @@ impl Engine {
             }
             let last_check = expired(&record);
             let services = self.services.clone();
+            let lease = self.lease.clone();
             self.polling_now.insert(id.clone());
             debug!(session = %id, provider = provider.as_str(), last_check, "polling");
             let kind = TaskKind::Poll {
@@ -497,7 +503,7 @@ impl Engine {
             };
             self.spawn_read(kind, async move {
                 let _permit = permit;
-                let result = services.poll_session(&record).await;
+                let result = services.poll_session_under(&record, lease.as_ref()).await;
                 Done::Poll {
                     id,
                     provider,

@@ -69,6 +69,9 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
         "status": if store == "ok" { "ok" } else { "degraded" },
         // Whether this replica's engine polls (holds the leader lock).
         "leader": state.leading.load(std::sync::atomic::Ordering::Relaxed),
+        // The leader lease's epoch this replica last held (PostgreSQL), to
+        // match with a session's `polled_epoch` in the store.
+        "lease_epoch": state.lease_epoch.load(std::sync::atomic::Ordering::Relaxed),
         "store": store,
         "providers": {
             "instantpay": provider(Provider::InstantPay),

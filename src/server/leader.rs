@@ -1,31 +1,33 @@
 //! Which `payops serve` polls. On an SQLite file there is one server (a
 //! second is refused) and it leads. On PostgreSQL every replica serves
-//! clients, but only the one holding the leader advisory lock polls
-//! sessions and fetches the balance; when it stops or dies, PostgreSQL
-//! drops its lock with its connection and the next replica to ask takes it.
+//! clients, but only the one holding the leader lease (`store::lease`)
+//! polls sessions and fetches the balance. The leader renews the lease
+//! every [`LEADER_CHECK`]; a follower takes it over once it lapses
+//! ([`LEASE_TTL`]: a leader paused or cut off), or at once when the
+//! holder's connection is gone (a leader killed). Its epoch fences every
+//! write the leader makes as leader, so one that wakes after losing the
+//! lease writes nothing as leader.
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::errors::ServeError;
 use crate::engine::Command;
-use crate::store::postgres::SessionLock;
+use crate::store::{Lease, Store};
 
-/// How often a follower asks for the lock, and the leader checks it still
-/// has it: a dead leader is replaced within this (plus one poll's start),
-/// well inside the 10 s the team can wait.
+/// How often a follower asks for the lease, and the leader renews it.
 pub const LEADER_CHECK: Duration = Duration::from_secs(2);
 
-/// The one leader lock: every replica polls every provider account the
-/// server is configured with.
-const LEADER_KEY: i32 = 1;
+/// How long a lease runs unrenewed: a paused leader is replaced within
+/// this and one [`LEADER_CHECK`] (12 s), and a leader that misses a few
+/// renewals through a slow database keeps it.
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
 
 /// Refuses a second `payops serve` on one SQLite file: two engines would
 /// both poll and both hold the notify guard only per file lock. The lock
@@ -48,52 +50,100 @@ pub fn lock_sqlite(database: &Path) -> Result<File, ServeError> {
     }
 }
 
-/// Asks for the leader lock every [`LEADER_CHECK`] until `stop`, telling
-/// the engine (and `leading`, for /healthz) whenever leadership changes.
+/// This process, as the lease names its holder: the host, the process id
+/// and a random part, so a restarted process is never taken for its
+/// predecessor.
+pub fn holder_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{host}/{}/{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// Asks for the leader lease every [`LEADER_CHECK`] until `stop`, renewing
+/// it while held, and tells the engine (and `leading`, for /healthz)
+/// whenever leadership changes. On `stop` the lease is let go at once, so
+/// a follower takes over at its next check.
 pub async fn run(
-    url: SecretString,
+    store: Store,
     commands: UnboundedSender<Command>,
     leading: Arc<AtomicBool>,
+    epoch: Arc<AtomicI64>,
     stop: CancellationToken,
 ) {
-    let mut held: Option<Arc<SessionLock>> = None;
+    let store = Arc::new(std::sync::Mutex::new(store));
+    let holder = holder_name();
+    let mut held: Option<Lease> = None;
     loop {
-        let still_held = match held.clone() {
-            Some(lock) => tokio::task::spawn_blocking(move || lock.alive())
-                .await
-                .unwrap_or(false),
-            None => false,
-        };
-        if held.is_some() && !still_held {
-            tracing::warn!("lost the leader lock (its connection dropped); polling stops here");
-            held = None;
-            leading.store(false, Ordering::Relaxed);
-            let _ = commands.send(Command::Lead(false));
-        }
-        if held.is_none() {
-            let url = url.clone();
-            let taken = tokio::task::spawn_blocking(move || {
-                SessionLock::try_take(url.expose_secret(), LEADER_KEY)
-            })
-            .await;
-            match taken {
-                Ok(Ok(Some(lock))) => {
-                    tracing::info!("took the leader lock: this replica polls");
-                    held = Some(Arc::new(lock));
-                    leading.store(true, Ordering::Relaxed);
-                    let _ = commands.send(Command::Lead(true));
+        let asked = held.clone();
+        let answer = {
+            let store = store.clone();
+            let holder = holder.clone();
+            tokio::task::spawn_blocking(move || {
+                let store = store
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                match asked {
+                    Some(lease) => store
+                        .renew_lease(&lease, LEASE_TTL)
+                        .map(|renewed| renewed.then_some(lease)),
+                    None => store.take_lease(&holder, LEASE_TTL),
                 }
-                Ok(Ok(None)) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "could not ask for the leader lock"),
-                Err(error) => tracing::warn!(%error, "the leader lock check stopped"),
+            })
+            .await
+        };
+        match (held.is_some(), answer) {
+            (_, Ok(Ok(Some(lease)))) => {
+                if held.is_none() {
+                    tracing::info!(
+                        epoch = lease.epoch,
+                        "took the leader lease: this replica polls"
+                    );
+                    leading.store(true, Ordering::Relaxed);
+                    epoch.store(lease.epoch, Ordering::Relaxed);
+                    let _ = commands.send(Command::Lead(Some(lease.clone())));
+                }
+                held = Some(lease);
             }
+            (true, Ok(Ok(None))) => {
+                tracing::warn!(
+                    "the leader lease passed to another replica (this one was paused or cut                      off); polling stops here"
+                );
+                held = None;
+                leading.store(false, Ordering::Relaxed);
+                let _ = commands.send(Command::Lead(None));
+            }
+            (false, Ok(Ok(None))) => {}
+            // The database did not answer: a leader keeps polling until its
+            // lease lapses, when its writes are refused anyway.
+            (_, Ok(Err(error))) => tracing::warn!(%error, "could not reach the leader lease"),
+            (_, Err(error)) => tracing::warn!(%error, "the leader lease check stopped"),
         }
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(LEADER_CHECK) => {}
         }
     }
-    // Dropping the lock's connection releases it at once for the next leader.
-    drop(held);
     leading.store(false, Ordering::Relaxed);
+    if let Some(lease) = held {
+        let _ = commands.send(Command::Lead(None));
+        let released = tokio::task::spawn_blocking(move || {
+            let store = store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            store.release_lease(&lease)
+        })
+        .await;
+        match released {
+            Ok(Ok(())) => tracing::info!("let the leader lease go: a follower takes over"),
+            Ok(Err(error)) => tracing::warn!(%error, "could not let the leader lease go"),
+            Err(error) => tracing::warn!(%error, "could not let the leader lease go"),
+        }
+    }
 }

@@ -133,9 +133,10 @@ pub async fn run(
         shared_budget,
     )));
     // One engine polls: the only server on an SQLite file, or the replica
-    // holding the leader lock on PostgreSQL.
+    // holding the leader lease on PostgreSQL.
     let stop_leading = tokio_util::sync::CancellationToken::new();
     let leading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lease_epoch = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let (_file_lock, (commands, updates, engine_task), leader_task) = match services
         .store()
         .shared()
@@ -143,11 +144,14 @@ pub async fn run(
         .flatten()
     {
         Some(url) => {
+            // The lease's own connection: its holder's, for as long as it runs.
+            let lease_store = crate::store::Store::connect(url.expose_secret())?;
             let engine = engine::run::spawn_replica(services.clone(), config.polling.clone());
             let task = tokio::spawn(leader::run(
-                url,
+                lease_store,
                 engine.0.clone(),
                 leading.clone(),
+                lease_epoch.clone(),
                 stop_leading.clone(),
             ));
             (None, engine, Some(task))
@@ -175,6 +179,7 @@ pub async fn run(
         commands: commands.clone(),
         started: Instant::now(),
         leading,
+        lease_epoch,
         events,
         sessions_json: listing::SessionsJson::default(),
     };

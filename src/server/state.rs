@@ -21,6 +21,8 @@ pub struct AppState {
     pub started: Instant,
     /// Whether this replica's engine polls (it holds the leader lock).
     pub leading: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The epoch of the leader lease this replica last took (0: none yet).
+    pub lease_epoch: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// The engine's changes, for the event stream.
     pub events: events::Events,
     /// Each session's JSON as the list last wrote it.

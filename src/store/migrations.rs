@@ -245,6 +245,29 @@ pub const MIGRATIONS: &[Migration] = &[
             CREATE TRIGGER sessions_version BEFORE UPDATE ON sessions
                 FOR EACH ROW EXECUTE FUNCTION payops_session_version();",
     },
+    // 9: leadership among replicas is a lease in the store, renewed by the
+    // leader and timed by the database's clock, with an epoch that moves
+    // each time it changes hands (a fencing token). Polls written by a
+    // leader carry the epoch they were written under. SQLite has one
+    // server and no lease; the table is there so the schemas stay alike.
+    Migration {
+        sqlite: "CREATE TABLE leader_lease (
+            id         INTEGER PRIMARY KEY NOT NULL,
+            holder     TEXT NOT NULL,
+            holder_pid INTEGER NOT NULL,
+            epoch      INTEGER NOT NULL,
+            expires_us INTEGER NOT NULL
+        );
+        ALTER TABLE sessions ADD COLUMN polled_epoch INTEGER;",
+        postgres: "CREATE TABLE leader_lease (
+            id         INTEGER PRIMARY KEY NOT NULL,
+            holder     TEXT NOT NULL,
+            holder_pid INTEGER NOT NULL,
+            epoch      BIGINT NOT NULL,
+            expires_us BIGINT NOT NULL
+        );
+        ALTER TABLE sessions ADD COLUMN polled_epoch BIGINT;",
+    },
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@
 
 mod budget;
 pub(crate) mod db;
+mod lease;
 mod migrations;
 pub mod postgres;
 mod rows;
@@ -27,6 +28,7 @@ use crate::domain::{
 };
 pub use budget::Rate;
 use db::{Columns, Db, WriteLock, first, params};
+pub use lease::Lease;
 pub use migrations::SCHEMA_VERSION;
 use rows::{
     RawAudit, RawSession, corrupt, create_state_parts, documents_text, flow_word, parse_decimal,
@@ -54,6 +56,12 @@ pub enum StoreError {
     TokenNameTaken(String),
     #[error("no active token named {0}")]
     NoSuchToken(String),
+    /// A write only the leader may make, refused because this replica's
+    /// lease lapsed or passed to another (it was paused, or cut off).
+    #[error("this replica no longer holds the leader lease (epoch {0}); the write was not made")]
+    NotLeader(i64),
+    #[error("{0} needs a shared (PostgreSQL) store")]
+    NotShared(&'static str),
 }
 
 /// Balance snapshots younger than this are all kept; older ones are
@@ -439,7 +447,22 @@ impl Store {
         documents_consented: &[DocumentType],
         at: Timestamp,
     ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
+        self.record_poll_under(None, id, status, provider_status, documents_consented, at)
+    }
+
+    /// `record_poll` by a leader: written only while `lease` stands, and
+    /// marked with its epoch.
+    pub fn record_poll_under(
+        &self,
+        lease: Option<&Lease>,
+        id: &SessionId,
+        status: &SessionStatus,
+        provider_status: &str,
+        documents_consented: &[DocumentType],
+        at: Timestamp,
+    ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
         let (previous_status, event) = self.write(WriteLock::All, || {
+            self.fence(lease)?;
             let Some(mut previous) = first(self.db.query(
                 "SELECT status, provider_status FROM sessions WHERE id = ?1",
                 params![id.as_str()],
@@ -450,7 +473,7 @@ impl Store {
             let previous_raw = previous.text(1)?.into_owned();
             self.db.execute(
                 "UPDATE sessions SET status = ?2, provider_status = ?3, documents_consented = ?4,
-                     last_polled_at = ?5, updated_at = ?5, last_error = NULL
+                     last_polled_at = ?5, updated_at = ?5, last_error = NULL, polled_epoch = ?6
                  WHERE id = ?1",
                 params![
                     id.as_str(),
@@ -458,6 +481,7 @@ impl Store {
                     provider_status,
                     documents_text(documents_consented),
                     ts_text(at),
+                    lease.map(|lease| lease.epoch),
                 ],
             )?;
             let event =
@@ -485,10 +509,23 @@ impl Store {
         id: &SessionId,
         message: &str,
     ) -> Result<SessionRecord, StoreError> {
-        let changed = self.db.execute(
-            "UPDATE sessions SET last_error = ?2 WHERE id = ?1",
-            params![id.as_str(), message],
-        )?;
+        self.record_poll_error_under(None, id, message)
+    }
+
+    /// `record_poll_error` by a leader: written only while `lease` stands.
+    pub fn record_poll_error_under(
+        &self,
+        lease: Option<&Lease>,
+        id: &SessionId,
+        message: &str,
+    ) -> Result<SessionRecord, StoreError> {
+        let changed = self.write(WriteLock::All, || {
+            self.fence(lease)?;
+            self.db.execute(
+                "UPDATE sessions SET last_error = ?2 WHERE id = ?1",
+                params![id.as_str(), message],
+            )
+        })?;
         if changed == 0 {
             return Err(StoreError::NoSuchSession(id.to_string()));
         }
@@ -834,11 +871,22 @@ impl Store {
     /// before it to the first reading of each hour, so the table stays
     /// bounded however long payops runs.
     pub fn insert_balance(&self, report: &BalanceReport) -> Result<(), StoreError> {
+        self.insert_balance_under(None, report)
+    }
+
+    /// `insert_balance` by a leader (its own timed fetch): written only
+    /// while `lease` stands.
+    pub fn insert_balance_under(
+        &self,
+        lease: Option<&Lease>,
+        report: &BalanceReport,
+    ) -> Result<(), StoreError> {
         let cutoff = report
             .fetched_at
             .checked_sub(BALANCE_FULL_DETAIL)
             .unwrap_or(report.fetched_at);
         self.write(WriteLock::All, || {
+            self.fence(lease)?;
             self.db.execute(
                 "INSERT INTO balance_snapshots (at, account, available, total, lien, request_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -37,7 +37,6 @@ pub const CHANGES_CHANNEL: &str = "payops_changes";
 const LOCK_SPACE_WRITE: i32 = 0x7061_7900; // "pay\0"
 const LOCK_SPACE_LINK: i32 = 0x7061_7901;
 const LOCK_SPACE_MIGRATE: i32 = 0x7061_7902;
-pub(crate) const LOCK_SPACE_LEADER: i32 = 0x7061_7903;
 
 /// No call waits longer than this for the database; an unreachable server
 /// is an error the caller reports, not a hang.
@@ -415,51 +414,6 @@ impl Db for PgDb {
                 Err(error)
             }
         }
-    }
-}
-
-/// A session-level advisory lock held on a connection of its own: held
-/// while the connection lives, released by PostgreSQL the moment the
-/// holder's process dies or its connection drops.
-pub struct SessionLock {
-    client: Arc<Client>,
-}
-
-impl SessionLock {
-    /// Tries once to take `key`; `Ok(None)` when another session holds it.
-    pub fn try_take(url: &str, key: i32) -> Result<Option<SessionLock>, StoreError> {
-        let config = parse_url(url).map_err(|message| StoreError::Open {
-            path: mask_url(url),
-            message,
-        })?;
-        wait(async move {
-            let (client, connection) = config.connect(NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::warn!(%error, "PostgreSQL lock connection lost");
-                }
-            });
-            let taken: bool = client
-                .query_one(
-                    "SELECT pg_try_advisory_lock($1, $2)",
-                    &[&LOCK_SPACE_LEADER, &key],
-                )
-                .await?
-                .get(0);
-            Ok(taken.then(|| SessionLock {
-                client: Arc::new(client),
-            }))
-        })
-    }
-
-    /// Whether the lock is still ours: its connection is alive and the
-    /// server answers on it. Blocks for at most one call.
-    pub fn alive(&self) -> bool {
-        if self.client.is_closed() {
-            return false;
-        }
-        let client = self.client.clone();
-        wait(async move { Ok(client.simple_query("SELECT 1").await?) }).is_ok()
     }
 }
 

@@ -157,6 +157,115 @@ async fn a_killed_leader_is_replaced_within_ten_seconds_and_no_session_is_lost()
     }
 }
 
+/// Sends `signal` (STOP, CONT) to a server process, as an operator's
+/// `kill -STOP` would.
+fn signal(server: &Server, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([format!("-{signal}"), server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal}");
+}
+
+/// Every session's `polled_epoch` and `last_polled_at`, read from the store
+/// behind the servers' backs.
+async fn polled_epochs(url: &str) -> Vec<(Option<i64>, Option<jiff::Timestamp>)> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query("SELECT polled_epoch, last_polled_at FROM sessions", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let at: Option<String> = row.get(1);
+            (row.get(0), at.and_then(|at| at.parse().ok()))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_leader_is_replaced_and_once_woken_writes_nothing_as_leader() {
+    let name = "a_frozen_leader_is_replaced";
+    let Some(url) = crate::harness::postgres::database(name) else {
+        return;
+    };
+    let mut harness = Harness::start(1.0).await;
+    harness.set_env("PAYOPS_STORE_URL", &url);
+    harness.set_env("PAYOPS_POLLING_SESSION_INTERVAL_SECS", "1");
+    let support = add_token(&harness, "asha", "support").await;
+    let first = start_server_with(&harness, &[]);
+    let second = start_server_with(&harness, &[]);
+    let client = reqwest::Client::new();
+    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
+    let (frozen, other) = if leader == 0 {
+        (&first, &second)
+    } else {
+        (&second, &first)
+    };
+    for n in 0..3 {
+        let (status, created) = call(
+            &client,
+            reqwest::Method::POST,
+            format!("{}/api/v1/sessions", other.base),
+            Some(&support),
+            Some(&format!(r#"{{"provider":"cashfree","label":"TKT-{n}"}}"#)),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let old_epoch = health(&client, frozen).await["lease_epoch"]
+        .as_i64()
+        .unwrap();
+    // The leader polls under its epoch.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !polled_epochs(&url)
+        .await
+        .iter()
+        .any(|(epoch, _)| *epoch == Some(old_epoch))
+    {
+        assert!(Instant::now() < deadline, "the leader never polled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Frozen: its connections stay open, so only the lease's lapse tells.
+    signal(frozen, "STOP");
+    let stopped_at = jiff::Timestamp::now();
+    let stopped = Instant::now();
+    leader_among(&client, &[other], Duration::from_secs(15)).await;
+    let takeover = stopped.elapsed();
+    assert!(takeover < Duration::from_secs(15), "{takeover:?}");
+    println!(
+        "the follower led {} ms after the leader was frozen",
+        takeover.as_millis()
+    );
+    let new_epoch = health(&client, other).await["lease_epoch"]
+        .as_i64()
+        .unwrap();
+    assert!(new_epoch > old_epoch, "{new_epoch} after {old_epoch}");
+
+    // Woken, the old leader finds its lease gone: it stops leading, and
+    // nothing it had in hand is written as leader.
+    signal(frozen, "CONT");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(health(&client, frozen).await["leader"], false);
+    let epochs = polled_epochs(&url).await;
+    for (epoch, at) in &epochs {
+        if *epoch == Some(old_epoch) {
+            assert!(
+                at.is_some_and(|at| at <= stopped_at),
+                "written under the lost lease after the freeze: {epochs:?}"
+            );
+        }
+    }
+    assert!(
+        epochs.iter().any(|(epoch, _)| *epoch == Some(new_epoch)),
+        "the new leader polls: {epochs:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_operators_on_two_replicas_notifying_one_link_send_once() {
     let Some(harness) = team("two_operators_on_two_replicas_notifying_one_link").await else {

@@ -23,17 +23,26 @@ impl Engine {
             Command::LogReveal { id, documents } => self.log_reveal(&id, &documents),
             Command::LookupLink(link) => self.lookup(link),
             Command::SendNotify(link) => self.notify(link),
-            Command::Lead(leading) => self.lead(leading),
+            Command::Lead(lease) => self.lead(lease),
             // Handled by the loop before it gets here.
             Command::Shutdown => {}
         }
     }
 
-    pub(super) fn lead(&mut self, leading: bool) {
+    pub(super) fn lead(&mut self, lease: Option<crate::store::Lease>) {
+        if lease == self.lease {
+            return;
+        }
+        let leading = lease.is_some();
+        info!(
+            leading,
+            epoch = lease.as_ref().map(|l| l.epoch),
+            "leadership changed"
+        );
+        self.lease = lease;
         if leading == self.leading {
             return;
         }
-        info!(leading, "leadership changed");
         self.leading = leading;
         if leading {
             // What the last leader wrote is the starting point.
@@ -70,10 +79,15 @@ impl Engine {
         self.balance.last_start = Some(now);
         self.balance.next_auto = None;
         self.send(Update::BalanceRefreshing);
+        // The timed fetch is the leader's, fenced by its lease; one asked
+        // for is anyone's.
+        let lease = if manual { None } else { self.lease.clone() };
         self.spawn_priority_read(
             TaskKind::Balance,
             Provider::InstantPay,
-            |services| async move { Done::Balance(services.fetch_balance().await) },
+            |services| async move {
+                Done::Balance(services.fetch_balance_under(lease.as_ref()).await)
+            },
         );
     }
 

@@ -91,6 +91,7 @@ impl Engine {
                         info!(kind = e.kind(), "balance fetch failed");
                         self.send(Update::BalanceFailed(e));
                     }
+                    Err(OpsError::Store(StoreError::NotLeader(epoch))) => self.fenced(epoch),
                     Err(e) => self.problem(format!("balance: {e}")),
                 }
             }
@@ -307,6 +308,7 @@ impl Engine {
                 self.slots.remove(&id);
                 self.problem(format!("session {id}: {e}"));
             }
+            Err(OpsError::Store(StoreError::NotLeader(epoch))) => self.fenced(epoch),
             Err(e) => {
                 let next = self
                     .slots
@@ -317,6 +319,24 @@ impl Engine {
                 }
                 self.problem(format!("session {id}: {e}"));
             }
+        }
+    }
+
+    /// A write as leader was refused: the lease it was made under lapsed
+    /// or passed on (this replica was paused, or cut off from the
+    /// database). Stop leading at once rather than at the lease's next
+    /// renewal; the leader task says so too when it next tries.
+    fn fenced(&mut self, epoch: i64) {
+        if self
+            .lease
+            .as_ref()
+            .is_some_and(|lease| lease.epoch == epoch)
+        {
+            warn!(
+                epoch,
+                "the leader lease passed on while this replica was away: it stops polling"
+            );
+            self.lead(None);
         }
     }
 

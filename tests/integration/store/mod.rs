@@ -158,6 +158,7 @@ macro_rules! on_both_backends {
 }
 
 mod backends;
+mod lease;
 mod records;
 mod sessions;
 
