@@ -207,6 +207,10 @@ pub struct ServerConfig {
     pub url: Url,
     /// Never on a command line: the file or `PAYOPS_SERVER_TOKEN`.
     pub token: Option<SecretString>,
+    /// `ca_file`: certificate authorities (PEM) trusted besides the public
+    /// ones, for a server whose certificate an internal CA signed. Read and
+    /// checked at load.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// A config problem, naming the key (`cashfree.client_secret`) and what is wrong.
@@ -445,7 +449,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
         &["provider", "flow", "documents", "redirect_url"],
     ),
     ("operator", &["name"]),
-    ("server", &["url", "token"]),
+    ("server", &["url", "token", "ca_file"]),
     ("store", &["url"]),
 ];
 

@@ -6,7 +6,7 @@
 //! - the vocabulary: `domain` (with `domain::wire`, the JSON every front end
 //!   speaks), `error`, `validate`, `words`, `auth`, `documents`;
 //! - the parts: `providers` (the HTTP clients), `store` (SQLite or
-//!   PostgreSQL), `logging`, `config` (which reads every part's settings),
+//!   PostgreSQL), `files` (private folders and files), `logging`, `config` (which reads every part's settings),
 //!   `sim` (the providers' simulator);
 //! - the core: `engine` (provider calls with their bookkeeping, and the
 //!   async loop the front ends talk to by messages), and `demo`, which
@@ -25,6 +25,7 @@ pub mod words;
 
 // The parts.
 pub mod config;
+pub mod files;
 pub mod logging;
 pub mod providers;
 pub mod sim;

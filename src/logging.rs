@@ -16,7 +16,7 @@ pub fn log_dir(data_dir: &Path) -> PathBuf {
 /// Logging is best effort: if the folder cannot be created, payops runs without it.
 pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
     let dir = log_dir(data_dir);
-    std::fs::create_dir_all(&dir).ok()?;
+    crate::files::create_private_dir(&dir).ok()?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("payops")

@@ -1,6 +1,15 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // Whatever payops makes (the store, its WAL, logs, lock files) holds
+    // token hashes, the audit and customers' sessions: none of it is for
+    // other users, whatever umask the shell or service manager set.
+    #[cfg(unix)]
+    // SAFETY: umask only sets this process's file-creation mask; nothing
+    // else runs yet.
+    unsafe {
+        libc::umask(0o077);
+    }
     // Panics and eyre reports print readably; the dashboard restores the terminal first.
     let _ = color_eyre::install();
     let cli = match payops::cli::Cli::try_parse() {

@@ -186,7 +186,11 @@ impl Context {
             }
             (loaded.config, base_data_dir, None)
         };
-        let store = Store::at(&store_location(&config, &data_dir))?;
+        let location = store_location(&config, &data_dir);
+        let store = Store::at(&location)?;
+        if let crate::store::Location::File(_) = &location {
+            warn_if_exposed(&data_dir);
+        }
         // Rows a crashed run left in flight become visible as "outcome unknown".
         // A row another payops process still has in flight is overwritten by
         // its real answer when that arrives.
@@ -211,6 +215,18 @@ impl Context {
         if let Some(sim) = self.demo {
             sim.shutdown().await;
         }
+    }
+}
+
+/// Says once, at start, which of payops' files other users could read:
+/// the data folder and the store, its WAL and shared memory in it, and
+/// the logs.
+fn warn_if_exposed(data_dir: &std::path::Path) {
+    let paths = [data_dir.to_path_buf(), crate::logging::log_dir(data_dir)];
+    for (path, mode) in crate::files::exposed(&paths) {
+        let warning = crate::files::warning(&path, mode);
+        tracing::warn!("{warning}");
+        eprintln!("warning: {warning}");
     }
 }
 

@@ -30,7 +30,11 @@ pub(crate) fn client(server: &ServerConfig) -> Result<ServerClient, Failure> {
                  never on the command line",
             )
         })?;
-    Ok(ServerClient::new(server.url.clone(), token)?)
+    Ok(ServerClient::trusting(
+        server.url.clone(),
+        token,
+        server.ca_pem.as_deref(),
+    )?)
 }
 
 pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Output>, Failure> {

@@ -80,14 +80,34 @@ pub struct ServerClient {
 impl ServerClient {
     /// `token` must not be empty (the caller says where it should come from).
     pub fn new(base: Url, token: SecretString) -> Result<ServerClient, ServerError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| ServerError::Unreachable {
-                server: shown(&base),
-                message: format!("cannot make an HTTP client: {e}"),
-                sent: false,
+        ServerClient::trusting(base, token, None)
+    }
+
+    /// [`ServerClient::new`], trusting the certificate authorities in
+    /// `ca_pem` besides the public ones (`[server] ca_file`).
+    pub fn trusting(
+        base: Url,
+        token: SecretString,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<ServerClient, ServerError> {
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
+        if let Some(pem) = ca_pem {
+            let authorities = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                ServerError::Unreachable {
+                    server: shown(&base),
+                    message: format!("server.ca_file: {e}"),
+                    sent: false,
+                }
             })?;
+            for authority in authorities {
+                builder = builder.add_root_certificate(authority);
+            }
+        }
+        let http = builder.build().map_err(|e| ServerError::Unreachable {
+            server: shown(&base),
+            message: format!("cannot make an HTTP client: {e}"),
+            sent: false,
+        })?;
         Ok(ServerClient { http, base, token })
     }
 
@@ -176,6 +196,12 @@ impl ServerClient {
         while let Some(cause) = source {
             message = format!("{message}: {cause}");
             source = cause.source();
+        }
+        if message.contains("UnknownIssuer") {
+            message.push_str(
+                "; if an internal certificate authority signed the server's certificate, \
+                 set [server] ca_file (or PAYOPS_SERVER_CA_FILE) to its PEM file",
+            );
         }
         ServerError::Unreachable {
             server: self.shown(),

@@ -195,10 +195,15 @@ impl Resolver<'_> {
             .raw(S, "token")
             .and_then(|raw| self.string(raw))
             .map(SecretString::from);
+        let ca_pem = match self.raw(S, "ca_file") {
+            Some(raw) => Some(self.ca_bundle(raw)?),
+            None => None,
+        };
         match url {
             Some(raw) => Some(ServerConfig {
                 url: self.validated(raw, validate::base_url)?,
                 token,
+                ca_pem,
             }),
             None if token.is_some() => {
                 self.problem(
@@ -208,6 +213,46 @@ impl Resolver<'_> {
                 None
             }
             None => None,
+        }
+    }
+
+    /// A PEM bundle of certificate authorities, read now so that a missing
+    /// or unreadable file is a problem `config check` names. A relative
+    /// path in the file is relative to the file's folder.
+    fn ca_bundle(&mut self, raw: Raw) -> Option<Vec<u8>> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let label = raw.label.clone();
+        let from_file = matches!(raw.value, RawValue::File(_));
+        let mut path = PathBuf::from(self.string(raw)?);
+        if let Some(dir) = self
+            .file_dir
+            .as_ref()
+            .filter(|_| from_file && path.is_relative())
+        {
+            path = dir.join(path);
+        }
+        let pem = match std::fs::read(&path) {
+            Ok(pem) => pem,
+            Err(e) => {
+                self.problem(&label, format!("cannot read {}: {e}", path.display()));
+                return None;
+            }
+        };
+        let certificates = CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>();
+        match certificates {
+            Ok(found) if !found.is_empty() => Some(pem),
+            Ok(_) => {
+                self.problem(
+                    &label,
+                    format!("{} holds no PEM certificate", path.display()),
+                );
+                None
+            }
+            Err(e) => {
+                self.problem(&label, format!("{}: {e}", path.display()));
+                None
+            }
         }
     }
 

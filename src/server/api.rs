@@ -1,6 +1,6 @@
 //! The routes: health for anyone, `/api/v1` for operators with a token.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
@@ -11,7 +11,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::errors::{ApiError, ErrorBody, ErrorDetail};
+use super::body::Object;
+use super::errors::{ApiError, ErrorBody, ErrorDetail, bad_path, bad_query, invalid};
 use super::listing::ListingError;
 use super::operator::{Operator, authenticate};
 use super::state::AppState;
@@ -115,6 +116,7 @@ async fn whoami(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// Include final and untracked sessions.
@@ -162,11 +164,10 @@ async fn set_label(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
     id: Result<Path<String>, PathRejection>,
-    body: Result<Json<LabelBody>, JsonRejection>,
+    Object(body): Object<LabelBody>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
-    let Json(body) = body.map_err(bad_json)?;
     let label = match &body.label {
         Value::String(raw) => crate::validate::label("label", raw)?,
         Value::Null => None,
@@ -179,6 +180,7 @@ async fn set_label(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct HistoryQuery {
     /// Hours or days, e.g. 24h (the default) or 7d.
@@ -252,10 +254,9 @@ pub struct CreateBody {
 async fn create_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-    body: Result<Json<CreateBody>, JsonRejection>,
+    Object(body): Object<CreateBody>,
 ) -> Result<Response, ApiError> {
     operator.require(Permission::Sessions)?;
-    let Json(body) = body.map_err(bad_json)?;
     let provider = body
         .provider
         .as_deref()
@@ -316,10 +317,9 @@ pub struct TrackBody {
 async fn track_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
-    body: Result<Json<TrackBody>, JsonRejection>,
+    Object(body): Object<TrackBody>,
 ) -> Result<Json<Value>, ApiError> {
     operator.require(Permission::Sessions)?;
-    let Json(body) = body.map_err(bad_json)?;
     let provider: Provider = body
         .provider
         .parse()
@@ -411,9 +411,7 @@ async fn notify_link(
     let again = if body.is_empty() {
         false
     } else {
-        serde_json::from_slice::<NotifyBody>(&body)
-            .map_err(|e| unreadable(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?
-            .again
+        super::body::object_from::<NotifyBody>(&body)?.again
     };
     let services = state.services.as_operator(&operator.name);
     let started = match services.begin_notify_guarded(&link, again).await? {
@@ -442,9 +440,11 @@ async fn notify_link(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
     /// 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -466,7 +466,7 @@ async fn audit(
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "payops team API", description = "payops serve: sessions, balance and payout-link notifies for operators with a bearer token."),
+    info(title = "payops team API", description = "payops serve: sessions, balance and payout-link notifies for operators with a bearer token.", license(name = "Proprietary: payops' own use")),
     paths(
         healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
         refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
@@ -500,59 +500,4 @@ impl utoipa::Modify for BearerAuth {
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     use utoipa::OpenApi;
     Json(ApiDoc::openapi())
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message).field(field)
-}
-
-fn bad_json(rejection: JsonRejection) -> ApiError {
-    let status = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    unreadable(status, "invalid_body", rejection.body_text())
-}
-
-/// A body or query the server could not read, naming the field serde named.
-fn unreadable(status: StatusCode, kind: &'static str, text: String) -> ApiError {
-    let field = named_field(&text);
-    let error = ApiError::new(status, kind, text);
-    match field {
-        Some(field) => error.field(&field),
-        None => error,
-    }
-}
-
-/// The field in serde's "unknown field `x`" / "missing field `x`" /
-/// "x: invalid type" messages, so the refusal can name it.
-fn named_field(text: &str) -> Option<String> {
-    for marker in ["unknown field `", "missing field `"] {
-        if let Some(rest) = text.split(marker).nth(1) {
-            return rest.split('`').next().map(str::to_string);
-        }
-    }
-    // "Failed to deserialize the JSON body into the target type: label: invalid type …"
-    let after = text.rsplit("target type: ").next()?;
-    let (field, rest) = after.split_once(": ")?;
-    (rest.starts_with("invalid") && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then(|| field.to_string())
-}
-
-fn bad_path(rejection: PathRejection) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_path",
-        rejection.body_text(),
-    )
-    .field("id")
-}
-
-fn bad_query(rejection: QueryRejection) -> ApiError {
-    unreadable(
-        StatusCode::BAD_REQUEST,
-        "invalid_query",
-        rejection.body_text(),
-    )
 }

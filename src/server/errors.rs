@@ -4,7 +4,8 @@
 //! still JSON; never an HTML page.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -100,8 +101,71 @@ impl IntoResponse for ApiError {
             "message": self.message,
             "field": self.field,
         }});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        // RFC 6750: a 401 names the scheme it wants.
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"payops\""),
+            );
+        }
+        response
     }
+}
+
+pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message).field(field)
+}
+
+pub fn bad_json(rejection: JsonRejection) -> ApiError {
+    let status = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    unreadable(status, "invalid_body", rejection.body_text())
+}
+
+/// A body or query the server could not read, naming the field serde named.
+pub fn unreadable(status: StatusCode, kind: &'static str, text: String) -> ApiError {
+    let field = named_field(&text);
+    let error = ApiError::new(status, kind, text);
+    match field {
+        Some(field) => error.field(&field),
+        None => error,
+    }
+}
+
+/// The field in serde's "unknown field `x`" / "missing field `x`" /
+/// "x: invalid type" messages, so the refusal can name it.
+fn named_field(text: &str) -> Option<String> {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(rest) = text.split(marker).nth(1) {
+            return rest.split('`').next().map(str::to_string);
+        }
+    }
+    // "… target type: label: invalid type …", "… could not be read: label: invalid type …"
+    let at = text.find(": invalid")?;
+    let field = text[..at].rsplit(' ').next()?;
+    (!field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| field.to_string())
+}
+
+pub fn bad_path(rejection: PathRejection) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_path",
+        rejection.body_text(),
+    )
+    .field("id")
+}
+
+pub fn bad_query(rejection: QueryRejection) -> ApiError {
+    unreadable(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        rejection.body_text(),
+    )
 }
 
 /// The refusal every error status carries, as the OpenAPI document shows it.

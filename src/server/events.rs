@@ -56,6 +56,9 @@ pub struct Events {
     /// Cancelled when the server stops: streams end, so a graceful shutdown
     /// does not wait on clients that never hang up.
     pub(super) closing: CancellationToken,
+    /// Counts up whenever a token is added, re-roled or revoked on any
+    /// replica (`stream::watch_tokens`): each open stream then checks its own.
+    pub(super) tokens: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// A snapshot frame, with the change count and the time it was built at.
@@ -73,6 +76,7 @@ impl Default for Events {
             health: Arc::default(),
             cached: Arc::default(),
             closing: CancellationToken::new(),
+            tokens: Arc::new(tokio::sync::watch::channel(0).0),
         }
     }
 }

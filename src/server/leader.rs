@@ -34,7 +34,11 @@ pub const LEASE_TTL: Duration = Duration::from_secs(10);
 /// is the OS's, so it goes with the process however it ends.
 pub fn lock_sqlite(database: &Path) -> Result<File, ServeError> {
     let path = database.with_extension("db.serve-lock");
-    let file = File::create(&path)
+    crate::files::create_private_file(&path)
+        .map_err(|e| ServeError::Setup(format!("cannot create {}: {e}", path.display())))?;
+    let file = File::options()
+        .write(true)
+        .open(&path)
         .map_err(|e| ServeError::Setup(format!("cannot create {}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),

@@ -8,6 +8,7 @@
 //! stream (`events`) that keeps every connected dashboard current.
 
 mod api;
+mod body;
 mod budget;
 mod errors;
 pub mod events;
@@ -196,6 +197,7 @@ pub async fn run(
     tracing::info!(%bound, "serve started");
     // The first list would otherwise write every session's JSON while its
     // caller waits; write them now, before anyone asks.
+    let token_watch = stream::watch_tokens(state.clone());
     let preparing = state.clone();
     tokio::task::spawn_blocking(move || preparing.prepare_session_list());
     let events = state.events.clone();
@@ -221,6 +223,7 @@ pub async fn run(
     let _ = commands.send(Command::Shutdown);
     let _ = engine_task.await;
     let _ = forward.await;
+    let _ = token_watch.await;
     tracing::info!("serve stopped");
     served.map_err(|e| ServeError::Setup(format!("the server stopped: {e}")))
 }

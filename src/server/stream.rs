@@ -18,9 +18,40 @@ use super::operator::Operator;
 use super::state::AppState;
 use crate::domain::wire::KEEP_ALIVE;
 
-/// How often an open stream checks that its token still stands: a revoked
-/// (or re-roled) operator stops hearing within this.
-const TOKEN_RECHECK: Duration = Duration::from_secs(30);
+/// How often the server looks for token changes (one query for all its
+/// streams): a revoked or re-roled operator stops hearing within this.
+const TOKEN_WATCH: Duration = Duration::from_secs(1);
+
+/// Watches the tokens, whichever replica or command changed them, and tells
+/// every open stream when they change, until the server stops.
+pub fn watch_tokens(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            let services = state.services.clone();
+            let listed = tokio::task::spawn_blocking(move || {
+                services.store().list_tokens().map(|tokens| {
+                    tokens
+                        .into_iter()
+                        .map(|t| (t.name, t.role, t.revoked_at))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .await;
+            // A store that does not answer changes nothing: streams carry on.
+            if let Ok(Ok(now)) = listed {
+                if last.as_ref().is_some_and(|last| *last != now) {
+                    state.events.tokens.send_modify(|changes| *changes += 1);
+                }
+                last = Some(now);
+            }
+            tokio::select! {
+                _ = state.events.closing.cancelled() => break,
+                _ = tokio::time::sleep(TOKEN_WATCH) => {}
+            }
+        }
+    })
+}
 
 /// Where one client's stream stands.
 struct Client {
@@ -30,7 +61,8 @@ struct Client {
     receiver: broadcast::Receiver<Bytes>,
     state: AppState,
     operator: Operator,
-    recheck: tokio::time::Interval,
+    /// Moves when any token changed: then this stream checks its own.
+    tokens: tokio::sync::watch::Receiver<u64>,
     keep_alive: tokio::time::Interval,
 }
 
@@ -66,7 +98,7 @@ impl Client {
             tokio::select! {
                 _ = closing.cancelled() => return None,
                 _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
-                _ = self.recheck.tick() => {
+                Ok(()) = self.tokens.changed() => {
                     if !self.still_allowed() {
                         tracing::info!(operator = %self.operator.name, "token revoked: its event stream ends");
                         return None;
@@ -90,7 +122,7 @@ impl Client {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive; a revoked token's stream ends within 30 s.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::errors::ErrorBody), (status = 503, body = super::errors::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", description = "Any role. Server-sent events: first `snapshot` (what a dashboard starts from: sessions, histories, balance history, audit, providers), then a `change` for every session, audit row, balance reading and provider health change, each `{\"type\", \"data\"}`. A client that reconnects, or falls too far behind, is sent a fresh `snapshot`. A comment every 10 s keeps the stream alive; a revoked or re-roled token's stream ends within a second or two.", responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String), (status = 401, body = super::errors::ErrorBody), (status = 503, body = super::errors::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -107,9 +139,9 @@ pub async fn stream(
     let client = Client {
         queued,
         receiver,
+        tokens: state.events.tokens.subscribe(),
         state,
         operator,
-        recheck: interval(TOKEN_RECHECK),
         keep_alive: interval(KEEP_ALIVE),
     };
     let frames = futures::stream::unfold(client, |mut client| async move {

@@ -42,7 +42,7 @@ pub enum StoreError {
     Open { path: String, message: String },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
+    #[error("database error: {}", postgres::describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("database error: {0}")]
     Database(String),

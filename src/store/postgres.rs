@@ -120,6 +120,33 @@ pub fn mask_url(url: &str) -> String {
     }
 }
 
+/// A PostgreSQL error as an operator needs it: the server's own message
+/// and SQLSTATE (password authentication failed, no such database, too
+/// many connections), or the cause under a connection error ("Connection
+/// refused"), where tokio-postgres alone says "db error". Neither carries
+/// the password.
+pub fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Opens a connection whose notifications on [`CHANGES_CHANNEL`] from other
 /// sessions count up `changes`.
 async fn connect(
@@ -140,7 +167,7 @@ async fn connect(
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::warn!(%error, "PostgreSQL connection lost");
+                    tracing::warn!(error = %describe(&error), "PostgreSQL connection lost");
                     break;
                 }
             }

@@ -28,9 +28,11 @@ impl SqliteDb {
             message,
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
+            crate::files::create_private_dir(parent)
                 .map_err(|e| open_err(format!("cannot create folder {}: {e}", parent.display())))?;
         }
+        crate::files::create_private_file(path)
+            .map_err(|e| open_err(format!("cannot create {}: {e}", path.display())))?;
         let conn = rusqlite::Connection::open(path).map_err(|e| open_err(describe_open(&e)))?;
         configure(&conn).map_err(|e| open_err(describe_open(&e)))?;
         Ok(SqliteDb { conn, path: shown })

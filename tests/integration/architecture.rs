@@ -19,6 +19,7 @@ const RANKS: &[(&str, u8)] = &[
     ("providers", 3),
     ("store", 3),
     ("logging", 3),
+    ("files", 2),
     ("config", 4),
     ("sim", 5),
     ("engine", 6),

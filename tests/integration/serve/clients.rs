@@ -127,6 +127,25 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    assert!(
+        doc["info"]["license"]["name"]
+            .as_str()
+            .is_some_and(|name| !name.is_empty()),
+        "{}",
+        doc["info"]
+    );
+    // Query parameters are in the query, and optional, as generated
+    // clients must see them.
+    for (path, name) in [
+        ("/api/v1/sessions", "all"),
+        ("/api/v1/balance/history", "since"),
+        ("/api/v1/audit", "limit"),
+    ] {
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let parameter = parameters.iter().find(|p| p["name"] == name).unwrap();
+        assert_eq!(parameter["in"], "query", "{path} {name}: {parameter}");
+        assert_ne!(parameter["required"], true, "{path} {name}: {parameter}");
+    }
     // The bodies the server refuses unknown fields in say so.
     for body in ["CreateBody", "TrackBody", "LabelBody", "NotifyBody"] {
         assert_eq!(
@@ -183,7 +202,7 @@ async fn the_openapi_document_lists_what_the_server_serves() {
 
 /// The CLI on an operator's machine: no provider credentials, only the
 /// server's address and a token.
-fn client_env(base: &str, token: &str, home: &std::path::Path) -> Vec<(String, String)> {
+pub(super) fn client_env(base: &str, token: &str, home: &std::path::Path) -> Vec<(String, String)> {
     vec![
         ("HOME".into(), home.display().to_string()),
         (
@@ -199,7 +218,7 @@ fn client_env(base: &str, token: &str, home: &std::path::Path) -> Vec<(String, S
     ]
 }
 
-fn client(env: &[(String, String)], args: &[&str]) -> crate::harness::cli::Run {
+pub(super) fn client(env: &[(String, String)], args: &[&str]) -> crate::harness::cli::Run {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     crate::harness::cli::run_binary(&args, env)
 }
@@ -311,4 +330,37 @@ async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() 
         .assert_clean_failure(3, "cannot reach the payops server");
     // Nothing of the providers' was needed, and no local store was made.
     assert!(!laptop.path().join("d").join("payops.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_tokens_event_stream_ends_within_seconds() {
+    use futures::StreamExt;
+    let harness = Harness::start(1.0).await;
+    let viewer = add_token(&harness, "vera", "viewer").await;
+    let server = start_server(&harness);
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/events", server.base))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut stream = response.bytes_stream();
+    let first = stream.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("snapshot"));
+    harness
+        .run(&["serve", "token", "revoke", "vera"])
+        .await
+        .assert_code(0);
+    let revoked = std::time::Instant::now();
+    // Keep-alives may come; the stream must end.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its token by 5 s");
+    println!(
+        "a revoked token's stream ended {} ms after the revocation",
+        revoked.elapsed().as_millis()
+    );
 }

@@ -83,11 +83,29 @@ async fn every_refusal_in_the_table_is_answered_as_written_and_changes_nothing()
                 "{what}: {answer}"
             );
         }
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
         if let Some(words) = &case.says {
-            let message = answer["error"]["message"].as_str().unwrap_or_default();
             assert!(message.contains(words.as_str()), "{what}: {answer}");
         }
+        // A refusal speaks of the request, never of the server's own types.
+        assert!(
+            !message.contains("struct ") && !message.contains("Body"),
+            "{what}: {answer}"
+        );
     }
+
+    // A 401 names the scheme it wants (RFC 6750).
+    let unauthorised = api
+        .client
+        .get(format!("{}/api/v1/sessions", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorised.status().as_u16(), 401);
+    assert_eq!(
+        unauthorised.headers()["www-authenticate"],
+        "Bearer realm=\"payops\""
+    );
 
     // Nothing was written: one session, its label as it was, no notify.
     let listed = harness.run(&["digilocker", "list", "--json"]).await.json();

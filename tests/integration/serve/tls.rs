@@ -89,3 +89,34 @@ async fn plain_http_on_a_public_address_needs_saying_so() {
         .unwrap();
     assert_eq!(health["status"], "ok", "{health}");
 }
+
+/// Against a server whose certificate the public roots do not vouch for
+/// (an internal authority's), the CLI says what to set; with
+/// PAYOPS_SERVER_CA_FILE naming the authority it works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_trusts_an_internal_authority_it_is_given() {
+    let harness = Harness::start(1.0).await;
+    let token = add_token(&harness, "vera", "viewer").await;
+    let (cert, key, _) = self_signed(harness.home.path());
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let server = start_server_with_addr(
+        &harness,
+        "127.0.0.1:0",
+        &["--tls-cert", cert, "--tls-key", key],
+    );
+    let laptop = tempfile::tempdir().unwrap();
+    let mut env = super::clients::client_env(&server.base, &token, laptop.path());
+    let list = |env: Vec<(String, String)>| {
+        tokio::task::spawn_blocking(move || super::clients::client(&env, &["digilocker", "list"]))
+    };
+    let untrusted = list(env.clone()).await.unwrap();
+    untrusted.assert_clean_failure(3, "PAYOPS_SERVER_CA_FILE");
+    env.push(("PAYOPS_SERVER_CA_FILE".into(), cert.to_string()));
+    list(env.clone()).await.unwrap().assert_code(0);
+    env.retain(|(k, _)| k != "PAYOPS_SERVER_CA_FILE");
+    env.push(("PAYOPS_SERVER_CA_FILE".into(), "/nonexistent/ca.pem".into()));
+    list(env)
+        .await
+        .unwrap()
+        .assert_clean_failure(2, "PAYOPS_SERVER_CA_FILE: cannot read /nonexistent/ca.pem");
+}

@@ -192,6 +192,30 @@ fn an_unreachable_postgres_is_an_open_error_that_never_shows_the_password() {
     }
 }
 
+/// A database that refuses says why, as PostgreSQL put it, with its
+/// SQLSTATE (not tokio-postgres' bare "db error"), and never the password.
+#[test]
+fn a_refusing_postgres_says_why_with_its_sqlstate() {
+    let Some(url) = crate::harness::postgres::database("a_refusing_postgres_says_why") else {
+        return;
+    };
+    let mut missing = url::Url::parse(&url).unwrap();
+    missing.set_path("/no_such_database");
+    let _ = missing.set_password(Some("hunter2-secret"));
+    let Err(error) = Store::connect(missing.as_str()) else {
+        panic!("connected to a database that does not exist");
+    };
+    let shown = error.to_string();
+    assert!(
+        shown.contains("\"no_such_database\" does not exist") && shown.contains("SQLSTATE 3D000"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("hunter2-secret") && !shown.contains("db error"),
+        "{shown}"
+    );
+}
+
 /// The store is synchronous and called from async code (the server's
 /// handlers, the engine): a long run of PostgreSQL calls within one poll of
 /// a task must not exhaust tokio's cooperative budget and spin (it did).
