@@ -171,6 +171,14 @@ pub struct ProviderHealth {
     /// `slowed_until`; 1 when not slowed.
     pub slow_factor: u32,
     pub slowed_until: Option<Timestamp>,
+    /// While failing: no connection at all (refused, timed out), rather
+    /// than answers that were errors or unreadable.
+    #[serde(default)]
+    pub unreachable: bool,
+    /// Since when the provider has refused our credentials; None while it
+    /// takes them.
+    #[serde(default)]
+    pub credentials_rejected_since: Option<Timestamp>,
 }
 
 /// Answering, at the planned pace.
@@ -181,6 +189,8 @@ impl Default for ProviderHealth {
             last_failure: None,
             slow_factor: 1,
             slowed_until: None,
+            unreachable: false,
+            credentials_rejected_since: None,
         }
     }
 }
@@ -188,6 +198,25 @@ impl Default for ProviderHealth {
 impl ProviderHealth {
     pub fn is_failing(&self) -> bool {
         self.failing_since.is_some()
+    }
+
+    /// The state as monitoring names it, and since when: `ok`,
+    /// `rejecting_credentials`, `unreachable` or `failing`.
+    pub fn state(&self) -> (&'static str, Option<Timestamp>) {
+        if let Some(since) = self.credentials_rejected_since {
+            ("rejecting_credentials", Some(since))
+        } else if let Some(since) = self.failing_since {
+            (
+                if self.unreachable {
+                    "unreachable"
+                } else {
+                    "failing"
+                },
+                Some(since),
+            )
+        } else {
+            ("ok", None)
+        }
     }
 
     /// The slow-down still in force at `now`, if any.

@@ -53,31 +53,41 @@ pub fn routes(state: AppState) -> Router<AppState> {
         })
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "status, leader, store and provider state, version", body = Object)))]
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "status (ok, or degraded while the store or a configured provider is down), leader, lease_epoch, store, each provider's state (ok, failing, unreachable, rejecting_credentials, not_configured) and since when, version", body = Object)))]
 async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let store = match state.services.store().data_version() {
         Ok(_) => "ok".to_string(),
         Err(error) => format!("unreachable: {error}"),
     };
-    let provider = |p: Provider| {
-        if state.services.is_configured(p) {
-            "configured"
+    let known = super::events::lock(&state.events.provider_health).clone();
+    let mut degraded = store != "ok";
+    let mut providers = serde_json::Map::new();
+    for provider in Provider::ALL {
+        let shown = if state.services.is_configured(provider) {
+            let health = known.get(&provider).cloned().unwrap_or_default();
+            let (word, since) = health.state();
+            degraded |= word != "ok";
+            json!({
+                "state": word,
+                "since": since.map(|at| at.to_string()),
+                "last_failure": health.last_failure.as_deref().filter(|_| word != "ok"),
+                "slowed": health.slowed_at(jiff::Timestamp::now()),
+            })
         } else {
-            "not configured"
-        }
-    };
+            json!({"state": "not_configured"})
+        };
+        providers.insert(provider.as_str().to_string(), shown);
+    }
     Json(json!({
-        "status": if store == "ok" { "ok" } else { "degraded" },
-        // Whether this replica's engine polls (holds the leader lock).
+        "status": if degraded { "degraded" } else { "ok" },
+        // Whether this replica's engine polls (holds the leader lease).
         "leader": state.leading.load(std::sync::atomic::Ordering::Relaxed),
         // The leader lease's epoch this replica last held (PostgreSQL), to
         // match with a session's `polled_epoch` in the store.
         "lease_epoch": state.lease_epoch.load(std::sync::atomic::Ordering::Relaxed),
         "store": store,
-        "providers": {
-            "instantpay": provider(Provider::InstantPay),
-            "cashfree": provider(Provider::Cashfree),
-        },
+        // Each provider as the leading engine last found it, on every replica.
+        "providers": providers,
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_secs": state.started.elapsed().as_secs(),
     }))

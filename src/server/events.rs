@@ -23,8 +23,8 @@ use tokio_util::sync::CancellationToken;
 use super::errors::ApiError;
 use crate::domain::Provider;
 use crate::domain::wire::{CHANGE, SNAPSHOT};
-use crate::engine::Update;
 use crate::engine::ops::Services;
+use crate::engine::{ProviderHealth, Update};
 
 /// Changes held for a slow client before it is resynchronised instead.
 const BACKLOG: usize = 4096;
@@ -48,8 +48,10 @@ pub struct Events {
     /// Changes sent so far: a snapshot built at one count is current while
     /// the count stays.
     sent: Arc<AtomicU64>,
-    /// Each provider's latest health, which a snapshot does not carry.
+    /// Each provider's latest health, which a snapshot does not carry: as
+    /// sent, and as /healthz reads it.
     pub(super) health: Arc<Mutex<HashMap<Provider, Bytes>>>,
+    pub(super) provider_health: Arc<Mutex<HashMap<Provider, ProviderHealth>>>,
     /// The last snapshot. Held while one is built, so clients connecting at
     /// once wait for one build rather than each make their own.
     cached: Arc<Mutex<Option<Cached>>>,
@@ -74,6 +76,7 @@ impl Default for Events {
             sender: broadcast::channel(BACKLOG).0,
             sent: Arc::default(),
             health: Arc::default(),
+            provider_health: Arc::default(),
             cached: Arc::default(),
             closing: CancellationToken::new(),
             tokens: Arc::new(tokio::sync::watch::channel(0).0),
@@ -121,8 +124,9 @@ impl Events {
                 }
             };
             let frame = frame(CHANGE, &json);
-            if let Update::Health { provider, .. } = &update {
+            if let Update::Health { provider, health } = &update {
                 lock(&self.health).insert(*provider, frame.clone());
+                lock(&self.provider_health).insert(*provider, health.clone());
             }
             // Counted first: a client that subscribes between the two must
             // not be handed a snapshot from before this change.

@@ -268,6 +268,24 @@ pub const MIGRATIONS: &[Migration] = &[
         );
         ALTER TABLE sessions ADD COLUMN polled_epoch BIGINT;",
     },
+    // 10: each provider's health as the leader last saw it (the engine's
+    // JSON, with no personal data), so every replica's dashboards and
+    // /healthz know it, not only the leader's. Announced like other
+    // changes, so followers hear of it within a second.
+    Migration {
+        sqlite: "CREATE TABLE provider_health (
+            provider   TEXT PRIMARY KEY NOT NULL,
+            health     TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );",
+        postgres: "CREATE TABLE provider_health (
+            provider   TEXT PRIMARY KEY NOT NULL,
+            health     TEXT NOT NULL,
+            updated_at TEXT COLLATE \"C\" NOT NULL
+        );
+        CREATE TRIGGER provider_health_changed AFTER INSERT OR UPDATE ON provider_health
+            FOR EACH STATEMENT EXECUTE FUNCTION payops_announce_change();",
+    },
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@
 
 mod budget;
 pub(crate) mod db;
+mod health;
 mod lease;
 mod migrations;
 pub mod postgres;

@@ -266,6 +266,79 @@ async fn a_frozen_leader_is_replaced_and_once_woken_writes_nothing_as_leader() {
     );
 }
 
+/// Waits until `server`'s /healthz says `provider` is in `state`.
+async fn provider_state(
+    client: &reqwest::Client,
+    server: &Server,
+    provider: &str,
+    state: &str,
+    within: Duration,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let health = health(client, server).await;
+        if health["providers"][provider]["state"] == state {
+            return health;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not {state} within {within:?}: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A provider outage shows on every replica's /healthz, the follower's too
+/// (it polls nothing itself), as degraded; and so does the recovery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_outage_is_degraded_on_every_replica_until_it_ends() {
+    let Some(harness) = team("a_provider_outage_is_degraded_on_every_replica").await else {
+        return;
+    };
+    let support = add_token(&harness, "asha", "support").await;
+    let first = start_server_with(&harness, &[]);
+    let second = start_server_with(&harness, &[]);
+    let client = reqwest::Client::new();
+    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
+    let follower = if leader == 0 { &second } else { &first };
+    let (status, created) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/api/v1/sessions", follower.base),
+        Some(&support),
+        Some(r#"{"provider":"cashfree"}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    for server in [&first, &second] {
+        assert_eq!(health(&client, server).await["status"], "ok");
+    }
+
+    harness.sim.set_faults(payops::sim::Faults {
+        server_error: 1.0,
+        ..payops::sim::Faults::default()
+    });
+    for server in [&first, &second] {
+        let down = provider_state(
+            &client,
+            server,
+            "cashfree",
+            "failing",
+            Duration::from_secs(20),
+        )
+        .await;
+        assert_eq!(down["status"], "degraded", "{down}");
+        assert!(down["providers"]["cashfree"]["since"].is_string(), "{down}");
+        assert_eq!(down["providers"]["instantpay"]["state"], "ok", "{down}");
+    }
+
+    harness.sim.set_faults(payops::sim::Faults::default());
+    for server in [&first, &second] {
+        let up = provider_state(&client, server, "cashfree", "ok", Duration::from_secs(30)).await;
+        assert_eq!(up["status"], "ok", "{up}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_operators_on_two_replicas_notifying_one_link_send_once() {
     let Some(harness) = team("two_operators_on_two_replicas_notifying_one_link").await else {

@@ -50,6 +50,10 @@ pub(super) struct ProviderState {
     /// Since when calls have gone unanswered, and the last such failure.
     pub(super) failing_since: Option<Timestamp>,
     pub(super) last_failure: Option<String>,
+    /// The failing calls got no connection at all.
+    pub(super) unreachable: bool,
+    /// Since when the provider has refused our credentials.
+    pub(super) rejected_since: Option<Timestamp>,
     /// What the UI was last told, so it hears only of changes.
     pub(super) reported: ProviderHealth,
 }
@@ -60,6 +64,8 @@ impl ProviderState {
         ProviderHealth {
             failing_since: self.failing_since,
             last_failure: self.last_failure.clone(),
+            unreachable: self.failing_since.is_some() && self.unreachable,
+            credentials_rejected_since: self.rejected_since,
             slow_factor: if slowed { self.slow_factor } else { 1 },
             slowed_until: self
                 .slow_until
@@ -79,6 +85,8 @@ impl ProviderState {
             polls_in_flight: 0,
             failing_since: None,
             last_failure: None,
+            unreachable: false,
+            rejected_since: None,
             reported: ProviderHealth::default(),
         }
     }
@@ -117,6 +125,8 @@ impl ProviderState {
     pub(super) fn reached(&mut self) {
         self.failing_since = None;
         self.last_failure = None;
+        self.unreachable = false;
+        self.rejected_since = None;
     }
 
     pub(super) fn answered(&mut self, now: Instant) {

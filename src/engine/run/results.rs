@@ -368,8 +368,15 @@ impl Engine {
             let state = self.provider_mut(provider);
             state.failing_since.get_or_insert_with(Timestamp::now);
             state.last_failure = Some(words::describe_error(error));
+            state.unreachable = matches!(error, ProviderError::Transport { .. });
         } else if !matches!(error, ProviderError::RateLimited { .. }) {
-            self.provider_mut(provider).reached();
+            let state = self.provider_mut(provider);
+            let rejected = state.rejected_since;
+            state.reached();
+            if matches!(error, ProviderError::Auth { .. }) {
+                state.rejected_since = Some(rejected.unwrap_or_else(Timestamp::now));
+                state.last_failure = Some(words::describe_error(error));
+            }
         }
         if let ProviderError::RateLimited { retry_after, .. } = error {
             let state = self.provider_mut(provider);
@@ -384,13 +391,59 @@ impl Engine {
         self.report_health(provider);
     }
 
-    /// Tells the UI how a provider's calls go, when that changed.
+    /// Tells the UI how a provider's calls go, when that changed; the log
+    /// gets one line for each outage and each recovery, and the leader
+    /// keeps it in the store for every replica and monitor.
     pub(super) fn report_health(&mut self, provider: Provider) {
+        let leading = self.leading;
         let state = self.provider_mut(provider);
         let health = state.health(Instant::now());
-        if health != state.reported {
-            state.reported = health.clone();
-            self.send(Update::Health { provider, health });
+        if health == state.reported {
+            return;
         }
+        let previous = std::mem::replace(&mut state.reported, health.clone());
+        log_health_change(provider, &previous, &health);
+        if leading {
+            self.share_health(provider, &health);
+        }
+        self.send(Update::Health { provider, health });
+    }
+
+    /// Keeps the leader's view of `provider` in the store, where the other
+    /// replicas (and their dashboards and /healthz) read it.
+    fn share_health(&self, provider: Provider, health: &ProviderHealth) {
+        let written = serde_json::to_string(health)
+            .map_err(|e| e.to_string())
+            .and_then(|json| {
+                self.services
+                    .store()
+                    .record_provider_health(provider, &json)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(error) = written {
+            debug!(%error, "provider health not shared");
+        }
+    }
+}
+
+/// One line when a provider goes down or comes back, and when it starts or
+/// stops refusing our credentials.
+pub(super) fn log_health_change(provider: Provider, before: &ProviderHealth, now: &ProviderHealth) {
+    let name = provider.display_name();
+    let (was, _) = before.state();
+    let (is, since) = now.state();
+    if was == is {
+        return;
+    }
+    let failure = now.last_failure.as_deref().unwrap_or("");
+    match is {
+        "ok" => info!(provider = provider.as_str(), was, "{name} answers again"),
+        _ => warn!(
+            provider = provider.as_str(),
+            state = is,
+            since = %since.map(|at| at.to_string()).unwrap_or_default(),
+            "{name} {}: {failure}",
+            is.replace('_', " ")
+        ),
     }
 }

@@ -11,6 +11,34 @@ const BALANCE_HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(2
 const AUDIT_HISTORY: usize = 50;
 
 impl Engine {
+    /// A follower's providers are as healthy as the leader last found them:
+    /// it polls nothing itself, and its dashboards and /healthz should not
+    /// say "ok" through an outage.
+    fn follow_health(&mut self) {
+        let healths = match self.services.store().provider_healths() {
+            Ok(healths) => healths,
+            Err(e) => {
+                debug!(error = %e, "could not read the providers' health");
+                return;
+            }
+        };
+        for (provider, json) in healths {
+            let Ok(health) = serde_json::from_str::<ProviderHealth>(&json) else {
+                debug!(
+                    provider = provider.as_str(),
+                    "unreadable provider health skipped"
+                );
+                continue;
+            };
+            let state = self.provider_mut(provider);
+            if health != state.reported {
+                let previous = std::mem::replace(&mut state.reported, health.clone());
+                results::log_health_change(provider, &previous, &health);
+                self.send(Update::Health { provider, health });
+            }
+        }
+    }
+
     /// Picks up what other processes wrote to the store (a session created
     /// or polled by the CLI, a notify sent from a second dashboard) and
     /// tells the UI, so every window shows one truth within a second or two.
@@ -24,6 +52,9 @@ impl Engine {
         };
         if self.data_version.replace(version) == Some(version) && !force {
             return;
+        }
+        if !self.leading {
+            self.follow_health();
         }
         let old_final = Timestamp::now()
             .checked_sub(RECENT_FINAL)

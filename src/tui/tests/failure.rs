@@ -88,6 +88,7 @@ fn an_unreachable_provider_shows_in_the_header_until_it_answers() {
         last_failure: Some("Cashfree is unavailable (HTTP 503): down".into()),
         slow_factor: 4,
         slowed_until: Some(at(60)),
+        ..Default::default()
     };
     engine(
         &mut app,

@@ -37,7 +37,7 @@ async fn tokens_name_their_operator_and_are_used_without_being_written() {
     assert_eq!(status, 200);
     assert_eq!(health["status"], "ok");
     assert_eq!(health["leader"], true);
-    assert_eq!(health["providers"]["cashfree"], "configured");
+    assert_eq!(health["providers"]["cashfree"]["state"], "ok", "{health}");
     assert_eq!(api.get("/readyz", None).await.0, 200);
 
     // A viewer reads; the CLI's session is there.
@@ -236,4 +236,28 @@ async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
     assert_eq!(actors.len(), 2, "the refused notify wrote no row: {audit}");
     assert_eq!(actors[0], "gita");
     drop(server);
+}
+
+/// A provider that refuses the server's credentials is a state of its own
+/// on /healthz, and the server is degraded until it takes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_credentials_are_a_degraded_state_on_healthz() {
+    let mut harness = Harness::start(1.0).await;
+    harness.set_env("PAYOPS_INSTANTPAY_CLIENT_SECRET", "not-the-secret");
+    let server = start_server(&harness);
+    let api = Api::new(&server.base);
+    // The leader fetches the balance at start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let health = loop {
+        let (_, health) = api.get("/healthz", None).await;
+        if health["providers"]["instantpay"]["state"] == "rejecting_credentials" {
+            break health;
+        }
+        assert!(std::time::Instant::now() < deadline, "{health}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["providers"]["cashfree"]["state"], "ok", "{health}");
+    let said = health.to_string();
+    assert!(!said.contains("not-the-secret"), "{said}");
 }

@@ -1,0 +1,35 @@
+//! Each provider's health as the leading engine last saw it, kept where
+//! every replica reads it. The store keeps the engine's JSON as it is: the
+//! engine owns its meaning.
+
+use jiff::Timestamp;
+
+use super::db::{Columns, params};
+use super::rows::{parse_provider, ts_text};
+use super::{Store, StoreError};
+use crate::domain::Provider;
+
+impl Store {
+    /// Replaces `provider`'s health with `json`.
+    pub fn record_provider_health(&self, provider: Provider, json: &str) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT INTO provider_health (provider, health, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (provider) DO UPDATE
+                SET health = excluded.health, updated_at = excluded.updated_at",
+            params![provider.as_str(), json, ts_text(Timestamp::now())],
+        )?;
+        Ok(())
+    }
+
+    /// Every provider's health on record, as JSON.
+    pub fn provider_healths(&self) -> Result<Vec<(Provider, String)>, StoreError> {
+        self.db
+            .query("SELECT provider, health FROM provider_health", params![])?
+            .into_iter()
+            .map(|mut row| {
+                let provider = parse_provider("provider_health.provider", &row.text(0)?)?;
+                Ok((provider, row.text(1)?.into_owned()))
+            })
+            .collect()
+    }
+}
