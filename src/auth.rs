@@ -7,8 +7,12 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
-/// What an operator may do through `payops serve`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What an operator may do through `payops serve`. In JSON, its word
+/// (`"support"`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Read everything.
     Viewer,

@@ -73,10 +73,16 @@ impl Cli {
             Some(Command::Digilocker(args)) => args.reach.clone(),
             Some(Command::Link { reach, .. }) | Some(Command::Audit { reach, .. }) => reach.clone(),
             Some(Command::Notify(args)) => args.reach.clone(),
-            Some(Command::Serve(args)) => Reach {
-                demo: args.demo,
-                json: matches!(&args.command, Some(ServeCommand::Token(token)) if token.json.json),
-                server: None,
+            Some(Command::Serve(args)) => match &args.command {
+                Some(ServeCommand::Token(token)) => Reach {
+                    demo: args.demo,
+                    json: token.json.json,
+                    server: token.server.clone(),
+                },
+                None => Reach {
+                    demo: args.demo,
+                    ..Reach::default()
+                },
             },
             Some(Command::Config(args)) => Reach {
                 json: args.json.json,
@@ -332,7 +338,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ServeCommand {
-    /// Operators' tokens, in the store `serve` uses with the same flags.
+    /// Operators' tokens: through the configured server (an admin's token),
+    /// or else in the store `serve` uses with the same settings.
     Token(TokenArgs),
 }
 
@@ -340,6 +347,11 @@ pub enum ServeCommand {
 pub struct TokenArgs {
     #[command(flatten)]
     pub json: JsonOnly,
+    /// The payops server to manage tokens through (as PAYOPS_SERVER_URL,
+    /// with an admin's PAYOPS_SERVER_TOKEN). With a server configured,
+    /// tokens are only ever managed there.
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
     #[command(subcommand)]
     pub command: TokenCommand,
 }

@@ -290,7 +290,7 @@ fn team_server(cli: &Cli, command: &args::Command, env: &Env) -> Option<config::
     let reaches = matches!(
         command,
         Balance(_) | Digilocker(_) | Link { .. } | Notify(_) | Audit { .. }
-    );
+    ) || matches!(command, Serve(args) if args.command.is_some());
     if !reaches || cli.demo() {
         return None;
     }

@@ -63,6 +63,12 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
                 .await?;
             rows_output(value, &["at", "link_id", "outcome", "actor", "message"])
         }
+        Command::Serve(args) => match &args.command {
+            Some(super::args::ServeCommand::Token(token)) => {
+                super::serve::remote_token(&remote.0, &token.command).await?
+            }
+            None => return Err(not_yet("serve")),
+        },
         _ => return Err(not_yet("this command")),
     };
     Ok(Some(output))

@@ -1,7 +1,7 @@
 //! `payops serve`: team mode's server, and `serve token` for its operators.
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::args::{ServeArgs, ServeCommand, TokenCommand};
 use super::table::{Fit, Table};
@@ -66,6 +66,7 @@ impl From<server::ServeError> for Failure {
     }
 }
 
+/// On the server's host, without a server configured: the store itself.
 fn token(ctx: &Context, command: &TokenCommand) -> Result<Output, Failure> {
     let store = ctx.services.store();
     match command {
@@ -73,37 +74,73 @@ fn token(ctx: &Context, command: &TokenCommand) -> Result<Output, Failure> {
             let name = auth::operator_name("NAME", name)?;
             let (token, hash) = auth::new_token();
             store.add_token(&name, *role, &hash, Timestamp::now())?;
-            Ok(Output::ok(
-                json!({"name": name, "role": role.as_str(), "token": token}),
-                // The token alone on the last line, for `| tail -1`.
-                format!(
-                    "token for {name} ({role}); it is shown only now, store it safely:\n{token}"
-                ),
-            ))
+            Ok(token_added(&name, *role, &token))
         }
-        TokenCommand::List => {
-            let tokens = store.list_tokens()?;
-            let json = Value::Array(tokens.iter().map(token_json).collect());
-            Ok(Output::ok(json, tokens_human(&tokens)))
-        }
+        TokenCommand::List => tokens_listed(store.list_tokens()?),
         TokenCommand::Revoke { name } => {
             store.revoke_token(name.trim(), Timestamp::now())?;
-            Ok(Output::ok(
-                json!({"name": name.trim(), "revoked": true}),
-                format!("revoked {}'s token", name.trim()),
-            ))
+            Ok(token_revoked(name.trim()))
         }
     }
 }
 
-fn token_json(info: &TokenInfo) -> Value {
-    json!({
-        "name": info.name,
-        "role": info.role.as_str(),
-        "created_at": info.created_at.to_string(),
-        "last_used_at": info.last_used_at.map(|t| t.to_string()),
-        "revoked_at": info.revoked_at.map(|t| t.to_string()),
-    })
+/// Through the configured server, as an admin: the same words and JSON.
+pub(super) async fn remote_token(
+    client: &crate::client::ServerClient,
+    command: &TokenCommand,
+) -> Result<Output, Failure> {
+    use reqwest::Method;
+    match command {
+        TokenCommand::Add { name, role } => {
+            let name = auth::operator_name("NAME", name)?;
+            let body = json!({"name": name, "role": role});
+            let made = client
+                .call(Method::POST, &["tokens"], &[], Some(body))
+                .await?;
+            let token = made["token"].as_str().unwrap_or_default();
+            if !token.starts_with("payops_") {
+                return Err(Failure::usage(
+                    "the server's answer held no token; list the tokens to see whether it was made",
+                ));
+            }
+            Ok(token_added(&name, *role, token))
+        }
+        TokenCommand::List => {
+            let listed = client.call(Method::GET, &["tokens"], &[], None).await?;
+            let tokens: Vec<TokenInfo> = serde_json::from_value(listed).map_err(|e| {
+                Failure::usage(format!("the server's token list could not be read: {e}"))
+            })?;
+            tokens_listed(tokens)
+        }
+        TokenCommand::Revoke { name } => {
+            let name = name.trim();
+            client
+                .call(Method::POST, &["tokens", name, "revoke"], &[], None)
+                .await?;
+            Ok(token_revoked(name))
+        }
+    }
+}
+
+fn token_added(name: &str, role: auth::Role, token: &str) -> Output {
+    Output::ok(
+        json!({"name": name, "role": role, "token": token}),
+        // The token alone on the last line, for `| tail -1`.
+        format!("token for {name} ({role}); it is shown only now, store it safely:\n{token}"),
+    )
+}
+
+fn tokens_listed(tokens: Vec<TokenInfo>) -> Result<Output, Failure> {
+    let json = serde_json::to_value(&tokens)
+        .map_err(|e| Failure::usage(format!("the tokens could not be written: {e}")))?;
+    Ok(Output::ok(json, tokens_human(&tokens)))
+}
+
+fn token_revoked(name: &str) -> Output {
+    Output::ok(
+        json!({"name": name, "revoked": true}),
+        format!("revoked {name}'s token"),
+    )
 }
 
 fn tokens_human(tokens: &[TokenInfo]) -> String {

@@ -37,6 +37,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/balance", get(fetch_balance))
         .route("/balance/history", get(balance_history))
         .route("/balance/refresh", post(refresh_balance))
+        .route("/tokens", get(super::tokens::list).post(super::tokens::add))
+        .route("/tokens/{name}/revoke", post(super::tokens::revoke))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
@@ -480,9 +482,13 @@ async fn audit(
     paths(
         healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
         refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
-        look_up_link, notify_link, audit, super::stream::stream
+        look_up_link, notify_link, audit, super::stream::stream, super::tokens::list,
+        super::tokens::add, super::tokens::revoke
     ),
-    components(schemas(CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail)),
+    components(schemas(
+        CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail,
+        super::tokens::TokenBody
+    )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -40,11 +40,14 @@ impl ApiError {
     }
 
     pub fn forbidden(role: Role, permission: Permission) -> ApiError {
-        let needed = Role::needed_for(permission);
+        let needed = match Role::needed_for(permission) {
+            Role::Admin => "the admin role".to_string(),
+            needed => format!("the {needed} role (or admin)"),
+        };
         ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("this needs the {needed} role (or admin); your token's role is {role}"),
+            format!("this needs {needed}; your token's role is {role}"),
         )
     }
 
@@ -83,7 +86,16 @@ impl From<OpsError> for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> ApiError {
-        OpsError::from(error).into()
+        use crate::store::StoreError;
+        match &error {
+            StoreError::TokenNameTaken(_) => {
+                ApiError::new(StatusCode::CONFLICT, "name_taken", error.to_string()).field("name")
+            }
+            StoreError::NoSuchToken(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", error.to_string())
+            }
+            _ => OpsError::from(error).into(),
+        }
     }
 }
 

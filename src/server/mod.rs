@@ -18,6 +18,7 @@ mod operator;
 mod state;
 mod stream;
 mod tls;
+mod tokens;
 
 pub use errors::ServeError;
 pub use state::AppState;

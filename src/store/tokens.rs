@@ -7,8 +7,9 @@ use super::rows::{RawToken, ts_text};
 use super::{Store, StoreError};
 use crate::auth::Role;
 
-/// A token as `token list` shows it: never the token itself.
-#[derive(Debug, Clone, PartialEq)]
+/// A token as `token list` shows it: never the token itself. Its serde
+/// form is the JSON of `token list --json` and `GET /api/v1/tokens`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenInfo {
     pub name: String,
     pub role: Role,

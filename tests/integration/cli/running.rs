@@ -125,7 +125,7 @@ fn each_commands_help_lists_only_its_own_options() {
         (&["serve"], &["--config", "--addr", "--tls-cert", "--demo"]),
         (
             &["serve", "token", "add"],
-            &["--config", "--role", "--json", "--demo"],
+            &["--config", "--role", "--json", "--demo", "--server"],
         ),
         (
             &["balance"],

@@ -179,11 +179,15 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         ("POST", "/api/v1/sessions/track"),
         ("POST", "/api/v1/sessions/{id}/refresh"),
         ("PUT", "/api/v1/sessions/{id}/label"),
+        ("GET", "/api/v1/tokens"),
+        ("POST", "/api/v1/tokens"),
+        ("POST", "/api/v1/tokens/{name}/revoke"),
     ];
-    let expected: Vec<(String, String)> = expected
+    let mut expected: Vec<(String, String)> = expected
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
+    expected.sort();
     assert_eq!(operations, expected);
     // Each documented operation exists: without a token an API route says
     // 401 (not 404 or 405), and health answers.
@@ -362,5 +366,92 @@ async fn a_revoked_tokens_event_stream_ends_within_seconds() {
     println!(
         "a revoked token's stream ended {} ms after the revocation",
         revoked.elapsed().as_millis()
+    );
+}
+
+/// `payops serve token` with a server configured manages tokens there, as
+/// an admin, from any machine; it never falls back to a store of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_commands_go_through_a_configured_server_and_never_write_locally() {
+    let harness = Harness::start(1.0).await;
+    let admin = add_token(&harness, "root", "admin").await;
+    let support = add_token(&harness, "asha", "support").await;
+    let server = start_server(&harness);
+    let laptop = tempfile::tempdir().unwrap();
+    let run = |env: Vec<(String, String)>, args: Vec<&'static str>| {
+        tokio::task::spawn_blocking(move || client(&env, &args))
+    };
+    let as_admin = client_env(&server.base, &admin, laptop.path());
+
+    let made = run(
+        as_admin.clone(),
+        vec!["serve", "token", "add", "ravi", "--role", "finance"],
+    )
+    .await
+    .unwrap();
+    made.assert_code(0);
+    let ravi = made.stdout.trim_end().lines().last().unwrap().to_string();
+    let (status, me) = call(
+        &reqwest::Client::new(),
+        reqwest::Method::GET,
+        format!("{}/api/v1/whoami", server.base),
+        Some(&ravi),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, me["role"].as_str()),
+        (200, Some("finance")),
+        "{me}"
+    );
+    let listed = run(as_admin.clone(), vec!["serve", "token", "list", "--json"])
+        .await
+        .unwrap();
+    listed.assert_code(0);
+    assert!(
+        listed
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "ravi"),
+        "{}",
+        listed.stdout
+    );
+    run(as_admin.clone(), vec!["serve", "token", "revoke", "ravi"])
+        .await
+        .unwrap()
+        .assert_code(0);
+    let (status, _) = call(
+        &reqwest::Client::new(),
+        reqwest::Method::GET,
+        format!("{}/api/v1/whoami", server.base),
+        Some(&ravi),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Only an admin manages tokens; the refusal names the role.
+    run(
+        client_env(&server.base, &support, laptop.path()),
+        vec!["serve", "token", "list"],
+    )
+    .await
+    .unwrap()
+    .assert_clean_failure(2, "admin role");
+    // A server that does not answer is an error, not a local store.
+    let base = server.base.clone();
+    drop(server);
+    run(
+        client_env(&base, &admin, laptop.path()),
+        vec!["serve", "token", "add", "gita", "--role", "viewer"],
+    )
+    .await
+    .unwrap()
+    .assert_clean_failure(3, "cannot reach the payops server");
+    assert!(
+        !laptop.path().join("d").join("payops.db").exists(),
+        "a stray store was made"
     );
 }
