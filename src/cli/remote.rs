@@ -74,6 +74,28 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
     Ok(Some(output))
 }
 
+/// The API's advice ("send {"again": true}", "POST …/refresh checks it")
+/// as the CLI's own flags and commands.
+fn in_the_clis_words(message: &str) -> String {
+    let mut message = message.replace(
+        crate::domain::wire::AGAIN_HINT,
+        "; add --again (with --yes) to send another",
+    );
+    if let Some(start) = message.find(" (POST /api/v1/sessions/")
+        && let Some(id) = message[start..]
+            .strip_prefix(" (POST /api/v1/sessions/")
+            .and_then(|rest| rest.split('/').next())
+            .map(str::to_string)
+    {
+        let api = crate::domain::wire::refresh_hint(&id);
+        message = message.replace(
+            &api,
+            &format!(" (`payops digilocker status {id}` checks it)"),
+        );
+    }
+    message
+}
+
 fn not_yet(what: &str) -> Failure {
     Failure::usage(format!(
         "{what} does not go through a payops server yet; unset PAYOPS_SERVER_URL to run it here"
@@ -82,7 +104,7 @@ fn not_yet(what: &str) -> Failure {
 
 impl From<ServerError> for Failure {
     fn from(error: ServerError) -> Failure {
-        let message = error.to_string();
+        let message = in_the_clis_words(&error.to_string());
         match error {
             ServerError::Unreachable { .. } => Failure {
                 code: exit::UNREACHABLE,
@@ -302,4 +324,25 @@ fn rows_output(value: Value, columns: &[&'static str]) -> Output {
         table.row(columns.iter().map(|c| text(&row[*c])).collect());
     }
     Output::ok(value, table.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_the_clis_words;
+    use crate::domain::wire;
+
+    #[test]
+    fn the_apis_advice_becomes_the_clis() {
+        let notify = format!("link L was sent 2 min ago by farid{}", wire::AGAIN_HINT);
+        assert_eq!(
+            in_the_clis_words(&notify),
+            "link L was sent 2 min ago by farid; add --again (with --yes) to send another"
+        );
+        let create = format!("no answer; recorded as dl-1{}", wire::refresh_hint("dl-1"));
+        assert_eq!(
+            in_the_clis_words(&create),
+            "no answer; recorded as dl-1 (`payops digilocker status dl-1` checks it)"
+        );
+        assert_eq!(in_the_clis_words("plain"), "plain");
+    }
 }

@@ -136,6 +136,13 @@ impl RemoteEngine {
         match message {
             StreamMessage::Snapshot(update) => self.resync(update),
             StreamMessage::Change(update) => self.pass(update),
+            StreamMessage::StoreDown(Some(reason)) => {
+                self.send(Update::Connection(Connection::StoreDown { reason }));
+            }
+            StreamMessage::StoreDown(None) if self.connected => {
+                self.send(Update::Connection(Connection::Up { changed: None }));
+            }
+            StreamMessage::StoreDown(None) => {}
             StreamMessage::Lost {
                 reason,
                 retry_in,
@@ -352,7 +359,7 @@ fn refusal(command: &Command, error: &super::ServerError) -> String {
     match error {
         // The server's words are for API callers ("send again: true").
         super::ServerError::Refused { kind, message, .. } if kind == "recently_notified" => {
-            let said = message.split("; send").next().unwrap_or(message);
+            let said = message.replace(crate::domain::wire::AGAIN_HINT, "");
             format!("{said}; look the link up again to confirm another")
         }
         _ => error.to_string(),

@@ -13,7 +13,7 @@ use reqwest::Method;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{ServerClient, refusal};
-use crate::domain::wire::{CHANGE, KEEP_ALIVE, SNAPSHOT};
+use crate::domain::wire::{CHANGE, KEEP_ALIVE, SERVER_STATE, SNAPSHOT};
 use crate::engine::Update;
 
 /// No byte from the server for this long (it sends a comment every
@@ -29,6 +29,9 @@ pub(crate) enum StreamMessage {
     /// What the server holds now: replaces everything the client had.
     Snapshot(Update),
     Change(Update),
+    /// The server's store stopped answering (why), or answers again (None):
+    /// the stream is up, but nothing moves meanwhile.
+    StoreDown(Option<String>),
     /// The connection is gone (or never came); the next try is in `retry_in`.
     /// `refused`: the server turned the token away.
     Lost {
@@ -151,6 +154,12 @@ async fn read(
                 } else {
                     StreamMessage::Change(update)
                 }
+            }
+            SERVER_STATE => {
+                let state: serde_json::Value = serde_json::from_str(&event.data).map_err(|e| {
+                    format!("the server sent an event this payops cannot read: {e}")
+                })?;
+                StreamMessage::StoreDown(state["store"].as_str().map(str::to_string))
             }
             // A newer server's events an older client does not know.
             _ => continue,

@@ -16,6 +16,19 @@ use super::{
 pub const SNAPSHOT: &str = "snapshot";
 /// The `event:` name of a change.
 pub const CHANGE: &str = "change";
+/// The `event:` name of the server's own state: `{"store": null}` while its
+/// store answers, `{"store": "why not"}` while it does not.
+pub const SERVER_STATE: &str = "server";
+/// What the API tells its callers to do next, where a client (the CLI,
+/// the dashboard) says it in its own words: one definition, so a client
+/// can always find the API's and replace it.
+pub const AGAIN_HINT: &str = "; send {\"again\": true} to send another";
+
+/// Where an unanswered create's row can be checked, as the API says it.
+pub fn refresh_hint(id: &str) -> String {
+    format!(" (POST /api/v1/sessions/{id}/refresh checks it)")
+}
+
 /// A comment line this often keeps proxies from closing an idle stream, and
 /// lets a client tell a quiet server from a dead one.
 pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(10);

@@ -359,4 +359,7 @@ pub enum Connection {
         retry_in: Duration,
         refused: bool,
     },
+    /// Connected, but the server's own store does not answer (why): its
+    /// calls fail and nothing moves until it does.
+    StoreDown { reason: String },
 }

@@ -308,8 +308,10 @@ async fn create_session(
             if let Some(record) = record {
                 // The attempt is on record: say where, so it can be checked.
                 refusal.message = format!(
-                    "{}; recorded as {} (POST /api/v1/sessions/{}/refresh checks it)",
-                    refusal.message, record.id, record.id
+                    "{}; recorded as {}{}",
+                    refusal.message,
+                    record.id,
+                    wire::refresh_hint(record.id.as_str())
                 );
             }
             Err(refusal)
@@ -434,7 +436,7 @@ async fn notify_link(
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "recently_notified",
-                format!("link {link} was {counted}; send {{\"again\": true}} to send another"),
+                format!("link {link} was {counted}{}", wire::AGAIN_HINT),
             ));
         }
     };

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::errors::ApiError;
 use crate::domain::Provider;
-use crate::domain::wire::{CHANGE, SNAPSHOT};
+use crate::domain::wire::{CHANGE, SERVER_STATE, SNAPSHOT};
 use crate::engine::ops::Services;
 use crate::engine::{ProviderHealth, Update};
 
@@ -52,6 +52,9 @@ pub struct Events {
     /// sent, and as /healthz reads it.
     pub(super) health: Arc<Mutex<HashMap<Provider, Bytes>>>,
     pub(super) provider_health: Arc<Mutex<HashMap<Provider, ProviderHealth>>>,
+    /// While the store is down, the frame that says so, for clients that
+    /// connect meanwhile.
+    pub(super) server: Arc<Mutex<Option<Bytes>>>,
     /// The last snapshot. Held while one is built, so clients connecting at
     /// once wait for one build rather than each make their own.
     cached: Arc<Mutex<Option<Cached>>>,
@@ -77,6 +80,7 @@ impl Default for Events {
             sent: Arc::default(),
             health: Arc::default(),
             provider_health: Arc::default(),
+            server: Arc::default(),
             cached: Arc::default(),
             closing: CancellationToken::new(),
             tokens: Arc::new(tokio::sync::watch::channel(0).0),
@@ -134,6 +138,16 @@ impl Events {
             // No client connected is not an error.
             let _ = self.sender.send(frame);
         }
+    }
+
+    /// Tells every client whether the server's store answers (`None`) or
+    /// why not; a client connecting later learns it with its snapshot.
+    pub(super) fn server_state(&self, store_down: Option<String>) {
+        let json = serde_json::json!({ "store": store_down }).to_string();
+        let frame = frame(SERVER_STATE, &json);
+        *lock(&self.server) = store_down.is_some().then(|| frame.clone());
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        let _ = self.sender.send(frame);
     }
 
     /// The snapshot frame, built anew only when something changed since the

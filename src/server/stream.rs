@@ -23,10 +23,13 @@ use crate::domain::wire::KEEP_ALIVE;
 const TOKEN_WATCH: Duration = Duration::from_secs(1);
 
 /// Watches the tokens, whichever replica or command changed them, and tells
-/// every open stream when they change, until the server stops.
+/// every open stream when they change, until the server stops; and tells
+/// every client when the store stops answering, and when it answers again
+/// (the stream stays open, but nothing it shows can be trusted meanwhile).
 pub fn watch_tokens(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last = None;
+        let mut store_down = false;
         loop {
             let services = state.services.clone();
             let listed = tokio::task::spawn_blocking(move || {
@@ -38,12 +41,26 @@ pub fn watch_tokens(state: AppState) -> tokio::task::JoinHandle<()> {
                 })
             })
             .await;
-            // A store that does not answer changes nothing: streams carry on.
-            if let Ok(Ok(now)) = listed {
-                if last.as_ref().is_some_and(|last| *last != now) {
-                    state.events.tokens.send_modify(|changes| *changes += 1);
+            match listed {
+                Ok(Ok(now)) => {
+                    if last.as_ref().is_some_and(|last| *last != now) {
+                        state.events.tokens.send_modify(|changes| *changes += 1);
+                    }
+                    last = Some(now);
+                    if std::mem::replace(&mut store_down, false) {
+                        tracing::info!("the store answers again");
+                        state.events.server_state(None);
+                    }
                 }
-                last = Some(now);
+                // Tokens stand as they were: streams carry on, told why
+                // nothing moves.
+                Ok(Err(error)) => {
+                    if !std::mem::replace(&mut store_down, true) {
+                        tracing::warn!(%error, "the store does not answer");
+                        state.events.server_state(Some(error.to_string()));
+                    }
+                }
+                Err(_) => {}
             }
             tokio::select! {
                 _ = state.events.closing.cancelled() => break,
@@ -85,6 +102,7 @@ impl Client {
         let mut queued =
             std::collections::VecDeque::from([state.events.snapshot(&state.services)?]);
         queued.extend(lock(&state.events.health).values().cloned());
+        queued.extend(lock(&state.events.server).clone());
         Ok(queued)
     }
 

@@ -88,7 +88,10 @@ impl BalanceState {
         }
     }
 
-    pub fn load(&mut self, snapshots: &[BalanceSnapshot]) {
+    /// The readings on record. From this machine's store they are a
+    /// previous run's, shown as stale until refreshed; from a team server
+    /// (`live`) they are its current ones, stale only by their age.
+    pub fn load(&mut self, snapshots: &[BalanceSnapshot], live: bool) {
         let mut ordered: Vec<&BalanceSnapshot> = snapshots.iter().collect();
         ordered.sort_by_key(|snapshot| snapshot.at);
         self.history = ordered
@@ -117,7 +120,7 @@ impl BalanceState {
                 fetched_at: last.at,
                 request_id: last.request_id.clone(),
             });
-            self.from_store = true;
+            self.from_store = !live;
         }
     }
 

@@ -40,6 +40,11 @@ pub enum Link {
         /// The server turned the token away (revoked, or a new demo token).
         refused: bool,
     },
+    /// Connected, but the server's store does not answer: what is on
+    /// screen is as of `since`.
+    StoreDown {
+        since: Timestamp,
+    },
 }
 
 impl TeamState {
@@ -98,13 +103,19 @@ impl TeamState {
         if let Some(denied) = self.needs(what(command), permission) {
             return Some(denied);
         }
-        (!self.connected()).then(|| {
-            format!(
+        match self.link {
+            Link::Up => None,
+            Link::StoreDown { .. } => Some(format!(
+                "{} not sent: the payops server at {} cannot reach its store",
+                what(command),
+                self.server
+            )),
+            _ => Some(format!(
                 "{} not sent: not connected to {}; it reconnects on its own",
                 what(command),
                 self.server
-            )
-        })
+            )),
+        }
     }
 
     pub fn on_connection(
@@ -114,7 +125,29 @@ impl TeamState {
         feedback: &mut Feedback,
     ) {
         match connection {
+            Connection::StoreDown { reason } => {
+                if !matches!(self.link, Link::StoreDown { .. }) {
+                    feedback.alert(
+                        Level::Error,
+                        format!(
+                            "the payops server at {} cannot reach its store ({reason}); \
+                             showing the last data",
+                            self.server
+                        ),
+                    );
+                    self.link = Link::StoreDown { since: now };
+                }
+            }
             Connection::Up { changed } => {
+                if matches!(self.link, Link::StoreDown { .. }) {
+                    feedback.alert(
+                        Level::Success,
+                        format!(
+                            "the payops server at {} reaches its store again",
+                            self.server
+                        ),
+                    );
+                }
                 if matches!(self.link, Link::Down { .. }) {
                     let changed = match changed {
                         Some(0) | None => "nothing changed while away".to_string(),
@@ -257,6 +290,14 @@ pub fn header_spans(
                 stale_style(theme),
             )]
         }
+        Link::StoreDown { since } => vec![Span::styled(
+            format!(
+                " ⚠ STALE since {} · {}'s store is down ",
+                super::format::ago_short(now, *since),
+                team.server
+            ),
+            stale_style(theme),
+        )],
     }
 }
 

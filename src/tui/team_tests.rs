@@ -343,3 +343,67 @@ fn refresh_is_greyed_where_the_role_cannot_refresh() {
         t == "refresh: needs the finance role (you are support)"
     });
 }
+
+/// The server's snapshot is its current state, not a previous run's: a
+/// fresh reading in it is not stale (it was, before); from this machine's
+/// own store the same reading is.
+#[test]
+fn a_fresh_balance_from_the_servers_snapshot_is_not_stale() {
+    let fresh = || {
+        let Update::Loaded {
+            sessions,
+            histories,
+            mut balance_history,
+            audit,
+            instantpay,
+            cashfree,
+        } = loaded()
+        else {
+            unreachable!("the fixture is a Loaded")
+        };
+        if let Some(last) = balance_history.last_mut() {
+            last.at = at(-60);
+        }
+        Msg::Engine(Update::Loaded {
+            sessions,
+            histories,
+            balance_history,
+            audit,
+            instantpay,
+            cashfree,
+        })
+    };
+    let mut team = team_app(Role::Viewer);
+    update(&mut team, fresh());
+    assert!(!team.balance.is_stale(team.now));
+    let mut solo = app();
+    update(&mut solo, fresh());
+    assert!(solo.balance.is_stale(solo.now), "a previous run's reading");
+}
+
+/// Connected, but the server cannot reach its store: the header says so
+/// (not "connected", not "unreachable"), sends are held, and it clears.
+#[test]
+fn a_server_whose_store_is_down_is_shown_stale_and_holds_sends() {
+    let mut app = team_app(Role::Finance);
+    update(
+        &mut app,
+        Msg::Engine(Update::Connection(Connection::StoreDown {
+            reason: "database error: connection refused".into(),
+        })),
+    );
+    let screen = buffer_text(&render(&app, 160, 48));
+    assert!(screen.contains("store is down"), "{screen}");
+    assert!(!screen.contains("connected"), "{screen}");
+    let refused = app
+        .team
+        .as_ref()
+        .and_then(|team| team.refusal(&Command::RefreshBalance))
+        .unwrap_or_default();
+    assert!(refused.contains("cannot reach its store"), "{refused}");
+    update(
+        &mut app,
+        Msg::Engine(Update::Connection(Connection::Up { changed: None })),
+    );
+    assert_eq!(app.team.as_ref().map(|t| &t.link), Some(&Link::Up));
+}

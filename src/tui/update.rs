@@ -360,7 +360,7 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             {
                 app.overlay = None;
             }
-            app.balance.load(&balance_history);
+            app.balance.load(&balance_history, app.team.is_some());
             for entry in audit {
                 app.notify.record_audit(entry);
             }

@@ -450,3 +450,72 @@ async fn the_provider_budget_holds_across_replicas() {
         call.abort();
     }
 }
+
+/// The server's store goes away while a dashboard's stream is open: the
+/// stream stays, and says the store is down, then that it answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_says_when_the_servers_store_is_down_and_back() {
+    use futures::StreamExt;
+    let Some(harness) = team("a_stream_says_when_the_servers_store_is_down").await else {
+        return;
+    };
+    let url = harness
+        .env()
+        .into_iter()
+        .find(|(key, _)| key == "PAYOPS_STORE_URL")
+        .map(|(_, url)| url)
+        .unwrap();
+    let mut admin = url::Url::parse(&url).unwrap();
+    let database = admin.path().trim_start_matches('/').to_string();
+    admin.set_path("/postgres");
+    let (db, connection) = tokio_postgres::connect(admin.as_str(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+
+    let viewer = add_token(&harness, "vera", "viewer").await;
+    let server = start_server_with(&harness, &[]);
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/events", server.base))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut stream = response.bytes_stream();
+    // Reads until an event named `server` arrives; returns its data.
+    async fn next_server_event(
+        stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    ) -> Value {
+        let mut text = String::new();
+        let found = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(Ok(chunk)) = stream.next().await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+                if let Some(at) = text.find("event: server\ndata: ") {
+                    let rest = &text[at + "event: server\ndata: ".len()..];
+                    if let Some(line) = rest.split('\n').next().filter(|_| rest.contains('\n')) {
+                        return serde_json::from_str::<Value>(line).unwrap();
+                    }
+                }
+            }
+            panic!("the stream ended: {text}");
+        })
+        .await;
+        found.expect("no server event within 20 s")
+    }
+
+    db.batch_execute(&format!(
+        "ALTER DATABASE {database} ALLOW_CONNECTIONS false;
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}';"
+    ))
+    .await
+    .unwrap();
+    let down = next_server_event(&mut stream).await;
+    assert!(down["store"].is_string(), "{down}");
+
+    db.batch_execute(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let up = next_server_event(&mut stream).await;
+    assert!(up["store"].is_null(), "{up}");
+}

@@ -310,6 +310,12 @@ async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() 
     .await
     .unwrap();
     twice.assert_clean_failure(2, "by farid");
+    // The CLI names its own flag, not the API's body.
+    assert!(
+        twice.stderr.contains("--again") && !twice.stderr.contains("{\"again\""),
+        "{}",
+        twice.stderr
+    );
     let audit = run(asha.clone(), vec!["audit", "--json"]).await.unwrap();
     assert_eq!(audit.json()[0]["actor"], "farid");
 
