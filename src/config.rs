@@ -204,7 +204,9 @@ pub struct Config {
 /// A team-mode server and this operator's token for it.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    pub url: Url,
+    /// `url`: one server, or several replicas (comma-separated) tried in
+    /// turn when one does not answer.
+    pub urls: Vec<Url>,
     /// Never on a command line: the file or `PAYOPS_SERVER_TOKEN`.
     pub token: Option<SecretString>,
     /// `ca_file`: certificate authorities (PEM) trusted besides the public

@@ -228,6 +228,35 @@ fn year_only(value: &str) -> String {
     }
 }
 
+/// The JSON of consented documents, as `digilocker documents --json` and
+/// the team API give them: every field masked unless `reveal`.
+pub fn consented_json(
+    session: &str,
+    provider: crate::domain::Provider,
+    reveal: bool,
+    consent_ends: Option<jiff::Timestamp>,
+    documents: &[Document],
+) -> Value {
+    let documents: Vec<Value> = documents
+        .iter()
+        .map(|document| {
+            let fields: Map<String, Value> = document
+                .view(reveal)
+                .into_iter()
+                .map(|(key, value)| (key, Value::String(value)))
+                .collect();
+            serde_json::json!({"type": document.kind.wire(), "fields": fields})
+        })
+        .collect();
+    serde_json::json!({
+        "session": session,
+        "provider": provider.as_str(),
+        "revealed": reveal,
+        "consent_ends_at": consent_ends.map(|t| t.to_string()),
+        "documents": documents,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,6 +210,21 @@ pub fn base_url(field: &str, raw: &str) -> Result<Url, ValidationError> {
     }
 }
 
+/// One URL, or several comma-separated (a team server's replicas), each
+/// as [`base_url`] takes it.
+pub fn base_urls(field: &str, raw: &str) -> Result<Vec<Url>, ValidationError> {
+    let urls = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| base_url(field, part))
+        .collect::<Result<Vec<_>, _>>()?;
+    if urls.is_empty() {
+        return Err(ValidationError::new(field, "is empty"));
+    }
+    Ok(urls)
+}
+
 fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),

@@ -1,14 +1,13 @@
 //! `payops digilocker documents ID`: the consented documents of an
 //! AUTHENTICATED session, masked unless `--reveal`; every fetch is logged.
+//! Here from the providers, or through a team server: the same words.
 
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::{Context, Failure, Output, exit};
-use crate::documents::{CONSENT_WINDOW, Document, DocumentFetch, to_fetch};
-use crate::domain::SessionRecord;
-use crate::domain::{DocumentType, SessionStatus};
-use crate::engine::ops::PREPARING_ATTEMPTS;
+use crate::documents::consented_json;
+use crate::engine::documents::DocumentsError;
 
 pub async fn documents(
     ctx: &Context,
@@ -17,107 +16,86 @@ pub async fn documents(
     reveal: bool,
 ) -> Result<Option<Output>, Failure> {
     let record = ctx.services.find(id)?;
-    if record.status != SessionStatus::Authenticated {
-        return Err(Failure {
-            code: exit::DECLINED,
-            kind: "no_consent",
-            message: format!(
-                "session {} is {}: documents can be fetched only after the customer consents (AUTHENTICATED)",
-                record.id, record.status
-            ),
-            provider_code: None,
-        });
-    }
-    let kinds = match only {
-        Some(word) => vec![DocumentType::parse(word).ok_or_else(|| {
-            Failure::usage(format!(
-                "--type: '{word}' is not a document; use aadhaar, pan or driving_license"
-            ))
-        })?],
-        None => to_fetch(&record.documents_consented, &record.documents_requested),
-    };
-    let consent_ends = consented_at(ctx, &record)?.map(|at| at + CONSENT_WINDOW);
-    let mut fetched = Vec::new();
-    for kind in kinds {
-        fetched.push(fetch_one(ctx, &record, kind, reveal).await?);
-    }
-    let json = json!({
-        "session": record.id.as_str(),
-        "revealed": reveal,
-        "consent_ends_at": consent_ends.map(|t| t.to_string()),
-        "documents": fetched.iter().map(|d| document_json(d, reveal)).collect::<Vec<_>>(),
-    });
-    Ok(Some(Output::ok(
-        json,
-        human(&record, &fetched, reveal, consent_ends),
-    )))
-}
-
-/// When payops first saw the session AUTHENTICATED (the hour counts from
-/// the consent, which came at most one poll earlier).
-fn consented_at(ctx: &Context, record: &SessionRecord) -> Result<Option<Timestamp>, Failure> {
-    let history = ctx.services.store().session_history(&record.id)?;
-    Ok(history
-        .iter()
-        .find(|event| event.status == SessionStatus::Authenticated)
-        .map(|event| event.at))
-}
-
-async fn fetch_one(
-    ctx: &Context,
-    record: &SessionRecord,
-    kind: DocumentType,
-    reveal: bool,
-) -> Result<Document, Failure> {
     let provider = record.provider;
-    let fetch = ctx
+    let consented = ctx
         .services
-        .fetch_document_patiently(record, kind, reveal, |kind, wait| {
+        .consented_documents(record, only, reveal, |kind, wait| {
             eprintln!(
                 "{kind}: still being prepared by {provider}; asking again in {} s",
                 wait.as_secs()
             );
         })
         .await?;
-    match fetch {
-        DocumentFetch::Ready(document) => Ok(document),
-        DocumentFetch::Expired { message } => Err(Failure {
-            code: exit::DECLINED,
-            kind: "documents_expired",
-            message: format!(
-                "the documents of {} can no longer be fetched ({message}): they are served for one hour after consent; create a new session",
-                record.id
-            ),
+    let json = consented_json(
+        consented.record.id.as_str(),
+        provider,
+        reveal,
+        consented.consent_ends,
+        &consented.documents,
+    );
+    // Each document's fields in the provider's order, which JSON objects
+    // do not keep.
+    let ordered = consented
+        .documents
+        .iter()
+        .map(|document| (document.kind.wire().to_string(), document.view(reveal)))
+        .collect();
+    let human = human(&json, ordered);
+    Ok(Some(Output::ok(json, human)))
+}
+
+/// A team server's answer, as people read it.
+pub(super) fn output(json: Value) -> Output {
+    let documents = json["documents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|document| {
+            let fields = document["fields"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_string()))
+                .collect();
+            (
+                document["type"].as_str().unwrap_or_default().to_string(),
+                fields,
+            )
+        })
+        .collect();
+    let human = human(&json, documents);
+    Output::ok(json, human)
+}
+
+/// Each document's type and its fields as shown.
+type Shown = Vec<(String, Vec<(String, String)>)>;
+
+impl From<DocumentsError> for Failure {
+    fn from(error: DocumentsError) -> Failure {
+        let message = error.to_string();
+        let (code, kind) = match error {
+            DocumentsError::Ops(error) => return error.into(),
+            DocumentsError::NoConsent { .. } => (exit::DECLINED, "no_consent"),
+            DocumentsError::UnknownType(_) => {
+                return Failure::usage(format!("--type: {message}"));
+            }
+            DocumentsError::Expired { .. } => (exit::DECLINED, "documents_expired"),
+            DocumentsError::Preparing { .. } => (exit::UNREACHABLE, "documents_preparing"),
+        };
+        Failure {
+            code,
+            kind,
+            message,
             provider_code: None,
-        }),
-        DocumentFetch::Preparing => Err(Failure {
-            code: exit::UNREACHABLE,
-            kind: "documents_preparing",
-            message: format!(
-                "{kind} of {} was still being prepared after {PREPARING_ATTEMPTS} tries; try again in a minute",
-                record.id
-            ),
-            provider_code: None,
-        }),
+        }
     }
 }
 
-fn document_json(document: &Document, reveal: bool) -> Value {
-    let fields: Map<String, Value> = document
-        .view(reveal)
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    json!({"type": document.kind.wire(), "fields": fields})
-}
-
-fn human(
-    record: &SessionRecord,
-    documents: &[Document],
-    reveal: bool,
-    consent_ends: Option<Timestamp>,
-) -> String {
-    let mut lines = Vec::new();
+fn human(json: &Value, documents: Shown) -> String {
+    let reveal = json["revealed"] == true;
+    let consent_ends = json["consent_ends_at"]
+        .as_str()
+        .and_then(|at| at.parse::<Timestamp>().ok());
     let window = match consent_ends {
         Some(end) => {
             let left = end.duration_since(Timestamp::now());
@@ -133,18 +111,25 @@ fn human(
         }
         None => "consent window: unknown (payops did not see the consent)".to_string(),
     };
-    lines.push(format!("{} ({}) · {window}", record.id, record.provider));
-    for document in documents {
-        let how = if reveal {
-            "in full (this reveal is logged)"
-        } else {
-            "masked; --reveal shows every field (logged)"
-        };
+    let provider = json["provider"]
+        .as_str()
+        .and_then(|word| word.parse::<crate::domain::Provider>().ok())
+        .map(|provider| provider.to_string())
+        .unwrap_or_default();
+    let mut lines = vec![format!(
+        "{} ({provider}) · {window}",
+        json["session"].as_str().unwrap_or_default()
+    )];
+    let how = if reveal {
+        "in full (this reveal is logged)"
+    } else {
+        "masked; --reveal shows every field (logged)"
+    };
+    for (kind, fields) in documents {
         lines.push(String::new());
-        lines.push(format!("{} — {how}", document.kind.wire()));
-        let view = document.view(reveal);
-        let width = view.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        for (key, value) in view {
+        lines.push(format!("{kind} — {how}"));
+        let width = fields.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+        for (key, value) in fields {
             lines.push(format!("  {key:<width$}  {value}"));
         }
     }

@@ -31,7 +31,7 @@ pub(crate) fn client(server: &ServerConfig) -> Result<ServerClient, Failure> {
             )
         })?;
     Ok(ServerClient::trusting(
-        server.url.clone(),
+        server.urls.clone(),
         token,
         server.ca_pem.as_deref(),
     )?)
@@ -113,14 +113,19 @@ impl From<ServerError> for Failure {
                 provider_code: None,
             },
             ServerError::Refused { status, kind, .. } => Failure {
-                code: match status {
-                    400..=499 => exit::USAGE,
+                code: match (status, kind.as_str()) {
+                    // As the same command says it here: declined, not misused.
+                    (_, "no_consent" | "documents_expired") => exit::DECLINED,
+                    (400..=499, _) => exit::USAGE,
                     _ => exit::UNREACHABLE,
                 },
                 kind: match kind.as_str() {
                     "unauthorized" => "unauthorized",
                     "forbidden" => "forbidden",
                     "recently_notified" => "usage",
+                    "no_consent" => "no_consent",
+                    "documents_expired" => "documents_expired",
+                    "documents_preparing" => "documents_preparing",
                     "config" => "config",
                     _ => "server",
                 },
@@ -237,7 +242,20 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
             ));
         }
         DigilockerCommand::Watch { .. } => return Err(not_yet("digilocker watch")),
-        DigilockerCommand::Documents { .. } => return Err(not_yet("digilocker documents")),
+        DigilockerCommand::Documents {
+            id,
+            document,
+            reveal,
+        } => {
+            let mut query = vec![("reveal", reveal.to_string())];
+            if let Some(kind) = document {
+                query.push(("type", kind.clone()));
+            }
+            let answer = remote
+                .call_query(Method::GET, &["sessions", id, "documents"], &query, None)
+                .await?;
+            return Ok(super::documents::output(answer));
+        }
     };
     Ok(pairs_output(session))
 }

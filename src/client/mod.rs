@@ -69,27 +69,38 @@ pub struct Operator {
     pub defaults: Option<crate::config::SessionDefaults>,
 }
 
-/// A server and the token to reach it with. Cheap to clone.
+/// A server (or its replicas, tried in turn) and the token to reach it
+/// with. Cheap to clone; clones share which replica is in use.
 #[derive(Clone)]
 pub struct ServerClient {
     http: reqwest::Client,
-    base: Url,
+    bases: std::sync::Arc<Vec<Url>>,
+    /// Which of `bases` is in use: the next is tried when it does not answer.
+    current: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     token: SecretString,
 }
 
 impl ServerClient {
     /// `token` must not be empty (the caller says where it should come from).
     pub fn new(base: Url, token: SecretString) -> Result<ServerClient, ServerError> {
-        ServerClient::trusting(base, token, None)
+        ServerClient::trusting(vec![base], token, None)
     }
 
     /// [`ServerClient::new`], trusting the certificate authorities in
     /// `ca_pem` besides the public ones (`[server] ca_file`).
     pub fn trusting(
-        base: Url,
+        bases: Vec<Url>,
         token: SecretString,
         ca_pem: Option<&[u8]>,
     ) -> Result<ServerClient, ServerError> {
+        let Some(base) = bases.first().cloned() else {
+            return Err(ServerError::Refused {
+                status: 0,
+                kind: "config".into(),
+                message: "no server URL".into(),
+                field: Some("server.url".into()),
+            });
+        };
         let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
         if let Some(pem) = ca_pem {
             let authorities = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
@@ -108,18 +119,41 @@ impl ServerClient {
             message: format!("cannot make an HTTP client: {e}"),
             sent: false,
         })?;
-        Ok(ServerClient { http, base, token })
+        Ok(ServerClient {
+            http,
+            bases: std::sync::Arc::new(bases),
+            current: std::sync::Arc::default(),
+            token,
+        })
+    }
+
+    /// The replica in use.
+    fn base(&self) -> &Url {
+        let at = self.current.load(std::sync::atomic::Ordering::Relaxed);
+        &self.bases[at % self.bases.len()]
+    }
+
+    /// Moves on to the next replica (after one did not answer); false when
+    /// there is only one.
+    pub(crate) fn next_replica(&self) -> bool {
+        if self.bases.len() < 2 {
+            return false;
+        }
+        self.current
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(server = %self.shown(), "trying the next server");
+        true
     }
 
     /// The server as the header shows it: host and port, never credentials.
     pub fn shown(&self) -> String {
-        shown(&self.base)
+        shown(self.base())
     }
 
     /// `/api/v1/<segments>`, each segment escaped so an id cannot reach
     /// another route.
     fn url(&self, segments: &[&str]) -> Result<Url, ServerError> {
-        let mut url = self.base.clone();
+        let mut url = self.base().clone();
         url.path_segments_mut()
             .map_err(|()| ServerError::Refused {
                 status: 0,
@@ -139,6 +173,8 @@ impl ServerClient {
             .bearer_auth(self.token.expose_secret().trim())
     }
 
+    /// A call to the API; when the replica in use cannot be connected to
+    /// (so nothing was sent), the next one is tried, each once.
     pub async fn call(
         &self,
         method: Method,
@@ -146,13 +182,36 @@ impl ServerClient {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> Result<Value, ServerError> {
+        let mut others = self.bases.len() - 1;
+        loop {
+            match self
+                .call_once(method.clone(), segments, query, body.as_ref())
+                .await
+            {
+                Err(ServerError::Unreachable { sent: false, .. })
+                    if others > 0 && self.next_replica() =>
+                {
+                    others -= 1;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
+    async fn call_once(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, ServerError> {
         let mut url = self.url(segments)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
         let mut request = self.request(method, url).timeout(CALL_TIMEOUT);
         if let Some(body) = body {
-            request = request.json(&body);
+            request = request.json(body);
         }
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();

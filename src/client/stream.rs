@@ -58,7 +58,11 @@ pub(crate) async fn follow(client: ServerClient, out: UnboundedSender<StreamMess
             Ok(()) if out.is_closed() => return,
             Ok(()) => ("the server closed the event stream".to_string(), false),
             Err(Lost::Refused(reason)) => (reason, true),
-            Err(Lost::Gone(reason)) => (reason, false),
+            Err(Lost::Gone(reason)) => {
+                // Another replica may answer where this one did not.
+                client.next_replica();
+                (reason, false)
+            }
         };
         // Jitter spreads the clients of a restarted server; never past the cap.
         let retry_in = retries.next().unwrap_or(LAST_RETRY).min(LAST_RETRY);

@@ -201,7 +201,7 @@ impl Resolver<'_> {
         };
         match url {
             Some(raw) => Some(ServerConfig {
-                url: self.validated(raw, validate::base_url)?,
+                urls: self.validated(raw, validate::base_urls)?,
                 token,
                 ca_pem,
             }),

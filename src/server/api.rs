@@ -31,6 +31,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/sessions/{id}", get(one_session).delete(stop_tracking))
         .route("/sessions/{id}/refresh", post(refresh_session))
         .route("/sessions/{id}/label", put(set_label))
+        .route("/sessions/{id}/documents", get(super::documents::documents))
         .route("/links/{id}", get(look_up_link))
         .route("/links/{id}/notify", post(notify_link))
         .route("/audit", get(audit))
@@ -485,7 +486,7 @@ async fn audit(
         healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
         refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
         look_up_link, notify_link, audit, super::stream::stream, super::tokens::list,
-        super::tokens::add, super::tokens::revoke
+        super::tokens::add, super::tokens::revoke, super::documents::documents
     ),
     components(schemas(
         CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail,

@@ -10,6 +10,7 @@
 mod api;
 mod body;
 mod budget;
+mod documents;
 mod errors;
 pub mod events;
 pub mod leader;

@@ -177,3 +177,58 @@ async fn after_the_consent_hour_the_documents_are_gone() {
     let audit = h.run(&["audit", "--documents", "--json"]).await.json();
     assert_eq!(audit[0]["outcome"], "expired");
 }
+
+/// Through a team server: a support agent gets the documents masked, the
+/// fetch is logged under their name, a viewer is refused, and a session
+/// without consent is declined as it is here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_support_agent_gets_the_documents_through_the_server() {
+    let h = Harness::start(1.0).await;
+    let id = consented_session(&h, &["--provider", "cashfree", "--docs", "aadhaar"]).await;
+    let pending = h
+        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+        .await
+        .json();
+    let support = crate::harness::server::add_token(&h, "asha", "support").await;
+    let viewer = crate::harness::server::add_token(&h, "vera", "viewer").await;
+    let server = crate::harness::server::start_server(&h);
+    let laptop = tempfile::tempdir().unwrap();
+    let run = |token: &str, args: Vec<String>| {
+        let env = vec![
+            ("HOME".to_string(), laptop.path().display().to_string()),
+            ("PAYOPS_SERVER_URL".to_string(), server.base.clone()),
+            ("PAYOPS_SERVER_TOKEN".to_string(), token.to_string()),
+        ];
+        tokio::task::spawn_blocking(move || crate::harness::cli::run_binary(&args, &env))
+    };
+    let args = |id: &str| -> Vec<String> {
+        ["digilocker", "documents", id, "--json"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect()
+    };
+
+    let fetched = run(&support, args(&id)).await.unwrap();
+    fetched.assert_code(0);
+    let body = fetched.json();
+    assert_eq!(body["revealed"], false, "{body}");
+    let uid = body["documents"][0]["fields"]["uid"].as_str().unwrap();
+    assert!(uid.starts_with("XXXXXXXX"), "masked: {uid}");
+    let log = h.run(&["audit", "--documents", "--json"]).await.json();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["actor"] == "asha" && entry["session"] == id.as_str()),
+        "{log}"
+    );
+
+    run(&viewer, args(&id))
+        .await
+        .unwrap()
+        .assert_clean_failure(2, "support role");
+    run(&support, args(pending["id"].as_str().unwrap()))
+        .await
+        .unwrap()
+        .assert_clean_failure(1, "only after the customer consents");
+}

@@ -384,3 +384,70 @@ async fn a_notify_through_the_server_reaches_every_dashboard_and_is_not_repeated
         assert_eq!(rows, 1, "{:?}", dashboard.app.notify.audit);
     }
 }
+
+/// A dashboard given two replicas' addresses follows the other when the
+/// one it was on dies, and sees what is done through it; a CLI given a
+/// dead address first goes on to the live one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_given_two_replicas_follows_the_other_when_one_dies() {
+    let Some(url) = crate::harness::postgres::database("a_client_given_two_replicas") else {
+        return;
+    };
+    let mut harness = Harness::start(1.0).await;
+    harness.set_env("PAYOPS_STORE_URL", &url);
+    let asha = add_token(&harness, "asha", "admin").await;
+    let ravi = add_token(&harness, "ravi", "support").await;
+    let mut first = start_server_with(&harness, &[]);
+    let second = start_server_with(&harness, &[]);
+    let client = ServerClient::trusting(
+        vec![
+            url::Url::parse(&first.base).unwrap(),
+            url::Url::parse(&second.base).unwrap(),
+        ],
+        SecretString::from(asha.clone()),
+        None,
+    )
+    .unwrap();
+    let (commands, updates, task) = payops::client::engine::spawn(client);
+    let mut dashboard = Headless::new(updates, "asha");
+    dashboard
+        .until("the first snapshot", Duration::from_secs(10), |app| {
+            link(app) == Some(&Link::Up)
+        })
+        .await;
+
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let created = create(&second.base, &ravi, "TKT-5").await;
+    let id = created["id"].as_str().unwrap().to_string();
+    dashboard
+        .until(
+            "the other replica's session",
+            Duration::from_secs(30),
+            |app| link(app) == Some(&Link::Up) && session(app, &id).is_some(),
+        )
+        .await;
+    commands.send(Command::Shutdown).unwrap();
+    task.await.unwrap();
+
+    // The CLI: the dead address first, then the live one.
+    let laptop = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("HOME".to_string(), laptop.path().display().to_string()),
+        (
+            "PAYOPS_SERVER_URL".to_string(),
+            format!("{},{}", first.base, second.base),
+        ),
+        ("PAYOPS_SERVER_TOKEN".to_string(), asha),
+    ];
+    let listed = tokio::task::spawn_blocking(move || {
+        crate::harness::cli::run_binary(
+            &["digilocker".into(), "list".into(), "--json".into()],
+            &env,
+        )
+    })
+    .await
+    .unwrap();
+    listed.assert_code(0);
+    assert!(listed.stdout.contains(&id), "{}", listed.stdout);
+}

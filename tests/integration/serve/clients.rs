@@ -180,6 +180,7 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         ("POST", "/api/v1/sessions/{id}/refresh"),
         ("PUT", "/api/v1/sessions/{id}/label"),
         ("GET", "/api/v1/tokens"),
+        ("GET", "/api/v1/sessions/{id}/documents"),
         ("POST", "/api/v1/tokens"),
         ("POST", "/api/v1/tokens/{name}/revoke"),
     ];
