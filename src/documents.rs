@@ -228,8 +228,30 @@ fn year_only(value: &str) -> String {
     }
 }
 
-/// The JSON of consented documents, as `digilocker documents --json` and
-/// the team API give them: every field masked unless `reveal`.
+/// Consented documents, as `digilocker documents --json` and the team
+/// API give them: every field masked unless `revealed`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ConsentedView<'a> {
+    session: &'a str,
+    provider: &'static str,
+    revealed: bool,
+    /// One hour after payops first saw the consent.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    consent_ends_at: Option<jiff::Timestamp>,
+    documents: Vec<DocumentView>,
+}
+
+/// One document's fields as shown.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DocumentView {
+    /// AADHAAR, PAN or DRIVING_LICENSE.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[schema(value_type = Object)]
+    fields: Map<String, Value>,
+}
+
+/// [`ConsentedView`] as JSON.
 pub fn consented_json(
     session: &str,
     provider: crate::domain::Provider,
@@ -237,24 +259,26 @@ pub fn consented_json(
     consent_ends: Option<jiff::Timestamp>,
     documents: &[Document],
 ) -> Value {
-    let documents: Vec<Value> = documents
+    let documents = documents
         .iter()
-        .map(|document| {
-            let fields: Map<String, Value> = document
+        .map(|document| DocumentView {
+            kind: document.kind.wire(),
+            fields: document
                 .view(reveal)
                 .into_iter()
                 .map(|(key, value)| (key, Value::String(value)))
-                .collect();
-            serde_json::json!({"type": document.kind.wire(), "fields": fields})
+                .collect(),
         })
         .collect();
-    serde_json::json!({
-        "session": session,
-        "provider": provider.as_str(),
-        "revealed": reveal,
-        "consent_ends_at": consent_ends.map(|t| t.to_string()),
-        "documents": documents,
-    })
+    let view = ConsentedView {
+        session,
+        provider: provider.as_str(),
+        revealed: reveal,
+        consent_ends_at: consent_ends,
+        documents,
+    };
+    // Strings, booleans and string maps always convert.
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 #[cfg(test)]

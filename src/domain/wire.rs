@@ -33,39 +33,94 @@ pub fn refresh_hint(id: &str) -> String {
 /// lets a client tell a quiet server from a dead one.
 pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A balance fetched now, as `balance --json` and `GET /api/v1/balance`
+/// give it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BalanceView<'a> {
+    /// Always `instantpay`.
+    provider: &'static str,
+    account: &'a str,
+    /// Rupees as a decimal string (`"16.82"`), as are `total` and `lien`.
+    available: String,
+    total: String,
+    lien: String,
+    /// `PRODUCTION` or `UAT`, when InstantPay said.
+    environment: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    fetched_at: Timestamp,
+    /// InstantPay's `ipay_uuid`.
+    request_id: Option<&'a str>,
+}
+
 pub fn balance_json(report: &BalanceReport) -> Value {
-    json!({
-        "provider": "instantpay",
-        "account": report.account,
-        "available": report.available.to_string(),
-        "total": report.total.to_string(),
-        "lien": report.lien.to_string(),
-        "environment": report.environment.as_ref().map(|e| e.label()),
-        "fetched_at": report.fetched_at.to_string(),
-        "request_id": report.request_id,
+    to_value(&BalanceView {
+        provider: "instantpay",
+        account: &report.account,
+        available: report.available.to_string(),
+        total: report.total.to_string(),
+        lien: report.lien.to_string(),
+        environment: report.environment.as_ref().map(|e| e.label()),
+        fetched_at: report.fetched_at,
+        request_id: report.request_id.as_deref(),
     })
 }
 
+/// One reading on record.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReadingView<'a> {
+    #[schema(value_type = String, format = DateTime)]
+    at: Timestamp,
+    account: &'a str,
+    available: String,
+    total: String,
+    lien: String,
+    request_id: Option<&'a str>,
+}
+
+impl<'a> ReadingView<'a> {
+    fn of(snapshot: &'a BalanceSnapshot) -> ReadingView<'a> {
+        ReadingView {
+            at: snapshot.at,
+            account: &snapshot.account,
+            available: snapshot.available.to_string(),
+            total: snapshot.total.to_string(),
+            lien: snapshot.lien.to_string(),
+            request_id: snapshot.request_id.as_deref(),
+        }
+    }
+}
+
 pub fn snapshot_json(snapshot: &BalanceSnapshot) -> Value {
-    json!({
-        "at": snapshot.at.to_string(),
-        "account": snapshot.account,
-        "available": snapshot.available.to_string(),
-        "total": snapshot.total.to_string(),
-        "lien": snapshot.lien.to_string(),
-        "request_id": snapshot.request_id,
-    })
+    to_value(&ReadingView::of(snapshot))
+}
+
+/// The readings since a time, with their low, high and latest, as
+/// `balance --history --json` and `GET /api/v1/balance/history` give them.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HistoryView<'a> {
+    #[schema(value_type = String, format = DateTime)]
+    since: Timestamp,
+    readings: Vec<ReadingView<'a>>,
+    lowest: Option<ReadingView<'a>>,
+    highest: Option<ReadingView<'a>>,
+    latest: Option<ReadingView<'a>>,
 }
 
 pub fn balance_history_json(since: Timestamp, snapshots: &[BalanceSnapshot]) -> Value {
     let summary = BalanceSummary::of(snapshots);
-    json!({
-        "since": since.to_string(),
-        "readings": snapshots.iter().map(snapshot_json).collect::<Vec<_>>(),
-        "lowest": summary.map(|s| snapshot_json(s.lowest)),
-        "highest": summary.map(|s| snapshot_json(s.highest)),
-        "latest": summary.map(|s| snapshot_json(s.latest)),
+    to_value(&HistoryView {
+        since,
+        readings: snapshots.iter().map(ReadingView::of).collect(),
+        lowest: summary.map(|s| ReadingView::of(s.lowest)),
+        highest: summary.map(|s| ReadingView::of(s.highest)),
+        latest: summary.map(|s| ReadingView::of(s.latest)),
     })
+}
+
+/// A view as JSON: plain fields of strings, numbers and maps with string
+/// keys always convert.
+fn to_value(view: &impl serde::Serialize) -> Value {
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 fn create_state_word(state: &CreateState) -> (&'static str, Option<&str>) {
@@ -79,10 +134,12 @@ fn create_state_word(state: &CreateState) -> (&'static str, Option<&str>) {
 
 /// A session as the JSON contract spells it (README), borrowed from the
 /// record: serialised as it is, a list of thousands needs no tree of values.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionView<'a> {
+    #[schema(value_type = String)]
     id: &'a super::SessionId,
     provider: &'static str,
+    #[schema(value_type = String)]
     external_ref: &'a super::ExternalRef,
     reference: Option<&'a str>,
     status: String,
@@ -90,11 +147,17 @@ pub struct SessionView<'a> {
     url: Option<&'a str>,
     flow: Option<&'static str>,
     redirect_url: Option<&'a str>,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     expires_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     last_polled_at: Option<Timestamp>,
+    #[schema(value_type = Vec<String>)]
     documents_requested: &'a [super::DocumentType],
+    #[schema(value_type = Vec<String>)]
     documents_consented: &'a [super::DocumentType],
     create_state: &'static str,
     create_message: Option<&'a str>,
@@ -104,6 +167,7 @@ pub struct SessionView<'a> {
     created_by: Option<&'a str>,
     /// Masked; only once authenticated and only when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     user_details: Option<std::collections::BTreeMap<&'static str, String>>,
 }
 
@@ -138,33 +202,76 @@ impl<'a> SessionView<'a> {
 }
 
 pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Value {
-    // A struct of strings, numbers and string-keyed maps always converts.
-    serde_json::to_value(SessionView::of(record, details)).unwrap_or_default()
+    to_value(&SessionView::of(record, details))
+}
+
+/// A payout link as `link --json` and the team API give it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LinkView<'a> {
+    #[schema(value_type = String)]
+    link_id: &'a super::LinkId,
+    /// `ISSUED`, `CLAIMED`, `EXPIRED`, … as InstantPay says.
+    status: String,
+    /// Rupees with paise (`"1500.50"`); the provider sends a JSON number.
+    amount: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    activity: &'a [super::LinkActivity],
+    request_id: Option<&'a str>,
+}
+
+impl<'a> LinkView<'a> {
+    pub fn of(report: &'a LinkReport) -> LinkView<'a> {
+        LinkView {
+            link_id: &report.link_id,
+            status: report.status.as_str(),
+            amount: report.amount.map(|a| format!("{:.2}", a.round_dp(2))),
+            activity: &report.activity,
+            request_id: report.request_id.as_deref(),
+        }
+    }
 }
 
 pub fn link_json(report: &LinkReport) -> Value {
-    json!({
-        "link_id": report.link_id,
-        "status": report.status.as_str(),
-        // The provider sends a JSON number (1500.5); money is always shown with paise.
-        "amount": report.amount.map(|a| format!("{:.2}", a.round_dp(2))),
-        "activity": report.activity,
-        "request_id": report.request_id,
-    })
+    to_value(&LinkView::of(report))
+}
+
+/// A row of the notify audit, as `audit --json` and the team API give it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditView<'a> {
+    id: i64,
+    #[schema(value_type = String)]
+    link_id: &'a super::LinkId,
+    /// `sent`, `declined`, `failed` or `unknown`.
+    outcome: &'static str,
+    message: &'a str,
+    provider_code: Option<&'a str>,
+    request_id: Option<&'a str>,
+    #[schema(value_type = String, format = DateTime)]
+    at: Timestamp,
+    /// Who sent it.
+    actor: &'a str,
+    /// False while the request is in flight.
+    completed: bool,
+}
+
+impl<'a> AuditView<'a> {
+    pub fn of(entry: &'a AuditEntry) -> AuditView<'a> {
+        AuditView {
+            id: entry.id,
+            link_id: &entry.link_id,
+            outcome: entry.outcome.as_str(),
+            message: &entry.message,
+            provider_code: entry.provider_code.as_deref(),
+            request_id: entry.request_id.as_deref(),
+            at: entry.at,
+            actor: &entry.actor,
+            completed: entry.completed,
+        }
+    }
 }
 
 pub fn audit_json(entry: &AuditEntry) -> Value {
-    json!({
-        "id": entry.id,
-        "link_id": entry.link_id,
-        "outcome": entry.outcome.as_str(),
-        "message": entry.message,
-        "provider_code": entry.provider_code,
-        "request_id": entry.request_id,
-        "at": entry.at.to_string(),
-        "actor": entry.actor,
-        "completed": entry.completed,
-    })
+    to_value(&AuditView::of(entry))
 }
 
 pub fn document_access_json(entry: &DocumentAccess) -> Value {

@@ -11,13 +11,14 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::{Accepted, Defaults, LinkLookup, Notified, Stopped, Whoami};
 use super::body::Object;
 use super::errors::{ApiError, ErrorBody, ErrorDetail, bad_path, bad_query, invalid};
 use super::listing::ListingError;
 use super::operator::{Operator, authenticate};
 use super::state::AppState;
 use crate::auth::Permission;
-use crate::domain::wire;
+use crate::domain::wire::{self, AuditView, BalanceView, HistoryView, LinkView, SessionView};
 use crate::domain::{LinkId, Provider, UserFlow};
 use crate::engine::ops::{CreateFailure, OpsError};
 use crate::engine::{Command, RequestInput, SessionRequest};
@@ -108,24 +109,28 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/whoami", tag = "operators", responses((status = 200, description = "the token's operator and role, and the server's create defaults", body = Object), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "operators", responses((status = 200, description = "the token's operator and role, and the server's create defaults", body = Whoami), (status = 401, body = ErrorBody)))]
 async fn whoami(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
 ) -> Json<Value> {
     let defaults = &state.defaults;
-    Json(json!({
-        "name": operator.name,
-        "role": operator.role.as_str(),
-        // What a create leaves out is filled from these: a dashboard
-        // prefills its form with them.
-        "defaults": {
-            "provider": defaults.provider.map(|p| p.as_str()),
-            "flow": defaults.flow.cashfree_word(),
-            "documents": defaults.documents,
-            "redirect_url": defaults.redirect_url.as_ref().map(|url| url.as_str()),
+    answer(&Whoami {
+        name: &operator.name,
+        role: operator.role.as_str(),
+        defaults: Defaults {
+            provider: defaults.provider.map(|p| p.as_str()),
+            flow: defaults.flow.cashfree_word(),
+            documents: &defaults.documents,
+            redirect_url: defaults.redirect_url.as_ref().map(|url| url.as_str()),
         },
-    }))
+    })
+}
+
+/// An answer as JSON: plain structs of strings, numbers and lists always
+/// convert.
+fn answer(body: &impl serde::Serialize) -> Json<Value> {
+    Json(serde_json::to_value(body).unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -137,7 +142,7 @@ struct ListQuery {
     all: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, description = "sessions, as `digilocker list --json`", body = [Object]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, description = "sessions, as `digilocker list --json`", body = [SessionView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_sessions(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -153,7 +158,7 @@ async fn list_sessions(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "a session", body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "a session", body = SessionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn one_session(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -172,7 +177,7 @@ pub struct LabelBody {
     label: Value,
 }
 
-#[utoipa::path(put, path = "/api/v1/sessions/{id}/label", tag = "sessions", description = "Role: support.", params(("id" = String, Path)), request_body = LabelBody, responses((status = 200, description = "the session", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/sessions/{id}/label", tag = "sessions", description = "Role: support.", params(("id" = String, Path)), request_body = LabelBody, responses((status = 200, description = "the session", body = SessionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn set_label(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -200,7 +205,7 @@ struct HistoryQuery {
     since: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/balance/history", tag = "balance", params(HistoryQuery), responses((status = 200, description = "as `balance --history --json`", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/balance/history", tag = "balance", params(HistoryQuery), responses((status = 200, description = "as `balance --history --json`", body = HistoryView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn balance_history(
     State(state): State<AppState>,
     query: Result<Query<HistoryQuery>, QueryRejection>,
@@ -217,7 +222,7 @@ async fn balance_history(
     Ok(Json(wire::balance_history_json(since, &snapshots)))
 }
 
-#[utoipa::path(get, path = "/api/v1/balance", tag = "balance", description = "Role: finance. Fetches the wallet balance from InstantPay now and records it.", responses((status = 200, description = "as `balance --json`", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/balance", tag = "balance", description = "Role: finance. Fetches the wallet balance from InstantPay now and records it.", responses((status = 200, description = "as `balance --json`", body = BalanceView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn fetch_balance(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -227,7 +232,7 @@ async fn fetch_balance(
     Ok(Json(wire::balance_json(&report)))
 }
 
-#[utoipa::path(post, path = "/api/v1/balance/refresh", tag = "balance", description = "Role: finance. The engine fetches it; the history shows it.", responses((status = 202, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "InstantPay is not configured", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/balance/refresh", tag = "balance", description = "Role: finance. The engine fetches it; the history shows it.", responses((status = 202, body = Accepted), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "InstantPay is not configured", body = ErrorBody)))]
 async fn refresh_balance(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -246,7 +251,10 @@ async fn refresh_balance(
     tracing::info!(by = %operator.name, "balance refresh asked");
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"accepted": true, "by": operator.name})),
+        answer(&Accepted {
+            accepted: true,
+            by: &operator.name,
+        }),
     )
         .into_response())
 }
@@ -263,7 +271,7 @@ pub struct CreateBody {
     label: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", description = "Role: support. Fields left out come from the server's [defaults].", request_body = CreateBody, responses((status = 201, description = "the session", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, description = "the provider refused or failed", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", description = "Role: support. Fields left out come from the server's [defaults].", request_body = CreateBody, responses((status = 201, description = "the session", body = SessionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, description = "the provider refused or failed", body = ErrorBody)))]
 async fn create_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -328,7 +336,7 @@ pub struct TrackBody {
     reference: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/sessions/track", tag = "sessions", description = "Role: support.", request_body = TrackBody, responses((status = 200, description = "the session", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sessions/track", tag = "sessions", description = "Role: support.", request_body = TrackBody, responses((status = 200, description = "the session", body = SessionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn track_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -347,7 +355,7 @@ async fn track_session(
     Ok(polled_json(&outcome))
 }
 
-#[utoipa::path(post, path = "/api/v1/sessions/{id}/refresh", tag = "sessions", description = "Role: support. Polls now, or asks whether an unanswered create took effect.", params(("id" = String, Path)), responses((status = 200, description = "the session", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/refresh", tag = "sessions", description = "Role: support. Polls now, or asks whether an unanswered create took effect.", params(("id" = String, Path)), responses((status = 200, description = "the session", body = SessionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn refresh_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -360,7 +368,7 @@ async fn refresh_session(
     Ok(polled_json(&outcome))
 }
 
-#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", description = "Role: support. Stops tracking.", params(("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", description = "Role: support. Stops tracking.", params(("id" = String, Path)), responses((status = 200, body = Stopped), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn stop_tracking(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -372,7 +380,10 @@ async fn stop_tracking(
     state.services.store().set_tracking(&record.id, false)?;
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "stopped tracking");
-    Ok(Json(json!({"id": record.id, "tracking": false})))
+    Ok(answer(&Stopped {
+        id: record.id.as_str(),
+        tracking: false,
+    }))
 }
 
 /// A session as a poll (or a track) left it, with the personal data it
@@ -388,7 +399,7 @@ fn link_id(raw: &str) -> Result<LinkId, ApiError> {
     Ok(crate::validate::link_id("link_id", raw)?.0)
 }
 
-#[utoipa::path(get, path = "/api/v1/links/{id}", tag = "links", description = "Role: finance.", params(("id" = String, Path, description = "the payout link id")), responses((status = 200, description = "the link and its notifies in the last 10 minutes", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/links/{id}", tag = "links", description = "Role: finance.", params(("id" = String, Path, description = "the payout link id")), responses((status = 200, description = "the link and its notifies in the last 10 minutes", body = LinkLookup), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn look_up_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -398,10 +409,10 @@ async fn look_up_link(
     operator.require(Permission::Money)?;
     let link = link_id(&raw)?;
     let (report, recent) = state.services.lookup_link(&link).await?;
-    Ok(Json(json!({
-        "link": wire::link_json(&report),
-        "recent_notifies": recent.0.iter().map(wire::audit_json).collect::<Vec<_>>(),
-    })))
+    Ok(answer(&LinkLookup {
+        link: LinkView::of(&report),
+        recent_notifies: recent.0.iter().map(AuditView::of).collect(),
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -412,7 +423,7 @@ pub struct NotifyBody {
     again: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/links/{id}/notify", tag = "links", description = "Role: finance. Within 10 minutes of a notify that may have reached the recipient, 409 unless again is true.", params(("id" = String, Path)), request_body(content = NotifyBody, description = "optional"), responses((status = 200, description = "the audit entry (with error when not sent)", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/links/{id}/notify", tag = "links", description = "Role: finance. Within 10 minutes of a notify that may have reached the recipient, 409 unless again is true.", params(("id" = String, Path)), request_body(content = NotifyBody, description = "optional"), responses((status = 200, description = "the audit entry (with error when not sent)", body = Notified), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn notify_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -444,14 +455,14 @@ async fn notify_link(
     // Every dashboard sees the attempt in flight, then its outcome.
     state.store_changed();
     let result = state.announced(services.finish_notify(&started).await)?;
-    let mut json = wire::audit_json(&result.entry);
-    if let (Some(error), Some(object)) = (&result.error, json.as_object_mut()) {
-        object.insert(
-            "error".into(),
-            json!({"kind": error.kind(), "message": error.to_string(), "field": null}),
-        );
-    }
-    Ok(Json(json))
+    Ok(answer(&Notified {
+        entry: AuditView::of(&result.entry),
+        error: result.error.as_ref().map(|error| ErrorDetail {
+            kind: error.kind().to_string(),
+            message: error.to_string(),
+            field: None,
+        }),
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -463,7 +474,7 @@ struct AuditQuery {
     limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "links", params(AuditQuery), responses((status = 200, description = "the notify audit, newest first", body = [Object]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit", tag = "links", params(AuditQuery), responses((status = 200, description = "the notify audit, newest first", body = [AuditView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn audit(
     State(state): State<AppState>,
     query: Result<Query<AuditQuery>, QueryRejection>,

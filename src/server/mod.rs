@@ -7,6 +7,7 @@
 //! A call for each CLI command but `watch` and `documents`, and an event
 //! stream (`events`) that keeps every connected dashboard current.
 
+mod answers;
 mod api;
 mod body;
 mod budget;

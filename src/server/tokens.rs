@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::body::Object;
 use super::errors::{ApiError, ErrorBody, bad_path};
@@ -28,7 +28,22 @@ pub struct TokenBody {
     role: Role,
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "operators", description = "Role: admin. Every token, never the token itself.", responses((status = 200, description = "name, role, created_at, last_used_at, revoked_at of each", body = [Object]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+/// A token just made: the only time it is shown.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MadeToken<'a> {
+    name: &'a str,
+    role: &'static str,
+    token: &'a str,
+}
+
+/// A token refused from now on.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    name: String,
+    revoked: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "operators", description = "Role: admin. Every token, never the token itself.", responses((status = 200, description = "every token, never the token itself", body = [crate::store::TokenInfo]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -40,7 +55,7 @@ pub async fn list(
         .map_err(|e| ApiError::internal(format!("the tokens could not be written: {e}")))
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "operators", description = "Role: admin. The token is in this answer and nowhere else, ever.", request_body = TokenBody, responses((status = 201, description = "name, role and the token", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "an active token has that name", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "operators", description = "Role: admin. The token is in this answer and nowhere else, ever.", request_body = TokenBody, responses((status = 201, description = "name, role and the token", body = MadeToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "an active token has that name", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -54,19 +69,20 @@ pub async fn add(
         .store()
         .add_token(&name, body.role, &hash, Timestamp::now())?;
     tracing::info!(operator = %name, role = %body.role, by = %operator.name, "token made");
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"name": name, "role": body.role, "token": token})),
-    )
-        .into_response())
+    let made = MadeToken {
+        name: &name,
+        role: body.role.as_str(),
+        token: &token,
+    };
+    Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "operators", description = "Role: admin. Refused from the next request on; its open event streams end within seconds.", params(("name" = String, Path)), responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "operators", description = "Role: admin. Refused from the next request on; its open event streams end within seconds.", params(("name" = String, Path)), responses((status = 200, body = Revoked), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
     name: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     let Path(name) = name.map_err(|rejection| bad_path(rejection).field("name"))?;
     operator.require(Permission::Tokens)?;
     let name = name.trim();
@@ -75,5 +91,8 @@ pub async fn revoke(
         .store()
         .revoke_token(name, Timestamp::now())?;
     tracing::info!(operator = %name, by = %operator.name, "token revoked");
-    Ok(Json(json!({"name": name, "revoked": true})))
+    Ok(Json(Revoked {
+        name: name.to_string(),
+        revoked: true,
+    }))
 }

@@ -9,12 +9,17 @@ use crate::auth::Role;
 
 /// A token as `token list` shows it: never the token itself. Its serde
 /// form is the JSON of `token list --json` and `GET /api/v1/tokens`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub name: String,
+    /// viewer, support, finance or admin.
+    #[schema(value_type = String)]
     pub role: Role,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<Timestamp>,
 }
 

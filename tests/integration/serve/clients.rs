@@ -134,6 +134,36 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         "{}",
         doc["info"]
     );
+    // Every API answer has its schema, not a bare object: generated
+    // clients get types (the event stream and health are described in
+    // words).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/")
+            || path == "/api/v1/events"
+            || path == "/api/v1/openapi.json"
+        {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            for status in ["200", "201", "202"] {
+                let Some(answer) = operation["responses"].get(status) else {
+                    continue;
+                };
+                let schema = &answer["content"]["application/json"]["schema"];
+                let named = schema["$ref"]
+                    .as_str()
+                    .or_else(|| schema["items"]["$ref"].as_str());
+                let Some(named) = named else {
+                    panic!("{method} {path} {status}: {schema}");
+                };
+                let name = named.trim_start_matches("#/components/schemas/");
+                assert!(
+                    doc["components"]["schemas"][name].is_object(),
+                    "{method} {path}: {named} is not in the document"
+                );
+            }
+        }
+    }
     // Query parameters are in the query, and optional, as generated
     // clients must see them.
     for (path, name) in [
