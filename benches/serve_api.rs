@@ -113,6 +113,7 @@ fn main() {
         started: Instant::now(),
         leading: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         lease_epoch: std::sync::Arc::default(),
+        stopping: std::sync::Arc::default(),
         events: payops::server::events::Events::default(),
         sessions_json: SessionsJson::default(),
     };

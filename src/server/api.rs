@@ -97,8 +97,15 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "the store answers", body = Object), (status = 503, description = "the store does not answer", body = Object)))]
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "the store answers", body = Object), (status = 503, description = "the store does not answer, or the server is stopping", body = Object)))]
 async fn readyz(State(state): State<AppState>) -> Response {
+    if state.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"ready": false, "stopping": true})),
+        )
+            .into_response();
+    }
     match state.services.store().data_version() {
         Ok(_) => Json(json!({"ready": true})).into_response(),
         Err(error) => (

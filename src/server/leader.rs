@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::errors::ServeError;
 use crate::engine::Command;
+use crate::store::postgres::LeaderListener;
 use crate::store::{Lease, Store};
 
 /// How often a follower asks for the lease, and the leader renews it.
@@ -76,6 +77,7 @@ pub fn holder_name() -> String {
 /// a follower takes over at its next check.
 pub async fn run(
     store: Store,
+    mut listener: Option<LeaderListener>,
     commands: UnboundedSender<Command>,
     leading: Arc<AtomicBool>,
     epoch: Arc<AtomicI64>,
@@ -129,9 +131,18 @@ pub async fn run(
             (_, Ok(Err(error))) => tracing::warn!(%error, "could not reach the leader lease"),
             (_, Err(error)) => tracing::warn!(%error, "the leader lease check stopped"),
         }
+        let released = async {
+            match listener.as_mut() {
+                // The leader's own release comes back to it too: it leads
+                // on, renewing at its next check.
+                Some(listener) if held.is_none() => listener.released().await,
+                _ => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(LEADER_CHECK) => {}
+            _ = released => tracing::debug!("the leader let the lease go: asking now"),
         }
     }
     leading.store(false, Ordering::Relaxed);

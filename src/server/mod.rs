@@ -150,9 +150,14 @@ pub async fn run(
         Some(url) => {
             // The lease's own connection: its holder's, for as long as it runs.
             let lease_store = crate::store::Store::connect(url.expose_secret())?;
+            // Without it, a planned handover waits for the next check.
+            let listener = crate::store::postgres::LeaderListener::connect(url.expose_secret())
+                .map_err(|error| tracing::warn!(%error, "not listening for leader handovers"))
+                .ok();
             let engine = engine::run::spawn_replica(services.clone(), config.polling.clone());
             let task = tokio::spawn(leader::run(
                 lease_store,
+                listener,
                 engine.0.clone(),
                 leading.clone(),
                 lease_epoch.clone(),
@@ -184,6 +189,7 @@ pub async fn run(
         started: Instant::now(),
         leading,
         lease_epoch,
+        stopping: std::sync::Arc::default(),
         events,
         sessions_json: listing::SessionsJson::default(),
     };
@@ -204,11 +210,19 @@ pub async fn run(
     let preparing = state.clone();
     tokio::task::spawn_blocking(move || preparing.prepare_session_list());
     let events = state.events.clone();
+    let unready = state.stopping.clone();
+    let handing_over = stop_leading.clone();
     let app = router(state);
-    // Ctrl-C ends the event streams too, or the graceful shutdown would
-    // wait for dashboards that never hang up.
+    // On Ctrl-C or SIGTERM: unready at once (a load balancer stops sending
+    // here), leadership handed over at once (the lease let go and
+    // announced), the event streams ended (or the graceful shutdown would
+    // wait for dashboards that never hang up); then what is in flight
+    // finishes.
     let stopping = async move {
         stop_signal().await;
+        tracing::info!("stopping: unready, handing over, finishing what is in flight");
+        unready.store(true, std::sync::atomic::Ordering::Relaxed);
+        handing_over.cancel();
         events.close();
     };
     let served = match tls {

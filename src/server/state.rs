@@ -23,6 +23,8 @@ pub struct AppState {
     pub leading: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The epoch of the leader lease this replica last took (0: none yet).
     pub lease_epoch: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// Set when shutdown begins: /readyz answers 503 from then on.
+    pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The engine's changes, for the event stream.
     pub events: events::Events,
     /// Each session's JSON as the list last wrote it.

@@ -85,8 +85,8 @@ impl Store {
         Ok(renewed == 1)
     }
 
-    /// Lets `lease` lapse now, so that a follower takes over at its next
-    /// check instead of waiting out the lease (a planned stop).
+    /// Lets `lease` lapse now and says so on the leader channel, so that a
+    /// follower takes over at once (a planned stop).
     pub fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
         self.lease_store("a leader lease")?;
         self.db.execute(
@@ -95,6 +95,10 @@ impl Store {
                   WHERE id = 1 AND holder = ?1 AND epoch = ?2"
             ),
             params![lease.holder.as_str(), lease.epoch],
+        )?;
+        self.db.execute(
+            "SELECT pg_notify(?1, '')",
+            params![super::postgres::LEADER_CHANNEL],
         )?;
         Ok(())
     }

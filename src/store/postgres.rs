@@ -444,6 +444,53 @@ impl Db for PgDb {
     }
 }
 
+/// The channel a leader letting its lease go announces on.
+pub const LEADER_CHANNEL: &str = "payops_leader";
+
+/// Hears a leader let its lease go (a planned stop), so a follower takes
+/// over at once instead of at its next check.
+pub struct LeaderListener {
+    released: tokio::sync::mpsc::UnboundedReceiver<()>,
+    _client: Arc<Client>,
+}
+
+impl LeaderListener {
+    pub fn connect(url: &str) -> Result<LeaderListener, StoreError> {
+        let config = parse_url(url).map_err(|message| StoreError::Open {
+            path: mask_url(url),
+            message,
+        })?;
+        let (heard, released) = tokio::sync::mpsc::unbounded_channel();
+        let client = wait(async move {
+            let (client, mut connection) = config.connect(NoTls).await?;
+            tokio::spawn(async move {
+                let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(Ok(message)) = messages.next().await {
+                    if let AsyncMessage::Notification(_) = message {
+                        let _ = heard.send(());
+                    }
+                }
+            });
+            client
+                .batch_execute(&format!("LISTEN {LEADER_CHANNEL}"))
+                .await?;
+            Ok(client)
+        })?;
+        Ok(LeaderListener {
+            released,
+            _client: Arc::new(client),
+        })
+    }
+
+    /// Waits for a leader to let its lease go. With the connection lost it
+    /// never returns: the follower's regular check takes over then.
+    pub async fn released(&mut self) {
+        if self.released.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -519,3 +519,34 @@ async fn a_stream_says_when_the_servers_store_is_down_and_back() {
     let up = next_server_event(&mut stream).await;
     assert!(up["store"].is_null(), "{up}");
 }
+
+/// A planned stop (SIGTERM, as systemd or docker sends it) hands the lead
+/// over at once: the leader lets its lease go and says so, and a follower
+/// listening takes it without waiting for its next check; the stopped
+/// replica exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planned_stop_hands_the_lead_over_at_once() {
+    let Some(harness) = team("a_planned_stop_hands_the_lead_over").await else {
+        return;
+    };
+    let first = start_server_with(&harness, &[]);
+    let second = start_server_with(&harness, &[]);
+    let client = reqwest::Client::new();
+    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
+    let (mut leading, follower) = if leader == 0 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    signal(&leading, "TERM");
+    let stopped = Instant::now();
+    leader_among(&client, &[&follower], Duration::from_secs(10)).await;
+    let handover = stopped.elapsed();
+    println!(
+        "the follower led {} ms after the leader was sent SIGTERM",
+        handover.as_millis()
+    );
+    assert!(handover < Duration::from_secs(2), "{handover:?}");
+    let exit = leading.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
