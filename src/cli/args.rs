@@ -328,6 +328,13 @@ pub struct ServeArgs {
     /// terminates TLS, since tokens would otherwise cross the network in clear.
     #[arg(long)]
     pub allow_plain_http: bool,
+    /// Log lines on stderr as `text` or `json` (one object a line).
+    #[arg(long, value_name = "FORMAT", env = "PAYOPS_LOG_FORMAT", default_value = "text",
+          value_parser = parse_log_format)]
+    pub log_format: crate::logging::LogFormat,
+    /// Log to the dated file under the data folder instead of stderr.
+    #[arg(long)]
+    pub log_file: bool,
     /// Serve the demo: an in-process simulator, seeded sessions, and an
     /// admin token printed to paste.
     #[arg(long, global = true)]
@@ -383,6 +390,10 @@ pub enum ConfigCommand {
 }
 
 fn parse_provider(value: &str) -> Result<Provider, String> {
+    value.parse()
+}
+
+fn parse_log_format(value: &str) -> Result<crate::logging::LogFormat, String> {
     value.parse()
 }
 

@@ -34,7 +34,13 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
     // The server runs the engine, whose calls count against its rate budget.
     let runs_engine = matches!(command, Command::Serve(args) if args.command.is_none());
     let ctx = Context::open(cli, env, runs_engine).await?;
-    let _log_guard = crate::logging::init(&ctx.data_dir);
+    // The server logs where service managers collect it; the rest to file.
+    let _log_guard = match command {
+        Command::Serve(args) if args.command.is_none() && !args.log_file => {
+            crate::logging::init_stderr(args.log_format)
+        }
+        _ => crate::logging::init(&ctx.data_dir),
+    };
     let result = match command {
         Command::Balance(args) => balance(&ctx, args).await,
         Command::Digilocker(args) => digilocker(&ctx, &args.command).await,

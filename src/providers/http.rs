@@ -239,24 +239,41 @@ impl Http {
         let raw = match outcome {
             Ok(raw) => raw,
             Err(e) => {
-                tracing::debug!(
-                    %provider, %method, %path, latency_ms,
-                    connect = e.is_connect(), timeout = e.is_timeout(),
-                    "provider call failed before an answer"
+                let error = self.transport_error(kind, &e);
+                tracing::info!(
+                    provider = provider.as_str(),
+                    operation = %format!("{method} {}", operation(&path)),
+                    outcome = error.kind(),
+                    latency_ms,
+                    "provider call"
                 );
-                return Err(self.transport_error(kind, &e));
+                return Err(error);
             }
         };
-        tracing::debug!(
-            %provider, %method, %path, status = raw.status.as_u16(), latency_ms,
-            "provider answered"
-        );
+        // The provider's own reference for this request, so a ticket to
+        // them can quote it: Cashfree's x-request-id, InstantPay's ipay_uuid.
+        let provider_request_id = raw
+            .headers
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| (self.request_id_of)(&raw.body));
         if let Some(reading) = RateHeaders::read(&raw.headers, Instant::now()) {
             let mut latest = self.rate.lock().unwrap_or_else(|p| p.into_inner());
             *latest = Some(reading);
         }
 
-        match interpret(&raw) {
+        let interpreted = interpret(&raw);
+        tracing::info!(
+            provider = provider.as_str(),
+            operation = %format!("{method} {}", operation(&path)),
+            status = raw.status.as_u16(),
+            outcome = interpreted.as_ref().map_or_else(|e| e.kind(), |_| "ok"),
+            latency_ms,
+            provider_request_id = provider_request_id.as_deref().unwrap_or(""),
+            "provider call"
+        );
+        match interpreted {
             Ok(value) => Ok(value),
             Err(error) if kind == CallKind::SideEffect && unreadable_after_send(&raw, &error) => {
                 Err(ProviderError::OutcomeUnknown {
@@ -310,6 +327,21 @@ impl Http {
 /// fault or a body we cannot read. It may have been applied.
 fn unreadable_after_send(raw: &RawResponse, error: &ProviderError) -> bool {
     raw.status.is_server_error() || matches!(error, ProviderError::Malformed { .. })
+}
+
+/// A request's path as a log may show it: segments that carry an id (a
+/// link id, a reference) become `{id}`.
+fn operation(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.chars().any(|c| c.is_ascii_digit()) {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A reqwest error in words, without its URL, walking the source chain so

@@ -55,6 +55,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 "this route does not take that method",
             )
         })
+        .layer(middleware::from_fn(super::request_log::log))
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "status (ok, or degraded while the store or a configured provider is down), leader, lease_epoch, store, each provider's state (ok, failing, unreachable, rejecting_credentials, not_configured) and since when, version", body = Object)))]

@@ -17,6 +17,7 @@ pub mod events;
 pub mod leader;
 pub mod listing;
 mod operator;
+mod request_log;
 mod state;
 mod stream;
 mod tls;

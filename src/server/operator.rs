@@ -44,6 +44,9 @@ pub async fn authenticate(
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty());
     let Some(token) = presented else {
+        if let Some(who) = request.extensions().get::<super::request_log::Who>() {
+            who.is("(no token)");
+        }
         return ApiError::unauthorized(
             "no token: send Authorization: Bearer <token> (make one with `payops serve token add`)",
         )
@@ -70,13 +73,21 @@ pub async fn authenticate(
                     .insert(header::RETRY_AFTER, seconds.into());
                 return response;
             }
+            if let Some(who) = request.extensions().get::<super::request_log::Who>() {
+                who.is(info.name.clone());
+            }
             request.extensions_mut().insert(Operator {
                 name: info.name,
                 role: info.role,
             });
             next.run(request).await
         }
-        Ok(None) => ApiError::unauthorized("the token is wrong or revoked").into_response(),
+        Ok(None) => {
+            if let Some(who) = request.extensions().get::<super::request_log::Who>() {
+                who.is("(refused token)");
+            }
+            ApiError::unauthorized("the token is wrong or revoked").into_response()
+        }
         Err(error) => ApiError::from(error).into_response(),
     }
 }

@@ -36,6 +36,30 @@ pub fn start_server_with(harness: &Harness, extra: &[&str]) -> Server {
 }
 
 pub fn start_server_with_addr(harness: &Harness, addr: &str, extra: &[&str]) -> Server {
+    spawn_server(harness, addr, extra, Stdio::null())
+}
+
+/// A server whose log (stderr) lines gather in the returned list.
+pub fn start_server_logging(
+    harness: &Harness,
+    extra: &[&str],
+) -> (Server, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let mut server = spawn_server(harness, "127.0.0.1:0", extra, Stdio::piped());
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stderr = server.child.stderr.take().unwrap();
+    let gathered = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            gathered.lock().unwrap().push(line);
+        }
+    });
+    (server, lines)
+}
+
+fn spawn_server(harness: &Harness, addr: &str, extra: &[&str], stderr: Stdio) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_payops"));
     cmd.args(["serve", "--addr", addr])
         .args(extra)
@@ -43,7 +67,7 @@ pub fn start_server_with_addr(harness: &Harness, addr: &str, extra: &[&str]) -> 
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(stderr);
     for (key, value) in harness.env() {
         cmd.env(key, value);
     }

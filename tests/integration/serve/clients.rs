@@ -492,3 +492,95 @@ async fn token_commands_go_through_a_configured_server_and_never_write_locally()
         "a stray store was made"
     );
 }
+
+/// The server's log, as an on-call engineer reads it: on stderr, one JSON
+/// object a line; one line per request with its id (a caller's kept and
+/// echoed, else made), route template, status, latency and operator; one
+/// per provider call with the provider's own request id; never a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_and_provider_calls_are_one_log_line_each() {
+    let harness = Harness::start(1.0).await;
+    let finance = add_token(&harness, "farid", "finance").await;
+    let (server, lines) =
+        crate::harness::server::start_server_logging(&harness, &["--log-format", "json"]);
+    let http = reqwest::Client::new();
+    let answer = http
+        .get(format!("{}/api/v1/balance", server.base))
+        .bearer_auth(&finance)
+        .header("x-request-id", "ticket-4417")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(answer.headers()["x-request-id"], "ticket-4417");
+    let refused = http
+        .get(format!("{}/api/v1/sessions/dl-x1", server.base))
+        .bearer_auth("payops_wrong")
+        .send()
+        .await
+        .unwrap();
+    let made = refused.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(!made.is_empty());
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let logged = loop {
+        let logged: Vec<Value> = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+            .collect();
+        let requests = logged.iter().filter(|l| l["message"] == "request").count();
+        if requests >= 2 || std::time::Instant::now() > deadline {
+            break logged;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let request = |id: &str| {
+        logged
+            .iter()
+            .find(|l| l["message"] == "request" && l["request_id"] == id)
+            .unwrap_or_else(|| panic!("no line for {id}: {logged:?}"))
+            .clone()
+    };
+    let balance = request("ticket-4417");
+    assert_eq!(
+        (
+            &balance["method"],
+            &balance["route"],
+            &balance["status"],
+            &balance["operator"]
+        ),
+        (
+            &json!("GET"),
+            &json!("/api/v1/balance"),
+            &json!(200),
+            &json!("farid")
+        ),
+        "{balance}"
+    );
+    assert!(balance["latency_ms"].is_number(), "{balance}");
+    let refused = request(&made);
+    assert_eq!(refused["route"], "/api/v1/sessions/{id}", "{refused}");
+    assert_eq!(refused["status"], 401, "{refused}");
+    assert_eq!(refused["operator"], "(refused token)", "{refused}");
+    let call = logged
+        .iter()
+        .find(|l| l["message"] == "provider call" && l["provider"] == "instantpay")
+        .unwrap_or_else(|| panic!("no provider call: {logged:?}"));
+    assert_eq!(call["outcome"], "ok", "{call}");
+    assert!(
+        call["provider_request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{call}"
+    );
+    let all = lines.lock().unwrap().join("\n");
+    assert!(
+        !all.contains(&finance) && !all.contains("payops_wrong"),
+        "a token was logged"
+    );
+}
