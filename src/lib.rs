@@ -4,10 +4,11 @@
 //! above it in this list (`tests/integration/architecture.rs` holds it so):
 //!
 //! - the vocabulary: `domain` (with `domain::wire`, the JSON every front end
-//!   speaks), `error`, `validate`, `words`, `auth`, `documents`;
+//!   speaks), `error`, `validate`, `words`, `auth`, `documents`, and
+//!   `telemetry` (the metrics' names);
 //! - the parts: `providers` (the HTTP clients), `store` (SQLite or
-//!   PostgreSQL), `files` (private folders and files), `logging`, `config` (which reads every part's settings),
-//!   `sim` (the providers' simulator);
+//!   PostgreSQL), `files` (private folders and files), `logging`, `config`
+//!   (which reads every part's settings), `sim` (the providers' simulator);
 //! - the core: `engine` (provider calls with their bookkeeping, and the
 //!   async loop the front ends talk to by messages), and `demo`, which
 //!   seeds it against the simulator;
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod telemetry;
 pub mod validate;
 pub mod words;
 

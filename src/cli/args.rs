@@ -328,6 +328,9 @@ pub struct ServeArgs {
     /// terminates TLS, since tokens would otherwise cross the network in clear.
     #[arg(long)]
     pub allow_plain_http: bool,
+    /// Serve Prometheus metrics on this address (never on the API's).
+    #[arg(long, value_name = "ADDR", env = "PAYOPS_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Log lines on stderr as `text` or `json` (one object a line).
     #[arg(long, value_name = "FORMAT", env = "PAYOPS_LOG_FORMAT", default_value = "text",
           value_parser = parse_log_format)]

@@ -219,6 +219,15 @@ impl Services {
         self.still_leading(lease)?;
         let report = self.instantpay()?.balance().await?;
         self.store().insert_balance_under(lease, &report)?;
+        {
+            use rust_decimal::prelude::ToPrimitive;
+            let rupees = |amount: rust_decimal::Decimal| amount.to_f64().unwrap_or(f64::NAN);
+            crate::telemetry::wallet(
+                rupees(report.available),
+                rupees(report.total),
+                rupees(report.lien),
+            );
+        }
         Ok(report)
     }
 
@@ -732,6 +741,7 @@ impl Services {
             request_id.as_deref(),
             Timestamp::now(),
         )?;
+        crate::telemetry::notify(entry.outcome.as_str());
         Ok(NotifyResult { entry, error })
     }
 

@@ -240,6 +240,12 @@ impl Http {
             Ok(raw) => raw,
             Err(e) => {
                 let error = self.transport_error(kind, &e);
+                crate::telemetry::provider_request(
+                    provider.as_str(),
+                    &format!("{method} {}", operation(&path)),
+                    error.kind(),
+                    started.elapsed().as_secs_f64(),
+                );
                 tracing::info!(
                     provider = provider.as_str(),
                     operation = %format!("{method} {}", operation(&path)),
@@ -264,6 +270,12 @@ impl Http {
         }
 
         let interpreted = interpret(&raw);
+        crate::telemetry::provider_request(
+            provider.as_str(),
+            &format!("{method} {}", operation(&path)),
+            interpreted.as_ref().map_or_else(|e| e.kind(), |_| "ok"),
+            started.elapsed().as_secs_f64(),
+        );
         tracing::info!(
             provider = provider.as_str(),
             operation = %format!("{method} {}", operation(&path)),

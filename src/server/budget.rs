@@ -71,6 +71,10 @@ impl TeamBudget {
 
 impl Gate for TeamBudget {
     fn admit(&self, provider: Provider) -> BoxFuture<'_, ()> {
-        Box::pin(self.take(provider))
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            self.take(provider).await;
+            crate::telemetry::budget_wait(provider.as_str(), started.elapsed().as_secs_f64());
+        })
     }
 }

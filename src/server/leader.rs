@@ -112,6 +112,7 @@ pub async fn run(
                         "took the leader lease: this replica polls"
                     );
                     leading.store(true, Ordering::Relaxed);
+                    crate::telemetry::leader(true);
                     epoch.store(lease.epoch, Ordering::Relaxed);
                     let _ = commands.send(Command::Lead(Some(lease.clone())));
                 }
@@ -123,6 +124,7 @@ pub async fn run(
                 );
                 held = None;
                 leading.store(false, Ordering::Relaxed);
+                crate::telemetry::leader(false);
                 let _ = commands.send(Command::Lead(None));
             }
             (false, Ok(Ok(None))) => {}
@@ -146,6 +148,7 @@ pub async fn run(
         }
     }
     leading.store(false, Ordering::Relaxed);
+    crate::telemetry::leader(false);
     if let Some(lease) = held {
         let _ = commands.send(Command::Lead(None));
         let released = tokio::task::spawn_blocking(move || {

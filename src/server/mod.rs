@@ -48,6 +48,8 @@ pub struct ServeOptions {
     pub tls_key: Option<PathBuf>,
     /// Plain HTTP on a non-loopback address, behind a proxy that terminates TLS.
     pub allow_plain_http: bool,
+    /// Prometheus metrics on a listener of their own.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// What the server runs on: the configuration, the services built from
@@ -121,6 +123,9 @@ pub async fn run(
              --tls-key, or --allow-plain-http behind a proxy that terminates TLS"
         )));
     }
+    if let Some(metrics) = args.metrics_addr {
+        crate::telemetry::install(metrics).map_err(ServeError::Setup)?;
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| ServeError::Setup(format!("--addr {addr}: cannot listen: {e}")))?;
@@ -169,6 +174,7 @@ pub async fn run(
         None => {
             let lock = leader::lock_sqlite(&data_dir.join("payops.db"))?;
             leading.store(true, std::sync::atomic::Ordering::Relaxed);
+            crate::telemetry::leader(true);
             let engine = engine::run::spawn(services.clone(), config.polling.clone());
             (Some(lock), engine, None)
         }
@@ -208,6 +214,7 @@ pub async fn run(
     // The first list would otherwise write every session's JSON while its
     // caller waits; write them now, before anyone asks.
     let token_watch = stream::watch_tokens(state.clone());
+    let counting = args.metrics_addr.map(|_| count_sessions(state.clone()));
     let preparing = state.clone();
     tokio::task::spawn_blocking(move || preparing.prepare_session_list());
     let events = state.events.clone();
@@ -242,8 +249,38 @@ pub async fn run(
     let _ = engine_task.await;
     let _ = forward.await;
     let _ = token_watch.await;
+    if let Some(counting) = counting {
+        counting.abort();
+    }
     tracing::info!("serve stopped");
     served.map_err(|e| ServeError::Setup(format!("the server stopped: {e}")))
+}
+
+/// Keeps the sessions gauge current: how many in each status, every 15 s.
+fn count_sessions(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let services = state.services.clone();
+            let counted =
+                tokio::task::spawn_blocking(move || services.store().session_counts()).await;
+            if let Ok(Ok(counts)) = counted {
+                // A status nobody is in any more reads 0, not its last count.
+                let now: std::collections::HashSet<_> = counts
+                    .iter()
+                    .map(|(provider, status, _)| (*provider, status.clone()))
+                    .collect();
+                for (provider, status) in seen.difference(&now) {
+                    crate::telemetry::sessions(provider.as_str(), status.clone(), 0.0);
+                }
+                for (provider, status, count) in counts {
+                    crate::telemetry::sessions(provider.as_str(), status, count as f64);
+                }
+                seen = now;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+        }
+    })
 }
 
 /// Ctrl-C, or SIGTERM as a service manager (systemd, docker stop) sends it.

@@ -64,11 +64,18 @@ pub async fn log(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
+    let status = response.status().as_u16();
+    crate::telemetry::http_request(
+        &route,
+        method.as_str(),
+        status,
+        started.elapsed().as_secs_f64(),
+    );
     tracing::info!(
         request_id = %id,
         %method,
         route = %route,
-        status = response.status().as_u16(),
+        status,
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         operator = %who.said(),
         "request"

@@ -83,6 +83,12 @@ struct Client {
     keep_alive: tokio::time::Interval,
 }
 
+impl Drop for Client {
+    fn drop(&mut self) {
+        crate::telemetry::stream_clients(-1.0);
+    }
+}
+
 impl Client {
     /// Whether the operator still holds an active token with this role (a
     /// store that does not answer is given the benefit of the doubt).
@@ -162,6 +168,7 @@ pub async fn stream(
         operator,
         keep_alive: interval(KEEP_ALIVE),
     };
+    crate::telemetry::stream_clients(1.0);
     let frames = futures::stream::unfold(client, |mut client| async move {
         let frame = client.next().await?;
         Some((Ok::<_, Infallible>(frame), client))

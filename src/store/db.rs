@@ -209,3 +209,11 @@ pub trait Db: Send {
 pub fn first(rows: Vec<Row>) -> Option<Row> {
     rows.into_iter().next()
 }
+
+/// Runs one statement's `work`, counting how long it took.
+pub(crate) fn timed<T>(work: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let answer = work();
+    crate::telemetry::store_query(started.elapsed().as_secs_f64());
+    answer
+}

@@ -21,6 +21,22 @@ impl Store {
         Ok(())
     }
 
+    /// How many tracked sessions each provider has in each status.
+    pub fn session_counts(&self) -> Result<Vec<(Provider, String, i64)>, StoreError> {
+        self.db
+            .query(
+                "SELECT provider, status, COUNT(*) FROM sessions WHERE tracking = 1
+                 GROUP BY provider, status",
+                params![],
+            )?
+            .into_iter()
+            .map(|mut row| {
+                let provider = parse_provider("sessions.provider", &row.text(0)?)?;
+                Ok((provider, row.text(1)?.into_owned(), row.int(2)?))
+            })
+            .collect()
+    }
+
     /// Every provider's health on record, as JSON.
     pub fn provider_healths(&self) -> Result<Vec<(Provider, String)>, StoreError> {
         self.db

@@ -334,23 +334,27 @@ fn row_values(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
 
 impl Db for PgDb {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let (client, statement) = self.statement(sql)?;
-        let params = params.to_vec();
-        wait(async move {
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-            Ok(client.execute(&statement, &refs).await?)
+        super::db::timed(|| {
+            let (client, statement) = self.statement(sql)?;
+            let params = params.to_vec();
+            wait(async move {
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                Ok(client.execute(&statement, &refs).await?)
+            })
         })
     }
 
     fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let (client, statement) = self.statement(sql)?;
-        let params = params.to_vec();
-        wait(async move {
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-            let rows = client.query(&statement, &refs).await?;
-            rows.iter().map(row_values).collect()
+        super::db::timed(|| {
+            let (client, statement) = self.statement(sql)?;
+            let params = params.to_vec();
+            wait(async move {
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                let rows = client.query(&statement, &refs).await?;
+                rows.iter().map(row_values).collect()
+            })
         })
     }
 

@@ -97,24 +97,28 @@ fn text_of(bytes: &[u8]) -> Cow<'_, str> {
 
 impl Db for SqliteDb {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let mut statement = self.conn.prepare_cached(sql)?;
-        let changed = statement.execute(rusqlite::params_from_iter(params))?;
-        Ok(changed as u64)
+        super::db::timed(|| {
+            let mut statement = self.conn.prepare_cached(sql)?;
+            let changed = statement.execute(rusqlite::params_from_iter(params))?;
+            Ok(changed as u64)
+        })
     }
 
     fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let mut statement = self.conn.prepare_cached(sql)?;
-        let width = statement.column_count();
-        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
-        let mut owned = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut lent = Lent(row);
-            let values = (0..width)
-                .map(|index| lent.cell(index).map(Value::from))
-                .collect::<Result<Vec<_>, _>>()?;
-            owned.push(Row(values));
-        }
-        Ok(owned)
+        super::db::timed(|| {
+            let mut statement = self.conn.prepare_cached(sql)?;
+            let width = statement.column_count();
+            let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+            let mut owned = Vec::new();
+            while let Some(row) = rows.next()? {
+                let mut lent = Lent(row);
+                let values = (0..width)
+                    .map(|index| lent.cell(index).map(Value::from))
+                    .collect::<Result<Vec<_>, _>>()?;
+                owned.push(Row(values));
+            }
+            Ok(owned)
+        })
     }
 
     fn query_each(

@@ -13,6 +13,7 @@ const RANKS: &[(&str, u8)] = &[
     ("domain", 0),
     ("error", 1),
     ("documents", 1),
+    ("telemetry", 0),
     ("auth", 2),
     ("validate", 2),
     ("words", 2),

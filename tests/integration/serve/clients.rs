@@ -584,3 +584,72 @@ async fn requests_and_provider_calls_are_one_log_line_each() {
         "a token was logged"
     );
 }
+
+/// Prometheus metrics on their own listener, never on the API's, with
+/// every family an operator alerts on, and no id or token in a label.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_apart_with_every_family_and_no_ids() {
+    let harness = Harness::start(1.0).await;
+    let finance = add_token(&harness, "farid", "finance").await;
+    let created = harness
+        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+        .await;
+    created.assert_code(0);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let metrics_addr = {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        free.local_addr().unwrap().to_string()
+    };
+    let server = start_server_with(&harness, &["--metrics-addr", &metrics_addr]);
+    let api = Api::new(&server.base);
+    assert_eq!(api.get("/api/v1/balance", Some(&finance)).await.0, 200);
+    let notify = format!("/api/v1/links/{}/notify", crate::harness::cli::SAMPLE_LINK);
+    assert_eq!(api.post(&notify, Some(&finance), None).await.0, 200);
+    assert_eq!(
+        api.get("/metrics", Some(&finance)).await.0,
+        404,
+        "not on the API"
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let text = loop {
+        let text = reqwest::get(format!("http://{metrics_addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("payops_sessions{") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    for family in [
+        "payops_provider_requests_total{",
+        "payops_provider_request_duration_seconds_bucket{",
+        "payops_provider_budget_wait_seconds_bucket{",
+        "payops_http_requests_total{",
+        "payops_http_request_duration_seconds_bucket{",
+        "payops_sessions{",
+        "payops_notifies_total{outcome=\"sent\"}",
+        "payops_webhook_deliveries_total{",
+        "payops_event_stream_clients",
+        "payops_leader 1",
+        "payops_store_query_duration_seconds_bucket{",
+        "payops_wallet_balance_rupees{kind=\"available\"}",
+        "payops_build_info{version=",
+    ] {
+        assert!(text.contains(family), "{family} missing:\n{text}");
+    }
+    assert!(
+        text.contains("route=\"/api/v1/links/{id}/notify\""),
+        "{text}"
+    );
+    for secret in [
+        finance.as_str(),
+        id.as_str(),
+        crate::harness::cli::SAMPLE_LINK,
+    ] {
+        assert!(!text.contains(secret), "{secret} in a label");
+    }
+}
