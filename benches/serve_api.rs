@@ -5,6 +5,10 @@
 //! Target (issue 8): a session list of 10,000 answered in under 50 ms.
 //! Measured with rows unchanged between lists and with 100 rows changed
 //! before each (the server keeps each row's JSON until its row changes).
+//!
+//! `PAYOPS_BENCH_TELEMETRY=1` runs it as `payops serve --metrics-addr …`
+//! does: the Prometheus recorder installed and every request logged (to a
+//! sink), to measure their cost against a run without (target: within 5 %).
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +34,7 @@ fn main() {
     // `cargo test --benches` runs benches briefly; `cargo bench` passes --bench.
     let full = std::env::args().any(|a| a == "--bench");
     let rounds = if full { 50 } else { 3 };
+    let telemetry = std::env::var("PAYOPS_BENCH_TELEMETRY").is_ok_and(|v| v == "1");
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("payops.db")).expect("store");
     let started = Instant::now();
@@ -119,6 +124,23 @@ fn main() {
     };
     let prepared = state.clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let _logging = telemetry.then(|| {
+        runtime.block_on(async {
+            let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            let addr = free.local_addr().expect("addr");
+            drop(free);
+            payops::telemetry::install(addr).expect("metrics");
+        });
+        // Formatted and written as serve does, to nowhere.
+        let (writer, guard) = tracing_appender::non_blocking(std::io::sink());
+        tracing_subscriber::fmt()
+            .with_writer(writer)
+            .with_ansi(false)
+            .json()
+            .try_init()
+            .expect("subscriber");
+        guard
+    });
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -162,8 +184,9 @@ fn main() {
         }
         println!(
             "GET /api/v1/sessions?all=true, {SESSIONS} sessions ({:.1} MB of JSON), \
-             {rounds} rounds each (target: under 50 ms):",
+             {rounds} rounds each (target: under 50 ms), metrics and request log {}:",
             bytes as f64 / 1e6,
+            if telemetry { "on" } else { "off" },
         );
         println!(
             "  first after the preparation a start makes: {:.1} ms",

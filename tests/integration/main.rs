@@ -11,6 +11,7 @@ mod cashfree_signature;
 mod cli;
 mod config;
 mod dashboard_e2e;
+mod deploy;
 mod documents;
 mod engine;
 mod providers_cashfree;
