@@ -402,9 +402,35 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                 }
                 cashfree_text.push(')');
             }
+            // A PostgreSQL store is reached now, TLS and all, as serve
+            // would reach it (but changed in nothing: no migration): a
+            // wrong authority or name fails here.
+            let store = match &loaded.config.store_url {
+                Some(url) => {
+                    use secrecy::ExposeSecret;
+                    let shown = crate::store::Location::Postgres(url.clone()).shown();
+                    match crate::store::postgres::PgDb::connect(url.expose_secret()) {
+                        Ok(_) => Some(format!("{shown}: reached")),
+                        Err(error) => {
+                            return Err(Failure {
+                                code: super::exit::USAGE,
+                                kind: "config",
+                                message: format!("store.url: {error}"),
+                                provider_code: None,
+                            });
+                        }
+                    }
+                }
+                None => None,
+            };
+            let store_line = store
+                .as_deref()
+                .map(|line| format!("\nstore: {line}"))
+                .unwrap_or_default();
             Ok(Output::ok(
                 serde_json::json!({
                     "ok": true,
+                    "store": store,
                     "source": loaded.source.as_ref().map(|p| p.display().to_string()),
                     "instantpay": loaded.config.instantpay.is_some(),
                     "cashfree": cashfree.is_some(),
@@ -413,7 +439,7 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                     "warnings": loaded.warnings,
                 }),
                 format!(
-                    "config ok: {source}\ninstantpay: {}\ncashfree: {cashfree_text}",
+                    "config ok: {source}\ninstantpay: {}\ncashfree: {cashfree_text}{store_line}",
                     state(loaded.config.instantpay.is_some()),
                 ),
             ))

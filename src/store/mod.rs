@@ -12,6 +12,7 @@ pub(crate) mod db;
 mod health;
 mod lease;
 mod migrations;
+mod pg_tls;
 pub mod postgres;
 mod rows;
 mod sqlite;

@@ -23,7 +23,8 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::StoreError;
 use super::db::{Columns, Db, Row, Value, WriteLock};
@@ -89,11 +90,45 @@ where
 
 /// Parses a `postgres://` URL, with payops' connect timeout unless the URL
 /// sets one. The error never repeats the URL (it may hold a password).
-pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, String> {
+/// A database to connect to: tokio-postgres' settings and the TLS the URL
+/// asked for.
+#[derive(Clone)]
+pub struct Target {
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+}
+
+/// A connection's driver, TLS or not.
+type Driver = tokio_postgres::Connection<
+    tokio_postgres::Socket,
+    <MakeRustlsConnect as tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>>::Stream,
+>;
+
+impl Target {
+    async fn connect(&self) -> Result<(Client, Driver), tokio_postgres::Error> {
+        self.config.connect(self.tls.clone()).await
+    }
+}
+
+impl std::fmt::Debug for Target {
+    // Never the password: only where it goes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("hosts", &self.config.get_hosts())
+            .field("ssl_mode", &self.config.get_ssl_mode())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads a `postgres://` URL, TLS settings included (`sslmode`,
+/// `sslrootcert`, `sslcert`, `sslkey`, as libpq reads them); the files they
+/// name are read now, so a missing one is an error before any connection.
+pub fn parse_url(url: &str) -> Result<Target, String> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err("must start with postgres:// or postgresql://".into());
     }
-    let mut config: tokio_postgres::Config = url
+    let (rest, wanted) = super::pg_tls::split(url);
+    let mut config: tokio_postgres::Config = rest
         .parse()
         .map_err(|e: tokio_postgres::Error| format!("is not a PostgreSQL URL ({e})"))?;
     if config.get_connect_timeout().is_none() {
@@ -102,7 +137,9 @@ pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, String> {
     if config.get_application_name().is_none() {
         config.application_name("payops");
     }
-    Ok(config)
+    let (mode, tls) = wanted.connector()?;
+    config.ssl_mode(mode);
+    Ok(Target { config, tls })
 }
 
 /// The URL as it may be shown: the password, if any, replaced by `*****`.
@@ -149,11 +186,8 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
 
 /// Opens a connection whose notifications on [`CHANGES_CHANNEL`] from other
 /// sessions count up `changes`.
-async fn connect(
-    config: tokio_postgres::Config,
-    changes: Arc<AtomicI64>,
-) -> Result<(Client, i32), StoreError> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+async fn connect(target: Target, changes: Arc<AtomicI64>) -> Result<(Client, i32), StoreError> {
+    let (client, mut connection) = target.connect().await?;
     let own_pid = Arc::new(AtomicI32::new(0));
     let pid_for_driver = own_pid.clone();
     tokio::spawn(async move {
@@ -193,7 +227,7 @@ struct Connection {
 }
 
 pub struct PgDb {
-    config: tokio_postgres::Config,
+    config: Target,
     shown: String,
     changes: Arc<AtomicI64>,
     connection: RefCell<Option<Connection>>,
@@ -466,7 +500,7 @@ impl LeaderListener {
         })?;
         let (heard, released) = tokio::sync::mpsc::unbounded_channel();
         let client = wait(async move {
-            let (client, mut connection) = config.connect(NoTls).await?;
+            let (client, mut connection) = config.connect().await?;
             tokio::spawn(async move {
                 let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
                 while let Some(Ok(message)) = messages.next().await {

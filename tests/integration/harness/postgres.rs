@@ -143,6 +143,88 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn start_cluster() -> Result<Cluster, String> {
+    start_cluster_with(None)
+}
+
+/// A cluster that speaks TLS, with certificates made here: a certificate
+/// authority, and the server's certificate it signed for `localhost` and
+/// `db.internal` (not for 127.0.0.1, so that name can be seen to mismatch).
+pub struct TlsCluster {
+    /// `postgres://postgres@{host}:{port}/postgres`, host to be filled in.
+    pub port: u16,
+    /// The authority that signed the server's certificate, as a file.
+    pub ca_file: PathBuf,
+    /// Another authority, which vouches for nothing of this server's.
+    pub other_ca_file: PathBuf,
+}
+
+/// The TLS cluster (started once), or None after saying why, as
+/// [`database`] does.
+pub fn tls_cluster(test: &str) -> Option<&'static TlsCluster> {
+    static TLS: OnceLock<Result<TlsCluster, String>> = OnceLock::new();
+    let started = TLS.get_or_init(|| {
+        let folder = tempfile::Builder::new()
+            .prefix("payops-pg-tls-")
+            .tempdir()
+            .map_err(|e| e.to_string())?
+            .keep();
+        let authority =
+            |name: &str| -> Result<(rcgen::Issuer<'static, rcgen::KeyPair>, String), String> {
+                let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+                    .map_err(|e| e.to_string())?;
+                params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+                params
+                    .distinguished_name
+                    .push(rcgen::DnType::CommonName, name);
+                let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+                let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+                Ok((rcgen::Issuer::new(params, key), cert.pem()))
+            };
+        let (issuer, ca_pem) = authority("payops test CA")?;
+        let (_, other_pem) = authority("someone else's CA")?;
+        let server_key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+        let server = rcgen::CertificateParams::new(vec!["localhost".into(), "db.internal".into()])
+            .map_err(|e| e.to_string())?
+            .signed_by(&server_key, &issuer)
+            .map_err(|e| e.to_string())?;
+        let ca_file = folder.join("ca.pem");
+        let other_ca_file = folder.join("other-ca.pem");
+        std::fs::write(&ca_file, ca_pem).map_err(|e| e.to_string())?;
+        std::fs::write(&other_ca_file, other_pem).map_err(|e| e.to_string())?;
+        let files = (server.pem(), server_key.serialize_pem());
+        let cluster = start_cluster_with(Some(files))?;
+        let port = cluster
+            .admin_url
+            .rsplit(':')
+            .next()
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|port| port.parse().ok())
+            .ok_or("no port in the TLS cluster's URL")?;
+        Ok(TlsCluster {
+            port,
+            ca_file,
+            other_ca_file,
+        })
+    });
+    match started {
+        Ok(cluster) => Some(cluster),
+        Err(reason) => {
+            let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
+            assert!(
+                !required,
+                "{REQUIRE_VAR} is set but a TLS PostgreSQL could not start: {reason}"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: no TLS PostgreSQL ({reason})"
+            );
+            None
+        }
+    }
+}
+
+/// A cluster, speaking TLS with this certificate and key (PEM) when given.
+fn start_cluster_with(tls: Option<(String, String)>) -> Result<Cluster, String> {
     let bin = bin_dir()?;
     let folder = tempfile::Builder::new()
         .prefix("payops-pg-")
@@ -171,6 +253,22 @@ fn start_cluster() -> Result<Cluster, String> {
         "--locale=C",
     ]);
     run(initdb, "initdb")?;
+    let mut tls_options = String::new();
+    if let Some((cert, key)) = tls {
+        use std::os::unix::fs::PermissionsExt;
+        for (name, pem) in [("server.crt", cert), ("server.key", key)] {
+            let path = data.join(name);
+            std::fs::write(&path, pem).map_err(|e| format!("{name}: {e}"))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{name}: {e}"))?;
+            if is_root() {
+                let mut chown = Command::new("chown");
+                chown.arg("postgres:postgres").arg(&path);
+                run(chown, "chown")?;
+            }
+        }
+        tls_options = " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key".into();
+    }
     let port = free_port()?;
     let mut start = as_server_user(&bin.join("pg_ctl"));
     start
@@ -181,7 +279,7 @@ fn start_cluster() -> Result<Cluster, String> {
         .arg("-o")
         .arg(format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200{tls_options}",
             folder.display()
         ))
         .args(["-w", "-t", "60", "start"]);

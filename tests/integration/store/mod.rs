@@ -161,6 +161,7 @@ mod backends;
 mod lease;
 mod records;
 mod sessions;
+mod tls;
 
 fn report(at: Timestamp, available: &str) -> BalanceReport {
     BalanceReport {
