@@ -199,6 +199,16 @@ pub struct Config {
     /// file in the data folder (what `payops serve` replicas share). A
     /// secret: it may carry a password.
     pub store_url: Option<SecretString>,
+    /// `[server] metrics_addr` and `log_format`: how `payops serve` itself
+    /// runs (its flags say the same and win).
+    pub serve: ServeSettings,
+}
+
+/// `payops serve`'s own settings from the file or environment.
+#[derive(Debug, Clone, Default)]
+pub struct ServeSettings {
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    pub log_format: Option<crate::logging::LogFormat>,
 }
 
 /// A team-mode server and this operator's token for it.
@@ -451,7 +461,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
         &["provider", "flow", "documents", "redirect_url"],
     ),
     ("operator", &["name"]),
-    ("server", &["url", "token", "ca_file"]),
+    (
+        "server",
+        &["url", "token", "ca_file", "metrics_addr", "log_format"],
+    ),
     ("store", &["url"]),
 ];
 
@@ -761,6 +774,7 @@ impl<'a> Resolver<'a> {
                 .and_then(|raw| self.string(raw)),
             server: self.server(),
             store_url: self.store_url(),
+            serve: self.serve_settings(),
         };
         if self.problems.is_empty() {
             Ok(config)

@@ -328,13 +328,14 @@ pub struct ServeArgs {
     /// terminates TLS, since tokens would otherwise cross the network in clear.
     #[arg(long)]
     pub allow_plain_http: bool,
-    /// Serve Prometheus metrics on this address (never on the API's).
-    #[arg(long, value_name = "ADDR", env = "PAYOPS_METRICS_ADDR")]
+    /// Serve Prometheus metrics on this address, never on the API's
+    /// (also [server] metrics_addr, PAYOPS_SERVER_METRICS_ADDR).
+    #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
-    /// Log lines on stderr as `text` or `json` (one object a line).
-    #[arg(long, value_name = "FORMAT", env = "PAYOPS_LOG_FORMAT", default_value = "text",
-          value_parser = parse_log_format)]
-    pub log_format: crate::logging::LogFormat,
+    /// Log lines on stderr as `text` (the default) or `json`, one object a
+    /// line (also [server] log_format, PAYOPS_SERVER_LOG_FORMAT).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
+    pub log_format: Option<crate::logging::LogFormat>,
     /// Log to the dated file under the data folder instead of stderr.
     #[arg(long)]
     pub log_file: bool,

@@ -37,7 +37,11 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
     // The server logs where service managers collect it; the rest to file.
     let _log_guard = match command {
         Command::Serve(args) if args.command.is_none() && !args.log_file => {
-            crate::logging::init_stderr(args.log_format)
+            crate::logging::init_stderr(
+                args.log_format
+                    .or(ctx.config.serve.log_format)
+                    .unwrap_or_default(),
+            )
         }
         _ => crate::logging::init(&ctx.data_dir),
     };

@@ -25,7 +25,7 @@ async fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
         allow_plain_http: args.allow_plain_http,
-        metrics_addr: args.metrics_addr,
+        metrics_addr: args.metrics_addr.or(ctx.config.serve.metrics_addr),
     };
     let setup = server::Setup {
         config: &ctx.config,

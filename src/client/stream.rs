@@ -54,14 +54,24 @@ fn delays() -> ExponentialBackoff {
 pub(crate) async fn follow(client: ServerClient, out: UnboundedSender<StreamMessage>) {
     let mut retries = delays();
     loop {
-        let (reason, refused) = match read(&client, &out, &mut retries).await {
+        let reason = match read(&client, &out, &mut retries).await {
             Ok(()) if out.is_closed() => return,
-            Ok(()) => ("the server closed the event stream".to_string(), false),
-            Err(Lost::Refused(reason)) => (reason, true),
+            Ok(()) => "the server closed the event stream".to_string(),
+            Err(Lost::Refused(reason)) => {
+                // A revoked or expired token stays refused: say so once and
+                // stop, rather than knock on the door forever.
+                tracing::info!(%reason, "the server refused the token: no more tries");
+                let _ = out.send(StreamMessage::Lost {
+                    reason,
+                    retry_in: Duration::ZERO,
+                    refused: true,
+                });
+                return;
+            }
             Err(Lost::Gone(reason)) => {
                 // Another replica may answer where this one did not.
                 client.next_replica();
-                (reason, false)
+                reason
             }
         };
         // Jitter spreads the clients of a restarted server; never past the cap.
@@ -70,7 +80,7 @@ pub(crate) async fn follow(client: ServerClient, out: UnboundedSender<StreamMess
         let lost = StreamMessage::Lost {
             reason,
             retry_in,
-            refused,
+            refused: false,
         };
         if out.send(lost).is_err() {
             return;

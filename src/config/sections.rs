@@ -256,6 +256,30 @@ impl Resolver<'_> {
         }
     }
 
+    pub(super) fn serve_settings(&mut self) -> ServeSettings {
+        const S: &str = "server";
+        let metrics_addr = self.raw(S, "metrics_addr").and_then(|raw| {
+            self.validated(raw, |field, text| {
+                text.trim().parse::<std::net::SocketAddr>().map_err(|_| {
+                    ValidationError::new(
+                        field,
+                        format!("'{text}' is not an address such as 127.0.0.1:9788"),
+                    )
+                })
+            })
+        });
+        let log_format = self.raw(S, "log_format").and_then(|raw| {
+            self.validated(raw, |field, text| {
+                text.parse::<crate::logging::LogFormat>()
+                    .map_err(|message| ValidationError::new(field, message))
+            })
+        });
+        ServeSettings {
+            metrics_addr,
+            log_format,
+        }
+    }
+
     /// A `postgres://` URL; problems never quote it (it may hold a password).
     pub(super) fn store_url(&mut self) -> Option<SecretString> {
         let raw = self.raw("store", "url")?;

@@ -282,9 +282,15 @@ pub fn header_spans(
             } else {
                 format!("{} unreachable", team.server)
             };
+            // A refused token is not retried: nothing to count down to.
+            let retry = if *refused {
+                String::new()
+            } else {
+                format!(" · retry in {retry}s")
+            };
             vec![Span::styled(
                 format!(
-                    " ⚠ STALE since {} · {why} · retry in {retry}s ",
+                    " ⚠ STALE since {} · {why}{retry} ",
                     super::format::ago_short(now, *since),
                 ),
                 stale_style(theme),

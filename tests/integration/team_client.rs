@@ -451,3 +451,59 @@ async fn a_client_given_two_replicas_follows_the_other_when_one_dies() {
     listed.assert_code(0);
     assert!(listed.stdout.contains(&id), "{}", listed.stdout);
 }
+
+/// A dashboard whose token is revoked hears it once and stops: it says
+/// the server refuses the token, and does not knock again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_dashboard_says_so_once_and_stops_retrying() {
+    let harness = Harness::start(1.0).await;
+    let server = start_server_with(&harness, &[]);
+    let asha = add_token(&harness, "asha", "support").await;
+    let client = ServerClient::new(
+        url::Url::parse(&server.base).unwrap(),
+        SecretString::from(asha.clone()),
+    )
+    .unwrap();
+    let (commands, mut updates, task) = payops::client::engine::spawn(client);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let update = tokio::time::timeout_at(deadline.into(), updates.recv())
+            .await
+            .expect("connected in time")
+            .unwrap();
+        if matches!(
+            update,
+            Update::Connection(payops::engine::Connection::Up { .. })
+        ) {
+            break;
+        }
+    }
+    harness
+        .run(&["serve", "token", "revoke", "asha"])
+        .await
+        .assert_code(0);
+    // The stream ends within about a second; the next try is refused.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let update = tokio::time::timeout_at(deadline.into(), updates.recv())
+            .await
+            .expect("the refusal in time")
+            .unwrap();
+        match update {
+            Update::Connection(payops::engine::Connection::Down { refused: true, .. }) => break,
+            _ => continue,
+        }
+    }
+    // And then nothing: no reconnecting forever.
+    let after = tokio::time::timeout(Duration::from_secs(4), async {
+        loop {
+            if let Some(Update::Connection(connection)) = updates.recv().await {
+                return connection;
+            }
+        }
+    })
+    .await;
+    assert!(after.is_err(), "it tried again: {after:?}");
+    commands.send(Command::Shutdown).unwrap();
+    task.await.unwrap();
+}
