@@ -133,16 +133,26 @@ impl ServerClient {
         &self.bases[at % self.bases.len()]
     }
 
-    /// Moves on to the next replica (after one did not answer); false when
-    /// there is only one.
-    pub(crate) fn next_replica(&self) -> bool {
+    /// Moves on from the replica `failed` (as [`Self::replica`] said) to
+    /// the next; false when there is only one. Callers failing at once on
+    /// one replica move on once, not once each.
+    pub(crate) fn next_replica(&self, failed: usize) -> bool {
         if self.bases.len() < 2 {
             return false;
         }
-        self.current
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.current.compare_exchange(
+            failed,
+            failed.wrapping_add(1),
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         tracing::info!(server = %self.shown(), "trying the next server");
         true
+    }
+
+    /// Which replica is in use, to name when moving on from it.
+    pub(crate) fn replica(&self) -> usize {
+        self.current.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The server as the header shows it: host and port, never credentials.
@@ -184,12 +194,13 @@ impl ServerClient {
     ) -> Result<Value, ServerError> {
         let mut others = self.bases.len() - 1;
         loop {
+            let tried = self.replica();
             match self
                 .call_once(method.clone(), segments, query, body.as_ref())
                 .await
             {
                 Err(ServerError::Unreachable { sent: false, .. })
-                    if others > 0 && self.next_replica() =>
+                    if others > 0 && self.next_replica(tried) =>
                 {
                     others -= 1;
                 }

@@ -54,6 +54,7 @@ fn delays() -> ExponentialBackoff {
 pub(crate) async fn follow(client: ServerClient, out: UnboundedSender<StreamMessage>) {
     let mut retries = delays();
     loop {
+        let tried = client.replica();
         let reason = match read(&client, &out, &mut retries).await {
             Ok(()) if out.is_closed() => return,
             Ok(()) => "the server closed the event stream".to_string(),
@@ -70,7 +71,7 @@ pub(crate) async fn follow(client: ServerClient, out: UnboundedSender<StreamMess
             }
             Err(Lost::Gone(reason)) => {
                 // Another replica may answer where this one did not.
-                client.next_replica();
+                client.next_replica(tried);
                 reason
             }
         };

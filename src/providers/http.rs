@@ -341,12 +341,13 @@ fn unreadable_after_send(raw: &RawResponse, error: &ProviderError) -> bool {
     raw.status.is_server_error() || matches!(error, ProviderError::Malformed { .. })
 }
 
-/// A request's path as a log may show it: segments that carry an id (a
-/// link id, a reference) become `{id}`.
+/// A request's path as a log and a metric may show it: segments that
+/// carry an id (a link id, a reference: any with a digit, or longer than
+/// the providers' route words) become `{id}`.
 fn operation(path: &str) -> String {
     path.split('/')
         .map(|segment| {
-            if segment.chars().any(|c| c.is_ascii_digit()) {
+            if segment.len() > 12 || segment.chars().any(|c| c.is_ascii_digit()) {
                 "{id}"
             } else {
                 segment

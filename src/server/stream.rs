@@ -57,7 +57,10 @@ pub fn watch_tokens(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(Err(error)) => {
                     if !std::mem::replace(&mut store_down, true) {
                         tracing::warn!(%error, "the store does not answer");
-                        state.events.server_state(Some(error.to_string()));
+                        // Its cause stays in the log: clients are told only that.
+                        state
+                            .events
+                            .server_state(Some("the store does not answer".into()));
                     }
                 }
                 Err(_) => {}

@@ -70,15 +70,17 @@ impl Store {
         }
     }
 
-    /// Extends `lease` to `ttl` from now while it is still this one (no
-    /// other replica took it since); false when it passed on.
+    /// Extends `lease` to `ttl` from now while it still stands (not lapsed,
+    /// no other replica took it); false otherwise, and then the leader
+    /// takes it anew with a new epoch, so that writes fenced by the old one
+    /// (refused while it was lapsed) are not taken for its own.
     pub fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
         self.lease_store("a leader lease")?;
         let renewed = self.db.execute(
             &format!(
                 "UPDATE leader_lease
                     SET expires_us = {NOW_US} + CAST(?3 AS BIGINT), holder_pid = pg_backend_pid()
-                  WHERE id = 1 AND holder = ?1 AND epoch = ?2"
+                  WHERE id = 1 AND holder = ?1 AND epoch = ?2 AND expires_us > {NOW_US}"
             ),
             params![lease.holder.as_str(), lease.epoch, micros(ttl)],
         )?;

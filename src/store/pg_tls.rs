@@ -33,25 +33,29 @@ pub fn split(url: &str) -> (String, TlsWanted) {
     let Some((base, query)) = url.split_once('?') else {
         return (url.to_string(), wanted);
     };
-    let mut kept = url::form_urlencoded::Serializer::new(String::new());
-    let mut any = false;
-    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        let value = value.into_owned();
-        match key.as_ref() {
-            "sslmode" => wanted.mode = Some(value),
-            "sslrootcert" => wanted.root_cert = Some(PathBuf::from(value)),
-            "sslcert" => wanted.cert = Some(PathBuf::from(value)),
-            "sslkey" => wanted.key = Some(PathBuf::from(value)),
-            _ => {
-                kept.append_pair(&key, &value);
-                any = true;
-            }
+    // The others stay as written: decoding and encoding them again would
+    // change what tokio-postgres reads (a space becomes '+').
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = || {
+            url::form_urlencoded::parse(format!("v={value}").as_bytes())
+                .next()
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default()
+        };
+        match key {
+            "sslmode" => wanted.mode = Some(decoded()),
+            "sslrootcert" => wanted.root_cert = Some(PathBuf::from(decoded())),
+            "sslcert" => wanted.cert = Some(PathBuf::from(decoded())),
+            "sslkey" => wanted.key = Some(PathBuf::from(decoded())),
+            _ => kept.push(pair),
         }
     }
-    let url = if any {
-        format!("{base}?{}", kept.finish())
-    } else {
+    let url = if kept.is_empty() {
         base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
     };
     (url, wanted)
 }
@@ -227,6 +231,11 @@ mod tests {
         assert_eq!(url, "postgres://u:p@db:5432/payops?application_name=x");
         assert_eq!(wanted.mode.as_deref(), Some("verify-full"));
         assert_eq!(wanted.root_cert, Some(PathBuf::from("/etc/ca.pem")));
+        let (url, _) = split("postgres://db/x?sslmode=disable&options=-c%20statement_timeout%3D5s");
+        assert_eq!(
+            url, "postgres://db/x?options=-c%20statement_timeout%3D5s",
+            "kept as written"
+        );
         let (url, wanted) = split("postgres://db/payops");
         assert_eq!(url, "postgres://db/payops");
         assert!(wanted.mode.is_none());

@@ -149,6 +149,21 @@ pub fn mask_url(url: &str) -> String {
             if parsed.password().is_some() {
                 let _ = parsed.set_password(Some("*****"));
             }
+            // libpq also takes the password as a parameter.
+            if parsed.query_pairs().any(|(key, _)| key == "password") {
+                let kept: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(key, value)| {
+                        let value = if key == "password" {
+                            "*****".into()
+                        } else {
+                            value
+                        };
+                        (key.into_owned(), value.into_owned())
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(kept);
+            }
             parsed.to_string()
         }
         // Not a URL we can take apart: show nothing of it rather than risk
@@ -539,6 +554,13 @@ mod tests {
             dialect("SELECT a FROM t WHERE b = ?1 AND c = ?12 ORDER BY at DESC, rowid DESC"),
             "SELECT a FROM t WHERE b = $1 AND c = $12 ORDER BY at DESC, seq DESC"
         );
+    }
+
+    #[test]
+    fn a_password_given_as_a_parameter_is_hidden_too() {
+        let shown = mask_url("postgres://payops@db/payops?password=hunter2&sslmode=require");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("sslmode=require"), "{shown}");
     }
 
     #[test]

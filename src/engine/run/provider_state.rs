@@ -70,7 +70,11 @@ impl ProviderState {
             slowed_until: self
                 .slow_until
                 .filter(|_| slowed)
-                .map(|until| timestamp_in(until.saturating_duration_since(now))),
+                .map(|until| timestamp_in(until.saturating_duration_since(now)))
+                // To the second: health is told when it changes, and the
+                // moment recomputed from a monotonic clock moves a little
+                // each time.
+                .and_then(|at| at.round(jiff::Unit::Second).ok()),
         }
     }
 
