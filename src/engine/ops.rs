@@ -469,6 +469,12 @@ impl Services {
         lease: Option<&Lease>,
     ) -> Result<PollOutcome, OpsError> {
         let store = self.store();
+        // A leader whose lease passed on writes nothing, this either.
+        if let Some(lease) = lease
+            && !store.lease_holds(lease)?
+        {
+            return Err(StoreError::NotLeader(lease.epoch).into());
+        }
         // A session adopted by reference learns our-side ref from the provider's echo.
         if record.external_ref.as_str().starts_with(TRACKED_REF_PREFIX)
             && let Some(external_ref) = report.external_ref.as_deref()

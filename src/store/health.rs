@@ -4,20 +4,30 @@
 
 use jiff::Timestamp;
 
-use super::db::{Columns, params};
+use super::db::{Columns, WriteLock, params};
+use super::lease::Lease;
 use super::rows::{parse_provider, ts_text};
 use super::{Store, StoreError};
 use crate::domain::Provider;
 
 impl Store {
-    /// Replaces `provider`'s health with `json`.
-    pub fn record_provider_health(&self, provider: Provider, json: &str) -> Result<(), StoreError> {
-        self.db.execute(
-            "INSERT INTO provider_health (provider, health, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (provider) DO UPDATE
-                SET health = excluded.health, updated_at = excluded.updated_at",
-            params![provider.as_str(), json, ts_text(Timestamp::now())],
-        )?;
+    /// Replaces `provider`'s health with `json`, the leader's word: only
+    /// while `lease` stands (None: the one server on an SQLite file).
+    pub fn record_provider_health(
+        &self,
+        lease: Option<&Lease>,
+        provider: Provider,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        self.write(WriteLock::All, || {
+            self.fence(lease)?;
+            self.db.execute(
+                "INSERT INTO provider_health (provider, health, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (provider) DO UPDATE
+                    SET health = excluded.health, updated_at = excluded.updated_at",
+                params![provider.as_str(), json, ts_text(Timestamp::now())],
+            )
+        })?;
         Ok(())
     }
 

@@ -417,7 +417,7 @@ impl Engine {
             .and_then(|json| {
                 self.services
                     .store()
-                    .record_provider_health(provider, &json)
+                    .record_provider_health(self.lease.as_ref(), provider, &json)
                     .map_err(|e| e.to_string())
             });
         if let Err(error) = written {
