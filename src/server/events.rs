@@ -1,6 +1,7 @@
 //! The event stream's source (`stream` serves it as `GET /api/v1/events`,
-//! server-sent events): each client gets a snapshot of what a dashboard starts from when it connects, then
-//! every change the server's engine reports, as it reports it.
+//! server-sent events): each client gets a snapshot of what a dashboard
+//! starts from when it connects, then every change the server's engine
+//! reports, as it reports it.
 //!
 //! The engine sees what every replica and every API call writes (its store
 //! watch, woken by PostgreSQL's notifications or by the API itself), so one

@@ -395,17 +395,25 @@ impl Engine {
     /// gets one line for each outage and each recovery, and the leader
     /// keeps it in the store for every replica and monitor.
     pub(super) fn report_health(&mut self, provider: Provider) {
-        let leading = self.leading;
         let state = self.provider_mut(provider);
         let health = state.health(Instant::now());
+        let changed = health != state.reported;
+        if self.leading && changed {
+            self.share_health(provider, &health);
+        }
+        self.adopt_health(provider, health);
+    }
+
+    /// Takes `health` as `provider`'s (this engine's own finding, or the
+    /// leader's read from the store), telling the log and the UI when it
+    /// changed.
+    pub(super) fn adopt_health(&mut self, provider: Provider, health: ProviderHealth) {
+        let state = self.provider_mut(provider);
         if health == state.reported {
             return;
         }
         let previous = std::mem::replace(&mut state.reported, health.clone());
         log_health_change(provider, &previous, &health);
-        if leading {
-            self.share_health(provider, &health);
-        }
         self.send(Update::Health { provider, health });
     }
 
@@ -428,7 +436,7 @@ impl Engine {
 
 /// One line when a provider goes down or comes back, and when it starts or
 /// stops refusing our credentials.
-pub(super) fn log_health_change(provider: Provider, before: &ProviderHealth, now: &ProviderHealth) {
+fn log_health_change(provider: Provider, before: &ProviderHealth, now: &ProviderHealth) {
     let name = provider.display_name();
     let (was, _) = before.state();
     let (is, since) = now.state();

@@ -30,12 +30,7 @@ impl Engine {
                 );
                 continue;
             };
-            let state = self.provider_mut(provider);
-            if health != state.reported {
-                let previous = std::mem::replace(&mut state.reported, health.clone());
-                results::log_health_change(provider, &previous, &health);
-                self.send(Update::Health { provider, health });
-            }
+            self.adopt_health(provider, health);
         }
     }
 
