@@ -277,8 +277,7 @@ pub fn consented_json(
         consent_ends_at: consent_ends,
         documents,
     };
-    // Strings, booleans and string maps always convert.
-    serde_json::to_value(view).unwrap_or_default()
+    crate::domain::wire::to_value(&view)
 }
 
 #[cfg(test)]

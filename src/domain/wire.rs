@@ -119,7 +119,7 @@ pub fn balance_history_json(since: Timestamp, snapshots: &[BalanceSnapshot]) -> 
 
 /// A view as JSON: plain fields of strings, numbers and maps with string
 /// keys always convert.
-fn to_value(view: &impl serde::Serialize) -> Value {
+pub fn to_value(view: &impl serde::Serialize) -> Value {
     serde_json::to_value(view).unwrap_or_default()
 }
 

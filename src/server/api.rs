@@ -143,10 +143,8 @@ async fn whoami(
     })
 }
 
-/// An answer as JSON: plain structs of strings, numbers and lists always
-/// convert.
 fn answer(body: &impl serde::Serialize) -> Json<Value> {
-    Json(serde_json::to_value(body).unwrap_or_default())
+    Json(wire::to_value(body))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
