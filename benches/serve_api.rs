@@ -74,7 +74,7 @@ fn main() {
     );
     let (token, hash) = new_token();
     store
-        .add_token("bench", Role::Viewer, &hash, Timestamp::now())
+        .add_token("bench", Role::Viewer, &hash, Timestamp::now(), None, None)
         .expect("token");
     // In process: the list as the handler writes it, first with nothing
     // kept (a server's first list), then with every row's JSON kept. Both

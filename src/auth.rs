@@ -90,6 +90,17 @@ const TOKEN_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 /// 32 characters of 62: about 190 bits.
 const TOKEN_LENGTH: usize = 32;
 
+/// A token's lifetime unless another is asked for (`never` must be asked for).
+pub const DEFAULT_TOKEN_LIFETIME: &str = "90d";
+
+/// A token's role and expiry, as its activity row says them.
+pub fn token_detail(role: Role, expires_at: Option<jiff::Timestamp>) -> String {
+    match expires_at {
+        Some(at) => format!("role {role}, expires {at:.0}"),
+        None => format!("role {role}, never expires"),
+    }
+}
+
 /// A fresh token: the secret to show once, and the hash to store.
 pub fn new_token() -> (String, String) {
     use rand::RngExt;

@@ -285,9 +285,98 @@ pub fn parse_span(value: &str) -> Result<jiff::SignedDuration, String> {
     Ok(jiff::SignedDuration::from_hours(hours))
 }
 
+/// Ten years: the longest lifetime or grace anyone means.
+const LONGEST_SECS: i64 = 10 * 366 * 86_400;
+
+/// A length of time: a whole number and s, m, h, d or w (2s, 30m, 12h,
+/// 90d, 2w), or 0 for none.
+pub fn parse_duration(value: &str) -> Result<jiff::SignedDuration, String> {
+    let text = value.trim();
+    if text == "0" {
+        return Ok(jiff::SignedDuration::ZERO);
+    }
+    let wrong = || {
+        format!("'{text}' is not a length of time; expected a number and s, m, h, d or w, such as 12h or 90d")
+    };
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .filter(|at| *at > 0)
+        .ok_or_else(wrong)?;
+    let (digits, unit) = text.split_at(unit_at);
+    let per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(wrong()),
+    };
+    let secs = digits
+        .parse::<i64>()
+        .ok()
+        .and_then(|count| count.checked_mul(per_unit))
+        .ok_or_else(wrong)?;
+    if secs > LONGEST_SECS {
+        return Err(format!("'{text}' is longer than ten years"));
+    }
+    Ok(jiff::SignedDuration::from_secs(secs))
+}
+
+/// A token's lifetime from `now`: a length of time (90d), a date (the
+/// start of that day here), a moment (RFC 3339), or `never` (`None`).
+pub fn token_expiry(
+    field: &str,
+    value: &str,
+    now: jiff::Timestamp,
+) -> Result<Option<jiff::Timestamp>, ValidationError> {
+    let text = value.trim();
+    if text.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    let at = if let Ok(at) = text.parse::<jiff::Timestamp>() {
+        at
+    } else if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        date.to_zoned(jiff::tz::TimeZone::system())
+            .map_err(|e| ValidationError::new(field, format!("'{text}': {e}")))?
+            .timestamp()
+    } else {
+        let span = parse_duration(text).map_err(|_| {
+            ValidationError::new(
+                field,
+                format!("'{text}' is not a lifetime; expected a length such as 12h or 90d, a date such as 2027-03-31, or never"),
+            )
+        })?;
+        now.checked_add(span)
+            .map_err(|e| ValidationError::new(field, format!("'{text}': {e}")))?
+    };
+    if at <= now {
+        return Err(ValidationError::new(field, format!("'{text}' is not in the future")));
+    }
+    Ok(Some(at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_and_lengths() {
+        let now: jiff::Timestamp = "2026-12-04T08:00:00Z".parse().unwrap();
+        let after = |text: &str| token_expiry("expires", text, now).unwrap().unwrap();
+        assert_eq!(after("2s"), "2026-12-04T08:00:02Z".parse().unwrap());
+        assert_eq!(after("12h"), "2026-12-04T20:00:00Z".parse().unwrap());
+        assert_eq!(after("90d"), "2027-03-04T08:00:00Z".parse().unwrap());
+        assert_eq!(after("2027-01-01T00:00:00Z"), "2027-01-01T00:00:00Z".parse().unwrap());
+        assert!(after("2027-01-01") > now);
+        assert_eq!(token_expiry("expires", "never", now).unwrap(), None);
+        for bad in ["", "soon", "12", "h", "-1d", "2026-01-01", "0", "99999w"] {
+            let error = token_expiry("expires", bad, now).unwrap_err();
+            assert_eq!(error.field, "expires", "{bad}");
+        }
+        assert_eq!(parse_duration("0").unwrap(), jiff::SignedDuration::ZERO);
+        assert_eq!(parse_duration(" 30m ").unwrap().as_secs(), 1800);
+        assert!(parse_duration("1y").unwrap_err().contains("'1y' is not a length of time"));
+    }
 
     #[test]
     fn link_ids() {

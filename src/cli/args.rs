@@ -71,7 +71,10 @@ impl Cli {
         match &self.command {
             Some(Command::Balance(args)) => args.reach.clone(),
             Some(Command::Digilocker(args)) => args.reach.clone(),
-            Some(Command::Link { reach, .. }) | Some(Command::Audit { reach, .. }) => reach.clone(),
+            Some(Command::Link { reach, .. })
+            | Some(Command::Audit { reach, .. })
+            | Some(Command::Whoami { reach }) => reach.clone(),
+            Some(Command::Activity(args)) => args.reach.clone(),
             Some(Command::Notify(args)) => args.reach.clone(),
             Some(Command::Serve(args)) => match &args.command {
                 Some(ServeCommand::Token(token)) => Reach {
@@ -135,6 +138,14 @@ pub enum Command {
         #[command(flatten)]
         reach: Reach,
     },
+    /// Who you are to the server: server, operator, role, token expiry.
+    Whoami {
+        #[command(flatten)]
+        reach: Reach,
+    },
+    /// The activity log (admin): every change made through the server,
+    /// allowed or refused, newest first.
+    Activity(ActivityArgs),
     /// Run the provider simulator.
     Sim(SimArgs),
     /// Team mode: the server that holds the provider credentials and runs the
@@ -144,6 +155,28 @@ pub enum Command {
     Config(ConfigArgs),
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Args)]
+pub struct ActivityArgs {
+    /// Only this operator's rows.
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// Only this action: create, track, label, refresh, stop, notify,
+    /// balance_refresh, token_add, token_rotate, token_revoke.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// How far back: a length such as 30m, 24h or 7d.
+    #[arg(long, value_name = "DURATION", value_parser = crate::validate::parse_duration)]
+    pub since: Option<jiff::SignedDuration>,
+    /// At most this many rows (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub limit: u16,
+    /// Comma-separated values with a header row, for an auditor.
+    #[arg(long)]
+    pub csv: bool,
+    #[command(flatten)]
+    pub reach: Reach,
 }
 
 #[derive(Debug, Args)]
@@ -376,9 +409,24 @@ pub enum TokenCommand {
         /// viewer, support, finance or admin.
         #[arg(long, value_parser = parse_role)]
         role: crate::auth::Role,
+        /// How long it works: a length (2s, 12h, 90d), a date (2027-03-31),
+        /// or never.
+        #[arg(long, value_name = "DURATION|DATE|never", default_value = crate::auth::DEFAULT_TOKEN_LIFETIME)]
+        expires: String,
     },
-    /// Every token: name, role, when made, last used, revoked (never the token).
+    /// Every token: name, role, state, expiry, last use (never the token).
     List,
+    /// A new token for NAME with the same role; the old one is refused
+    /// after the grace (at once without one).
+    Rotate {
+        name: String,
+        /// How long the old token keeps working, e.g. 1h.
+        #[arg(long, value_name = "DURATION", default_value = "0")]
+        grace: String,
+        /// The new token's lifetime, as for `add`.
+        #[arg(long, value_name = "DURATION|DATE|never", default_value = crate::auth::DEFAULT_TOKEN_LIFETIME)]
+        expires: String,
+    },
     /// Revoke NAME's token: it is refused from the next request on.
     Revoke { name: String },
 }

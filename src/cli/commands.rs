@@ -54,6 +54,8 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
             limit, documents, ..
         } => audit(&ctx, *limit, *documents),
         Command::Serve(args) => super::serve::run(&ctx, args).await,
+        Command::Whoami { .. } => Ok(Some(super::operators::whoami_solo(&ctx))),
+        Command::Activity(args) => super::operators::activity_solo(&ctx, args).map(Some),
         Command::Sim(_) | Command::Config(_) | Command::Completions { .. } => Ok(None),
     };
     ctx.close().await;

@@ -105,11 +105,10 @@ async fn run_remote(
         cashfree_configured: true,
         keymap,
         theme: config.theme.clone(),
-        team: Some(tui::team::TeamState::new(
-            client.shown(),
-            operator.name,
-            operator.role,
-        )),
+        team: Some(
+            tui::team::TeamState::new(client.shown(), operator.name, operator.role)
+                .with_token_expiry(operator.expires_at),
+        ),
     };
     let (commands, updates, engine_task) = crate::client::engine::spawn(client);
     let result = tui::run(options, commands.clone(), updates).await;

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 mod dashboard;
 mod documents;
+mod operators;
 pub mod output;
 mod remote;
 mod serve;
@@ -289,7 +290,13 @@ fn team_server(cli: &Cli, command: &args::Command, env: &Env) -> Option<config::
     use args::Command::*;
     let reaches = matches!(
         command,
-        Balance(_) | Digilocker(_) | Link { .. } | Notify(_) | Audit { .. }
+        Balance(_)
+            | Digilocker(_)
+            | Link { .. }
+            | Notify(_)
+            | Audit { .. }
+            | Whoami { .. }
+            | Activity(_)
     ) || matches!(command, Serve(args) if args.command.is_some());
     if !reaches || cli.demo() {
         return None;

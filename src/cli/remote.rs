@@ -69,8 +69,15 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
             }
             None => return Err(not_yet("serve")),
         },
+        Command::Whoami { .. } => super::operators::whoami_remote(&remote.0).await?,
+        Command::Activity(args) => super::operators::activity_remote(&remote.0, args).await?,
         _ => return Err(not_yet("this command")),
     };
+    if let Some(warning) =
+        crate::client::expiry_warning(remote.0.token_expires_at(), jiff::Timestamp::now())
+    {
+        eprintln!("warning: {warning}");
+    }
     Ok(Some(output))
 }
 
@@ -115,12 +122,16 @@ impl From<ServerError> for Failure {
             ServerError::Refused { status, kind, .. } => Failure {
                 code: match (status, kind.as_str()) {
                     // As the same command says it here: declined, not misused.
-                    (_, "no_consent" | "documents_expired") => exit::DECLINED,
+                    (_, "no_consent" | "documents_expired") | (422, _) => exit::DECLINED,
+                    (_, "outcome_unknown") => exit::OUTCOME_UNKNOWN,
                     (400..=499, _) => exit::USAGE,
                     _ => exit::UNREACHABLE,
                 },
                 kind: match kind.as_str() {
                     "unauthorized" => "unauthorized",
+                    "token_expired" => "token_expired",
+                    "outcome_unknown" => "outcome_unknown",
+                    "declined" => "declined",
                     "forbidden" => "forbidden",
                     "recently_notified" => "usage",
                     "no_consent" => "no_consent",
@@ -190,7 +201,9 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
             let body = json!({
                 "provider": args.provider.map(|p| p.as_str()),
                 "flow": args.flow.map(|f| crate::domain::UserFlow::from(f).cashfree_word()),
-                "documents": args.docs,
+                "documents": args.docs.as_deref().map(|docs| {
+                    docs.split(',').map(str::trim).filter(|d| !d.is_empty()).collect::<Vec<_>>()
+                }),
                 "redirect_url": args.redirect_url,
                 "label": args.label,
             });
@@ -292,14 +305,7 @@ async fn notify(remote: &Remote, args: &NotifyArgs) -> Result<Output, Failure> {
             Some(json!({"again": args.again})),
         )
         .await?;
-    let code = if value["error"].is_object() {
-        exit::DECLINED
-    } else {
-        exit::OK
-    };
-    let mut output = pairs_output(value);
-    output.code = code;
-    Ok(output)
+    Ok(pairs_output(value))
 }
 
 fn text(value: &Value) -> String {

@@ -9,7 +9,8 @@ use super::{Context, Failure, Output, print_stdout};
 use crate::auth;
 use crate::domain::local_time;
 use crate::server;
-use crate::store::TokenInfo;
+use crate::store::{Activity, TokenInfo, TokenRefusal};
+use crate::validate;
 
 pub async fn run(ctx: &Context, args: &ServeArgs) -> Result<Option<Output>, Failure> {
     match &args.command {
@@ -68,19 +69,48 @@ impl From<server::ServeError> for Failure {
 }
 
 /// On the server's host, without a server configured: the store itself.
+/// Each change is an activity row, its operator this host's login user.
 fn token(ctx: &Context, command: &TokenCommand) -> Result<Output, Failure> {
     let store = ctx.services.store();
+    let now = Timestamp::now();
+    let host_user = crate::engine::ops::operator_name(None);
+    let activity = |action: &str, name: &str| Activity::done(&host_user, action, Some(name));
     match command {
-        TokenCommand::Add { name, role } => {
+        TokenCommand::Add {
+            name,
+            role,
+            expires,
+        } => {
             let name = auth::operator_name("NAME", name)?;
+            let expires_at = validate::token_expiry("--expires", expires, now)?;
             let (token, hash) = auth::new_token();
-            store.add_token(&name, *role, &hash, Timestamp::now())?;
-            Ok(token_added(&name, *role, &token))
+            let noted = activity("token_add", &name).detail(auth::token_detail(*role, expires_at));
+            store.add_token(&name, *role, &hash, now, expires_at, Some(&noted))?;
+            Ok(token_made(&name, *role, &token, expires_at, None))
         }
         TokenCommand::List => tokens_listed(store.list_tokens()?),
+        TokenCommand::Rotate {
+            name,
+            grace,
+            expires,
+        } => {
+            let name = name.trim();
+            let expires_at = validate::token_expiry("--expires", expires, now)?;
+            let grace = validate::parse_duration(grace)
+                .map_err(|message| Failure::usage(format!("--grace: {message}")))?;
+            let old_until = now
+                .checked_add(grace)
+                .map_err(|e| Failure::usage(format!("--grace: {e}")))?;
+            let (token, hash) = auth::new_token();
+            let noted =
+                activity("token_rotate", name).detail(format!("grace {}s", grace.as_secs()));
+            let role = store.rotate_token(name, &hash, now, expires_at, old_until, Some(&noted))?;
+            Ok(token_made(name, role, &token, expires_at, Some(old_until)))
+        }
         TokenCommand::Revoke { name } => {
-            store.revoke_token(name.trim(), Timestamp::now())?;
-            Ok(token_revoked(name.trim()))
+            let name = name.trim();
+            store.revoke_token(name, now, Some(&activity("token_revoke", name)))?;
+            Ok(token_revoked(name))
         }
     }
 }
@@ -91,50 +121,102 @@ pub(super) async fn remote_token(
     command: &TokenCommand,
 ) -> Result<Output, Failure> {
     use reqwest::Method;
-    match command {
-        TokenCommand::Add { name, role } => {
+    let (made, name) = match command {
+        TokenCommand::Add {
+            name,
+            role,
+            expires,
+        } => {
             let name = auth::operator_name("NAME", name)?;
-            let body = json!({"name": name, "role": role});
+            // Checked here too, so a mistake is named as the flag.
+            validate::token_expiry("--expires", expires, Timestamp::now())?;
+            let body = json!({"name": name, "role": role, "expires": expires});
             let made = client
                 .call(Method::POST, &["tokens"], &[], Some(body))
                 .await?;
-            let token = made["token"].as_str().unwrap_or_default();
-            if !token.starts_with("payops_") {
-                return Err(Failure::usage(
-                    "the server's answer held no token; list the tokens to see whether it was made",
-                ));
-            }
-            Ok(token_added(&name, *role, token))
+            (made, name)
+        }
+        TokenCommand::Rotate {
+            name,
+            grace,
+            expires,
+        } => {
+            let name = name.trim().to_string();
+            validate::parse_duration(grace)
+                .map_err(|message| Failure::usage(format!("--grace: {message}")))?;
+            validate::token_expiry("--expires", expires, Timestamp::now())?;
+            let body = json!({"grace": grace, "expires": expires});
+            let made = client
+                .call(Method::POST, &["tokens", &name, "rotate"], &[], Some(body))
+                .await?;
+            (made, name)
         }
         TokenCommand::List => {
             let listed = client.call(Method::GET, &["tokens"], &[], None).await?;
             let tokens: Vec<TokenInfo> = serde_json::from_value(listed).map_err(|e| {
                 Failure::usage(format!("the server's token list could not be read: {e}"))
             })?;
-            tokens_listed(tokens)
+            return tokens_listed(tokens);
         }
         TokenCommand::Revoke { name } => {
             let name = name.trim();
             client
                 .call(Method::POST, &["tokens", name, "revoke"], &[], None)
                 .await?;
-            Ok(token_revoked(name))
+            return Ok(token_revoked(name));
         }
-    }
+    };
+    let token = made["token"].as_str().unwrap_or_default();
+    let role = made["role"].as_str().and_then(|r| r.parse().ok());
+    let (Some(role), true) = (role, token.starts_with("payops_")) else {
+        return Err(Failure::usage(
+            "the server's answer held no token; list the tokens to see whether it was made",
+        ));
+    };
+    let at = |key: &str| made[key].as_str().and_then(|t| t.parse().ok());
+    Ok(token_made(
+        &name,
+        role,
+        token,
+        at("expires_at"),
+        at("old_token_until"),
+    ))
 }
 
-fn token_added(name: &str, role: auth::Role, token: &str) -> Output {
+/// A token just made (or rotated to): `old_until` is when a rotated
+/// token's predecessor stops working.
+fn token_made(
+    name: &str,
+    role: auth::Role,
+    token: &str,
+    expires_at: Option<Timestamp>,
+    old_until: Option<Timestamp>,
+) -> Output {
+    let lifetime = match expires_at {
+        Some(at) => format!("expires {}", local_time(at)),
+        None => "never expires".to_string(),
+    };
+    let old = match old_until {
+        Some(at) if at > Timestamp::now() => {
+            format!("; the old token works until {}", local_time(at))
+        }
+        Some(_) => "; the old token is refused from now on".to_string(),
+        None => String::new(),
+    };
     Output::ok(
-        json!({"name": name, "role": role, "token": token}),
+        json!({"name": name, "role": role, "token": token, "expires_at": expires_at,
+               "old_token_until": old_until}),
         // The token alone on the last line, for `| tail -1`.
-        format!("token for {name} ({role}); it is shown only now, store it safely:\n{token}"),
+        format!(
+            "token for {name} ({role}, {lifetime}{old}); it is shown only now, store it safely:\n{token}"
+        ),
     )
 }
 
 fn tokens_listed(tokens: Vec<TokenInfo>) -> Result<Output, Failure> {
     let json = serde_json::to_value(&tokens)
         .map_err(|e| Failure::usage(format!("the tokens could not be written: {e}")))?;
-    Ok(Output::ok(json, tokens_human(&tokens)))
+    Ok(Output::ok(json, tokens_human(&tokens, Timestamp::now())))
 }
 
 fn token_revoked(name: &str) -> Output {
@@ -144,7 +226,7 @@ fn token_revoked(name: &str) -> Output {
     )
 }
 
-fn tokens_human(tokens: &[TokenInfo]) -> String {
+fn tokens_human(tokens: &[TokenInfo], now: Timestamp) -> String {
     if tokens.is_empty() {
         return "no tokens yet (make one with `payops serve token add NAME --role ROLE`)".into();
     }
@@ -152,16 +234,23 @@ fn tokens_human(tokens: &[TokenInfo]) -> String {
         .column("name", Fit::Whole)
         .column("role", Fit::Whole)
         .column("state", Fit::Whole)
+        .column("expires", Fit::Whole)
         .column("last used", Fit::Optional(1))
         .column("created", Fit::Optional(2));
     for t in tokens {
+        let state = match (t.refused_at(now), t.revoked_at) {
+            (Some(TokenRefusal::Revoked(at)), _) => format!("revoked {}", local_time(at)),
+            (Some(TokenRefusal::Expired(_)), _) => "expired".into(),
+            (None, Some(until)) => format!("rotated, works until {}", local_time(until)),
+            (None, None) => "active".into(),
+        };
         table.row(vec![
             t.name.clone(),
             t.role.to_string(),
-            match t.revoked_at {
-                Some(at) => format!("revoked {}", local_time(at)),
-                None => "active".into(),
-            },
+            state,
+            t.expires_at
+                .map(local_time)
+                .unwrap_or_else(|| "never".into()),
             t.last_used_at
                 .map(local_time)
                 .unwrap_or_else(|| "never".into()),

@@ -292,7 +292,7 @@ impl RemoteEngine {
             }),
             Command::StopTracking(id) => self.call(command, async move {
                 client
-                    .call(Method::DELETE, &["sessions", id.as_str()], &[], None)
+                    .call(Method::POST, &["sessions", id.as_str(), "stop"], &[], None)
                     .await?;
                 Ok(None)
             }),
@@ -372,7 +372,7 @@ fn create_body(request: &SessionRequest) -> Value {
     json!({
         "provider": request.provider.as_str(),
         "flow": request.flow.cashfree_word(),
-        "documents": (!documents.is_empty()).then(|| documents.join(",")),
+        "documents": (!documents.is_empty()).then_some(documents),
         "redirect_url": request.redirect_url.as_ref().map(|url| url.as_str()),
         "label": request.label,
     })

@@ -65,6 +65,8 @@ impl ServerError {
 pub struct Operator {
     pub name: String,
     pub role: Role,
+    /// When the token stops working; `None`: never.
+    pub expires_at: Option<jiff::Timestamp>,
     /// What the server fills a create in with (an older server sends none).
     pub defaults: Option<crate::config::SessionDefaults>,
 }
@@ -78,6 +80,32 @@ pub struct ServerClient {
     /// Which of `bases` is in use: the next is tried when it does not answer.
     current: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     token: SecretString,
+    /// When the token stops working, as the server's last answer said.
+    token_expires: std::sync::Arc<std::sync::Mutex<Option<jiff::Timestamp>>>,
+}
+
+/// Within this of its expiry, a token's operator is warned.
+pub const EXPIRY_WARNING: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+/// "your token expires …" when `expires_at` is within [`EXPIRY_WARNING`] of `now`.
+pub fn expiry_warning(expires_at: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Option<String> {
+    let at = expires_at?;
+    let left = now.duration_until(at);
+    if left > EXPIRY_WARNING || left.is_negative() {
+        return None;
+    }
+    let hours = left.as_hours();
+    let when = if hours >= 48 {
+        format!("in {} days", hours / 24)
+    } else if hours >= 1 {
+        format!("in {hours} h")
+    } else {
+        format!("in {} min", left.as_mins().max(1))
+    };
+    Some(format!(
+        "your token expires {when} ({}); ask an admin to rotate it",
+        crate::domain::local_time(at)
+    ))
 }
 
 impl ServerClient {
@@ -124,6 +152,7 @@ impl ServerClient {
             bases: std::sync::Arc::new(bases),
             current: std::sync::Arc::default(),
             token,
+            token_expires: std::sync::Arc::default(),
         })
     }
 
@@ -225,12 +254,29 @@ impl ServerClient {
             request = request.json(body);
         }
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        self.note_expiry(response.headers());
         let status = response.status();
         let text = response.text().await.map_err(|e| self.unreachable(&e))?;
         if status.is_success() {
             return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
         }
         Err(refusal(status, &text))
+    }
+
+    fn note_expiry(&self, headers: &reqwest::header::HeaderMap) {
+        let at = headers
+            .get("x-payops-token-expires")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| text.parse().ok());
+        if at.is_some() {
+            *self.token_expires.lock().unwrap_or_else(|p| p.into_inner()) = at;
+        }
+    }
+
+    /// When the token stops working, as the server last said (none: never,
+    /// or not yet asked).
+    pub fn token_expires_at(&self) -> Option<jiff::Timestamp> {
+        *self.token_expires.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Who this token is, and its role.
@@ -248,6 +294,7 @@ impl ServerClient {
         Ok(Operator {
             name,
             role,
+            expires_at: value["expires_at"].as_str().and_then(|t| t.parse().ok()),
             defaults: defaults_of(&value["defaults"]),
         })
     }

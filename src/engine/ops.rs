@@ -26,7 +26,7 @@ use crate::providers::http::RateHeaders;
 use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
-use crate::store::{Lease, Store, StoreError, TRACKED_REF_PREFIX};
+use crate::store::{Activity, Lease, Outcome, Store, StoreError, TRACKED_REF_PREFIX};
 
 /// How often, and how many times, to ask for a document being prepared.
 const PREPARING_RETRY: Duration = Duration::from_secs(2);
@@ -105,6 +105,9 @@ pub struct Services {
     pub cashfree: Option<CashfreeClient>,
     store: Arc<Mutex<Store>>,
     actor: String,
+    /// Team mode: the request these services act in, whose changes each
+    /// write an activity row in their own transaction.
+    request_id: Option<String>,
     /// Cashfree's environment is chosen by its host (InstantPay's follows the
     /// credentials and is learned from its answers).
     cashfree_environment: Option<ProviderEnvironment>,
@@ -139,6 +142,7 @@ impl Services {
             cashfree,
             store: Arc::new(Mutex::new(store)),
             actor: operator_name(config.operator.as_deref()),
+            request_id: None,
             cashfree_environment: config
                 .cashfree
                 .as_ref()
@@ -317,10 +321,17 @@ impl Services {
             }
         };
         match answer {
-            Ok(created) => self
-                .store()
-                .complete_session(&new.id, &created, Timestamp::now())
-                .map_err(|e| bare(e.into())),
+            Ok(created) => {
+                let activity = self.noted("create", Some(new.id.as_str())).map(|a| {
+                    a.detail(match &new.label {
+                        Some(label) => format!("{}, label {label}", new.provider),
+                        None => new.provider.to_string(),
+                    })
+                });
+                self.store()
+                    .complete_session_noting(&new.id, &created, Timestamp::now(), activity.as_ref())
+                    .map_err(|e| bare(e.into()))
+            }
             Err(error) => {
                 let state = match &error {
                     ProviderError::OutcomeUnknown { .. } => {
@@ -355,9 +366,16 @@ impl Services {
         // Ask the provider first: an id it does not know is not worth a row.
         let probe = SessionRecord::probe(provider, reference);
         let report = self.fetch_status(&probe).await?;
-        let record = self
-            .store()
-            .track_existing(provider, &report.reference, Timestamp::now())?;
+        // Its target is the session's id, once the store knows it.
+        let activity = self
+            .noted("track", None)
+            .map(|a| a.detail(format!("{provider} {}", report.reference)));
+        let record = self.store().track_existing_noting(
+            provider,
+            &report.reference,
+            Timestamp::now(),
+            activity.as_ref(),
+        )?;
         self.apply_report(&record, report, None)
     }
 
@@ -702,6 +720,23 @@ impl Services {
         }
     }
 
+    /// `as_operator` within an API request: each change these services
+    /// make also writes its activity row, naming the request.
+    pub fn in_request(&self, operator: &str, request_id: Option<&str>) -> Services {
+        Services {
+            actor: operator.to_string(),
+            request_id: Some(request_id.unwrap_or("-").to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// The activity row for a change made now, in a request; none outside one.
+    fn noted(&self, action: &str, target: Option<&str>) -> Option<Activity> {
+        self.request_id.as_deref().map(|request_id| {
+            Activity::done(&self.actor, action, target).request(Some(request_id))
+        })
+    }
+
     /// Sends the notify for an audit row from `begin_notify` and completes it.
     pub async fn finish_notify(&self, started: &AuditEntry) -> Result<NotifyResult, OpsError> {
         let answer = self.instantpay()?.notify_link(&started.link_id).await;
@@ -739,14 +774,32 @@ impl Services {
                 )
             }
         };
-        let entry = self.store().finish_notify(
-            started.id,
-            outcome,
-            &message,
-            code.as_deref(),
-            request_id.as_deref(),
-            Timestamp::now(),
-        )?;
+        let store = self.store();
+        let entry = match self.noted("notify", Some(started.link_id.as_str())) {
+            Some(activity) => {
+                let activity = match outcome {
+                    NotifyOutcome::Sent => activity,
+                    _ => activity.ended(Outcome::Failed, format!("{}: {message}", outcome.as_str())),
+                };
+                store.finish_notify_noting(
+                    started.id,
+                    outcome,
+                    &message,
+                    code.as_deref(),
+                    request_id.as_deref(),
+                    &activity,
+                )?
+            }
+            None => store.finish_notify(
+                started.id,
+                outcome,
+                &message,
+                code.as_deref(),
+                request_id.as_deref(),
+                Timestamp::now(),
+            )?,
+        };
+        drop(store);
         crate::telemetry::notify(entry.outcome.as_str());
         Ok(NotifyResult { entry, error })
     }

@@ -12,6 +12,9 @@ pub struct Whoami<'a> {
     pub name: &'a str,
     /// viewer, support, finance or admin.
     pub role: &'static str,
+    /// When the token stops working; null: never.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<jiff::Timestamp>,
     /// What a create leaves out is filled from these: a dashboard prefills
     /// its form with them.
     pub defaults: Defaults<'a>,
@@ -34,7 +37,7 @@ pub struct Accepted<'a> {
     pub by: &'a str,
 }
 
-/// `DELETE /api/v1/sessions/{id}`: no longer polled, still readable.
+/// `POST /api/v1/sessions/{id}/stop`: no longer polled, still readable.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Stopped<'a> {
     pub id: &'a str,
@@ -46,14 +49,4 @@ pub struct Stopped<'a> {
 pub struct LinkLookup<'a> {
     pub link: LinkView<'a>,
     pub recent_notifies: Vec<AuditView<'a>>,
-}
-
-/// `POST /api/v1/links/{id}/notify`: the audit row it left, and why it did
-/// not go when it did not.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Notified<'a> {
-    #[serde(flatten)]
-    pub entry: AuditView<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<super::errors::ErrorDetail>,
 }

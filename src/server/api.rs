@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::answers::{Accepted, Defaults, LinkLookup, Notified, Stopped, Whoami};
+use super::answers::{Accepted, Defaults, LinkLookup, Stopped, Whoami};
 use super::body::Object;
 use super::errors::{ApiError, ErrorBody, ErrorDetail, bad_path, bad_query, invalid};
 use super::listing::ListingError;
@@ -19,7 +19,8 @@ use super::operator::{Operator, authenticate};
 use super::state::AppState;
 use crate::auth::Permission;
 use crate::domain::wire::{self, AuditView, BalanceView, HistoryView, LinkView, SessionView};
-use crate::domain::{LinkId, Provider, UserFlow};
+use crate::domain::{LinkId, NotifyOutcome, Provider, UserFlow};
+use crate::error::ProviderError;
 use crate::engine::ops::{CreateFailure, OpsError};
 use crate::engine::{Command, RequestInput, SessionRequest};
 
@@ -29,7 +30,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/events", get(super::stream::stream))
         .route("/sessions", get(list_sessions).post(create_session))
         .route("/sessions/track", post(track_session))
-        .route("/sessions/{id}", get(one_session).delete(stop_tracking))
+        .route("/sessions/{id}", get(one_session))
+        .route("/sessions/{id}/stop", post(stop_tracking))
         .route("/sessions/{id}/refresh", post(refresh_session))
         .route("/sessions/{id}/label", put(set_label))
         .route("/sessions/{id}/documents", get(super::documents::documents))
@@ -39,9 +41,16 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/balance", get(fetch_balance))
         .route("/balance/history", get(balance_history))
         .route("/balance/refresh", post(refresh_balance))
+        .route("/activity", get(super::activity::list))
         .route("/tokens", get(super::tokens::list).post(super::tokens::add))
+        .route("/tokens/{name}/rotate", post(super::tokens::rotate))
         .route("/tokens/{name}/revoke", post(super::tokens::revoke))
-        .route_layer(middleware::from_fn_with_state(state, authenticate));
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        // Outside authentication, so refused tokens are recorded too.
+        .layer(middleware::from_fn_with_state(
+            state,
+            super::activity::record_refusals,
+        ));
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
@@ -134,6 +143,7 @@ async fn whoami(
     answer(&Whoami {
         name: &operator.name,
         role: operator.role.as_str(),
+        expires_at: operator.expires_at,
         defaults: Defaults {
             provider: defaults.provider.map(|p| p.as_str()),
             flow: defaults.flow.cashfree_word(),
@@ -205,7 +215,17 @@ async fn set_label(
         Value::Null => None,
         _ => return Err(invalid("label", "must be a string or null")),
     };
-    let record = state.services.set_label(&id, label.as_deref())?;
+    let record = state.services.find(&id)?;
+    let activity = operator
+        .activity("label", Some(record.id.as_str()))
+        .detail(match &label {
+            Some(label) => format!("label {label}"),
+            None => "label removed".to_string(),
+        });
+    let record = state
+        .services
+        .store()
+        .set_label_noting(&record.id, label.as_deref(), Some(&activity))?;
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "label set");
     Ok(Json(wire::session_json(&record, None)))
@@ -262,6 +282,11 @@ async fn refresh_balance(
             "the server's engine has stopped",
         ));
     }
+    // Asking changes nothing in the store yet: the row stands alone.
+    state
+        .services
+        .store()
+        .record_activity(&operator.activity("balance_refresh", None))?;
     tracing::info!(by = %operator.name, "balance refresh asked");
     Ok((
         StatusCode::ACCEPTED,
@@ -279,8 +304,8 @@ pub struct CreateBody {
     /// instantpay or cashfree.
     provider: Option<String>,
     flow: Option<String>,
-    /// Comma-separated, as `--docs` takes them.
-    documents: Option<String>,
+    /// Cashfree's documents to ask consent for, e.g. ["AADHAAR", "PAN"].
+    documents: Option<Vec<String>>,
     redirect_url: Option<String>,
     label: Option<String>,
 }
@@ -310,18 +335,27 @@ async fn create_session(
             })
         })
         .transpose()?;
+    if let Some(bad) = body
+        .documents
+        .iter()
+        .flatten()
+        .find(|name| name.contains(',') || name.trim().is_empty())
+    {
+        return Err(invalid("documents", format!("'{bad}' is not a document name")));
+    }
+    let documents = body.documents.as_ref().map(|names| names.join(","));
     let request = SessionRequest::from_input(
         &state.defaults,
         RequestInput {
             provider,
             flow,
-            documents: body.documents.as_deref(),
+            documents: documents.as_deref(),
             redirect_url: body.redirect_url.as_deref(),
             label: body.label.as_deref(),
         },
         "",
     )?;
-    let services = state.services.as_operator(&operator.name);
+    let services = state.services.in_request(&operator.name, operator.request_id.as_deref());
     match state.announced(services.create_session_keeping_row(&request).await) {
         Ok(record) => {
             Ok((StatusCode::CREATED, Json(wire::session_json(&record, None))).into_response())
@@ -364,7 +398,7 @@ async fn track_session(
     if body.reference.trim().is_empty() {
         return Err(invalid("reference", "is empty"));
     }
-    let services = state.services.as_operator(&operator.name);
+    let services = state.services.in_request(&operator.name, operator.request_id.as_deref());
     let outcome = state.announced(services.track_session(provider, &body.reference).await)?;
     Ok(polled_json(&outcome))
 }
@@ -379,10 +413,17 @@ async fn refresh_session(
     operator.require(Permission::Sessions)?;
     let record = state.services.find(&id)?;
     let outcome = state.announced(state.services.refresh(&record).await)?;
+    // A refresh asks the provider; what it learned is the poll's to write,
+    // so its row stands alone, after it.
+    state.services.store().record_activity(
+        &operator
+            .activity("refresh", Some(record.id.as_str()))
+            .detail(format!("status {}", outcome.record.status.as_str())),
+    )?;
     Ok(polled_json(&outcome))
 }
 
-#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", description = "Role: support. Stops tracking.", params(("id" = String, Path)), responses((status = 200, body = Stopped), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/stop", tag = "sessions", description = "Role: support. Stops tracking: the session is no longer polled and stays readable.", params(("id" = String, Path)), responses((status = 200, body = Stopped), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn stop_tracking(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -391,7 +432,11 @@ async fn stop_tracking(
     let Path(id) = id.map_err(bad_path)?;
     operator.require(Permission::Sessions)?;
     let record = state.services.find(&id)?;
-    state.services.store().set_tracking(&record.id, false)?;
+    let activity = operator.activity("stop", Some(record.id.as_str()));
+    state
+        .services
+        .store()
+        .set_tracking_noting(&record.id, false, Some(&activity))?;
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "stopped tracking");
     Ok(answer(&Stopped {
@@ -409,6 +454,17 @@ fn polled_json(outcome: &crate::engine::ops::PollOutcome) -> Json<Value> {
     ))
 }
 
+/// InstantPay answers a link id it does not know with `RPI` (its only
+/// parameter is invalid): for the caller, no such link.
+fn unknown_link(error: OpsError, link: &LinkId) -> ApiError {
+    match &error {
+        OpsError::Provider(ProviderError::Declined { code, .. }) if code == "RPI" => {
+            ApiError::not_found(format!("InstantPay knows no payout link {link}"))
+        }
+        _ => error.into(),
+    }
+}
+
 fn link_id(raw: &str) -> Result<LinkId, ApiError> {
     Ok(crate::validate::link_id("link_id", raw)?.0)
 }
@@ -422,7 +478,11 @@ async fn look_up_link(
     let Path(raw) = raw.map_err(bad_path)?;
     operator.require(Permission::Money)?;
     let link = link_id(&raw)?;
-    let (report, recent) = state.services.lookup_link(&link).await?;
+    let (report, recent) = state
+        .services
+        .lookup_link(&link)
+        .await
+        .map_err(|error| unknown_link(error, &link))?;
     Ok(answer(&LinkLookup {
         link: LinkView::of(&report),
         recent_notifies: recent.0.iter().map(AuditView::of).collect(),
@@ -437,7 +497,7 @@ pub struct NotifyBody {
     again: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/links/{id}/notify", tag = "links", description = "Role: finance. Within 10 minutes of a notify that may have reached the recipient, 409 unless again is true.", params(("id" = String, Path)), request_body(content = NotifyBody, description = "optional"), responses((status = 200, description = "the audit entry (with error when not sent)", body = Notified), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/links/{id}/notify", tag = "links", description = "Role: finance. Within 10 minutes of a notify that may have reached the recipient, 409 unless again is true.", params(("id" = String, Path)), request_body(content = NotifyBody, description = "optional"), responses((status = 200, description = "sent: the audit entry", body = AuditView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn notify_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -448,12 +508,8 @@ async fn notify_link(
     operator.require(Permission::Money)?;
     let link = link_id(&raw)?;
     // No body is a plain notify; any body must be the JSON object.
-    let again = if body.is_empty() {
-        false
-    } else {
-        super::body::object_from::<NotifyBody>(&body)?.again
-    };
-    let services = state.services.as_operator(&operator.name);
+    let again = super::body::optional_object::<NotifyBody>(&body)?.again;
+    let services = state.services.in_request(&operator.name, operator.request_id.as_deref());
     let started = match services.begin_notify_guarded(&link, again).await? {
         Ok(started) => started,
         Err(recent) => {
@@ -469,14 +525,30 @@ async fn notify_link(
     // Every dashboard sees the attempt in flight, then its outcome.
     state.store_changed();
     let result = state.announced(services.finish_notify(&started).await)?;
-    Ok(answer(&Notified {
-        entry: AuditView::of(&result.entry),
-        error: result.error.as_ref().map(|error| ErrorDetail {
-            kind: error.kind().to_string(),
-            message: error.to_string(),
-            field: None,
-        }),
-    }))
+    if let Some(error) = &result.error {
+        return Err(notify_refusal(&result.entry, error).noted());
+    }
+    Ok(answer(&AuditView::of(&result.entry)))
+}
+
+/// A notify that did not go: 422 when InstantPay declined it, 429 when it
+/// was rate limited, 502 when it failed or its outcome is unknown; the
+/// audit row named, since it holds the whole story.
+fn notify_refusal(entry: &crate::domain::AuditEntry, error: &ProviderError) -> ApiError {
+    let status = match (entry.outcome, error) {
+        (_, ProviderError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
+        (NotifyOutcome::Declined, _) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    let kind = match entry.outcome {
+        NotifyOutcome::Unknown => "outcome_unknown",
+        _ => error.kind(),
+    };
+    ApiError::new(
+        status,
+        kind,
+        format!("not sent: {error} (audit row {})", entry.id),
+    )
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -511,11 +583,12 @@ async fn audit(
         healthz, readyz, whoami, list_sessions, one_session, create_session, track_session,
         refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
         look_up_link, notify_link, audit, super::stream::stream, super::tokens::list,
-        super::tokens::add, super::tokens::revoke, super::documents::documents
+        super::tokens::add, super::tokens::rotate, super::tokens::revoke,
+        super::documents::documents, super::activity::list
     ),
     components(schemas(
         CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail,
-        super::tokens::TokenBody
+        super::tokens::TokenBody, super::tokens::RotateBody
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

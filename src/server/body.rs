@@ -42,6 +42,16 @@ pub fn object_from<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     from_object(value)
 }
 
+/// `bytes` as `T` from a JSON object, or `T::default()` when there are none:
+/// for routes whose body is optional.
+pub fn optional_object<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.is_empty() {
+        Ok(T::default())
+    } else {
+        object_from(bytes)
+    }
+}
+
 fn from_object<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::new(

@@ -18,6 +18,8 @@ pub struct ApiError {
     pub kind: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// The change wrote its own activity row: the log layer adds none.
+    pub noted: bool,
 }
 
 impl ApiError {
@@ -27,7 +29,13 @@ impl ApiError {
             kind,
             message: message.into(),
             field: None,
+            noted: false,
         }
+    }
+
+    pub fn noted(mut self) -> ApiError {
+        self.noted = true;
+        self
     }
 
     pub fn field(mut self, field: &str) -> ApiError {
@@ -74,9 +82,19 @@ impl From<OpsError> for ApiError {
             return ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message.clone())
                 .field(field);
         }
+        use crate::error::ProviderError;
         let status = match &error {
             OpsError::NotTracked(_) => StatusCode::NOT_FOUND,
             OpsError::NotConfigured(_) => StatusCode::CONFLICT,
+            // The provider knows no such session.
+            OpsError::Provider(ProviderError::Declined { code, .. })
+                if code == "verification_id_value_invalid" =>
+            {
+                StatusCode::NOT_FOUND
+            }
+            // It understood the request and said no: not its failure.
+            OpsError::Provider(ProviderError::Declined { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            OpsError::Provider(ProviderError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
             OpsError::Provider(_) => StatusCode::BAD_GATEWAY,
             OpsError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
@@ -114,6 +132,9 @@ impl IntoResponse for ApiError {
             "field": self.field,
         }});
         let mut response = (self.status, Json(body)).into_response();
+        if self.noted {
+            response.extensions_mut().insert(super::activity::Noted);
+        }
         // RFC 6750: a 401 names the scheme it wants.
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -7,6 +7,7 @@
 //! A call for each CLI command but `watch` and `documents`, and an event
 //! stream (`events`) that keeps every connected dashboard current.
 
+pub(crate) mod activity;
 mod answers;
 mod api;
 mod body;
@@ -84,17 +85,14 @@ const DEMO_ADMIN: &str = "demo-admin";
 
 fn demo_admin_token(services: &Services) -> Result<String, ServeError> {
     let store = services.store();
-    match store.revoke_token(DEMO_ADMIN, jiff::Timestamp::now()) {
+    let now = jiff::Timestamp::now();
+    match store.revoke_token(DEMO_ADMIN, now, None) {
         Ok(()) | Err(crate::store::StoreError::NoSuchToken(_)) => {}
         Err(error) => return Err(error.into()),
     }
     let (token, hash) = crate::auth::new_token();
-    store.add_token(
-        DEMO_ADMIN,
-        crate::auth::Role::Admin,
-        &hash,
-        jiff::Timestamp::now(),
-    )?;
+    // Never expiring: it is revoked when the next demo starts instead.
+    store.add_token(DEMO_ADMIN, crate::auth::Role::Admin, &hash, now, None, None)?;
     Ok(token)
 }
 

@@ -2,7 +2,7 @@
 //! each token's share of the API.
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -10,15 +10,29 @@ use jiff::Timestamp;
 use super::errors::ApiError;
 use super::state::AppState;
 use crate::auth::{self, Permission, Role};
+use crate::store::{Activity, TokenCheck, TokenRefusal};
 
 /// Who made the request, from their token.
 #[derive(Debug, Clone)]
 pub struct Operator {
     pub name: String,
     pub role: Role,
+    /// When the token stops working; `None`: never.
+    pub expires_at: Option<Timestamp>,
+    /// The request's id, for its activity row.
+    pub request_id: Option<String>,
 }
 
+/// Sent with every answer to a token that expires, so a client can warn
+/// its operator before it does.
+pub static TOKEN_EXPIRES: HeaderName = HeaderName::from_static("x-payops-token-expires");
+
 impl Operator {
+    /// An activity row for a change this operator made in this request.
+    pub fn activity(&self, action: &str, target: Option<&str>) -> Activity {
+        Activity::done(&self.name, action, target).request(self.request_id.as_deref())
+    }
+
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.role.may(permission) {
             Ok(())
@@ -43,10 +57,13 @@ pub async fn authenticate(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty());
-    let Some(token) = presented else {
+    let refused = |word: &'static str| {
         if let Some(who) = request.extensions().get::<super::request_log::Who>() {
-            who.is("(no token)");
+            who.is(word);
         }
+    };
+    let Some(token) = presented else {
+        refused("(no token)");
         return ApiError::unauthorized(
             "no token: send Authorization: Bearer <token> (make one with `payops serve token add`)",
         )
@@ -56,38 +73,66 @@ pub async fn authenticate(
         .services
         .store()
         .use_token(&auth::token_hash(token), Timestamp::now());
-    match found {
-        Ok(Some(info)) => {
-            if let Err(not_until) = state.limiter.check_key(&info.name) {
-                use governor::clock::{Clock, DefaultClock};
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let seconds = wait.as_secs().max(1);
-                let mut response = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("this token is over its request limit; retry in {seconds} s"),
-                )
+    let info = match found {
+        Ok(TokenCheck::Valid(info)) => info,
+        Ok(TokenCheck::Refused(TokenRefusal::Expired(at))) => {
+            refused("(expired token)");
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "token_expired",
+                format!(
+                    "the token expired at {at:.0}; ask an admin for a new one \
+                     (`payops serve token rotate NAME`)"
+                ),
+            )
+            .into_response();
+        }
+        Ok(TokenCheck::Refused(TokenRefusal::Revoked(at))) => {
+            refused("(revoked token)");
+            return ApiError::unauthorized(&format!("the token was revoked at {at:.0}"))
                 .into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, seconds.into());
-                return response;
-            }
-            if let Some(who) = request.extensions().get::<super::request_log::Who>() {
-                who.is(info.name.clone());
-            }
-            request.extensions_mut().insert(Operator {
-                name: info.name,
-                role: info.role,
-            });
-            next.run(request).await
         }
-        Ok(None) => {
-            if let Some(who) = request.extensions().get::<super::request_log::Who>() {
-                who.is("(refused token)");
-            }
-            ApiError::unauthorized("the token is wrong or revoked").into_response()
+        Ok(TokenCheck::Unknown) => {
+            refused("(refused token)");
+            return ApiError::unauthorized("the token is wrong or revoked")
+                .into_response();
         }
-        Err(error) => ApiError::from(error).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    if let Err(not_until) = state.limiter.check_key(&info.name) {
+        use governor::clock::{Clock, DefaultClock};
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let seconds = wait.as_secs().max(1);
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("this token is over its request limit; retry in {seconds} s"),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
+        return response;
     }
+    if let Some(who) = request.extensions().get::<super::request_log::Who>() {
+        who.is(info.name.clone());
+    }
+    let request_id = request
+        .extensions()
+        .get::<super::request_log::RequestId>()
+        .map(|id| id.0.clone());
+    request.extensions_mut().insert(Operator {
+        name: info.name,
+        role: info.role,
+        expires_at: info.expires_at,
+        request_id,
+    });
+    let mut response = next.run(request).await;
+    if let Some(value) = info
+        .expires_at
+        .and_then(|at| HeaderValue::from_str(&format!("{at:.0}")).ok())
+    {
+        response.headers_mut().insert(TOKEN_EXPIRES.clone(), value);
+    }
+    response
 }

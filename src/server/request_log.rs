@@ -27,7 +27,7 @@ impl Who {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(who.into());
     }
 
-    fn said(&self) -> String {
+    pub fn said(&self) -> String {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -35,6 +35,10 @@ impl Who {
             .unwrap_or_else(|| "-".into())
     }
 }
+
+/// The request's id, for the handlers' activity rows.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
 
 /// The request id a request carries, or a new one.
 fn request_id(request: &Request) -> String {
@@ -60,6 +64,7 @@ pub async fn log(mut request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "(no route)".into());
     let who = Who::default();
     request.extensions_mut().insert(who.clone());
+    request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);

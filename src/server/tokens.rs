@@ -13,12 +13,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::body::Object;
-use super::errors::{ApiError, ErrorBody, bad_path};
+use super::errors::{ApiError, ErrorBody, bad_path, invalid};
 use super::operator::Operator;
 use super::state::AppState;
 use crate::auth::{self, Permission, Role};
 
-/// A new token: for whom, and with which role.
+/// A new token: for whom, with which role, and for how long.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
@@ -26,6 +26,20 @@ pub struct TokenBody {
     name: String,
     #[schema(value_type = String)]
     role: Role,
+    /// A length of time (2s, 12h, 90d), a date (2027-03-31), a moment
+    /// (RFC 3339) or "never"; 90 days when left out.
+    expires: Option<String>,
+}
+
+/// A token's replacement: how long the old one still works, and the new
+/// one's lifetime.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateBody {
+    /// How long the old token keeps working (30m, 1h, 0); none when left out.
+    grace: Option<String>,
+    /// As for a new token; 90 days when left out.
+    expires: Option<String>,
 }
 
 /// A token just made: the only time it is shown.
@@ -34,6 +48,19 @@ pub struct MadeToken<'a> {
     name: &'a str,
     role: &'static str,
     token: &'a str,
+    /// Null: never.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expires_at: Option<Timestamp>,
+    /// Rotated: when the old token stops working.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_token_until: Option<Timestamp>,
+}
+
+/// A token's lifetime as asked, or the default.
+pub fn expiry(asked: Option<&str>, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
+    let asked = asked.unwrap_or(auth::DEFAULT_TOKEN_LIFETIME);
+    Ok(crate::validate::token_expiry("expires", asked, now)?)
 }
 
 /// A token refused from now on.
@@ -55,7 +82,7 @@ pub async fn list(
         .map_err(|e| ApiError::internal(format!("the tokens could not be written: {e}")))
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "operators", description = "Role: admin. The token is in this answer and nowhere else, ever.", request_body = TokenBody, responses((status = 201, description = "name, role and the token", body = MadeToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "an active token has that name", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "operators", description = "Role: admin. The token is in this answer and nowhere else, ever.", request_body = TokenBody, responses((status = 201, description = "name, role, the token and its expiry", body = MadeToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "an active token has that name", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -63,21 +90,69 @@ pub async fn add(
 ) -> Result<Response, ApiError> {
     operator.require(Permission::Tokens)?;
     let name = auth::operator_name("name", &body.name)?;
+    let now = Timestamp::now();
+    let expires_at = expiry(body.expires.as_deref(), now)?;
     let (token, hash) = auth::new_token();
+    let activity = operator
+        .activity("token_add", Some(&name))
+        .detail(auth::token_detail(body.role, expires_at));
     state
         .services
         .store()
-        .add_token(&name, body.role, &hash, Timestamp::now())?;
+        .add_token(&name, body.role, &hash, now, expires_at, Some(&activity))?;
     tracing::info!(operator = %name, role = %body.role, by = %operator.name, "token made");
     let made = MadeToken {
         name: &name,
         role: body.role.as_str(),
         token: &token,
+        expires_at,
+        old_token_until: None,
     };
     Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "operators", description = "Role: admin. Refused from the next request on; its open event streams end within seconds.", params(("name" = String, Path)), responses((status = 200, body = Revoked), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens/{name}/rotate", tag = "operators", description = "Role: admin. A new token for the same operator and role; the old one is refused after the grace (at once without one).", params(("name" = String, Path)), request_body(content = RotateBody, description = "optional"), responses((status = 201, description = "the new token", body = MadeToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn rotate(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    name: Result<Path<String>, PathRejection>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let Path(name) = name.map_err(|rejection| bad_path(rejection).field("name"))?;
+    operator.require(Permission::Tokens)?;
+    let body: RotateBody = super::body::optional_object(&body)?;
+    let name = name.trim();
+    let now = Timestamp::now();
+    let expires_at = expiry(body.expires.as_deref(), now)?;
+    let grace = match body.grace.as_deref() {
+        Some(text) => crate::validate::parse_duration(text).map_err(|m| invalid("grace", m))?,
+        None => jiff::SignedDuration::ZERO,
+    };
+    let old_until = now.checked_add(grace).map_err(|e| invalid("grace", e.to_string()))?;
+    let (token, hash) = auth::new_token();
+    let activity = operator
+        .activity("token_rotate", Some(name))
+        .detail(format!("grace {}s", grace.as_secs()));
+    let role = state.services.store().rotate_token(
+        name,
+        &hash,
+        now,
+        expires_at,
+        old_until,
+        Some(&activity),
+    )?;
+    tracing::info!(operator = %name, by = %operator.name, "token rotated");
+    let made = MadeToken {
+        name,
+        role: role.as_str(),
+        token: &token,
+        expires_at,
+        old_token_until: Some(old_until),
+    };
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "operators", description = "Role: admin. Refused from the next request on (a rotated one in its grace too); its open event streams end within seconds.", params(("name" = String, Path)), responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -86,10 +161,11 @@ pub async fn revoke(
     let Path(name) = name.map_err(|rejection| bad_path(rejection).field("name"))?;
     operator.require(Permission::Tokens)?;
     let name = name.trim();
+    let activity = operator.activity("token_revoke", Some(name));
     state
         .services
         .store()
-        .revoke_token(name, Timestamp::now())?;
+        .revoke_token(name, Timestamp::now(), Some(&activity))?;
     tracing::info!(operator = %name, by = %operator.name, "token revoked");
     Ok(Json(Revoked {
         name: name.to_string(),

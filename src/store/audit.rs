@@ -66,6 +66,36 @@ impl Store {
         request_id: Option<&str>,
         at: Timestamp,
     ) -> Result<AuditEntry, StoreError> {
+        self.complete_audit(audit_id, outcome, message, provider_code, request_id, at)?;
+        self.audit_by_id(audit_id)
+    }
+
+    /// `finish_notify` at `activity`'s time, with `activity` written in the
+    /// same transaction.
+    pub fn finish_notify_noting(
+        &self,
+        audit_id: i64,
+        outcome: NotifyOutcome,
+        message: &str,
+        provider_code: Option<&str>,
+        request_id: Option<&str>,
+        activity: &Activity,
+    ) -> Result<AuditEntry, StoreError> {
+        self.write_noting(WriteLock::All, Some(activity), || {
+            self.complete_audit(audit_id, outcome, message, provider_code, request_id, activity.at)
+        })?;
+        self.audit_by_id(audit_id)
+    }
+
+    fn complete_audit(
+        &self,
+        audit_id: i64,
+        outcome: NotifyOutcome,
+        message: &str,
+        provider_code: Option<&str>,
+        request_id: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         let changed = self.db.execute(
             "UPDATE notify_audit SET outcome = ?2, message = ?3, provider_code = ?4,
                  request_id = ?5, completed = 1, completed_at = ?6
@@ -82,7 +112,7 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NoSuchAudit(audit_id));
         }
-        self.audit_by_id(audit_id)
+        Ok(())
     }
 
     /// The audit trail, newest first.

@@ -286,6 +286,37 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE TRIGGER provider_health_changed AFTER INSERT OR UPDATE ON provider_health
             FOR EACH STATEMENT EXECUTE FUNCTION payops_announce_change();",
     },
+    // 11: tokens that expire (NULL: never) and, once rotated, stay usable
+    // until a future `revoked_at`; and the activity log: one row for every
+    // change made through the server, allowed or refused, never updated.
+    Migration {
+        sqlite: "ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+        CREATE TABLE activity (
+            id         INTEGER PRIMARY KEY,
+            at         TEXT NOT NULL,
+            operator   TEXT NOT NULL,
+            action     TEXT NOT NULL,
+            target     TEXT,
+            detail     TEXT,
+            outcome    TEXT NOT NULL,
+            reason     TEXT,
+            request_id TEXT
+        );
+        CREATE INDEX activity_at ON activity (at);",
+        postgres: r#"ALTER TABLE api_tokens ADD COLUMN expires_at TEXT COLLATE "C";
+        CREATE TABLE activity (
+            id         BIGSERIAL PRIMARY KEY,
+            at         TEXT COLLATE "C" NOT NULL,
+            operator   TEXT NOT NULL,
+            action     TEXT NOT NULL,
+            target     TEXT,
+            detail     TEXT,
+            outcome    TEXT NOT NULL,
+            reason     TEXT,
+            request_id TEXT
+        );
+        CREATE INDEX activity_at ON activity (at);"#,
+    },
 ];
 
 /// The schema version this build writes.

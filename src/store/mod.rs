@@ -7,6 +7,7 @@
 //! the request is sent and completed after, so a crash mid-request leaves a
 //! visible "outcome unknown" record. Personal data (`user_details`) is never stored.
 
+mod activity;
 mod audit;
 mod balance;
 mod budget;
@@ -38,7 +39,8 @@ use rows::{
     RawSession, create_state_parts, documents_text, flow_word, parse_status, parse_ts,
     placeholder_ref, ts_text,
 };
-pub use tokens::TokenInfo;
+pub use activity::{Activity, ActivityFilter, Outcome};
+pub use tokens::{TokenCheck, TokenInfo, TokenRefusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -291,14 +293,32 @@ impl Store {
         id: &SessionId,
         label: Option<&str>,
     ) -> Result<SessionRecord, StoreError> {
-        let changed = self.db.execute(
-            "UPDATE sessions SET label = ?2 WHERE id = ?1",
-            params![id.as_str(), label],
-        )?;
-        if changed == 0 {
+        self.set_label_noting(id, label, None)
+    }
+
+    /// `set_label`, with `activity` written in the same transaction.
+    pub fn set_label_noting(
+        &self,
+        id: &SessionId,
+        label: Option<&str>,
+        activity: Option<&Activity>,
+    ) -> Result<SessionRecord, StoreError> {
+        self.write_noting(WriteLock::All, activity, || {
+            self.one_row_changed(
+                id,
+                "UPDATE sessions SET label = ?2 WHERE id = ?1",
+                params![id.as_str(), label],
+            )
+        })?;
+        self.session_by_id(id)
+    }
+
+    /// Runs an update of session `id`, which must exist.
+    fn one_row_changed(&self, id: &SessionId, sql: &str, params: &[db::Value]) -> Result<(), StoreError> {
+        if self.db.execute(sql, params)? == 0 {
             return Err(StoreError::NoSuchSession(id.to_string()));
         }
-        self.session_by_id(id)
+        Ok(())
     }
 
     /// Records the provider's answer to a create: reference, url, status, raw
@@ -311,9 +331,20 @@ impl Store {
         created: &CreatedSession,
         at: Timestamp,
     ) -> Result<SessionRecord, StoreError> {
+        self.complete_session_noting(id, created, at, None)
+    }
+
+    /// `complete_session`, with `activity` written in the same transaction.
+    pub fn complete_session_noting(
+        &self,
+        id: &SessionId,
+        created: &CreatedSession,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<SessionRecord, StoreError> {
         let documents = (!created.documents_requested.is_empty())
             .then(|| documents_text(&created.documents_requested));
-        self.write(WriteLock::All, || {
+        self.write_noting(WriteLock::All, activity, || {
             let changed = self.db.execute(
                 "UPDATE sessions SET reference = ?2, url = ?3, status = ?4, provider_status = ?5,
                      documents_requested = COALESCE(?6, documents_requested),
@@ -371,6 +402,18 @@ impl Store {
         reference: &str,
         at: Timestamp,
     ) -> Result<SessionRecord, StoreError> {
+        self.track_existing_noting(provider, reference, at, None)
+    }
+
+    /// `track_existing`, with `activity` written in the same transaction
+    /// (its target, when empty, becomes the session's id).
+    pub fn track_existing_noting(
+        &self,
+        provider: Provider,
+        reference: &str,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<SessionRecord, StoreError> {
         let reference = reference.trim();
         if reference.is_empty() {
             return Err(StoreError::NoSuchSession(
@@ -378,6 +421,26 @@ impl Store {
             ));
         }
         let id = self.write(WriteLock::All, || {
+            let id = self.track_row(provider, reference, at)?;
+            if let Some(activity) = activity {
+                let mut activity = activity.clone();
+                activity.target.get_or_insert_with(|| id.to_string());
+                self.insert_activity(&activity)?;
+            }
+            Ok(id)
+        })?;
+        self.session_by_id(&id)
+    }
+
+    /// The row tracking `reference` at `provider`: an existing one, tracked
+    /// again, or a new one.
+    fn track_row(
+        &self,
+        provider: Provider,
+        reference: &str,
+        at: Timestamp,
+    ) -> Result<SessionId, StoreError> {
+        {
             let existing = first(self.db.query(
                 "SELECT id FROM sessions WHERE provider = ?1 AND reference = ?2
                  ORDER BY created_at DESC, rowid DESC LIMIT 1",
@@ -415,8 +478,7 @@ impl Store {
                     Ok(id)
                 }
             }
-        })?;
-        self.session_by_id(&id)
+        }
     }
 
     /// Replaces an adopted session's placeholder external ref with the one the
@@ -537,14 +599,23 @@ impl Store {
     }
 
     pub fn set_tracking(&self, id: &SessionId, tracking: bool) -> Result<(), StoreError> {
-        let changed = self.db.execute(
-            "UPDATE sessions SET tracking = ?2 WHERE id = ?1",
-            params![id.as_str(), tracking],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchSession(id.to_string()));
-        }
-        Ok(())
+        self.set_tracking_noting(id, tracking, None)
+    }
+
+    /// `set_tracking`, with `activity` written in the same transaction.
+    pub fn set_tracking_noting(
+        &self,
+        id: &SessionId,
+        tracking: bool,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        self.write_noting(WriteLock::All, activity, || {
+            self.one_row_changed(
+                id,
+                "UPDATE sessions SET tracking = ?2 WHERE id = ?1",
+                params![id.as_str(), tracking],
+            )
+        })
     }
 
     /// Finds a session by our id, the provider reference or our external ref

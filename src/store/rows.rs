@@ -254,6 +254,7 @@ pub struct RawToken {
     created_at: String,
     revoked_at: Option<String>,
     last_used_at: Option<String>,
+    expires_at: Option<String>,
 }
 
 impl RawToken {
@@ -264,6 +265,7 @@ impl RawToken {
             created_at: row.text(2)?.into_owned(),
             revoked_at: row.opt_text(3)?.map(Cow::into_owned),
             last_used_at: row.opt_text(4)?.map(Cow::into_owned),
+            expires_at: row.opt_text(5)?.map(Cow::into_owned),
         })
     }
 
@@ -277,6 +279,7 @@ impl RawToken {
             created_at: parse_ts("api_tokens.created_at", &self.created_at)?,
             revoked_at: parse_opt_ts("api_tokens.revoked_at", self.revoked_at)?,
             last_used_at: parse_opt_ts("api_tokens.last_used_at", self.last_used_at)?,
+            expires_at: parse_opt_ts("api_tokens.expires_at", self.expires_at)?,
         })
     }
 }

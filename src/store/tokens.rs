@@ -1,8 +1,15 @@
-//! Team mode's operators: a token's hash, its name and role, never the token.
+//! Team mode's operators: a token's hash, its name, role and lifetime,
+//! never the token.
+//!
+//! A token is usable until its `expires_at` (none: never) and its
+//! `revoked_at`. Revoking sets `revoked_at` to now; rotating sets the old
+//! token's to the end of its grace, so both work until then, and only one
+//! token per operator is without a `revoked_at` (the database's unique index).
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::db::{Row, Value, params};
+use super::activity::Activity;
+use super::db::{Row, Value, WriteLock, first, params};
 use super::rows::{RawToken, ts_text};
 use super::{Store, StoreError};
 use crate::auth::Role;
@@ -17,26 +24,81 @@ pub struct TokenInfo {
     pub role: Role,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// When it stops working; null: never.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    /// When it was (or, rotated with a grace, will be) refused from.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<Timestamp>,
 }
 
-const TOKEN_COLUMNS: &str = "operator, role, created_at, revoked_at, last_used_at";
+impl TokenInfo {
+    /// Whether it is refused at `now`, and why.
+    pub fn refused_at(&self, now: Timestamp) -> Option<TokenRefusal> {
+        if let Some(at) = self.revoked_at.filter(|at| *at <= now) {
+            return Some(TokenRefusal::Revoked(at));
+        }
+        self.expires_at
+            .filter(|at| *at <= now)
+            .map(TokenRefusal::Expired)
+    }
+}
+
+/// Why a token that exists is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    Expired(Timestamp),
+    Revoked(Timestamp),
+}
+
+/// What a presented token turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenCheck {
+    Valid(TokenInfo),
+    Refused(TokenRefusal),
+    Unknown,
+}
+
+const TOKEN_COLUMNS: &str = "operator, role, created_at, revoked_at, last_used_at, expires_at";
 
 impl Store {
-    /// Stores a new token's hash under `name` (unique among active tokens).
+    /// Stores a new token's hash under `name` (unique among active tokens),
+    /// and `activity` with it.
     pub fn add_token(
         &self,
         name: &str,
         role: Role,
         token_hash: &str,
         at: Timestamp,
+        expires_at: Option<Timestamp>,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        self.write_noting(WriteLock::All, activity, || {
+            self.insert_token(name, role, token_hash, at, expires_at)
+        })
+    }
+
+    fn insert_token(
+        &self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        at: Timestamp,
+        expires_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let added = self.db.execute(
-            "INSERT INTO api_tokens (operator, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![name, role.as_str(), token_hash, ts_text(at)],
+            "INSERT INTO api_tokens (operator, role, token_hash, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                name,
+                role.as_str(),
+                token_hash,
+                ts_text(at),
+                expires_at.map(ts_text)
+            ],
         );
         match added {
             Ok(_) => Ok(()),
@@ -47,7 +109,36 @@ impl Store {
         }
     }
 
-    /// Every token, active first, newest first.
+    /// A new token for the operator of the active token `name`, with its
+    /// role; the old one is refused from `old_until` on (now: at once).
+    /// Returns the new token's role.
+    pub fn rotate_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        at: Timestamp,
+        expires_at: Option<Timestamp>,
+        old_until: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<Role, StoreError> {
+        self.write_noting(WriteLock::All, activity, || {
+            let Some(row) = first(self.db.query(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE operator = ?1 AND revoked_at IS NULL"),
+                params![name],
+            )?) else {
+                return Err(StoreError::NoSuchToken(name.to_string()));
+            };
+            let role = RawToken::from_row(row)?.into_info()?.role;
+            self.db.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE operator = ?1 AND revoked_at IS NULL",
+                params![name, ts_text(old_until)],
+            )?;
+            self.insert_token(name, role, token_hash, at, expires_at)?;
+            Ok(role)
+        })
+    }
+
+    /// Every token, usable first, newest first.
     pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         self.token_rows(
             &format!(
@@ -66,45 +157,54 @@ impl Store {
             .collect()
     }
 
-    /// Revokes the active token named `name`.
-    pub fn revoke_token(&self, name: &str, at: Timestamp) -> Result<(), StoreError> {
-        let changed = self.db.execute(
-            "UPDATE api_tokens SET revoked_at = ?2 WHERE operator = ?1 AND revoked_at IS NULL",
-            params![name, ts_text(at)],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchToken(name.to_string()));
-        }
-        Ok(())
+    /// Refuses `name`'s tokens from now on, a rotated one in its grace too.
+    pub fn revoke_token(
+        &self,
+        name: &str,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let now = ts_text(at);
+        self.write_noting(WriteLock::All, activity, || {
+            let changed = self.db.execute(
+                "UPDATE api_tokens SET revoked_at = ?2
+                 WHERE operator = ?1 AND (revoked_at IS NULL OR revoked_at > ?2)",
+                params![name, now.as_str()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NoSuchToken(name.to_string()));
+            }
+            Ok(())
+        })
     }
 
-    /// The active token with this hash. Its use is noted at `at` at most once
-    /// a minute and only when the database is free at once: a request must
-    /// not wait on (or fail for) a bookkeeping write.
-    pub fn use_token(
-        &self,
-        token_hash: &str,
-        at: Timestamp,
-    ) -> Result<Option<TokenInfo>, StoreError> {
+    /// The token with this hash, and whether it may be used at `at`. A
+    /// usable token's use is noted at most once a minute and only when the
+    /// database is free at once: a request must not wait on (or fail for)
+    /// a bookkeeping write.
+    pub fn use_token(&self, token_hash: &str, at: Timestamp) -> Result<TokenCheck, StoreError> {
+        let found = self
+            .token_rows(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"),
+                params![token_hash],
+            )?
+            .into_iter()
+            .next();
+        let Some(info) = found else {
+            return Ok(TokenCheck::Unknown);
+        };
+        if let Some(refusal) = info.refused_at(at) {
+            return Ok(TokenCheck::Refused(refusal));
+        }
         let a_minute_ago = at.checked_sub(SignedDuration::from_mins(1)).unwrap_or(at);
         let noted = self.db.execute_if_free(
             "UPDATE api_tokens SET last_used_at = ?2
-             WHERE token_hash = ?1 AND revoked_at IS NULL
-               AND (last_used_at IS NULL OR last_used_at < ?3)",
+             WHERE token_hash = ?1 AND (last_used_at IS NULL OR last_used_at < ?3)",
             params![token_hash, ts_text(at), ts_text(a_minute_ago)],
         );
         if let Err(e) = noted {
             tracing::debug!(error = %e, "token use not noted");
         }
-        Ok(self
-            .token_rows(
-                &format!(
-                    "SELECT {TOKEN_COLUMNS} FROM api_tokens
-                     WHERE token_hash = ?1 AND revoked_at IS NULL"
-                ),
-                params![token_hash],
-            )?
-            .into_iter()
-            .next())
+        Ok(TokenCheck::Valid(info))
     }
 }

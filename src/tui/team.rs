@@ -25,6 +25,9 @@ pub struct TeamState {
     pub operator: String,
     pub role: Role,
     pub link: Link,
+    /// When the token stops working (`None`: never); the header warns
+    /// within a week of it.
+    pub token_expires: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +57,27 @@ impl TeamState {
             operator,
             role,
             link: Link::Connecting,
+            token_expires: None,
         }
+    }
+
+    pub fn with_token_expiry(mut self, at: Option<Timestamp>) -> TeamState {
+        self.token_expires = at;
+        self
+    }
+
+    /// "token expires in 3 d", within a week of it.
+    fn expiry_note(&self, now: Timestamp) -> Option<String> {
+        let left = now.duration_until(self.token_expires?);
+        let hours = left.as_hours();
+        if !(0..7 * 24).contains(&hours) || left.is_negative() {
+            return None;
+        }
+        Some(if hours >= 24 {
+            format!(" token expires in {} d ", hours / 24)
+        } else {
+            format!(" token expires in {} h ", hours.max(1))
+        })
     }
 
     /// Whether this operator's role lets them use `action` (the status bar
@@ -264,7 +287,14 @@ pub fn header_spans(
 ) -> Vec<Span<'static>> {
     let who = format!(" {} as {} ({}) ", team.server, team.operator, team.role);
     match &team.link {
-        Link::Up => vec![Span::styled(format!(" ⇄{who}"), theme.dim)],
+        Link::Up => {
+            let mut spans = vec![Span::styled(format!(" ⇄{who}"), theme.dim)];
+            spans.extend(
+                team.expiry_note(now)
+                    .map(|note| Span::styled(note, theme.warning)),
+            );
+            spans
+        }
         Link::Connecting => vec![Span::styled(
             format!(" … connecting to{who}"),
             theme.warning,

@@ -163,8 +163,14 @@ async fn every_session_and_notify_call_acts_as_the_tokens_operator() {
         (200, Some(id.as_str())),
         "{tracked}"
     );
+    // Stopping is not a DELETE: the session stays readable.
     let (status, _) = api.send("DELETE", &session, Some(&support), None).await;
+    assert_eq!(status, 405);
+    let stop = format!("{session}/stop");
+    let (status, _) = api.post(&stop, Some(&support), None).await;
     assert_eq!(status, 200);
+    let (status, _) = api.get(&session, Some(&viewer)).await;
+    assert_eq!(status, 200, "a stopped session is still there");
     let listed = harness.run(&["digilocker", "list", "--json"]).await.json();
     assert!(listed.as_array().unwrap().is_empty(), "stopped: {listed}");
     // ...and the engine stops polling it.

@@ -115,27 +115,60 @@ fn other_connections_writes_move_the_data_version(backend: &Backend) {
 }
 
 fn tokens_are_unique_among_active_ones(backend: &Backend) {
+    use payops::auth::Role;
+    use payops::store::{Activity, ActivityFilter, TokenCheck, TokenRefusal};
     let store = backend.open();
+    let added = Activity::done("root", "token_add", Some("asha"));
     store
-        .add_token("asha", payops::auth::Role::Support, "hash-1", t(0))
+        .add_token("asha", Role::Support, "hash-1", t(0), None, Some(&added))
         .unwrap();
     assert!(matches!(
-        store.add_token("asha", payops::auth::Role::Admin, "hash-2", t(1)),
+        store.add_token("asha", Role::Admin, "hash-2", t(1), None, Some(&added)),
         Err(StoreError::TokenNameTaken(_))
     ));
+    let valid = |hash: &str, at| match store.use_token(hash, at).unwrap() {
+        TokenCheck::Valid(info) => Some(info.name),
+        _ => None,
+    };
+    assert_eq!(valid("hash-1", t(2)).as_deref(), Some("asha"));
+    store.revoke_token("asha", t(3), None).unwrap();
     assert_eq!(
-        store.use_token("hash-1", t(2)).unwrap().unwrap().name,
-        "asha"
+        store.use_token("hash-1", t(4)).unwrap(),
+        TokenCheck::Refused(TokenRefusal::Revoked(t(3)))
     );
-    store.revoke_token("asha", t(3)).unwrap();
-    assert!(store.use_token("hash-1", t(4)).unwrap().is_none());
+    assert_eq!(store.use_token("hash-x", t(4)).unwrap(), TokenCheck::Unknown);
+    // Expiring, then rotated with a grace: both work until the grace ends.
     store
-        .add_token("asha", payops::auth::Role::Admin, "hash-2", t(5))
+        .add_token("asha", Role::Admin, "hash-2", t(5), Some(t(50)), None)
         .unwrap();
+    let role = store
+        .rotate_token("asha", "hash-3", t(6), Some(t(90)), t(20), None)
+        .unwrap();
+    assert_eq!(role, Role::Admin);
+    assert_eq!(valid("hash-2", t(19)).as_deref(), Some("asha"));
+    assert_eq!(valid("hash-3", t(19)).as_deref(), Some("asha"));
+    assert_eq!(
+        store.use_token("hash-2", t(20)).unwrap(),
+        TokenCheck::Refused(TokenRefusal::Revoked(t(20)))
+    );
+    assert_eq!(
+        store.use_token("hash-3", t(90)).unwrap(),
+        TokenCheck::Refused(TokenRefusal::Expired(t(90)))
+    );
     let tokens = store.list_tokens().unwrap();
-    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens.len(), 3);
     assert_eq!(tokens[0].revoked_at, None);
-    assert_eq!(tokens[1].revoked_at, Some(t(3)));
+    assert_eq!(tokens[0].expires_at, Some(t(90)));
+    // Only the token add that happened left a row: the refused one rolled back with it.
+    let rows = store
+        .list_activity(&ActivityFilter {
+            limit: 10,
+            ..ActivityFilter::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].action, "token_add");
+    assert_eq!(rows[0].operator, "root");
 }
 
 #[test]

@@ -1,0 +1,153 @@
+//! The activity log through the API: `GET /api/v1/activity` for admins,
+//! and the row for every change request the server refused or that
+//! failed. A change that is made writes its own row, in its own
+//! transaction (the handlers pass `Operator::activity` down to the store);
+//! this layer writes the rest, so no attempt goes unrecorded.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{MatchedPath, Query, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::{Extension, Json};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::errors::{ApiError, ErrorBody, bad_query, invalid};
+use super::operator::Operator;
+use super::request_log::{RequestId, Who};
+use super::state::AppState;
+use crate::auth::Permission;
+use crate::store::{Activity, ActivityFilter, Outcome};
+
+/// Marks an answer whose activity row the change itself wrote.
+#[derive(Clone, Copy, Debug)]
+pub struct Noted;
+
+/// Error bodies are small; a larger one is not read for its reason.
+const REASON_BODY_LIMIT: usize = 16 * 1024;
+
+/// The action a change request is, from its method and route; `None` for
+/// reads.
+pub fn action_of(method: &Method, route: &str) -> Option<&'static str> {
+    let action = match (method.as_str(), route) {
+        ("POST", "/api/v1/sessions") => "create",
+        ("POST", "/api/v1/sessions/track") => "track",
+        ("PUT", "/api/v1/sessions/{id}/label") => "label",
+        ("POST", "/api/v1/sessions/{id}/refresh") => "refresh",
+        ("POST", "/api/v1/sessions/{id}/stop") => "stop",
+        ("POST", "/api/v1/links/{id}/notify") => "notify",
+        ("POST", "/api/v1/balance/refresh") => "balance_refresh",
+        ("POST", "/api/v1/tokens") => "token_add",
+        ("POST", "/api/v1/tokens/{name}/rotate") => "token_rotate",
+        ("POST", "/api/v1/tokens/{name}/revoke") => "token_revoke",
+        _ => return None,
+    };
+    Some(action)
+}
+
+/// The id or name a change request's path names.
+fn target_of(path: &str) -> Option<String> {
+    let mut segments = path.trim_start_matches("/api/v1/").split('/');
+    let (_, target) = (segments.next(), segments.next()?);
+    (target != "track" && !target.is_empty() && target != "refresh").then(|| {
+        percent_encoding::percent_decode_str(target)
+            .decode_utf8_lossy()
+            .chars()
+            .take(64)
+            .collect()
+    })
+}
+
+/// Writes the row of a change request that ended without its change: the
+/// operator (or that the token was missing or refused), the action, the
+/// target, why, and the request id.
+pub async fn record_refusals(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string());
+    let action = route
+        .as_deref()
+        .and_then(|route| action_of(request.method(), route));
+    let Some(action) = action else {
+        return next.run(request).await;
+    };
+    let target = target_of(request.uri().path());
+    let who = request.extensions().get::<Who>().cloned();
+    let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_success() || response.extensions().get::<Noted>().is_some() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, REASON_BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    let outcome = if status.is_client_error() {
+        Outcome::Refused
+    } else {
+        Outcome::Failed
+    };
+    let operator = who.map(|who| who.said()).unwrap_or_else(|| "-".into());
+    let activity = Activity::done(&operator, action, target.as_deref())
+        .request(request_id.as_deref())
+        .ended(outcome, format!("{}: {reason}", status.as_u16()));
+    if let Err(error) = state.services.store().record_activity(&activity) {
+        tracing::error!(%error, action, "an activity row could not be written");
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {
+    /// Only this operator's rows.
+    operator: Option<String>,
+    /// Only this action (create, track, label, refresh, stop, notify,
+    /// balance_refresh, token_add, token_rotate, token_revoke).
+    action: Option<String>,
+    /// How far back: a length such as 30m, 24h or 7d.
+    since: Option<String>,
+    /// 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/activity", tag = "operators", description = "Role: admin. Every change made through the server, allowed or refused, newest first.", params(ActivityQuery), responses((status = 200, description = "the activity log, newest first", body = [Activity]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(operator): Extension<Operator>,
+    query: Result<Query<ActivityQuery>, QueryRejection>,
+) -> Result<Json<Vec<Activity>>, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
+    operator.require(Permission::Tokens)?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(invalid("limit", "must be 1 to 1000"));
+    }
+    let since = match query.since.as_deref() {
+        Some(text) => {
+            let span = crate::validate::parse_duration(text).map_err(|m| invalid("since", m))?;
+            Some(Timestamp::now().checked_sub(span).unwrap_or(Timestamp::MIN))
+        }
+        None => None,
+    };
+    let filter = ActivityFilter {
+        operator: query.operator.map(|o| o.trim().to_string()),
+        action: query.action.map(|a| a.trim().to_string()),
+        since,
+        limit: usize::try_from(limit).unwrap_or(100),
+    };
+    Ok(Json(state.services.store().list_activity(&filter)?))
+}
