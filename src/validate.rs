@@ -269,57 +269,92 @@ pub fn documents(field: &str, raw: &str) -> Result<Vec<DocumentType>, Validation
 /// `24h`, `7d`: a whole number of hours (up to 87600) or days (up to 3650).
 pub fn parse_span(value: &str) -> Result<jiff::SignedDuration, String> {
     let text = value.trim();
-    let wrong = || format!("'{text}' is not a span; expected hours or days such as 24h or 7d");
-    let (digits, hours_per_unit) = if let Some(digits) = text.strip_suffix('h') {
-        (digits, 1)
-    } else if let Some(digits) = text.strip_suffix('d') {
-        (digits, 24)
-    } else {
-        return Err(wrong());
+    let wrong = || {
+        format!(
+            "'{text}' is not a span; expected hours or days such as 24h or 7d (at most 9999h or 999d)"
+        )
     };
-    let count: i64 = digits.parse().map_err(|_| wrong())?;
-    let hours = count.checked_mul(hours_per_unit).ok_or_else(wrong)?;
-    if !(1..=87_600).contains(&hours) {
-        return Err(format!("'{text}' is out of range (1h to 3650d)"));
-    }
+    let (count, unit) = whole_and_unit(text, &[('h', 4), ('d', 3)]).ok_or_else(wrong)?;
+    let hours = if unit == 'd' { count * 24 } else { count };
     Ok(jiff::SignedDuration::from_hours(hours))
 }
 
-/// Ten years: the longest lifetime or grace anyone means.
-const LONGEST_SECS: i64 = 10 * 366 * 86_400;
+/// `text` as a whole number without leading zeros and one of `units`,
+/// each with the most digits it may have: what the API's patterns say.
+fn whole_and_unit(text: &str, units: &[(char, usize)]) -> Option<(i64, char)> {
+    let unit = text.chars().last()?;
+    let (_, most) = units.iter().find(|(u, _)| *u == unit)?;
+    let digits = &text[..text.len() - unit.len_utf8()];
+    let well_formed = !digits.is_empty()
+        && digits.len() <= *most
+        && !digits.starts_with('0')
+        && digits.chars().all(|c| c.is_ascii_digit());
+    well_formed
+        .then(|| digits.parse().ok())
+        .flatten()
+        .map(|n| (n, unit))
+}
+
+/// A length of time (`parse_duration`), as the API's documents give it.
+pub const DURATION_PATTERN: &str =
+    r"^\s*(0|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$";
+
+/// A span of readings (`parse_span`), as the API's documents give it.
+pub const SPAN_PATTERN: &str = r"^\s*([1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d)\s*$";
+
+/// A token's lifetime through the API (`api_expiry`).
+pub const EXPIRY_PATTERN: &str = r"^\s*(never|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$";
 
 /// A length of time: a whole number and s, m, h, d or w (2s, 30m, 12h,
-/// 90d, 2w), or 0 for none.
+/// 90d, 2w), or 0 for none; at most 8, 6, 4, 3 and 2 digits (about two
+/// years at most in any unit), as `DURATION_PATTERN` says.
 pub fn parse_duration(value: &str) -> Result<jiff::SignedDuration, String> {
     let text = value.trim();
     if text == "0" {
         return Ok(jiff::SignedDuration::ZERO);
     }
-    let wrong = || {
+    let (count, unit) = whole_and_unit(
+        text,
+        &[('s', 8), ('m', 6), ('h', 4), ('d', 3), ('w', 2)],
+    )
+    .ok_or_else(|| {
         format!("'{text}' is not a length of time; expected a number and s, m, h, d or w, such as 12h or 90d")
-    };
-    let unit_at = text
-        .find(|c: char| !c.is_ascii_digit())
-        .filter(|at| *at > 0)
-        .ok_or_else(wrong)?;
-    let (digits, unit) = text.split_at(unit_at);
+    })?;
     let per_unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(wrong()),
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => 604_800,
     };
-    let secs = digits
-        .parse::<i64>()
-        .ok()
-        .and_then(|count| count.checked_mul(per_unit))
-        .ok_or_else(wrong)?;
-    if secs > LONGEST_SECS {
-        return Err(format!("'{text}' is longer than ten years"));
+    Ok(jiff::SignedDuration::from_secs(count * per_unit))
+}
+
+/// A token's lifetime through the API: `never`, or a length of time from
+/// `now` (a client turns a date into seconds).
+pub fn api_expiry(
+    field: &str,
+    value: &str,
+    now: jiff::Timestamp,
+) -> Result<Option<jiff::Timestamp>, ValidationError> {
+    let text = value.trim();
+    if text == "never" {
+        return Ok(None);
     }
-    Ok(jiff::SignedDuration::from_secs(secs))
+    let span = parse_duration(text)
+        .ok()
+        .filter(|span| !span.is_zero())
+        .ok_or_else(|| {
+            ValidationError::new(
+                field,
+                format!(
+                    "'{text}' is not a lifetime; expected a length such as 12h or 90d, or never"
+                ),
+            )
+        })?;
+    now.checked_add(span)
+        .map(Some)
+        .map_err(|e| ValidationError::new(field, format!("'{text}': {e}")))
 }
 
 /// A token's lifetime from `now`: a length of time (90d), a date (the
@@ -350,7 +385,10 @@ pub fn token_expiry(
             .map_err(|e| ValidationError::new(field, format!("'{text}': {e}")))?
     };
     if at <= now {
-        return Err(ValidationError::new(field, format!("'{text}' is not in the future")));
+        return Err(ValidationError::new(
+            field,
+            format!("'{text}' is not in the future"),
+        ));
     }
     Ok(Some(at))
 }
@@ -366,16 +404,34 @@ mod tests {
         assert_eq!(after("2s"), "2026-12-04T08:00:02Z".parse().unwrap());
         assert_eq!(after("12h"), "2026-12-04T20:00:00Z".parse().unwrap());
         assert_eq!(after("90d"), "2027-03-04T08:00:00Z".parse().unwrap());
-        assert_eq!(after("2027-01-01T00:00:00Z"), "2027-01-01T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            after("2027-01-01T00:00:00Z"),
+            "2027-01-01T00:00:00Z".parse().unwrap()
+        );
         assert!(after("2027-01-01") > now);
         assert_eq!(token_expiry("expires", "never", now).unwrap(), None);
-        for bad in ["", "soon", "12", "h", "-1d", "2026-01-01", "0", "99999w"] {
+        for bad in [
+            "",
+            "soon",
+            "12",
+            "h",
+            "-1d",
+            "2026-01-01",
+            "0",
+            "999w",
+            "01h",
+            "1 h",
+        ] {
             let error = token_expiry("expires", bad, now).unwrap_err();
             assert_eq!(error.field, "expires", "{bad}");
         }
         assert_eq!(parse_duration("0").unwrap(), jiff::SignedDuration::ZERO);
         assert_eq!(parse_duration(" 30m ").unwrap().as_secs(), 1800);
-        assert!(parse_duration("1y").unwrap_err().contains("'1y' is not a length of time"));
+        assert!(
+            parse_duration("1y")
+                .unwrap_err()
+                .contains("'1y' is not a length of time")
+        );
     }
 
     #[test]

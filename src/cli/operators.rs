@@ -74,9 +74,8 @@ pub async fn activity_remote(
     let value = client
         .call(reqwest::Method::GET, &["activity"], &query, None)
         .await?;
-    let rows: Vec<Activity> = serde_json::from_value(value).map_err(|e| {
-        Failure::usage(format!("the server's activity log could not be read: {e}"))
-    })?;
+    let rows: Vec<Activity> = serde_json::from_value(value)
+        .map_err(|e| Failure::usage(format!("the server's activity log could not be read: {e}")))?;
     shown(&rows, args)
 }
 

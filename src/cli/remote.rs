@@ -262,7 +262,11 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
         } => {
             let mut query = vec![("reveal", reveal.to_string())];
             if let Some(kind) = document {
-                query.push(("type", kind.clone()));
+                // The API takes exactly its lowercase words; the CLI forgives.
+                let word = crate::domain::DocumentType::parse(kind)
+                    .map(|d| d.wire().to_ascii_lowercase())
+                    .unwrap_or_else(|| kind.clone());
+                query.push(("type", word));
             }
             let answer = remote
                 .call_query(Method::GET, &["sessions", id, "documents"], &query, None)

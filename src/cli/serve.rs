@@ -128,9 +128,7 @@ pub(super) async fn remote_token(
             expires,
         } => {
             let name = auth::operator_name("NAME", name)?;
-            // Checked here too, so a mistake is named as the flag.
-            validate::token_expiry("--expires", expires, Timestamp::now())?;
-            let body = json!({"name": name, "role": role, "expires": expires});
+            let body = json!({"name": name, "role": role, "expires": lifetime(expires)?});
             let made = client
                 .call(Method::POST, &["tokens"], &[], Some(body))
                 .await?;
@@ -144,8 +142,7 @@ pub(super) async fn remote_token(
             let name = name.trim().to_string();
             validate::parse_duration(grace)
                 .map_err(|message| Failure::usage(format!("--grace: {message}")))?;
-            validate::token_expiry("--expires", expires, Timestamp::now())?;
-            let body = json!({"grace": grace, "expires": expires});
+            let body = json!({"grace": grace, "expires": lifetime(expires)?});
             let made = client
                 .call(Method::POST, &["tokens", &name, "rotate"], &[], Some(body))
                 .await?;
@@ -181,6 +178,17 @@ pub(super) async fn remote_token(
         at("expires_at"),
         at("old_token_until"),
     ))
+}
+
+/// `--expires` as the API takes it: `never`, or the seconds until the
+/// moment asked for (a date means the start of that day here, where the
+/// operator is, not where the server runs).
+fn lifetime(expires: &str) -> Result<String, Failure> {
+    let now = Timestamp::now();
+    Ok(match validate::token_expiry("--expires", expires, now)? {
+        Some(at) => format!("{}s", now.duration_until(at).as_secs().max(1)),
+        None => "never".to_string(),
+    })
 }
 
 /// A token just made (or rotated to): `old_until` is when a rotated

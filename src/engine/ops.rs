@@ -732,9 +732,9 @@ impl Services {
 
     /// The activity row for a change made now, in a request; none outside one.
     fn noted(&self, action: &str, target: Option<&str>) -> Option<Activity> {
-        self.request_id.as_deref().map(|request_id| {
-            Activity::done(&self.actor, action, target).request(Some(request_id))
-        })
+        self.request_id
+            .as_deref()
+            .map(|request_id| Activity::done(&self.actor, action, target).request(Some(request_id)))
     }
 
     /// Sends the notify for an audit row from `begin_notify` and completes it.
@@ -779,7 +779,9 @@ impl Services {
             Some(activity) => {
                 let activity = match outcome {
                     NotifyOutcome::Sent => activity,
-                    _ => activity.ended(Outcome::Failed, format!("{}: {message}", outcome.as_str())),
+                    _ => {
+                        activity.ended(Outcome::Failed, format!("{}: {message}", outcome.as_str()))
+                    }
                 };
                 store.finish_notify_noting(
                     started.id,

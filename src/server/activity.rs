@@ -79,7 +79,10 @@ pub async fn record_refusals(
     };
     let target = target_of(request.uri().path());
     let who = request.extensions().get::<Who>().cloned();
-    let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone());
     let response = next.run(request).await;
     let status = response.status();
     if status.is_success() || response.extensions().get::<Noted>().is_some() {
@@ -118,6 +121,9 @@ pub struct ActivityQuery {
     /// balance_refresh, token_add, token_rotate, token_revoke).
     action: Option<String>,
     /// How far back: a length such as 30m, 24h or 7d.
+    #[param(
+        pattern = r"^\s*(0|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
+    )]
     since: Option<String>,
     /// 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

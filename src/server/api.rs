@@ -15,14 +15,15 @@ use super::answers::{Accepted, Defaults, LinkLookup, Stopped, Whoami};
 use super::body::Object;
 use super::errors::{ApiError, ErrorBody, ErrorDetail, bad_path, bad_query, invalid};
 use super::listing::ListingError;
+use super::openapi::{BearerAuth, DocumentWord, FlowWord, StandardResponses};
 use super::operator::{Operator, authenticate};
 use super::state::AppState;
 use crate::auth::Permission;
 use crate::domain::wire::{self, AuditView, BalanceView, HistoryView, LinkView, SessionView};
-use crate::domain::{LinkId, NotifyOutcome, Provider, UserFlow};
-use crate::error::ProviderError;
+use crate::domain::{DocumentType, LinkId, NotifyOutcome, Provider, UserFlow};
 use crate::engine::ops::{CreateFailure, OpsError};
 use crate::engine::{Command, RequestInput, SessionRequest};
+use crate::error::ProviderError;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let api = Router::new()
@@ -52,7 +53,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             super::activity::record_refusals,
         ));
     Router::new()
-        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/openapi.json", get(super::openapi::document))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
@@ -197,7 +198,7 @@ async fn one_session(
 pub struct LabelBody {
     /// The new label (at most 64 characters); null or "" removes it. Required,
     /// so a body that forgot it does not clear the label by accident.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, required = true, max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]*$")]
     label: Value,
 }
 
@@ -222,10 +223,11 @@ async fn set_label(
             Some(label) => format!("label {label}"),
             None => "label removed".to_string(),
         });
-    let record = state
-        .services
-        .store()
-        .set_label_noting(&record.id, label.as_deref(), Some(&activity))?;
+    let record =
+        state
+            .services
+            .store()
+            .set_label_noting(&record.id, label.as_deref(), Some(&activity))?;
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "label set");
     Ok(Json(wire::session_json(&record, None)))
@@ -236,6 +238,7 @@ async fn set_label(
 #[serde(deny_unknown_fields)]
 struct HistoryQuery {
     /// Hours or days, e.g. 24h (the default) or 7d.
+    #[param(pattern = r"^\s*([1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d)\s*$")]
     since: Option<String>,
 }
 
@@ -256,7 +259,7 @@ async fn balance_history(
     Ok(Json(wire::balance_history_json(since, &snapshots)))
 }
 
-#[utoipa::path(get, path = "/api/v1/balance", tag = "balance", description = "Role: finance. Fetches the wallet balance from InstantPay now and records it.", responses((status = 200, description = "as `balance --json`", body = BalanceView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/balance", tag = "balance", description = "Role: finance. Fetches the wallet balance from InstantPay now and records it.", responses((status = 200, description = "as `balance --json`", body = BalanceView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn fetch_balance(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -301,49 +304,40 @@ async fn refresh_balance(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
-    /// instantpay or cashfree.
-    provider: Option<String>,
-    flow: Option<String>,
+    provider: Option<Provider>,
+    flow: Option<FlowWord>,
     /// Cashfree's documents to ask consent for, e.g. ["AADHAAR", "PAN"].
-    documents: Option<Vec<String>>,
+    #[schema(min_items = 1)]
+    documents: Option<Vec<DocumentWord>>,
+    /// Where the customer lands afterwards: https only.
+    #[schema(
+        pattern = r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     redirect_url: Option<String>,
+    /// The ticket or case reference (64 characters at most).
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]*$"
+    )]
     label: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", description = "Role: support. Fields left out come from the server's [defaults].", request_body = CreateBody, responses((status = 201, description = "the session", body = SessionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, description = "the provider refused or failed", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", description = "Role: support. Fields left out come from the server's [defaults].", request_body = CreateBody, responses((status = 201, description = "the session", body = SessionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, description = "the provider refused or failed", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
     Object(body): Object<CreateBody>,
 ) -> Result<Response, ApiError> {
     operator.require(Permission::Sessions)?;
-    let provider = body
-        .provider
-        .as_deref()
-        .map(|text| text.parse::<Provider>())
-        .transpose()
-        .map_err(|message| invalid("provider", message))?;
-    let flow = body
-        .flow
-        .as_deref()
-        .map(|text| {
-            UserFlow::parse(text).ok_or_else(|| {
-                invalid(
-                    "flow",
-                    format!("'{text}' is not a flow; expected signup or signin"),
-                )
-            })
-        })
-        .transpose()?;
-    if let Some(bad) = body
-        .documents
-        .iter()
-        .flatten()
-        .find(|name| name.contains(',') || name.trim().is_empty())
-    {
-        return Err(invalid("documents", format!("'{bad}' is not a document name")));
-    }
-    let documents = body.documents.as_ref().map(|names| names.join(","));
+    let provider = body.provider;
+    let flow = body.flow.map(UserFlow::from);
+    let documents = body.documents.as_ref().map(|words| {
+        let names: Vec<&str> = words
+            .iter()
+            .map(|w| DocumentType::from(*w).wire())
+            .collect();
+        names.join(",")
+    });
     let request = SessionRequest::from_input(
         &state.defaults,
         RequestInput {
@@ -355,7 +349,9 @@ async fn create_session(
         },
         "",
     )?;
-    let services = state.services.in_request(&operator.name, operator.request_id.as_deref());
+    let services = state
+        .services
+        .in_request(&operator.name, operator.request_id.as_deref());
     match state.announced(services.create_session_keeping_row(&request).await) {
         Ok(record) => {
             Ok((StatusCode::CREATED, Json(wire::session_json(&record, None))).into_response())
@@ -379,31 +375,34 @@ async fn create_session(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackBody {
-    /// instantpay or cashfree.
-    provider: String,
+    provider: Provider,
+    /// The provider's reference for the session.
+    #[schema(pattern = r"^\s*[A-Za-z0-9._-]{1,50}\s*$")]
     reference: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/sessions/track", tag = "sessions", description = "Role: support.", request_body = TrackBody, responses((status = 200, description = "the session", body = SessionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sessions/track", tag = "sessions", description = "Role: support.", request_body = TrackBody, responses((status = 200, description = "the session", body = SessionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn track_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
     Object(body): Object<TrackBody>,
 ) -> Result<Json<Value>, ApiError> {
     operator.require(Permission::Sessions)?;
-    let provider: Provider = body
-        .provider
-        .parse()
-        .map_err(|message| invalid("provider", message))?;
-    if body.reference.trim().is_empty() {
-        return Err(invalid("reference", "is empty"));
-    }
-    let services = state.services.in_request(&operator.name, operator.request_id.as_deref());
-    let outcome = state.announced(services.track_session(provider, &body.reference).await)?;
+    let provider = body.provider;
+    // Both providers' references are of these characters; anything else is
+    // refused here rather than sent.
+    crate::validate::verification_id("reference", &body.reference)?;
+    let services = state
+        .services
+        .in_request(&operator.name, operator.request_id.as_deref());
+    let tracked = services.track_session(provider, &body.reference).await;
+    let outcome = state
+        .announced(tracked)
+        .map_err(|error| unknown_at_instantpay(error, "session", &body.reference))?;
     Ok(polled_json(&outcome))
 }
 
-#[utoipa::path(post, path = "/api/v1/sessions/{id}/refresh", tag = "sessions", description = "Role: support. Polls now, or asks whether an unanswered create took effect.", params(("id" = String, Path)), responses((status = 200, description = "the session", body = SessionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/refresh", tag = "sessions", description = "Role: support. Polls now, or asks whether an unanswered create took effect.", params(("id" = String, Path)), responses((status = 200, description = "the session", body = SessionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn refresh_session(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -454,12 +453,12 @@ fn polled_json(outcome: &crate::engine::ops::PollOutcome) -> Json<Value> {
     ))
 }
 
-/// InstantPay answers a link id it does not know with `RPI` (its only
-/// parameter is invalid): for the caller, no such link.
-fn unknown_link(error: OpsError, link: &LinkId) -> ApiError {
+/// InstantPay answers an id it does not know with `RPI` (its only
+/// parameter is invalid): for the caller, no such link or session.
+fn unknown_at_instantpay(error: OpsError, what: &str, id: &str) -> ApiError {
     match &error {
         OpsError::Provider(ProviderError::Declined { code, .. }) if code == "RPI" => {
-            ApiError::not_found(format!("InstantPay knows no payout link {link}"))
+            ApiError::not_found(format!("InstantPay knows no {what} {}", id.trim()))
         }
         _ => error.into(),
     }
@@ -469,7 +468,7 @@ fn link_id(raw: &str) -> Result<LinkId, ApiError> {
     Ok(crate::validate::link_id("link_id", raw)?.0)
 }
 
-#[utoipa::path(get, path = "/api/v1/links/{id}", tag = "links", description = "Role: finance.", params(("id" = String, Path, description = "the payout link id")), responses((status = 200, description = "the link and its notifies in the last 10 minutes", body = LinkLookup), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/links/{id}", tag = "links", description = "Role: finance.", params(("id" = String, Path, description = "the payout link id", pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")), responses((status = 200, description = "the link and its notifies in the last 10 minutes", body = LinkLookup), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn look_up_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -482,7 +481,7 @@ async fn look_up_link(
         .services
         .lookup_link(&link)
         .await
-        .map_err(|error| unknown_link(error, &link))?;
+        .map_err(|error| unknown_at_instantpay(error, "payout link", link.as_str()))?;
     Ok(answer(&LinkLookup {
         link: LinkView::of(&report),
         recent_notifies: recent.0.iter().map(AuditView::of).collect(),
@@ -497,7 +496,7 @@ pub struct NotifyBody {
     again: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/links/{id}/notify", tag = "links", description = "Role: finance. Within 10 minutes of a notify that may have reached the recipient, 409 unless again is true.", params(("id" = String, Path)), request_body(content = NotifyBody, description = "optional"), responses((status = 200, description = "sent: the audit entry", body = AuditView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/links/{id}/notify", tag = "links", description = "Role: finance. Within 10 minutes of a notify that may have reached the recipient, 409 unless again is true.", params(("id" = String, Path, description = "the payout link id", pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")), request_body(content = Option<NotifyBody>, description = "optional"), responses((status = 200, description = "sent: the audit entry", body = AuditView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn notify_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -509,7 +508,9 @@ async fn notify_link(
     let link = link_id(&raw)?;
     // No body is a plain notify; any body must be the JSON object.
     let again = super::body::optional_object::<NotifyBody>(&body)?.again;
-    let services = state.services.in_request(&operator.name, operator.request_id.as_deref());
+    let services = state
+        .services
+        .in_request(&operator.name, operator.request_id.as_deref());
     let started = match services.begin_notify_guarded(&link, again).await? {
         Ok(started) => started,
         Err(recent) => {
@@ -537,6 +538,8 @@ async fn notify_link(
 fn notify_refusal(entry: &crate::domain::AuditEntry, error: &ProviderError) -> ApiError {
     let status = match (entry.outcome, error) {
         (_, ProviderError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
+        // InstantPay's answer to a link id it does not know.
+        (_, ProviderError::Declined { code, .. }) if code == "RPI" => StatusCode::NOT_FOUND,
         (NotifyOutcome::Declined, _) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::BAD_GATEWAY,
     };
@@ -588,33 +591,10 @@ async fn audit(
     ),
     components(schemas(
         CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail,
+        FlowWord, DocumentWord, super::openapi::DocumentKind, Provider, crate::auth::Role,
         super::tokens::TokenBody, super::tokens::RotateBody
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardResponses),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("a token from `payops serve token add`"))
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The OpenAPI document, from the same types and routes the server uses.
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    use utoipa::OpenApi;
-    Json(ApiDoc::openapi())
-}

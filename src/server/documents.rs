@@ -15,6 +15,7 @@ use super::operator::Operator;
 use super::state::AppState;
 use crate::auth::Permission;
 use crate::documents::consented_json;
+use crate::domain::DocumentType;
 use crate::engine::documents::DocumentsError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -24,7 +25,7 @@ pub struct DocumentsQuery {
     /// One document only: aadhaar, pan or driving_license (default: every
     /// consented one).
     #[serde(rename = "type")]
-    kind: Option<String>,
+    kind: Option<super::openapi::DocumentKind>,
     /// Every field in full; logged as a reveal.
     #[serde(default)]
     reveal: bool,
@@ -44,7 +45,12 @@ pub async fn documents(
     let record = services.find(&id)?;
     let provider = record.provider;
     let answer = services
-        .consented_documents(record, query.kind.as_deref(), query.reveal, |_, _| {})
+        .consented_documents(
+            record,
+            query.kind.map(|kind| DocumentType::from(kind).wire()),
+            query.reveal,
+            |_, _| {},
+        )
         .await;
     // The access log moved, whatever the outcome.
     let consented = match state.announced(answer) {

@@ -178,7 +178,9 @@ fn named_field(text: &str) -> Option<String> {
         }
     }
     // "… target type: label: invalid type …", "… could not be read: label: invalid type …"
-    let at = text.find(": invalid")?;
+    let at = text
+        .find(": invalid")
+        .or_else(|| text.find(": unknown variant"))?;
     let field = text[..at].rsplit(' ').next()?;
     (!field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         .then(|| field.to_string())

@@ -17,6 +17,7 @@ mod errors;
 pub mod events;
 pub mod leader;
 pub mod listing;
+mod openapi;
 mod operator;
 mod request_log;
 mod state;

@@ -94,8 +94,7 @@ pub async fn authenticate(
         }
         Ok(TokenCheck::Unknown) => {
             refused("(refused token)");
-            return ApiError::unauthorized("the token is wrong or revoked")
-                .into_response();
+            return ApiError::unauthorized("the token is wrong or revoked").into_response();
         }
         Err(error) => return ApiError::from(error).into_response(),
     };

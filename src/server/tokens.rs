@@ -23,11 +23,14 @@ use crate::auth::{self, Permission, Role};
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     /// Letters, digits, '.', '_', '-', '@'; unique among active tokens.
+    #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{1,64}\s*$")]
     name: String,
-    #[schema(value_type = String)]
     role: Role,
-    /// A length of time (2s, 12h, 90d), a date (2027-03-31), a moment
-    /// (RFC 3339) or "never"; 90 days when left out.
+    /// A length of time (2s, 12h, 90d, 2w) or "never"; 90 days when left
+    /// out. (The CLI turns a date into seconds.)
+    #[schema(
+        pattern = r"^\s*(never|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
+    )]
     expires: Option<String>,
 }
 
@@ -37,8 +40,14 @@ pub struct TokenBody {
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     /// How long the old token keeps working (30m, 1h, 0); none when left out.
+    #[schema(
+        pattern = r"^\s*(0|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
+    )]
     grace: Option<String>,
     /// As for a new token; 90 days when left out.
+    #[schema(
+        pattern = r"^\s*(never|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
+    )]
     expires: Option<String>,
 }
 
@@ -60,7 +69,7 @@ pub struct MadeToken<'a> {
 /// A token's lifetime as asked, or the default.
 pub fn expiry(asked: Option<&str>, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
     let asked = asked.unwrap_or(auth::DEFAULT_TOKEN_LIFETIME);
-    Ok(crate::validate::token_expiry("expires", asked, now)?)
+    Ok(crate::validate::api_expiry("expires", asked, now)?)
 }
 
 /// A token refused from now on.
@@ -111,7 +120,7 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens/{name}/rotate", tag = "operators", description = "Role: admin. A new token for the same operator and role; the old one is refused after the grace (at once without one).", params(("name" = String, Path)), request_body(content = RotateBody, description = "optional"), responses((status = 201, description = "the new token", body = MadeToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens/{name}/rotate", tag = "operators", description = "Role: admin. A new token for the same operator and role; the old one is refused after the grace (at once without one).", params(("name" = String, Path, pattern = r"^\s*[A-Za-z0-9._@-]{1,64}\s*$")), request_body(content = Option<RotateBody>, description = "optional"), responses((status = 201, description = "the new token", body = MadeToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn rotate(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -128,7 +137,9 @@ pub async fn rotate(
         Some(text) => crate::validate::parse_duration(text).map_err(|m| invalid("grace", m))?,
         None => jiff::SignedDuration::ZERO,
     };
-    let old_until = now.checked_add(grace).map_err(|e| invalid("grace", e.to_string()))?;
+    let old_until = now
+        .checked_add(grace)
+        .map_err(|e| invalid("grace", e.to_string()))?;
     let (token, hash) = auth::new_token();
     let activity = operator
         .activity("token_rotate", Some(name))
@@ -152,7 +163,7 @@ pub async fn rotate(
     Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "operators", description = "Role: admin. Refused from the next request on (a rotated one in its grace too); its open event streams end within seconds.", params(("name" = String, Path)), responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "operators", description = "Role: admin. Refused from the next request on (a rotated one in its grace too); its open event streams end within seconds.", params(("name" = String, Path, pattern = r"^\s*[A-Za-z0-9._@-]{1,64}\s*$")), responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,

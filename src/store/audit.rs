@@ -82,7 +82,14 @@ impl Store {
         activity: &Activity,
     ) -> Result<AuditEntry, StoreError> {
         self.write_noting(WriteLock::All, Some(activity), || {
-            self.complete_audit(audit_id, outcome, message, provider_code, request_id, activity.at)
+            self.complete_audit(
+                audit_id,
+                outcome,
+                message,
+                provider_code,
+                request_id,
+                activity.at,
+            )
         })?;
         self.audit_by_id(audit_id)
     }

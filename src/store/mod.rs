@@ -31,6 +31,7 @@ use crate::domain::{
     DocumentType, LinkId, NewSession, NotifyOutcome, Provider, RecentNotifies, SessionId,
     SessionRecord, SessionStatus, StatusEvent,
 };
+pub use activity::{Activity, ActivityFilter, Outcome};
 pub use budget::Rate;
 use db::{Columns, Db, WriteLock, first, params};
 pub use lease::Lease;
@@ -39,7 +40,6 @@ use rows::{
     RawSession, create_state_parts, documents_text, flow_word, parse_status, parse_ts,
     placeholder_ref, ts_text,
 };
-pub use activity::{Activity, ActivityFilter, Outcome};
 pub use tokens::{TokenCheck, TokenInfo, TokenRefusal};
 
 #[derive(Debug, thiserror::Error)]
@@ -314,7 +314,12 @@ impl Store {
     }
 
     /// Runs an update of session `id`, which must exist.
-    fn one_row_changed(&self, id: &SessionId, sql: &str, params: &[db::Value]) -> Result<(), StoreError> {
+    fn one_row_changed(
+        &self,
+        id: &SessionId,
+        sql: &str,
+        params: &[db::Value],
+    ) -> Result<(), StoreError> {
         if self.db.execute(sql, params)? == 0 {
             return Err(StoreError::NoSuchSession(id.to_string()));
         }

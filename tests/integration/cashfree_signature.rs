@@ -70,6 +70,19 @@ fn create(id: &str) -> CashfreeCreate {
     }
 }
 
+/// Options for a simulator (seed `seed`) that demands signatures by `keys`.
+fn demanding(keys: &KeyPair, seed: u64) -> payops::sim::SimOptions {
+    payops::sim::SimOptions {
+        cashfree_signature_key: Some(keys.verifier()),
+        ..sim::options(seed, 1.0, credentials())
+    }
+}
+
+/// A client of the Cashfree at `base_url`, signing with the public key at `key`.
+fn client(base_url: url::Url, key: Option<&Path>) -> CashfreeClient {
+    CashfreeClient::new(&config(base_url, key), fast_policy()).expect("client")
+}
+
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
@@ -77,17 +90,9 @@ fn now() -> i64 {
 #[tokio::test]
 async fn signed_calls_pass_and_unsigned_ones_get_403_ip_validation_failed() {
     let keys = KeyPair::generate();
-    let sim = sim::start(payops::sim::SimOptions {
-        cashfree_signature_key: Some(keys.verifier()),
-        ..sim::options(1, 1.0, credentials())
-    })
-    .await;
+    let sim = sim::start(demanding(&keys, 1)).await;
 
-    let signed = CashfreeClient::new(
-        &config(sim.cashfree_base(), Some(&keys.public_path())),
-        fast_policy(),
-    )
-    .expect("client");
+    let signed = client(sim.cashfree_base(), Some(&keys.public_path()));
     let created = signed.create_digilocker(&create("SIGNED1")).await;
     let created = created.expect("a signed create passes");
     let status = signed
@@ -96,8 +101,7 @@ async fn signed_calls_pass_and_unsigned_ones_get_403_ip_validation_failed() {
         .expect("a signed status call passes");
     assert_eq!(status.reference, created.reference);
 
-    let unsigned =
-        CashfreeClient::new(&config(sim.cashfree_base(), None), fast_policy()).expect("client");
+    let unsigned = client(sim.cashfree_base(), None);
     let error = unsigned
         .digilocker_status(&CashfreeLookup::VerificationId("SIGNED1".into()))
         .await
@@ -109,11 +113,7 @@ async fn signed_calls_pass_and_unsigned_ones_get_403_ip_validation_failed() {
 
     // Another merchant's key does not open.
     let other = KeyPair::generate();
-    let foreign = CashfreeClient::new(
-        &config(sim.cashfree_base(), Some(&other.public_path())),
-        fast_policy(),
-    )
-    .expect("client");
+    let foreign = client(sim.cashfree_base(), Some(&other.public_path()));
     let error = foreign
         .create_digilocker(&create("FOREIGN1"))
         .await
@@ -124,11 +124,7 @@ async fn signed_calls_pass_and_unsigned_ones_get_403_ip_validation_failed() {
 #[tokio::test]
 async fn a_stale_signature_is_refused_by_the_simulator() {
     let keys = KeyPair::generate();
-    let sim = sim::start(payops::sim::SimOptions {
-        cashfree_signature_key: Some(keys.verifier()),
-        ..sim::options(1, 1.0, credentials())
-    })
-    .await;
+    let sim = sim::start(demanding(&keys, 1)).await;
     let signer = SigningKey::load(&keys.public_path()).expect("key");
     let creds = credentials();
     let call = |signature: String| {
@@ -171,12 +167,7 @@ async fn every_attempt_carries_its_own_signature() {
         r#"{"type":"api_error","code":"verification_failed","message":"x"}"#,
     ))
     .await;
-    let client = CashfreeClient::new(
-        &config(stub.url("/verification"), Some(&keys.public_path())),
-        fast_policy(),
-    )
-    .expect("client");
-    let _ = client
+    let _ = client(stub.url("/verification"), Some(&keys.public_path()))
         .digilocker_status(&CashfreeLookup::VerificationId("RETRY1".into()))
         .await;
     let requests = stub.requests();
@@ -198,11 +189,7 @@ async fn every_attempt_carries_its_own_signature() {
 #[tokio::test]
 async fn the_cli_signs_with_the_configured_key_and_bad_key_files_are_config_errors() {
     let keys = KeyPair::generate();
-    let mut h = Harness::start_with(payops::sim::SimOptions {
-        cashfree_signature_key: Some(keys.verifier()),
-        ..sim::options(42, 1.0, credentials())
-    })
-    .await;
+    let mut h = Harness::start_with(demanding(&keys, 42)).await;
     let create = [
         "digilocker",
         "create",

@@ -77,6 +77,11 @@ fn problems(result: Result<LoadedConfig, ConfigError>) -> Vec<ConfigProblem> {
     }
 }
 
+/// `text` written as the config file in `dir`, loaded with no environment.
+fn load_text(dir: &TempDir, text: &str) -> Result<LoadedConfig, ConfigError> {
+    load_file(&write(dir, text), &Env::default())
+}
+
 fn keys(problems: &[ConfigProblem]) -> Vec<&str> {
     problems.iter().map(|p| p.key.as_str()).collect()
 }
@@ -210,11 +215,12 @@ fn environment_overrides_the_file() {
 #[test]
 fn a_provider_without_section_is_absent() {
     let dir = TempDir::new().unwrap();
-    let path = write(
+    let c = load_text(
         &dir,
         &format!("[cashfree]\nclient_id = \"a\"\nclient_secret = \"{CF_SECRET}\"\n"),
-    );
-    let c = load_file(&path, &Env::default()).unwrap().config;
+    )
+    .unwrap()
+    .config;
     assert!(c.instantpay.is_none());
     assert!(c.cashfree.is_some());
     assert_eq!(c.polling, Default::default());
@@ -328,13 +334,12 @@ fn env_problems_name_the_variable() {
 #[test]
 fn syntax_errors_give_the_line() {
     let dir = TempDir::new().unwrap();
-    let path = write(
+    match load_text(
         &dir,
         &format!(
             "# comment\n[cashfree]\nclient_id = \"a\"\nclient_secret = {CF_SECRET}\n[polling]\n"
         ),
-    );
-    match load_file(&path, &Env::default()) {
+    ) {
         Err(err @ ConfigError::Syntax { .. }) => {
             let ConfigError::Syntax { line, message, .. } = &err else {
                 unreachable!()
@@ -347,8 +352,7 @@ fn syntax_errors_give_the_line() {
         other => panic!("expected a syntax error, got {other:?}"),
     }
 
-    let path = write(&dir, "[polling]\nsession_interval_secs = 5\n\n[polling]\n");
-    match load_file(&path, &Env::default()) {
+    match load_text(&dir, "[polling]\nsession_interval_secs = 5\n\n[polling]\n") {
         Err(ConfigError::Syntax { line, .. }) => assert_eq!(line, 4),
         other => panic!("expected a syntax error, got {other:?}"),
     }
@@ -362,8 +366,10 @@ fn base_urls_must_be_https_unless_loopback() {
             "[cashfree]\nbase_url = \"{base}\"\nclient_id = \"a\"\nclient_secret = \"{CF_SECRET}\"\n"
         )
     };
-    let path = write(&dir, &file("http://api.cashfree.com/verification"));
-    let found = problems(load_file(&path, &Env::default()));
+    let found = problems(load_text(
+        &dir,
+        &file("http://api.cashfree.com/verification"),
+    ));
     assert_eq!(keys(&found), ["cashfree.base_url"]);
     assert!(found[0].message.contains("https"));
 
@@ -372,14 +378,12 @@ fn base_urls_must_be_https_unless_loopback() {
         "http://localhost:9000/verification",
         "http://[::1]:9000/verification",
     ] {
-        let path = write(&dir, &file(ok));
-        let c = load_file(&path, &Env::default()).unwrap().config;
+        let c = load_text(&dir, &file(ok)).unwrap().config;
         assert_eq!(c.cashfree.unwrap().base_url.scheme(), "http");
     }
 
-    let path = write(&dir, &file("ftp://example.com"));
     assert_eq!(
-        keys(&problems(load_file(&path, &Env::default()))),
+        keys(&problems(load_text(&dir, &file("ftp://example.com")))),
         ["cashfree.base_url"]
     );
 }
@@ -528,11 +532,8 @@ fn paths_follow_flag_then_env_then_platform() {
 #[test]
 fn documents_may_be_a_comma_string_and_thresholds_a_number() {
     let dir = TempDir::new().unwrap();
-    let path = write(
-        &dir,
-        "[defaults]\ndocuments = \"aadhaar,driving_license\"\n[dashboard]\nlow_balance_threshold = 2500\n",
-    );
-    let c = load_file(&path, &Env::default()).unwrap().config;
+    let text = "[defaults]\ndocuments = \"aadhaar,driving_license\"\n[dashboard]\nlow_balance_threshold = 2500\n";
+    let c = load_text(&dir, text).unwrap().config;
     assert_eq!(
         c.defaults.documents,
         vec![DocumentType::Aadhaar, DocumentType::DrivingLicense]
@@ -543,8 +544,7 @@ fn documents_may_be_a_comma_string_and_thresholds_a_number() {
 #[test]
 fn a_section_that_is_not_a_table_is_a_problem() {
     let dir = TempDir::new().unwrap();
-    let path = write(&dir, "polling = 5\n");
-    let found = problems(load_file(&path, &Env::default()));
+    let found = problems(load_text(&dir, "polling = 5\n"));
     assert_eq!(keys(&found), ["polling"]);
 }
 
@@ -561,11 +561,12 @@ fn write_public_key(path: &std::path::Path) {
 #[test]
 fn balance_alerts_and_desktop_notifications_are_configured_and_checked() {
     let dir = TempDir::new().unwrap();
-    let path = write(
+    let c = load_text(
         &dir,
         "[dashboard]\nbalance_drop_alert = \"50000.00\"\n[alerts]\ndesktop = true\n",
-    );
-    let c = load_file(&path, &Env::default()).unwrap().config;
+    )
+    .unwrap()
+    .config;
     assert_eq!(
         c.dashboard.balance_drop_alert,
         Some(Decimal::from_str("50000.00").unwrap())

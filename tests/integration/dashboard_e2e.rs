@@ -9,6 +9,18 @@ use payops::sim::Faults;
 
 use crate::harness::cli::Harness;
 use crate::harness::pty::{PtyApp, fresh_home};
+use crate::harness::sim::every_request;
+
+/// Types `keys`, then waits up to `secs` seconds for each of `shown` in
+/// turn; the screen that showed the last.
+fn press(app: &mut PtyApp, keys: &[u8], shown: &[&str], secs: u64) -> String {
+    app.keys(keys);
+    let mut screen = String::new();
+    for needle in shown {
+        screen = app.wait_for(needle, Duration::from_secs(secs));
+    }
+    screen
+}
 
 #[test]
 fn demo_dashboard_in_a_real_terminal() {
@@ -22,24 +34,21 @@ fn demo_dashboard_in_a_real_terminal() {
     app.wait_for("sessions 4/4", Duration::from_secs(20));
 
     // n: the new-session form, prefilled; Enter creates at once.
-    app.keys(b"n");
-    app.wait_for("New DigiLocker session", Duration::from_secs(5));
-    app.wait_for("https://example.com/kyc-done", Duration::from_secs(5));
-    app.keys(b"\r");
+    press(
+        &mut app,
+        b"n",
+        &["New DigiLocker session", "https://example.com/kyc-done"],
+        5,
+    );
     // The new session is selected and its detail opens, QR code and all.
-    app.wait_for("scan to open the URL", Duration::from_secs(10));
-    app.keys(b"i");
-    app.wait_for("id copied to the clipboard", Duration::from_secs(5));
-    app.keys(b"\x1b");
-    app.wait_for("sessions 5/5", Duration::from_secs(10));
+    press(&mut app, b"\r", &["scan to open the URL"], 10);
+    press(&mut app, b"i", &["id copied to the clipboard"], 5);
+    press(&mut app, b"\x1b", &["sessions 5/5"], 10);
 
     // ?: help overlay, generated from the keymap; Esc closes it.
-    app.keys(b"?");
-    app.wait_for("Keys", Duration::from_secs(5));
-    app.wait_for("payout notify", Duration::from_secs(5));
+    press(&mut app, b"?", &["Keys", "payout notify"], 5);
     // What does not fit scrolls into view.
-    app.keys(b"\x1b[6~");
-    app.wait_for("send notification", Duration::from_secs(5));
+    press(&mut app, b"\x1b[6~", &["send notification"], 5);
     app.keys(b"\x1b");
     app.wait_until("help closed", Duration::from_secs(5), |t| {
         !t.contains("Esc or ? closes")
@@ -58,8 +67,7 @@ fn demo_dashboard_in_a_real_terminal() {
         dialog.contains("₹"),
         "the dialog names the amount:\n{dialog}"
     );
-    app.keys(b"y");
-    app.wait_for("Notification Link Sent", Duration::from_secs(10));
+    press(&mut app, b"y", &["Notification Link Sent"], 10);
     app.keys(b"\x1b");
 
     // q quits, leaving the terminal as it was.
@@ -115,22 +123,18 @@ fn a_fault_run_in_a_real_terminal_tells_the_truth() {
     // Tall enough for an InstantPay QR code beside the details.
     let mut app = PtyApp::spawn(&[], &env, 50, 140);
     app.wait_for("sessions 0/0", Duration::from_secs(30));
-    app.keys(b"n");
-    app.wait_for("New DigiLocker session", Duration::from_secs(5));
-    app.keys(b"\r");
-    app.wait_for("scan to open the URL", Duration::from_secs(10));
+    press(&mut app, b"n", &["New DigiLocker session"], 5);
+    press(&mut app, b"\r", &["scan to open the URL"], 10);
 
-    harness.sim.set_faults(Faults {
-        server_error: 1.0,
-        ..Faults::default()
-    });
+    harness
+        .sim
+        .set_faults(every_request(|f| &mut f.server_error));
     // The detail is on screen, so its session is polled every 5 s.
     app.wait_for("UNREACHABLE", Duration::from_secs(20));
     let screen = app.wait_for("Next poll", Duration::from_secs(20));
     assert!(screen.contains("Last error"), "{screen}");
     assert!(screen.contains("○ PENDING"), "the status stays:\n{screen}");
-    app.keys(b"\x1b");
-    app.wait_for("⚠ ", Duration::from_secs(5));
+    press(&mut app, b"\x1b", &["⚠ "], 5);
 
     harness.sim.set_faults(Faults::default());
     app.wait_until("recovered", Duration::from_secs(20), |text| {

@@ -20,6 +20,8 @@ use payops::providers::{CallPolicy, CashfreeClient, CashfreeCreate};
 use payops::sim::{self, Faults, SimHandle, SimOptions};
 
 use crate::harness::engine::*;
+use crate::harness::sim::every_request;
+use payops::config::PollingConfig;
 use payops::domain::{CreateState, NewSession, NotifyOutcome, SessionRecord};
 use payops::store::Store;
 
@@ -58,11 +60,118 @@ fn cashfree_count(sim: &SimHandle) -> u64 {
     sim.request_counts().1
 }
 
+/// A rig on the default simulator and an engine on it that has loaded.
+async fn started(polling: PollingConfig) -> (Rig, Running) {
+    let rig = rig(SimOptions::default()).await;
+    let mut engine = Running::start(&rig, polling);
+    engine.loaded().await;
+    (rig, engine)
+}
+
+/// `started`, with a Cashfree session created through the engine.
+async fn started_with_session(polling: PollingConfig) -> (Rig, Running, SessionRecord) {
+    let (rig, mut engine) = started(polling).await;
+    let made = create_via_engine(&mut engine, Provider::Cashfree).await;
+    (rig, engine, made)
+}
+
+/// The next change to session `id`, waited for within `within` as `what`.
+async fn next_change(
+    engine: &mut Running,
+    within: Duration,
+    what: &str,
+    id: &SessionId,
+) -> SessionRecord {
+    match engine
+        .expect(
+            within,
+            what,
+            |u| matches!(u, Update::SessionChanged { record, .. } if &record.id == id),
+        )
+        .await
+    {
+        Update::SessionChanged { record, .. } => record,
+        _ => unreachable!(),
+    }
+}
+
+/// Has the simulator give `record` the status `status`.
+fn force(rig: &Rig, record: &SessionRecord, status: SessionStatus) {
+    assert!(
+        rig.sim
+            .force_session_status(&reference(record), status.clone()),
+        "the simulator knows {:?} to make it {status:?}",
+        record.id
+    );
+}
+
+fn is_rate_limited(update: &Update) -> bool {
+    matches!(
+        update,
+        Update::PollFailed {
+            error: ProviderError::RateLimited { .. },
+            ..
+        }
+    )
+}
+
+/// Lets any poll already in flight land, then asserts that within `window`
+/// no more requests go out (as `count` counts them); returns what came.
+async fn nothing_sent_after<T: PartialEq + std::fmt::Debug>(
+    engine: &mut Running,
+    rig: &Rig,
+    window: Duration,
+    count: impl Fn(&SimHandle) -> T,
+    what: &str,
+) -> Vec<Update> {
+    engine.drain(Duration::from_millis(300)).await;
+    let before = count(&rig.sim);
+    let late = engine.drain(window).await;
+    assert_eq!(count(&rig.sim), before, "{what}");
+    late
+}
+
+/// A session row as payops writes it before asking a provider: signup, for
+/// Aadhaar, no redirect, created now.
+fn pending_row(id: &str, provider: Provider) -> NewSession {
+    NewSession {
+        id: SessionId::new_unchecked(id),
+        provider,
+        external_ref: ExternalRef::generate(),
+        flow: Some(UserFlow::Signup),
+        documents_requested: vec![DocumentType::Aadhaar],
+        redirect_url: None,
+        created_at: Timestamp::now(),
+        label: None,
+        created_by: None,
+    }
+}
+
+/// Creates a session at the Cashfree simulator directly, not through payops.
+async fn create_at_cashfree(
+    rig: &Rig,
+    verification_id: ExternalRef,
+    flow: Option<UserFlow>,
+) -> CreatedSession {
+    let client = CashfreeClient::new(
+        rig.config.cashfree.as_ref().expect("cashfree"),
+        CallPolicy::default(),
+    )
+    .expect("client");
+    client
+        .create_digilocker(&CashfreeCreate {
+            verification_id,
+            documents: vec![DocumentType::Aadhaar],
+            redirect_url: None,
+            flow,
+        })
+        .await
+        .expect("sim creates")
+}
+
 #[tokio::test]
 async fn sessions_reach_final_status_and_polling_stops() {
-    let rig = rig(SimOptions::default()).await;
-    let mut engine = Running::start(&rig, polling(100, 6000));
-    engine.loaded().await;
+    let (rig, mut engine) = started(polling(100, 6000)).await;
     let ip = create_via_engine(&mut engine, Provider::InstantPay).await;
     let cf = create_via_engine(&mut engine, Provider::Cashfree).await;
     // Polled at least once while still pending.
@@ -74,14 +183,8 @@ async fn sessions_reach_final_status_and_polling_stops() {
             })
             .await;
     }
-    assert!(
-        rig.sim
-            .force_session_status(&reference(&ip), SessionStatus::Authenticated)
-    );
-    assert!(
-        rig.sim
-            .force_session_status(&reference(&cf), SessionStatus::ConsentDenied)
-    );
+    force(&rig, &ip, SessionStatus::Authenticated);
+    force(&rig, &cf, SessionStatus::ConsentDenied);
     let mut finals = HashSet::new();
     let mut details = false;
     let deadline = Instant::now() + WAIT;
@@ -104,14 +207,14 @@ async fn sessions_reach_final_status_and_polling_stops() {
         }
     }
     // Let any poll already in flight land, then nothing more may go out.
-    engine.drain(Duration::from_millis(300)).await;
-    let before = rig.sim.request_counts();
-    let late = engine.drain(Duration::from_millis(700)).await;
-    assert_eq!(
-        rig.sim.request_counts(),
-        before,
-        "final sessions were polled again"
-    );
+    let late = nothing_sent_after(
+        &mut engine,
+        &rig,
+        Duration::from_millis(700),
+        SimHandle::request_counts,
+        "final sessions were polled again",
+    )
+    .await;
     assert!(
         !late
             .iter()
@@ -169,13 +272,13 @@ async fn per_provider_budget_holds_with_many_pending_sessions() {
         .map(|r| r.id.clone())
         .expect("an unpolled session");
     engine.send(Command::RefreshSession(target.clone()));
-    engine
-        .expect(
-            Duration::from_secs(4),
-            "refreshed session",
-            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == target),
-        )
-        .await;
+    next_change(
+        &mut engine,
+        Duration::from_secs(4),
+        "refreshed session",
+        &target,
+    )
+    .await;
     let sent = cashfree_count(&rig.sim) - before;
     let bound = max_requests_in(30, started.elapsed());
     assert!(sent <= bound, "{sent} requests, budget {bound}");
@@ -186,25 +289,14 @@ async fn per_provider_budget_holds_with_many_pending_sessions() {
 async fn rate_limit_storm_slows_polling_within_budget() {
     let rig = rig(SimOptions::default()).await;
     seed_sessions(&rig, 5).await;
-    rig.sim.set_faults(Faults {
-        rate_limit: 1.0,
-        ..Faults::default()
-    });
+    rig.sim.set_faults(every_request(|f| &mut f.rate_limit));
     let before = cashfree_count(&rig.sim);
     let started = Instant::now();
     // A budget far above what 5 sessions at 100 ms want, so only the 429s slow it.
     let mut engine = Running::start(&rig, polling(100, 600));
     engine.loaded().await;
     engine
-        .expect(WAIT, "a rate-limited poll", |u| {
-            matches!(
-                u,
-                Update::PollFailed {
-                    error: ProviderError::RateLimited { .. },
-                    ..
-                }
-            )
-        })
+        .expect(WAIT, "a rate-limited poll", is_rate_limited)
         .await;
     engine
         .drain(Duration::from_secs(3).saturating_sub(started.elapsed()))
@@ -278,40 +370,27 @@ async fn polling_slows_before_the_provider_counter_runs_out() {
     let mut engine = Running::start(&rig, polling(100, 6000));
     engine.loaded().await;
     let updates = engine.drain(Duration::from_secs(3)).await;
-    let limited = updates
-        .iter()
-        .filter(|u| {
-            matches!(
-                u,
-                Update::PollFailed {
-                    error: ProviderError::RateLimited { .. },
-                    ..
-                }
-            )
-        })
-        .count();
+    let limited = updates.iter().filter(|u| is_rate_limited(u)).count();
     assert_eq!(limited, 0, "slowed before a 429, not after");
     // 2 creates, then polls until only the reserve (2) is left.
     let sent = cashfree_count(&rig.sim);
     assert!((8..=10).contains(&sent), "{sent} Cashfree requests");
     // The reserve is for what someone is looking at.
     engine.send(Command::OnScreen(vec![first.id.clone()]));
-    engine
-        .expect(
-            WAIT,
-            "an on-screen poll from the reserve",
-            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == first.id),
-        )
-        .await;
+    next_change(
+        &mut engine,
+        WAIT,
+        "an on-screen poll from the reserve",
+        &first.id,
+    )
+    .await;
     assert!(cashfree_count(&rig.sim) <= 12);
     engine.stop().await;
 }
 
 #[tokio::test]
 async fn restart_resumes_polling_from_the_store() {
-    let rig = rig(SimOptions::default()).await;
-    let mut first = Running::start(&rig, polling(100, 6000));
-    first.loaded().await;
+    let (rig, mut first) = started(polling(100, 6000)).await;
     let a = create_via_engine(&mut first, Provider::Cashfree).await;
     let b = create_via_engine(&mut first, Provider::InstantPay).await;
     first.stop().await;
@@ -320,17 +399,7 @@ async fn restart_resumes_polling_from_the_store() {
     {
         let store = Store::open(&rig.db).expect("store");
         store
-            .begin_session(&NewSession {
-                id: SessionId::new_unchecked("dl-crashed1"),
-                provider: Provider::Cashfree,
-                external_ref: ExternalRef::generate(),
-                flow: Some(UserFlow::Signup),
-                documents_requested: vec![DocumentType::Aadhaar],
-                redirect_url: None,
-                created_at: Timestamp::now(),
-                label: None,
-                created_by: None,
-            })
+            .begin_session(&pending_row("dl-crashed1", Provider::Cashfree))
             .expect("row");
     }
 
@@ -347,14 +416,8 @@ async fn restart_resumes_polling_from_the_store() {
         CreateState::OutcomeUnknown(_)
     ));
 
-    assert!(
-        rig.sim
-            .force_session_status(&reference(&a), SessionStatus::Expired)
-    );
-    assert!(
-        rig.sim
-            .force_session_status(&reference(&b), SessionStatus::Authenticated)
-    );
+    force(&rig, &a, SessionStatus::Expired);
+    force(&rig, &b, SessionStatus::Authenticated);
     let mut finals = HashSet::new();
     while finals.len() < 2 {
         if let Update::SessionChanged { record, .. } = second
@@ -374,9 +437,7 @@ async fn restart_resumes_polling_from_the_store() {
 
 #[tokio::test]
 async fn notify_is_sent_once_when_asked_twice() {
-    let rig = rig(SimOptions::default()).await;
-    let mut engine = Running::start(&rig, polling(100, 6000));
-    engine.loaded().await;
+    let (rig, mut engine) = started(polling(100, 6000)).await;
     let link = LinkId::new_unchecked(sim::SAMPLE_LINK_ID);
     engine.send(Command::SendNotify(link.clone()));
     engine.send(Command::SendNotify(link.clone()));
@@ -407,9 +468,7 @@ async fn notify_is_sent_once_when_asked_twice() {
 
 #[tokio::test]
 async fn shutdown_lets_a_notify_in_flight_record_its_outcome() {
-    let rig = rig(SimOptions::default()).await;
-    let mut engine = Running::start(&rig, polling(100, 6000));
-    engine.loaded().await;
+    let (rig, engine) = started(polling(100, 6000)).await;
     let link = LinkId::new_unchecked(sim::SAMPLE_LINK_ID);
     engine.send(Command::SendNotify(link.clone()));
     engine.send(Command::Shutdown);
@@ -431,9 +490,7 @@ async fn shutdown_lets_a_notify_in_flight_record_its_outcome() {
 
 #[tokio::test]
 async fn balance_refresh_is_debounced() {
-    let rig = rig(SimOptions::default()).await;
-    let mut engine = Running::start(&rig, polling(100, 6000));
-    engine.loaded().await;
+    let (rig, mut engine) = started(polling(100, 6000)).await;
     let started = Instant::now();
     // The automatic fetch at start.
     engine
@@ -483,34 +540,13 @@ async fn expired_session_gets_one_last_check() {
     let id = SessionId::new_unchecked("dl-expired1");
     {
         let store = Store::open(&rig.db).expect("store");
-        let external_ref = ExternalRef::generate();
-        store
-            .begin_session(&NewSession {
-                id: id.clone(),
-                provider: Provider::Cashfree,
-                external_ref: external_ref.clone(),
-                flow: Some(UserFlow::Signup),
-                documents_requested: vec![DocumentType::Aadhaar],
-                redirect_url: None,
-                created_at: Timestamp::now() - SignedDuration::from_mins(11),
-                label: None,
-                created_by: None,
-            })
-            .expect("row");
-        let client = CashfreeClient::new(
-            rig.config.cashfree.as_ref().expect("cashfree"),
-            CallPolicy::default(),
-        )
-        .expect("client");
-        let created = client
-            .create_digilocker(&CashfreeCreate {
-                verification_id: external_ref,
-                documents: vec![DocumentType::Aadhaar],
-                redirect_url: None,
-                flow: Some(UserFlow::Signup),
-            })
-            .await
-            .expect("sim creates");
+        let row = NewSession {
+            created_at: Timestamp::now() - SignedDuration::from_mins(11),
+            ..pending_row(id.as_str(), Provider::Cashfree)
+        };
+        store.begin_session(&row).expect("row");
+        let created =
+            create_at_cashfree(&rig, row.external_ref.clone(), Some(UserFlow::Signup)).await;
         store
             .complete_session(&id, &created, Timestamp::now())
             .expect("complete");
@@ -519,16 +555,8 @@ async fn expired_session_gets_one_last_check() {
     let mut engine = Running::start(&rig, polling(100, 6000));
     let loaded = engine.loaded().await;
     assert!(loaded.iter().any(|r| r.id == id));
-    let update = engine
-        .expect(
-            WAIT,
-            "the last check",
-            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == id),
-        )
-        .await;
-    if let Update::SessionChanged { record, .. } = update {
-        assert_eq!(record.status, SessionStatus::Pending);
-    }
+    let record = next_change(&mut engine, WAIT, "the last check", &id).await;
+    assert_eq!(record.status, SessionStatus::Pending);
     let late = engine.drain(Duration::from_millis(800)).await;
     assert_eq!(
         cashfree_count(&rig.sim) - before,
@@ -540,14 +568,9 @@ async fn expired_session_gets_one_last_check() {
 
 #[tokio::test]
 async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
-    let rig = rig(SimOptions::default()).await;
-    let mut engine = Running::start(&rig, polling(100, 6000));
-    engine.loaded().await;
+    let (rig, mut engine) = started(polling(100, 6000)).await;
 
-    rig.sim.set_faults(Faults {
-        server_error: 1.0,
-        ..Faults::default()
-    });
+    rig.sim.set_faults(every_request(|f| &mut f.server_error));
     engine.send(Command::CreateSession(request(Provider::Cashfree)));
     let row = match engine
         .expect(WAIT, "the failed row", |u| {
@@ -581,20 +604,7 @@ async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
     rig.sim.set_faults(Faults::default());
 
     // A session created elsewhere, pasted in by reference.
-    let client = CashfreeClient::new(
-        rig.config.cashfree.as_ref().expect("cashfree"),
-        CallPolicy::default(),
-    )
-    .expect("client");
-    let outside = client
-        .create_digilocker(&CashfreeCreate {
-            verification_id: ExternalRef::generate(),
-            documents: vec![DocumentType::Aadhaar],
-            redirect_url: None,
-            flow: None,
-        })
-        .await
-        .expect("sim creates");
+    let outside = create_at_cashfree(&rig, ExternalRef::generate(), None).await;
     engine.send(Command::TrackSession {
         provider: Provider::Cashfree,
         reference: outside.reference.clone(),
@@ -630,10 +640,14 @@ async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
             |u| matches!(u, Update::SessionUntracked(id) if *id == tracked.id),
         )
         .await;
-    engine.drain(Duration::from_millis(300)).await;
-    let before = cashfree_count(&rig.sim);
-    let late = engine.drain(Duration::from_millis(600)).await;
-    assert_eq!(cashfree_count(&rig.sim), before, "polled after untracking");
+    let late = nothing_sent_after(
+        &mut engine,
+        &rig,
+        Duration::from_millis(600),
+        cashfree_count,
+        "polled after untracking",
+    )
+    .await;
     assert!(
         !late
             .iter()
@@ -655,21 +669,11 @@ async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
 
 #[tokio::test]
 async fn refresh_resolves_a_create_whose_outcome_is_unknown() {
-    let rig = rig(SimOptions::default()).await;
-    let mut first = Running::start(&rig, polling(100, 6000));
-    first.loaded().await;
-    let made = create_via_engine(&mut first, Provider::Cashfree).await;
+    let (rig, first, made) = started_with_session(polling(100, 6000)).await;
     first.stop().await;
     let new_row = |id: &str, provider| NewSession {
-        id: SessionId::new_unchecked(id),
-        provider,
-        external_ref: ExternalRef::generate(),
-        flow: Some(UserFlow::Signup),
-        documents_requested: vec![DocumentType::Aadhaar],
         redirect_url: Some("https://example.com/done".into()),
-        created_at: Timestamp::now(),
-        label: None,
-        created_by: None,
+        ..pending_row(id, provider)
     };
     {
         let store = Store::open(&rig.db).expect("store");
@@ -693,32 +697,14 @@ async fn refresh_resolves_a_create_whose_outcome_is_unknown() {
     let mut engine = Running::start(&rig, polling(100, 6000));
     engine.loaded().await;
     engine.send(Command::RefreshSession(made.id.clone()));
-    let Update::SessionChanged { record, .. } = engine
-        .expect(
-            WAIT,
-            "the created session",
-            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == made.id),
-        )
-        .await
-    else {
-        unreachable!()
-    };
+    let record = next_change(&mut engine, WAIT, "the created session", &made.id).await;
     assert_eq!(record.create_state, CreateState::Created);
     assert_eq!(record.status_word(), "PENDING");
     assert!(!record.window_runs(), "no URL came back: no countdown");
 
     let ghost = SessionId::new_unchecked("dl-ghost0001");
     engine.send(Command::RefreshSession(ghost.clone()));
-    let Update::SessionChanged { record, .. } = engine
-        .expect(
-            WAIT,
-            "the failed session",
-            |u| matches!(u, Update::SessionChanged { record, .. } if record.id == ghost),
-        )
-        .await
-    else {
-        unreachable!()
-    };
+    let record = next_change(&mut engine, WAIT, "the failed session", &ghost).await;
     assert_eq!(record.status_word(), "CREATE_FAILED");
 
     engine.send(Command::RefreshSession(SessionId::new_unchecked(
@@ -741,14 +727,8 @@ async fn refresh_resolves_a_create_whose_outcome_is_unknown() {
 
 #[tokio::test]
 async fn failing_polls_say_when_they_retry_and_mark_the_provider_unreachable() {
-    let rig = rig(SimOptions::default()).await;
-    let mut engine = Running::start(&rig, polling(100, 6000));
-    engine.loaded().await;
-    let made = create_via_engine(&mut engine, Provider::Cashfree).await;
-    rig.sim.set_faults(Faults {
-        server_error: 1.0,
-        ..Faults::default()
-    });
+    let (rig, mut engine, made) = started_with_session(polling(100, 6000)).await;
+    rig.sim.set_faults(every_request(|f| &mut f.server_error));
     // The provider is marked first, then the poll that found it out.
     engine
         .expect(WAIT, "Cashfree unreachable", |u| {
@@ -785,25 +765,16 @@ async fn failing_polls_say_when_they_retry_and_mark_the_provider_unreachable() {
 
 #[tokio::test]
 async fn what_another_process_writes_reaches_the_ui_within_two_seconds() {
-    let rig = rig(SimOptions::default()).await;
-    let mut engine = Running::start(&rig, polling(60_000, 6000));
-    engine.loaded().await;
-    let ours = create_via_engine(&mut engine, Provider::Cashfree).await;
+    let (rig, mut engine, ours) = started_with_session(polling(60_000, 6000)).await;
 
     // The CLI, say, on the same data folder: its own connection.
     let other = Store::open(&rig.db).expect("second connection");
     let id = SessionId::new_unchecked("dl-cli00001");
     other
         .begin_session(&NewSession {
-            id: id.clone(),
-            provider: Provider::InstantPay,
-            external_ref: ExternalRef::generate(),
-            flow: Some(UserFlow::Signup),
             documents_requested: vec![],
             redirect_url: Some("https://example.com/done".into()),
-            created_at: Timestamp::now(),
-            label: None,
-            created_by: None,
+            ..pending_row(id.as_str(), Provider::InstantPay)
         })
         .expect("row");
     other

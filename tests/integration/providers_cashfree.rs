@@ -2,7 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
+use crate::harness::stub::{
+    Reply, SECRET, Stub, assert_debug_hides_secret, assert_no_secret, assert_outcome_unknown,
+    assert_transport, assert_unavailable, assert_user_details, fast_policy, refused_url,
+    short_timeout,
+};
 use payops::domain::{DocumentType, ExternalRef, Provider, SessionStatus, UserFlow};
 use payops::error::ProviderError;
 use payops::providers::cashfree::CashfreeConfig;
@@ -81,6 +85,14 @@ fn check_no_secret(err: &ProviderError) {
     assert_no_secret(err, &format!("{err}"));
 }
 
+/// The error from creating `create_request()` at `stub`, expected as `what`.
+async fn create_err(stub: &Stub, what: &str) -> ProviderError {
+    client(stub)
+        .create_digilocker(&create_request())
+        .await
+        .expect_err(what)
+}
+
 #[tokio::test]
 async fn create_sends_exact_headers_and_body_and_parses_the_sample() {
     let stub = Stub::always(Reply::ok(CREATE_SAMPLE)).await;
@@ -98,9 +110,7 @@ async fn create_sends_exact_headers_and_body_and_parses_the_sample() {
     assert_eq!(created.documents_requested, DocumentType::ALL.to_vec());
     assert_eq!(created.environment, None);
 
-    let requests = stub.requests();
-    assert_eq!(requests.len(), 1);
-    let request = &requests[0];
+    let request = stub.only_request();
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/verification/digilocker");
     assert_eq!(request.header("x-client-id"), Some(CLIENT_ID));
@@ -154,11 +164,16 @@ async fn status_by_either_id_parses_the_sample() {
     assert_eq!(report.documents_requested, vec![DocumentType::Aadhaar]);
     assert_eq!(report.documents_consented, vec![DocumentType::Aadhaar]);
     let user = report.user_details.expect("user details");
-    assert_eq!(user.name.as_deref(), Some("John Doe"));
-    assert_eq!(user.dob.as_deref(), Some("02-02-1995"));
-    assert_eq!(user.gender.as_deref(), Some("M"));
-    assert_eq!(user.eaadhaar.as_deref(), Some("Y"));
-    assert_eq!(user.mobile.as_deref(), Some("9999999999"));
+    assert_user_details(
+        &user,
+        &[
+            ("name", "John Doe"),
+            ("dob", "02-02-1995"),
+            ("gender", "M"),
+            ("eaadhaar", "Y"),
+            ("mobile", "9999999999"),
+        ],
+    );
 
     client
         .digilocker_status(&CashfreeLookup::ReferenceId(1234))
@@ -289,10 +304,7 @@ async fn documented_400_examples_map_to_fields_or_auth() {
     ];
     for (code, message, field) in cases {
         let stub = Stub::always(Reply::new(400, &error_body(code, message))).await;
-        let err = client(&stub)
-            .create_digilocker(&create_request())
-            .await
-            .expect_err(code);
+        let err = create_err(&stub, code).await;
         match (field, &err) {
             (
                 Some(expected),
@@ -351,10 +363,7 @@ async fn auth_and_business_errors_by_status() {
         &error_body("verification_id_value_invalid", "used"),
     ))
     .await;
-    let err = client(&stub)
-        .create_digilocker(&create_request())
-        .await
-        .expect_err("conflict");
+    let err = create_err(&stub, "conflict").await;
     assert_eq!(
         err,
         ProviderError::Declined {
@@ -432,24 +441,11 @@ async fn server_errors_retry_reads_but_not_creates() {
         .digilocker_status(&CashfreeLookup::ReferenceId(1234))
         .await
         .expect_err("down");
-    assert!(
-        matches!(
-            &err,
-            ProviderError::Unavailable {
-                status: 502,
-                code: None,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_unavailable(&err, 502, None);
     assert_eq!(stub.count(), 3);
 
     let stub = Stub::always(Reply::new(500, &error_body("verification_failed", "oops"))).await;
-    let err = client(&stub)
-        .create_digilocker(&create_request())
-        .await
-        .expect_err("unknown");
+    let err = create_err(&stub, "unknown").await;
     assert_eq!(err.kind(), "outcome_unknown");
     assert_eq!(stub.count(), 1);
 }
@@ -477,35 +473,19 @@ async fn unreadable_bodies_are_malformed() {
     }
     // On a create the session may exist all the same.
     let stub = Stub::always(Reply::ok("<html>ok</html>")).await;
-    let err = client(&stub)
-        .create_digilocker(&create_request())
-        .await
-        .expect_err("unknown");
+    let err = create_err(&stub, "unknown").await;
     assert_eq!(err.kind(), "outcome_unknown");
 }
 
 #[tokio::test]
 async fn timeouts_read_versus_create() {
-    let policy = CallPolicy {
-        timeout: Duration::from_millis(150),
-        max_retries: 1,
-        ..fast_policy()
-    };
+    let policy = short_timeout(1);
     let stub = Stub::always(Reply::ok(STATUS_SAMPLE).after(Duration::from_secs(10))).await;
     let err = client_with(&stub, policy.clone())
         .digilocker_status(&CashfreeLookup::ReferenceId(1))
         .await
         .expect_err("timeout");
-    assert!(
-        matches!(
-            &err,
-            ProviderError::Transport {
-                never_sent: false,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_transport(&err, false);
     assert_eq!(stub.count(), 2);
 
     let stub = Stub::always(Reply::ok(CREATE_SAMPLE).after(Duration::from_secs(10))).await;
@@ -513,10 +493,7 @@ async fn timeouts_read_versus_create() {
         .create_digilocker(&create_request())
         .await
         .expect_err("unknown");
-    assert!(
-        matches!(&err, ProviderError::OutcomeUnknown { .. }),
-        "{err:?}"
-    );
+    assert_outcome_unknown(&err);
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(stub.count(), 1);
     check_no_secret(&err);
@@ -533,16 +510,7 @@ async fn refused_create_is_retried_then_never_sent() {
         .create_digilocker(&create_request())
         .await
         .expect_err("refused");
-    assert!(
-        matches!(
-            &err,
-            ProviderError::Transport {
-                never_sent: true,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_transport(&err, true);
     check_no_secret(&err);
 }
 
@@ -550,9 +518,7 @@ async fn refused_create_is_retried_then_never_sent() {
 async fn debug_output_never_shows_the_secret() {
     let stub = Stub::always(Reply::ok(STATUS_SAMPLE)).await;
     let client = client(&stub);
-    let debug = format!("{client:?}");
-    assert!(!debug.contains(SECRET), "{debug}");
-    assert!(debug.contains(CLIENT_ID), "{debug}");
+    assert_debug_hides_secret(&client, CLIENT_ID);
     let clone = client.clone();
     let (a, b) = tokio::join!(
         client.digilocker_status(&CashfreeLookup::ReferenceId(1)),

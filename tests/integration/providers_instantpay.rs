@@ -3,9 +3,13 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use crate::harness::stub::{Reply, SECRET, Stub, assert_no_secret, fast_policy, refused_url};
+use crate::harness::stub::{
+    Reply, SECRET, Stub, assert_debug_hides_secret, assert_no_secret, assert_outcome_unknown,
+    assert_transport, assert_unavailable, assert_user_details, fast_policy, refused_url,
+    short_timeout,
+};
 use payops::domain::{
-    ExternalRef, LinkId, LinkStatus, ProviderEnvironment, SessionStatus, UserFlow,
+    ExternalRef, LinkId, LinkStatus, NotifyReceipt, ProviderEnvironment, SessionStatus, UserFlow,
 };
 use payops::error::ProviderError;
 use payops::providers::instantpay::InstantPayConfig;
@@ -136,6 +140,13 @@ fn link() -> LinkId {
     LinkId::new_unchecked(LINK)
 }
 
+/// A stub that always answers `reply`, and what notifying `link()` through it gave.
+async fn notify_at(reply: Reply) -> (Stub, Result<NotifyReceipt, ProviderError>) {
+    let stub = Stub::always(reply).await;
+    let result = client(&stub).notify_link(&link()).await;
+    (stub, result)
+}
+
 fn envelope(code: &str, status: &str) -> String {
     format!(
         r#"{{"statuscode":"{code}","actcode":"A7","status":"{status}","data":null,"timestamp":"2024-01-01 00:00:00","ipay_uuid":"h000-failure-uuid","orderid":"","environment":"LIVE"}}"#
@@ -144,6 +155,29 @@ fn envelope(code: &str, status: &str) -> String {
 
 fn check_no_secret(err: &ProviderError) {
     assert_no_secret(err, &format!("{err}"));
+}
+
+/// A create for a fresh reference that comes back to example.com.
+fn create_request(flow: UserFlow) -> InstantPayCreate {
+    InstantPayCreate {
+        external_ref: ExternalRef::generate(),
+        redirect_url: url::Url::parse("https://example.com/done").expect("url"),
+        flow,
+    }
+}
+
+/// Creating `request` at `stub` leaves the outcome unknown after one request,
+/// naming the failure envelope's uuid.
+async fn assert_create_outcome_unknown(stub: &Stub, request: &InstantPayCreate, what: &str) {
+    let err = client(stub)
+        .create_digilocker(request)
+        .await
+        .expect_err(what);
+    assert!(
+        matches!(&err, ProviderError::OutcomeUnknown { request_id: Some(id), .. } if id == "h000-failure-uuid"),
+        "{what}: {err:?}"
+    );
+    assert_eq!(stub.count(), 1, "{what}: not retried");
 }
 
 #[tokio::test]
@@ -252,12 +286,11 @@ async fn create_digilocker_sends_the_documented_body() {
         Some("h000a07c658e-fd48-4732-8a3a-f46485e52380-VCjknIK9YgFD")
     );
 
-    let requests = stub.requests();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].path, "/identity/digiLocker");
-    assert_eq!(requests[0].header("x-ipay-client-secret"), Some(SECRET));
+    let request = stub.only_request();
+    assert_eq!(request.path, "/identity/digiLocker");
+    assert_eq!(request.header("x-ipay-client-secret"), Some(SECRET));
     assert_eq!(
-        requests[0].json(),
+        request.json(),
         serde_json::json!({
             "externalRef": "PO20251201ABC",
             "redirectionUrl": "https://www.instantpay.in/",
@@ -272,11 +305,7 @@ async fn create_digilocker_sends_the_documented_body() {
 async fn create_under_process_is_success_with_a_url_else_outcome_unknown() {
     let with_url = CREATE_SAMPLE.replace("\"TXN\"", "\"TUP\"");
     let stub = Stub::always(Reply::ok(&with_url)).await;
-    let request = InstantPayCreate {
-        external_ref: ExternalRef::generate(),
-        redirect_url: url::Url::parse("https://example.com/done").expect("url"),
-        flow: UserFlow::Signin,
-    };
+    let request = create_request(UserFlow::Signin);
     let created = client(&stub)
         .create_digilocker(&request)
         .await
@@ -285,34 +314,13 @@ async fn create_under_process_is_success_with_a_url_else_outcome_unknown() {
     assert_eq!(stub.requests()[0].json()["userFlow"], "SIGNIN");
 
     let stub = Stub::always(Reply::ok(&envelope("TUP", "Under process"))).await;
-    let err = client(&stub)
-        .create_digilocker(&request)
-        .await
-        .expect_err("pending");
-    assert!(
-        matches!(&err, ProviderError::OutcomeUnknown { request_id: Some(id), .. } if id == "h000-failure-uuid"),
-        "{err:?}"
-    );
-    assert_eq!(stub.count(), 1);
+    assert_create_outcome_unknown(&stub, &request, "pending").await;
 }
 
 #[tokio::test]
 async fn create_with_a_server_error_is_outcome_unknown_and_not_retried() {
     let stub = Stub::always(Reply::new(500, &envelope("ERR", "Something went wrong"))).await;
-    let request = InstantPayCreate {
-        external_ref: ExternalRef::generate(),
-        redirect_url: url::Url::parse("https://example.com/done").expect("url"),
-        flow: UserFlow::Signup,
-    };
-    let err = client(&stub)
-        .create_digilocker(&request)
-        .await
-        .expect_err("5xx");
-    assert!(
-        matches!(&err, ProviderError::OutcomeUnknown { request_id: Some(id), .. } if id == "h000-failure-uuid"),
-        "{err:?}"
-    );
-    assert_eq!(stub.count(), 1);
+    assert_create_outcome_unknown(&stub, &create_request(UserFlow::Signup), "5xx").await;
 }
 
 #[tokio::test]
@@ -332,10 +340,15 @@ async fn status_maps_authorized_and_keeps_the_raw_word() {
     assert!(report.documents_requested.is_empty());
     assert!(report.documents_consented.is_empty());
     let user = report.user_details.expect("user details");
-    assert_eq!(user.name.as_deref(), Some("John Doe"));
-    assert_eq!(user.mobile.as_deref(), Some("9999999999"));
-    assert_eq!(user.dob.as_deref(), Some("1995-02-02"));
-    assert_eq!(user.eaadhaar.as_deref(), Some("Y"));
+    assert_user_details(
+        &user,
+        &[
+            ("name", "John Doe"),
+            ("mobile", "9999999999"),
+            ("dob", "1995-02-02"),
+            ("eaadhaar", "Y"),
+        ],
+    );
     assert_eq!(report.request_id.as_deref(), Some("h000status-uuid"));
 
     let request = &stub.requests()[0];
@@ -363,8 +376,8 @@ async fn status_under_process_is_retried_then_transient() {
 
 #[tokio::test]
 async fn notify_parses_the_sample_and_sends_the_link_id() {
-    let stub = Stub::always(Reply::ok(NOTIFY_SAMPLE)).await;
-    let receipt = client(&stub).notify_link(&link()).await.expect("notify");
+    let (stub, receipt) = notify_at(Reply::ok(NOTIFY_SAMPLE)).await;
+    let receipt = receipt.expect("notify");
     assert_eq!(
         receipt.message,
         "Notification Link Sent To *******742 and ******@instantpay.in"
@@ -375,21 +388,17 @@ async fn notify_parses_the_sample_and_sends_the_link_id() {
         receipt.request_id.as_deref(),
         Some("h0009ad88809-ebd1-49ef-80cf-d2686d11072a-lcvrH7edHrIt")
     );
-    let requests = stub.requests();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].method, "POST");
-    assert_eq!(requests[0].path, "/payments/payout/link/notify");
-    assert_eq!(requests[0].json(), serde_json::json!({"linkId": LINK}));
-    assert_eq!(requests[0].header("x-ipay-auth-code"), Some("1"));
+    let request = stub.only_request();
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/payments/payout/link/notify");
+    assert_eq!(request.json(), serde_json::json!({"linkId": LINK}));
+    assert_eq!(request.header("x-ipay-auth-code"), Some("1"));
 }
 
 #[tokio::test]
 async fn notify_under_process_is_a_pending_receipt() {
-    let stub = Stub::always(Reply::ok(&envelope("TUP", "Request under process"))).await;
-    let receipt = client(&stub)
-        .notify_link(&link())
-        .await
-        .expect("pending notify");
+    let (stub, receipt) = notify_at(Reply::ok(&envelope("TUP", "Request under process"))).await;
+    let receipt = receipt.expect("pending notify");
     assert!(receipt.pending);
     assert_eq!(receipt.message, "Request under process");
     assert_eq!(receipt.actcode.as_deref(), Some("A7"));
@@ -440,11 +449,8 @@ async fn track_amount_as_string() {
 
 #[tokio::test]
 async fn non_txn_with_http_200_is_declined_with_code_status_and_uuid() {
-    let stub = Stub::always(Reply::ok(&envelope("IAB", "Insufficent wallet balance"))).await;
-    let err = client(&stub)
-        .notify_link(&link())
-        .await
-        .expect_err("declined");
+    let (stub, err) = notify_at(Reply::ok(&envelope("IAB", "Insufficent wallet balance"))).await;
+    let err = err.expect_err("declined");
     assert_eq!(
         err,
         ProviderError::Declined {
@@ -497,8 +503,8 @@ async fn auth_codes_and_bare_401_are_auth() {
     assert_eq!(stub.count(), 1);
     check_no_secret(&err);
 
-    let stub = Stub::always(Reply::html(403)).await;
-    let err = client(&stub).notify_link(&link()).await.expect_err("auth");
+    let (_stub, err) = notify_at(Reply::html(403)).await;
+    let err = err.expect_err("auth");
     assert_eq!(err.kind(), "auth");
 }
 
@@ -604,10 +610,7 @@ async fn server_errors_are_retried_for_reads() {
 
     let stub = Stub::always(Reply::new(503, &envelope("SPD", "Provider downtime"))).await;
     let err = client(&stub).track_link(&link()).await.expect_err("down");
-    assert!(
-        matches!(&err, ProviderError::Unavailable { status: 503, code: Some(c), .. } if c == "SPD"),
-        "{err:?}"
-    );
+    assert_unavailable(&err, 503, Some("SPD"));
     assert_eq!(stub.count(), 3);
 
     let stub = Stub::always(Reply::html(500)).await;
@@ -615,36 +618,20 @@ async fn server_errors_are_retried_for_reads() {
         .digilocker_status("r")
         .await
         .expect_err("down");
-    assert!(
-        matches!(
-            &err,
-            ProviderError::Unavailable {
-                status: 500,
-                code: None,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_unavailable(&err, 500, None);
 }
 
 #[tokio::test]
 async fn maintenance_code_with_http_200_is_unavailable() {
     let stub = Stub::always(Reply::ok(&envelope("USM", "Scheduled maintenance"))).await;
     let err = client(&stub).balance().await.expect_err("maintenance");
-    assert!(
-        matches!(&err, ProviderError::Unavailable { status: 200, code: Some(c), .. } if c == "USM"),
-        "{err:?}"
-    );
+    assert_unavailable(&err, 200, Some("USM"));
 }
 
 #[tokio::test]
 async fn notify_with_a_server_error_is_outcome_unknown_not_retried() {
-    let stub = Stub::always(Reply::html(502)).await;
-    let err = client(&stub)
-        .notify_link(&link())
-        .await
-        .expect_err("unknown");
+    let (stub, err) = notify_at(Reply::html(502)).await;
+    let err = err.expect_err("unknown");
     assert_eq!(err.kind(), "outcome_unknown");
     assert_eq!(stub.count(), 1);
 }
@@ -652,26 +639,13 @@ async fn notify_with_a_server_error_is_outcome_unknown_not_retried() {
 #[tokio::test]
 async fn a_hanging_read_times_out() {
     let stub = Stub::always(Reply::ok(BALANCE_SAMPLE).after(Duration::from_secs(10))).await;
-    let policy = CallPolicy {
-        timeout: Duration::from_millis(150),
-        max_retries: 1,
-        ..fast_policy()
-    };
+    let policy = short_timeout(1);
     let started = Instant::now();
     let err = client_with(&stub, policy)
         .balance()
         .await
         .expect_err("timeout");
-    assert!(
-        matches!(
-            &err,
-            ProviderError::Transport {
-                never_sent: false,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_transport(&err, false);
     assert!(err.to_string().contains("no answer within 150 ms"), "{err}");
     // Retried once: the message says how long it waited in all.
     assert!(err.to_string().contains(" (2 attempts over "), "{err}");
@@ -682,18 +656,13 @@ async fn a_hanging_read_times_out() {
 #[tokio::test]
 async fn a_notify_timeout_is_outcome_unknown_after_exactly_one_request() {
     let stub = Stub::always(Reply::ok(NOTIFY_SAMPLE).after(Duration::from_secs(10))).await;
-    let policy = CallPolicy {
-        timeout: Duration::from_millis(150),
-        ..fast_policy()
-    };
+    // fast_policy's two retries, which a notify must not use.
+    let policy = short_timeout(2);
     let err = client_with(&stub, policy)
         .notify_link(&link())
         .await
         .expect_err("unknown");
-    assert!(
-        matches!(&err, ProviderError::OutcomeUnknown { .. }),
-        "{err:?}"
-    );
+    assert_outcome_unknown(&err);
     assert_eq!(err.exit_code(), 4);
     // Give a wrongly scheduled retry time to show up.
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -707,16 +676,7 @@ async fn a_refused_notify_is_retried_then_never_sent() {
     let client = InstantPayClient::new(&config, fast_policy()).expect("client");
     let started = Instant::now();
     let err = client.notify_link(&link()).await.expect_err("refused");
-    assert!(
-        matches!(
-            &err,
-            ProviderError::Transport {
-                never_sent: true,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_transport(&err, true);
     // Two backoff waits (10 ms, then 20 ms, jitter only adds) prove the retries.
     assert!(
         started.elapsed() >= Duration::from_millis(30),
@@ -746,9 +706,7 @@ async fn clients_are_clone_and_concurrent() {
 async fn debug_output_never_shows_the_secret() {
     let stub = Stub::always(Reply::ok(BALANCE_SAMPLE)).await;
     let client = client(&stub);
-    let debug = format!("{client:?}");
-    assert!(!debug.contains(SECRET), "{debug}");
-    assert!(debug.contains("redacted"), "{debug}");
+    assert_debug_hides_secret(&client, "redacted");
     let bad = InstantPayConfig {
         client_secret: SecretString::from(format!("{SECRET}\u{7f}")),
         ..config(stub.url(""))

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::cli::{Harness, SAMPLE_LINK};
-use crate::harness::server::{Server, add_token, call, start_server_with};
+use crate::harness::server::{Server, add_token, add_tokens, call, events, start_server_with};
+use crate::harness::sim::every_request;
 
 async fn health(client: &reqwest::Client, server: &Server) -> Value {
     client
@@ -51,11 +52,44 @@ async fn every_session(client: &reqwest::Client, server: &Server, token: &str) -
 
 /// A harness whose CLI and servers share a fresh PostgreSQL database.
 async fn team(test: &str) -> Option<Harness> {
+    Some(team_with_url(test).await?.0)
+}
+
+/// `team`, and the database's URL.
+async fn team_with_url(test: &str) -> Option<(Harness, String)> {
     let url = crate::harness::postgres::database(test)?;
     let mut harness = Harness::start(1.0).await;
     harness.set_env("PAYOPS_STORE_URL", &url);
     harness.set_env("PAYOPS_POLLING_SESSION_INTERVAL_SECS", "1");
-    Some(harness)
+    Some((harness, url))
+}
+
+/// Two replicas on `harness`, once one of them leads (within `within`):
+/// a client, the leader and the follower.
+async fn two_replicas(harness: &Harness, within: Duration) -> (reqwest::Client, Server, Server) {
+    let first = start_server_with(harness, &[]);
+    let second = start_server_with(harness, &[]);
+    let client = reqwest::Client::new();
+    let leader = leader_among(&client, &[&first, &second], within).await;
+    let (leader, follower) = if leader == 0 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    (client, leader, follower)
+}
+
+/// Creates a session through `server` from the JSON `body`; the session.
+async fn create_session(
+    client: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    body: &str,
+) -> Value {
+    let url = format!("{}/api/v1/sessions", server.base);
+    let (status, created) = call(client, reqwest::Method::POST, url, Some(token), Some(body)).await;
+    assert_eq!(status, 201, "{body} through {}: {created}", server.base);
+    created
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,17 +97,8 @@ async fn a_killed_leader_is_replaced_within_ten_seconds_and_no_session_is_lost()
     let Some(harness) = team("a_killed_leader_is_replaced_within_ten_seconds").await else {
         return;
     };
-    let support = add_token(&harness, "asha", "support").await;
-    let viewer = add_token(&harness, "vera", "viewer").await;
-    let first = start_server_with(&harness, &[]);
-    let second = start_server_with(&harness, &[]);
-    let client = reqwest::Client::new();
-    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
-    let (mut leader, follower) = if leader == 0 {
-        (first, second)
-    } else {
-        (second, first)
-    };
+    let [support, viewer] = add_tokens(&harness, [("asha", "support"), ("vera", "viewer")]).await;
+    let (client, mut leader, follower) = two_replicas(&harness, Duration::from_secs(10)).await;
     assert_eq!(health(&client, &follower).await["leader"], false);
 
     // Sessions created through both replicas.
@@ -82,15 +107,8 @@ async fn a_killed_leader_is_replaced_within_ten_seconds_and_no_session_is_lost()
         .iter()
         .enumerate()
     {
-        let (status, created) = call(
-            &client,
-            reqwest::Method::POST,
-            format!("{}/api/v1/sessions", server.base),
-            Some(&support),
-            Some(&format!(r#"{{"provider":"cashfree","label":"TKT-{n}"}}"#)),
-        )
-        .await;
-        assert_eq!(status, 201, "{created}");
+        let body = format!(r#"{{"provider":"cashfree","label":"TKT-{n}"}}"#);
+        let created = create_session(&client, server, &support, &body).await;
         ids.push(created["id"].as_str().unwrap().to_string());
     }
     // The leader polls them all, those the follower created included.
@@ -188,36 +206,18 @@ async fn polled_epochs(url: &str) -> Vec<(Option<i64>, Option<jiff::Timestamp>)>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_leader_is_replaced_and_once_woken_writes_nothing_as_leader() {
-    let name = "a_frozen_leader_is_replaced";
-    let Some(url) = crate::harness::postgres::database(name) else {
+    let Some((harness, url)) = team_with_url("a_frozen_leader_is_replaced").await else {
         return;
     };
-    let mut harness = Harness::start(1.0).await;
-    harness.set_env("PAYOPS_STORE_URL", &url);
-    harness.set_env("PAYOPS_POLLING_SESSION_INTERVAL_SECS", "1");
     let support = add_token(&harness, "asha", "support").await;
-    let first = start_server_with(&harness, &[]);
-    let second = start_server_with(&harness, &[]);
-    let client = reqwest::Client::new();
     // Generous bounds: the test proves the takeover and the fencing; the
     // time is a figure to print (the lease lapses after 10 s unrenewed,
     // and a follower asks every 2 s), not a race against a loaded machine.
-    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(30)).await;
-    let (frozen, other) = if leader == 0 {
-        (&first, &second)
-    } else {
-        (&second, &first)
-    };
+    let (client, frozen, other) = two_replicas(&harness, Duration::from_secs(30)).await;
+    let (frozen, other) = (&frozen, &other);
     for n in 0..3 {
-        let (status, created) = call(
-            &client,
-            reqwest::Method::POST,
-            format!("{}/api/v1/sessions", other.base),
-            Some(&support),
-            Some(&format!(r#"{{"provider":"cashfree","label":"TKT-{n}"}}"#)),
-        )
-        .await;
-        assert_eq!(status, 201, "{created}");
+        let body = format!(r#"{{"provider":"cashfree","label":"TKT-{n}"}}"#);
+        create_session(&client, other, &support, &body).await;
     }
     let old_epoch = health(&client, frozen).await["lease_epoch"]
         .as_i64()
@@ -298,29 +298,16 @@ async fn a_provider_outage_is_degraded_on_every_replica_until_it_ends() {
         return;
     };
     let support = add_token(&harness, "asha", "support").await;
-    let first = start_server_with(&harness, &[]);
-    let second = start_server_with(&harness, &[]);
-    let client = reqwest::Client::new();
-    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
-    let follower = if leader == 0 { &second } else { &first };
-    let (status, created) = call(
-        &client,
-        reqwest::Method::POST,
-        format!("{}/api/v1/sessions", follower.base),
-        Some(&support),
-        Some(r#"{"provider":"cashfree"}"#),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
-    for server in [&first, &second] {
+    let (client, leader, follower) = two_replicas(&harness, Duration::from_secs(10)).await;
+    create_session(&client, &follower, &support, r#"{"provider":"cashfree"}"#).await;
+    for server in [&leader, &follower] {
         assert_eq!(health(&client, server).await["status"], "ok");
     }
 
-    harness.sim.set_faults(payops::sim::Faults {
-        server_error: 1.0,
-        ..payops::sim::Faults::default()
-    });
-    for server in [&first, &second] {
+    harness
+        .sim
+        .set_faults(every_request(|f| &mut f.server_error));
+    for server in [&leader, &follower] {
         let down = provider_state(
             &client,
             server,
@@ -335,10 +322,16 @@ async fn a_provider_outage_is_degraded_on_every_replica_until_it_ends() {
     }
 
     harness.sim.set_faults(payops::sim::Faults::default());
-    for server in [&first, &second] {
+    for server in [&leader, &follower] {
         let up = provider_state(&client, server, "cashfree", "ok", Duration::from_secs(30)).await;
         assert_eq!(up["status"], "ok", "{up}");
     }
+}
+
+/// Asks `server` to notify the sample link, as `token`.
+async fn notify(client: &reqwest::Client, server: &Server, token: &str) -> (u16, Value) {
+    let url = format!("{}/api/v1/links/{SAMPLE_LINK}/notify", server.base);
+    call(client, reqwest::Method::POST, url, Some(token), None).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,23 +339,21 @@ async fn two_operators_on_two_replicas_notifying_one_link_send_once() {
     let Some(harness) = team("two_operators_on_two_replicas_notifying_one_link").await else {
         return;
     };
-    let farid = add_token(&harness, "farid", "finance").await;
-    let gita = add_token(&harness, "gita", "finance").await;
-    let support = add_token(&harness, "asha", "support").await;
+    let [farid, gita, support] = add_tokens(
+        &harness,
+        [
+            ("farid", "finance"),
+            ("gita", "finance"),
+            ("asha", "support"),
+        ],
+    )
+    .await;
     let first = start_server_with(&harness, &[]);
     let second = start_server_with(&harness, &[]);
     let client = reqwest::Client::new();
-    let notify = |server: &Server| format!("{}/api/v1/links/{SAMPLE_LINK}/notify", server.base);
 
     // A support token may not notify: refused, nothing sent.
-    let (status, body) = call(
-        &client,
-        reqwest::Method::POST,
-        notify(&first),
-        Some(&support),
-        None,
-    )
-    .await;
+    let (status, body) = notify(&client, &first, &support).await;
     assert_eq!(status, 403, "{body}");
     assert!(
         body["error"]["message"]
@@ -374,20 +365,8 @@ async fn two_operators_on_two_replicas_notifying_one_link_send_once() {
     assert_eq!(harness.sim.notify_count(SAMPLE_LINK), 0);
 
     let (a, b) = tokio::join!(
-        call(
-            &client,
-            reqwest::Method::POST,
-            notify(&first),
-            Some(&farid),
-            None
-        ),
-        call(
-            &client,
-            reqwest::Method::POST,
-            notify(&second),
-            Some(&gita),
-            None
-        ),
+        notify(&client, &first, &farid),
+        notify(&client, &second, &gita)
     );
     let mut statuses = [a.0, b.0];
     statuses.sort();
@@ -420,17 +399,14 @@ async fn the_provider_budget_holds_across_replicas() {
     // 30 a minute: a burst of 3, then one every 2.2 s.
     harness.set_env("PAYOPS_POLLING_REQUESTS_PER_MINUTE", "30");
     let finance = add_token(&harness, "fiona", "finance").await;
-    let first = start_server_with(&harness, &[]);
-    let second = start_server_with(&harness, &[]);
-    let client = reqwest::Client::new();
-    leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
+    let (client, leader, follower) = two_replicas(&harness, Duration::from_secs(10)).await;
     // Let the leader's own first balance fetch happen and settle.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (before, _) = harness.sim.request_counts();
     let started = Instant::now();
     let mut calls = Vec::new();
     for n in 0..20 {
-        let server = if n % 2 == 0 { &first } else { &second };
+        let server = if n % 2 == 0 { &leader } else { &follower };
         let url = format!("{}/api/v1/balance", server.base);
         let client = client.clone();
         let token = finance.clone();
@@ -477,14 +453,7 @@ async fn a_stream_says_when_the_servers_store_is_down_and_back() {
 
     let viewer = add_token(&harness, "vera", "viewer").await;
     let server = start_server_with(&harness, &[]);
-    let response = reqwest::Client::new()
-        .get(format!("{}/api/v1/events", server.base))
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let mut stream = response.bytes_stream();
+    let mut stream = events(&server, &viewer).await;
     // Reads until an event named `server` arrives; returns its data.
     async fn next_server_event(
         stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
@@ -531,15 +500,7 @@ async fn a_planned_stop_hands_the_lead_over_at_once() {
     let Some(harness) = team("a_planned_stop_hands_the_lead_over").await else {
         return;
     };
-    let first = start_server_with(&harness, &[]);
-    let second = start_server_with(&harness, &[]);
-    let client = reqwest::Client::new();
-    let leader = leader_among(&client, &[&first, &second], Duration::from_secs(10)).await;
-    let (mut leading, follower) = if leader == 0 {
-        (first, second)
-    } else {
-        (second, first)
-    };
+    let (client, mut leading, follower) = two_replicas(&harness, Duration::from_secs(10)).await;
     signal(&leading, "TERM");
     let stopped = Instant::now();
     leader_among(&client, &[&follower], Duration::from_secs(10)).await;

@@ -17,10 +17,13 @@ use payops::tui::theme::Theme;
 use payops::tui::update::{Msg, update};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
 
 use crate::harness::cli::Harness;
-use crate::harness::server::{Server, add_token, call, start_server_with, start_server_with_addr};
+use crate::harness::server::{
+    Server, add_token, add_tokens, call, start_server_with, start_server_with_addr,
+};
 
 /// A dashboard without a terminal: every update goes through the real
 /// `update`, as the terminal loop would send it.
@@ -87,6 +90,50 @@ impl Headless {
     }
 }
 
+/// A headless dashboard for `operator` on an engine that follows `client`,
+/// once the first snapshot is in; with the engine's commands and task.
+async fn dashboard_on(
+    client: ServerClient,
+    operator: &str,
+) -> (UnboundedSender<Command>, Headless, JoinHandle<()>) {
+    let (commands, updates, task) = payops::client::engine::spawn(client);
+    let mut dashboard = Headless::new(updates, operator);
+    dashboard
+        .until("the first snapshot", Duration::from_secs(10), |app| {
+            link(app) == Some(&Link::Up)
+        })
+        .await;
+    (commands, dashboard, task)
+}
+
+/// A client of the one server at `base`, with `token`.
+fn client_of(base: &str, token: &str) -> ServerClient {
+    ServerClient::new(
+        url::Url::parse(base).unwrap(),
+        SecretString::from(token.to_string()),
+    )
+    .unwrap()
+}
+
+/// Skips updates until one `wanted` holds for; fails as `what` after `within`.
+async fn wait_for(
+    updates: &mut UnboundedReceiver<Update>,
+    within: Duration,
+    what: &str,
+    wanted: impl Fn(&Update) -> bool,
+) {
+    let deadline = Instant::now() + within;
+    loop {
+        let update = tokio::time::timeout_at(deadline.into(), updates.recv())
+            .await
+            .expect(what)
+            .unwrap();
+        if wanted(&update) {
+            return;
+        }
+    }
+}
+
 fn update_app(app: &mut App, message: Update) {
     update(app, Msg::Engine(message));
 }
@@ -118,21 +165,10 @@ async fn a_client_reconnecting_after_a_server_restart_sees_every_change_it_misse
     harness.set_env("PAYOPS_POLLING_SESSION_INTERVAL_SECS", "1");
     let server = start_server_with(&harness, &[]);
     let addr = server.base.trim_start_matches("http://").to_string();
-    let asha = add_token(&harness, "asha", "admin").await;
-    let ravi = add_token(&harness, "ravi", "support").await;
+    let [asha, ravi] = add_tokens(&harness, [("asha", "admin"), ("ravi", "support")]).await;
 
-    let client = ServerClient::new(
-        url::Url::parse(&server.base).unwrap(),
-        SecretString::from(asha.clone()),
-    )
-    .unwrap();
-    let (commands, updates, task) = payops::client::engine::spawn(client);
-    let mut dashboard = Headless::new(updates, "asha");
-    dashboard
-        .until("the first snapshot", Duration::from_secs(10), |app| {
-            link(app) == Some(&Link::Up)
-        })
-        .await;
+    let (commands, mut dashboard, task) =
+        dashboard_on(client_of(&server.base, &asha), "asha").await;
 
     // Another operator's sessions reach this dashboard through the stream.
     let created_at = Instant::now();
@@ -242,11 +278,7 @@ async fn a_client_reconnecting_after_a_server_restart_sees_every_change_it_misse
 async fn a_wrong_token_is_told_before_anything_starts() {
     let harness = Harness::start(1.0).await;
     let server: Server = start_server_with(&harness, &[]);
-    let client = ServerClient::new(
-        url::Url::parse(&server.base).unwrap(),
-        SecretString::from("payops_not-a-token".to_string()),
-    )
-    .unwrap();
+    let client = client_of(&server.base, "payops_not-a-token");
     let error = client.whoami().await.unwrap_err();
     assert!(error.to_string().contains("wrong or revoked"), "{error}");
 }
@@ -259,8 +291,7 @@ async fn a_wrong_token_is_told_before_anything_starts() {
 async fn the_dashboard_binary_works_through_a_server() {
     let harness = Harness::start(1.0).await;
     let server = start_server_with(&harness, &[]);
-    let asha = add_token(&harness, "asha", "support").await;
-    let ravi = add_token(&harness, "ravi", "support").await;
+    let [asha, ravi] = add_tokens(&harness, [("asha", "support"), ("ravi", "support")]).await;
 
     let home = tempfile::tempdir().unwrap();
     let mut env = crate::harness::pty::fresh_home(home.path());
@@ -307,18 +338,8 @@ async fn a_notify_through_the_server_reaches_every_dashboard_and_is_not_repeated
     let mut dashboards = Vec::new();
     for name in ["fiona", "farid"] {
         let token = add_token(&harness, name, "finance").await;
-        let client = ServerClient::new(
-            url::Url::parse(&server.base).unwrap(),
-            SecretString::from(token),
-        )
-        .unwrap();
-        let (commands, updates, _task) = payops::client::engine::spawn(client);
-        let mut dashboard = Headless::new(updates, name);
-        dashboard
-            .until("the first snapshot", Duration::from_secs(10), |app| {
-                link(app) == Some(&Link::Up)
-            })
-            .await;
+        let (commands, dashboard, _task) =
+            dashboard_on(client_of(&server.base, &token), name).await;
         dashboards.push((commands, dashboard));
     }
     let sample = LinkId::new_unchecked(crate::harness::cli::SAMPLE_LINK);
@@ -395,8 +416,7 @@ async fn a_client_given_two_replicas_follows_the_other_when_one_dies() {
     };
     let mut harness = Harness::start(1.0).await;
     harness.set_env("PAYOPS_STORE_URL", &url);
-    let asha = add_token(&harness, "asha", "admin").await;
-    let ravi = add_token(&harness, "ravi", "support").await;
+    let [asha, ravi] = add_tokens(&harness, [("asha", "admin"), ("ravi", "support")]).await;
     let mut first = start_server_with(&harness, &[]);
     let second = start_server_with(&harness, &[]);
     let client = ServerClient::trusting(
@@ -408,13 +428,7 @@ async fn a_client_given_two_replicas_follows_the_other_when_one_dies() {
         None,
     )
     .unwrap();
-    let (commands, updates, task) = payops::client::engine::spawn(client);
-    let mut dashboard = Headless::new(updates, "asha");
-    dashboard
-        .until("the first snapshot", Duration::from_secs(10), |app| {
-            link(app) == Some(&Link::Up)
-        })
-        .await;
+    let (commands, mut dashboard, task) = dashboard_on(client, "asha").await;
 
     first.child.kill().unwrap();
     first.child.wait().unwrap();
@@ -459,41 +473,32 @@ async fn a_revoked_dashboard_says_so_once_and_stops_retrying() {
     let harness = Harness::start(1.0).await;
     let server = start_server_with(&harness, &[]);
     let asha = add_token(&harness, "asha", "support").await;
-    let client = ServerClient::new(
-        url::Url::parse(&server.base).unwrap(),
-        SecretString::from(asha.clone()),
-    )
-    .unwrap();
+    let client = client_of(&server.base, &asha);
     let (commands, mut updates, task) = payops::client::engine::spawn(client);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let update = tokio::time::timeout_at(deadline.into(), updates.recv())
-            .await
-            .expect("connected in time")
-            .unwrap();
-        if matches!(
-            update,
-            Update::Connection(payops::engine::Connection::Up { .. })
-        ) {
-            break;
-        }
-    }
+    wait_for(
+        &mut updates,
+        Duration::from_secs(10),
+        "connected in time",
+        |u| matches!(u, Update::Connection(payops::engine::Connection::Up { .. })),
+    )
+    .await;
     harness
         .run(&["serve", "token", "revoke", "asha"])
         .await
         .assert_code(0);
     // The stream ends within about a second; the next try is refused.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let update = tokio::time::timeout_at(deadline.into(), updates.recv())
-            .await
-            .expect("the refusal in time")
-            .unwrap();
-        match update {
-            Update::Connection(payops::engine::Connection::Down { refused: true, .. }) => break,
-            _ => continue,
-        }
-    }
+    wait_for(
+        &mut updates,
+        Duration::from_secs(15),
+        "the refusal in time",
+        |u| {
+            matches!(
+                u,
+                Update::Connection(payops::engine::Connection::Down { refused: true, .. })
+            )
+        },
+    )
+    .await;
     // And then nothing: no reconnecting forever.
     let after = tokio::time::timeout(Duration::from_secs(4), async {
         loop {

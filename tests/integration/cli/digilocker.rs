@@ -12,20 +12,16 @@ async fn balance_json_has_the_documented_fields() {
     assert_eq!(v["provider"], "instantpay");
     assert_eq!(v["account"], "7428585742");
     for field in ["available", "total", "lien"] {
-        let s = v[field]
-            .as_str()
-            .unwrap_or_else(|| panic!("{field} is a string: {v}"));
+        let s = text(&v, field);
         assert!(s.parse::<rust_decimal::Decimal>().is_ok(), "{field} = {s}");
         assert!(s.contains('.'), "{field} keeps its paise: {s}");
     }
+    let fetched_at = text(&v, "fetched_at");
     assert!(
-        v["fetched_at"]
-            .as_str()
-            .unwrap()
-            .parse::<jiff::Timestamp>()
-            .is_ok()
+        fetched_at.parse::<jiff::Timestamp>().is_ok(),
+        "{fetched_at}"
     );
-    assert!(!v["request_id"].as_str().unwrap().is_empty());
+    assert!(!text(&v, "request_id").is_empty());
     // Human output: a table with the masked account.
     let human = h.run(&["balance"]).await;
     human.assert_code(0);
@@ -180,18 +176,13 @@ async fn balance_history_prints_the_readings_on_record() {
     assert_eq!(lines.len(), 4, "{}", piped.stdout);
     assert!(lines[1].contains("\t₹25,000.00\t"), "{}", piped.stdout);
 
-    h.run(&["balance", "--history", "--since", "3x"])
-        .await
-        .assert_clean_failure(2, "--since");
-    h.run(&["balance", "--history", "--since", "0h"])
-        .await
-        .assert_clean_failure(2, "out of range");
-    h.run(&["balance", "--since", "7d"])
-        .await
-        .assert_clean_failure(2, "--history");
-    h.run(&["balance", "--history", "--csv", "--json"])
-        .await
-        .assert_clean_failure(2, "choose one");
+    h.assert_refused(&[
+        (&["balance", "--history", "--since", "3x"], "--since"),
+        (&["balance", "--history", "--since", "0h"], "not a span"),
+        (&["balance", "--since", "7d"], "--history"),
+        (&["balance", "--history", "--csv", "--json"], "choose one"),
+    ])
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,15 +250,12 @@ async fn sessions_carry_a_label_and_who_created_them() {
             .len(),
         1
     );
-    h.run(&["digilocker", "label", &id, " "])
-        .await
-        .assert_clean_failure(2, "--clear");
-    h.run(&["digilocker", "label", &id])
-        .await
-        .assert_clean_failure(2, "--clear");
-    h.run(&["digilocker", "label", "dl-nothere", "x"])
-        .await
-        .assert_clean_failure(2, "dl-nothere");
+    h.assert_refused(&[
+        (&["digilocker", "label", &id, " "], "--clear"),
+        (&["digilocker", "label", &id], "--clear"),
+        (&["digilocker", "label", "dl-nothere", "x"], "dl-nothere"),
+    ])
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,11 +339,7 @@ async fn cashfree_creates_without_a_redirect_url_instantpay_does_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_create_is_named_and_can_be_checked_later() {
-    let h = Harness::start(1.0).await;
-    h.sim.set_faults(Faults {
-        timeout: 1.0,
-        ..Faults::default()
-    });
+    let h = Harness::failing(test_sim::every_request(|f| &mut f.timeout)).await;
     let run = h
         .run(&["digilocker", "create", "--provider", "cashfree"])
         .await;

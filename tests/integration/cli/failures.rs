@@ -3,6 +3,18 @@
 
 use super::*;
 
+use test_sim::every_request;
+
+/// `payops balance --json` against a simulator that fails every request with
+/// `faults` exits 3 with an error of this `kind`; the harness, for more.
+async fn balance_fails_as(faults: Faults, kind: &str) -> Harness {
+    let h = Harness::failing(faults).await;
+    h.run(&["balance", "--json"])
+        .await
+        .assert_json_error(3, kind);
+    h
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_one_clear_line_and_exit_2() {
     let h = Harness::start(1.0).await;
@@ -64,9 +76,9 @@ async fn bad_input_gets_one_clear_line_and_exit_2() {
         run.assert_clean_failure(2, needle);
     }
     // --json errors are one object on stdout with the same exit code
-    let run = h.run(&["link", "a/b", "--json"]).await;
-    run.assert_code(2);
-    assert_eq!(run.json()["error"]["kind"], "invalid_input");
+    h.run(&["link", "a/b", "--json"])
+        .await
+        .assert_json_error(2, "invalid_input");
     // nothing was sent and nothing half-written
     assert_eq!(h.sim.notify_count(SAMPLE_LINK), 0);
     let list = h.run(&["digilocker", "list", "--all", "--json"]).await;
@@ -119,8 +131,7 @@ async fn missing_or_wrong_credentials_are_configuration_errors() {
     let mut h = Harness::start(1.0).await;
     h.set_env("PAYOPS_INSTANTPAY_CLIENT_SECRET", "");
     let run = h.run(&["balance", "--json"]).await;
-    run.assert_code(2);
-    assert_eq!(run.json()["error"]["kind"], "config");
+    run.assert_json_error(2, "config");
     assert!(
         run.stderr.contains("instantpay.client_secret"),
         "{}",
@@ -139,14 +150,7 @@ async fn missing_or_wrong_credentials_are_configuration_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_answers_exit_3_and_lose_nothing() {
-    let h = Harness::start(1.0).await;
-    h.sim.set_faults(Faults {
-        garbage: 1.0,
-        ..Faults::default()
-    });
-    let run = h.run(&["balance", "--json"]).await;
-    run.assert_code(3);
-    assert_eq!(run.json()["error"]["kind"], "malformed_response");
+    let h = balance_fails_as(every_request(|f| &mut f.garbage), "malformed_response").await;
     // a create whose answer is garbage may have been applied: the row stays, marked
     let run = h
         .run(&["digilocker", "create", "--provider", "cashfree"])
@@ -169,34 +173,17 @@ async fn malformed_answers_exit_3_and_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_and_a_5xx_storm_exit_3() {
-    let h = Harness::start(1.0).await;
-    h.sim.set_faults(Faults {
-        rate_limit: 1.0,
-        ..Faults::default()
-    });
-    let run = h.run(&["balance", "--json"]).await;
-    run.assert_code(3);
-    assert_eq!(run.json()["error"]["kind"], "rate_limited");
+    let h = balance_fails_as(every_request(|f| &mut f.rate_limit), "rate_limited").await;
     let (ipay, _) = h.sim.request_counts();
     assert!(ipay > 1, "retried: {ipay}");
-    h.sim.set_faults(Faults {
-        server_error: 1.0,
-        ..Faults::default()
-    });
+    h.sim.set_faults(every_request(|f| &mut f.server_error));
     let run = h.run(&["link", SAMPLE_LINK, "--json"]).await;
     run.assert_code(3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hang_times_out_with_exit_3() {
-    let h = Harness::start(1.0).await;
-    h.sim.set_faults(Faults {
-        timeout: 1.0,
-        ..Faults::default()
-    });
-    let run = h.run(&["balance", "--json"]).await;
-    run.assert_code(3);
-    assert_eq!(run.json()["error"]["kind"], "transport");
+    balance_fails_as(every_request(|f| &mut f.timeout), "transport").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,10 +247,7 @@ async fn secrets_never_reach_output_logs_or_the_database() {
         all_output.push_str(&run.stdout);
         all_output.push_str(&run.stderr);
     }
-    h.sim.set_faults(Faults {
-        garbage: 1.0,
-        ..Faults::default()
-    });
+    h.sim.set_faults(every_request(|f| &mut f.garbage));
     let run = h.run(&["balance"]).await;
     all_output.push_str(&run.stderr);
     let written = String::from_utf8_lossy(&h.all_written_bytes()).into_owned();
@@ -277,11 +261,7 @@ async fn secrets_never_reach_output_logs_or_the_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_balance_that_times_out_says_how_long_it_waited() {
-    let h = Harness::start(1.0).await;
-    h.sim.set_faults(Faults {
-        timeout: 1.0,
-        ..Faults::default()
-    });
+    let h = Harness::failing(every_request(|f| &mut f.timeout)).await;
     let run = h.run(&["balance"]).await;
     // Reads are retried; the message says the per-call limit and the whole wait.
     run.assert_clean_failure(3, "no answer within 2 s");

@@ -12,13 +12,8 @@ async fn link_notify_and_audit() {
     let l = link.json();
     assert_eq!(l["link_id"], SAMPLE_LINK);
     assert_eq!(l["status"], "ISSUED");
-    assert!(
-        l["amount"]
-            .as_str()
-            .unwrap()
-            .parse::<rust_decimal::Decimal>()
-            .is_ok()
-    );
+    let amount = text(&l, "amount");
+    assert!(amount.parse::<rust_decimal::Decimal>().is_ok(), "{amount}");
     assert!(l["activity"].is_array());
 
     // no terminal and no --yes: refused, nothing sent
@@ -30,14 +25,10 @@ async fn link_notify_and_audit() {
     sent.assert_code(0);
     let n = sent.json();
     assert_eq!(n["outcome"], "sent");
-    assert!(
-        n["message"]
-            .as_str()
-            .unwrap()
-            .contains("Notification Link Sent")
-    );
-    assert!(!n["request_id"].as_str().unwrap().is_empty());
-    assert!(n["at"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
+    let message = text(&n, "message");
+    assert!(message.contains("Notification Link Sent"), "{message}");
+    assert!(!text(&n, "request_id").is_empty());
+    assert!(text(&n, "at").parse::<jiff::Timestamp>().is_ok(), "{n}");
     assert_eq!(h.sim.notify_count(SAMPLE_LINK), 1);
 
     // a second one within 10 minutes needs --again, and says who sent the first

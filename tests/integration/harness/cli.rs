@@ -42,6 +42,13 @@ impl Harness {
         }
     }
 
+    /// A harness whose simulator answers every request with `faults`.
+    pub async fn failing(faults: payops::sim::Faults) -> Harness {
+        let h = Harness::start(1.0).await;
+        h.sim.set_faults(faults);
+        h
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.home.path().join("data")
     }
@@ -97,12 +104,27 @@ impl Harness {
             .unwrap()
     }
 
+    /// Each command line is refused with exit 2 and one clear line that
+    /// mentions its needle.
+    pub async fn assert_refused(&self, cases: &[(&[&str], &str)]) {
+        for (args, needle) in cases {
+            self.run(args).await.assert_clean_failure(2, needle);
+        }
+    }
+
     /// Every byte payops wrote: database, logs, config.
     pub fn all_written_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
         collect_files(self.home.path(), &mut bytes);
         bytes
     }
+}
+
+/// The string at `key` of a JSON object; fails naming the key if it is not one.
+pub fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is not a string: {value}"))
 }
 
 pub fn collect_files(dir: &Path, into: &mut Vec<u8>) {
@@ -120,6 +142,8 @@ pub fn collect_files(dir: &Path, into: &mut Vec<u8>) {
 }
 
 pub struct Run {
+    /// The command line, for assert messages.
+    pub args: Vec<String>,
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -138,19 +162,36 @@ impl Run {
     pub fn assert_code(&self, code: i32) -> &Run {
         assert_eq!(
             self.code, code,
-            "exit code\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
+            "exit code of payops {:?}\nstdout: {}\nstderr: {}",
+            self.args, self.stdout, self.stderr
         );
         self
+    }
+
+    /// A `--json` failure: exit `code` and an error object of this `kind`.
+    pub fn assert_json_error(&self, code: i32, kind: &str) {
+        self.assert_code(code);
+        assert_eq!(
+            self.json()["error"]["kind"],
+            kind,
+            "payops {:?}: {}",
+            self.args,
+            self.stderr
+        );
     }
 
     /// A failure is one clear line on stderr, never a panic.
     pub fn assert_clean_failure(&self, code: i32, needle: &str) {
         self.assert_code(code);
-        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        let args = &self.args;
+        assert!(
+            !self.stderr.contains("panicked"),
+            "panic in payops {args:?}: {}",
+            self.stderr
+        );
         assert!(
             self.stderr.contains(needle),
-            "stderr should mention {needle:?}: {}",
+            "stderr of payops {args:?} should mention {needle:?}: {}",
             self.stderr
         );
         let error_lines = self
@@ -158,7 +199,11 @@ impl Run {
             .lines()
             .filter(|l| l.starts_with("error:"))
             .count();
-        assert_eq!(error_lines, 1, "one error line: {}", self.stderr);
+        assert_eq!(
+            error_lines, 1,
+            "one error line from payops {args:?}: {}",
+            self.stderr
+        );
     }
 }
 
@@ -177,6 +222,7 @@ pub fn run_binary(args: &[String], env: &[(String, String)]) -> Run {
         stderr,
     } = cmd.output().unwrap();
     Run {
+        args: args.to_vec(),
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),

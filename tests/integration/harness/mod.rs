@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod fuzzer;
 pub mod server;
 // The live-dashboard bench includes the pty driver too and uses other parts of it.
 pub mod postgres;

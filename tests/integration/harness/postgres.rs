@@ -39,21 +39,26 @@ pub fn database(test: &str) -> Option<String> {
     match cluster() {
         Ok(cluster) => Some(create_database(&cluster.admin_url)),
         Err(reason) => {
-            let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
-            assert!(
-                !required,
-                "{REQUIRE_VAR} is set but PostgreSQL is unavailable: {reason}"
-            );
-            // Straight to the terminal: the test harness hides what
-            // passing tests print, and a skip must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: no PostgreSQL ({reason}); install the postgresql package or \
-                 set {URL_VAR}"
+            skip(
+                test,
+                &format!("PostgreSQL is unavailable: {reason}"),
+                &format!(
+                    "no PostgreSQL ({reason}); install the postgresql package or set {URL_VAR}"
+                ),
             );
             None
         }
     }
+}
+
+/// Fails when PostgreSQL is required (`problem` says what went wrong);
+/// else says that `test` is skipped, and why.
+fn skip(test: &str, problem: &str, why: &str) {
+    let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
+    assert!(!required, "{REQUIRE_VAR} is set but {problem}");
+    // Straight to the terminal: the test harness hides what passing tests
+    // print, and a skip must be seen.
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
 fn create_database(admin_url: &str) -> String {
@@ -209,14 +214,10 @@ pub fn tls_cluster(test: &str) -> Option<&'static TlsCluster> {
     match started {
         Ok(cluster) => Some(cluster),
         Err(reason) => {
-            let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
-            assert!(
-                !required,
-                "{REQUIRE_VAR} is set but a TLS PostgreSQL could not start: {reason}"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: no TLS PostgreSQL ({reason})"
+            skip(
+                test,
+                &format!("a TLS PostgreSQL could not start: {reason}"),
+                &format!("no TLS PostgreSQL ({reason})"),
             );
             None
         }

@@ -92,6 +92,18 @@ pub async fn add_token(harness: &Harness, name: &str, role: &str) -> String {
     token
 }
 
+/// A token for each `(name, role)`, made in order.
+pub async fn add_tokens<const N: usize>(
+    harness: &Harness,
+    tokens: [(&str, &str); N],
+) -> [String; N] {
+    let mut made = Vec::with_capacity(N);
+    for (name, role) in tokens {
+        made.push(add_token(harness, name, role).await);
+    }
+    made.try_into().expect("one token a name")
+}
+
 pub async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -163,4 +175,19 @@ pub fn error_kind(value: &Value) -> &str {
 /// The `field` of a refusal, when it names one.
 pub fn error_field(value: &Value) -> Option<&str> {
     value["error"]["field"].as_str()
+}
+
+/// The server's event stream as `token` sees it, once it answered 200.
+pub async fn events(
+    server: &Server,
+    token: &str,
+) -> impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + use<> {
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/events", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET /api/v1/events");
+    response.bytes_stream()
 }

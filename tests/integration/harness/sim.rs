@@ -19,3 +19,11 @@ pub async fn start(options: SimOptions) -> SimHandle {
         .await
         .expect("the simulator starts")
 }
+
+/// Faults that fail every request the one way `kind` picks, e.g.
+/// `every_request(|f| &mut f.timeout)`.
+pub fn every_request(kind: impl FnOnce(&mut Faults) -> &mut f64) -> Faults {
+    let mut faults = Faults::default();
+    *kind(&mut faults) = 1.0;
+    faults
+}

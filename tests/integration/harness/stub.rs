@@ -125,6 +125,20 @@ impl Stub {
     pub fn count(&self) -> usize {
         self.requests.lock().expect("lock").len()
     }
+
+    /// The one request the stub has had; fails if it had none or more.
+    pub fn only_request(&self) -> Captured {
+        let mut requests = self.requests();
+        assert_eq!(requests.len(), 1, "requests: {requests:?}");
+        requests.remove(0)
+    }
+}
+
+/// A client's Debug form hides the secret and shows `shown`.
+pub fn assert_debug_hides_secret(client: &dyn std::fmt::Debug, shown: &str) {
+    let debug = format!("{client:?}");
+    assert!(!debug.contains(SECRET), "{debug}");
+    assert!(debug.contains(shown), "{shown} in {debug}");
 }
 
 async fn handle(
@@ -189,4 +203,60 @@ pub fn assert_no_secret(what: &dyn std::fmt::Debug, display: &str) {
     let debug = format!("{what:?}");
     assert!(!debug.contains(SECRET), "secret in Debug: {debug}");
     assert!(!display.contains(SECRET), "secret in Display: {display}");
+}
+
+/// `fast_policy` with a 150 ms timeout and `max_retries` retries.
+pub fn short_timeout(max_retries: usize) -> payops::providers::CallPolicy {
+    payops::providers::CallPolicy {
+        timeout: Duration::from_millis(150),
+        max_retries,
+        ..fast_policy()
+    }
+}
+
+/// `err` is a transport failure that surely never left (`never_sent`) or may have.
+pub fn assert_transport(err: &payops::error::ProviderError, never_sent: bool) {
+    assert!(
+        matches!(
+            err,
+            payops::error::ProviderError::Transport { never_sent: n, .. } if *n == never_sent
+        ),
+        "expected Transport with never_sent {never_sent}: {err:?}"
+    );
+}
+
+/// `err` says the provider was unavailable with HTTP `status` and `code`.
+pub fn assert_unavailable(err: &payops::error::ProviderError, status: u16, code: Option<&str>) {
+    assert!(
+        matches!(
+            err,
+            payops::error::ProviderError::Unavailable { status: s, code: c, .. }
+                if *s == status && c.as_deref() == code
+        ),
+        "expected Unavailable {status} {code:?}: {err:?}"
+    );
+}
+
+/// `err` says a call with a side effect may or may not have been applied.
+pub fn assert_outcome_unknown(err: &payops::error::ProviderError) {
+    assert!(
+        matches!(err, payops::error::ProviderError::OutcomeUnknown { .. }),
+        "expected OutcomeUnknown: {err:?}"
+    );
+}
+
+/// Each `(field, value)` in `expected` is what `user` holds; fields not named
+/// are not checked.
+pub fn assert_user_details(user: &payops::domain::UserDetails, expected: &[(&str, &str)]) {
+    for &(field, want) in expected {
+        let got = match field {
+            "name" => &user.name,
+            "dob" => &user.dob,
+            "gender" => &user.gender,
+            "eaadhaar" => &user.eaadhaar,
+            "mobile" => &user.mobile,
+            _ => panic!("no user detail called {field}"),
+        };
+        assert_eq!(got.as_deref(), Some(want), "user detail {field}");
+    }
 }

@@ -3,11 +3,12 @@
 
 use super::*;
 
+use crate::harness::server::add_tokens;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_runaway_token_is_slowed_and_the_others_are_not() {
     let harness = Harness::start(1.0).await;
-    let script = add_token(&harness, "script", "viewer").await;
-    let person = add_token(&harness, "asha", "viewer").await;
+    let [script, person] = add_tokens(&harness, [("script", "viewer"), ("asha", "viewer")]).await;
     let server = start_server_with(&harness, &["--requests-per-minute", "3"]);
     let client = reqwest::Client::new();
     let url = format!("{}/api/v1/whoami", server.base);
@@ -68,29 +69,14 @@ async fn serve_demo_prints_the_two_lines_a_newcomer_pastes() {
             exports.insert(key.to_string(), value.to_string());
         }
     }
-    let url = exports["PAYOPS_SERVER_URL"].clone();
+    let api = Api::new(&exports["PAYOPS_SERVER_URL"]);
     let token = exports["PAYOPS_SERVER_TOKEN"].clone();
-    let client = reqwest::Client::new();
-    let (status, me) = call(
-        &client,
-        reqwest::Method::GET,
-        format!("{url}/api/v1/whoami"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, me) = api.get("/api/v1/whoami", Some(&token)).await;
     assert_eq!((status, me["role"].as_str()), (200, Some("admin")));
     // The demo's sessions appear, created through the server's engine.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let (_, list) = call(
-            &client,
-            reqwest::Method::GET,
-            format!("{url}/api/v1/sessions"),
-            Some(&token),
-            None,
-        )
-        .await;
+        let (_, list) = api.get("/api/v1/sessions", Some(&token)).await;
         if list.as_array().is_some_and(|sessions| sessions.len() >= 4) {
             break;
         }
@@ -192,7 +178,8 @@ async fn the_openapi_document_lists_what_the_server_serves() {
     }
     operations.sort();
     let expected = [
-        ("DELETE", "/api/v1/sessions/{id}"),
+        ("POST", "/api/v1/sessions/{id}/stop"),
+        ("GET", "/api/v1/activity"),
         ("GET", "/api/v1/audit"),
         ("GET", "/api/v1/balance"),
         ("GET", "/api/v1/balance/history"),
@@ -212,6 +199,7 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         ("GET", "/api/v1/tokens"),
         ("GET", "/api/v1/sessions/{id}/documents"),
         ("POST", "/api/v1/tokens"),
+        ("POST", "/api/v1/tokens/{name}/rotate"),
         ("POST", "/api/v1/tokens/{name}/revoke"),
     ];
     let mut expected: Vec<(String, String)> = expected
@@ -258,33 +246,36 @@ pub(super) fn client(env: &[(String, String)], args: &[&str]) -> crate::harness:
     crate::harness::cli::run_binary(&args, env)
 }
 
+/// `client`, off the async runtime so the in-process simulator keeps serving.
+fn run_client(
+    env: Vec<(String, String)>,
+    args: Vec<&'static str>,
+) -> tokio::task::JoinHandle<crate::harness::cli::Run> {
+    tokio::task::spawn_blocking(move || client(&env, &args))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() {
     let harness = Harness::start(1.0).await;
-    let support = add_token(&harness, "asha", "support").await;
-    let finance = add_token(&harness, "farid", "finance").await;
+    let [support, finance] =
+        add_tokens(&harness, [("asha", "support"), ("farid", "finance")]).await;
     let server = start_server(&harness);
     let laptop = tempfile::tempdir().unwrap();
     let asha = client_env(&server.base, &support, laptop.path());
     let farid = client_env(&server.base, &finance, laptop.path());
 
-    let created = tokio::task::spawn_blocking({
-        let asha = asha.clone();
-        move || {
-            client(
-                &asha,
-                &[
-                    "digilocker",
-                    "create",
-                    "--provider",
-                    "cashfree",
-                    "--label",
-                    "TKT-9",
-                    "--json",
-                ],
-            )
-        }
-    })
+    let created = run_client(
+        asha.clone(),
+        vec![
+            "digilocker",
+            "create",
+            "--provider",
+            "cashfree",
+            "--label",
+            "TKT-9",
+            "--json",
+        ],
+    )
     .await
     .unwrap();
     created.assert_code(0);
@@ -295,27 +286,28 @@ async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() 
     );
     let id = v["id"].as_str().unwrap().to_string();
 
-    let run = |env: Vec<(String, String)>, args: Vec<&'static str>| {
-        tokio::task::spawn_blocking(move || client(&env, &args))
-    };
-    let listed = run(asha.clone(), vec!["digilocker", "list", "--json"])
+    let listed = run_client(asha.clone(), vec!["digilocker", "list", "--json"])
         .await
         .unwrap();
     listed.assert_code(0);
     assert_eq!(listed.json()[0]["id"], id.as_str());
-    let table = run(asha.clone(), vec!["digilocker", "list"]).await.unwrap();
+    let table = run_client(asha.clone(), vec!["digilocker", "list"])
+        .await
+        .unwrap();
     assert!(
         table.stdout.contains("TKT-9") && table.stdout.contains("asha"),
         "{}",
         table.stdout
     );
     // The role is the server's to enforce, and the refusal names it.
-    let refused = run(asha.clone(), vec!["balance"]).await.unwrap();
+    let refused = run_client(asha.clone(), vec!["balance"]).await.unwrap();
     refused.assert_clean_failure(2, "finance role");
-    let balance = run(farid.clone(), vec!["balance", "--json"]).await.unwrap();
+    let balance = run_client(farid.clone(), vec!["balance", "--json"])
+        .await
+        .unwrap();
     balance.assert_code(0);
     assert_eq!(balance.json()["provider"], "instantpay");
-    let sent = run(
+    let sent = run_client(
         farid.clone(),
         vec![
             "notify",
@@ -334,7 +326,7 @@ async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() 
         ),
         (Some("sent"), Some("farid"))
     );
-    let twice = run(
+    let twice = run_client(
         farid.clone(),
         vec!["notify", crate::harness::cli::SAMPLE_LINK, "--yes"],
     )
@@ -347,25 +339,27 @@ async fn the_cli_talks_to_the_server_with_a_token_and_no_provider_credentials() 
         "{}",
         twice.stderr
     );
-    let audit = run(asha.clone(), vec!["audit", "--json"]).await.unwrap();
+    let audit = run_client(asha.clone(), vec!["audit", "--json"])
+        .await
+        .unwrap();
     assert_eq!(audit.json()[0]["actor"], "farid");
 
     // A wrong token, no token, no server: each says so.
     let wrong = client_env(&server.base, "payops_wrong", laptop.path());
-    run(wrong, vec!["digilocker", "list"])
+    run_client(wrong, vec!["digilocker", "list"])
         .await
         .unwrap()
         .assert_clean_failure(2, "wrong or revoked");
     let mut none = asha.clone();
     none.retain(|(k, _)| k != "PAYOPS_SERVER_TOKEN");
-    run(none, vec!["digilocker", "list"])
+    run_client(none, vec!["digilocker", "list"])
         .await
         .unwrap()
         .assert_clean_failure(2, "PAYOPS_SERVER_TOKEN");
     let base = server.base.clone();
     drop(server);
     let gone = client_env(&base, &support, laptop.path());
-    run(gone, vec!["digilocker", "list"])
+    run_client(gone, vec!["digilocker", "list"])
         .await
         .unwrap()
         .assert_clean_failure(3, "cannot reach the payops server");
@@ -379,14 +373,7 @@ async fn a_revoked_tokens_event_stream_ends_within_seconds() {
     let harness = Harness::start(1.0).await;
     let viewer = add_token(&harness, "vera", "viewer").await;
     let server = start_server(&harness);
-    let response = reqwest::Client::new()
-        .get(format!("{}/api/v1/events", server.base))
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let mut stream = response.bytes_stream();
+    let mut stream = crate::harness::server::events(&server, &viewer).await;
     let first = stream.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("snapshot"));
     harness
@@ -411,16 +398,12 @@ async fn a_revoked_tokens_event_stream_ends_within_seconds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_commands_go_through_a_configured_server_and_never_write_locally() {
     let harness = Harness::start(1.0).await;
-    let admin = add_token(&harness, "root", "admin").await;
-    let support = add_token(&harness, "asha", "support").await;
+    let [admin, support] = add_tokens(&harness, [("root", "admin"), ("asha", "support")]).await;
     let server = start_server(&harness);
     let laptop = tempfile::tempdir().unwrap();
-    let run = |env: Vec<(String, String)>, args: Vec<&'static str>| {
-        tokio::task::spawn_blocking(move || client(&env, &args))
-    };
     let as_admin = client_env(&server.base, &admin, laptop.path());
 
-    let made = run(
+    let made = run_client(
         as_admin.clone(),
         vec!["serve", "token", "add", "ravi", "--role", "finance"],
     )
@@ -428,20 +411,14 @@ async fn token_commands_go_through_a_configured_server_and_never_write_locally()
     .unwrap();
     made.assert_code(0);
     let ravi = made.stdout.trim_end().lines().last().unwrap().to_string();
-    let (status, me) = call(
-        &reqwest::Client::new(),
-        reqwest::Method::GET,
-        format!("{}/api/v1/whoami", server.base),
-        Some(&ravi),
-        None,
-    )
-    .await;
+    let api = Api::new(&server.base);
+    let (status, me) = api.get("/api/v1/whoami", Some(&ravi)).await;
     assert_eq!(
         (status, me["role"].as_str()),
         (200, Some("finance")),
         "{me}"
     );
-    let listed = run(as_admin.clone(), vec!["serve", "token", "list", "--json"])
+    let listed = run_client(as_admin.clone(), vec!["serve", "token", "list", "--json"])
         .await
         .unwrap();
     listed.assert_code(0);
@@ -455,22 +432,15 @@ async fn token_commands_go_through_a_configured_server_and_never_write_locally()
         "{}",
         listed.stdout
     );
-    run(as_admin.clone(), vec!["serve", "token", "revoke", "ravi"])
+    run_client(as_admin.clone(), vec!["serve", "token", "revoke", "ravi"])
         .await
         .unwrap()
         .assert_code(0);
-    let (status, _) = call(
-        &reqwest::Client::new(),
-        reqwest::Method::GET,
-        format!("{}/api/v1/whoami", server.base),
-        Some(&ravi),
-        None,
-    )
-    .await;
+    let (status, _) = api.get("/api/v1/whoami", Some(&ravi)).await;
     assert_eq!(status, 401);
 
     // Only an admin manages tokens; the refusal names the role.
-    run(
+    run_client(
         client_env(&server.base, &support, laptop.path()),
         vec!["serve", "token", "list"],
     )
@@ -480,7 +450,7 @@ async fn token_commands_go_through_a_configured_server_and_never_write_locally()
     // A server that does not answer is an error, not a local store.
     let base = server.base.clone();
     drop(server);
-    run(
+    run_client(
         client_env(&base, &admin, laptop.path()),
         vec!["serve", "token", "add", "gita", "--role", "viewer"],
     )

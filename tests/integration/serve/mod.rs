@@ -15,6 +15,7 @@ use crate::harness::server::{
 };
 
 mod clients;
+mod contract;
 mod operators;
 mod refusals;
 mod tls;

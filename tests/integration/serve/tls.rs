@@ -23,16 +23,27 @@ fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
     (cert, key, cert_pem)
 }
 
+/// A server on loopback speaking HTTPS with a fresh self-signed
+/// certificate; with the certificate's and key's paths, and its PEM.
+fn https_server(harness: &Harness) -> (crate::harness::server::Server, String, String, String) {
+    let (cert, key, cert_pem) = self_signed(harness.home.path());
+    let (cert, key) = (
+        cert.to_str().unwrap().to_string(),
+        key.to_str().unwrap().to_string(),
+    );
+    let server = start_server_with_addr(
+        harness,
+        "127.0.0.1:0",
+        &["--tls-cert", &cert, "--tls-key", &key],
+    );
+    (server, cert, key, cert_pem)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_speaks_https_with_a_certificate_and_refuses_bad_ones() {
     let harness = Harness::start(1.0).await;
-    let (cert, key, cert_pem) = self_signed(harness.home.path());
-    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
-    let server = start_server_with_addr(
-        &harness,
-        "127.0.0.1:0",
-        &["--tls-cert", cert, "--tls-key", key],
-    );
+    let (server, cert, key, cert_pem) = https_server(&harness);
+    let (cert, key) = (cert.as_str(), key.as_str());
     let base = server.base.clone();
     assert!(base.starts_with("https://127.0.0.1:"), "{base}");
     let client = reqwest::Client::builder()
@@ -97,13 +108,7 @@ async fn plain_http_on_a_public_address_needs_saying_so() {
 async fn the_cli_trusts_an_internal_authority_it_is_given() {
     let harness = Harness::start(1.0).await;
     let token = add_token(&harness, "vera", "viewer").await;
-    let (cert, key, _) = self_signed(harness.home.path());
-    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
-    let server = start_server_with_addr(
-        &harness,
-        "127.0.0.1:0",
-        &["--tls-cert", cert, "--tls-key", key],
-    );
+    let (server, cert, _, _) = https_server(&harness);
     let laptop = tempfile::tempdir().unwrap();
     let mut env = super::clients::client_env(&server.base, &token, laptop.path());
     let list = |env: Vec<(String, String)>| {
@@ -111,7 +116,7 @@ async fn the_cli_trusts_an_internal_authority_it_is_given() {
     };
     let untrusted = list(env.clone()).await.unwrap();
     untrusted.assert_clean_failure(3, "PAYOPS_SERVER_CA_FILE");
-    env.push(("PAYOPS_SERVER_CA_FILE".into(), cert.to_string()));
+    env.push(("PAYOPS_SERVER_CA_FILE".into(), cert));
     list(env.clone()).await.unwrap().assert_code(0);
     env.retain(|(k, _)| k != "PAYOPS_SERVER_CA_FILE");
     env.push(("PAYOPS_SERVER_CA_FILE".into(), "/nonexistent/ca.pem".into()));

@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// A simulator in real time with `faults` in their written form, e.g. `"timeout=1.0"`.
+async fn start_faulty(seed: u64, faults: &str) -> Result<SimHandle, Box<dyn std::error::Error>> {
+    Ok(start(SimOptions {
+        faults: faults.parse()?,
+        ..options(seed, 1.0)
+    })
+    .await)
+}
+
 #[tokio::test]
 async fn same_seed_same_fates_and_scaled_time_finishes_sessions() -> TestResult {
     let (a, b, c) = tokio::join!(
@@ -116,11 +125,7 @@ async fn injected_rate_limit_and_server_errors() -> TestResult {
 
 #[tokio::test]
 async fn garbage_is_never_a_valid_answer() -> TestResult {
-    let sim = start(SimOptions {
-        faults: "garbage=1".parse()?,
-        ..options(3, 1.0)
-    })
-    .await;
+    let sim = start_faulty(3, "garbage=1").await?;
     let (ipc, cfc) = (ip(&sim), cf(&sim));
     let mut kinds = BTreeSet::new();
     for i in 0..12 {
@@ -160,11 +165,7 @@ async fn garbage_is_never_a_valid_answer() -> TestResult {
 
 #[tokio::test]
 async fn timeouts_hang_and_shutdown_does_not_wait_for_them() -> TestResult {
-    let sim = start(SimOptions {
-        faults: "timeout=1.0".parse()?,
-        ..options(1, 1.0)
-    })
-    .await;
+    let sim = start_faulty(1, "timeout=1.0").await?;
     let ipc = ip(&sim);
     let started = Instant::now();
     let err = ipc

@@ -3,6 +3,38 @@
 
 use super::*;
 
+const STATUS: &str = "/identity/digiLocker/status";
+const NOTIFY: &str = "/payments/payout/link/notify";
+
+/// What the simulator says of the DigiLocker session `reference`.
+async fn status_of(c: &Ip<'_>, reference: &str) -> Value {
+    c.post(STATUS, &json!({"referenceId": reference})).await.1
+}
+
+async fn notify(c: &Ip<'_>, link: &str) -> (StatusCode, Value) {
+    c.post(NOTIFY, &json!({"linkId": link})).await
+}
+
+/// `path` refuses an `unknown` id in `field` with `message`, and a body
+/// without the field naming it: both RPI envelopes.
+async fn assert_refuses_unknown_and_missing(
+    c: &Ip<'_>,
+    path: &str,
+    field: &str,
+    unknown: &str,
+    message: &str,
+) {
+    let (_, v) = c.post(path, &json!({ field: unknown })).await;
+    assert_envelope(&v, "RPI");
+    assert_eq!(v["status"], message, "{path} with {field} {unknown}");
+    let (_, v) = c.post(path, &json!({})).await;
+    assert_envelope(&v, "RPI");
+    assert!(
+        v["status"].as_str().unwrap().contains(field),
+        "{path} without {field}: {v}"
+    );
+}
+
 #[tokio::test]
 async fn instantpay_balance_matches_the_sample() -> TestResult {
     let sim = start(options(1, 1.0)).await;
@@ -247,12 +279,7 @@ async fn instantpay_digilocker_create_and_status() -> TestResult {
         );
     }
 
-    let (_, v) = c
-        .post(
-            "/identity/digiLocker/status",
-            &json!({"referenceId": reference}),
-        )
-        .await;
+    let v = status_of(&c, &reference).await;
     assert_envelope(&v, "TXN");
     assert_eq!(
         keys(&v["data"]),
@@ -262,25 +289,17 @@ async fn instantpay_digilocker_create_and_status() -> TestResult {
     assert_eq!(v["data"]["externalRef"], "Eugenia");
     assert!(v["data"]["userDetails"].is_null());
 
-    let (_, v) = c
-        .post(
-            "/identity/digiLocker/status",
-            &json!({"referenceId": "000000000000000000000000"}),
-        )
-        .await;
-    assert_envelope(&v, "RPI");
-    assert_eq!(v["status"], "Invalid referenceId");
-    let (_, v) = c.post("/identity/digiLocker/status", &json!({})).await;
-    assert_envelope(&v, "RPI");
-    assert!(v["status"].as_str().unwrap().contains("referenceId"));
+    assert_refuses_unknown_and_missing(
+        &c,
+        STATUS,
+        "referenceId",
+        "000000000000000000000000",
+        "Invalid referenceId",
+    )
+    .await;
 
     assert!(sim.force_session_status(&reference, SessionStatus::Authenticated));
-    let (_, v) = c
-        .post(
-            "/identity/digiLocker/status",
-            &json!({"referenceId": reference}),
-        )
-        .await;
+    let v = status_of(&c, &reference).await;
     assert_eq!(v["data"]["status"], "AUTHORIZED");
     let user = &v["data"]["userDetails"];
     assert_eq!(
@@ -292,12 +311,7 @@ async fn instantpay_digilocker_create_and_status() -> TestResult {
     assert_eq!(user["mobile"].as_str().unwrap().len(), 10);
 
     assert!(sim.force_session_status(&reference, SessionStatus::ConsentDenied));
-    let (_, v) = c
-        .post(
-            "/identity/digiLocker/status",
-            &json!({"referenceId": reference}),
-        )
-        .await;
+    let v = status_of(&c, &reference).await;
     assert_eq!(v["data"]["status"], "CONSENT_DENIED");
     assert!(v["data"]["userDetails"].is_null());
     assert!(!sim.force_session_status("nope", SessionStatus::Expired));
@@ -308,12 +322,7 @@ async fn instantpay_digilocker_create_and_status() -> TestResult {
 async fn instantpay_payout_link_notify() -> TestResult {
     let sim = start(options(1, 1.0)).await;
     let c = ip(&sim);
-    let (s, v) = c
-        .post(
-            "/payments/payout/link/notify",
-            &json!({"linkId": SAMPLE_LINK_ID}),
-        )
-        .await;
+    let (s, v) = notify(&c, SAMPLE_LINK_ID).await;
     assert_eq!(s, StatusCode::OK);
     assert_envelope(&v, "TXN");
     assert!(v["data"].is_null());
@@ -328,12 +337,7 @@ async fn instantpay_payout_link_notify() -> TestResult {
         .find(|(id, st)| *st == "ISSUED" && *id != SAMPLE_LINK_ID)
         .unwrap()
         .0;
-    let (_, v) = c
-        .post(
-            "/payments/payout/link/notify",
-            &json!({"linkId": other_issued}),
-        )
-        .await;
+    let (_, v) = notify(&c, other_issued).await;
     assert_envelope(&v, "TXN");
     let text = v["status"].as_str().unwrap();
     assert!(
@@ -350,25 +354,20 @@ async fn instantpay_payout_link_notify() -> TestResult {
         .find(|(_, st)| *st == "CLAIMED")
         .unwrap()
         .0;
-    let (s, v) = c
-        .post("/payments/payout/link/notify", &json!({"linkId": claimed}))
-        .await;
+    let (s, v) = notify(&c, claimed).await;
     assert_eq!(s, StatusCode::OK);
     assert_envelope(&v, "ERR");
     assert!(v["status"].as_str().unwrap().contains("CLAIMED"));
     assert_eq!(sim.notify_count(claimed), 0);
 
-    let (_, v) = c
-        .post(
-            "/payments/payout/link/notify",
-            &json!({"linkId": "ffffffffffffffffffffffff"}),
-        )
-        .await;
-    assert_envelope(&v, "RPI");
-    assert_eq!(v["status"], "Invalid Link Id");
-    let (_, v) = c.post("/payments/payout/link/notify", &json!({})).await;
-    assert_envelope(&v, "RPI");
-    assert!(v["status"].as_str().unwrap().contains("linkId"));
+    assert_refuses_unknown_and_missing(
+        &c,
+        NOTIFY,
+        "linkId",
+        "ffffffffffffffffffffffff",
+        "Invalid Link Id",
+    )
+    .await;
     assert_eq!(sim.notify_count(SAMPLE_LINK_ID), 1);
     Ok(())
 }

@@ -110,32 +110,42 @@ async fn a_state_file_carries_sessions_and_notifications_across_restarts() -> Te
 async fn unknown_routes_and_methods_answer_json_errors() -> TestResult {
     let sim = start(options(1, 1.0)).await;
     let client = Client::new();
-    let resp = client
-        .get(format!("{}/digilocker/nothing", sim.cashfree_base()))
-        .send()
-        .await?;
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let v: Value = resp.json().await?;
-    assert_eq!(keys(&v), set(&["type", "code", "message"]));
+    let (cf_base, ip_base) = (sim.cashfree_base(), sim.instantpay_base());
+    let mut answers = Vec::new();
+    for (request, status) in [
+        (
+            client.get(format!("{cf_base}/digilocker/nothing")),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            client.post(format!("{ip_base}accounts/nothing")),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            client.delete(format!("{cf_base}/digilocker")),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+    ] {
+        let (client, request) = request.build_split();
+        let request = request?;
+        let what = format!("{} {}", request.method(), request.url());
+        let resp = client.execute(request).await?;
+        assert_eq!(resp.status(), status, "{what}");
+        answers.push(resp.json::<Value>().await?);
+    }
+    let [cf_nothing, ip_nothing, cf_delete] = &answers[..] else {
+        unreachable!("three requests, three answers")
+    };
+    assert_eq!(keys(cf_nothing), set(&["type", "code", "message"]));
+    let message = cf_nothing["message"].as_str().unwrap();
     assert!(
-        v["message"]
-            .as_str()
-            .unwrap()
-            .contains("/verification/digilocker/nothing")
+        message.contains("/verification/digilocker/nothing"),
+        "{message}"
     );
-    let resp = client
-        .post(format!("{}accounts/nothing", sim.instantpay_base()))
-        .send()
-        .await?;
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let v: Value = resp.json().await?;
-    assert_eq!(v["statuscode"], "ERR");
-    let resp = client
-        .delete(format!("{}/digilocker", sim.cashfree_base()))
-        .send()
-        .await?;
-    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
-    let v: Value = resp.json().await?;
-    assert!(v["message"].as_str().unwrap().contains("DELETE"));
+    assert_eq!(ip_nothing["statuscode"], "ERR");
+    assert!(
+        cf_delete["message"].as_str().unwrap().contains("DELETE"),
+        "{cf_delete}"
+    );
     Ok(())
 }

@@ -136,7 +136,10 @@ fn tokens_are_unique_among_active_ones(backend: &Backend) {
         store.use_token("hash-1", t(4)).unwrap(),
         TokenCheck::Refused(TokenRefusal::Revoked(t(3)))
     );
-    assert_eq!(store.use_token("hash-x", t(4)).unwrap(), TokenCheck::Unknown);
+    assert_eq!(
+        store.use_token("hash-x", t(4)).unwrap(),
+        TokenCheck::Unknown
+    );
     // Expiring, then rotated with a grace: both work until the grace ends.
     store
         .add_token("asha", Role::Admin, "hash-2", t(5), Some(t(50)), None)

@@ -18,6 +18,29 @@ on_both_backends!(
     every_change_to_a_session_moves_its_version,
 );
 
+/// The ids `list_sessions(all)` gives, in its order.
+fn listed_ids(store: &Store, all: bool) -> Vec<SessionId> {
+    store
+        .list_sessions(all)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+/// An InstantPay session begun at `at` whose create ended as `state` at `failed_at`.
+fn failed_session(
+    store: &Store,
+    at: Timestamp,
+    state: CreateState,
+    failed_at: Timestamp,
+) -> NewSession {
+    let new = new_session(Provider::InstantPay, at);
+    store.begin_session(&new).unwrap();
+    store.fail_session(&new.id, state, failed_at).unwrap();
+    new
+}
+
 fn begin_then_complete_session(backend: &Backend) {
     let store = backend.open();
     let new = new_session(Provider::Cashfree, t(0));
@@ -69,20 +92,13 @@ fn fail_session_records_state_and_message(backend: &Backend) {
     let b = new_session(Provider::InstantPay, t(1));
     store.begin_session(&a).unwrap();
     store.begin_session(&b).unwrap();
-    let failed = store
-        .fail_session(&a.id, CreateState::Failed("RPI: bad params".into()), t(5))
-        .unwrap();
-    assert_eq!(
-        failed.create_state,
-        CreateState::Failed("RPI: bad params".into())
-    );
-    let unknown = store
-        .fail_session(&b.id, CreateState::OutcomeUnknown("timed out".into()), t(6))
-        .unwrap();
-    assert_eq!(
-        unknown.create_state,
-        CreateState::OutcomeUnknown("timed out".into())
-    );
+    for (session, state, at) in [
+        (&a, CreateState::Failed("RPI: bad params".into()), t(5)),
+        (&b, CreateState::OutcomeUnknown("timed out".into()), t(6)),
+    ] {
+        let failed = store.fail_session(&session.id, state.clone(), at).unwrap();
+        assert_eq!(failed.create_state, state);
+    }
     // A late answer still wins over "outcome unknown".
     let done = store
         .complete_session(&b.id, &created("REF-B"), t(7))
@@ -275,41 +291,22 @@ fn list_sessions_filters_and_orders(backend: &Backend) {
     store.set_tracking(&untracked.id, false).unwrap();
     let sending = new_session(Provider::InstantPay, t(4));
     store.begin_session(&sending).unwrap();
-    let unknown = new_session(Provider::InstantPay, t(5));
-    store.begin_session(&unknown).unwrap();
-    store
-        .fail_session(
-            &unknown.id,
-            CreateState::OutcomeUnknown("timeout".into()),
-            t(6),
-        )
-        .unwrap();
+    let unknown = failed_session(
+        &store,
+        t(5),
+        CreateState::OutcomeUnknown("timeout".into()),
+        t(6),
+    );
     store.set_tracking(&unknown.id, false).unwrap();
-    let failed = new_session(Provider::InstantPay, t(7));
-    store.begin_session(&failed).unwrap();
-    store
-        .fail_session(&failed.id, CreateState::Failed("IAC".into()), t(8))
-        .unwrap();
+    let failed = failed_session(&store, t(7), CreateState::Failed("IAC".into()), t(8));
 
-    let active: Vec<_> = store
-        .list_sessions(false)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
     assert_eq!(
-        active,
+        listed_ids(&store, false),
         vec![unknown.id.clone(), sending.id.clone(), pending.id.clone()]
     );
 
-    let all: Vec<_> = store
-        .list_sessions(true)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
     assert_eq!(
-        all,
+        listed_ids(&store, true),
         vec![
             failed.id,
             unknown.id,
@@ -409,13 +406,7 @@ fn timestamps_with_fractions_sort_correctly(backend: &Backend) {
     let b = store
         .track_existing(Provider::Cashfree, "B", whole)
         .unwrap();
-    let ids: Vec<_> = store
-        .list_sessions(true)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(ids, vec![a.id.clone(), b.id]);
+    assert_eq!(listed_ids(&store, true), vec![a.id.clone(), b.id]);
     assert_eq!(store.find_session("A").unwrap().unwrap().created_at, later);
 }
 
