@@ -260,6 +260,15 @@ async fn post(
     Some((status, value))
 }
 
+/// The JSON answer to a GET of the API's `path` on `replica`; the benchmark
+/// stops if there is none.
+async fn get(http: &reqwest::Client, replica: &Replica, path: &str, token: &str) -> Value {
+    let url = format!("{}/api/v1/{path}", replica.base);
+    let response = http.get(&url).bearer_auth(token).send().await;
+    let response = response.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    response.json().await.expect("JSON")
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -382,15 +391,7 @@ async fn load(store_url: &str, clients: usize, sessions: usize) {
     sampler.abort();
 
     // What the store holds, through a replica.
-    let all: Value = http
-        .get(format!("{}/api/v1/sessions?all=true", replicas[0].base))
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .expect("the list")
-        .json()
-        .await
-        .expect("JSON");
+    let all = get(&http, &replicas[0], "sessions?all=true", &viewer).await;
     let rows = all.as_array().cloned().unwrap_or_default();
     let stored: HashSet<String> = rows
         .iter()
@@ -408,15 +409,7 @@ async fn load(store_url: &str, clients: usize, sessions: usize) {
         .iter()
         .filter(|(id, _)| !stored.contains(id))
         .count();
-    let audit: Value = http
-        .get(format!("{}/api/v1/audit?limit=1000", replicas[1].base))
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .expect("the audit")
-        .json()
-        .await
-        .expect("JSON");
+    let audit = get(&http, &replicas[1], "audit?limit=1000", &viewer).await;
     let mut reaching_rows: HashMap<String, u64> = HashMap::new();
     for row in audit.as_array().into_iter().flatten() {
         if matches!(row["outcome"].as_str(), Some("sent" | "unknown")) {

@@ -163,6 +163,25 @@ impl Serialize for SessionStatus {
     }
 }
 
+/// In the API's documents: a string, one of payops' words or `UNKNOWN(raw)`.
+impl utoipa::PartialSchema for SessionStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        word_schema(
+            "PENDING, AUTHENTICATED, EXPIRED, CONSENT_DENIED, or UNKNOWN(the provider's word)",
+        )
+    }
+}
+
+impl utoipa::ToSchema for SessionStatus {}
+
+/// A string schema described in words: for types with their own serde form.
+fn word_schema(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(description))
+        .into()
+}
+
 impl<'de> Deserialize<'de> for SessionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(SessionStatus::from_normalised(&String::deserialize(d)?))
@@ -216,6 +235,14 @@ impl fmt::Display for DocumentType {
     }
 }
 
+impl utoipa::PartialSchema for DocumentType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        word_schema("AADHAAR, PAN or DRIVING_LICENSE")
+    }
+}
+
+impl utoipa::ToSchema for DocumentType {}
+
 impl Serialize for DocumentType {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.wire())
@@ -263,6 +290,14 @@ impl UserFlow {
         }
     }
 }
+
+impl utoipa::PartialSchema for UserFlow {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        word_schema("signup or signin")
+    }
+}
+
+impl utoipa::ToSchema for UserFlow {}
 
 impl Serialize for UserFlow {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -343,7 +378,7 @@ impl fmt::Display for LinkStatus {
 }
 
 /// The environment a provider says it answered from (InstantPay's `environment`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ProviderEnvironment {
     Live,
     Sandbox,
@@ -371,7 +406,9 @@ impl ProviderEnvironment {
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+        )]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -434,7 +471,7 @@ impl ExternalRef {
 }
 
 /// The wallet balance as InstantPay reported it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BalanceReport {
     pub account: String,
     pub available: Decimal,

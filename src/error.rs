@@ -16,7 +16,15 @@ fn auth_refusal(code: Option<&str>) -> &'static str {
 ///
 /// Messages never carry a secret: clients build them from provider bodies
 /// (excerpts are cut short) and their own words, never from request headers.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    thiserror::Error,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum ProviderError {
     /// The provider understood and said no (InstantPay non-TXN code, Cashfree 4xx business error).
     #[error("{provider} declined: {code}: {message}{}", request_suffix(.request_id))]
@@ -46,6 +54,8 @@ pub enum ProviderError {
     #[error("{provider} is rate limiting requests{}", retry_suffix(.retry_after))]
     RateLimited {
         provider: Provider,
+        /// serde's form of a duration: `{"secs", "nanos"}`.
+        #[schema(value_type = Option<Object>)]
         retry_after: Option<Duration>,
         code: Option<String>,
     },

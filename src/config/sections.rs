@@ -4,15 +4,17 @@
 
 use super::*;
 
+/// A provider section's common keys, each `None` when it was bad.
+struct ProviderKeys {
+    base_url: Option<Url>,
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+}
+
 impl Resolver<'_> {
     pub(super) fn instantpay(&mut self) -> Option<InstantPayConfig> {
         const S: &str = "instantpay";
-        if !self.present(S) {
-            return None;
-        }
-        let base_url = self.base_url(S, DEFAULT_INSTANTPAY_BASE);
-        let client_id = self.required(S, "client_id").and_then(|r| self.string(r));
-        let client_secret = self.secret(S);
+        let keys = self.provider_keys(S, DEFAULT_INSTANTPAY_BASE)?;
         let endpoint_ip = self.required(S, "endpoint_ip").and_then(|r| {
             self.validated(r, |field, text| {
                 text.parse::<IpAddr>()
@@ -46,9 +48,9 @@ impl Resolver<'_> {
             self.check(&label, validate::longitude(&label, &text))
         });
         Some(InstantPayConfig {
-            base_url: base_url?,
-            client_id: client_id?,
-            client_secret: client_secret?,
+            base_url: keys.base_url?,
+            client_id: keys.client_id?,
+            client_secret: keys.client_secret?,
             endpoint_ip: endpoint_ip?,
             account_number: account_number?,
             latitude: latitude?,
@@ -58,12 +60,7 @@ impl Resolver<'_> {
 
     pub(super) fn cashfree(&mut self) -> Option<CashfreeConfig> {
         const S: &str = "cashfree";
-        if !self.present(S) {
-            return None;
-        }
-        let base_url = self.base_url(S, DEFAULT_CASHFREE_BASE);
-        let client_id = self.required(S, "client_id").and_then(|r| self.string(r));
-        let client_secret = self.secret(S);
+        let keys = self.provider_keys(S, DEFAULT_CASHFREE_BASE)?;
         let api_version = self
             .raw(S, "api_version")
             .and_then(|r| self.string(r))
@@ -71,16 +68,32 @@ impl Resolver<'_> {
         // None: not asked for; Some(None): asked for, but the file is bad.
         let signing_key = self
             .raw(S, "public_key_path")
-            .map(|raw| self.signing_key(raw, client_id.as_deref()));
+            .map(|raw| self.signing_key(raw, keys.client_id.as_deref()));
         Some(CashfreeConfig {
-            base_url: base_url?,
-            client_id: client_id?,
-            client_secret: client_secret?,
+            base_url: keys.base_url?,
+            client_id: keys.client_id?,
+            client_secret: keys.client_secret?,
             api_version,
             signing_key: match signing_key {
                 Some(None) => return None,
                 other => other.flatten(),
             },
+        })
+    }
+
+    /// The keys every provider section has: where to call and as whom.
+    /// `None` when the section is absent; otherwise each key is read (so
+    /// each problem is reported) and stands as `None` when it is bad.
+    fn provider_keys(&mut self, section: &str, default_base: &str) -> Option<ProviderKeys> {
+        if !self.present(section) {
+            return None;
+        }
+        Some(ProviderKeys {
+            base_url: self.base_url(section, default_base),
+            client_id: self
+                .required(section, "client_id")
+                .and_then(|r| self.string(r)),
+            client_secret: self.secret(section),
         })
     }
 

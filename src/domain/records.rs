@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{DocumentType, ExternalRef, LinkId, Provider, SessionId, SessionStatus, UserFlow};
 
 /// Where a session's create request stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", content = "message", rename_all = "snake_case")]
 pub enum CreateState {
     /// Row written, request sent, no answer recorded yet. Seen after a crash,
@@ -41,7 +41,7 @@ pub struct NewSession {
 
 /// A tracked DigiLocker session as the store holds it (and as team mode's
 /// event stream carries it: serde's derived form is that wire format).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionRecord {
     pub id: SessionId,
     pub provider: Provider,
@@ -153,7 +153,7 @@ impl RecentNotifies {
 }
 
 /// One status change of a session, for the detail view's history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusEvent {
     pub at: Timestamp,
     pub status: SessionStatus,
@@ -161,7 +161,7 @@ pub struct StatusEvent {
 }
 
 /// How a notify ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NotifyOutcome {
     Sent,
@@ -201,7 +201,7 @@ pub struct DocumentAccess {
 
 /// A row of the notify audit trail. The derived serde form has the field
 /// names of `audit --json`, so a client reads the API's entries with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub link_id: LinkId,
@@ -218,7 +218,7 @@ pub struct AuditEntry {
 }
 
 /// One stored balance reading, for the chart and `balance --history`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BalanceSnapshot {
     pub at: Timestamp,
     pub account: String,

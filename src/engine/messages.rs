@@ -149,7 +149,7 @@ pub enum Command {
 }
 
 /// How a provider is set up, for the header.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub enum ProviderSetup {
     NotConfigured,
     /// Configured; the environment the provider last reported (InstantPay), or
@@ -160,7 +160,7 @@ pub enum ProviderSetup {
 }
 
 /// Whether a provider answers, and whether polling is slowed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ProviderHealth {
     /// Since when its calls have gone unanswered (no connection, 5xx,
     /// timeouts, unreadable answers); None while it answers.
@@ -232,7 +232,7 @@ impl ProviderHealth {
 /// every operator (serde's derived form: `type` and `data`); the skipped ones
 /// answer one dashboard's own request, or hold personal data, and never
 /// leave the process.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Update {
     /// The consented documents of a session (personal data: memory only).
@@ -251,6 +251,7 @@ pub enum Update {
     Loaded {
         sessions: Vec<SessionRecord>,
         /// Each loaded session's status changes, oldest first.
+        #[schema(value_type = HashMap<String, Vec<StatusEvent>>)]
         histories: HashMap<SessionId, Vec<StatusEvent>>,
         balance_history: Vec<BalanceSnapshot>,
         audit: Vec<AuditEntry>,
@@ -297,6 +298,8 @@ pub enum Update {
     PollFailed {
         record: SessionRecord,
         error: ProviderError,
+        /// serde's form of a duration: `{"secs", "nanos"}`.
+        #[schema(value_type = Option<Object>)]
         retry_in: Option<Duration>,
     },
     /// How a provider's calls are going, sent when it changes.

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{MethodRouter, post};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
@@ -185,36 +186,59 @@ fn coordinates(body: &Map<String, Value>) -> Result<(), Reject> {
     Ok(())
 }
 
+/// An authorized request's JSON body.
+fn request(
+    state: &SimState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Map<String, Value>, Reject> {
+    authorize(state, headers)?;
+    parse_body(body)
+}
+
+/// What an endpoint makes of an authorized request's body: the envelope's
+/// `data`, or the refusal.
+type Answer = fn(&SimState, &Map<String, Value>) -> Result<Value, Reject>;
+
+/// A POST endpoint answering `TXN` with `text` and the data `answer` gives.
+fn endpoint(text: &'static str, answer: Answer) -> MethodRouter<Arc<SimState>> {
+    post(
+        move |State(state): State<Arc<SimState>>, headers: HeaderMap, body: Bytes| async move {
+            match request(&state, &headers, &body).and_then(|body| answer(&state, &body)) {
+                Ok(data) => envelope(&state, StatusCode::OK, "TXN", text, data),
+                Err(reject) => reject.into_response(&state),
+            }
+        },
+    )
+}
+
+pub(crate) fn balance() -> MethodRouter<Arc<SimState>> {
+    endpoint("Transaction Successful", balance_data)
+}
+
+pub(crate) fn digilocker_create() -> MethodRouter<Arc<SimState>> {
+    endpoint("Success", create_data)
+}
+
+pub(crate) fn digilocker_status() -> MethodRouter<Arc<SimState>> {
+    endpoint("Success", status_data)
+}
+
+pub(crate) fn digilocker_document() -> MethodRouter<Arc<SimState>> {
+    endpoint("Success", document_data)
+}
+
 fn money(value: Decimal) -> String {
     let mut v = value;
     v.rescale(2);
     v.to_string()
 }
 
-pub(crate) async fn balance(
-    State(state): State<Arc<SimState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match balance_inner(&state, &headers, &body) {
-        Ok(data) => envelope(
-            &state,
-            StatusCode::OK,
-            "TXN",
-            "Transaction Successful",
-            data,
-        ),
-        Err(reject) => reject.into_response(&state),
-    }
-}
-
-fn balance_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<Value, Reject> {
-    authorize(state, headers)?;
-    let body = parse_body(body)?;
-    if field(&body, "bankProfileId")? != "0" {
+fn balance_data(state: &SimState, body: &Map<String, Value>) -> Result<Value, Reject> {
+    if field(body, "bankProfileId")? != "0" {
         return Err(Reject::rpi("Invalid bankProfileId: must be \"0\""));
     }
-    let account = field(&body, "accountNumber")?;
+    let account = field(body, "accountNumber")?;
     if !(account.len() == 10 && account.chars().all(|c| c.is_ascii_digit())) {
         return Err(Reject {
             http: StatusCode::OK,
@@ -223,8 +247,8 @@ fn balance_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<
                 .into(),
         });
     }
-    external_ref(&body)?;
-    coordinates(&body)?;
+    external_ref(body)?;
+    coordinates(body)?;
 
     let wallet = state.wallet();
     let available = wallet.total - wallet.lien;
@@ -254,22 +278,9 @@ fn balance_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<
     }))
 }
 
-pub(crate) async fn digilocker_create(
-    State(state): State<Arc<SimState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match create_inner(&state, &headers, &body) {
-        Ok(data) => envelope(&state, StatusCode::OK, "TXN", "Success", data),
-        Err(reject) => reject.into_response(&state),
-    }
-}
-
-fn create_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<Value, Reject> {
-    authorize(state, headers)?;
-    let body = parse_body(body)?;
-    let external_ref = external_ref(&body)?;
-    let redirection = field(&body, "redirectionUrl")?;
+fn create_data(state: &SimState, body: &Map<String, Value>) -> Result<Value, Reject> {
+    let external_ref = external_ref(body)?;
+    let redirection = field(body, "redirectionUrl")?;
     let redirect_ok = url::Url::parse(redirection).is_ok_and(|u| {
         matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
     });
@@ -278,12 +289,12 @@ fn create_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<V
             "Invalid redirectionUrl: must be a valid http or https URL",
         ));
     }
-    let flow = match field(&body, "userFlow")? {
+    let flow = match field(body, "userFlow")? {
         "SIGNUP" => "signup",
         "SIGNIN" => "signin",
         _ => return Err(Reject::rpi("Invalid userFlow: must be SIGNUP or SIGNIN")),
     };
-    coordinates(&body)?;
+    coordinates(body)?;
 
     let session = state.create_ip_session(external_ref).ok_or(Reject {
         http: StatusCode::OK,
@@ -319,21 +330,8 @@ fn status_word(status: &SessionStatus) -> String {
     }
 }
 
-pub(crate) async fn digilocker_status(
-    State(state): State<Arc<SimState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match status_inner(&state, &headers, &body) {
-        Ok(data) => envelope(&state, StatusCode::OK, "TXN", "Success", data),
-        Err(reject) => reject.into_response(&state),
-    }
-}
-
-fn status_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<Value, Reject> {
-    authorize(state, headers)?;
-    let body = parse_body(body)?;
-    let reference = field(&body, "referenceId")?;
+fn status_data(state: &SimState, body: &Map<String, Value>) -> Result<Value, Reject> {
+    let reference = field(body, "referenceId")?;
     let session = state
         .ip_session(reference)
         .ok_or_else(|| Reject::rpi("Invalid referenceId"))?;
@@ -358,22 +356,9 @@ fn status_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<V
     }))
 }
 
-pub(crate) async fn digilocker_document(
-    State(state): State<Arc<SimState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match document_inner(&state, &headers, &body) {
-        Ok(data) => envelope(&state, StatusCode::OK, "TXN", "Success", data),
-        Err(reject) => reject.into_response(&state),
-    }
-}
-
-fn document_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<Value, Reject> {
-    authorize(state, headers)?;
-    let body = parse_body(body)?;
-    let reference = field(&body, "referenceId")?;
-    let document = field(&body, "documentType")?;
+fn document_data(state: &SimState, body: &Map<String, Value>) -> Result<Value, Reject> {
+    let reference = field(body, "referenceId")?;
+    let document = field(body, "documentType")?;
     if !["AADHAAR", "PAN", "DRIVING_LICENSE"].contains(&document) {
         return Err(Reject::rpi("Invalid documentType"));
     }
@@ -400,16 +385,14 @@ pub(crate) async fn link_notify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match notify_inner(&state, &headers, &body) {
+    match request(&state, &headers, &body).and_then(|body| notify(&state, &body)) {
         Ok(text) => envelope(&state, StatusCode::OK, "TXN", text, Value::Null),
         Err(reject) => reject.into_response(&state),
     }
 }
 
-fn notify_inner(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<String, Reject> {
-    authorize(state, headers)?;
-    let body = parse_body(body)?;
-    let id = field(&body, "linkId")?;
+fn notify(state: &SimState, body: &Map<String, Value>) -> Result<String, Reject> {
+    let id = field(body, "linkId")?;
     // Only an issued link is notified; the state records it under one lock.
     let link = state
         .notify_link(id)

@@ -227,15 +227,15 @@ fn base(addr: SocketAddr, path: &str) -> Url {
 
 fn router(state: Arc<SimState>) -> Router {
     Router::new()
-        .route("/accounts/balance", post(instantpay::balance))
-        .route("/identity/digiLocker", post(instantpay::digilocker_create))
+        .route("/accounts/balance", instantpay::balance())
+        .route("/identity/digiLocker", instantpay::digilocker_create())
         .route(
             "/identity/digiLocker/status",
-            post(instantpay::digilocker_status),
+            instantpay::digilocker_status(),
         )
         .route(
             "/identity/digiLocker/document",
-            post(instantpay::digilocker_document),
+            instantpay::digilocker_document(),
         )
         .route(
             "/payments/payout/link/notify",

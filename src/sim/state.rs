@@ -523,24 +523,38 @@ impl SimState {
         }
     }
 
+    /// The first reference `make` forms from a hash of the seed, `tag` and
+    /// `key` (salted 0, 1, … in turn) that is not `taken`: the same one for
+    /// the same seed, and never one already handed out.
+    fn fresh_reference<T>(
+        &self,
+        tag: &[u8],
+        key: &str,
+        make: impl Fn(u64) -> T,
+        taken: impl Fn(&T) -> bool,
+    ) -> T {
+        let mut salt = 0u64;
+        loop {
+            let candidate = make(hash(self.seed, &[tag, key.as_bytes(), &salt.to_le_bytes()]));
+            if !taken(&candidate) {
+                return candidate;
+            }
+            salt += 1;
+        }
+    }
+
     /// Registers an InstantPay session; `None` when `externalRef` was used before.
     pub fn create_ip_session(&self, external_ref: &str) -> Option<IpSession> {
         let mut inner = lock(&self.inner);
         if inner.ip_external_refs.contains_key(external_ref) {
             return None;
         }
-        let mut salt = 0u64;
-        let reference_id = loop {
-            let h = hash(
-                self.seed,
-                &[b"ip-ref", external_ref.as_bytes(), &salt.to_le_bytes()],
-            );
-            let candidate = chars_from(h, HEX, 24);
-            if !inner.ip_sessions.contains_key(&candidate) {
-                break candidate;
-            }
-            salt += 1;
-        };
+        let reference_id = self.fresh_reference(
+            b"ip-ref",
+            external_ref,
+            |h| chars_from(h, HEX, 24),
+            |candidate| inner.ip_sessions.contains_key(candidate),
+        );
         let session = IpSession {
             reference_id: reference_id.clone(),
             external_ref: external_ref.to_string(),
@@ -568,19 +582,13 @@ impl SimState {
         if inner.cf_sessions.contains_key(verification_id) {
             return None;
         }
-        let mut salt = 0u64;
-        let reference_id = loop {
-            let h = hash(
-                self.seed,
-                &[b"cf-ref", verification_id.as_bytes(), &salt.to_le_bytes()],
-            );
+        let reference_id = self.fresh_reference(
+            b"cf-ref",
+            verification_id,
             // Eight digits, like the ids Cashfree hands out.
-            let candidate = 10_000_000 + (h % 90_000_000) as i64;
-            if !inner.cf_by_reference.contains_key(&candidate) {
-                break candidate;
-            }
-            salt += 1;
-        };
+            |h| 10_000_000 + (h % 90_000_000) as i64,
+            |candidate| inner.cf_by_reference.contains_key(candidate),
+        );
         let session = CfSession {
             verification_id: verification_id.to_string(),
             reference_id,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::db::{Columns, first, params};
+use super::db::{Columns, first, micros, params};
 use super::{Store, StoreError};
 use crate::domain::Provider;
 
@@ -15,10 +15,6 @@ use crate::domain::Provider;
 pub struct Rate {
     pub burst: u32,
     pub period: Duration,
-}
-
-fn micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 impl Store {

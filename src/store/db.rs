@@ -210,6 +210,12 @@ pub fn first(rows: Vec<Row>) -> Option<Row> {
     rows.into_iter().next()
 }
 
+/// A duration as whole microseconds, the unit the store keeps times in
+/// (saturating: an absurdly long one reads as the longest there is).
+pub fn micros(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
 /// Runs one statement's `work`, counting how long it took.
 pub(crate) fn timed<T>(work: impl FnOnce() -> T) -> T {
     let started = std::time::Instant::now();

@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use super::db::{Columns, first, params};
+use super::db::{Columns, first, micros, params};
 use super::{Store, StoreError};
 
 /// The database's clock, in microseconds since the epoch.
@@ -26,10 +26,6 @@ const NOW_US: &str = "CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS BI
 pub struct Lease {
     pub holder: String,
     pub epoch: i64,
-}
-
-fn micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 impl Store {

@@ -360,6 +360,11 @@ impl ToSql for Value {
     to_sql_checked!();
 }
 
+/// The parameters as `tokio_postgres` takes them.
+fn param_refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
 fn row_values(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
     let mut values = Vec::with_capacity(row.len());
     for (index, column) in row.columns().iter().enumerate() {
@@ -386,11 +391,7 @@ impl Db for PgDb {
         super::db::timed(|| {
             let (client, statement) = self.statement(sql)?;
             let params = params.to_vec();
-            wait(async move {
-                let refs: Vec<&(dyn ToSql + Sync)> =
-                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-                Ok(client.execute(&statement, &refs).await?)
-            })
+            wait(async move { Ok(client.execute(&statement, &param_refs(&params)).await?) })
         })
     }
 
@@ -399,9 +400,7 @@ impl Db for PgDb {
             let (client, statement) = self.statement(sql)?;
             let params = params.to_vec();
             wait(async move {
-                let refs: Vec<&(dyn ToSql + Sync)> =
-                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-                let rows = client.query(&statement, &refs).await?;
+                let rows = client.query(&statement, &param_refs(&params)).await?;
                 rows.iter().map(row_values).collect()
             })
         })

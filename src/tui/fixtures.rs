@@ -112,75 +112,33 @@ pub fn session(id: &str, provider: Provider, status: SessionStatus, created: i64
 }
 
 pub fn sessions() -> Vec<SessionRecord> {
-    let mut authenticated = session(
-        "dl-auth0001",
-        Provider::Cashfree,
-        SessionStatus::Authenticated,
-        -300,
-    );
+    use Provider::{Cashfree, InstantPay};
+    use SessionStatus::{Authenticated, ConsentDenied, Expired, Pending, Unknown};
+    let mut authenticated = session("dl-auth0001", Cashfree, Authenticated, -300);
     authenticated.reference = Some("5012345678".into());
     authenticated.documents_consented = vec![DocumentType::Aadhaar, DocumentType::Pan];
     authenticated.label = Some("TKT-4417".into());
-    let mut pending = session(
-        "dl-pend0002",
-        Provider::InstantPay,
-        SessionStatus::Pending,
-        -150,
-    );
+    let mut pending = session("dl-pend0002", InstantPay, Pending, -150);
     pending.reference = Some("IPDL8842917731".into());
     pending.last_polled_at = Some(at(-3));
     pending.label = Some("case 88 · refund dispute".into());
-    let denied = session(
-        "dl-deny0003",
-        Provider::Cashfree,
-        SessionStatus::ConsentDenied,
-        -540,
-    );
-    let expired = session(
-        "dl-expd0004",
-        Provider::InstantPay,
-        SessionStatus::Expired,
-        -2400,
-    );
-    let mut unknown = session(
-        "dl-unkn0005",
-        Provider::Cashfree,
-        SessionStatus::Unknown("REVIEW_HOLD".into()),
-        -60,
-    );
+    let denied = session("dl-deny0003", Cashfree, ConsentDenied, -540);
+    let expired = session("dl-expd0004", InstantPay, Expired, -2400);
+    let mut unknown = session("dl-unkn0005", Cashfree, Unknown("REVIEW_HOLD".into()), -60);
     unknown.last_error = Some("Cashfree is rate limiting requests".into());
-    let mut sending = session(
-        "dl-send0006",
-        Provider::InstantPay,
-        SessionStatus::Pending,
-        -5,
-    );
-    sending.create_state = CreateState::Sending;
-    sending.reference = None;
-    sending.url = None;
-    sending.last_polled_at = None;
+    let mut sending = session("dl-send0006", InstantPay, Pending, -5);
+    not_created(&mut sending, CreateState::Sending);
     sending.provider_status = String::new();
-    let mut unknown_outcome = session(
-        "dl-oops0007",
-        Provider::Cashfree,
-        SessionStatus::Pending,
-        -180,
+    let mut unknown_outcome = session("dl-oops0007", Cashfree, Pending, -180);
+    not_created(
+        &mut unknown_outcome,
+        CreateState::OutcomeUnknown("timed out after sending".into()),
     );
-    unknown_outcome.create_state = CreateState::OutcomeUnknown("timed out after sending".into());
-    unknown_outcome.reference = None;
-    unknown_outcome.url = None;
-    unknown_outcome.last_polled_at = None;
-    let mut failed = session(
-        "dl-fail0008",
-        Provider::Cashfree,
-        SessionStatus::Pending,
-        -1200,
+    let mut failed = session("dl-fail0008", Cashfree, Pending, -1200);
+    not_created(
+        &mut failed,
+        CreateState::Failed("Cashfree declined: verification_id_value_invalid".into()),
     );
-    failed.create_state =
-        CreateState::Failed("Cashfree declined: verification_id_value_invalid".into());
-    failed.reference = None;
-    failed.url = None;
-    failed.last_polled_at = None;
     vec![
         authenticated,
         pending,
@@ -191,6 +149,15 @@ pub fn sessions() -> Vec<SessionRecord> {
         unknown_outcome,
         failed,
     ]
+}
+
+/// A session the provider did not (or not knowingly) create, in `state`:
+/// no reference, no URL, never polled.
+fn not_created(record: &mut SessionRecord, state: CreateState) {
+    record.create_state = state;
+    record.reference = None;
+    record.url = None;
+    record.last_polled_at = None;
 }
 
 pub fn balance_report(available: &str) -> BalanceReport {
@@ -306,6 +273,13 @@ pub fn ch(c: char) -> Msg {
 
 pub fn ctrl(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Each of `keys` in turn.
+pub fn press(app: &mut App, keys: impl IntoIterator<Item = Msg>) {
+    for key in keys {
+        update(app, key);
+    }
 }
 
 pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {

@@ -528,6 +528,18 @@ mod tests {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
+    /// What `map` makes of each plain character key in its context.
+    fn assert_chars(map: &KeyMap, cases: &[(Context, char, Option<Action>)]) {
+        for &(context, c, expected) in cases {
+            let event = key(KeyCode::Char(c));
+            assert_eq!(
+                map.action_for(context, &event),
+                expected,
+                "{c:?} in {context:?}"
+            );
+        }
+    }
+
     fn overrides(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
         pairs
             .iter()
@@ -542,18 +554,13 @@ mod tests {
 
     #[test]
     fn pane_keys_fall_back_to_globals_but_fields_do_not() {
-        let map = KeyMap::default();
-        assert_eq!(
-            map.action_for(Context::Sessions, &key(KeyCode::Char('q'))),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            map.action_for(Context::NotifyField, &key(KeyCode::Char('q'))),
-            None
-        );
-        assert_eq!(
-            map.action_for(Context::Filter, &key(KeyCode::Char('n'))),
-            None
+        assert_chars(
+            &KeyMap::default(),
+            &[
+                (Context::Sessions, 'q', Some(Action::Quit)),
+                (Context::NotifyField, 'q', None),
+                (Context::Filter, 'n', None),
+            ],
         );
     }
 
@@ -571,10 +578,7 @@ mod tests {
             ctrl_q.action_for(Context::Balance, &event),
             Some(Action::Quit)
         );
-        assert_eq!(
-            ctrl_q.action_for(Context::Balance, &key(KeyCode::Char('q'))),
-            None
-        );
+        assert_chars(&ctrl_q, &[(Context::Balance, 'q', None)]);
     }
 
     #[test]
@@ -615,17 +619,13 @@ mod tests {
     fn an_override_rebinds_the_action_everywhere_and_relabels_it() {
         let map =
             KeyMap::with_overrides(&overrides(&[("copy_url", &["c"]), ("up", &["w"])])).unwrap();
-        assert_eq!(
-            map.action_for(Context::Detail, &key(KeyCode::Char('c'))),
-            Some(Action::CopyUrl)
-        );
-        assert_eq!(
-            map.action_for(Context::Detail, &key(KeyCode::Char('y'))),
-            None
-        );
-        assert_eq!(
-            map.action_for(Context::Sessions, &key(KeyCode::Char('w'))),
-            Some(Action::Up)
+        assert_chars(
+            &map,
+            &[
+                (Context::Detail, 'c', Some(Action::CopyUrl)),
+                (Context::Detail, 'y', None),
+                (Context::Sessions, 'w', Some(Action::Up)),
+            ],
         );
         let copy = map
             .bindings()

@@ -16,13 +16,10 @@ use crate::engine::{Command, SessionRequest};
 use crate::validate;
 use crate::words;
 
-use super::feedback::{Feedback, Level};
 use super::keymap::Action;
 use super::view::{Providers, ViewContext};
 use super::widgets::draw_dialog;
-use super::widgets::form::{
-    FormOutcome, LABEL_WIDTH, choice, error_line, input_spans, label, provider_rows,
-};
+use super::widgets::form::{Form, choice, error_line, input_row, label, provider_rows};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NewSessionField {
@@ -87,96 +84,6 @@ impl NewSessionForm {
         fields
     }
 
-    fn move_focus(&mut self, step: isize) {
-        let fields = self.fields();
-        let current = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
-        let next = (current as isize + step).rem_euclid(fields.len() as isize) as usize;
-        self.focus = fields[next];
-    }
-
-    /// A key for the form; a valid submit goes to the engine and closes it.
-    pub fn handle_key(
-        &mut self,
-        key: &KeyEvent,
-        action: Option<Action>,
-        providers: &Providers,
-        feedback: &mut Feedback,
-    ) -> FormOutcome<()> {
-        self.handle(key, action, providers)
-            .submitted_with(|request| {
-                feedback.log(
-                    Level::Info,
-                    format!("creating a {} DigiLocker session…", request.provider),
-                );
-                feedback.send(Command::CreateSession(request));
-            })
-    }
-
-    fn handle(
-        &mut self,
-        key: &KeyEvent,
-        action: Option<Action>,
-        providers: &Providers,
-    ) -> FormOutcome<SessionRequest> {
-        match action {
-            Some(Action::Cancel) => return FormOutcome::Cancel,
-            Some(Action::Submit) => {
-                return match self.validate(providers) {
-                    Some(request) => FormOutcome::Submit(request),
-                    None => {
-                        self.focus_first_error();
-                        FormOutcome::Continue
-                    }
-                };
-            }
-            Some(Action::NextField) => self.move_focus(1),
-            Some(Action::PrevField) => self.move_focus(-1),
-            _ => self.edit_focused(key, action),
-        }
-        self.validate(providers);
-        FormOutcome::Continue
-    }
-
-    fn edit_focused(&mut self, key: &KeyEvent, action: Option<Action>) {
-        let switch = matches!(action, Some(Action::OptionPrev | Action::OptionNext));
-        match self.focus {
-            NewSessionField::Provider if switch => {
-                self.provider = match self.provider {
-                    Provider::InstantPay => Provider::Cashfree,
-                    Provider::Cashfree => Provider::InstantPay,
-                };
-            }
-            NewSessionField::Flow if switch => {
-                self.flow = match self.flow {
-                    UserFlow::Signup => UserFlow::Signin,
-                    UserFlow::Signin => UserFlow::Signup,
-                };
-            }
-            NewSessionField::Documents => match action {
-                Some(Action::OptionPrev) => {
-                    self.document_cursor = self.document_cursor.saturating_sub(1);
-                }
-                Some(Action::OptionNext) => {
-                    self.document_cursor =
-                        (self.document_cursor + 1).min(DocumentType::ALL.len() - 1);
-                }
-                Some(Action::ToggleOption) => self.toggle_document(),
-                _ => {}
-            },
-            NewSessionField::RedirectUrl => {
-                if let Some(request) = to_input_request(&Event::Key(*key)) {
-                    self.redirect_url.handle(request);
-                }
-            }
-            NewSessionField::Label => {
-                if let Some(request) = to_input_request(&Event::Key(*key)) {
-                    self.label.handle(request);
-                }
-            }
-            _ => {}
-        }
-    }
-
     fn toggle_document(&mut self) {
         let Some(document) = DocumentType::ALL.get(self.document_cursor).copied() else {
             return;
@@ -189,21 +96,13 @@ impl NewSessionForm {
                 .sort_by_key(|d| DocumentType::ALL.iter().position(|x| x == d));
         }
     }
+}
 
-    fn focus_first_error(&mut self) {
-        if self.provider_error.is_some() {
-            self.focus = NewSessionField::Provider;
-        } else if self.documents_error.is_some() {
-            self.focus = NewSessionField::Documents;
-        } else if self.redirect_error.is_some() {
-            self.focus = NewSessionField::RedirectUrl;
-        } else if self.label_error.is_some() {
-            self.focus = NewSessionField::Label;
-        }
-    }
+impl Form for NewSessionForm {
+    type Valid = SessionRequest;
 
     /// Refreshes every field's message; the request when all fields are valid.
-    pub fn validate(&mut self, providers: &Providers) -> Option<SessionRequest> {
+    fn validate(&mut self, providers: &Providers) -> Option<SessionRequest> {
         self.provider_error =
             (!providers.is_configured(self.provider)).then(|| words::not_configured(self.provider));
         let documents = if self.provider == Provider::Cashfree {
@@ -261,6 +160,70 @@ impl NewSessionForm {
             label: label?,
         })
     }
+
+    fn focus_first_error(&mut self) {
+        if self.provider_error.is_some() {
+            self.focus = NewSessionField::Provider;
+        } else if self.documents_error.is_some() {
+            self.focus = NewSessionField::Documents;
+        } else if self.redirect_error.is_some() {
+            self.focus = NewSessionField::RedirectUrl;
+        } else if self.label_error.is_some() {
+            self.focus = NewSessionField::Label;
+        }
+    }
+
+    fn move_focus(&mut self, step: isize) {
+        let fields = self.fields();
+        let current = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let next = (current as isize + step).rem_euclid(fields.len() as isize) as usize;
+        self.focus = fields[next];
+    }
+
+    fn edit_focused(&mut self, key: &KeyEvent, action: Option<Action>) {
+        let switch = matches!(action, Some(Action::OptionPrev | Action::OptionNext));
+        match self.focus {
+            NewSessionField::Provider if switch => {
+                self.provider = match self.provider {
+                    Provider::InstantPay => Provider::Cashfree,
+                    Provider::Cashfree => Provider::InstantPay,
+                };
+            }
+            NewSessionField::Flow if switch => {
+                self.flow = match self.flow {
+                    UserFlow::Signup => UserFlow::Signin,
+                    UserFlow::Signin => UserFlow::Signup,
+                };
+            }
+            NewSessionField::Documents => match action {
+                Some(Action::OptionPrev) => {
+                    self.document_cursor = self.document_cursor.saturating_sub(1);
+                }
+                Some(Action::OptionNext) => {
+                    self.document_cursor =
+                        (self.document_cursor + 1).min(DocumentType::ALL.len() - 1);
+                }
+                Some(Action::ToggleOption) => self.toggle_document(),
+                _ => {}
+            },
+            NewSessionField::RedirectUrl => {
+                if let Some(request) = to_input_request(&Event::Key(*key)) {
+                    self.redirect_url.handle(request);
+                }
+            }
+            NewSessionField::Label => {
+                if let Some(request) = to_input_request(&Event::Key(*key)) {
+                    self.label.handle(request);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn command(request: SessionRequest) -> (Command, String) {
+        let line = format!("creating a {} DigiLocker session…", request.provider);
+        (Command::CreateSession(request), line)
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &NewSessionForm) {
@@ -313,36 +276,35 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &NewSessionF
         lines.push(error_line(error, theme));
     }
 
-    let url_focused = focused(NewSessionField::RedirectUrl);
-    let mut url = vec![label("Redirect", url_focused, theme)];
-    url.extend(input_spans(
-        &form.redirect_url,
-        inner_width.saturating_sub(LABEL_WIDTH),
-        url_focused,
-        theme,
-    ));
-    if form.provider == Provider::Cashfree && form.redirect_url.value().trim().is_empty() {
-        url.push(Span::styled("optional for Cashfree", theme.dim));
-    }
-    lines.push(Line::from(url));
-    if let Some(error) = &form.redirect_error {
-        lines.push(error_line(error, theme));
-    }
-
-    let label_focused = focused(NewSessionField::Label);
-    let mut label_row = vec![label("Label", label_focused, theme)];
-    label_row.extend(input_spans(
-        &form.label,
-        inner_width.saturating_sub(LABEL_WIDTH),
-        label_focused,
-        theme,
-    ));
-    if form.label.value().trim().is_empty() {
-        label_row.push(Span::styled("optional: your ticket or case", theme.dim));
-    }
-    lines.push(Line::from(label_row));
-    if let Some(error) = &form.label_error {
-        lines.push(error_line(error, theme));
+    // The text fields, each with a dim hint after it while it is optional
+    // and empty.
+    let empty = |input: &Input| input.value().trim().is_empty();
+    let cashfree = form.provider == Provider::Cashfree;
+    let url_hint = (cashfree && empty(&form.redirect_url)).then_some("optional for Cashfree");
+    let label_hint = empty(&form.label).then_some("optional: your ticket or case");
+    let text_fields = [
+        (
+            NewSessionField::RedirectUrl,
+            "Redirect",
+            &form.redirect_url,
+            url_hint,
+            &form.redirect_error,
+        ),
+        (
+            NewSessionField::Label,
+            "Label",
+            &form.label,
+            label_hint,
+            &form.label_error,
+        ),
+    ];
+    for (field, name, input, hint, error) in text_fields {
+        let mut row = input_row(name, input, inner_width, focused(field), theme);
+        row.extend(hint.map(|hint| Span::styled(hint, theme.dim)));
+        lines.push(Line::from(row));
+        if let Some(error) = error {
+            lines.push(error_line(error, theme));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

@@ -8,8 +8,8 @@ use url::Url;
 
 use crate::domain::{AuditEntry, NotifyOutcome, RecentNotifies, StatusEvent};
 use crate::domain::{
-    DocumentType, LinkStatus, Provider, ProviderEnvironment, SessionId, SessionStatus, UserDetails,
-    UserFlow,
+    DocumentType, LinkStatus, Provider, ProviderEnvironment, SessionId, SessionRecord,
+    SessionStatus, UserDetails, UserFlow,
 };
 use crate::engine::{Command, ProviderSetup, SessionRequest, Update};
 use crate::error::ProviderError;
@@ -27,6 +27,38 @@ use super::update::{Effect, Msg, update};
 
 fn engine(app: &mut super::App, message: Update) -> Vec<Effect> {
     update(app, Msg::Engine(message))
+}
+
+/// The engine reports `record` changed (from `previous`, when its status
+/// moved), with no history event.
+fn changed(
+    app: &mut super::App,
+    record: SessionRecord,
+    previous: Option<SessionStatus>,
+) -> Vec<Effect> {
+    engine(
+        app,
+        Update::SessionChanged {
+            record,
+            previous,
+            event: None,
+        },
+    )
+}
+
+/// The detail of session `id` open, its label being edited.
+fn edit_label_of(app: &mut super::App, id: &str) {
+    app.sessions.select_id(&SessionId::new_unchecked(id));
+    update(app, key(KeyCode::Enter));
+    update(app, ch('e'));
+}
+
+/// The new-session form, which must be open.
+fn new_session_form(app: &super::App) -> &super::new_session::NewSessionForm {
+    let Some(Overlay::NewSession(form)) = &app.overlay else {
+        panic!("form not open");
+    };
+    form
 }
 
 /// The titles of the alerts (bell, desktop) among `effects`.

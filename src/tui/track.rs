@@ -14,13 +14,10 @@ use crate::validate;
 
 use crate::words;
 
-use super::feedback::{Feedback, Level};
 use super::keymap::Action;
 use super::view::{Providers, ViewContext};
 use super::widgets::draw_dialog;
-use super::widgets::form::{
-    FormOutcome, LABEL_WIDTH, error_line, input_spans, label, provider_rows,
-};
+use super::widgets::form::{Form, LABEL_WIDTH, error_line, input_row, provider_rows};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackField {
@@ -70,80 +67,14 @@ impl TrackForm {
         form.validate(providers);
         form
     }
+}
 
-    /// A key for the form; a valid submit goes to the engine and closes it.
-    pub fn handle_key(
-        &mut self,
-        key: &KeyEvent,
-        action: Option<Action>,
-        providers: &Providers,
-        feedback: &mut Feedback,
-    ) -> FormOutcome<()> {
-        self.handle(key, action, providers)
-            .submitted_with(|command| {
-                if let Command::TrackSession {
-                    provider,
-                    reference,
-                } = &command
-                {
-                    feedback.log(
-                        Level::Info,
-                        format!("tracking {provider} session {reference}…"),
-                    );
-                }
-                feedback.send(command);
-            })
-    }
-
-    fn handle(
-        &mut self,
-        key: &KeyEvent,
-        action: Option<Action>,
-        providers: &Providers,
-    ) -> FormOutcome<Command> {
-        match action {
-            Some(Action::Cancel) => return FormOutcome::Cancel,
-            Some(Action::Submit) => {
-                self.submitted = true;
-                self.failure = None;
-                return match self.validate(providers) {
-                    Some(command) => FormOutcome::Submit(command),
-                    None => {
-                        if self.provider_error.is_some() {
-                            self.focus = TrackField::Provider;
-                        } else {
-                            self.focus = TrackField::Reference;
-                        }
-                        FormOutcome::Continue
-                    }
-                };
-            }
-            Some(Action::NextField | Action::PrevField) => {
-                self.focus = match self.focus {
-                    TrackField::Provider => TrackField::Reference,
-                    TrackField::Reference => TrackField::Provider,
-                };
-            }
-            Some(Action::OptionPrev | Action::OptionNext) if self.focus == TrackField::Provider => {
-                self.provider = match self.provider {
-                    Provider::InstantPay => Provider::Cashfree,
-                    Provider::Cashfree => Provider::InstantPay,
-                };
-            }
-            _ if self.focus == TrackField::Reference => {
-                if let Some(request) = to_input_request(&Event::Key(*key)) {
-                    self.reference.handle(request);
-                }
-            }
-            _ => {}
-        }
-        self.validate(providers);
-        FormOutcome::Continue
-    }
+impl Form for TrackForm {
+    type Valid = (Provider, String);
 
     /// Cashfree references are numeric `reference_id`s or `verification_id`s;
     /// InstantPay's `referenceId` has no documented shape beyond non-empty.
-    pub fn validate(&mut self, providers: &Providers) -> Option<Command> {
+    fn validate(&mut self, providers: &Providers) -> Option<(Provider, String)> {
         self.provider_error =
             (!providers.is_configured(self.provider)).then(|| words::not_configured(self.provider));
         let raw = self.reference.value().trim();
@@ -161,11 +92,57 @@ impl TrackForm {
         if self.provider_error.is_some() {
             return None;
         }
-        let reference = reference.ok()?;
-        Some(Command::TrackSession {
-            provider: self.provider,
-            reference,
-        })
+        Some((self.provider, reference.ok()?))
+    }
+
+    /// An empty field is an error from now on; the last failure is old news.
+    fn submitting(&mut self) {
+        self.submitted = true;
+        self.failure = None;
+    }
+
+    fn focus_first_error(&mut self) {
+        if self.provider_error.is_some() {
+            self.focus = TrackField::Provider;
+        } else {
+            self.focus = TrackField::Reference;
+        }
+    }
+
+    /// Two fields: either step moves to the other.
+    fn move_focus(&mut self, _step: isize) {
+        self.focus = match self.focus {
+            TrackField::Provider => TrackField::Reference,
+            TrackField::Reference => TrackField::Provider,
+        };
+    }
+
+    fn edit_focused(&mut self, key: &KeyEvent, action: Option<Action>) {
+        match action {
+            Some(Action::OptionPrev | Action::OptionNext) if self.focus == TrackField::Provider => {
+                self.provider = match self.provider {
+                    Provider::InstantPay => Provider::Cashfree,
+                    Provider::Cashfree => Provider::InstantPay,
+                };
+            }
+            _ if self.focus == TrackField::Reference => {
+                if let Some(request) = to_input_request(&Event::Key(*key)) {
+                    self.reference.handle(request);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn command((provider, reference): (Provider, String)) -> (Command, String) {
+        let line = format!("tracking {provider} session {reference}…");
+        (
+            Command::TrackSession {
+                provider,
+                reference,
+            },
+            line,
+        )
     }
 }
 
@@ -183,15 +160,13 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, form: &TrackForm) 
         ctx,
     );
 
-    let reference_focused = form.focus == TrackField::Reference;
-    let mut reference = vec![label("Reference", reference_focused, theme)];
-    reference.extend(input_spans(
+    lines.push(Line::from(input_row(
+        "Reference",
         &form.reference,
-        inner_width.saturating_sub(LABEL_WIDTH),
-        reference_focused,
+        inner_width,
+        form.focus == TrackField::Reference,
         theme,
-    ));
-    lines.push(Line::from(reference));
+    )));
     if let Some(error) = &form.reference_error {
         lines.push(error_line(error, theme));
     }

@@ -26,7 +26,7 @@ use super::new_session::NewSessionForm;
 use super::notify::confirm::ConfirmOutcome;
 use super::team;
 use super::track::TrackForm;
-use super::widgets::form::FormOutcome;
+use super::widgets::form::{Form, FormOutcome};
 
 pub use super::feedback::{Effect, REFRESH_DEBOUNCE};
 

@@ -9,21 +9,23 @@ use super::*;
 fn new_session_form_is_prefilled_and_sends_the_exact_request() {
     let mut app = loaded_app();
     update(&mut app, ch('n'));
-    let Some(Overlay::NewSession(form)) = &app.overlay else {
-        panic!("form not open");
-    };
+    let form = new_session_form(&app);
     assert_eq!(form.provider, Provider::InstantPay);
     assert_eq!(form.redirect_url.value(), "https://example.com/kyc-done");
     // Provider → Cashfree, flow → signin, documents: add PAN (AADHAAR is the default).
-    update(&mut app, key(KeyCode::Right));
-    update(&mut app, key(KeyCode::Tab));
-    update(&mut app, key(KeyCode::Right));
-    update(&mut app, key(KeyCode::Tab));
-    update(&mut app, key(KeyCode::Right));
-    update(&mut app, ch(' '));
+    press(
+        &mut app,
+        [
+            key(KeyCode::Right),
+            key(KeyCode::Tab),
+            key(KeyCode::Right),
+            key(KeyCode::Tab),
+            key(KeyCode::Right),
+            ch(' '),
+        ],
+    );
     // Past the redirect URL to the label: the agent's ticket.
-    update(&mut app, key(KeyCode::Tab));
-    update(&mut app, key(KeyCode::Tab));
+    press(&mut app, [key(KeyCode::Tab), key(KeyCode::Tab)]);
     type_text(&mut app, "  TKT-9921 ");
     let effects = update(&mut app, key(KeyCode::Enter));
     assert_eq!(
@@ -61,15 +63,11 @@ fn bad_redirect_url_is_flagged_on_the_field_and_nothing_is_sent() {
     let mut app = loaded_app();
     update(&mut app, ch('n'));
     // Back past the label to the redirect URL.
-    update(&mut app, key(KeyCode::BackTab));
-    update(&mut app, key(KeyCode::BackTab));
+    press(&mut app, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);
     // Replace the URL with plain http.
     update(&mut app, ctrl('u'));
     type_text(&mut app, "http://example.com/done");
-    let Some(Overlay::NewSession(form)) = &app.overlay else {
-        panic!("form not open");
-    };
-    let message = form.redirect_error.clone().unwrap();
+    let message = new_session_form(&app).redirect_error.clone().unwrap();
     assert!(message.contains("https://"), "{message}");
     assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
     assert!(matches!(app.overlay, Some(Overlay::NewSession(_))));
@@ -79,13 +77,16 @@ fn bad_redirect_url_is_flagged_on_the_field_and_nothing_is_sent() {
 fn cashfree_without_documents_is_refused() {
     let mut app = loaded_app();
     update(&mut app, ch('n'));
-    update(&mut app, key(KeyCode::Right));
-    update(&mut app, key(KeyCode::Down));
-    update(&mut app, key(KeyCode::Down));
-    update(&mut app, ch(' '));
-    let Some(Overlay::NewSession(form)) = &app.overlay else {
-        panic!("form not open");
-    };
+    press(
+        &mut app,
+        [
+            key(KeyCode::Right),
+            key(KeyCode::Down),
+            key(KeyCode::Down),
+            ch(' '),
+        ],
+    );
+    let form = new_session_form(&app);
     assert!(form.documents.is_empty());
     assert!(form.documents_error.is_some());
     assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
@@ -98,9 +99,7 @@ fn an_unconfigured_provider_is_shown_and_refused() {
     let mut app = app_with(options, Theme::colour());
     update(&mut app, ch('n'));
     update(&mut app, key(KeyCode::Right));
-    let Some(Overlay::NewSession(form)) = &app.overlay else {
-        panic!("form not open");
-    };
+    let form = new_session_form(&app);
     assert_eq!(form.provider, Provider::Cashfree);
     assert!(
         form.provider_error
@@ -256,14 +255,7 @@ fn a_created_session_is_selected_and_its_detail_opens() {
         .get(&SessionId::new_unchecked("dl-pend0002"))
         .unwrap()
         .clone();
-    engine(
-        &mut app,
-        Update::SessionChanged {
-            record: other,
-            previous: None,
-            event: None,
-        },
-    );
+    changed(&mut app, other, None);
     assert!(app.overlay.is_none());
     let created = session(
         "dl-new00001",
@@ -271,14 +263,7 @@ fn a_created_session_is_selected_and_its_detail_opens() {
         SessionStatus::Pending,
         0,
     );
-    engine(
-        &mut app,
-        Update::SessionChanged {
-            record: created,
-            previous: None,
-            event: None,
-        },
-    );
+    changed(&mut app, created, None);
     assert_eq!(selected_id(&app), "dl-new00001");
     let Some(Overlay::Detail(view)) = &app.overlay else {
         panic!("detail not open: {:?}", app.overlay);

@@ -50,14 +50,7 @@ fn a_failed_poll_marks_the_row_and_logs_but_does_not_toast() {
     // The next good answer clears the mark.
     let mut good = record.clone();
     good.last_error = None;
-    engine(
-        &mut app,
-        Update::SessionChanged {
-            record: good,
-            previous: None,
-            event: None,
-        },
-    );
+    changed(&mut app, good, None);
     assert!(app.sessions.troubles.is_empty());
 }
 

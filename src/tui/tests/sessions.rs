@@ -7,10 +7,7 @@ use super::*;
 #[test]
 fn a_label_is_set_in_the_detail_view_and_found_by_the_filter() {
     let mut app = loaded_app();
-    app.sessions
-        .select_id(&SessionId::new_unchecked("dl-deny0003"));
-    update(&mut app, key(KeyCode::Enter));
-    update(&mut app, ch('e'));
+    edit_label_of(&mut app, "dl-deny0003");
     assert_eq!(app.context(), Context::EditLabel);
     // Typing goes to the label, not to the detail's keys ('x' stops tracking there).
     type_text(&mut app, "x".repeat(65).as_str());
@@ -36,14 +33,7 @@ fn a_label_is_set_in_the_detail_view_and_found_by_the_filter() {
     // The engine's answer updates the row; the filter finds it by label.
     let mut record = sessions()[2].clone();
     record.label = Some("TKT-5150".into());
-    engine(
-        &mut app,
-        Update::SessionChanged {
-            record,
-            previous: None,
-            event: None,
-        },
-    );
+    changed(&mut app, record, None);
     update(&mut app, key(KeyCode::Esc));
     update(&mut app, ch('/'));
     type_text(&mut app, "tkt-5150");
@@ -54,10 +44,7 @@ fn a_label_is_set_in_the_detail_view_and_found_by_the_filter() {
 #[test]
 fn esc_leaves_the_label_as_it_was_and_empty_removes_it() {
     let mut app = loaded_app();
-    app.sessions
-        .select_id(&SessionId::new_unchecked("dl-auth0001"));
-    update(&mut app, key(KeyCode::Enter));
-    update(&mut app, ch('e'));
+    edit_label_of(&mut app, "dl-auth0001");
     update(&mut app, ctrl('u'));
     assert!(update(&mut app, key(KeyCode::Esc)).is_empty());
     assert_eq!(app.context(), Context::Detail);
@@ -247,14 +234,7 @@ fn authenticated_change_toasts_and_rings() {
     let mut record = sessions()[1].clone();
     record.status = SessionStatus::Authenticated;
     record.provider_status = "AUTHORIZED".into();
-    let effects = engine(
-        &mut app,
-        Update::SessionChanged {
-            record,
-            previous: Some(SessionStatus::Pending),
-            event: None,
-        },
-    );
+    let effects = changed(&mut app, record, Some(SessionStatus::Pending));
     assert_eq!(alerts(&effects), ["Session authenticated"]);
     assert_eq!(effects.len(), 1);
     let toast = app.toasts.iter().last().unwrap();
@@ -271,14 +251,7 @@ fn consent_denied_alerts_too() {
     let mut app = loaded_app();
     let mut record = sessions()[1].clone();
     record.status = SessionStatus::ConsentDenied;
-    let effects = engine(
-        &mut app,
-        Update::SessionChanged {
-            record,
-            previous: Some(SessionStatus::Pending),
-            event: None,
-        },
-    );
+    let effects = changed(&mut app, record, Some(SessionStatus::Pending));
     let Some(Effect::Alert(alert)) = effects.first() else {
         panic!("{effects:?}");
     };
@@ -296,26 +269,12 @@ fn other_changes_toast_without_bell_and_polls_only_update_the_row() {
     let toasts_before = app.toasts.len();
     let mut record = sessions()[1].clone();
     record.status = SessionStatus::Expired;
-    let effects = engine(
-        &mut app,
-        Update::SessionChanged {
-            record: record.clone(),
-            previous: Some(SessionStatus::Pending),
-            event: None,
-        },
-    );
+    let effects = changed(&mut app, record.clone(), Some(SessionStatus::Pending));
     assert!(effects.is_empty());
     assert_eq!(app.toasts.len(), toasts_before + 1);
     // Polled again, no change: no toast.
     record.last_polled_at = Some(at(0));
-    engine(
-        &mut app,
-        Update::SessionChanged {
-            record,
-            previous: None,
-            event: None,
-        },
-    );
+    changed(&mut app, record, None);
     assert_eq!(app.toasts.len(), toasts_before + 1);
     assert_eq!(
         app.sessions
@@ -359,14 +318,7 @@ fn new_sessions_appear_in_the_table() {
     let mut record = sessions()[0].clone();
     record.id = SessionId::new_unchecked("dl-new00009");
     record.created_at = at(0);
-    engine(
-        &mut app,
-        Update::SessionChanged {
-            record,
-            previous: None,
-            event: None,
-        },
-    );
+    changed(&mut app, record, None);
     assert_eq!(app.sessions.total(), 9);
     assert!(app.activity.latest().unwrap().text.contains("dl-new00009"));
 }

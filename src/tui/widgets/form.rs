@@ -1,14 +1,18 @@
 //! Form fields shared by the new-session and track forms (and the notify
 //! pane's link field): labels, choices, text inputs and error lines.
 
+use crossterm::event::KeyEvent;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use tui_input::Input;
 
 use crate::domain::Provider;
+use crate::engine::Command;
 
+use super::super::feedback::{Feedback, Level};
+use super::super::keymap::Action;
 use super::super::theme::Theme;
-use super::super::view::ViewContext;
+use super::super::view::{Providers, ViewContext};
 
 pub const LABEL_WIDTH: usize = 11;
 
@@ -19,18 +23,58 @@ pub enum FormOutcome<T> {
     Submit(T),
 }
 
-impl<T> FormOutcome<T> {
-    /// Hands a submitted value to `submit` (which sends it on); the owner
-    /// then only needs to know whether the form is done.
-    pub fn submitted_with(self, submit: impl FnOnce(T)) -> FormOutcome<()> {
-        match self {
-            FormOutcome::Submit(value) => {
-                submit(value);
-                FormOutcome::Submit(())
+/// A dialog's form: keys edit its fields until a valid submit, whose
+/// command goes to the engine and closes the form.
+pub trait Form {
+    /// What the fields make once all are valid.
+    type Valid;
+
+    /// Refreshes every field's message; what the fields make when all are
+    /// valid.
+    fn validate(&mut self, providers: &Providers) -> Option<Self::Valid>;
+
+    /// A submit is about to be checked.
+    fn submitting(&mut self) {}
+
+    /// After a refused submit: the keyboard to the first field in error.
+    fn focus_first_error(&mut self);
+
+    /// To the next field (`step` 1) or the previous one (-1).
+    fn move_focus(&mut self, step: isize);
+
+    /// Any other key, for the focused field.
+    fn edit_focused(&mut self, key: &KeyEvent, action: Option<Action>);
+
+    /// The command a valid form sends, and the line the log gets about it.
+    fn command(valid: Self::Valid) -> (Command, String);
+
+    /// A key for the form; a valid submit goes to the engine and closes it.
+    fn handle_key(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        providers: &Providers,
+        feedback: &mut Feedback,
+    ) -> FormOutcome<()> {
+        match action {
+            Some(Action::Cancel) => return FormOutcome::Cancel,
+            Some(Action::Submit) => {
+                self.submitting();
+                let Some(valid) = self.validate(providers) else {
+                    self.focus_first_error();
+                    return FormOutcome::Continue;
+                };
+                let (command, line) = Self::command(valid);
+                feedback.log(Level::Info, line);
+                feedback.send(command);
+                return FormOutcome::Submit(());
             }
-            FormOutcome::Cancel => FormOutcome::Cancel,
-            FormOutcome::Continue => FormOutcome::Continue,
+            Some(Action::NextField) => self.move_focus(1),
+            Some(Action::PrevField) => self.move_focus(-1),
+            _ => self.edit_focused(key, action),
         }
+        self.validate(providers);
+        FormOutcome::Continue
     }
 }
 
@@ -86,6 +130,25 @@ pub fn error_line<'a>(message: &str, theme: &Theme) -> Line<'a> {
         Span::raw(" ".repeat(LABEL_WIDTH)),
         Span::styled(format!("✗ {message}"), theme.error),
     ])
+}
+
+/// A form's text field: its label, then the input in what is left of a
+/// dialog `inner_width` cells wide.
+pub fn input_row<'a>(
+    name: &str,
+    input: &Input,
+    inner_width: usize,
+    focused: bool,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    let mut row = vec![label(name, focused, theme)];
+    row.extend(input_spans(
+        input,
+        inner_width.saturating_sub(LABEL_WIDTH),
+        focused,
+        theme,
+    ));
+    row
 }
 
 /// A text input drawn in `width` cells, scrolled to keep the cursor in view;

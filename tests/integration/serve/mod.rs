@@ -18,4 +18,5 @@ mod clients;
 mod contract;
 mod operators;
 mod refusals;
+mod security;
 mod tls;

@@ -1,0 +1,550 @@
+//! What a security review asks of the server: tokens that expire and
+//! rotate and say so, whoami, and an activity row for every change made
+//! through it, allowed or refused, naming the operator and the request.
+
+use super::clients::{client, client_env};
+use super::*;
+use crate::harness::server::{Server, add_tokens};
+
+/// A request with our own request id, so its activity row can be found.
+async fn act(
+    api: &Api,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    id: &str,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = api
+        .client
+        .request(method, format!("{}{path}", api.base))
+        .bearer_auth(token)
+        .header("x-request-id", id);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// method, path, token, body, request id, the status it must get.
+type Attempt<'a> = (&'a str, String, &'a str, Option<Value>, &'a str, u16);
+
+/// `payops ARGS` through the server with `token`, off the async runtime.
+async fn through(
+    server: &Server,
+    token: &str,
+    home: &std::path::Path,
+    args: &[&str],
+) -> crate::harness::cli::Run {
+    let env = client_env(&server.base, token, home);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        client(&env, &args)
+    })
+    .await
+    .unwrap()
+}
+
+fn last_line(run: &crate::harness::cli::Run) -> String {
+    run.stdout
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
+    let harness = Harness::start(1.0).await;
+    let home = tempfile::tempdir().unwrap();
+    let made = harness
+        .run(&[
+            "serve",
+            "token",
+            "add",
+            "brief",
+            "--role",
+            "viewer",
+            "--expires",
+            "2s",
+        ])
+        .await;
+    made.assert_code(0);
+    assert!(made.stdout.contains("expires"), "{}", made.stdout);
+    let brief = last_line(&made);
+    let [root, asha] = add_tokens(&harness, [("root", "admin"), ("asha", "support")]).await;
+    let server = start_server(&harness);
+    let api = Api::new(&server.base);
+
+    let (status, me) = api.get("/api/v1/whoami", Some(&brief)).await;
+    assert_eq!(status, 200, "{me}");
+    assert!(me["expires_at"].is_string(), "{me}");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let (status, refused) = api.get("/api/v1/sessions", Some(&brief)).await;
+    assert_eq!(
+        (status, error_kind(&refused)),
+        (401, "token_expired"),
+        "{refused}"
+    );
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired at"),
+        "{refused}"
+    );
+    through(&server, &brief, home.path(), &["digilocker", "list"])
+        .await
+        .assert_clean_failure(2, "expired at");
+
+    // Rotated without a grace: the old token is refused at once, the new
+    // one is the same operator with the same role.
+    let rotated = through(
+        &server,
+        &root,
+        home.path(),
+        &["serve", "token", "rotate", "asha"],
+    )
+    .await;
+    rotated.assert_code(0);
+    assert!(
+        rotated
+            .stdout
+            .contains("the old token is refused from now on"),
+        "{}",
+        rotated.stdout
+    );
+    let asha2 = last_line(&rotated);
+    assert_eq!(api.get("/api/v1/whoami", Some(&asha)).await.0, 401);
+    let (status, me) = api.get("/api/v1/whoami", Some(&asha2)).await;
+    assert_eq!(
+        (status, me["name"].as_str(), me["role"].as_str()),
+        (200, Some("asha"), Some("support")),
+        "{me}"
+    );
+
+    // With a grace, both work until it ends.
+    let rotated = through(
+        &server,
+        &root,
+        home.path(),
+        &["serve", "token", "rotate", "asha", "--grace", "3s"],
+    )
+    .await;
+    rotated.assert_code(0);
+    assert!(
+        rotated.stdout.contains("the old token works until"),
+        "{}",
+        rotated.stdout
+    );
+    let asha3 = last_line(&rotated);
+    assert_eq!(
+        api.get("/api/v1/whoami", Some(&asha2)).await.0,
+        200,
+        "in its grace"
+    );
+    assert_eq!(api.get("/api/v1/whoami", Some(&asha3)).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    assert_eq!(
+        api.get("/api/v1/whoami", Some(&asha2)).await.0,
+        401,
+        "after its grace"
+    );
+    assert_eq!(api.get("/api/v1/whoami", Some(&asha3)).await.0, 200);
+
+    // The list says which is which; a new token lives 90 days unless asked.
+    let listed = through(
+        &server,
+        &root,
+        home.path(),
+        &["serve", "token", "list", "--json"],
+    )
+    .await;
+    listed.assert_code(0);
+    let tokens = listed.json();
+    let rows = tokens.as_array().unwrap();
+    let root_row = rows.iter().find(|t| t["name"] == "root").unwrap();
+    let expires: jiff::Timestamp = root_row["expires_at"].as_str().unwrap().parse().unwrap();
+    let days = jiff::Timestamp::now().duration_until(expires).as_hours() / 24;
+    assert!((89..=90).contains(&days), "{root_row}");
+    assert_eq!(
+        rows.iter().filter(|t| t["name"] == "asha").count(),
+        3,
+        "{tokens}"
+    );
+    let human = through(&server, &root, home.path(), &["serve", "token", "list"]).await;
+    for needle in ["expires", "expired", "revoked", "last_used"] {
+        assert!(human.stdout.contains(needle), "{needle}: {}", human.stdout);
+    }
+    // A lifetime that is not one is refused naming the flag.
+    through(
+        &server,
+        &root,
+        home.path(),
+        &[
+            "serve",
+            "token",
+            "add",
+            "x",
+            "--role",
+            "viewer",
+            "--expires",
+            "soon",
+        ],
+    )
+    .await
+    .assert_clean_failure(2, "--expires");
+    let (status, refused) = api
+        .post(
+            "/api/v1/tokens",
+            Some(&root),
+            Some(r#"{"name":"y","role":"viewer","expires":"2026-01-01"}"#),
+        )
+        .await;
+    assert_eq!(
+        (status, error_field(&refused)),
+        (400, Some("expires")),
+        "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_in_both_forms_and_a_warning_before_the_token_expires() {
+    let harness = Harness::start(1.0).await;
+    let home = tempfile::tempdir().unwrap();
+    let soon = harness
+        .run(&[
+            "serve",
+            "token",
+            "add",
+            "sunita",
+            "--role",
+            "finance",
+            "--expires",
+            "2d",
+        ])
+        .await;
+    soon.assert_code(0);
+    let soon = last_line(&soon);
+    let lasting = harness
+        .run(&[
+            "serve",
+            "token",
+            "add",
+            "lata",
+            "--role",
+            "viewer",
+            "--expires",
+            "never",
+        ])
+        .await;
+    let lasting = last_line(&lasting);
+    let server = start_server(&harness);
+
+    let human = through(&server, &soon, home.path(), &["whoami"]).await;
+    human.assert_code(0);
+    for needle in ["server", "sunita", "finance", "token expires", "127.0.0.1"] {
+        assert!(human.stdout.contains(needle), "{needle}: {}", human.stdout);
+    }
+    assert!(
+        human.stderr.contains("warning: your token expires in"),
+        "{}",
+        human.stderr
+    );
+    let json = through(&server, &soon, home.path(), &["whoami", "--json"])
+        .await
+        .json();
+    assert_eq!(
+        (json["operator"].as_str(), json["role"].as_str()),
+        (Some("sunita"), Some("finance")),
+        "{json}"
+    );
+    assert!(
+        json["expires_at"].is_string() && json["server"].is_string(),
+        "{json}"
+    );
+
+    let never = through(&server, &lasting, home.path(), &["whoami"]).await;
+    assert!(never.stdout.contains("never"), "{}", never.stdout);
+    assert!(!never.stderr.contains("warning"), "{}", never.stderr);
+    let json = through(&server, &lasting, home.path(), &["whoami", "--json"])
+        .await
+        .json();
+    assert!(json["expires_at"].is_null(), "{json}");
+
+    // Without a server there is no token to ask about: it says so.
+    let solo = harness.run(&["whoami"]).await;
+    solo.assert_code(0);
+    assert!(solo.stdout.contains("solo mode"), "{}", solo.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_allowed_or_refused_leaves_one_activity_row() {
+    let harness = Harness::start(1.0).await;
+    let home = tempfile::tempdir().unwrap();
+    let [asha, farid, vera, root] = add_tokens(
+        &harness,
+        [
+            ("asha", "support"),
+            ("farid", "finance"),
+            ("vera", "viewer"),
+            ("root", "admin"),
+        ],
+    )
+    .await;
+    let server = start_server(&harness);
+    let api = Api::new(&server.base);
+
+    let create = json!({"provider": "cashfree", "documents": ["AADHAAR"], "label": "T-1"});
+    let (status, session) = act(
+        &api,
+        "POST",
+        "/api/v1/sessions",
+        &asha,
+        Some(create),
+        "r-create",
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    let id = session["id"].as_str().unwrap().to_string();
+    let reference = session["reference"].as_str().unwrap().to_string();
+    let on = |tail: &str| format!("/api/v1/sessions/{id}{tail}");
+    let link = payops::sim::SAMPLE_LINK_ID;
+    let attempts: Vec<Attempt> = vec![
+        (
+            "PUT",
+            on("/label"),
+            &asha,
+            Some(json!({"label": "T-2"})),
+            "r-label",
+            200,
+        ),
+        ("POST", on("/refresh"), &asha, None, "r-refresh", 200),
+        (
+            "POST",
+            "/api/v1/sessions/track".into(),
+            &asha,
+            Some(json!({"provider": "cashfree", "reference": reference})),
+            "r-track",
+            200,
+        ),
+        ("POST", on("/stop"), &asha, None, "r-stop", 200),
+        (
+            "POST",
+            format!("/api/v1/links/{link}/notify"),
+            &farid,
+            None,
+            "r-notify",
+            200,
+        ),
+        (
+            "POST",
+            "/api/v1/balance/refresh".into(),
+            &farid,
+            None,
+            "r-balance",
+            202,
+        ),
+        (
+            "POST",
+            "/api/v1/tokens".into(),
+            &root,
+            Some(json!({"name": "neha", "role": "viewer"})),
+            "r-token-add",
+            201,
+        ),
+        (
+            "POST",
+            "/api/v1/tokens/neha/rotate".into(),
+            &root,
+            Some(json!({"grace": "1h"})),
+            "r-token-rotate",
+            201,
+        ),
+        (
+            "POST",
+            "/api/v1/tokens/neha/revoke".into(),
+            &root,
+            None,
+            "r-token-revoke",
+            200,
+        ),
+        // Refused: a role without the right, a token that is not one, a
+        // body that is not the object described.
+        (
+            "POST",
+            "/api/v1/sessions".into(),
+            &vera,
+            Some(json!({"provider": "cashfree"})),
+            "r-no-role",
+            403,
+        ),
+        (
+            "POST",
+            on("/stop"),
+            "payops_not-a-token",
+            None,
+            "r-no-token",
+            401,
+        ),
+        (
+            "PUT",
+            on("/label"),
+            &asha,
+            Some(json!({"label": 7})),
+            "r-bad-body",
+            400,
+        ),
+    ];
+    for (method, path, token, body, request, expected) in &attempts {
+        let (status, answer) = act(&api, method, path, token, body.clone(), request).await;
+        assert_eq!(status, *expected, "{method} {path}: {answer}");
+    }
+
+    let (status, rows) = api.get("/api/v1/activity?limit=1000", Some(&root)).await;
+    assert_eq!(status, 200, "{rows}");
+    let text = rows.to_string();
+    for secret in [&asha, &farid, &vera, &root] {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a token in the activity log"
+        );
+    }
+    assert!(
+        !text.contains("payops_"),
+        "a token in the activity log: {text}"
+    );
+    let row = |request: &str| -> Value {
+        let matching: Vec<&Value> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["request_id"] == request)
+            .collect();
+        assert_eq!(matching.len(), 1, "one row for {request}: {rows}");
+        matching[0].clone()
+    };
+    for (request, operator, action, outcome) in [
+        ("r-create", "asha", "create", "done"),
+        ("r-label", "asha", "label", "done"),
+        ("r-refresh", "asha", "refresh", "done"),
+        ("r-track", "asha", "track", "done"),
+        ("r-stop", "asha", "stop", "done"),
+        ("r-notify", "farid", "notify", "done"),
+        ("r-balance", "farid", "balance_refresh", "done"),
+        ("r-token-add", "root", "token_add", "done"),
+        ("r-token-rotate", "root", "token_rotate", "done"),
+        ("r-token-revoke", "root", "token_revoke", "done"),
+        ("r-no-role", "vera", "create", "refused"),
+        ("r-no-token", "(refused token)", "stop", "refused"),
+        ("r-bad-body", "asha", "label", "refused"),
+    ] {
+        let found = row(request);
+        assert_eq!(
+            (
+                found["operator"].as_str(),
+                found["action"].as_str(),
+                found["outcome"].as_str()
+            ),
+            (Some(operator), Some(action), Some(outcome)),
+            "{request}: {found}"
+        );
+    }
+    assert_eq!(row("r-label")["detail"], "label T-2");
+    assert_eq!(row("r-create")["target"], id.as_str());
+    assert_eq!(row("r-track")["target"], id.as_str());
+    assert_eq!(row("r-notify")["target"], link);
+    assert!(
+        row("r-no-role")["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("403"),
+        "{rows}"
+    );
+
+    // Narrowed, and refused to anyone but an admin.
+    let (_, labels) = api.get("/api/v1/activity?action=label", Some(&root)).await;
+    assert!(
+        labels
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "label"),
+        "{labels}"
+    );
+    let (_, farids) = api
+        .get("/api/v1/activity?operator=farid&since=1h", Some(&root))
+        .await;
+    assert_eq!(farids.as_array().unwrap().len(), 2, "{farids}");
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("since=banana", "since"),
+        ("all=1", "all"),
+    ] {
+        let (status, refused) = api
+            .get(&format!("/api/v1/activity?{query}"), Some(&root))
+            .await;
+        assert_eq!(
+            (status, error_field(&refused)),
+            (400, Some(field)),
+            "{query}: {refused}"
+        );
+    }
+    for token in [&asha, &vera] {
+        assert_eq!(api.get("/api/v1/activity", Some(token)).await.0, 403);
+    }
+
+    // For an auditor, and as a table.
+    let csv = through(
+        &server,
+        &root,
+        home.path(),
+        &["activity", "--since", "24h", "--csv"],
+    )
+    .await;
+    csv.assert_code(0);
+    assert!(
+        csv.stdout
+            .starts_with("at,operator,action,target,detail,outcome,reason,request_id\n"),
+        "{}",
+        csv.stdout
+    );
+    assert!(csv.stdout.contains(",r-create\n"), "{}", csv.stdout);
+    let table = through(
+        &server,
+        &root,
+        home.path(),
+        &["activity", "--operator", "vera"],
+    )
+    .await;
+    assert!(table.stdout.contains("refused: 403"), "{}", table.stdout);
+    through(&server, &asha, home.path(), &["activity"])
+        .await
+        .assert_clean_failure(2, "admin");
+
+    // A token made on the server's host, without the API, is a row too.
+    drop(server);
+    harness
+        .run(&["serve", "token", "add", "hari", "--role", "viewer"])
+        .await
+        .assert_code(0);
+    let local = harness
+        .run(&["activity", "--action", "token_add", "--json"])
+        .await;
+    local.assert_code(0);
+    let rows = local.json();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["target"] == "hari" && r["request_id"].is_null()),
+        "{rows}"
+    );
+}
