@@ -65,7 +65,7 @@ fn main() {
             request_id: None,
         };
         store
-            .complete_session(&record.id, &created, Timestamp::now())
+            .complete_session(&record.id, &created, Timestamp::now(), None)
             .expect("complete");
     }
     println!(

@@ -538,7 +538,7 @@ async fn rss(store_url: &str, sessions: usize, clients: usize) {
                 environment: None,
                 request_id: None,
             };
-            let _ = store.complete_session(&record.id, &created, now);
+            let _ = store.complete_session(&record.id, &created, now, None);
         }
     }
     let viewer = team.token("vera", "viewer");

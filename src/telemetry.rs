@@ -16,6 +16,7 @@ const SESSIONS: &str = "payops_sessions";
 const NOTIFIES: &str = "payops_notifies_total";
 const WEBHOOK_DELIVERIES: &str = "payops_webhook_deliveries_total";
 const STREAM_CLIENTS: &str = "payops_event_stream_clients";
+const ACTIVITY_UNRECORDED: &str = "payops_activity_unrecorded_total";
 const LEADER: &str = "payops_leader";
 const STORE_QUERY: &str = "payops_store_query_duration_seconds";
 const WALLET: &str = "payops_wallet_balance_rupees";
@@ -76,6 +77,12 @@ pub fn sessions(provider: &'static str, status: String, count: f64) {
 /// A notify's outcome: sent, declined, failed or unknown.
 pub fn notify(outcome: &'static str) {
     counter!(NOTIFIES, "outcome" => outcome).increment(1);
+}
+
+/// A refused request without a usable token that the activity log did not
+/// take (past its limit a minute).
+pub fn activity_unrecorded() {
+    counter!(ACTIVITY_UNRECORDED).increment(1);
 }
 
 /// An event stream opened (+1) or closed (-1).

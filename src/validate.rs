@@ -302,8 +302,41 @@ pub const DURATION_PATTERN: &str =
 /// A span of readings (`parse_span`), as the API's documents give it.
 pub const SPAN_PATTERN: &str = r"^\s*([1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d)\s*$";
 
-/// A token's lifetime through the API (`api_expiry`).
-pub const EXPIRY_PATTERN: &str = r"^\s*(never|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$";
+/// A token's lifetime through the API (`api_expiry`): seconds may run to
+/// ten digits, so a client can ask for any date it turns into seconds.
+pub const EXPIRY_PATTERN: &str = r"^\s*(never|[1-9][0-9]{0,9}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$";
+
+/// A rotation's grace (`parse_grace`): a week at most.
+pub const GRACE_PATTERN: &str =
+    r"^\s*(0|[1-9][0-9]{0,4}s|[1-9][0-9]{0,3}m|[1-9][0-9]?h|[1-7]d|1w)\s*$";
+
+/// How long a rotated token keeps working: `0` (the default: not at all)
+/// up to a week, as `GRACE_PATTERN` says. Longer would defeat rotating a
+/// leaked token.
+pub fn parse_grace(value: &str) -> Result<jiff::SignedDuration, String> {
+    let text = value.trim();
+    if text == "0" {
+        return Ok(jiff::SignedDuration::ZERO);
+    }
+    let (count, unit) = whole_and_unit(text, &[('s', 5), ('m', 4), ('h', 2), ('d', 1), ('w', 1)])
+        .filter(|(count, unit)| match unit {
+            'd' => (1..=7).contains(count),
+            'w' => *count == 1,
+            _ => true,
+        })
+        .ok_or_else(|| format!("'{text}' is not a grace; expected 0 or a length up to a week, such as 30m, 12h or 7d"))?;
+    Ok(jiff::SignedDuration::from_secs(count * unit_seconds(unit)))
+}
+
+fn unit_seconds(unit: char) -> i64 {
+    match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => 604_800,
+    }
+}
 
 /// A length of time: a whole number and s, m, h, d or w (2s, 30m, 12h,
 /// 90d, 2w), or 0 for none; at most 8, 6, 4, 3 and 2 digits (about two
@@ -320,14 +353,7 @@ pub fn parse_duration(value: &str) -> Result<jiff::SignedDuration, String> {
     .ok_or_else(|| {
         format!("'{text}' is not a length of time; expected a number and s, m, h, d or w, such as 12h or 90d")
     })?;
-    let per_unit = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3_600,
-        'd' => 86_400,
-        _ => 604_800,
-    };
-    Ok(jiff::SignedDuration::from_secs(count * per_unit))
+    Ok(jiff::SignedDuration::from_secs(count * unit_seconds(unit)))
 }
 
 /// A token's lifetime through the API: `never`, or a length of time from
@@ -341,8 +367,10 @@ pub fn api_expiry(
     if text == "never" {
         return Ok(None);
     }
-    let span = parse_duration(text)
-        .ok()
+    let seconds =
+        whole_and_unit(text, &[('s', 10)]).map(|(count, _)| jiff::SignedDuration::from_secs(count));
+    let span = seconds
+        .or_else(|| parse_duration(text).ok())
         .filter(|span| !span.is_zero())
         .ok_or_else(|| {
             ValidationError::new(

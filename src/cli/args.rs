@@ -420,12 +420,13 @@ pub enum TokenCommand {
     /// after the grace (at once without one).
     Rotate {
         name: String,
-        /// How long the old token keeps working, e.g. 1h.
+        /// How long the old token keeps working, e.g. 1h (a week at most).
         #[arg(long, value_name = "DURATION", default_value = "0")]
         grace: String,
-        /// The new token's lifetime, as for `add`.
-        #[arg(long, value_name = "DURATION|DATE|never", default_value = crate::auth::DEFAULT_TOKEN_LIFETIME)]
-        expires: String,
+        /// The new token's lifetime, as for `add`; as long as the old one
+        /// was made to last when left out.
+        #[arg(long, value_name = "DURATION|DATE|never")]
+        expires: Option<String>,
     },
     /// Revoke NAME's token: it is refused from the next request on.
     Revoke { name: String },

@@ -99,7 +99,7 @@ fn shown(rows: &[Activity], args: &ActivityArgs) -> Result<Output, Failure> {
 
 fn table_of(rows: &[Activity]) -> String {
     if rows.is_empty() {
-        return "no activity recorded in that span".into();
+        return "no activity recorded (that matches)".into();
     }
     let mut table = Table::new()
         .column("at", Fit::Whole)
@@ -127,6 +127,17 @@ fn table_of(rows: &[Activity]) -> String {
     table.render()
 }
 
+/// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a
+/// tab or a return first), made plain text with a leading `'`: targets
+/// and reasons can hold what a caller sent.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// One row a change, every field, times in UTC (RFC 3339) as the API gives
 /// them: for an auditor's spreadsheet.
 fn csv_of(rows: &[Activity]) -> Result<String, String> {
@@ -144,17 +155,18 @@ fn csv_of(rows: &[Activity]) -> Result<String, String> {
         ])
         .map_err(|e| e.to_string())?;
     for row in rows {
+        let cells = [
+            row.at.to_string(),
+            row.operator.clone(),
+            row.action.clone(),
+            row.target.clone().unwrap_or_default(),
+            row.detail.clone().unwrap_or_default(),
+            row.outcome.as_str().to_string(),
+            row.reason.clone().unwrap_or_default(),
+            row.request_id.clone().unwrap_or_default(),
+        ];
         writer
-            .write_record([
-                row.at.to_string().as_str(),
-                &row.operator,
-                &row.action,
-                row.target.as_deref().unwrap_or(""),
-                row.detail.as_deref().unwrap_or(""),
-                row.outcome.as_str(),
-                row.reason.as_deref().unwrap_or(""),
-                row.request_id.as_deref().unwrap_or(""),
-            ])
+            .write_record(cells.iter().map(|cell| inert(cell).into_owned()))
             .map_err(|e| e.to_string())?;
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;

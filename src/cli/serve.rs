@@ -9,7 +9,7 @@ use super::{Context, Failure, Output, print_stdout};
 use crate::auth;
 use crate::domain::local_time;
 use crate::server;
-use crate::store::{Activity, TokenInfo, TokenRefusal};
+use crate::store::{Activity, Lifetime, TokenInfo, TokenRefusal};
 use crate::validate;
 
 pub async fn run(ctx: &Context, args: &ServeArgs) -> Result<Option<Output>, Failure> {
@@ -94,18 +94,24 @@ fn token(ctx: &Context, command: &TokenCommand) -> Result<Output, Failure> {
             grace,
             expires,
         } => {
-            let name = name.trim();
-            let expires_at = validate::token_expiry("--expires", expires, now)?;
-            let grace = validate::parse_duration(grace)
+            let name = auth::operator_name("NAME", name)?;
+            let lifetime = match expires {
+                Some(asked) => Lifetime::Until(validate::token_expiry("--expires", asked, now)?),
+                None => Lifetime::SameAsOld,
+            };
+            let grace = validate::parse_grace(grace)
                 .map_err(|message| Failure::usage(format!("--grace: {message}")))?;
-            let old_until = now
-                .checked_add(grace)
-                .map_err(|e| Failure::usage(format!("--grace: {e}")))?;
             let (token, hash) = auth::new_token();
             let noted =
-                activity("token_rotate", name).detail(format!("grace {}s", grace.as_secs()));
-            let role = store.rotate_token(name, &hash, now, expires_at, old_until, Some(&noted))?;
-            Ok(token_made(name, role, &token, expires_at, Some(old_until)))
+                activity("token_rotate", &name).detail(format!("grace {}s", grace.as_secs()));
+            let rotated = store.rotate_token(&name, &hash, now, lifetime, grace, Some(&noted))?;
+            Ok(token_made(
+                &name,
+                rotated.role,
+                &token,
+                rotated.expires_at,
+                Some(rotated.old_until),
+            ))
         }
         TokenCommand::Revoke { name } => {
             let name = name.trim();
@@ -139,10 +145,13 @@ pub(super) async fn remote_token(
             grace,
             expires,
         } => {
-            let name = name.trim().to_string();
-            validate::parse_duration(grace)
+            let name = auth::operator_name("NAME", name)?;
+            validate::parse_grace(grace)
                 .map_err(|message| Failure::usage(format!("--grace: {message}")))?;
-            let body = json!({"grace": grace, "expires": lifetime(expires)?});
+            let mut body = json!({"grace": grace});
+            if let Some(asked) = expires {
+                body["expires"] = json!(lifetime(asked)?);
+            }
             let made = client
                 .call(Method::POST, &["tokens", &name, "rotate"], &[], Some(body))
                 .await?;
@@ -186,7 +195,12 @@ pub(super) async fn remote_token(
 fn lifetime(expires: &str) -> Result<String, Failure> {
     let now = Timestamp::now();
     Ok(match validate::token_expiry("--expires", expires, now)? {
-        Some(at) => format!("{}s", now.duration_until(at).as_secs().max(1)),
+        // Rounded up: the token must not stop a moment before the time asked.
+        Some(at) => {
+            let left = now.duration_until(at);
+            let whole = left.as_secs() + i64::from(left.subsec_nanos() > 0);
+            format!("{}s", whole.max(1))
+        }
         None => "never".to_string(),
     })
 }

@@ -26,7 +26,9 @@ use crate::providers::http::RateHeaders;
 use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
-use crate::store::{Activity, Lease, Outcome, Store, StoreError, TRACKED_REF_PREFIX};
+use crate::store::{
+    Activity, Lease, NotifyCompletion, Outcome, Store, StoreError, TRACKED_REF_PREFIX,
+};
 
 /// How often, and how many times, to ask for a document being prepared.
 const PREPARING_RETRY: Duration = Duration::from_secs(2);
@@ -329,7 +331,7 @@ impl Services {
                     })
                 });
                 self.store()
-                    .complete_session_noting(&new.id, &created, Timestamp::now(), activity.as_ref())
+                    .complete_session(&new.id, &created, Timestamp::now(), activity.as_ref())
                     .map_err(|e| bare(e.into()))
             }
             Err(error) => {
@@ -370,7 +372,7 @@ impl Services {
         let activity = self
             .noted("track", None)
             .map(|a| a.detail(format!("{provider} {}", report.reference)));
-        let record = self.store().track_existing_noting(
+        let record = self.store().track_existing(
             provider,
             &report.reference,
             Timestamp::now(),
@@ -418,7 +420,7 @@ impl Services {
                 };
                 let completed =
                     self.store()
-                        .complete_session(&record.id, &created, Timestamp::now())?;
+                        .complete_session(&record.id, &created, Timestamp::now(), None)?;
                 let mut outcome = self.apply_report(&completed, report, None)?;
                 // The create's own event, unless the status answer wrote a newer one.
                 outcome.event = outcome.event.or_else(|| Some(completed.status_event()));
@@ -464,7 +466,7 @@ impl Services {
             Ok(report) => self.apply_report(record, report, lease),
             Err(error) => {
                 self.store()
-                    .record_poll_error_under(lease, &record.id, &error.to_string())?;
+                    .record_poll_error(lease, &record.id, &error.to_string())?;
                 Err(error)
             }
         }
@@ -499,7 +501,7 @@ impl Services {
         {
             store.learn_external_ref(&record.id, external_ref)?;
         }
-        let (record, previous, event) = store.record_poll_under(
+        let (record, previous, event) = store.record_poll(
             lease,
             &record.id,
             &report.status,
@@ -774,34 +776,22 @@ impl Services {
                 )
             }
         };
-        let store = self.store();
-        let entry = match self.noted("notify", Some(started.link_id.as_str())) {
-            Some(activity) => {
-                let activity = match outcome {
-                    NotifyOutcome::Sent => activity,
-                    _ => {
-                        activity.ended(Outcome::Failed, format!("{}: {message}", outcome.as_str()))
-                    }
-                };
-                store.finish_notify_noting(
-                    started.id,
-                    outcome,
-                    &message,
-                    code.as_deref(),
-                    request_id.as_deref(),
-                    &activity,
-                )?
-            }
-            None => store.finish_notify(
-                started.id,
-                outcome,
-                &message,
-                code.as_deref(),
-                request_id.as_deref(),
-                Timestamp::now(),
-            )?,
+        let activity = self
+            .noted("notify", Some(started.link_id.as_str()))
+            .map(|activity| match outcome {
+                NotifyOutcome::Sent => activity,
+                _ => activity.ended(Outcome::Failed, format!("{}: {message}", outcome.as_str())),
+            });
+        let completion = NotifyCompletion {
+            outcome,
+            message: &message,
+            provider_code: code.as_deref(),
+            request_id: request_id.as_deref(),
+            at: Timestamp::now(),
         };
-        drop(store);
+        let entry =
+            self.store()
+                .finish_notify_noting(started.id, &completion, activity.as_ref())?;
         crate::telemetry::notify(entry.outcome.as_str());
         Ok(NotifyResult { entry, error })
     }

@@ -154,7 +154,6 @@ impl InstantPayClient {
     ) -> Result<CreatedSession, ProviderError> {
         let external_ref =
             crate::validate::external_ref("externalRef", request.external_ref.as_str())?;
-        let url = self.endpoint(&["identity", "digiLocker"]);
         let body = json!({
             "externalRef": external_ref,
             "redirectionUrl": request.redirect_url.as_str(),
@@ -162,14 +161,13 @@ impl InstantPayClient {
             "latitude": self.inner.latitude,
             "longitude": self.inner.longitude,
         });
-        self.inner
-            .http
-            .call(
-                CallKind::SideEffect,
-                |client| client.post(url.clone()).json(&body),
-                parse_created,
-            )
-            .await
+        self.post(
+            CallKind::SideEffect,
+            &["identity", "digiLocker"],
+            body,
+            parse_created,
+        )
+        .await
     }
 
     /// `POST /identity/digiLocker/status` (retried when safe).
@@ -181,19 +179,17 @@ impl InstantPayClient {
         if reference.is_empty() {
             return Err(invalid("referenceId", "is empty"));
         }
-        let url = self.endpoint(&["identity", "digiLocker", "status"]);
         let body = json!({ "referenceId": reference });
-        self.inner
-            .http
-            .call(
-                CallKind::Read,
-                |client| client.post(url.clone()).json(&body),
-                |raw| {
-                    parse_session_status(raw, reference)
-                        .map_err(|e| without_personal_data(e, &raw.body))
-                },
-            )
-            .await
+        self.post(
+            CallKind::Read,
+            &["identity", "digiLocker", "status"],
+            body,
+            |raw| {
+                parse_session_status(raw, reference)
+                    .map_err(|e| without_personal_data(e, &raw.body))
+            },
+        )
+        .await
     }
 
     /// `POST /identity/digiLocker/document` with `{referenceId, documentType}`.
@@ -206,32 +202,28 @@ impl InstantPayClient {
         if reference.is_empty() {
             return Err(invalid("referenceId", "is empty"));
         }
-        let url = self.endpoint(&["identity", "digiLocker", "document"]);
         let body = json!({ "referenceId": reference, "documentType": document.wire() });
-        self.inner
-            .http
-            .call(
-                CallKind::Read,
-                |client| client.post(url.clone()).json(&body),
-                |raw| parse_document(raw, document).map_err(http::without_document_data),
-            )
-            .await
+        self.post(
+            CallKind::Read,
+            &["identity", "digiLocker", "document"],
+            body,
+            |raw| parse_document(raw, document).map_err(http::without_document_data),
+        )
+        .await
     }
 
     /// `POST /payments/payout/link/notify`. Retried only when the request
     /// provably never left; a timeout is `OutcomeUnknown`.
     pub async fn notify_link(&self, link: &LinkId) -> Result<NotifyReceipt, ProviderError> {
         let link = non_empty_link(link)?;
-        let url = self.endpoint(&["payments", "payout", "link", "notify"]);
         let body = json!({ "linkId": link });
-        self.inner
-            .http
-            .call(
-                CallKind::SideEffect,
-                |client| client.post(url.clone()).json(&body),
-                parse_notify,
-            )
-            .await
+        self.post(
+            CallKind::SideEffect,
+            &["payments", "payout", "link", "notify"],
+            body,
+            parse_notify,
+        )
+        .await
     }
 
     /// `GET /payments/payout/link/track/{linkId}` (retried when safe).
@@ -244,6 +236,26 @@ impl InstantPayClient {
                 CallKind::Read,
                 |client| client.get(url.clone()),
                 |raw| parse_track(raw, link),
+            )
+            .await
+    }
+
+    /// `POST` of the JSON `body` to the endpoint at `segments` (the same
+    /// body for every attempt), its answer read by `interpret`.
+    async fn post<T>(
+        &self,
+        kind: CallKind,
+        segments: &[&str],
+        body: Value,
+        interpret: impl Fn(&RawResponse) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        let url = self.endpoint(segments);
+        self.inner
+            .http
+            .call(
+                kind,
+                |client| client.post(url.clone()).json(&body),
+                interpret,
             )
             .await
     }
@@ -466,12 +478,19 @@ fn success_data<'a>(
     }
 }
 
+/// A read's envelope and `data` object when it succeeded; otherwise the
+/// matching error.
+fn read_success(raw: &RawResponse) -> Result<(Envelope, Map<String, Value>), ProviderError> {
+    let envelope = read_envelope(raw)?;
+    let data = success_data(raw, &envelope)?.clone();
+    Ok((envelope, data))
+}
+
 fn parse_balance(
     raw: &RawResponse,
     configured_account: &str,
 ) -> Result<BalanceReport, ProviderError> {
-    let envelope = read_envelope(raw)?;
-    let data = success_data(raw, &envelope)?;
+    let (envelope, data) = read_success(raw)?;
     let balance = data
         .get("balance")
         .and_then(Value::as_object)
@@ -532,8 +551,7 @@ fn parse_session_status(
     raw: &RawResponse,
     asked_reference: &str,
 ) -> Result<SessionStatusReport, ProviderError> {
-    let envelope = read_envelope(raw)?;
-    let data = success_data(raw, &envelope)?;
+    let (envelope, data) = read_success(raw)?;
     let provider_status =
         text(data.get("status")).ok_or_else(|| missing("data.status", &raw.body))?;
     let user_details = http::user_details(data.get("userDetails"));
@@ -579,8 +597,7 @@ fn parse_notify(raw: &RawResponse) -> Result<NotifyReceipt, ProviderError> {
 }
 
 fn parse_track(raw: &RawResponse, link: &LinkId) -> Result<LinkReport, ProviderError> {
-    let envelope = read_envelope(raw)?;
-    let data = success_data(raw, &envelope)?;
+    let (envelope, data) = read_success(raw)?;
     let status = text(data.get("status")).ok_or_else(|| missing("data.status", &raw.body))?;
     let amount = match data.get("amount") {
         None | Some(Value::Null) => None,
@@ -752,27 +769,13 @@ mod tests {
 
     #[test]
     fn http_status_without_envelope() {
-        assert_eq!(
-            parse_notify(&raw(401, "denied")).expect_err("401").kind(),
-            "auth"
-        );
-        assert_eq!(parse_notify(&raw(403, "")).expect_err("403").kind(), "auth");
-        assert_eq!(
-            parse_notify(&raw(502, "<html>")).expect_err("502").kind(),
-            "provider_unavailable"
-        );
-        assert_eq!(
-            parse_notify(&raw(200, "<html>")).expect_err("200").kind(),
-            "malformed_response"
-        );
-        assert_eq!(
-            parse_notify(&raw(404, "nothing")).expect_err("404").kind(),
-            "malformed_response"
-        );
-        assert_eq!(
-            parse_notify(&raw(429, "")).expect_err("429").kind(),
-            "rate_limited"
-        );
+        let kind = |status, body| parse_notify(&raw(status, body)).expect_err(body).kind();
+        assert_eq!(kind(401, "denied"), "auth");
+        assert_eq!(kind(403, ""), "auth");
+        assert_eq!(kind(502, "<html>"), "provider_unavailable");
+        assert_eq!(kind(200, "<html>"), "malformed_response");
+        assert_eq!(kind(404, "nothing"), "malformed_response");
+        assert_eq!(kind(429, ""), "rate_limited");
     }
 
     #[test]

@@ -46,16 +46,37 @@ pub fn action_of(method: &Method, route: &str) -> Option<&'static str> {
     Some(action)
 }
 
-/// The id or name a change request's path names.
-fn target_of(path: &str) -> Option<String> {
-    let mut segments = path.trim_start_matches("/api/v1/").split('/');
-    let (_, target) = (segments.next(), segments.next()?);
-    (target != "track" && !target.is_empty() && target != "refresh").then(|| {
-        percent_encoding::percent_decode_str(target)
-            .decode_utf8_lossy()
-            .chars()
-            .take(64)
-            .collect()
+/// The id or name a change request's path names: the segment where its
+/// route has `{id}` or `{name}`, decoded, without control characters (it
+/// reaches an admin's terminal), at most 64 characters.
+fn target_of(route: &str, path: &str) -> Option<String> {
+    let route = route.trim_start_matches("/api/v1");
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let at = route
+        .split('/')
+        .position(|segment| segment == "{id}" || segment == "{name}")?;
+    let raw = path.split('/').nth(at)?;
+    let target: String = percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    (!target.is_empty()).then_some(target)
+}
+
+/// Refused attempts without a usable token written a minute, at most:
+/// anyone can make them, and they must not fill the store. Past it they
+/// are counted and logged, not written.
+const UNAUTHENTICATED_ROWS_A_MINUTE: u32 = 120;
+
+fn unauthenticated_rows() -> &'static governor::DefaultDirectRateLimiter {
+    static LIMITER: std::sync::OnceLock<governor::DefaultDirectRateLimiter> =
+        std::sync::OnceLock::new();
+    LIMITER.get_or_init(|| {
+        let per_minute = std::num::NonZeroU32::new(UNAUTHENTICATED_ROWS_A_MINUTE)
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        governor::RateLimiter::direct(governor::Quota::per_minute(per_minute))
     })
 }
 
@@ -77,7 +98,9 @@ pub async fn record_refusals(
     let Some(action) = action else {
         return next.run(request).await;
     };
-    let target = target_of(request.uri().path());
+    let target = route
+        .as_deref()
+        .and_then(|route| target_of(route, request.uri().path()));
     let who = request.extensions().get::<Who>().cloned();
     let request_id = request
         .extensions()
@@ -102,6 +125,14 @@ pub async fn record_refusals(
         Outcome::Failed
     };
     let operator = who.map(|who| who.said()).unwrap_or_else(|| "-".into());
+    if status == axum::http::StatusCode::UNAUTHORIZED && unauthenticated_rows().check().is_err() {
+        crate::telemetry::activity_unrecorded();
+        tracing::warn!(
+            action,
+            "a refused request without a usable token: not recorded (over the limit)"
+        );
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
     let activity = Activity::done(&operator, action, target.as_deref())
         .request(request_id.as_deref())
         .ended(outcome, format!("{}: {reason}", status.as_u16()));

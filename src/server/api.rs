@@ -209,14 +209,12 @@ async fn set_label(
     id: Result<Path<String>, PathRejection>,
     Object(body): Object<LabelBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
-    operator.require(Permission::Sessions)?;
+    let record = session_to_work(&state, &operator, id)?;
     let label = match &body.label {
         Value::String(raw) => crate::validate::label("label", raw)?,
         Value::Null => None,
         _ => return Err(invalid("label", "must be a string or null")),
     };
-    let record = state.services.find(&id)?;
     let activity = operator
         .activity("label", Some(record.id.as_str()))
         .detail(match &label {
@@ -278,6 +276,12 @@ async fn refresh_balance(
     if !state.services.is_configured(Provider::InstantPay) {
         return Err(OpsError::NotConfigured(Provider::InstantPay).into());
     }
+    // Asking changes nothing in the store yet: the row stands alone, and
+    // goes first, so an ask that is made is never one without its row.
+    state
+        .services
+        .store()
+        .record_activity(&operator.activity("balance_refresh", None))?;
     if state.commands.send(Command::RefreshBalance).is_err() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -285,11 +289,6 @@ async fn refresh_balance(
             "the server's engine has stopped",
         ));
     }
-    // Asking changes nothing in the store yet: the row stands alone.
-    state
-        .services
-        .store()
-        .record_activity(&operator.activity("balance_refresh", None))?;
     tracing::info!(by = %operator.name, "balance refresh asked");
     Ok((
         StatusCode::ACCEPTED,
@@ -408,9 +407,7 @@ async fn refresh_session(
     Extension(operator): Extension<Operator>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
-    operator.require(Permission::Sessions)?;
-    let record = state.services.find(&id)?;
+    let record = session_to_work(&state, &operator, id)?;
     let outcome = state.announced(state.services.refresh(&record).await)?;
     // A refresh asks the provider; what it learned is the poll's to write,
     // so its row stands alone, after it.
@@ -428,9 +425,7 @@ async fn stop_tracking(
     Extension(operator): Extension<Operator>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
-    operator.require(Permission::Sessions)?;
-    let record = state.services.find(&id)?;
+    let record = session_to_work(&state, &operator, id)?;
     let activity = operator.activity("stop", Some(record.id.as_str()));
     state
         .services
@@ -442,6 +437,17 @@ async fn stop_tracking(
         id: record.id.as_str(),
         tracking: false,
     }))
+}
+
+/// The session a path names, for an operator whose role works sessions.
+fn session_to_work(
+    state: &AppState,
+    operator: &Operator,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<crate::domain::SessionRecord, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
+    operator.require(Permission::Sessions)?;
+    Ok(state.services.find(&id)?)
 }
 
 /// A session as a poll (or a track) left it, with the personal data it
@@ -501,13 +507,14 @@ async fn notify_link(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
     raw: Result<Path<String>, PathRejection>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let Path(raw) = raw.map_err(bad_path)?;
     operator.require(Permission::Money)?;
     let link = link_id(&raw)?;
     // No body is a plain notify; any body must be the JSON object.
-    let again = super::body::optional_object::<NotifyBody>(&body)?.again;
+    let again = super::body::optional_object::<NotifyBody>(&headers, &body)?.again;
     let services = state
         .services
         .in_request(&operator.name, operator.request_id.as_deref());

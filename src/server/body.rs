@@ -44,12 +44,30 @@ pub fn object_from<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// `bytes` as `T` from a JSON object, or `T::default()` when there are none:
 /// for routes whose body is optional.
-pub fn optional_object<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn optional_object<T: DeserializeOwned + Default>(
+    headers: &axum::http::HeaderMap,
+    bytes: &[u8],
+) -> Result<T, ApiError> {
     if bytes.is_empty() {
-        Ok(T::default())
-    } else {
-        object_from(bytes)
+        return Ok(T::default());
     }
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime.eq_ignore_ascii_case("application/json")
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_body",
+            "Expected request with `Content-Type: application/json`",
+        ));
+    }
+    object_from(bytes)
 }
 
 fn from_object<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {

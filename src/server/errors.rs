@@ -177,6 +177,16 @@ fn named_field(text: &str) -> Option<String> {
             return rest.split('`').next().map(str::to_string);
         }
     }
+    // "Failed to deserialize query string: all: provided string was not …"
+    if let Some((field, _)) = text
+        .split("query string: ")
+        .nth(1)
+        .and_then(|rest| rest.split_once(':'))
+        && !field.is_empty()
+        && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Some(field.to_string());
+    }
     // "… target type: label: invalid type …", "… could not be read: label: invalid type …"
     let at = text
         .find(": invalid")

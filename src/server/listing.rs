@@ -142,7 +142,7 @@ mod tests {
             .map(|n| {
                 let reference = format!("REF{n}");
                 let id = store
-                    .track_existing(Provider::Cashfree, &reference, Timestamp::now())
+                    .track_existing(Provider::Cashfree, &reference, Timestamp::now(), None)
                     .unwrap()
                     .id;
                 store.set_label(&id, Some(&format!("TKT-{n}"))).unwrap();
@@ -190,6 +190,7 @@ mod tests {
         for id in &ids[..6] {
             another_process
                 .record_poll(
+                    None,
                     id,
                     &SessionStatus::Authenticated,
                     "AUTHENTICATED",
@@ -224,7 +225,7 @@ mod tests {
         let listing = SessionsJson::default();
         listed(&listing, &store, true);
         let id = store
-            .track_existing(Provider::InstantPay, "NEW", Timestamp::now())
+            .track_existing(Provider::InstantPay, "NEW", Timestamp::now(), None)
             .unwrap()
             .id;
         store
@@ -240,6 +241,7 @@ mod tests {
                     request_id: None,
                 },
                 Timestamp::now(),
+                None,
             )
             .unwrap();
         let list = listed(&listing, &store, true);

@@ -151,3 +151,23 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     use utoipa::OpenApi;
     Json(super::api::ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// The patterns the document gives are the ones the validators hold to.
+    #[test]
+    fn the_documents_patterns_are_the_validators() {
+        let doc = serde_json::to_string(&super::super::api::ApiDoc::openapi()).unwrap();
+        for pattern in [
+            crate::validate::DURATION_PATTERN,
+            crate::validate::SPAN_PATTERN,
+            crate::validate::EXPIRY_PATTERN,
+            crate::validate::GRACE_PATTERN,
+        ] {
+            let quoted = serde_json::to_string(pattern).unwrap();
+            assert!(doc.contains(&quoted), "the document lacks {pattern}");
+        }
+    }
+}

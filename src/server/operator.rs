@@ -17,10 +17,23 @@ use crate::store::{Activity, TokenCheck, TokenRefusal};
 pub struct Operator {
     pub name: String,
     pub role: Role,
-    /// When the token stops working; `None`: never.
+    /// When the token stops working (its expiry, or the end of a rotated
+    /// token's grace); `None`: never.
     pub expires_at: Option<Timestamp>,
+    /// The token's hash, to check it again while a stream stays open.
+    pub token_hash: TokenHash,
     /// The request's id, for its activity row.
     pub request_id: Option<String>,
+}
+
+/// A token's SHA-256: not the token, but kept out of debug output all the same.
+#[derive(Clone)]
+pub struct TokenHash(pub String);
+
+impl std::fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenHash(…)")
+    }
 }
 
 /// Sent with every answer to a token that expires, so a client can warn
@@ -57,26 +70,24 @@ pub async fn authenticate(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty());
-    let refused = |word: &'static str| {
+    let refused = |word: String| {
         if let Some(who) = request.extensions().get::<super::request_log::Who>() {
             who.is(word);
         }
     };
     let Some(token) = presented else {
-        refused("(no token)");
+        refused("(no token)".into());
         return ApiError::unauthorized(
             "no token: send Authorization: Bearer <token> (make one with `payops serve token add`)",
         )
         .into_response();
     };
-    let found = state
-        .services
-        .store()
-        .use_token(&auth::token_hash(token), Timestamp::now());
+    let hash = auth::token_hash(token);
+    let found = state.services.store().use_token(&hash, Timestamp::now());
     let info = match found {
         Ok(TokenCheck::Valid(info)) => info,
-        Ok(TokenCheck::Refused(TokenRefusal::Expired(at))) => {
-            refused("(expired token)");
+        Ok(TokenCheck::Refused(TokenRefusal::Expired(at), name)) => {
+            refused(format!("{name} (expired token)"));
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "token_expired",
@@ -87,17 +98,22 @@ pub async fn authenticate(
             )
             .into_response();
         }
-        Ok(TokenCheck::Refused(TokenRefusal::Revoked(at))) => {
-            refused("(revoked token)");
-            return ApiError::unauthorized(&format!("the token was revoked at {at:.0}"))
-                .into_response();
+        Ok(TokenCheck::Refused(TokenRefusal::Revoked(at), name)) => {
+            refused(format!("{name} (revoked token)"));
+            return ApiError::unauthorized(&format!(
+                "the token was revoked (or replaced by a rotation) at {at:.0}"
+            ))
+            .into_response();
         }
         Ok(TokenCheck::Unknown) => {
-            refused("(refused token)");
+            refused("(refused token)".into());
             return ApiError::unauthorized("the token is wrong or revoked").into_response();
         }
         Err(error) => return ApiError::from(error).into_response(),
     };
+    if let Some(who) = request.extensions().get::<super::request_log::Who>() {
+        who.is(info.name.clone());
+    }
     if let Err(not_until) = state.limiter.check_key(&info.name) {
         use governor::clock::{Clock, DefaultClock};
         let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -113,24 +129,20 @@ pub async fn authenticate(
             .insert(header::RETRY_AFTER, seconds.into());
         return response;
     }
-    if let Some(who) = request.extensions().get::<super::request_log::Who>() {
-        who.is(info.name.clone());
-    }
     let request_id = request
         .extensions()
         .get::<super::request_log::RequestId>()
         .map(|id| id.0.clone());
+    let expires_at = info.usable_until();
     request.extensions_mut().insert(Operator {
         name: info.name,
         role: info.role,
-        expires_at: info.expires_at,
+        expires_at,
+        token_hash: TokenHash(hash),
         request_id,
     });
     let mut response = next.run(request).await;
-    if let Some(value) = info
-        .expires_at
-        .and_then(|at| HeaderValue::from_str(&format!("{at:.0}")).ok())
-    {
+    if let Some(value) = expires_at.and_then(|at| HeaderValue::from_str(&format!("{at:.0}")).ok()) {
         response.headers_mut().insert(TOKEN_EXPIRES.clone(), value);
     }
     response

@@ -17,6 +17,7 @@ use super::events::lock;
 use super::operator::Operator;
 use super::state::AppState;
 use crate::domain::wire::KEEP_ALIVE;
+use crate::store::TokenCheck;
 
 /// How often the server looks for token changes (one query for all its
 /// streams): a revoked or re-roled operator stops hearing within this.
@@ -93,15 +94,21 @@ impl Drop for Client {
 }
 
 impl Client {
-    /// Whether the operator still holds an active token with this role (a
-    /// store that does not answer is given the benefit of the doubt).
+    /// Whether the token the stream was opened with still works, with the
+    /// same operator and role: not revoked, not expired, not past a
+    /// rotation's grace (a store that does not answer is given the benefit
+    /// of the doubt).
     fn still_allowed(&self) -> bool {
-        match self.state.services.store().list_tokens() {
-            Ok(tokens) => tokens.iter().any(|token| {
-                token.name == self.operator.name
-                    && token.role == self.operator.role
-                    && token.revoked_at.is_none()
-            }),
+        let checked = self
+            .state
+            .services
+            .store()
+            .use_token(&self.operator.token_hash.0, jiff::Timestamp::now());
+        match checked {
+            Ok(TokenCheck::Valid(info)) => {
+                info.name == self.operator.name && info.role == self.operator.role
+            }
+            Ok(_) => false,
             Err(_) => true,
         }
     }
@@ -124,7 +131,15 @@ impl Client {
         let received = loop {
             tokio::select! {
                 _ = closing.cancelled() => return None,
-                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+                // Time alone ends a token (its expiry, a rotation's grace):
+                // checked with each keep-alive, so within its period.
+                _ = self.keep_alive.tick() => {
+                    if !self.still_allowed() {
+                        tracing::info!(operator = %self.operator.name, "token expired: its event stream ends");
+                        return None;
+                    }
+                    return Some(Bytes::from_static(b": keep-alive\n\n"));
+                }
                 Ok(()) = self.tokens.changed() => {
                     if !self.still_allowed() {
                         tracing::info!(operator = %self.operator.name, "token revoked: its event stream ends");

@@ -5,7 +5,7 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use jiff::Timestamp;
@@ -17,6 +17,7 @@ use super::errors::{ApiError, ErrorBody, bad_path, invalid};
 use super::operator::Operator;
 use super::state::AppState;
 use crate::auth::{self, Permission, Role};
+use crate::store::Lifetime;
 
 /// A new token: for whom, with which role, and for how long.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -29,7 +30,7 @@ pub struct TokenBody {
     /// A length of time (2s, 12h, 90d, 2w) or "never"; 90 days when left
     /// out. (The CLI turns a date into seconds.)
     #[schema(
-        pattern = r"^\s*(never|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
+        pattern = r"^\s*(never|[1-9][0-9]{0,9}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
     )]
     expires: Option<String>,
 }
@@ -39,14 +40,14 @@ pub struct TokenBody {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
-    /// How long the old token keeps working (30m, 1h, 0); none when left out.
-    #[schema(
-        pattern = r"^\s*(0|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
-    )]
+    /// How long the old token keeps working (30m, 1h, 7d at most; 0);
+    /// none when left out.
+    #[schema(pattern = r"^\s*(0|[1-9][0-9]{0,4}s|[1-9][0-9]{0,3}m|[1-9][0-9]?h|[1-7]d|1w)\s*$")]
     grace: Option<String>,
-    /// As for a new token; 90 days when left out.
+    /// As for a new token; as long as the old one was made to last when
+    /// left out.
     #[schema(
-        pattern = r"^\s*(never|[1-9][0-9]{0,7}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
+        pattern = r"^\s*(never|[1-9][0-9]{0,9}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$"
     )]
     expires: Option<String>,
 }
@@ -125,42 +126,45 @@ pub async fn rotate(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
     name: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let Path(name) = name.map_err(|rejection| bad_path(rejection).field("name"))?;
+    let name = token_name(name)?;
     operator.require(Permission::Tokens)?;
-    let body: RotateBody = super::body::optional_object(&body)?;
-    let name = name.trim();
+    let body: RotateBody = super::body::optional_object(&headers, &body)?;
     let now = Timestamp::now();
-    let expires_at = expiry(body.expires.as_deref(), now)?;
+    let lifetime = match body.expires.as_deref() {
+        Some(asked) => Lifetime::Until(crate::validate::api_expiry("expires", asked, now)?),
+        None => Lifetime::SameAsOld,
+    };
     let grace = match body.grace.as_deref() {
-        Some(text) => crate::validate::parse_duration(text).map_err(|m| invalid("grace", m))?,
+        Some(text) => crate::validate::parse_grace(text).map_err(|m| invalid("grace", m))?,
         None => jiff::SignedDuration::ZERO,
     };
-    let old_until = now
-        .checked_add(grace)
-        .map_err(|e| invalid("grace", e.to_string()))?;
     let (token, hash) = auth::new_token();
     let activity = operator
-        .activity("token_rotate", Some(name))
+        .activity("token_rotate", Some(&name))
         .detail(format!("grace {}s", grace.as_secs()));
-    let role = state.services.store().rotate_token(
-        name,
-        &hash,
-        now,
-        expires_at,
-        old_until,
-        Some(&activity),
-    )?;
+    let rotated =
+        state
+            .services
+            .store()
+            .rotate_token(&name, &hash, now, lifetime, grace, Some(&activity))?;
     tracing::info!(operator = %name, by = %operator.name, "token rotated");
     let made = MadeToken {
-        name,
-        role: role.as_str(),
+        name: &name,
+        role: rotated.role.as_str(),
         token: &token,
-        expires_at,
-        old_token_until: Some(old_until),
+        expires_at: rotated.expires_at,
+        old_token_until: Some(rotated.old_until),
     };
     Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+/// The `{name}` of a token route: a name a token could have (400 otherwise).
+fn token_name(name: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(name) = name.map_err(|rejection| bad_path(rejection).field("name"))?;
+    Ok(auth::operator_name("name", &name)?)
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens/{name}/revoke", tag = "operators", description = "Role: admin. Refused from the next request on (a rotated one in its grace too); its open event streams end within seconds.", params(("name" = String, Path, pattern = r"^\s*[A-Za-z0-9._@-]{1,64}\s*$")), responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no active token has that name", body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -169,9 +173,9 @@ pub async fn revoke(
     Extension(operator): Extension<Operator>,
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Revoked>, ApiError> {
-    let Path(name) = name.map_err(|rejection| bad_path(rejection).field("name"))?;
+    let name = token_name(name)?;
     operator.require(Permission::Tokens)?;
-    let name = name.trim();
+    let name = name.as_str();
     let activity = operator.activity("token_revoke", Some(name));
     state
         .services

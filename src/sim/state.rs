@@ -257,6 +257,24 @@ struct Inner {
     document_fetches: HashMap<String, u32>,
 }
 
+impl Inner {
+    /// Files an InstantPay session under its reference and its `externalRef`.
+    fn add_ip(&mut self, session: IpSession) {
+        self.ip_external_refs
+            .insert(session.external_ref.clone(), session.reference_id.clone());
+        self.ip_sessions
+            .insert(session.reference_id.clone(), session);
+    }
+
+    /// Files a Cashfree session under its `verification_id` and its reference.
+    fn add_cf(&mut self, session: CfSession) {
+        self.cf_by_reference
+            .insert(session.reference_id, session.verification_id.clone());
+        self.cf_sessions
+            .insert(session.verification_id.clone(), session);
+    }
+}
+
 /// A per-provider sliding window of one simulated minute (with a faster
 /// clock the provider's per-minute budget holds per simulated minute, so a
 /// scaled benchmark meets the limits production would).
@@ -399,38 +417,27 @@ impl SimState {
     fn restore(&self, saved: persist::Saved) {
         let mut inner = lock(&self.inner);
         let forced = |word: Option<String>| word.map(|w| SessionStatus::from_normalised(&w));
+        // A saved session's life: made again from its key, as saved.
+        let life = |key: &str, created_at, forced_word| {
+            let mut life = self.lifecycle(key);
+            life.created_at = created_at;
+            life.forced = forced(forced_word);
+            life
+        };
         for s in saved.instantpay {
-            let mut life = self.lifecycle(&s.external_ref);
-            life.created_at = s.created_at;
-            life.forced = forced(s.forced);
-            inner
-                .ip_external_refs
-                .insert(s.external_ref.clone(), s.reference_id.clone());
-            inner.ip_sessions.insert(
-                s.reference_id.clone(),
-                IpSession {
-                    reference_id: s.reference_id,
-                    external_ref: s.external_ref,
-                    life,
-                },
-            );
+            inner.add_ip(IpSession {
+                life: life(&s.external_ref, s.created_at, s.forced),
+                reference_id: s.reference_id,
+                external_ref: s.external_ref,
+            });
         }
         for s in saved.cashfree {
-            let mut life = self.lifecycle(&s.verification_id);
-            life.created_at = s.created_at;
-            life.forced = forced(s.forced);
-            inner
-                .cf_by_reference
-                .insert(s.reference_id, s.verification_id.clone());
-            inner.cf_sessions.insert(
-                s.verification_id.clone(),
-                CfSession {
-                    verification_id: s.verification_id,
-                    reference_id: s.reference_id,
-                    documents: s.documents,
-                    life,
-                },
-            );
+            inner.add_cf(CfSession {
+                life: life(&s.verification_id, s.created_at, s.forced),
+                verification_id: s.verification_id,
+                reference_id: s.reference_id,
+                documents: s.documents,
+            });
         }
         for (id, count) in saved.notifications {
             if let Some(link) = inner.links.get_mut(&id) {
@@ -523,24 +530,13 @@ impl SimState {
         }
     }
 
-    /// The first reference `make` forms from a hash of the seed, `tag` and
-    /// `key` (salted 0, 1, … in turn) that is not `taken`: the same one for
-    /// the same seed, and never one already handed out.
-    fn fresh_reference<T>(
-        &self,
-        tag: &[u8],
-        key: &str,
-        make: impl Fn(u64) -> T,
-        taken: impl Fn(&T) -> bool,
-    ) -> T {
-        let mut salt = 0u64;
-        loop {
-            let candidate = make(hash(self.seed, &[tag, key.as_bytes(), &salt.to_le_bytes()]));
-            if !taken(&candidate) {
-                return candidate;
-            }
-            salt += 1;
-        }
+    /// The first reference `free` makes of a hash of the seed, `tag` and
+    /// `key` (salted 0, 1, … in turn), `free` turning down the ones already
+    /// handed out: the same one for the same seed, and never a repeat.
+    fn fresh_reference<T>(&self, tag: &[u8], key: &str, free: impl Fn(u64) -> Option<T>) -> T {
+        (0u64..)
+            .find_map(|salt| free(hash(self.seed, &[tag, key.as_bytes(), &salt.to_le_bytes()])))
+            .expect("an unused reference among 2^64 salts")
     }
 
     /// Registers an InstantPay session; `None` when `externalRef` was used before.
@@ -549,21 +545,15 @@ impl SimState {
         if inner.ip_external_refs.contains_key(external_ref) {
             return None;
         }
-        let reference_id = self.fresh_reference(
-            b"ip-ref",
-            external_ref,
-            |h| chars_from(h, HEX, 24),
-            |candidate| inner.ip_sessions.contains_key(candidate),
-        );
+        let reference_id = self.fresh_reference(b"ip-ref", external_ref, |h| {
+            Some(chars_from(h, HEX, 24)).filter(|id| !inner.ip_sessions.contains_key(id))
+        });
         let session = IpSession {
-            reference_id: reference_id.clone(),
+            reference_id,
             external_ref: external_ref.to_string(),
             life: self.lifecycle(external_ref),
         };
-        inner
-            .ip_external_refs
-            .insert(external_ref.to_string(), reference_id.clone());
-        inner.ip_sessions.insert(reference_id, session.clone());
+        inner.add_ip(session.clone());
         self.persist(&inner);
         Some(session)
     }
@@ -582,25 +572,18 @@ impl SimState {
         if inner.cf_sessions.contains_key(verification_id) {
             return None;
         }
-        let reference_id = self.fresh_reference(
-            b"cf-ref",
-            verification_id,
-            // Eight digits, like the ids Cashfree hands out.
-            |h| 10_000_000 + (h % 90_000_000) as i64,
-            |candidate| inner.cf_by_reference.contains_key(candidate),
-        );
+        // Eight digits, like the ids Cashfree hands out.
+        let reference_id = self.fresh_reference(b"cf-ref", verification_id, |h| {
+            Some(10_000_000 + (h % 90_000_000) as i64)
+                .filter(|id| !inner.cf_by_reference.contains_key(id))
+        });
         let session = CfSession {
             verification_id: verification_id.to_string(),
             reference_id,
             documents,
             life: self.lifecycle(verification_id),
         };
-        inner
-            .cf_by_reference
-            .insert(reference_id, verification_id.to_string());
-        inner
-            .cf_sessions
-            .insert(verification_id.to_string(), session.clone());
+        inner.add_cf(session.clone());
         self.persist(&inner);
         Some(session)
     }

@@ -7,6 +7,17 @@ use super::db::{self, Columns, WriteLock, first, params};
 use super::rows::*;
 use super::*;
 
+/// How a notify ended, for its audit row.
+#[derive(Debug, Clone, Copy)]
+pub struct NotifyCompletion<'a> {
+    pub outcome: NotifyOutcome,
+    pub message: &'a str,
+    pub provider_code: Option<&'a str>,
+    /// The provider's reference for the request.
+    pub request_id: Option<&'a str>,
+    pub at: Timestamp,
+}
+
 impl Store {
     /// Writes an audit row (outcome unknown, not completed) before the notify is sent.
     pub fn begin_notify(
@@ -66,60 +77,43 @@ impl Store {
         request_id: Option<&str>,
         at: Timestamp,
     ) -> Result<AuditEntry, StoreError> {
-        self.complete_audit(audit_id, outcome, message, provider_code, request_id, at)?;
-        self.audit_by_id(audit_id)
+        let completion = NotifyCompletion {
+            outcome,
+            message,
+            provider_code,
+            request_id,
+            at,
+        };
+        self.finish_notify_noting(audit_id, &completion, None)
     }
 
-    /// `finish_notify` at `activity`'s time, with `activity` written in the
-    /// same transaction.
+    /// `finish_notify`, with `activity` written in the same transaction.
     pub fn finish_notify_noting(
         &self,
         audit_id: i64,
-        outcome: NotifyOutcome,
-        message: &str,
-        provider_code: Option<&str>,
-        request_id: Option<&str>,
-        activity: &Activity,
+        done: &NotifyCompletion<'_>,
+        activity: Option<&Activity>,
     ) -> Result<AuditEntry, StoreError> {
-        self.write_noting(WriteLock::All, Some(activity), || {
-            self.complete_audit(
-                audit_id,
-                outcome,
-                message,
-                provider_code,
-                request_id,
-                activity.at,
-            )
+        self.write_noting(WriteLock::All, activity, || {
+            let changed = self.db.execute(
+                "UPDATE notify_audit SET outcome = ?2, message = ?3, provider_code = ?4,
+                     request_id = ?5, completed = 1, completed_at = ?6
+                 WHERE id = ?1",
+                params![
+                    audit_id,
+                    done.outcome.as_str(),
+                    done.message,
+                    done.provider_code,
+                    done.request_id,
+                    ts_text(done.at),
+                ],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NoSuchAudit(audit_id));
+            }
+            Ok(())
         })?;
         self.audit_by_id(audit_id)
-    }
-
-    fn complete_audit(
-        &self,
-        audit_id: i64,
-        outcome: NotifyOutcome,
-        message: &str,
-        provider_code: Option<&str>,
-        request_id: Option<&str>,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let changed = self.db.execute(
-            "UPDATE notify_audit SET outcome = ?2, message = ?3, provider_code = ?4,
-                 request_id = ?5, completed = 1, completed_at = ?6
-             WHERE id = ?1",
-            params![
-                audit_id,
-                outcome.as_str(),
-                message,
-                provider_code,
-                request_id,
-                ts_text(at),
-            ],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchAudit(audit_id));
-        }
-        Ok(())
     }
 
     /// The audit trail, newest first.

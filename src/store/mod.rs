@@ -32,6 +32,7 @@ use crate::domain::{
     SessionRecord, SessionStatus, StatusEvent,
 };
 pub use activity::{Activity, ActivityFilter, Outcome};
+pub use audit::NotifyCompletion;
 pub use budget::Rate;
 use db::{Columns, Db, WriteLock, first, params};
 pub use lease::Lease;
@@ -40,7 +41,7 @@ use rows::{
     RawSession, create_state_parts, documents_text, flow_word, parse_status, parse_ts,
     placeholder_ref, ts_text,
 };
-pub use tokens::{TokenCheck, TokenInfo, TokenRefusal};
+pub use tokens::{Lifetime, Rotated, TokenCheck, TokenInfo, TokenRefusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -330,17 +331,8 @@ impl Store {
     /// word and (when the provider lists them) the documents requested; state
     /// `Created`, and the first status event. Also overrides an
     /// `OutcomeUnknown` left by `mark_interrupted`: the answer is the truth.
+    /// `activity`, when given, is written in the same transaction.
     pub fn complete_session(
-        &self,
-        id: &SessionId,
-        created: &CreatedSession,
-        at: Timestamp,
-    ) -> Result<SessionRecord, StoreError> {
-        self.complete_session_noting(id, created, at, None)
-    }
-
-    /// `complete_session`, with `activity` written in the same transaction.
-    pub fn complete_session_noting(
         &self,
         id: &SessionId,
         created: &CreatedSession,
@@ -401,18 +393,9 @@ impl Store {
     /// [`TRACKED_REF_PREFIX`]) until [`Store::learn_external_ref`] records the
     /// real one. An existing row for the same provider and reference (ours or
     /// adopted earlier) is returned instead, with tracking switched back on.
+    /// `activity`, when given, is written in the same transaction (its
+    /// target, when empty, becomes the session's id).
     pub fn track_existing(
-        &self,
-        provider: Provider,
-        reference: &str,
-        at: Timestamp,
-    ) -> Result<SessionRecord, StoreError> {
-        self.track_existing_noting(provider, reference, at, None)
-    }
-
-    /// `track_existing`, with `activity` written in the same transaction
-    /// (its target, when empty, becomes the session's id).
-    pub fn track_existing_noting(
         &self,
         provider: Provider,
         reference: &str,
@@ -510,20 +493,9 @@ impl Store {
     /// Records a poll's answer. Appends to the status history when the status
     /// (or raw word) changed. Returns the updated record and the previous status
     /// if the normalised status changed. Clears `last_error`.
-    pub fn record_poll(
-        &self,
-        id: &SessionId,
-        status: &SessionStatus,
-        provider_status: &str,
-        documents_consented: &[DocumentType],
-        at: Timestamp,
-    ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
-        self.record_poll_under(None, id, status, provider_status, documents_consented, at)
-    }
-
-    /// `record_poll` by a leader: written only while `lease` stands, and
+    /// By a leader (`lease`): written only while `lease` stands, and
     /// marked with its epoch.
-    pub fn record_poll_under(
+    pub fn record_poll(
         &self,
         lease: Option<&Lease>,
         id: &SessionId,
@@ -575,16 +547,8 @@ impl Store {
 
     /// Records a failed poll. The last good status and `last_polled_at` (the
     /// last good answer) stay as they were.
+    /// By a leader (`lease`): written only while `lease` stands.
     pub fn record_poll_error(
-        &self,
-        id: &SessionId,
-        message: &str,
-    ) -> Result<SessionRecord, StoreError> {
-        self.record_poll_error_under(None, id, message)
-    }
-
-    /// `record_poll_error` by a leader: written only while `lease` stands.
-    pub fn record_poll_error_under(
         &self,
         lease: Option<&Lease>,
         id: &SessionId,

@@ -36,6 +36,15 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
+    /// When it stops working, whichever comes first: its expiry, or the
+    /// end of its grace once rotated. `None`: never.
+    pub fn usable_until(&self) -> Option<Timestamp> {
+        match (self.expires_at, self.revoked_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Whether it is refused at `now`, and why.
     pub fn refused_at(&self, now: Timestamp) -> Option<TokenRefusal> {
         if let Some(at) = self.revoked_at.filter(|at| *at <= now) {
@@ -45,6 +54,24 @@ impl TokenInfo {
             .filter(|at| *at <= now)
             .map(TokenRefusal::Expired)
     }
+}
+
+/// A rotated token's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lifetime {
+    /// As long as the old one was made to last (never, if it never expired).
+    SameAsOld,
+    /// Until then; `None`: never.
+    Until(Option<Timestamp>),
+}
+
+/// What a rotation made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rotated {
+    pub role: Role,
+    pub expires_at: Option<Timestamp>,
+    /// When the old token stops working (now, without a grace).
+    pub old_until: Timestamp,
 }
 
 /// Why a token that exists is refused.
@@ -58,7 +85,8 @@ pub enum TokenRefusal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TokenCheck {
     Valid(TokenInfo),
-    Refused(TokenRefusal),
+    /// Refused, and whose it was.
+    Refused(TokenRefusal, String),
     Unknown,
 }
 
@@ -110,31 +138,48 @@ impl Store {
     }
 
     /// A new token for the operator of the active token `name`, with its
-    /// role; the old one is refused from `old_until` on (now: at once).
-    /// Returns the new token's role.
+    /// role; the old one keeps working for `grace` (but never past its own
+    /// expiry), then is refused.
     pub fn rotate_token(
         &self,
         name: &str,
         token_hash: &str,
         at: Timestamp,
-        expires_at: Option<Timestamp>,
-        old_until: Timestamp,
+        lifetime: Lifetime,
+        grace: SignedDuration,
         activity: Option<&Activity>,
-    ) -> Result<Role, StoreError> {
+    ) -> Result<Rotated, StoreError> {
         self.write_noting(WriteLock::All, activity, || {
             let Some(row) = first(self.db.query(
-                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE operator = ?1 AND revoked_at IS NULL"),
+                &format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE operator = ?1 AND revoked_at IS NULL"
+                ),
                 params![name],
             )?) else {
                 return Err(StoreError::NoSuchToken(name.to_string()));
             };
-            let role = RawToken::from_row(row)?.into_info()?.role;
+            let old = RawToken::from_row(row)?.into_info()?;
+            let expires_at = match lifetime {
+                Lifetime::SameAsOld => old
+                    .expires_at
+                    .map(|end| {
+                        at.saturating_add(old.created_at.duration_until(end))
+                            .unwrap_or(Timestamp::MAX)
+                    }),
+                Lifetime::Until(end) => end,
+            };
+            let grace_end = at.saturating_add(grace).unwrap_or(at);
+            let old_until = old.expires_at.map_or(grace_end, |end| end.min(grace_end));
             self.db.execute(
                 "UPDATE api_tokens SET revoked_at = ?2 WHERE operator = ?1 AND revoked_at IS NULL",
                 params![name, ts_text(old_until)],
             )?;
-            self.insert_token(name, role, token_hash, at, expires_at)?;
-            Ok(role)
+            self.insert_token(name, old.role, token_hash, at, expires_at)?;
+            Ok(Rotated {
+                role: old.role,
+                expires_at,
+                old_until,
+            })
         })
     }
 
@@ -194,7 +239,7 @@ impl Store {
             return Ok(TokenCheck::Unknown);
         };
         if let Some(refusal) = info.refused_at(at) {
-            return Ok(TokenCheck::Refused(refusal));
+            return Ok(TokenCheck::Refused(refusal, info.name));
         }
         let a_minute_ago = at.checked_sub(SignedDuration::from_mins(1)).unwrap_or(at);
         let noted = self.db.execute_if_free(

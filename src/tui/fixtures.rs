@@ -290,11 +290,16 @@ pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
 pub fn loaded_app() -> App {
     let mut app = app();
     update(&mut app, Msg::Engine(loaded()));
-    update(
-        &mut app,
-        Msg::Engine(Update::BalanceFetched(balance_report("125000"))),
-    );
+    balance_fetched(&mut app, "125000");
     app
+}
+
+/// The engine reports a balance fetched, with `available` rupees.
+pub fn balance_fetched(app: &mut App, available: &str) -> Vec<Effect> {
+    update(
+        app,
+        Msg::Engine(Update::BalanceFetched(balance_report(available))),
+    )
 }
 
 pub fn sized(mut app: App, width: u16, height: u16) -> App {

@@ -13,6 +13,7 @@ use tui_input::backend::crossterm::to_input_request;
 use crate::config::SessionDefaults;
 use crate::domain::{DocumentType, Provider, UserFlow};
 use crate::engine::{Command, SessionRequest};
+use crate::error::ValidationError;
 use crate::validate;
 use crate::words;
 
@@ -107,16 +108,10 @@ impl Form for NewSessionForm {
             (!providers.is_configured(self.provider)).then(|| words::not_configured(self.provider));
         let documents = if self.provider == Provider::Cashfree {
             let words: Vec<&str> = self.documents.iter().map(|d| d.wire()).collect();
-            match validate::documents("documents", &words.join(",")) {
-                Ok(documents) => {
-                    self.documents_error = None;
-                    Some(documents)
-                }
-                Err(error) => {
-                    self.documents_error = Some(error.to_string());
-                    None
-                }
-            }
+            checked(
+                &mut self.documents_error,
+                validate::documents("documents", &words.join(",")),
+            )
         } else {
             // InstantPay ignores documents, so none are sent.
             self.documents_error = None;
@@ -128,27 +123,16 @@ impl Form for NewSessionForm {
             self.redirect_error = None;
             Some(None)
         } else {
-            match validate::redirect_url("redirect URL", raw) {
-                Ok(url) => {
-                    self.redirect_error = None;
-                    Some(Some(url))
-                }
-                Err(error) => {
-                    self.redirect_error = Some(error.to_string());
-                    None
-                }
-            }
+            checked(
+                &mut self.redirect_error,
+                validate::redirect_url("redirect URL", raw),
+            )
+            .map(Some)
         };
-        let label = match validate::label("label", self.label.value()) {
-            Ok(label) => {
-                self.label_error = None;
-                Some(label)
-            }
-            Err(error) => {
-                self.label_error = Some(error.to_string());
-                None
-            }
-        };
+        let label = checked(
+            &mut self.label_error,
+            validate::label("label", self.label.value()),
+        );
         if self.provider_error.is_some() {
             return None;
         }
@@ -223,6 +207,21 @@ impl Form for NewSessionForm {
     fn command(request: SessionRequest) -> (Command, String) {
         let line = format!("creating a {} DigiLocker session…", request.provider);
         (Command::CreateSession(request), line)
+    }
+}
+
+/// A field's check: its value when valid; otherwise `None`, with the
+/// message in the field's `error`.
+fn checked<T>(error: &mut Option<String>, result: Result<T, ValidationError>) -> Option<T> {
+    match result {
+        Ok(value) => {
+            *error = None;
+            Some(value)
+        }
+        Err(e) => {
+            *error = Some(e.to_string());
+            None
+        }
     }
 }
 

@@ -207,10 +207,7 @@ fn too_small() {
 fn balance_states() {
     // Stale after a failed refresh, below the threshold, with the error shown.
     let mut app = loaded_app();
-    update(
-        &mut app,
-        Msg::Engine(Update::BalanceFetched(balance_report("42000.5"))),
-    );
+    balance_fetched(&mut app, "42000.5");
     update(&mut app, Msg::Engine(Update::BalanceRefreshing));
     update(
         &mut app,
@@ -322,10 +319,7 @@ fn the_chart_marks_its_figures_threshold_and_gaps() {
 #[test]
 fn a_single_balance_reading_draws_no_trend() {
     let mut app = app();
-    update(
-        &mut app,
-        Msg::Engine(Update::BalanceFetched(balance_report("125000"))),
-    );
+    balance_fetched(&mut app, "125000");
     let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
     assert!(text.contains("history draws as readings arrive"), "{text}");
     assert!(
@@ -403,10 +397,7 @@ fn no_color_output_has_no_colours() {
         Theme::for_options(&options.theme, options.no_color),
     );
     update(&mut app, Msg::Engine(loaded()));
-    update(
-        &mut app,
-        Msg::Engine(Update::BalanceFetched(balance_report("42000"))),
-    );
+    balance_fetched(&mut app, "42000");
     for keys in [
         vec![],
         vec![ch('?')],

@@ -28,21 +28,29 @@ fn team_app(role: Role) -> App {
     ));
     let mut app = app_with(options, Theme::colour());
     update(&mut app, Msg::Engine(loaded()));
-    update(
-        &mut app,
-        Msg::Engine(Update::Connection(Connection::Up { changed: None })),
-    );
+    connection(&mut app, Connection::Up { changed: None });
     app
 }
 
+/// The engine reports the connection to the server as `connection`.
+fn connection(app: &mut App, connection: Connection) {
+    update(app, Msg::Engine(Update::Connection(connection)));
+}
+
 fn down(app: &mut App) {
-    update(
+    lost(app, "connection refused", 4, false);
+}
+
+/// The engine lost the server for `reason` (a refusal of the token when
+/// `refused`), retrying in `retry_secs`.
+fn lost(app: &mut App, reason: &str, retry_secs: u64, refused: bool) {
+    connection(
         app,
-        Msg::Engine(Update::Connection(Connection::Down {
-            reason: "connection refused".into(),
-            retry_in: Duration::from_secs(4),
-            refused: false,
-        })),
+        Connection::Down {
+            reason: reason.into(),
+            retry_in: Duration::from_secs(retry_secs),
+            refused,
+        },
     );
 }
 
@@ -223,10 +231,7 @@ fn a_server_refusal_is_a_toast_and_ends_the_wait() {
 fn reconnecting_says_what_changed_while_away() {
     let mut app = team_app(Role::Viewer);
     down(&mut app);
-    update(
-        &mut app,
-        Msg::Engine(Update::Connection(Connection::Up { changed: Some(3) })),
-    );
+    connection(&mut app, Connection::Up { changed: Some(3) });
     assert_eq!(app.team.as_ref().map(|t| &t.link), Some(&Link::Up));
     assert_toast(&app, |t| {
         t == "reconnected to ops.example:8788: 3 sessions changed while away"
@@ -261,29 +266,12 @@ fn a_resync_keeps_the_selection_on_its_session() {
     update(&mut app, key(KeyCode::Down));
     let chosen = app.sessions.selected_record().map(|r| r.id.clone());
     // The snapshot after a reconnect: one session fewer, ahead of it.
-    let Update::Loaded {
-        mut sessions,
-        histories,
-        balance_history,
-        audit,
-        instantpay,
-        cashfree,
-    } = loaded()
-    else {
+    let mut snapshot = loaded();
+    let Update::Loaded { sessions, .. } = &mut snapshot else {
         unreachable!()
     };
     sessions.retain(|record| Some(&record.id) != app.sessions.window(0, 1).next().map(|r| &r.id));
-    update(
-        &mut app,
-        Msg::Engine(Update::Loaded {
-            sessions,
-            histories,
-            balance_history,
-            audit,
-            instantpay,
-            cashfree,
-        }),
-    );
+    update(&mut app, Msg::Engine(snapshot));
     assert_eq!(app.sessions.selected_record().map(|r| r.id.clone()), chosen);
 }
 
@@ -303,14 +291,7 @@ fn a_colleagues_new_session_is_not_opened_as_mine() {
 #[test]
 fn a_refused_token_is_not_called_an_unreachable_server() {
     let mut app = team_app(Role::Viewer);
-    update(
-        &mut app,
-        Msg::Engine(Update::Connection(Connection::Down {
-            reason: "the token is wrong or revoked".into(),
-            retry_in: Duration::from_secs(10),
-            refused: true,
-        })),
-    );
+    lost(&mut app, "the token is wrong or revoked", 10, true);
     let text = buffer_text(&render(&sized(app.clone(), 160, 48), 160, 48));
     let header = text.lines().next().unwrap_or_default();
     assert!(
@@ -350,28 +331,17 @@ fn refresh_is_greyed_where_the_role_cannot_refresh() {
 #[test]
 fn a_fresh_balance_from_the_servers_snapshot_is_not_stale() {
     let fresh = || {
+        let mut snapshot = loaded();
         let Update::Loaded {
-            sessions,
-            histories,
-            mut balance_history,
-            audit,
-            instantpay,
-            cashfree,
-        } = loaded()
+            balance_history, ..
+        } = &mut snapshot
         else {
             unreachable!("the fixture is a Loaded")
         };
         if let Some(last) = balance_history.last_mut() {
             last.at = at(-60);
         }
-        Msg::Engine(Update::Loaded {
-            sessions,
-            histories,
-            balance_history,
-            audit,
-            instantpay,
-            cashfree,
-        })
+        Msg::Engine(snapshot)
     };
     let mut team = team_app(Role::Viewer);
     update(&mut team, fresh());
@@ -386,11 +356,11 @@ fn a_fresh_balance_from_the_servers_snapshot_is_not_stale() {
 #[test]
 fn a_server_whose_store_is_down_is_shown_stale_and_holds_sends() {
     let mut app = team_app(Role::Finance);
-    update(
+    connection(
         &mut app,
-        Msg::Engine(Update::Connection(Connection::StoreDown {
+        Connection::StoreDown {
             reason: "database error: connection refused".into(),
-        })),
+        },
     );
     let screen = buffer_text(&render(&app, 160, 48));
     assert!(screen.contains("store is down"), "{screen}");
@@ -401,9 +371,6 @@ fn a_server_whose_store_is_down_is_shown_stale_and_holds_sends() {
         .and_then(|team| team.refusal(&Command::RefreshBalance))
         .unwrap_or_default();
     assert!(refused.contains("cannot reach its store"), "{refused}");
-    update(
-        &mut app,
-        Msg::Engine(Update::Connection(Connection::Up { changed: None })),
-    );
+    connection(&mut app, Connection::Up { changed: None });
     assert_eq!(app.team.as_ref().map(|t| &t.link), Some(&Link::Up));
 }

@@ -61,6 +61,13 @@ fn new_session_form(app: &super::App) -> &super::new_session::NewSessionForm {
     form
 }
 
+/// The table filtered by `text` (`/`, the text, Enter).
+fn filter_to(app: &mut super::App, text: &str) {
+    update(app, ch('/'));
+    type_text(app, text);
+    update(app, key(KeyCode::Enter));
+}
+
 /// The titles of the alerts (bell, desktop) among `effects`.
 fn alerts(effects: &[Effect]) -> Vec<&str> {
     effects

@@ -548,7 +548,7 @@ async fn expired_session_gets_one_last_check() {
         let created =
             create_at_cashfree(&rig, row.external_ref.clone(), Some(UserFlow::Signup)).await;
         store
-            .complete_session(&id, &created, Timestamp::now())
+            .complete_session(&id, &created, Timestamp::now(), None)
             .expect("complete");
     }
     let before = cashfree_count(&rig.sim);
@@ -790,10 +790,12 @@ async fn what_another_process_writes_reaches_the_ui_within_two_seconds() {
                 request_id: None,
             },
             Timestamp::now(),
+            None,
         )
         .expect("complete");
     other
         .record_poll(
+            None,
             &ours.id,
             &SessionStatus::Authenticated,
             "AUTHENTICATED",

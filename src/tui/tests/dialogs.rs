@@ -148,9 +148,7 @@ fn track_form_validates_and_sends_track_session() {
 fn detail_copies_opens_refreshes_and_stops() {
     let mut app = loaded_app();
     // Select the authenticated Cashfree session.
-    update(&mut app, ch('/'));
-    type_text(&mut app, "auth0001");
-    update(&mut app, key(KeyCode::Enter));
+    filter_to(&mut app, "auth0001");
     let id = SessionId::new_unchecked("dl-auth0001");
     // The history came with the sessions: opening asks the engine nothing.
     assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
@@ -280,9 +278,7 @@ fn a_created_session_is_selected_and_its_detail_opens() {
 #[test]
 fn the_detail_view_copies_our_id_and_the_provider_reference() {
     let mut app = loaded_app();
-    update(&mut app, ch('/'));
-    type_text(&mut app, "auth0001");
-    update(&mut app, key(KeyCode::Enter));
+    filter_to(&mut app, "auth0001");
     update(&mut app, key(KeyCode::Enter));
     assert!(update(&mut app, ch('i')).contains(&Effect::Copy("dl-auth0001".into())));
     assert!(update(&mut app, ch('p')).contains(&Effect::Copy("5012345678".into())));

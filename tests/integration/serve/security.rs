@@ -158,6 +158,45 @@ async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
     );
     assert_eq!(api.get("/api/v1/whoami", Some(&asha3)).await.0, 200);
 
+    // A rotated token lasts as long as the old one was made to; a grace
+    // longer than a week is refused.
+    let made = harness
+        .run(&[
+            "serve",
+            "token",
+            "add",
+            "day",
+            "--role",
+            "viewer",
+            "--expires",
+            "1d",
+        ])
+        .await;
+    made.assert_code(0);
+    let rotated = through(
+        &server,
+        &root,
+        home.path(),
+        &["serve", "token", "rotate", "day", "--json"],
+    )
+    .await;
+    rotated.assert_code(0);
+    let expires: jiff::Timestamp = rotated.json()["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let hours = jiff::Timestamp::now().duration_until(expires).as_hours();
+    assert!((23..=24).contains(&hours), "{}", rotated.stdout);
+    through(
+        &server,
+        &root,
+        home.path(),
+        &["serve", "token", "rotate", "day", "--grace", "8d"],
+    )
+    .await
+    .assert_clean_failure(2, "--grace");
+
     // The list says which is which; a new token lives 90 days unless asked.
     let listed = through(
         &server,
@@ -467,6 +506,10 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
             .starts_with("403"),
         "{rows}"
     );
+    // A refused attempt names what it was aimed at, too.
+    assert_eq!(row("r-no-token")["target"], id.as_str());
+    assert_eq!(row("r-bad-body")["target"], id.as_str());
+    assert!(row("r-no-role")["target"].is_null(), "{rows}");
 
     // Narrowed, and refused to anyone but an admin.
     let (_, labels) = api.get("/api/v1/activity?action=label", Some(&root)).await;
@@ -501,6 +544,23 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
         assert_eq!(api.get("/api/v1/activity", Some(token)).await.0, 403);
     }
 
+    // What a caller sends cannot become a formula in an auditor's
+    // spreadsheet: a request id that is not plain is replaced, a target
+    // that looks like a formula is made text.
+    let (status, _) = act(
+        &api,
+        "POST",
+        "/api/v1/sessions/=1+1/stop",
+        &asha,
+        None,
+        "=HYPERLINK(1)",
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, latest) = api.get("/api/v1/activity?limit=1", Some(&root)).await;
+    assert_eq!(latest[0]["target"], "=1+1", "{latest}");
+    assert_ne!(latest[0]["request_id"], "=HYPERLINK(1)", "{latest}");
+
     // For an auditor, and as a table.
     let csv = through(
         &server,
@@ -517,6 +577,7 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
         csv.stdout
     );
     assert!(csv.stdout.contains(",r-create\n"), "{}", csv.stdout);
+    assert!(csv.stdout.contains(",'=1+1,"), "{}", csv.stdout);
     let table = through(
         &server,
         &root,
@@ -547,4 +608,42 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
             .any(|r| r["target"] == "hari" && r["request_id"].is_null()),
         "{rows}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_event_stream_ends_when_its_token_expires() {
+    use futures::StreamExt;
+    let harness = Harness::start(1.0).await;
+    let made = harness
+        .run(&[
+            "serve",
+            "token",
+            "add",
+            "brief",
+            "--role",
+            "viewer",
+            "--expires",
+            "3s",
+        ])
+        .await;
+    let brief = last_line(&made);
+    let server = start_server(&harness);
+    let mut stream = crate::harness::server::events(&server, &brief).await;
+    let opened = std::time::Instant::now();
+    // Keep-alives may come; past the expiry the stream must end, within a
+    // keep-alive period.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stream outlived its token's expiry by 17 s"
+    );
+    let lasted = opened.elapsed();
+    assert!(
+        lasted >= std::time::Duration::from_millis(2500),
+        "ended early: {lasted:?}"
+    );
+    println!("a 3 s token's stream ended after {lasted:.1?}");
 }

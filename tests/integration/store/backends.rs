@@ -95,7 +95,7 @@ fn other_connections_writes_move_the_data_version(backend: &Backend) {
     let writer = backend.open();
     let before = watcher.data_version().unwrap();
     writer
-        .track_existing(Provider::Cashfree, "DV1", t(0))
+        .track_existing(Provider::Cashfree, "DV1", t(0), None)
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while watcher.data_version().unwrap() == before {
@@ -107,7 +107,7 @@ fn other_connections_writes_move_the_data_version(backend: &Backend) {
     }
     let after = watcher.data_version().unwrap();
     watcher
-        .track_existing(Provider::Cashfree, "DV2", t(1))
+        .track_existing(Provider::Cashfree, "DV2", t(1), None)
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(watcher.data_version().unwrap(), after);
@@ -134,7 +134,7 @@ fn tokens_are_unique_among_active_ones(backend: &Backend) {
     store.revoke_token("asha", t(3), None).unwrap();
     assert_eq!(
         store.use_token("hash-1", t(4)).unwrap(),
-        TokenCheck::Refused(TokenRefusal::Revoked(t(3)))
+        TokenCheck::Refused(TokenRefusal::Revoked(t(3)), "asha".into())
     );
     assert_eq!(
         store.use_token("hash-x", t(4)).unwrap(),
@@ -145,18 +145,26 @@ fn tokens_are_unique_among_active_ones(backend: &Backend) {
         .add_token("asha", Role::Admin, "hash-2", t(5), Some(t(50)), None)
         .unwrap();
     let role = store
-        .rotate_token("asha", "hash-3", t(6), Some(t(90)), t(20), None)
+        .rotate_token(
+            "asha",
+            "hash-3",
+            t(6),
+            payops::store::Lifetime::Until(Some(t(90))),
+            jiff::SignedDuration::from_secs(14),
+            None,
+        )
         .unwrap();
-    assert_eq!(role, Role::Admin);
+    assert_eq!(role.role, Role::Admin);
+    assert_eq!(role.old_until, t(20));
     assert_eq!(valid("hash-2", t(19)).as_deref(), Some("asha"));
     assert_eq!(valid("hash-3", t(19)).as_deref(), Some("asha"));
     assert_eq!(
         store.use_token("hash-2", t(20)).unwrap(),
-        TokenCheck::Refused(TokenRefusal::Revoked(t(20)))
+        TokenCheck::Refused(TokenRefusal::Revoked(t(20)), "asha".into())
     );
     assert_eq!(
         store.use_token("hash-3", t(90)).unwrap(),
-        TokenCheck::Refused(TokenRefusal::Expired(t(90)))
+        TokenCheck::Refused(TokenRefusal::Expired(t(90)), "asha".into())
     );
     let tokens = store.list_tokens().unwrap();
     assert_eq!(tokens.len(), 3);

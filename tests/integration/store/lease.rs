@@ -12,7 +12,7 @@ on_both_backends!(the_leader_lease_changes_hands_only_when_free_and_fences_the_o
 
 fn poll_as(store: &Store, lease: &payops::store::Lease, id: &SessionId) -> Result<(), StoreError> {
     store
-        .record_poll_under(
+        .record_poll(
             Some(lease),
             id,
             &SessionStatus::Pending,

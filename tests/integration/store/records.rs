@@ -200,7 +200,7 @@ fn balance_snapshots_older_than_a_week_are_thinned_to_one_an_hour(backend: &Back
 fn corrupt_values_are_errors_not_panics(backend: &Backend) {
     let store = backend.open();
     let s = store
-        .track_existing(Provider::Cashfree, "C1", t(0))
+        .track_existing(Provider::Cashfree, "C1", t(0), None)
         .unwrap();
     store.insert_balance(&report(t(0), "1.00")).unwrap();
     let link = LinkId::new_unchecked("l1");

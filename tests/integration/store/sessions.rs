@@ -59,7 +59,7 @@ fn begin_then_complete_session(backend: &Backend) {
     assert!(store.session_history(&new.id).unwrap().is_empty());
 
     let done = store
-        .complete_session(&new.id, &created("12345"), t(2))
+        .complete_session(&new.id, &created("12345"), t(2), None)
         .unwrap();
     assert_eq!(done.create_state, CreateState::Created);
     assert_eq!(done.reference.as_deref(), Some("12345"));
@@ -81,7 +81,7 @@ fn begin_then_complete_session(backend: &Backend) {
 
     let missing = SessionId::new_unchecked("dl-missing");
     assert!(matches!(
-        store.complete_session(&missing, &created("1"), t(3)),
+        store.complete_session(&missing, &created("1"), t(3), None),
         Err(StoreError::NoSuchSession(_))
     ));
 }
@@ -101,7 +101,7 @@ fn fail_session_records_state_and_message(backend: &Backend) {
     }
     // A late answer still wins over "outcome unknown".
     let done = store
-        .complete_session(&b.id, &created("REF-B"), t(7))
+        .complete_session(&b.id, &created("REF-B"), t(7), None)
         .unwrap();
     assert_eq!(done.create_state, CreateState::Created);
 }
@@ -109,7 +109,7 @@ fn fail_session_records_state_and_message(backend: &Backend) {
 fn track_existing_adopts_once_and_reenables_tracking(backend: &Backend) {
     let store = backend.open();
     let adopted = store
-        .track_existing(Provider::Cashfree, " 98765 ", t(0))
+        .track_existing(Provider::Cashfree, " 98765 ", t(0), None)
         .unwrap();
     assert_eq!(adopted.reference.as_deref(), Some("98765"));
     assert_eq!(adopted.create_state, CreateState::Created);
@@ -124,14 +124,14 @@ fn track_existing_adopts_once_and_reenables_tracking(backend: &Backend) {
 
     store.set_tracking(&adopted.id, false).unwrap();
     let again = store
-        .track_existing(Provider::Cashfree, "98765", t(10))
+        .track_existing(Provider::Cashfree, "98765", t(10), None)
         .unwrap();
     assert_eq!(again.id, adopted.id);
     assert!(again.tracking);
 
     // The same reference at the other provider is another session.
     let other = store
-        .track_existing(Provider::InstantPay, "98765", t(11))
+        .track_existing(Provider::InstantPay, "98765", t(11), None)
         .unwrap();
     assert_ne!(other.id, adopted.id);
 
@@ -139,17 +139,17 @@ fn track_existing_adopts_once_and_reenables_tracking(backend: &Backend) {
     let ours = new_session(Provider::InstantPay, t(20));
     store.begin_session(&ours).unwrap();
     store
-        .complete_session(&ours.id, &created("IPREF1"), t(21))
+        .complete_session(&ours.id, &created("IPREF1"), t(21), None)
         .unwrap();
     let found = store
-        .track_existing(Provider::InstantPay, "IPREF1", t(22))
+        .track_existing(Provider::InstantPay, "IPREF1", t(22), None)
         .unwrap();
     assert_eq!(found.id, ours.id);
     assert_eq!(found.external_ref, ours.external_ref);
 
     assert!(
         store
-            .track_existing(Provider::Cashfree, "  ", t(0))
+            .track_existing(Provider::Cashfree, "  ", t(0), None)
             .is_err()
     );
 }
@@ -157,7 +157,7 @@ fn track_existing_adopts_once_and_reenables_tracking(backend: &Backend) {
 fn learn_external_ref_replaces_only_placeholders(backend: &Backend) {
     let store = backend.open();
     let adopted = store
-        .track_existing(Provider::Cashfree, "555", t(0))
+        .track_existing(Provider::Cashfree, "555", t(0), None)
         .unwrap();
     let learned = store.learn_external_ref(&adopted.id, "VERIF-1").unwrap();
     assert_eq!(learned.external_ref.as_str(), "VERIF-1");
@@ -166,7 +166,7 @@ fn learn_external_ref_replaces_only_placeholders(backend: &Backend) {
     assert_eq!(kept.external_ref.as_str(), "VERIF-1");
     // A ref another row holds is not stolen.
     let other = store
-        .track_existing(Provider::Cashfree, "556", t(1))
+        .track_existing(Provider::Cashfree, "556", t(1), None)
         .unwrap();
     let unchanged = store.learn_external_ref(&other.id, "VERIF-1").unwrap();
     assert_eq!(unchanged.external_ref, other.external_ref);
@@ -175,13 +175,13 @@ fn learn_external_ref_replaces_only_placeholders(backend: &Backend) {
 fn record_poll_tracks_changes_and_history(backend: &Backend) {
     let store = backend.open();
     let s = store
-        .track_existing(Provider::InstantPay, "REF9", t(0))
+        .track_existing(Provider::InstantPay, "REF9", t(0), None)
         .unwrap();
-    store.record_poll_error(&s.id, "timeout").unwrap();
+    store.record_poll_error(None, &s.id, "timeout").unwrap();
 
     // First answer: raw word learnt, normalised status unchanged.
     let (rec, change, _) = store
-        .record_poll(&s.id, &SessionStatus::Pending, "PENDING", &[], t(5))
+        .record_poll(None, &s.id, &SessionStatus::Pending, "PENDING", &[], t(5))
         .unwrap();
     assert_eq!(change, None);
     assert_eq!(rec.provider_status, "PENDING");
@@ -192,7 +192,7 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
 
     // Same answer again: no new event.
     let (_, change, _) = store
-        .record_poll(&s.id, &SessionStatus::Pending, "PENDING", &[], t(10))
+        .record_poll(None, &s.id, &SessionStatus::Pending, "PENDING", &[], t(10))
         .unwrap();
     assert_eq!(change, None);
     assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
@@ -200,6 +200,7 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
     // Authorised.
     let (rec, change, _) = store
         .record_poll(
+            None,
             &s.id,
             &SessionStatus::Authenticated,
             "AUTHORIZED",
@@ -217,7 +218,7 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
     assert_eq!(history[1].at, t(15));
 
     // A poll error keeps the last good status.
-    let rec = store.record_poll_error(&s.id, "HTTP 503").unwrap();
+    let rec = store.record_poll_error(None, &s.id, "HTTP 503").unwrap();
     assert_eq!(rec.status, SessionStatus::Authenticated);
     assert_eq!(rec.last_error.as_deref(), Some("HTTP 503"));
     assert_eq!(
@@ -229,10 +230,12 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
 
 fn unknown_statuses_round_trip_and_raw_changes_are_recorded(backend: &Backend) {
     let store = backend.open();
-    let s = store.track_existing(Provider::Cashfree, "1", t(0)).unwrap();
+    let s = store
+        .track_existing(Provider::Cashfree, "1", t(0), None)
+        .unwrap();
     let weird = SessionStatus::Unknown("IN_PROGRESS".into());
     let (rec, change, _) = store
-        .record_poll(&s.id, &weird, "IN_PROGRESS", &[], t(1))
+        .record_poll(None, &s.id, &weird, "IN_PROGRESS", &[], t(1))
         .unwrap();
     assert_eq!(rec.status, weird);
     assert_eq!(change, Some(SessionStatus::Pending));
@@ -242,7 +245,9 @@ fn unknown_statuses_round_trip_and_raw_changes_are_recorded(backend: &Backend) {
 
 fn set_tracking_and_missing_sessions(backend: &Backend) {
     let store = backend.open();
-    let s = store.track_existing(Provider::Cashfree, "1", t(0)).unwrap();
+    let s = store
+        .track_existing(Provider::Cashfree, "1", t(0), None)
+        .unwrap();
     store.set_tracking(&s.id, false).unwrap();
     assert!(!store.find_session("1").unwrap().unwrap().tracking);
     let ghost = SessionId::new_unchecked("dl-ghost");
@@ -251,11 +256,11 @@ fn set_tracking_and_missing_sessions(backend: &Backend) {
         Err(StoreError::NoSuchSession(_))
     ));
     assert!(matches!(
-        store.record_poll(&ghost, &SessionStatus::Pending, "PENDING", &[], t(1)),
+        store.record_poll(None, &ghost, &SessionStatus::Pending, "PENDING", &[], t(1)),
         Err(StoreError::NoSuchSession(_))
     ));
     assert!(matches!(
-        store.record_poll_error(&ghost, "x"),
+        store.record_poll_error(None, &ghost, "x"),
         Err(StoreError::NoSuchSession(_))
     ));
 }
@@ -265,7 +270,7 @@ fn find_session_by_id_reference_or_external_ref(backend: &Backend) {
     let new = new_session(Provider::Cashfree, t(0));
     store.begin_session(&new).unwrap();
     store
-        .complete_session(&new.id, &created("424242"), t(1))
+        .complete_session(&new.id, &created("424242"), t(1), None)
         .unwrap();
     for needle in [
         new.id.as_str().to_string(),
@@ -282,12 +287,25 @@ fn find_session_by_id_reference_or_external_ref(backend: &Backend) {
 fn list_sessions_filters_and_orders(backend: &Backend) {
     let store = backend.open();
 
-    let pending = store.track_existing(Provider::Cashfree, "P", t(0)).unwrap();
-    let done = store.track_existing(Provider::Cashfree, "D", t(1)).unwrap();
-    store
-        .record_poll(&done.id, &SessionStatus::Expired, "EXPIRED", &[], t(2))
+    let pending = store
+        .track_existing(Provider::Cashfree, "P", t(0), None)
         .unwrap();
-    let untracked = store.track_existing(Provider::Cashfree, "U", t(3)).unwrap();
+    let done = store
+        .track_existing(Provider::Cashfree, "D", t(1), None)
+        .unwrap();
+    store
+        .record_poll(
+            None,
+            &done.id,
+            &SessionStatus::Expired,
+            "EXPIRED",
+            &[],
+            t(2),
+        )
+        .unwrap();
+    let untracked = store
+        .track_existing(Provider::Cashfree, "U", t(3), None)
+        .unwrap();
     store.set_tracking(&untracked.id, false).unwrap();
     let sending = new_session(Provider::InstantPay, t(4));
     store.begin_session(&sending).unwrap();
@@ -334,7 +352,9 @@ fn every_change_to_a_session_moves_its_version(backend: &Backend) {
             .map(|(_, version)| version)
             .unwrap()
     };
-    let untouched = store.track_existing(Provider::Cashfree, "U", t(0)).unwrap();
+    let untouched = store
+        .track_existing(Provider::Cashfree, "U", t(0), None)
+        .unwrap();
     let untouched_version = version(&untouched.id);
     let id = store
         .begin_session(&new_session(Provider::Cashfree, t(1)))
@@ -342,7 +362,13 @@ fn every_change_to_a_session_moves_its_version(backend: &Backend) {
         .id;
     let mut seen = vec![version(&id)];
     let changes: Vec<Box<dyn Fn()>> = vec![
-        Box::new(|| drop(store.complete_session(&id, &created("R1"), t(2)).unwrap())),
+        Box::new(|| {
+            drop(
+                store
+                    .complete_session(&id, &created("R1"), t(2), None)
+                    .unwrap(),
+            )
+        }),
         Box::new(|| drop(store.set_label(&id, Some("TKT-1")).unwrap())),
         Box::new(|| drop(other.set_label(&id, Some("TKT-1")).unwrap())),
         Box::new(|| other.set_tracking(&id, false).unwrap()),
@@ -350,6 +376,7 @@ fn every_change_to_a_session_moves_its_version(backend: &Backend) {
             drop(
                 other
                     .record_poll(
+                        None,
                         &id,
                         &SessionStatus::Authenticated,
                         "AUTHENTICATED",
@@ -359,7 +386,7 @@ fn every_change_to_a_session_moves_its_version(backend: &Backend) {
                     .unwrap(),
             )
         }),
-        Box::new(|| drop(store.record_poll_error(&id, "timed out").unwrap())),
+        Box::new(|| drop(store.record_poll_error(None, &id, "timed out").unwrap())),
         Box::new(|| backend.raw("UPDATE sessions SET last_error = NULL WHERE reference = 'R1'")),
     ];
     for change in &changes {
@@ -401,10 +428,10 @@ fn timestamps_with_fractions_sort_correctly(backend: &Backend) {
     let whole = t(0);
     let later = whole.checked_add(SignedDuration::from_millis(500)).unwrap();
     let a = store
-        .track_existing(Provider::Cashfree, "A", later)
+        .track_existing(Provider::Cashfree, "A", later, None)
         .unwrap();
     let b = store
-        .track_existing(Provider::Cashfree, "B", whole)
+        .track_existing(Provider::Cashfree, "B", whole, None)
         .unwrap();
     assert_eq!(listed_ids(&store, true), vec![a.id.clone(), b.id]);
     assert_eq!(store.find_session("A").unwrap().unwrap().created_at, later);
