@@ -10,8 +10,7 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::umask(0o077);
     }
-    // Panics and eyre reports print readably; the dashboard restores the terminal first.
-    let _ = color_eyre::install();
+    install_panic_report();
     let cli = match payops::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
@@ -28,6 +27,35 @@ fn main() -> std::process::ExitCode {
     };
     let code = runtime.block_on(payops::cli::run(cli));
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Panics and eyre reports print readably (the dashboard restores the
+/// terminal first): in colour on a terminal, plain into a file or a pipe.
+/// A print to a closed pipe is no panic worth reporting: the reader has
+/// gone, so the process ends quietly, as `ls | head` does.
+fn install_panic_report() {
+    use std::io::IsTerminal;
+    let theme = if std::io::stderr().is_terminal() {
+        color_eyre::config::Theme::dark()
+    } else {
+        color_eyre::config::Theme::new()
+    };
+    let _ = color_eyre::config::HookBuilder::default()
+        .theme(theme)
+        .install();
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            payops::cli::exit_on_closed_pipe();
+        }
+        report(info);
+    }));
 }
 
 /// A command line clap cannot parse. With `--json` anywhere on it, scripts
@@ -50,9 +78,8 @@ fn usage_error(error: clap::Error) -> std::process::ExitCode {
         .strip_prefix("error: ")
         .unwrap_or(&message)
         .to_string();
-    println!(
-        "{}",
-        payops::domain::wire::error_json("usage", &message, None)
+    payops::cli::print_stdout(
+        &payops::domain::wire::error_json("usage", &message, None).to_string(),
     );
     eprintln!("error: {message}");
     std::process::ExitCode::from(2)

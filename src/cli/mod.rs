@@ -306,9 +306,24 @@ fn team_server(cli: &Cli, command: &args::Command, env: &Env) -> Option<config::
         .and_then(|loaded| loaded.config.server)
 }
 
-/// Prints a line; a closed pipe (`payops ... | head`) is not an error worth a panic.
-pub(crate) fn print_stdout(text: &str) {
+/// Prints a line. A closed pipe (`payops ... | head`) ends the output and
+/// the process, quietly, as it ends `ls | head`.
+pub fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{text}");
-    let _ = stdout.flush();
+    let written = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+    if let Err(error) = written
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        exit_on_closed_pipe();
+    }
+}
+
+/// The exit status of a process whose reader went away (128 + SIGPIPE), as
+/// a shell reports `ls | head`'s.
+pub const CLOSED_PIPE: i32 = 141;
+
+/// Ends the process at once without a word: whoever read its output has
+/// gone, and an error message would have nowhere to go either.
+pub fn exit_on_closed_pipe() -> ! {
+    std::process::exit(CLOSED_PIPE)
 }

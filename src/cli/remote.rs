@@ -39,6 +39,18 @@ pub(crate) fn client(server: &ServerConfig) -> Result<ServerClient, Failure> {
 
 pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Output>, Failure> {
     let remote = Remote(client(server)?);
+    let result = answer(&remote, command).await;
+    // Whether the command went well or not: a token about to stop working
+    // is worth knowing either way.
+    if let Some(warning) =
+        crate::client::expiry_warning(remote.0.token_expires_at(), jiff::Timestamp::now())
+    {
+        eprintln!("warning: {warning}");
+    }
+    result.map(Some)
+}
+
+async fn answer(remote: &Remote, command: &Command) -> Result<Output, Failure> {
     let output = match command {
         Command::Balance(args) => balance(&remote, args).await?,
         Command::Digilocker(args) => digilocker(&remote, &args.command).await?,
@@ -73,12 +85,7 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
         Command::Activity(args) => super::operators::activity_remote(&remote.0, args).await?,
         _ => return Err(not_yet("this command")),
     };
-    if let Some(warning) =
-        crate::client::expiry_warning(remote.0.token_expires_at(), jiff::Timestamp::now())
-    {
-        eprintln!("warning: {warning}");
-    }
-    Ok(Some(output))
+    Ok(output)
 }
 
 /// The API's advice ("send {"again": true}", "POST …/refresh checks it")

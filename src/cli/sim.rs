@@ -1,12 +1,10 @@
 //! `payops sim`: the provider simulator on a port, and everything a client
 //! needs to use it, ready to paste.
 
-use std::io::Write;
-
 use secrecy::ExposeSecret;
 
-use super::Failure;
 use super::args::{Cli, SimArgs};
+use super::{Failure, print_stdout};
 use crate::config::{self, Env};
 use crate::providers::signature::VerifyingKey;
 use crate::sim::{self, Faults, SimCredentials, SimHandle, SimOptions};
@@ -62,18 +60,17 @@ pub async fn run(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::usage(format!("--addr {}: cannot listen: {e}", args.addr)))?;
     handle.set_cashfree_insufficient_balance(args.cashfree_insufficient_balance);
-    println!("payops sim listening on {}", handle.addr);
-    println!("# To use it, paste into the shell that runs payops:");
+    print_stdout(&format!("payops sim listening on {}", handle.addr));
+    print_stdout("# To use it, paste into the shell that runs payops:");
     for line in client_lines(&handle, &credentials) {
-        println!("{line}");
+        print_stdout(&line);
     }
     if args.cashfree_signature_key.is_some() {
-        println!(
-            "# Cashfree calls must carry x-cf-signature: also export PAYOPS_CASHFREE_PUBLIC_KEY_PATH=<the matching public key .pem>"
+        print_stdout(
+            "# Cashfree calls must carry x-cf-signature: also export PAYOPS_CASHFREE_PUBLIC_KEY_PATH=<the matching public key .pem>",
         );
     }
-    println!("# Ctrl-C stops the simulator.");
-    let _ = std::io::stdout().flush();
+    print_stdout("# Ctrl-C stops the simulator.");
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     Ok(())

@@ -260,3 +260,44 @@ async fn payops_files_are_private_and_a_loose_one_is_named() {
         run.stderr
     );
 }
+
+/// A reader that goes away (`payops sim | true`, `… 2>&1 | head -1`) ends
+/// the output and the process quietly, with the status `ls | head` gets
+/// (141), never a panic report.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, stderr_too) in [
+        (&["sim", "--addr", "127.0.0.1:0"][..], false),
+        (&["sim", "--addr", "127.0.0.1:0"][..], true),
+        (&["--demo", "balance", "--json"][..], false),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reader has gone before the first line is written.
+        drop(reader);
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_payops"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PAYOPS_DATA_DIR", home.path().join("d"))
+            .stdin(std::process::Stdio::null())
+            .stdout(writer.try_clone().unwrap());
+        let log = home.path().join("stderr");
+        if stderr_too {
+            command.stderr(writer);
+        } else {
+            drop(writer);
+            command.stderr(std::fs::File::create(&log).unwrap());
+        }
+        let status = command.status().unwrap();
+        assert_eq!(status.code(), Some(141), "{args:?}");
+        if !stderr_too {
+            let said = std::fs::read_to_string(&log).unwrap();
+            assert!(
+                !said.contains("panicked") && !said.contains('\u{1b}'),
+                "{args:?}: {said}"
+            );
+        }
+    }
+}
