@@ -52,13 +52,13 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
 
 async fn answer(remote: &Remote, command: &Command) -> Result<Output, Failure> {
     let output = match command {
-        Command::Balance(args) => balance(&remote, args).await?,
-        Command::Digilocker(args) => digilocker(&remote, &args.command).await?,
+        Command::Balance(args) => balance(remote, args).await?,
+        Command::Digilocker(args) => digilocker(remote, &args.command).await?,
         Command::Link { link_id, .. } => {
             let value = remote.call(Method::GET, &["links", link_id], None).await?;
             pairs_output(value["link"].clone())
         }
-        Command::Notify(args) => notify(&remote, args).await?,
+        Command::Notify(args) => notify(remote, args).await?,
         Command::Audit {
             limit, documents, ..
         } => {
