@@ -74,7 +74,16 @@ fn main() {
     );
     let (token, hash) = new_token();
     store
-        .add_token("bench", Role::Viewer, &hash, Timestamp::now(), None, None)
+        .add_token(
+            &payops::store::NewToken {
+                name: "bench",
+                role: Role::Viewer,
+                token_hash: &hash,
+                at: Timestamp::now(),
+                expires_at: None,
+            },
+            None,
+        )
         .expect("token");
     // In process: the list as the handler writes it, first with nothing
     // kept (a server's first list), then with every row's JSON kept. Both
@@ -178,7 +187,10 @@ fn main() {
         for round in 0..rounds {
             for (n, id) in ids.iter().skip(round * CHANGED).take(CHANGED).enumerate() {
                 let label = format!("TKT-{round}-{n}");
-                services.store().set_label(id, Some(&label)).expect("label");
+                services
+                    .store()
+                    .set_label(id, Some(&label), None)
+                    .expect("label");
             }
             changed.push(ask().await.0);
         }

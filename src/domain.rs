@@ -235,14 +235,6 @@ impl fmt::Display for DocumentType {
     }
 }
 
-impl utoipa::PartialSchema for DocumentType {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        word_schema("AADHAAR, PAN or DRIVING_LICENSE")
-    }
-}
-
-impl utoipa::ToSchema for DocumentType {}
-
 impl Serialize for DocumentType {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.wire())
@@ -290,14 +282,6 @@ impl UserFlow {
         }
     }
 }
-
-impl utoipa::PartialSchema for UserFlow {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        word_schema("signup or signin")
-    }
-}
-
-impl utoipa::ToSchema for UserFlow {}
 
 impl Serialize for UserFlow {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

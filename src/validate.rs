@@ -302,7 +302,7 @@ pub const DURATION_PATTERN: &str =
 /// A span of readings (`parse_span`), as the API's documents give it.
 pub const SPAN_PATTERN: &str = r"^\s*([1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d)\s*$";
 
-/// A token's lifetime through the API (`api_expiry`): seconds may run to
+/// A token's lifetime through the API (`expiry`, `Lifetimes::Lengths`): seconds may run to
 /// ten digits, so a client can ask for any date it turns into seconds.
 pub const EXPIRY_PATTERN: &str = r"^\s*(never|[1-9][0-9]{0,9}s|[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d|[1-9][0-9]?w)\s*$";
 
@@ -356,67 +356,73 @@ pub fn parse_duration(value: &str) -> Result<jiff::SignedDuration, String> {
     Ok(jiff::SignedDuration::from_secs(count * unit_seconds(unit)))
 }
 
-/// A token's lifetime through the API: `never`, or a length of time from
-/// `now` (a client turns a date into seconds).
-pub fn api_expiry(
-    field: &str,
-    value: &str,
-    now: jiff::Timestamp,
-) -> Result<Option<jiff::Timestamp>, ValidationError> {
-    let text = value.trim();
-    if text == "never" {
-        return Ok(None);
-    }
-    let seconds =
-        whole_and_unit(text, &[('s', 10)]).map(|(count, _)| jiff::SignedDuration::from_secs(count));
-    let span = seconds
-        .or_else(|| parse_duration(text).ok())
-        .filter(|span| !span.is_zero())
-        .ok_or_else(|| {
-            ValidationError::new(
-                field,
-                format!(
-                    "'{text}' is not a lifetime; expected a length such as 12h or 90d, or never"
-                ),
-            )
-        })?;
-    now.checked_add(span)
-        .map(Some)
-        .map_err(|e| ValidationError::new(field, format!("'{text}': {e}")))
+/// Which lifetimes a caller may give.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lifetimes {
+    /// The API's: `never`, or a length (seconds to ten digits, so a client
+    /// can turn any date into seconds).
+    Lengths,
+    /// A person's: a length (90d), a date (the start of that day here), a
+    /// moment (RFC 3339), or `never`.
+    DatesToo,
 }
 
-/// A token's lifetime from `now`: a length of time (90d), a date (the
-/// start of that day here), a moment (RFC 3339), or `never` (`None`).
-pub fn token_expiry(
+/// When a token made at `now` stops working (`None`: never).
+pub fn expiry(
     field: &str,
     value: &str,
     now: jiff::Timestamp,
+    lifetimes: Lifetimes,
 ) -> Result<Option<jiff::Timestamp>, ValidationError> {
     let text = value.trim();
-    if text.eq_ignore_ascii_case("never") {
+    let never = match lifetimes {
+        Lifetimes::Lengths => text == "never",
+        Lifetimes::DatesToo => text.eq_ignore_ascii_case("never"),
+    };
+    if never {
         return Ok(None);
     }
-    let at = if let Ok(at) = text.parse::<jiff::Timestamp>() {
-        at
-    } else if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        date.to_zoned(jiff::tz::TimeZone::system())
-            .map_err(|e| ValidationError::new(field, format!("'{text}': {e}")))?
-            .timestamp()
-    } else {
-        let span = parse_duration(text).map_err(|_| {
-            ValidationError::new(
-                field,
-                format!("'{text}' is not a lifetime; expected a length such as 12h or 90d, a date such as 2027-03-31, or never"),
-            )
-        })?;
-        now.checked_add(span)
-            .map_err(|e| ValidationError::new(field, format!("'{text}': {e}")))?
+    let named = |message: String| ValidationError::new(field, message);
+    let moment = match lifetimes {
+        Lifetimes::Lengths => None,
+        Lifetimes::DatesToo => match (
+            text.parse::<jiff::Timestamp>(),
+            text.parse::<jiff::civil::Date>(),
+        ) {
+            (Ok(at), _) => Some(at),
+            (_, Ok(date)) => Some(
+                date.to_zoned(jiff::tz::TimeZone::system())
+                    .map_err(|e| named(format!("'{text}': {e}")))?
+                    .timestamp(),
+            ),
+            _ => None,
+        },
+    };
+    let at = match moment {
+        Some(at) => at,
+        None => {
+            let seconds = (lifetimes == Lifetimes::Lengths)
+                .then(|| whole_and_unit(text, &[('s', 10)]))
+                .flatten()
+                .map(|(count, _)| jiff::SignedDuration::from_secs(count));
+            let span = seconds
+                .or_else(|| parse_duration(text).ok())
+                .filter(|span| !span.is_zero())
+                .ok_or_else(|| {
+                    let dates = match lifetimes {
+                        Lifetimes::Lengths => "",
+                        Lifetimes::DatesToo => ", a date such as 2027-03-31",
+                    };
+                    named(format!(
+                        "'{text}' is not a lifetime; expected a length such as 12h or 90d{dates}, or never"
+                    ))
+                })?;
+            now.checked_add(span)
+                .map_err(|e| named(format!("'{text}': {e}")))?
+        }
     };
     if at <= now {
-        return Err(ValidationError::new(
-            field,
-            format!("'{text}' is not in the future"),
-        ));
+        return Err(named(format!("'{text}' is not in the future")));
     }
     Ok(Some(at))
 }
@@ -428,7 +434,11 @@ mod tests {
     #[test]
     fn lifetimes_and_lengths() {
         let now: jiff::Timestamp = "2026-12-04T08:00:00Z".parse().unwrap();
-        let after = |text: &str| token_expiry("expires", text, now).unwrap().unwrap();
+        let after = |text: &str| {
+            expiry("expires", text, now, Lifetimes::DatesToo)
+                .unwrap()
+                .unwrap()
+        };
         assert_eq!(after("2s"), "2026-12-04T08:00:02Z".parse().unwrap());
         assert_eq!(after("12h"), "2026-12-04T20:00:00Z".parse().unwrap());
         assert_eq!(after("90d"), "2027-03-04T08:00:00Z".parse().unwrap());
@@ -437,7 +447,10 @@ mod tests {
             "2027-01-01T00:00:00Z".parse().unwrap()
         );
         assert!(after("2027-01-01") > now);
-        assert_eq!(token_expiry("expires", "never", now).unwrap(), None);
+        assert_eq!(
+            expiry("expires", "never", now, Lifetimes::DatesToo).unwrap(),
+            None
+        );
         for bad in [
             "",
             "soon",
@@ -450,7 +463,7 @@ mod tests {
             "01h",
             "1 h",
         ] {
-            let error = token_expiry("expires", bad, now).unwrap_err();
+            let error = expiry("expires", bad, now, Lifetimes::DatesToo).unwrap_err();
             assert_eq!(error.field, "expires", "{bad}");
         }
         assert_eq!(parse_duration("0").unwrap(), jiff::SignedDuration::ZERO);

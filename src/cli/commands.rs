@@ -163,7 +163,7 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
         },
         "--",
     )?;
-    match ctx.services.create_session_keeping_row(&request).await {
+    match ctx.services.create_session(&request).await {
         Ok(record) => Ok(Some(session_output(&record, None))),
         Err(CreateFailure {
             record: Some(record),

@@ -43,9 +43,14 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Failure {
+        Failure::usage_of("usage", message)
+    }
+
+    /// A usage error (exit 2) of a kind of its own, for `--json`.
+    fn usage_of(kind: &'static str, message: impl Into<String>) -> Failure {
         Failure {
             code: exit::USAGE,
-            kind: "usage",
+            kind,
             message: message.into(),
             provider_code: None,
         }
@@ -85,12 +90,7 @@ impl From<ProviderError> for Failure {
 
 impl From<ValidationError> for Failure {
     fn from(e: ValidationError) -> Self {
-        Failure {
-            code: exit::USAGE,
-            kind: "invalid_input",
-            message: e.to_string(),
-            provider_code: None,
-        }
+        Failure::usage_of("invalid_input", e.to_string())
     }
 }
 
@@ -102,12 +102,7 @@ impl From<StoreError> for Failure {
 
 impl From<ConfigError> for Failure {
     fn from(e: ConfigError) -> Self {
-        Failure {
-            code: exit::USAGE,
-            kind: "config",
-            message: e.to_string(),
-            provider_code: None,
-        }
+        Failure::usage_of("config", e.to_string())
     }
 }
 
@@ -316,6 +311,14 @@ pub fn print_stdout(text: &str) {
     {
         exit_on_closed_pipe();
     }
+}
+
+/// Prints a line for whoever may read it, and carries on when nobody
+/// does: a server's announcement must not stop the server when the pipe
+/// it was started with closes.
+pub(crate) fn print_banner(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
 }
 
 /// The exit status of a process whose reader went away (128 + SIGPIPE), as

@@ -66,12 +66,7 @@ async fn answer(remote: &Remote, command: &Command) -> Result<Output, Failure> {
                 return Err(not_yet("audit --documents"));
             }
             let value = remote
-                .call_query(
-                    Method::GET,
-                    &["audit"],
-                    &[("limit", limit.to_string())],
-                    None,
-                )
+                .get(&["audit"], &[("limit", limit.to_string())])
                 .await?;
             rows_output(value, &["at", "link_id", "outcome", "actor", "message"])
         }
@@ -164,14 +159,9 @@ impl Remote {
         Ok(self.0.call(method, segments, &[], body).await?)
     }
 
-    async fn call_query(
-        &self,
-        method: Method,
-        segments: &[&str],
-        query: &[(&str, String)],
-        body: Option<Value>,
-    ) -> Result<Value, Failure> {
-        Ok(self.0.call(method, segments, query, body).await?)
+    /// A read with a query.
+    async fn get(&self, segments: &[&str], query: &[(&str, String)]) -> Result<Value, Failure> {
+        Ok(self.0.call(Method::GET, segments, query, None).await?)
     }
 }
 
@@ -189,12 +179,7 @@ async fn balance(remote: &Remote, args: &BalanceArgs) -> Result<Output, Failure>
         .map(|span| format!("{}h", span.as_hours()))
         .unwrap_or_else(|| "24h".into());
     let value = remote
-        .call_query(
-            Method::GET,
-            &["balance", "history"],
-            &[("since", since)],
-            None,
-        )
+        .get(&["balance", "history"], &[("since", since)])
         .await?;
     let readings = value["readings"].clone();
     let mut output = rows_output(readings, &["at", "available", "total", "lien"]);
@@ -242,12 +227,7 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
         }
         DigilockerCommand::List { all } => {
             let value = remote
-                .call_query(
-                    Method::GET,
-                    &["sessions"],
-                    &[("all", all.to_string())],
-                    None,
-                )
+                .get(&["sessions"], &[("all", all.to_string())])
                 .await?;
             return Ok(rows_output(
                 value,
@@ -275,9 +255,7 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
                     .unwrap_or_else(|| kind.clone());
                 query.push(("type", word));
             }
-            let answer = remote
-                .call_query(Method::GET, &["sessions", id, "documents"], &query, None)
-                .await?;
+            let answer = remote.get(&["sessions", id, "documents"], &query).await?;
             return Ok(super::documents::output(answer));
         }
     };

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::args::{ServeArgs, ServeCommand, TokenCommand};
 use super::table::{Fit, Table};
-use super::{Context, Failure, Output, print_stdout};
+use super::{Context, Failure, Output, print_banner};
 use crate::auth;
 use crate::domain::local_time;
 use crate::server;
@@ -43,16 +43,16 @@ async fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
 /// rest of team mode one command away.
 fn announce(listening: &server::Listening) {
     let url = &listening.url;
-    print_stdout(&format!("payops serve listening on {url}"));
+    print_banner(&format!("payops serve listening on {url}"));
     match &listening.demo_token {
         Some(token) => {
-            print_stdout(&format!("export PAYOPS_SERVER_URL={url}"));
-            print_stdout(&format!("export PAYOPS_SERVER_TOKEN={token}"));
-            print_stdout(
+            print_banner(&format!("export PAYOPS_SERVER_URL={url}"));
+            print_banner(&format!("export PAYOPS_SERVER_TOKEN={token}"));
+            print_banner(
                 "# then: curl -H \"Authorization: Bearer $PAYOPS_SERVER_TOKEN\" \"$PAYOPS_SERVER_URL/api/v1/sessions\"",
             );
         }
-        None => print_stdout(&format!(
+        None => print_banner(&format!(
             "# operators: a token from `payops serve token add NAME --role ROLE`, \
              then Authorization: Bearer <token> on {url}/api/v1"
         )),
@@ -82,10 +82,24 @@ fn token(ctx: &Context, command: &TokenCommand) -> Result<Output, Failure> {
             expires,
         } => {
             let name = auth::operator_name("NAME", name)?;
-            let expires_at = validate::token_expiry("--expires", expires, now)?;
+            let expires_at = validate::expiry(
+                "--expires",
+                expires,
+                now,
+                crate::validate::Lifetimes::DatesToo,
+            )?;
             let (token, hash) = auth::new_token();
             let noted = activity("token_add", &name).detail(auth::token_detail(*role, expires_at));
-            store.add_token(&name, *role, &hash, now, expires_at, Some(&noted))?;
+            store.add_token(
+                &crate::store::NewToken {
+                    name: &name,
+                    role: *role,
+                    token_hash: &hash,
+                    at: now,
+                    expires_at,
+                },
+                Some(&noted),
+            )?;
             Ok(token_made(&name, *role, &token, expires_at, None))
         }
         TokenCommand::List => tokens_listed(store.list_tokens()?),
@@ -96,7 +110,12 @@ fn token(ctx: &Context, command: &TokenCommand) -> Result<Output, Failure> {
         } => {
             let name = auth::operator_name("NAME", name)?;
             let lifetime = match expires {
-                Some(asked) => Lifetime::Until(validate::token_expiry("--expires", asked, now)?),
+                Some(asked) => Lifetime::Until(validate::expiry(
+                    "--expires",
+                    asked,
+                    now,
+                    crate::validate::Lifetimes::DatesToo,
+                )?),
                 None => Lifetime::SameAsOld,
             };
             let grace = validate::parse_grace(grace)
@@ -194,15 +213,22 @@ pub(super) async fn remote_token(
 /// operator is, not where the server runs).
 fn lifetime(expires: &str) -> Result<String, Failure> {
     let now = Timestamp::now();
-    Ok(match validate::token_expiry("--expires", expires, now)? {
-        // Rounded up: the token must not stop a moment before the time asked.
-        Some(at) => {
-            let left = now.duration_until(at);
-            let whole = left.as_secs() + i64::from(left.subsec_nanos() > 0);
-            format!("{}s", whole.max(1))
-        }
-        None => "never".to_string(),
-    })
+    Ok(
+        match validate::expiry(
+            "--expires",
+            expires,
+            now,
+            crate::validate::Lifetimes::DatesToo,
+        )? {
+            // Rounded up: the token must not stop a moment before the time asked.
+            Some(at) => {
+                let left = now.duration_until(at);
+                let whole = left.as_secs() + i64::from(left.subsec_nanos() > 0);
+                format!("{}s", whole.max(1))
+            }
+            None => "never".to_string(),
+        },
+    )
 }
 
 /// A token just made (or rotated to): `old_until` is when a rotated

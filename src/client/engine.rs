@@ -252,19 +252,12 @@ impl RemoteEngine {
         let client = self.client.clone();
         match command.clone() {
             Command::RefreshBalance => self.call(command, async move {
-                client
-                    .call(Method::POST, &["balance", "refresh"], &[], None)
-                    .await?;
+                client.post(&["balance", "refresh"], None).await?;
                 Ok(None)
             }),
             Command::CreateSession(request) => self.call(command, async move {
                 client
-                    .call(
-                        Method::POST,
-                        &["sessions"],
-                        &[],
-                        Some(create_body(&request)),
-                    )
+                    .post(&["sessions"], Some(create_body(&request)))
                     .await?;
                 // The new row comes on the stream, as everyone's does.
                 Ok(None)
@@ -274,25 +267,18 @@ impl RemoteEngine {
                 reference,
             } => self.call(command, async move {
                 let body = json!({"provider": provider.as_str(), "reference": reference});
-                client
-                    .call(Method::POST, &["sessions", "track"], &[], Some(body))
-                    .await?;
+                client.post(&["sessions", "track"], Some(body)).await?;
                 Ok(None)
             }),
             Command::RefreshSession(id) => self.call(command, async move {
                 client
-                    .call(
-                        Method::POST,
-                        &["sessions", id.as_str(), "refresh"],
-                        &[],
-                        None,
-                    )
+                    .post(&["sessions", id.as_str(), "refresh"], None)
                     .await?;
                 Ok(None)
             }),
             Command::StopTracking(id) => self.call(command, async move {
                 client
-                    .call(Method::POST, &["sessions", id.as_str(), "stop"], &[], None)
+                    .post(&["sessions", id.as_str(), "stop"], None)
                     .await?;
                 Ok(None)
             }),
@@ -391,10 +377,8 @@ async fn notify(
     again: bool,
 ) -> Result<Option<Update>, super::ServerError> {
     let value = client
-        .call(
-            Method::POST,
+        .post(
             &["links", link.as_str(), "notify"],
-            &[],
             Some(json!({ "again": again })),
         )
         .await?;

@@ -238,6 +238,11 @@ impl ServerClient {
         }
     }
 
+    /// A change: `POST /api/v1/<segments>`, with a JSON body or none.
+    pub async fn post(&self, segments: &[&str], body: Option<Value>) -> Result<Value, ServerError> {
+        self.call(Method::POST, segments, &[], body).await
+    }
+
     async fn call_once(
         &self,
         method: Method,

@@ -52,9 +52,14 @@ pub struct SessionRecord {
     /// The provider's raw status word ("" until the first answer).
     pub provider_status: String,
     pub url: Option<String>,
+    /// signup or signin.
+    #[schema(value_type = Option<String>)]
     pub flow: Option<UserFlow>,
     pub redirect_url: Option<String>,
+    /// AADHAAR, PAN or DRIVING_LICENSE.
+    #[schema(value_type = Vec<String>)]
     pub documents_requested: Vec<DocumentType>,
+    #[schema(value_type = Vec<String>)]
     pub documents_consented: Vec<DocumentType>,
     pub create_state: CreateState,
     /// Whether the engine keeps polling it (false after "stop tracking").

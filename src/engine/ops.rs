@@ -237,19 +237,10 @@ impl Services {
         Ok(report)
     }
 
-    /// Creates a session: the row first (Sending), then the request, then the answer.
+    /// Creates a session: the row first (Sending), then the request, then
+    /// the answer. A failure also carries the row it left (if any), so the
+    /// dashboard can show the failed session.
     pub async fn create_session(
-        &self,
-        request: &SessionRequest,
-    ) -> Result<SessionRecord, OpsError> {
-        self.create_session_keeping_row(request)
-            .await
-            .map_err(|failure| failure.error)
-    }
-
-    /// `create_session`, but a failure also carries the row it left (if any),
-    /// so the dashboard can show the failed session.
-    pub async fn create_session_keeping_row(
         &self,
         request: &SessionRequest,
     ) -> Result<SessionRecord, CreateFailure> {
@@ -657,7 +648,7 @@ impl Services {
     /// Sets (or with None clears) the label of the session `needle` names.
     pub fn set_label(&self, needle: &str, label: Option<&str>) -> Result<SessionRecord, OpsError> {
         let record = self.find(needle)?;
-        Ok(self.store().set_label(&record.id, label)?)
+        Ok(self.store().set_label(&record.id, label, None)?)
     }
 
     /// Finds a tracked session by our id, the provider reference or our external ref.

@@ -221,11 +221,10 @@ async fn set_label(
             Some(label) => format!("label {label}"),
             None => "label removed".to_string(),
         });
-    let record =
-        state
-            .services
-            .store()
-            .set_label_noting(&record.id, label.as_deref(), Some(&activity))?;
+    let record = state
+        .services
+        .store()
+        .set_label(&record.id, label.as_deref(), Some(&activity))?;
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "label set");
     Ok(Json(wire::session_json(&record, None)))
@@ -351,7 +350,7 @@ async fn create_session(
     let services = state
         .services
         .in_request(&operator.name, operator.request_id.as_deref());
-    match state.announced(services.create_session_keeping_row(&request).await) {
+    match state.announced(services.create_session(&request).await) {
         Ok(record) => {
             Ok((StatusCode::CREATED, Json(wire::session_json(&record, None))).into_response())
         }
@@ -430,7 +429,7 @@ async fn stop_tracking(
     state
         .services
         .store()
-        .set_tracking_noting(&record.id, false, Some(&activity))?;
+        .set_tracking(&record.id, false, Some(&activity))?;
     state.store_changed();
     tracing::info!(session = %record.id, by = %operator.name, "stopped tracking");
     Ok(answer(&Stopped {

@@ -145,7 +145,9 @@ mod tests {
                     .track_existing(Provider::Cashfree, &reference, Timestamp::now(), None)
                     .unwrap()
                     .id;
-                store.set_label(&id, Some(&format!("TKT-{n}"))).unwrap();
+                store
+                    .set_label(&id, Some(&format!("TKT-{n}")), None)
+                    .unwrap();
                 id
             })
             .collect();
@@ -182,10 +184,10 @@ mod tests {
         check("nothing kept");
         check("every row kept");
         another_process
-            .set_label(&ids[3], Some("TKT-moved"))
+            .set_label(&ids[3], Some("TKT-moved"), None)
             .unwrap();
         check("one row relabelled by another connection");
-        another_process.set_tracking(&ids[5], false).unwrap();
+        another_process.set_tracking(&ids[5], false, None).unwrap();
         check("one row no longer tracked");
         for id in &ids[..6] {
             another_process
@@ -212,7 +214,7 @@ mod tests {
             ..SessionsJson::default()
         };
         assert_eq!(listed(&listing, &store, true), plain(&store, true));
-        store.set_label(&ids[0], Some("TKT-changed")).unwrap();
+        store.set_label(&ids[0], Some("TKT-changed"), None).unwrap();
         assert_eq!(listed(&listing, &store, true), plain(&store, true));
         assert_eq!(listing.kept.lock().unwrap().len(), 2);
     }

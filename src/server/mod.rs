@@ -93,7 +93,16 @@ fn demo_admin_token(services: &Services) -> Result<String, ServeError> {
     }
     let (token, hash) = crate::auth::new_token();
     // Never expiring: it is revoked when the next demo starts instead.
-    store.add_token(DEMO_ADMIN, crate::auth::Role::Admin, &hash, now, None, None)?;
+    store.add_token(
+        &crate::store::NewToken {
+            name: DEMO_ADMIN,
+            role: crate::auth::Role::Admin,
+            token_hash: &hash,
+            at: now,
+            expires_at: None,
+        },
+        None,
+    )?;
     Ok(token)
 }
 

@@ -70,7 +70,12 @@ pub struct MadeToken<'a> {
 /// A token's lifetime as asked, or the default.
 pub fn expiry(asked: Option<&str>, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
     let asked = asked.unwrap_or(auth::DEFAULT_TOKEN_LIFETIME);
-    Ok(crate::validate::api_expiry("expires", asked, now)?)
+    Ok(crate::validate::expiry(
+        "expires",
+        asked,
+        now,
+        crate::validate::Lifetimes::Lengths,
+    )?)
 }
 
 /// A token refused from now on.
@@ -106,10 +111,16 @@ pub async fn add(
     let activity = operator
         .activity("token_add", Some(&name))
         .detail(auth::token_detail(body.role, expires_at));
-    state
-        .services
-        .store()
-        .add_token(&name, body.role, &hash, now, expires_at, Some(&activity))?;
+    state.services.store().add_token(
+        &crate::store::NewToken {
+            name: &name,
+            role: body.role,
+            token_hash: &hash,
+            at: now,
+            expires_at,
+        },
+        Some(&activity),
+    )?;
     tracing::info!(operator = %name, role = %body.role, by = %operator.name, "token made");
     let made = MadeToken {
         name: &name,
@@ -134,7 +145,12 @@ pub async fn rotate(
     let body: RotateBody = super::body::optional_object(&headers, &body)?;
     let now = Timestamp::now();
     let lifetime = match body.expires.as_deref() {
-        Some(asked) => Lifetime::Until(crate::validate::api_expiry("expires", asked, now)?),
+        Some(asked) => Lifetime::Until(crate::validate::expiry(
+            "expires",
+            asked,
+            now,
+            crate::validate::Lifetimes::Lengths,
+        )?),
         None => Lifetime::SameAsOld,
     };
     let grace = match body.grace.as_deref() {

@@ -41,7 +41,7 @@ use rows::{
     RawSession, create_state_parts, documents_text, flow_word, parse_status, parse_ts,
     placeholder_ref, ts_text,
 };
-pub use tokens::{Lifetime, Rotated, TokenCheck, TokenInfo, TokenRefusal};
+pub use tokens::{Lifetime, NewToken, Rotated, TokenCheck, TokenInfo, TokenRefusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -289,16 +289,8 @@ impl Store {
 
     /// Sets (or with `None` clears) a session's label; the label is the
     /// agent's, so it changes nothing else, not even `updated_at`.
+    /// `activity`, when given, is written in the same transaction.
     pub fn set_label(
-        &self,
-        id: &SessionId,
-        label: Option<&str>,
-    ) -> Result<SessionRecord, StoreError> {
-        self.set_label_noting(id, label, None)
-    }
-
-    /// `set_label`, with `activity` written in the same transaction.
-    pub fn set_label_noting(
         &self,
         id: &SessionId,
         label: Option<&str>,
@@ -567,12 +559,9 @@ impl Store {
         self.session_by_id(id)
     }
 
-    pub fn set_tracking(&self, id: &SessionId, tracking: bool) -> Result<(), StoreError> {
-        self.set_tracking_noting(id, tracking, None)
-    }
-
-    /// `set_tracking`, with `activity` written in the same transaction.
-    pub fn set_tracking_noting(
+    /// Starts or stops polling a session; `activity`, when given, is
+    /// written in the same transaction.
+    pub fn set_tracking(
         &self,
         id: &SessionId,
         tracking: bool,

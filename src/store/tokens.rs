@@ -56,6 +56,17 @@ impl TokenInfo {
     }
 }
 
+/// A token to store: never the token itself, only its hash.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    pub token_hash: &'a str,
+    pub at: Timestamp,
+    /// `None`: never.
+    pub expires_at: Option<Timestamp>,
+}
+
 /// A rotated token's lifetime.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Lifetime {
@@ -93,30 +104,24 @@ pub enum TokenCheck {
 const TOKEN_COLUMNS: &str = "operator, role, created_at, revoked_at, last_used_at, expires_at";
 
 impl Store {
-    /// Stores a new token's hash under `name` (unique among active tokens),
-    /// and `activity` with it.
+    /// Stores a new token's hash under its name (unique among active
+    /// tokens), and `activity` with it.
     pub fn add_token(
         &self,
-        name: &str,
-        role: Role,
-        token_hash: &str,
-        at: Timestamp,
-        expires_at: Option<Timestamp>,
+        token: &NewToken<'_>,
         activity: Option<&Activity>,
     ) -> Result<(), StoreError> {
-        self.write_noting(WriteLock::All, activity, || {
-            self.insert_token(name, role, token_hash, at, expires_at)
-        })
+        self.write_noting(WriteLock::All, activity, || self.insert_token(token))
     }
 
-    fn insert_token(
-        &self,
-        name: &str,
-        role: Role,
-        token_hash: &str,
-        at: Timestamp,
-        expires_at: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
+    fn insert_token(&self, token: &NewToken<'_>) -> Result<(), StoreError> {
+        let NewToken {
+            name,
+            role,
+            token_hash,
+            at,
+            expires_at,
+        } = *token;
         let added = self.db.execute(
             "INSERT INTO api_tokens (operator, role, token_hash, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -174,7 +179,13 @@ impl Store {
                 "UPDATE api_tokens SET revoked_at = ?2 WHERE operator = ?1 AND revoked_at IS NULL",
                 params![name, ts_text(old_until)],
             )?;
-            self.insert_token(name, old.role, token_hash, at, expires_at)?;
+            self.insert_token(&NewToken {
+                name,
+                role: old.role,
+                token_hash,
+                at,
+                expires_at,
+            })?;
             Ok(Rotated {
                 role: old.role,
                 expires_at,

@@ -218,10 +218,14 @@ async fn a_client_reconnecting_after_a_server_restart_sees_every_change_it_misse
     {
         let store = Store::open(&harness.data_dir().join("payops.db")).unwrap();
         store
-            .set_label(&SessionId::new_unchecked(a_id), Some("TKT-1 escalated"))
+            .set_label(
+                &SessionId::new_unchecked(a_id),
+                Some("TKT-1 escalated"),
+                None,
+            )
             .unwrap();
         store
-            .set_tracking(&SessionId::new_unchecked(b_id), false)
+            .set_tracking(&SessionId::new_unchecked(b_id), false, None)
             .unwrap();
     }
 

@@ -98,7 +98,7 @@ impl Engine {
             return;
         }
         let task = self.prioritised(TaskKind::Other, provider, move |services| async move {
-            let result = services.create_session_keeping_row(&request).await;
+            let result = services.create_session(&request).await;
             Done::Created { provider, result }
         });
         let handle = self.side_effects.spawn(task);
@@ -281,7 +281,7 @@ impl Engine {
     }
 
     pub(super) fn stop_tracking(&mut self, id: SessionId) {
-        let stopped = self.services.store().set_tracking(&id, false);
+        let stopped = self.services.store().set_tracking(&id, false, None);
         match stopped {
             Ok(()) => {
                 self.slots.remove(&id);
@@ -294,7 +294,7 @@ impl Engine {
     }
 
     pub(super) fn set_label(&mut self, id: SessionId, label: Option<String>) {
-        let labelled = self.services.store().set_label(&id, label.as_deref());
+        let labelled = self.services.store().set_label(&id, label.as_deref(), None);
         match labelled {
             Ok(record) => self.send(Update::SessionChanged {
                 record,

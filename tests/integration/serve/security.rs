@@ -50,6 +50,37 @@ async fn through(
     .unwrap()
 }
 
+/// `payops` through one server from one laptop, with a token of choice.
+struct Laptop<'a> {
+    server: &'a Server,
+    home: &'a std::path::Path,
+}
+
+impl Laptop<'_> {
+    async fn run(&self, token: &str, args: &[&str]) -> crate::harness::cli::Run {
+        through(self.server, token, self.home, args).await
+    }
+}
+
+/// `serve token add NAME --role ROLE --expires LIFETIME` on the host: the
+/// token, once the command said when it expires.
+async fn token_lasting(harness: &Harness, name: &str, role: &str, lifetime: &str) -> String {
+    let args = [
+        "serve",
+        "token",
+        "add",
+        name,
+        "--role",
+        role,
+        "--expires",
+        lifetime,
+    ];
+    let made = harness.run(&args).await;
+    made.assert_code(0);
+    assert!(made.stdout.contains("expires"), "{}", made.stdout);
+    last_line(&made)
+}
+
 fn last_line(run: &crate::harness::cli::Run) -> String {
     run.stdout
         .trim_end()
@@ -63,23 +94,13 @@ fn last_line(run: &crate::harness::cli::Run) -> String {
 async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
     let harness = Harness::start(1.0).await;
     let home = tempfile::tempdir().unwrap();
-    let made = harness
-        .run(&[
-            "serve",
-            "token",
-            "add",
-            "brief",
-            "--role",
-            "viewer",
-            "--expires",
-            "2s",
-        ])
-        .await;
-    made.assert_code(0);
-    assert!(made.stdout.contains("expires"), "{}", made.stdout);
-    let brief = last_line(&made);
+    let brief = token_lasting(&harness, "brief", "viewer", "2s").await;
     let [root, asha] = add_tokens(&harness, [("root", "admin"), ("asha", "support")]).await;
     let server = start_server(&harness);
+    let cli = Laptop {
+        server: &server,
+        home: home.path(),
+    };
     let api = Api::new(&server.base);
 
     let (status, me) = api.get("/api/v1/whoami", Some(&brief)).await;
@@ -99,19 +120,13 @@ async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
             .contains("expired at"),
         "{refused}"
     );
-    through(&server, &brief, home.path(), &["digilocker", "list"])
+    cli.run(&brief, &["digilocker", "list"])
         .await
         .assert_clean_failure(2, "expired at");
 
     // Rotated without a grace: the old token is refused at once, the new
     // one is the same operator with the same role.
-    let rotated = through(
-        &server,
-        &root,
-        home.path(),
-        &["serve", "token", "rotate", "asha"],
-    )
-    .await;
+    let rotated = cli.run(&root, &["serve", "token", "rotate", "asha"]).await;
     rotated.assert_code(0);
     assert!(
         rotated
@@ -130,13 +145,12 @@ async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
     );
 
     // With a grace, both work until it ends.
-    let rotated = through(
-        &server,
-        &root,
-        home.path(),
-        &["serve", "token", "rotate", "asha", "--grace", "3s"],
-    )
-    .await;
+    let rotated = cli
+        .run(
+            &root,
+            &["serve", "token", "rotate", "asha", "--grace", "3s"],
+        )
+        .await;
     rotated.assert_code(0);
     assert!(
         rotated.stdout.contains("the old token works until"),
@@ -160,26 +174,10 @@ async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
 
     // A rotated token lasts as long as the old one was made to; a grace
     // longer than a week is refused.
-    let made = harness
-        .run(&[
-            "serve",
-            "token",
-            "add",
-            "day",
-            "--role",
-            "viewer",
-            "--expires",
-            "1d",
-        ])
+    token_lasting(&harness, "day", "viewer", "1d").await;
+    let rotated = cli
+        .run(&root, &["serve", "token", "rotate", "day", "--json"])
         .await;
-    made.assert_code(0);
-    let rotated = through(
-        &server,
-        &root,
-        home.path(),
-        &["serve", "token", "rotate", "day", "--json"],
-    )
-    .await;
     rotated.assert_code(0);
     let expires: jiff::Timestamp = rotated.json()["expires_at"]
         .as_str()
@@ -188,23 +186,12 @@ async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
         .unwrap();
     let hours = jiff::Timestamp::now().duration_until(expires).as_hours();
     assert!((23..=24).contains(&hours), "{}", rotated.stdout);
-    through(
-        &server,
-        &root,
-        home.path(),
-        &["serve", "token", "rotate", "day", "--grace", "8d"],
-    )
-    .await
-    .assert_clean_failure(2, "--grace");
+    cli.run(&root, &["serve", "token", "rotate", "day", "--grace", "8d"])
+        .await
+        .assert_clean_failure(2, "--grace");
 
     // The list says which is which; a new token lives 90 days unless asked.
-    let listed = through(
-        &server,
-        &root,
-        home.path(),
-        &["serve", "token", "list", "--json"],
-    )
-    .await;
+    let listed = cli.run(&root, &["serve", "token", "list", "--json"]).await;
     listed.assert_code(0);
     let tokens = listed.json();
     let rows = tokens.as_array().unwrap();
@@ -217,15 +204,13 @@ async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
         3,
         "{tokens}"
     );
-    let human = through(&server, &root, home.path(), &["serve", "token", "list"]).await;
+    let human = cli.run(&root, &["serve", "token", "list"]).await;
     for needle in ["expires", "expired", "revoked", "last_used"] {
         assert!(human.stdout.contains(needle), "{needle}: {}", human.stdout);
     }
     // A lifetime that is not one is refused naming the flag.
-    through(
-        &server,
+    cli.run(
         &root,
-        home.path(),
         &[
             "serve",
             "token",
@@ -257,36 +242,15 @@ async fn tokens_expire_and_rotate_and_the_refusal_says_so() {
 async fn whoami_in_both_forms_and_a_warning_before_the_token_expires() {
     let harness = Harness::start(1.0).await;
     let home = tempfile::tempdir().unwrap();
-    let soon = harness
-        .run(&[
-            "serve",
-            "token",
-            "add",
-            "sunita",
-            "--role",
-            "finance",
-            "--expires",
-            "2d",
-        ])
-        .await;
-    soon.assert_code(0);
-    let soon = last_line(&soon);
-    let lasting = harness
-        .run(&[
-            "serve",
-            "token",
-            "add",
-            "lata",
-            "--role",
-            "viewer",
-            "--expires",
-            "never",
-        ])
-        .await;
-    let lasting = last_line(&lasting);
+    let soon = token_lasting(&harness, "sunita", "finance", "2d").await;
+    let lasting = token_lasting(&harness, "lata", "viewer", "never").await;
     let server = start_server(&harness);
+    let cli = Laptop {
+        server: &server,
+        home: home.path(),
+    };
 
-    let human = through(&server, &soon, home.path(), &["whoami"]).await;
+    let human = cli.run(&soon, &["whoami"]).await;
     human.assert_code(0);
     for needle in ["server", "sunita", "finance", "token expires", "127.0.0.1"] {
         assert!(human.stdout.contains(needle), "{needle}: {}", human.stdout);
@@ -296,9 +260,7 @@ async fn whoami_in_both_forms_and_a_warning_before_the_token_expires() {
         "{}",
         human.stderr
     );
-    let json = through(&server, &soon, home.path(), &["whoami", "--json"])
-        .await
-        .json();
+    let json = cli.run(&soon, &["whoami", "--json"]).await.json();
     assert_eq!(
         (json["operator"].as_str(), json["role"].as_str()),
         (Some("sunita"), Some("finance")),
@@ -309,12 +271,10 @@ async fn whoami_in_both_forms_and_a_warning_before_the_token_expires() {
         "{json}"
     );
 
-    let never = through(&server, &lasting, home.path(), &["whoami"]).await;
+    let never = cli.run(&lasting, &["whoami"]).await;
     assert!(never.stdout.contains("never"), "{}", never.stdout);
     assert!(!never.stderr.contains("warning"), "{}", never.stderr);
-    let json = through(&server, &lasting, home.path(), &["whoami", "--json"])
-        .await
-        .json();
+    let json = cli.run(&lasting, &["whoami", "--json"]).await.json();
     assert!(json["expires_at"].is_null(), "{json}");
 
     // Without a server there is no token to ask about: it says so.
@@ -338,6 +298,10 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
     )
     .await;
     let server = start_server(&harness);
+    let cli = Laptop {
+        server: &server,
+        home: home.path(),
+    };
     let api = Api::new(&server.base);
 
     let create = json!({"provider": "cashfree", "documents": ["AADHAAR"], "label": "T-1"});
@@ -387,7 +351,7 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
             "/api/v1/balance/refresh".into(),
             &farid,
             None,
-            "r-balance",
+            "r-balance_refresh",
             202,
         ),
         (
@@ -395,7 +359,7 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
             "/api/v1/tokens".into(),
             &root,
             Some(json!({"name": "neha", "role": "viewer"})),
-            "r-token-add",
+            "r-token_add",
             201,
         ),
         (
@@ -403,7 +367,7 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
             "/api/v1/tokens/neha/rotate".into(),
             &root,
             Some(json!({"grace": "1h"})),
-            "r-token-rotate",
+            "r-token_rotate",
             201,
         ),
         (
@@ -411,7 +375,7 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
             "/api/v1/tokens/neha/revoke".into(),
             &root,
             None,
-            "r-token-revoke",
+            "r-token_revoke",
             200,
         ),
         // Refused: a role without the right, a token that is not one, a
@@ -469,22 +433,7 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
         assert_eq!(matching.len(), 1, "one row for {request}: {rows}");
         matching[0].clone()
     };
-    for (request, operator, action, outcome) in [
-        ("r-create", "asha", "create", "done"),
-        ("r-label", "asha", "label", "done"),
-        ("r-refresh", "asha", "refresh", "done"),
-        ("r-track", "asha", "track", "done"),
-        ("r-stop", "asha", "stop", "done"),
-        ("r-notify", "farid", "notify", "done"),
-        ("r-balance", "farid", "balance_refresh", "done"),
-        ("r-token-add", "root", "token_add", "done"),
-        ("r-token-rotate", "root", "token_rotate", "done"),
-        ("r-token-revoke", "root", "token_revoke", "done"),
-        ("r-no-role", "vera", "create", "refused"),
-        ("r-no-token", "(refused token)", "stop", "refused"),
-        ("r-bad-body", "asha", "label", "refused"),
-    ] {
-        let found = row(request);
+    let is = |found: &Value, operator: &str, action: &str, outcome: &str| {
         assert_eq!(
             (
                 found["operator"].as_str(),
@@ -492,9 +441,25 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
                 found["outcome"].as_str()
             ),
             (Some(operator), Some(action), Some(outcome)),
-            "{request}: {found}"
+            "{found}"
         );
+    };
+    // Each change made, under its request id `r-ACTION`.
+    let sessions = ["create", "label", "refresh", "track", "stop"];
+    let money = ["notify", "balance_refresh"];
+    let tokens = ["token_add", "token_rotate", "token_revoke"];
+    for (operator, actions) in [
+        ("asha", &sessions[..]),
+        ("farid", &money),
+        ("root", &tokens),
+    ] {
+        for action in actions {
+            is(&row(&format!("r-{action}")), operator, action, "done");
+        }
     }
+    is(&row("r-no-role"), "vera", "create", "refused");
+    is(&row("r-no-token"), "(refused token)", "stop", "refused");
+    is(&row("r-bad-body"), "asha", "label", "refused");
     assert_eq!(row("r-label")["detail"], "label T-2");
     assert_eq!(row("r-create")["target"], id.as_str());
     assert_eq!(row("r-track")["target"], id.as_str());
@@ -562,13 +527,9 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
     assert_ne!(latest[0]["request_id"], "=HYPERLINK(1)", "{latest}");
 
     // For an auditor, and as a table.
-    let csv = through(
-        &server,
-        &root,
-        home.path(),
-        &["activity", "--since", "24h", "--csv"],
-    )
-    .await;
+    let csv = cli
+        .run(&root, &["activity", "--since", "24h", "--csv"])
+        .await;
     csv.assert_code(0);
     assert!(
         csv.stdout
@@ -578,15 +539,9 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
     );
     assert!(csv.stdout.contains(",r-create\n"), "{}", csv.stdout);
     assert!(csv.stdout.contains(",'=1+1,"), "{}", csv.stdout);
-    let table = through(
-        &server,
-        &root,
-        home.path(),
-        &["activity", "--operator", "vera"],
-    )
-    .await;
+    let table = cli.run(&root, &["activity", "--operator", "vera"]).await;
     assert!(table.stdout.contains("refused: 403"), "{}", table.stdout);
-    through(&server, &asha, home.path(), &["activity"])
+    cli.run(&asha, &["activity"])
         .await
         .assert_clean_failure(2, "admin");
 
@@ -614,19 +569,7 @@ async fn every_change_allowed_or_refused_leaves_one_activity_row() {
 async fn an_open_event_stream_ends_when_its_token_expires() {
     use futures::StreamExt;
     let harness = Harness::start(1.0).await;
-    let made = harness
-        .run(&[
-            "serve",
-            "token",
-            "add",
-            "brief",
-            "--role",
-            "viewer",
-            "--expires",
-            "3s",
-        ])
-        .await;
-    let brief = last_line(&made);
+    let brief = token_lasting(&harness, "brief", "viewer", "3s").await;
     let server = start_server(&harness);
     let mut stream = crate::harness::server::events(&server, &brief).await;
     let opened = std::time::Instant::now();

@@ -120,10 +120,28 @@ fn tokens_are_unique_among_active_ones(backend: &Backend) {
     let store = backend.open();
     let added = Activity::done("root", "token_add", Some("asha"));
     store
-        .add_token("asha", Role::Support, "hash-1", t(0), None, Some(&added))
+        .add_token(
+            &payops::store::NewToken {
+                name: "asha",
+                role: Role::Support,
+                token_hash: "hash-1",
+                at: t(0),
+                expires_at: None,
+            },
+            Some(&added),
+        )
         .unwrap();
     assert!(matches!(
-        store.add_token("asha", Role::Admin, "hash-2", t(1), None, Some(&added)),
+        store.add_token(
+            &payops::store::NewToken {
+                name: "asha",
+                role: Role::Admin,
+                token_hash: "hash-2",
+                at: t(1),
+                expires_at: None
+            },
+            Some(&added),
+        ),
         Err(StoreError::TokenNameTaken(_))
     ));
     let valid = |hash: &str, at| match store.use_token(hash, at).unwrap() {
@@ -142,7 +160,16 @@ fn tokens_are_unique_among_active_ones(backend: &Backend) {
     );
     // Expiring, then rotated with a grace: both work until the grace ends.
     store
-        .add_token("asha", Role::Admin, "hash-2", t(5), Some(t(50)), None)
+        .add_token(
+            &payops::store::NewToken {
+                name: "asha",
+                role: Role::Admin,
+                token_hash: "hash-2",
+                at: t(5),
+                expires_at: Some(t(50)),
+            },
+            None,
+        )
         .unwrap();
     let role = store
         .rotate_token(

@@ -122,7 +122,7 @@ fn labels_and_creators_round_trip_and_labels_change_nothing_else(backend: &Backe
     let created = store.begin_session(&new).unwrap();
     assert_eq!(created.label.as_deref(), Some("TKT-4417"));
     assert_eq!(created.created_by.as_deref(), Some("asha"));
-    let labelled = store.set_label(&created.id, Some("case 88")).unwrap();
+    let labelled = store.set_label(&created.id, Some("case 88"), None).unwrap();
     assert_eq!(labelled.label.as_deref(), Some("case 88"));
     assert_eq!(
         SessionRecord {
@@ -132,10 +132,10 @@ fn labels_and_creators_round_trip_and_labels_change_nothing_else(backend: &Backe
         created,
         "only the label changed"
     );
-    let cleared = store.set_label(&created.id, None).unwrap();
+    let cleared = store.set_label(&created.id, None, None).unwrap();
     assert_eq!(cleared.label, None);
     assert!(matches!(
-        store.set_label(&SessionId::new_unchecked("dl-none"), Some("x")),
+        store.set_label(&SessionId::new_unchecked("dl-none"), Some("x"), None),
         Err(StoreError::NoSuchSession(_))
     ));
 }

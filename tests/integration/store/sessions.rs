@@ -122,7 +122,7 @@ fn track_existing_adopts_once_and_reenables_tracking(backend: &Backend) {
             .starts_with(TRACKED_REF_PREFIX)
     );
 
-    store.set_tracking(&adopted.id, false).unwrap();
+    store.set_tracking(&adopted.id, false, None).unwrap();
     let again = store
         .track_existing(Provider::Cashfree, "98765", t(10), None)
         .unwrap();
@@ -248,11 +248,11 @@ fn set_tracking_and_missing_sessions(backend: &Backend) {
     let s = store
         .track_existing(Provider::Cashfree, "1", t(0), None)
         .unwrap();
-    store.set_tracking(&s.id, false).unwrap();
+    store.set_tracking(&s.id, false, None).unwrap();
     assert!(!store.find_session("1").unwrap().unwrap().tracking);
     let ghost = SessionId::new_unchecked("dl-ghost");
     assert!(matches!(
-        store.set_tracking(&ghost, true),
+        store.set_tracking(&ghost, true, None),
         Err(StoreError::NoSuchSession(_))
     ));
     assert!(matches!(
@@ -306,7 +306,7 @@ fn list_sessions_filters_and_orders(backend: &Backend) {
     let untracked = store
         .track_existing(Provider::Cashfree, "U", t(3), None)
         .unwrap();
-    store.set_tracking(&untracked.id, false).unwrap();
+    store.set_tracking(&untracked.id, false, None).unwrap();
     let sending = new_session(Provider::InstantPay, t(4));
     store.begin_session(&sending).unwrap();
     let unknown = failed_session(
@@ -315,7 +315,7 @@ fn list_sessions_filters_and_orders(backend: &Backend) {
         CreateState::OutcomeUnknown("timeout".into()),
         t(6),
     );
-    store.set_tracking(&unknown.id, false).unwrap();
+    store.set_tracking(&unknown.id, false, None).unwrap();
     let failed = failed_session(&store, t(7), CreateState::Failed("IAC".into()), t(8));
 
     assert_eq!(
@@ -369,9 +369,9 @@ fn every_change_to_a_session_moves_its_version(backend: &Backend) {
                     .unwrap(),
             )
         }),
-        Box::new(|| drop(store.set_label(&id, Some("TKT-1")).unwrap())),
-        Box::new(|| drop(other.set_label(&id, Some("TKT-1")).unwrap())),
-        Box::new(|| other.set_tracking(&id, false).unwrap()),
+        Box::new(|| drop(store.set_label(&id, Some("TKT-1"), None).unwrap())),
+        Box::new(|| drop(other.set_label(&id, Some("TKT-1"), None).unwrap())),
+        Box::new(|| other.set_tracking(&id, false, None).unwrap()),
         Box::new(|| {
             drop(
                 other
