@@ -13,16 +13,12 @@ use axum::{Extension, Json};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::errors::{ApiError, ErrorBody, bad_query, invalid};
+use super::errors::{ApiError, ErrorBody, Noted, bad_query, invalid};
 use super::operator::Operator;
 use super::request_log::{RequestId, Who};
 use super::state::AppState;
 use crate::auth::Permission;
 use crate::store::{Activity, ActivityFilter, Outcome};
-
-/// Marks an answer whose activity row the change itself wrote.
-#[derive(Clone, Copy, Debug)]
-pub struct Noted;
 
 /// Error bodies are small; a larger one is not read for its reason.
 const REASON_BODY_LIMIT: usize = 16 * 1024;

@@ -53,7 +53,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             super::activity::record_refusals,
         ));
     Router::new()
-        .route("/api/v1/openapi.json", get(super::openapi::document))
+        .route("/api/v1/openapi.json", get(openapi_document))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
@@ -604,3 +604,9 @@ async fn audit(
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
+
+/// The OpenAPI document, from the same types and routes the server uses.
+async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi())
+}

@@ -12,6 +12,11 @@ use serde_json::json;
 use crate::auth::{Permission, Role};
 use crate::engine::ops::OpsError;
 
+/// Marks an answer whose activity row the change itself wrote, so the
+/// activity layer writes none.
+#[derive(Clone, Copy, Debug)]
+pub struct Noted;
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -133,7 +138,7 @@ impl IntoResponse for ApiError {
         }});
         let mut response = (self.status, Json(body)).into_response();
         if self.noted {
-            response.extensions_mut().insert(super::activity::Noted);
+            response.extensions_mut().insert(Noted);
         }
         // RFC 6750: a 401 names the scheme it wants.
         if self.status == StatusCode::UNAUTHORIZED {

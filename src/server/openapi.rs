@@ -2,8 +2,6 @@
 //! every route can answer (so no route's list can forget one), and the
 //! words a request body takes, read as the schema enumerates them.
 
-use axum::Json;
-
 use crate::domain::{DocumentType, UserFlow};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -144,12 +142,6 @@ impl utoipa::Modify for BearerAuth {
             ),
         );
     }
-}
-
-/// The OpenAPI document, from the same types and routes the server uses.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    use utoipa::OpenApi;
-    Json(super::api::ApiDoc::openapi())
 }
 
 #[cfg(test)]

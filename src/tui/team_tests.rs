@@ -374,3 +374,34 @@ fn a_server_whose_store_is_down_is_shown_stale_and_holds_sends() {
     connection(&mut app, Connection::Up { changed: None });
     assert_eq!(app.team.as_ref().map(|t| &t.link), Some(&Link::Up));
 }
+
+fn header_text(team: &TeamState, now: jiff::Timestamp) -> String {
+    let theme = Theme::colour();
+    super::team::header_spans(team, now, &theme)
+        .iter()
+        .map(|span| span.content.to_string())
+        .collect()
+}
+
+#[test]
+fn the_header_warns_within_a_week_of_the_tokens_expiry() {
+    let now: jiff::Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+    let up = |expires: Option<&str>| TeamState {
+        link: Link::Up,
+        ..TeamState::new("payops.internal:8788".into(), "asha".into(), Role::Support)
+            .with_token_expiry(expires.map(|at| at.parse().unwrap()))
+    };
+    for (expires, shown) in [
+        (None, None),
+        (Some("2027-03-04T10:00:00Z"), None),
+        (Some("2026-12-07T11:00:00Z"), Some("token expires in 3 d")),
+        (Some("2026-12-04T15:30:00Z"), Some("token expires in 5 h")),
+        (Some("2026-12-04T10:20:00Z"), Some("token expires in 1 h")),
+    ] {
+        let text = header_text(&up(expires), now);
+        match shown {
+            Some(note) => assert!(text.contains(note), "{expires:?}: {text}"),
+            None => assert!(!text.contains("expires"), "{expires:?}: {text}"),
+        }
+    }
+}
