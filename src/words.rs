@@ -210,11 +210,30 @@ pub fn link_not_issued(report: &crate::domain::LinkReport) -> Option<String> {
     })
 }
 
+/// `count` and the noun, singular for one: "1 session", "3 sessions".
+pub fn counted(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::LinkId;
     use jiff::Timestamp;
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(
+            counted(1, "notify record", "notify records"),
+            "1 notify record"
+        );
+        assert_eq!(counted(0, "session", "sessions"), "0 sessions");
+        assert_eq!(counted(3, "session", "sessions"), "3 sessions");
+    }
 
     fn entry(outcome: NotifyOutcome, message: &str) -> AuditEntry {
         AuditEntry {

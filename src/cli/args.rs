@@ -322,8 +322,9 @@ pub struct SimArgs {
     /// Fault probabilities, e.g. 429=0.05,500=0.05,timeout=0.02,garbage=0.02.
     #[arg(long, default_value = "none")]
     pub faults: String,
-    /// Answer 429 past this many requests a (simulated) minute per provider.
-    #[arg(long, value_name = "N")]
+    /// Answer 429 past this many requests a (simulated) minute per provider
+    /// (at least 1: leave it out for no limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
     /// Answer Cashfree creates with 422 insufficient_balance (a merchant
     /// whose verification balance ran out).

@@ -341,6 +341,11 @@ fn create_state_text(state: &CreateState) -> String {
         CreateState::Sending => "sending (no answer yet)".to_string(),
         CreateState::Created => "created".to_string(),
         CreateState::Failed(message) => format!("failed: {message}"),
+        // The provider error's own words may already say it ("outcome
+        // unknown at Cashfree: …; check before sending again"): not twice.
+        CreateState::OutcomeUnknown(message) if message.starts_with("outcome unknown") => {
+            format!("{message} (the provider may have created it)")
+        }
         CreateState::OutcomeUnknown(message) => format!(
             "outcome unknown: {message} (the provider may have created it; check before creating again)"
         ),
@@ -674,4 +679,20 @@ fn draw_confirm_stop(frame: &mut Frame, area: Rect, ctx: &ViewContext, id: &Sess
             )),
         dialog,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_outcome_is_said_once() {
+        let said = create_state_text(&CreateState::OutcomeUnknown(
+            "outcome unknown at Cashfree: no answer; check before sending again (request r1)"
+                .into(),
+        ));
+        assert_eq!(said.matches("outcome unknown").count(), 1, "{said}");
+        let said = create_state_text(&CreateState::OutcomeUnknown("no answer".into()));
+        assert!(said.starts_with("outcome unknown: no answer"), "{said}");
+    }
 }

@@ -345,10 +345,10 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             feedback.log(
                 Level::Info,
                 format!(
-                    "loaded {} sessions, {} balance readings, {} notify records",
-                    sessions.len(),
-                    balance_history.len(),
-                    audit.len()
+                    "loaded {}, {}, {}",
+                    words::counted(sessions.len(), "session", "sessions"),
+                    words::counted(balance_history.len(), "balance reading", "balance readings"),
+                    words::counted(audit.len(), "notify record", "notify records"),
                 ),
             );
             app.sessions.on_loaded(sessions, histories);

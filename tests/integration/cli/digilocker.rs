@@ -396,3 +396,30 @@ async fn a_numeric_verification_id_can_be_tracked() {
     tracked.assert_code(0);
     assert_eq!(tracked.json()["external_ref"], "98765432101");
 }
+
+/// With no USER or LOGNAME (a service, `env -i`), a session is still
+/// created by someone: the account's login name from the system.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_user_in_the_environment_the_actor_is_the_accounts_login_name() {
+    let h = Harness::start(1.0).await;
+    let env = h.env();
+    assert!(
+        env.iter().all(|(k, _)| k != "USER" && k != "LOGNAME"),
+        "the harness runs payops with a cleared environment"
+    );
+    let login = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let login = String::from_utf8_lossy(&login.stdout).trim().to_string();
+    let created = h
+        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+        .await;
+    created.assert_code(0);
+    assert_eq!(
+        created.json()["created_by"],
+        login.as_str(),
+        "{}",
+        created.stdout
+    );
+}

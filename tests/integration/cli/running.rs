@@ -110,6 +110,8 @@ fn sim_command_prints_everything_a_client_needs_and_serves() {
     bad_faults.assert_clean_failure(2, "--faults");
     let demo = run_binary(&["sim".into(), "--demo".into()], &[]);
     demo.assert_clean_failure(2, "payops --demo");
+    let no_requests = run_binary(&["sim".into(), "--rate-limit".into(), "0".into()], &[]);
+    no_requests.assert_clean_failure(2, "--rate-limit");
 }
 
 /// Each command's `--help` lists its own options and none it would ignore.
