@@ -128,9 +128,9 @@ pub enum Command {
     Notify(NotifyArgs),
     /// The notify audit trail, newest first.
     Audit {
-        /// How many entries to show.
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+        /// How many entries to show (1 to 1000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
         /// The document access log (who fetched or revealed which
         /// consented document) instead of the notify audit.
         #[arg(long)]

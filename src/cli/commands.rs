@@ -14,8 +14,9 @@ use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
 use crate::domain::{CreateState, SessionRecord, wire};
 use crate::domain::{LinkStatus, SessionStatus, UserDetails};
-use crate::engine::ops::{CreateFailure, PollOutcome};
+use crate::engine::ops::{CreateFailure, OpsError, PollOutcome};
 use crate::engine::{RequestInput, SessionRequest};
+use crate::error::ProviderError;
 use crate::validate;
 use crate::words;
 
@@ -52,7 +53,7 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
         Command::Notify(args) => notify(&ctx, args).await,
         Command::Audit {
             limit, documents, ..
-        } => audit(&ctx, *limit, *documents),
+        } => audit(&ctx, usize::from(*limit), *documents),
         Command::Serve(args) => super::serve::run(&ctx, args).await,
         Command::Whoami { .. } => Ok(Some(super::operators::whoami_solo(&ctx))),
         Command::Activity(args) => super::operators::activity_solo(&ctx, args).map(Some),
@@ -184,6 +185,16 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
     }
 }
 
+/// How long `watch` waits after `failures` failed polls in a row: the
+/// interval, doubled each time up to a minute, or longer when the provider
+/// asked for it.
+fn retry_wait(interval: Duration, failures: u32, asked: Option<Duration>) -> Duration {
+    let doubled = interval.saturating_mul(2u32.saturating_pow(failures.min(6)));
+    doubled
+        .min(Duration::from_secs(60))
+        .max(asked.unwrap_or_default())
+}
+
 async fn watch(ctx: &Context, id: &str, interval: Option<u64>) -> Result<Option<Output>, Failure> {
     let mut record = ctx.services.find(id)?;
     if record.create_state != CreateState::Created {
@@ -198,12 +209,37 @@ async fn watch(ctx: &Context, id: &str, interval: Option<u64>) -> Result<Option<
         .max(Duration::from_secs(1));
     let mut details = None;
     let mut last_printed: Option<SessionStatus> = None;
+    let mut failures: u32 = 0;
     loop {
+        let polled = match ctx.services.poll_session(&record).await {
+            Ok(polled) => polled,
+            // A provider that fails for a while is waited out, as the
+            // dashboard does, until the session's window has passed.
+            Err(OpsError::Provider(error))
+                if error.is_transient() && Timestamp::now() <= record.expires_at =>
+            {
+                failures += 1;
+                let asked = match &error {
+                    ProviderError::RateLimited { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let wait = retry_wait(interval, failures, asked);
+                eprintln!(
+                    "{}  poll failed: {error}; retrying in {} s",
+                    Timestamp::now().strftime("%H:%M:%S"),
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        failures = 0;
         let PollOutcome {
             record: polled,
             user_details,
             ..
-        } = ctx.services.poll_session(&record).await?;
+        } = polled;
         record = polled;
         details = user_details.or(details);
         if !ctx.json && last_printed.as_ref() != Some(&record.status) {
@@ -285,7 +321,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
         );
         if !confirm(&question) {
             eprintln!("not sent");
-            return Ok(None);
+            return Ok(Some(Output::not_sent()));
         }
     }
     // The check above told the operator; this one, in the same write

@@ -29,6 +29,20 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     pub const UNREACHABLE: i32 = 3;
     pub const OUTCOME_UNKNOWN: i32 = 4;
+    /// The operator answered no at a confirmation: nothing was sent.
+    pub const NOT_SENT: i32 = 5;
+}
+
+impl Output {
+    /// The answer "no" at a confirmation: nothing sent, and a status that
+    /// says so to a script.
+    pub fn not_sent() -> Output {
+        Output {
+            json: serde_json::json!({"sent": false, "reason": "not confirmed"}),
+            human: String::new(),
+            code: exit::NOT_SENT,
+        }
+    }
 }
 
 /// Why a command did not succeed: a one-line message, its exit code, and

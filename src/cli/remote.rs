@@ -284,7 +284,7 @@ async fn notify(remote: &Remote, args: &NotifyArgs) -> Result<Output, Failure> {
         let _ = std::io::stdin().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             eprintln!("not sent");
-            return Ok(Output::ok(Value::Null, String::new()));
+            return Ok(Output::not_sent());
         }
     }
     let value = remote

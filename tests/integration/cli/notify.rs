@@ -83,3 +83,72 @@ async fn notify_on_a_claimed_link_is_declined_with_exit_1() {
     // A declined attempt reached nobody: trying again needs no --again.
     h.run(&["notify", claimed, "--yes"]).await.assert_code(1);
 }
+
+/// "n" at the notify prompt sends nothing, records nothing, and says so
+/// with its own exit status (5), which a script can tell from success.
+#[test]
+fn no_at_the_prompt_is_not_sent_with_its_own_status() {
+    use crate::harness::pty::{PtyApp, fresh_home};
+    let home = tempfile::tempdir().unwrap();
+    let env = fresh_home(home.path());
+    let mut app = PtyApp::spawn(&["--demo", "notify", SAMPLE_LINK], &env, 24, 100);
+    app.wait_for("[y/N]", std::time::Duration::from_secs(20));
+    app.keys(b"n\r");
+    let status = app.wait_exit(std::time::Duration::from_secs(10));
+    assert_eq!(status.exit_code(), 5, "{}", app.text());
+    assert!(app.text().contains("not sent"), "{}", app.text());
+    let audit = PtyApp::spawn(&["--demo", "audit", "--json"], &env, 24, 100);
+    let listed = audit.wait_for("]", std::time::Duration::from_secs(20));
+    assert!(listed.contains("[]"), "nothing recorded: {listed}");
+}
+
+/// `--limit 0` is refused naming the flag, not answered "none yet".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_limit_out_of_range_is_refused() {
+    let h = Harness::start(1.0).await;
+    for limit in ["0", "1001"] {
+        h.run(&["audit", "--limit", limit])
+            .await
+            .assert_clean_failure(2, "--limit");
+    }
+}
+
+/// `watch` waits out a provider that fails for a while, saying so, and
+/// still ends with the session's fate (exit 0 or 1, never 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_waits_out_a_failing_provider() {
+    let h = Harness::start(100.0).await;
+    let created = h
+        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+        .await;
+    created.assert_code(0);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    h.sim.set_faults(payops::sim::Faults {
+        server_error: 1.0,
+        ..payops::sim::Faults::none()
+    });
+    let args = ["digilocker", "watch", &id, "--interval", "1", "--json"];
+    let (watched, ()) = tokio::join!(h.run(&args), async {
+        // Longer than the client's own retries of one poll.
+        tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+        h.sim.set_faults(payops::sim::Faults::none());
+    });
+    assert!(
+        watched.stderr.contains("retrying in"),
+        "{} {} {}",
+        watched.code,
+        watched.stdout,
+        watched.stderr
+    );
+    assert!(
+        [0, 1].contains(&watched.code),
+        "{} {}",
+        watched.code,
+        watched.stderr
+    );
+    let status = watched.json()["status"].as_str().unwrap().to_string();
+    assert!(
+        ["AUTHENTICATED", "EXPIRED", "CONSENT_DENIED"].contains(&status.as_str()),
+        "{status}"
+    );
+}
