@@ -273,10 +273,8 @@ async fn create_takes_the_provider_from_the_defaults() {
 async fn tracking_a_session_created_elsewhere() {
     let h = Harness::start(1.0).await;
     // Create straight against the provider (another system did it), then track by reference.
-    let created = h
-        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
-        .await;
-    let reference = created.json()["reference"].as_str().unwrap().to_string();
+    let created = h.create_cashfree().await;
+    let reference = text(&created, "reference").to_string();
     let other = Harness {
         sim: test_sim::start(test_sim::options(1, 1.0, credentials())).await,
         home: tempfile::tempdir().unwrap(),
@@ -319,11 +317,7 @@ async fn tracking_a_session_created_elsewhere() {
 async fn cashfree_creates_without_a_redirect_url_instantpay_does_not() {
     let mut h = Harness::start(1.0).await;
     h.set_env("PAYOPS_DEFAULTS_REDIRECT_URL", "");
-    let run = h
-        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
-        .await;
-    run.assert_code(0);
-    let session = run.json();
+    let session = h.create_cashfree().await;
     assert_eq!(session["status"], "PENDING");
     assert!(session["redirect_url"].is_null(), "{session}");
     h.run(&["digilocker", "create", "--provider", "instantpay"])
@@ -412,14 +406,6 @@ async fn with_no_user_in_the_environment_the_actor_is_the_accounts_login_name() 
         .output()
         .unwrap();
     let login = String::from_utf8_lossy(&login.stdout).trim().to_string();
-    let created = h
-        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
-        .await;
-    created.assert_code(0);
-    assert_eq!(
-        created.json()["created_by"],
-        login.as_str(),
-        "{}",
-        created.stdout
-    );
+    let created = h.create_cashfree().await;
+    assert_eq!(created["created_by"], login.as_str(), "{created}");
 }

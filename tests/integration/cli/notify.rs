@@ -118,11 +118,8 @@ async fn an_audit_limit_out_of_range_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_waits_out_a_failing_provider() {
     let h = Harness::start(100.0).await;
-    let created = h
-        .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
-        .await;
-    created.assert_code(0);
-    let id = created.json()["id"].as_str().unwrap().to_string();
+    let created = h.create_cashfree().await;
+    let id = text(&created, "id").to_string();
     h.sim.set_faults(payops::sim::Faults {
         server_error: 1.0,
         ..payops::sim::Faults::none()

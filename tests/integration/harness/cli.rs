@@ -106,6 +106,16 @@ impl Harness {
 
     /// Each command line is refused with exit 2 and one clear line that
     /// mentions its needle.
+    /// `digilocker create --provider cashfree --json`, which must succeed:
+    /// the session.
+    pub async fn create_cashfree(&self) -> Value {
+        let created = self
+            .run(&["digilocker", "create", "--provider", "cashfree", "--json"])
+            .await;
+        created.assert_code(0);
+        created.json()
+    }
+
     pub async fn assert_refused(&self, cases: &[(&[&str], &str)]) {
         for (args, needle) in cases {
             self.run(args).await.assert_clean_failure(2, needle);
