@@ -61,9 +61,27 @@ impl Resolver<'_> {
     pub(super) fn cashfree(&mut self) -> Option<CashfreeConfig> {
         const S: &str = "cashfree";
         let keys = self.provider_keys(S, DEFAULT_CASHFREE_BASE)?;
+        // Cashfree's versions are dates (`2023-12-18`): anything else is
+        // refused by every call, so it is refused here, naming the key.
         let api_version = self
             .raw(S, "api_version")
-            .and_then(|r| self.string(r))
+            .and_then(|r| {
+                self.validated(r, |field, text| {
+                    let text = text.trim();
+                    text.parse::<jiff::civil::Date>()
+                        .ok()
+                        .filter(|date| date.to_string() == text)
+                        .map(|_| text.to_string())
+                        .ok_or_else(|| {
+                            ValidationError::new(
+                                field,
+                                format!(
+                                    "'{text}' is not a Cashfree API version; expected a date such as {DEFAULT_CASHFREE_API_VERSION}"
+                                ),
+                            )
+                        })
+                })
+            })
             .unwrap_or_else(|| DEFAULT_CASHFREE_API_VERSION.to_string());
         // None: not asked for; Some(None): asked for, but the file is bad.
         let signing_key = self
@@ -189,11 +207,19 @@ impl Resolver<'_> {
         let label = raw.label.clone();
         let text = self.number_text(raw, "an amount such as \"5000.00\"")?;
         match Decimal::from_str(&text) {
-            Ok(amount) if !amount.is_sign_negative() => Some(amount),
-            Ok(_) => {
+            Ok(amount) if amount.is_sign_negative() => {
                 self.problem(&label, format!("{text} is negative"));
                 None
             }
+            // Rupees and paise: a third decimal is no amount of money.
+            Ok(amount) if amount.normalize().scale() > 2 => {
+                self.problem(
+                    &label,
+                    format!("{text} has more than two decimal places (rupees and paise)"),
+                );
+                None
+            }
+            Ok(amount) => Some(amount),
             Err(_) => {
                 self.problem(&label, format!("'{text}' is not an amount"));
                 None

@@ -288,3 +288,38 @@ fn unparseable_command_lines_answer_json_when_asked() {
     );
     missing.assert_clean_failure(2, "--provider");
 }
+
+/// Values that read but mean nothing are refused naming the key: an API
+/// version that is not one of Cashfree's dates, an amount finer than paise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_that_mean_nothing_are_refused_naming_the_key() {
+    // Set from the environment, a problem is named by its variable.
+    let refused = [
+        (
+            "PAYOPS_CASHFREE_API_VERSION",
+            "banana",
+            "not a Cashfree API version",
+        ),
+        (
+            "PAYOPS_CASHFREE_API_VERSION",
+            "2023-13-40",
+            "not a Cashfree API version",
+        ),
+        (
+            "PAYOPS_DASHBOARD_LOW_BALANCE_THRESHOLD",
+            "5000.001",
+            "two decimal places",
+        ),
+    ];
+    for (var, value, why) in refused {
+        let mut h = Harness::start(1.0).await;
+        h.set_env(var, value);
+        let run = h.run(&["config", "check"]).await;
+        run.assert_clean_failure(2, var);
+        run.assert_clean_failure(2, why);
+    }
+    let mut fine = Harness::start(1.0).await;
+    fine.set_env("PAYOPS_CASHFREE_API_VERSION", "2023-12-18");
+    fine.set_env("PAYOPS_DASHBOARD_LOW_BALANCE_THRESHOLD", "5000.50");
+    fine.run(&["config", "check"]).await.assert_code(0);
+}
