@@ -187,6 +187,10 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub defaults: SessionDefaults,
     pub theme: ThemeConfig,
+    /// What was wrong in `[theme]` (the defaults stand in): only the
+    /// dashboard draws, so only it (and `config check`) refuses them; every
+    /// other command just warns.
+    pub theme_problems: Vec<ConfigProblem>,
     /// `[keys]`: action name to the keys that trigger it, as written. The
     /// dashboard's keymap checks names, keys and conflicts (`config check`
     /// reports them).
@@ -768,6 +772,7 @@ impl<'a> Resolver<'a> {
             alerts: self.alerts(),
             defaults: self.defaults(),
             theme: self.theme(),
+            theme_problems: Vec::new(),
             keys: self.keys(),
             operator: self
                 .raw("operator", "name")
@@ -776,10 +781,18 @@ impl<'a> Resolver<'a> {
             store_url: self.store_url(),
             serve: self.serve_settings(),
         };
-        if self.problems.is_empty() {
+        let mut config = config;
+        let (theme, problems): (Vec<_>, Vec<_>) = self.problems.into_iter().partition(|p| {
+            p.key.starts_with("theme.") || p.key.starts_with(&env_name("theme", ""))
+        });
+        if problems.is_empty() {
+            config.theme_problems = theme;
             Ok(config)
         } else {
-            Err(ConfigError::Invalid(self.problems))
+            // Failing anyway: every problem at once, the look's too.
+            Err(ConfigError::Invalid(
+                problems.into_iter().chain(theme).collect(),
+            ))
         }
     }
 }

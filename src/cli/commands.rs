@@ -414,9 +414,15 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                 }
                 other => other.into(),
             })?;
-            // The dashboard's keys are checked here too: names, keys, conflicts.
-            crate::tui::KeyMap::with_overrides(&loaded.config.keys)
-                .map_err(|problems| Failure::config(&problems))?;
+            // The dashboard's look and keys are checked here too: names,
+            // keys, conflicts.
+            let mut problems = loaded.config.theme_problems.clone();
+            if let Err(keys) = crate::tui::KeyMap::with_overrides(&loaded.config.keys) {
+                problems.extend(keys);
+            }
+            if !problems.is_empty() {
+                return Err(Failure::config(&problems));
+            }
             for warning in &loaded.warnings {
                 eprintln!("warning: {warning}");
             }

@@ -23,9 +23,7 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
         return run_remote(cli, env, loaded.config, &server).await;
     }
     let ctx = Context::open(cli, env, true).await?;
-    // Bad [keys] stop the start with every problem named, as `config check` would.
-    let keymap =
-        KeyMap::with_overrides(&ctx.config.keys).map_err(|problems| Failure::config(&problems))?;
+    let keymap = keymap_and_theme(&ctx.config)?;
     let _log_guard = crate::logging::init(&ctx.data_dir);
     tracing::info!(demo = cli.demo(), "dashboard starting");
 
@@ -62,6 +60,17 @@ pub async fn run(cli: &Cli, env: &Env) -> Result<Option<Output>, Failure> {
     finished(result)
 }
 
+/// Bad [keys] or [theme] stop the start with every problem named, as
+/// `config check` would.
+fn keymap_and_theme(config: &crate::config::Config) -> Result<KeyMap, Failure> {
+    let mut problems = config.theme_problems.clone();
+    let keymap = KeyMap::with_overrides(&config.keys).map_err(|keys| problems.extend(keys));
+    match keymap {
+        Ok(keymap) if problems.is_empty() => Ok(keymap),
+        _ => Err(Failure::config(&problems)),
+    }
+}
+
 /// The dashboard against a payops server, as the operator its token names.
 async fn run_remote(
     cli: &Cli,
@@ -69,8 +78,7 @@ async fn run_remote(
     config: crate::config::Config,
     server: &crate::config::ServerConfig,
 ) -> Result<Option<Output>, Failure> {
-    let keymap =
-        KeyMap::with_overrides(&config.keys).map_err(|problems| Failure::config(&problems))?;
+    let keymap = keymap_and_theme(&config)?;
     let client = super::remote::client(server)?;
     // A wrong or revoked token, or no server, stops here, before the
     // terminal is taken over.

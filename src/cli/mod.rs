@@ -168,6 +168,7 @@ impl Context {
             match config::load(cli.config.as_deref(), env) {
                 Ok(loaded) => {
                     demo.config.theme = loaded.config.theme;
+                    demo.config.theme_problems = loaded.config.theme_problems;
                     demo.config.keys = loaded.config.keys;
                     // Who you are and how you want to be told stay yours too.
                     demo.config.operator = loaded.config.operator;
@@ -196,6 +197,13 @@ impl Context {
             }
             (loaded.config, base_data_dir, None)
         };
+        // Only the dashboard draws: it refuses a broken [theme] (as it does
+        // broken [keys]); every other command says so and carries on.
+        if cli.command.is_some() {
+            for problem in &config.theme_problems {
+                eprintln!("warning: {problem} (the dashboard will not start until it is fixed)");
+            }
+        }
         let location = store_location(&config, &data_dir);
         let store = Store::at(&location)?;
         if let crate::store::Location::File(_) = &location {

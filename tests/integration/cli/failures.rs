@@ -224,10 +224,32 @@ async fn config_check_names_key_conflicts_and_bad_themes() {
         "key problems too, all at once: {}",
         run.stderr
     );
-    // The demo uses your theme and keys: a broken one is refused there too.
-    let run = h.run(&["--demo", "balance"]).await;
-    run.assert_code(2);
-    assert!(run.stderr.contains("theme.name"), "{}", run.stderr);
+    // Only the dashboard draws: a command that does not goes on, and says
+    // what the dashboard will refuse (the demo uses your look too).
+    std::fs::write(&path, "[theme]\nname = \"neon\"\n").unwrap();
+    for args in [&["--demo", "balance"][..], &["balance"][..]] {
+        let run = h.run(args).await;
+        run.assert_code(0);
+        assert!(
+            run.stderr.contains("theme.name")
+                && run.stderr.contains("the dashboard will not start"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    h.run(&["config", "check"])
+        .await
+        .assert_clean_failure(2, "theme.name");
+    // The dashboard does draw: it refuses, before taking the terminal.
+    let env = h.env();
+    let mut dashboard = crate::harness::pty::PtyApp::spawn(&["--demo"], &env, 24, 100);
+    let status = dashboard.wait_exit(std::time::Duration::from_secs(20));
+    assert_eq!(status.exit_code(), 2, "{}", dashboard.text());
+    assert!(
+        dashboard.text().contains("theme.name"),
+        "{}",
+        dashboard.text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
