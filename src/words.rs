@@ -118,12 +118,13 @@ pub fn notify_outcome(entry: &AuditEntry, error: Option<&ProviderError>) -> Noti
     }
 }
 
-/// `r` on an InstantPay create that never answered: InstantPay can only be
-/// asked by its own reference, which such a row never got.
-pub fn unresolvable_create(id: &SessionId) -> String {
+/// A refresh of an InstantPay create that never answered: InstantPay can
+/// only be asked by its own reference, which such a row never got.
+/// `create_how` names the way to create one where it is read: `(n)`.
+pub fn unresolvable_create(id: &SessionId, create_how: &str) -> String {
     format!(
         "InstantPay cannot be asked about {id}: its create never answered with a reference. \
-         Ask the customer whether a DigiLocker link arrived; if not, create a new session (n)."
+         Ask the customer whether a DigiLocker link arrived; if not, create a new session {create_how}."
     )
 }
 

@@ -116,6 +116,18 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
         DigilockerCommand::Status { id } => {
             let record = ctx.services.find(id)?;
             let outcome = ctx.services.refresh(&record).await?;
+            // The dashboard's advice for a create nobody can ask about.
+            if outcome.record.provider == crate::domain::Provider::InstantPay
+                && matches!(
+                    outcome.record.create_state,
+                    CreateState::Sending | CreateState::OutcomeUnknown(_)
+                )
+            {
+                eprintln!(
+                    "{}",
+                    words::unresolvable_create(&outcome.record.id, "(`payops digilocker create`)")
+                );
+            }
             Ok(Some(session_output(
                 &outcome.record,
                 outcome.user_details.as_ref(),

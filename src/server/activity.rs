@@ -108,13 +108,23 @@ pub async fn record_refusals(
         return response;
     }
     let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, REASON_BODY_LIMIT)
-        .await
-        .unwrap_or_default();
-    let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    // A refusal's body is small JSON, read for its reason; anything larger
+    // is passed on unread, its status the reason.
+    let small = axum::body::HttpBody::size_hint(&body)
+        .upper()
+        .is_some_and(|size| size <= REASON_BODY_LIMIT as u64);
+    let (body, reason) = if small {
+        let bytes = axum::body::to_bytes(body, REASON_BODY_LIMIT)
+            .await
+            .unwrap_or_default();
+        let reason = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_string));
+        (axum::body::Body::from(bytes), reason)
+    } else {
+        (body, None)
+    };
+    let reason = reason.unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
     let outcome = if status.is_client_error() {
         Outcome::Refused
     } else {
@@ -127,7 +137,7 @@ pub async fn record_refusals(
             action,
             "a refused request without a usable token: not recorded (over the limit)"
         );
-        return Response::from_parts(parts, axum::body::Body::from(bytes));
+        return Response::from_parts(parts, body);
     }
     let activity = Activity::done(&operator, action, target.as_deref())
         .request(request_id.as_deref())
@@ -135,7 +145,7 @@ pub async fn record_refusals(
     if let Err(error) = state.services.store().record_activity(&activity) {
         tracing::error!(%error, action, "an activity row could not be written");
     }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    Response::from_parts(parts, body)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -150,7 +150,7 @@ impl Engine {
                 true
             }
             CreateState::Sending | CreateState::OutcomeUnknown(_) => {
-                self.problem(words::unresolvable_create(&id));
+                self.problem(words::unresolvable_create(&id, "(n)"));
                 return;
             }
             CreateState::Failed(_) => {

@@ -333,22 +333,9 @@ async fn cashfree_creates_without_a_redirect_url_instantpay_does_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_create_is_named_and_can_be_checked_later() {
-    let h = Harness::failing(test_sim::every_request(|f| &mut f.timeout)).await;
-    let run = h
-        .run(&["digilocker", "create", "--provider", "cashfree"])
-        .await;
-    run.assert_clean_failure(4, "recorded as dl-");
-    let list = h.run(&["digilocker", "list", "--json"]).await.json();
-    let row = &list[0];
-    assert_eq!(
-        row["status"], "OUTCOME_UNKNOWN",
-        "never shown as live: {row}"
-    );
-    let id = row["id"].as_str().unwrap().to_string();
-
+    let (h, id) = unanswered_create("cashfree").await;
     // The provider is back: asking about the row settles it. The hung request
     // never reached the simulator's handler, so Cashfree has no such session.
-    h.sim.set_faults(Faults::default());
     let status = h.run(&["digilocker", "status", &id, "--json"]).await;
     status.assert_code(0);
     let v = status.json();
@@ -408,4 +395,41 @@ async fn with_no_user_in_the_environment_the_actor_is_the_accounts_login_name() 
     let login = String::from_utf8_lossy(&login.stdout).trim().to_string();
     let created = h.create_cashfree().await;
     assert_eq!(created["created_by"], login.as_str(), "{created}");
+}
+
+/// An InstantPay create that never answered cannot be asked about (its
+/// status needs a reference it never got): `status` says what to do, as
+/// the dashboard does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_of_an_unanswerable_instantpay_create_gives_the_advice() {
+    let (h, id) = unanswered_create("instantpay").await;
+    let status = h.run(&["digilocker", "status", &id]).await;
+    status.assert_code(0);
+    assert!(
+        status
+            .stderr
+            .contains("Ask the customer whether a DigiLocker link arrived")
+            && status.stderr.contains("payops digilocker create"),
+        "{}",
+        status.stderr
+    );
+}
+
+/// A create at `provider` that got no answer (every request hangs): named
+/// as recorded, listed as OUTCOME_UNKNOWN, never as live. Returns the
+/// harness with the provider answering again, and the row's id.
+async fn unanswered_create(provider: &str) -> (Harness, String) {
+    let h = Harness::failing(test_sim::every_request(|f| &mut f.timeout)).await;
+    h.run(&["digilocker", "create", "--provider", provider])
+        .await
+        .assert_clean_failure(4, "recorded as dl-");
+    let list = h.run(&["digilocker", "list", "--json"]).await.json();
+    let row = &list[0];
+    assert_eq!(
+        row["status"], "OUTCOME_UNKNOWN",
+        "never shown as live: {row}"
+    );
+    let id = text(row, "id").to_string();
+    h.sim.set_faults(Faults::default());
+    (h, id)
 }
