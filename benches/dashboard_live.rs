@@ -130,6 +130,7 @@ fn status_latency(home: &Path, samples: usize) {
                 rate_limit_per_minute: None,
                 state_file: None,
                 cashfree_signature_key: None,
+                cashfree_webhook_url: None,
             },
         ))
         .unwrap();

@@ -62,6 +62,8 @@ fn record(index: usize) -> SessionRecord {
         last_error: None,
         label: Some(format!("TKT-{index}")),
         created_by: Some("asha".into()),
+        status_learned: None,
+        status_at: None,
     }
 }
 

@@ -130,6 +130,8 @@ fn main() {
         stopping: std::sync::Arc::default(),
         events: payops::server::events::Events::default(),
         sessions_json: SessionsJson::default(),
+        webhooks: None,
+        started_at: jiff::Timestamp::now(),
     };
     let prepared = state.clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -283,6 +283,7 @@ async fn load(store_url: &str, clients: usize, sessions: usize) {
         server_error: 0.05,
         timeout: 0.05,
         garbage: 0.05,
+        ..Faults::default()
     };
     let team = Team::start(store_url, faults).await;
     let support = team.token("sam", "support");

@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::domain::{DocumentType, Provider, UserFlow};
 use crate::error::ValidationError;
-use crate::providers::cashfree::CashfreeConfig;
+use crate::providers::cashfree::{CashfreeConfig, WebhookConfig};
 use crate::providers::instantpay::InstantPayConfig;
 use crate::providers::signature::SigningKey;
 use crate::validate;
@@ -435,6 +435,10 @@ const SECTIONS: &[(&str, &[&str])] = &[
             "client_secret",
             "api_version",
             "public_key_path",
+            "previous_client_secret",
+            "webhooks",
+            "webhook_tolerance",
+            "webhook_quiet",
         ],
     ),
     (

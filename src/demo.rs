@@ -46,6 +46,8 @@ pub async fn start(base_data_dir: &Path, time_scale: f64) -> std::io::Result<Dem
         rate_limit_per_minute: None,
         state_file: Some(data_dir.join("sim-state.json")),
         cashfree_signature_key: None,
+        // `serve --demo` points it at itself once it listens.
+        cashfree_webhook_url: None,
     };
     let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
     let sim = sim::start(addr, options).await?;
@@ -75,6 +77,7 @@ pub fn config_for(sim: &SimHandle, credentials: &SimCredentials) -> Config {
             client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
             api_version: crate::config::DEFAULT_CASHFREE_API_VERSION.to_string(),
             signing_key: None,
+            webhook: Default::default(),
         }),
         polling: PollingConfig {
             balance_interval: Duration::from_secs(30),

@@ -1,8 +1,11 @@
 //! The vocabulary every module shares: providers, statuses, ids, money-carrying reports.
 //! Provider clients produce these; the store persists them; the CLI and the UI display them.
 
+mod learned;
 mod records;
 pub mod wire;
+
+pub use learned::{CONSENT_EXPIRED, Learned, Verdict, verdict};
 
 pub use records::{
     AuditEntry, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess, NewSession,
@@ -98,6 +101,8 @@ impl SessionStatus {
             (_, "PENDING") => SessionStatus::Pending,
             (Provider::Cashfree, "AUTHENTICATED") => SessionStatus::Authenticated,
             (Provider::InstantPay, "AUTHORIZED") => SessionStatus::Authenticated,
+            // Consent was given; its hour of document access has passed.
+            (Provider::Cashfree, learned::CONSENT_EXPIRED) => SessionStatus::Authenticated,
             (_, "EXPIRED") => SessionStatus::Expired,
             (_, "CONSENT_DENIED") => SessionStatus::ConsentDenied,
             _ => SessionStatus::Unknown(raw.trim().to_string()),

@@ -85,6 +85,12 @@ pub fn activity_unrecorded() {
     counter!(ACTIVITY_UNRECORDED).increment(1);
 }
 
+/// A webhook delivery and what came of it (applied, duplicate, stale,
+/// untracked, or the refusal's kind).
+pub fn webhook_delivery(provider: &'static str, outcome: &'static str) {
+    counter!(WEBHOOK_DELIVERIES, "provider" => provider, "outcome" => outcome).increment(1);
+}
+
 /// An event stream opened (+1) or closed (-1).
 pub fn stream_clients(change: f64) {
     gauge!(STREAM_CLIENTS).increment(change);

@@ -319,9 +319,16 @@ pub struct SimArgs {
     /// How much faster than real time the simulated clock runs.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
-    /// Fault probabilities, e.g. 429=0.05,500=0.05,timeout=0.02,garbage=0.02.
+    /// Fault probabilities, e.g. 429=0.05,500=0.05,timeout=0.02,garbage=0.02;
+    /// for webhook deliveries also duplicate=0.1 (sent twice) and
+    /// reorder=0.1 (held back so later ones arrive first).
     #[arg(long, default_value = "none")]
     pub faults: String,
+    /// POST a signed Cashfree webhook delivery here whenever a Cashfree
+    /// session's status changes (e.g. http://127.0.0.1:8788/api/v1/webhooks/cashfree),
+    /// retrying until it is acknowledged.
+    #[arg(long, value_name = "URL", value_parser = parse_webhook_url)]
+    pub cashfree_webhook_url: Option<url::Url>,
     /// Answer 429 past this many requests a (simulated) minute per provider
     /// (at least 1: leave it out for no limit).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -467,4 +474,13 @@ pub fn new_label(label: Option<&str>, clear: bool) -> Result<Option<String>, sup
             "label: give the new label, or --clear to remove it",
         )),
     }
+}
+
+/// An http or https URL to deliver webhooks to.
+fn parse_webhook_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("'{text}' is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("'{text}' must be an http or https URL with a host"));
+    }
+    Ok(url)
 }

@@ -12,7 +12,7 @@ use super::args::{
 };
 use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
-use crate::domain::{CreateState, SessionRecord, wire};
+use crate::domain::{CreateState, Learned, SessionRecord, wire};
 use crate::domain::{LinkStatus, SessionStatus, UserDetails};
 use crate::engine::ops::{CreateFailure, OpsError, PollOutcome};
 use crate::engine::{RequestInput, SessionRequest};
@@ -128,9 +128,11 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
                     words::unresolvable_create(&outcome.record.id, "(`payops digilocker create`)")
                 );
             }
-            Ok(Some(session_output(
-                &outcome.record,
-                outcome.user_details.as_ref(),
+            let history = ctx.services.store().session_history(&outcome.record.id)?;
+            Ok(Some(output::status_output(
+                wire::session_json(&outcome.record, outcome.user_details.as_ref()),
+                output::session_human(&outcome.record, outcome.user_details.as_ref()),
+                wire::events_json(&history),
             )))
         }
         DigilockerCommand::Watch { id, interval } => watch(ctx, id, *interval).await,
@@ -223,7 +225,11 @@ async fn watch(ctx: &Context, id: &str, interval: Option<u64>) -> Result<Option<
     let mut last_printed: Option<SessionStatus> = None;
     let mut failures: u32 = 0;
     loop {
-        let polled = match ctx.services.poll_session(&record).await {
+        let polled = match ctx
+            .services
+            .poll_session_under(&record, None, Learned::Poll)
+            .await
+        {
             Ok(polled) => polled,
             // A provider that fails for a while is waited out, as the
             // dashboard does, until the session's window has passed.

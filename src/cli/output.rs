@@ -2,6 +2,7 @@
 //! (`--json`) is `domain::wire`, the same JSON the team API answers.
 
 use jiff::Timestamp;
+use serde_json::Value;
 
 use crate::domain::{
     AuditEntry, BalanceReport, BalanceSnapshot, BalanceSummary, CreateState, DocumentAccess,
@@ -132,6 +133,39 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
         table.trailer("url", url.to_string());
     }
     table.render()
+}
+
+/// A session's status history, oldest first, and how each was learned:
+/// the lines `digilocker status` prints under the session, solo or through
+/// a server.
+pub fn history_human(events: &[crate::domain::wire::EventView]) -> String {
+    let mut table = Table::new()
+        .column("when", Fit::Whole)
+        .column("status", Fit::Whole)
+        .column("provider's word", Fit::Optional(1))
+        .column("learned by", Fit::Whole);
+    for event in events {
+        table.row(vec![
+            local_time(event.at),
+            event.status.clone(),
+            event.provider_status.clone(),
+            event.learned.map_or("—", |l| l.as_str()).to_string(),
+        ]);
+    }
+    table.render()
+}
+
+/// A session with its history, as `digilocker status` gives it: the
+/// session's JSON with `events` added, and both tables.
+pub fn status_output(session: Value, session_text: String, events: Value) -> super::Output {
+    let parsed: Vec<crate::domain::wire::EventView> =
+        serde_json::from_value(events.clone()).unwrap_or_default();
+    let mut json = session;
+    if let Some(object) = json.as_object_mut() {
+        object.insert("events".into(), events);
+    }
+    let text = format!("{session_text}\n{}", history_human(&parsed));
+    super::Output::ok(json, text)
 }
 
 pub fn sessions_human(records: &[SessionRecord]) -> String {

@@ -211,9 +211,12 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
                 .await?
         }
         DigilockerCommand::Status { id } => {
-            remote
+            let session = remote
                 .call(Method::POST, &["sessions", id, "refresh"], None)
-                .await?
+                .await?;
+            let events = remote.get(&["sessions", id, "events"], &[]).await?;
+            let text = pairs_output(session.clone()).human;
+            return Ok(super::output::status_output(session, text, events));
         }
         DigilockerCommand::Label { id, label, clear } => {
             let label = super::args::new_label(label.as_deref(), *clear)?;

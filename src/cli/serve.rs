@@ -28,15 +28,29 @@ async fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
         allow_plain_http: args.allow_plain_http,
         metrics_addr: args.metrics_addr.or(ctx.config.serve.metrics_addr),
     };
+    // The demo's simulator sends Cashfree's webhook to this server, so the
+    // demo shows status by delivery, with polling as the safety net.
+    let mut config = ctx.config.clone();
+    if ctx.demo.is_some()
+        && let Some(cashfree) = config.cashfree.as_mut()
+    {
+        cashfree.webhook.expected = true;
+    }
     let setup = server::Setup {
-        config: &ctx.config,
+        config: &config,
         services: &ctx.services,
         data_dir: &ctx.data_dir,
         demo: ctx.demo.is_some(),
     };
-    server::run(setup, &options, announce)
-        .await
-        .map_err(Failure::from)
+    server::run(setup, &options, |listening| {
+        announce(listening);
+        if let Some(sim) = &ctx.demo {
+            let url = format!("{}{}", listening.url, server::CASHFREE_WEBHOOK_PATH);
+            sim.set_cashfree_webhook_url(url::Url::parse(&url).ok());
+        }
+    })
+    .await
+    .map_err(Failure::from)
 }
 
 /// Where the server listens, and for the demo the two lines that make the

@@ -55,6 +55,7 @@ pub async fn run(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
         rate_limit_per_minute: args.rate_limit,
         state_file: None,
         cashfree_signature_key,
+        cashfree_webhook_url: args.cashfree_webhook_url.clone(),
     };
     let handle = sim::start(args.addr, options)
         .await
@@ -69,6 +70,11 @@ pub async fn run(cli: &Cli, args: &SimArgs, env: &Env) -> Result<(), Failure> {
         print_stdout(
             "# Cashfree calls must carry x-cf-signature: also export PAYOPS_CASHFREE_PUBLIC_KEY_PATH=<the matching public key .pem>",
         );
+    }
+    if let Some(url) = &args.cashfree_webhook_url {
+        print_stdout(&format!(
+            "# Cashfree webhook deliveries go to {url}, signed with the Cashfree client secret"
+        ));
     }
     print_stdout("# Ctrl-C stops the simulator.");
     let _ = tokio::signal::ctrl_c().await;

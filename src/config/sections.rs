@@ -87,16 +87,69 @@ impl Resolver<'_> {
         let signing_key = self
             .raw(S, "public_key_path")
             .map(|raw| self.signing_key(raw, keys.client_id.as_deref()));
+        let previous_client_secret = self
+            .raw(S, "previous_client_secret")
+            .map(|raw| self.string(raw).map(SecretString::from));
+        let webhooks = self
+            .raw(S, "webhooks")
+            .map(|raw| self.boolean(raw))
+            .unwrap_or(Some(false));
+        let defaults = WebhookConfig::default();
+        let webhook_tolerance = self.length(S, "webhook_tolerance", 1, 3_600, defaults.tolerance);
+        let webhook_quiet = self.length(S, "webhook_quiet", 5, 3_600, defaults.quiet);
         Some(CashfreeConfig {
             base_url: keys.base_url?,
             client_id: keys.client_id?,
             client_secret: keys.client_secret?,
+            webhook: WebhookConfig {
+                expected: webhooks?,
+                previous_client_secret: match previous_client_secret {
+                    Some(None) => return None,
+                    other => other.flatten(),
+                },
+                tolerance: webhook_tolerance?,
+                quiet: webhook_quiet?,
+            },
             api_version,
             signing_key: match signing_key {
                 Some(None) => return None,
                 other => other.flatten(),
             },
         })
+    }
+
+    /// A length of time (`90s`, `5m`, `1h`) within `min..=max` seconds,
+    /// or `default` when the key is absent; `None` when it is bad.
+    fn length(
+        &mut self,
+        section: &str,
+        key: &str,
+        min: u64,
+        max: u64,
+        default: Duration,
+    ) -> Option<Duration> {
+        let Some(raw) = self.raw(section, key) else {
+            return Some(default);
+        };
+        let label = raw.label.clone();
+        let text = match raw.value {
+            RawValue::File(toml::Value::Integer(n)) => format!("{n}s"),
+            _ => self.string(raw)?,
+        };
+        let seconds = validate::parse_duration(&text)
+            .map_err(|message| self.problem(&label, message))
+            .ok()?
+            .as_secs();
+        match u64::try_from(seconds) {
+            Ok(n) if (min..=max).contains(&n) => Some(Duration::from_secs(n)),
+            _ => {
+                self.problem(
+                    &label,
+                    format!("'{text}' is out of range ({min} s to {max} s)"),
+                );
+                None
+            }
+        }
     }
 
     /// The keys every provider section has: where to call and as whom.

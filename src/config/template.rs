@@ -33,6 +33,12 @@ pub fn template() -> String {
 # file from the Cashfree dashboard (relative paths: from this file's folder).
 # Every call then carries a fresh x-cf-signature.
 # public_key_path = "cashfree_public_key.pem"
+# On a team server (`payops serve`) that receives Cashfree's webhook at
+# /api/v1/webhooks/cashfree: poll Cashfree sessions only as a safety net.
+# webhooks = true
+# previous_client_secret = "the-old-secret"  # after a rotation, until its retries end
+# webhook_tolerance = "5m"                    # replay window for x-webhook-timestamp
+# webhook_quiet = "3m"                        # no delivery this long: poll as usual again
 
 [polling]
 # session_interval_secs = 5                  # pending DigiLocker sessions (minimum 1)

@@ -77,6 +77,12 @@ pub struct SessionRecord {
     pub label: Option<String>,
     /// The operator who created (or started tracking) it, when known.
     pub created_by: Option<String>,
+    /// How the current status was learned, and when it took it (`None` for
+    /// sessions from before payops kept them).
+    #[serde(default)]
+    pub status_learned: Option<super::Learned>,
+    #[serde(default)]
+    pub status_at: Option<Timestamp>,
 }
 
 impl SessionRecord {
@@ -84,9 +90,10 @@ impl SessionRecord {
     /// status (creates and status changes are written at `updated_at`).
     pub fn status_event(&self) -> StatusEvent {
         StatusEvent {
-            at: self.updated_at,
+            at: self.status_at.unwrap_or(self.updated_at),
             status: self.status.clone(),
             provider_status: self.provider_status.clone(),
+            learned: self.status_learned,
         }
     }
 
@@ -163,6 +170,9 @@ pub struct StatusEvent {
     pub at: Timestamp,
     pub status: SessionStatus,
     pub provider_status: String,
+    /// How it was learned; `None` for history kept before payops said.
+    #[serde(default)]
+    pub learned: Option<super::Learned>,
 }
 
 /// How a notify ended.

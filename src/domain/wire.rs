@@ -165,6 +165,12 @@ pub struct SessionView<'a> {
     last_error: Option<&'a str>,
     label: Option<&'a str>,
     created_by: Option<&'a str>,
+    /// How the current status was learned (create, poll, webhook,
+    /// refresh), and when the session took it; null for sessions from
+    /// before payops kept them.
+    status_learned: Option<super::Learned>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    status_at: Option<Timestamp>,
     /// Masked; only once authenticated and only when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -196,6 +202,8 @@ impl<'a> SessionView<'a> {
             last_error: record.last_error.as_deref(),
             label: record.label.as_deref(),
             created_by: record.created_by.as_deref(),
+            status_learned: record.status_learned,
+            status_at: record.status_at,
             user_details: details.map(|d| d.masked().into_iter().collect()),
         }
     }
@@ -203,6 +211,36 @@ impl<'a> SessionView<'a> {
 
 pub fn session_json(record: &SessionRecord, details: Option<&UserDetails>) -> Value {
     to_value(&SessionView::of(record, details))
+}
+
+/// One status change of a session, as `GET /api/v1/sessions/{id}/events`
+/// and `digilocker status --json` give it.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct EventView {
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// payops' word (`AUTHENTICATED`, `UNKNOWN(raw)`).
+    pub status: String,
+    /// The provider's own word.
+    pub provider_status: String,
+    /// create, poll, webhook or refresh; null for history kept before
+    /// payops said.
+    pub learned: Option<super::Learned>,
+}
+
+impl EventView {
+    pub fn of(event: &super::StatusEvent) -> EventView {
+        EventView {
+            at: event.at,
+            status: event.status.as_str(),
+            provider_status: event.provider_status.clone(),
+            learned: event.learned,
+        }
+    }
+}
+
+pub fn events_json(events: &[super::StatusEvent]) -> Value {
+    to_value(&events.iter().map(EventView::of).collect::<Vec<_>>())
 }
 
 /// A payout link as `link --json` and the team API give it.

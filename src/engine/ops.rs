@@ -12,7 +12,6 @@ use jiff::Timestamp;
 use crate::config::Config;
 use crate::documents::DocumentFetch;
 use crate::domain::DocumentAccess;
-use crate::domain::DocumentType;
 use crate::domain::{
     AuditEntry, CreateState, NewSession, NotifyOutcome, RecentNotifies, SessionRecord, StatusEvent,
 };
@@ -20,6 +19,7 @@ use crate::domain::{
     BalanceReport, CreatedSession, ExternalRef, LinkId, LinkReport, Provider, ProviderEnvironment,
     SessionId, SessionStatus, UserDetails,
 };
+use crate::domain::{DocumentType, Learned};
 use crate::engine::messages::{ProviderSetup, SessionRequest};
 use crate::error::ProviderError;
 use crate::providers::http::RateHeaders;
@@ -27,7 +27,7 @@ use crate::providers::{
     CallPolicy, CashfreeClient, CashfreeCreate, CashfreeLookup, InstantPayClient, InstantPayCreate,
 };
 use crate::store::{
-    Activity, Lease, NotifyCompletion, Outcome, Store, StoreError, TRACKED_REF_PREFIX,
+    Activity, Lease, NotifyCompletion, Outcome, ProviderWord, Store, StoreError, TRACKED_REF_PREFIX,
 };
 
 /// How often, and how many times, to ask for a document being prepared.
@@ -369,7 +369,7 @@ impl Services {
             Timestamp::now(),
             activity.as_ref(),
         )?;
-        self.apply_report(&record, report, None)
+        self.apply_report(&record, report, None, Learned::Refresh)
     }
 
     /// Asks the provider about a session whose create never got an answer.
@@ -412,7 +412,7 @@ impl Services {
                 let completed =
                     self.store()
                         .complete_session(&record.id, &created, Timestamp::now(), None)?;
-                let mut outcome = self.apply_report(&completed, report, None)?;
+                let mut outcome = self.apply_report(&completed, report, None, Learned::Refresh)?;
                 // The create's own event, unless the status answer wrote a newer one.
                 outcome.event = outcome.event.or_else(|| Some(completed.status_event()));
                 Ok(outcome)
@@ -440,8 +440,11 @@ impl Services {
     }
 
     /// Polls one session and records the answer (or the failure).
+    /// An operator's refresh: polls one session and records the answer
+    /// (or the failure).
     pub async fn poll_session(&self, record: &SessionRecord) -> Result<PollOutcome, OpsError> {
-        self.poll_session_under(record, None).await
+        self.poll_session_under(record, None, Learned::Refresh)
+            .await
     }
 
     /// `poll_session` by a leader on its own schedule: the provider is not
@@ -451,10 +454,11 @@ impl Services {
         &self,
         record: &SessionRecord,
         lease: Option<&Lease>,
+        learned: Learned,
     ) -> Result<PollOutcome, OpsError> {
         self.still_leading(lease)?;
         match self.fetch_status(record).await {
-            Ok(report) => self.apply_report(record, report, lease),
+            Ok(report) => self.apply_report(record, report, lease, learned),
             Err(error) => {
                 self.store()
                     .record_poll_error(lease, &record.id, &error.to_string())?;
@@ -478,6 +482,7 @@ impl Services {
         record: &SessionRecord,
         report: crate::domain::SessionStatusReport,
         lease: Option<&Lease>,
+        learned: Learned,
     ) -> Result<PollOutcome, OpsError> {
         let store = self.store();
         // A leader whose lease passed on writes nothing, this either.
@@ -492,14 +497,14 @@ impl Services {
         {
             store.learn_external_ref(&record.id, external_ref)?;
         }
-        let (record, previous, event) = store.record_poll(
-            lease,
-            &record.id,
-            &report.status,
-            &report.provider_status,
-            &report.documents_consented,
-            Timestamp::now(),
-        )?;
+        let word = ProviderWord {
+            status: &report.status,
+            provider_status: &report.provider_status,
+            documents_consented: &report.documents_consented,
+            learned,
+        };
+        let (record, previous, event) =
+            store.record_poll(lease, &record.id, &word, Timestamp::now())?;
         Ok(PollOutcome {
             record,
             previous,
@@ -819,6 +824,8 @@ impl SessionRecord {
             last_error: None,
             label: None,
             created_by: None,
+            status_learned: None,
+            status_at: None,
         }
     }
 }

@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use crate::config::PollingConfig;
 use crate::documents::{Document, DocumentFetch, to_fetch};
-use crate::domain::{AuditEntry, CreateState, RecentNotifies, SessionRecord};
+use crate::domain::{AuditEntry, CreateState, Learned, RecentNotifies, SessionRecord};
 use crate::domain::{BalanceReport, DocumentType, LinkId, LinkReport, Provider, SessionId};
 use crate::engine::messages::{Command, ProviderHealth, SessionRequest, Update};
 use crate::engine::ops::{CreateFailure, NotifyResult, OpsError, PollOutcome, Services};
@@ -81,7 +81,7 @@ pub fn spawn(services: Services, polling: PollingConfig) -> Spawned {
 /// [`spawn`] with a polling plan of the caller's (benchmarks run a plan
 /// scaled to a faster clock).
 pub fn spawn_with_plan(services: Services, polling: PollingConfig, plan: Plan) -> Spawned {
-    start_engine(services, polling, plan, true)
+    start_engine(services, polling, plan, true, None)
 }
 
 /// [`spawn`] for a replica sharing its store with others: it polls and
@@ -89,20 +89,47 @@ pub fn spawn_with_plan(services: Services, polling: PollingConfig, plan: Plan) -
 /// leader lease) until `Command::Lead(None)`, each write as leader fenced
 /// by the lease. Everything asked of it
 /// (creates, refreshes, notifies) it does either way.
-pub fn spawn_replica(services: Services, polling: PollingConfig) -> Spawned {
+///
+/// `webhook_quiet`, when Cashfree's webhook deliveries are expected: its
+/// sessions are polled at the safety net's pace, and at the regular one
+/// again while pending sessions go this long without a delivery.
+pub fn spawn_replica(
+    services: Services,
+    polling: PollingConfig,
+    webhook_quiet: Option<Duration>,
+) -> Spawned {
     let plan = default_plan(&polling);
-    start_engine(services, polling, plan, false)
+    start_engine(services, polling, plan, false, webhook_quiet)
+}
+
+/// [`spawn`] for the only server on an SQLite file: it always leads, and
+/// with `webhook_quiet` relies on Cashfree's deliveries as
+/// [`spawn_replica`] does.
+pub fn spawn_sole_server(
+    services: Services,
+    polling: PollingConfig,
+    webhook_quiet: Option<Duration>,
+) -> Spawned {
+    let plan = default_plan(&polling);
+    start_engine(services, polling, plan, true, webhook_quiet)
 }
 
 fn default_plan(polling: &PollingConfig) -> Plan {
     Plan::for_interval(polling.session_interval.max(MIN_SESSION_INTERVAL))
 }
 
-fn start_engine(services: Services, polling: PollingConfig, plan: Plan, leading: bool) -> Spawned {
+fn start_engine(
+    services: Services,
+    polling: PollingConfig,
+    plan: Plan,
+    leading: bool,
+    webhook_quiet: Option<Duration>,
+) -> Spawned {
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (update_tx, update_rx) = mpsc::unbounded_channel();
     let mut engine = Engine::new(services, polling, plan, update_tx);
     engine.leading = leading;
+    engine.webhooks = webhooks::WebhookWatch::new(webhook_quiet);
     let task = tokio::spawn(engine.run(command_rx));
     (command_tx, update_rx, task)
 }
@@ -120,6 +147,7 @@ mod commands;
 mod provider_state;
 mod results;
 mod watch;
+mod webhooks;
 
 use provider_state::{ProviderState, RateReadings};
 pub use watch::snapshot;
@@ -242,6 +270,8 @@ struct Engine {
     /// Among replicas, the lease this engine leads under: its polls and
     /// timed balance fetches are written only while it stands.
     lease: Option<crate::store::Lease>,
+    /// Whether Cashfree's deliveries are expected, and arriving.
+    webhooks: webhooks::WebhookWatch,
 }
 
 impl Engine {
@@ -278,6 +308,7 @@ impl Engine {
             data_version: None,
             leading: true,
             lease: None,
+            webhooks: webhooks::WebhookWatch::new(None),
         }
     }
 
@@ -305,7 +336,10 @@ impl Engine {
                 Some(joined) = self.reads.join_next_with_id(), if !self.reads.is_empty() => {
                     self.on_joined(joined);
                 }
-                _ = watch.tick() => self.watch_store(false),
+                _ = watch.tick() => {
+                    self.watch_store(false);
+                    self.check_webhooks();
+                }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(far_future)), if wake.is_some() => {}
             }
         }
@@ -429,6 +463,7 @@ impl Engine {
             } else {
                 1
             },
+            webhook_backed: self.webhook_backed(record),
         };
         self.plan.wait(&clock, rand::random_range(0.0..=1.0))
     }
@@ -503,7 +538,9 @@ impl Engine {
             };
             self.spawn_read(kind, async move {
                 let _permit = permit;
-                let result = services.poll_session_under(&record, lease.as_ref()).await;
+                let result = services
+                    .poll_session_under(&record, lease.as_ref(), Learned::Poll)
+                    .await;
                 Done::Poll {
                     id,
                     provider,

@@ -34,6 +34,70 @@ pub struct Plan {
     /// The minute a `requests_per_minute` budget counts over: 60 s, unless
     /// a benchmark runs the clock faster.
     pub minute: Duration,
+    /// With webhook deliveries expected (a team server, `[cashfree]
+    /// webhooks = true`): how often a Cashfree session is polled instead,
+    /// on screen or not, as a safety net under the deliveries.
+    pub webhook_backed: Duration,
+}
+
+/// The safety net's interval: a session pending its whole 10 minutes is
+/// polled once or twice in its window (jitter shortens a wait by up to a
+/// tenth) plus the last check after it, so with its create it costs at
+/// most 3 or 4 calls where the regular plan costs about 30.
+pub const WEBHOOK_BACKED: Duration = Duration::from_secs(300);
+
+/// How Cashfree sessions are polled on a team server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookPolling {
+    /// Deliveries are not expected: the regular plan.
+    Off,
+    /// Deliveries are expected and arriving: the webhook-backed interval.
+    Slow,
+    /// Deliveries are expected but none has come for pending sessions for
+    /// longer than the quiet period (`quiet_for`): the regular plan again,
+    /// until one does.
+    Fallback { quiet_for: Duration },
+}
+
+impl WebhookPolling {
+    /// Decides from facts alone (the leader's engine and every replica's
+    /// /healthz ask the same question). `quiet` is `None` when deliveries
+    /// are not expected. The quiet clock starts at the latest of the last
+    /// delivery, the server's start and the oldest pending session's
+    /// creation: with nothing pending there is nothing to deliver.
+    pub fn decide(
+        quiet: Option<Duration>,
+        last_delivery: Option<jiff::Timestamp>,
+        started: jiff::Timestamp,
+        oldest_pending: Option<jiff::Timestamp>,
+        now: jiff::Timestamp,
+    ) -> WebhookPolling {
+        let Some(quiet) = quiet else {
+            return WebhookPolling::Off;
+        };
+        let Some(oldest_pending) = oldest_pending else {
+            return WebhookPolling::Slow;
+        };
+        let since = [Some(started), last_delivery, Some(oldest_pending)]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(started);
+        let quiet_for = Duration::try_from(now.duration_since(since)).unwrap_or_default();
+        if quiet_for > quiet {
+            WebhookPolling::Fallback { quiet_for }
+        } else {
+            WebhookPolling::Slow
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookPolling::Off => "regular",
+            WebhookPolling::Slow => "webhook_backed",
+            WebhookPolling::Fallback { .. } => "fallback",
+        }
+    }
 }
 
 impl Plan {
@@ -50,6 +114,7 @@ impl Plan {
             ],
             late: interval * 8,
             minute: crate::engine::rate_limit::MINUTE,
+            webhook_backed: WEBHOOK_BACKED,
         }
     }
 
@@ -65,6 +130,7 @@ impl Plan {
                 .collect(),
             late: scale(self.late),
             minute: scale(self.minute),
+            webhook_backed: scale(self.webhook_backed),
         }
     }
 
@@ -84,7 +150,11 @@ impl Plan {
     /// poll together. The wait never runs past the window's end (plus
     /// [`EXPIRY_GRACE`]): that is the last check.
     pub fn wait(&self, session: &SessionClock, jitter: f64) -> Duration {
-        let base = self.interval(session.age, session.on_screen);
+        let base = if session.webhook_backed {
+            self.webhook_backed
+        } else {
+            self.interval(session.age, session.on_screen)
+        };
         let backoff = 1u32 << session.failures.min(MAX_FAILURE_DOUBLINGS);
         let wait = base * session.slow_factor.max(1) * backoff;
         let wait = wait.mul_f64(1.0 - JITTER * jitter.clamp(0.0, 1.0));
@@ -114,6 +184,8 @@ pub struct SessionClock {
     pub failures: u32,
     /// The provider's slow-down after 429s (1 when none).
     pub slow_factor: u32,
+    /// Its status is expected by webhook: polled at the safety net's pace.
+    pub webhook_backed: bool,
 }
 
 /// Holds polls back before the provider's own counter runs out, rather than
@@ -151,6 +223,7 @@ mod tests {
             on_screen,
             failures: 0,
             slow_factor: 1,
+            webhook_backed: false,
         }
     }
 
@@ -158,6 +231,10 @@ mod tests {
     /// worst jitter (every wait shortened the most), ending with the check
     /// at expiry.
     fn polls_over_window(plan: &Plan, jitter: f64) -> u32 {
+        polls_over_window_as(plan, jitter, false)
+    }
+
+    fn polls_over_window_as(plan: &Plan, jitter: f64, webhook_backed: bool) -> u32 {
         let window = Duration::from_secs(10 * MIN);
         let mut t = Duration::ZERO;
         let mut polls = 0;
@@ -170,6 +247,7 @@ mod tests {
                     on_screen: false,
                     failures: 0,
                     slow_factor: 1,
+                    webhook_backed,
                 },
                 jitter,
             );
@@ -189,6 +267,45 @@ mod tests {
         assert!(none >= 25, "still quick while the customer acts: {none}");
         // The old rule: every 5 s.
         assert!(worst * 3 < 120);
+    }
+
+    #[test]
+    fn a_webhook_backed_session_costs_at_most_3_polls_in_its_window_and_after() {
+        for jitter in [0.0, 0.5, 1.0] {
+            let polls = polls_over_window_as(&plan(), jitter, true);
+            assert!((2..=3).contains(&polls), "{polls} polls at jitter {jitter}");
+        }
+        // On screen too: the delivery, not the poll, is what is fast.
+        let mut on_screen = clock(30, Some(570), true);
+        on_screen.webhook_backed = true;
+        assert_eq!(plan().wait(&on_screen, 0.0), WEBHOOK_BACKED);
+    }
+
+    #[test]
+    fn deliveries_that_stop_for_pending_sessions_bring_the_regular_plan_back() {
+        let t = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let quiet = Some(Duration::from_secs(300));
+        let cases = [
+            // (quiet, last delivery, oldest pending, now, expected)
+            (None, None, Some(t(0)), t(10_000), "regular"),
+            (quiet, None, None, t(10_000), "webhook_backed"),
+            (quiet, None, Some(t(0)), t(299), "webhook_backed"),
+            (quiet, None, Some(t(0)), t(301), "fallback"),
+            (quiet, Some(t(200)), Some(t(0)), t(450), "webhook_backed"),
+            (quiet, Some(t(200)), Some(t(0)), t(501), "fallback"),
+            // A session made long after the last delivery starts the clock.
+            (
+                quiet,
+                Some(t(0)),
+                Some(t(5_000)),
+                t(5_100),
+                "webhook_backed",
+            ),
+        ];
+        for (quiet, last, oldest, now, expected) in cases {
+            let decided = WebhookPolling::decide(quiet, last, t(-1_000), oldest, now);
+            assert_eq!(decided.as_str(), expected, "{last:?} {oldest:?} {now}");
+        }
     }
 
     #[test]

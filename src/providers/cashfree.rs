@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
@@ -37,6 +38,36 @@ pub struct CashfreeConfig {
     /// The merchant's public key for `x-cf-signature` (two-factor
     /// authentication instead of IP whitelisting); read and checked at load.
     pub signing_key: Option<SigningKey>,
+    /// How Cashfree's webhook deliveries reach a team server.
+    pub webhook: WebhookConfig,
+}
+
+/// `[cashfree]`'s webhook keys: what `payops serve` verifies deliveries
+/// with, and whether it relies on them to poll slowly.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// `webhooks = true`: deliveries are expected, so Cashfree sessions
+    /// are polled slowly, as a safety net.
+    pub expected: bool,
+    /// Deliveries are signed with the secret active when they were sent:
+    /// after a rotation, the old one still verifies until this is removed.
+    pub previous_client_secret: Option<SecretString>,
+    /// How far a delivery's timestamp may be from the server's clock.
+    pub tolerance: Duration,
+    /// With deliveries expected, how long pending sessions may go without
+    /// any before the server polls at the normal pace again.
+    pub quiet: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            expected: false,
+            previous_client_secret: None,
+            tolerance: Duration::from_secs(300),
+            quiet: Duration::from_secs(180),
+        }
+    }
 }
 
 /// Validation codes that are really about the credentials, not the request.

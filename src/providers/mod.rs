@@ -2,6 +2,7 @@
 //! (timeouts, retries with backoff for safe calls).
 
 pub mod cashfree;
+pub mod cashfree_webhook;
 pub mod http;
 pub mod instantpay;
 pub mod signature;

@@ -76,6 +76,17 @@ fn unauthenticated_rows() -> &'static governor::DefaultDirectRateLimiter {
     })
 }
 
+/// Whether a refusal nobody authenticated may be written now; when not, it
+/// is counted and logged instead.
+pub(super) fn may_record_unauthenticated() -> bool {
+    if unauthenticated_rows().check().is_ok() {
+        return true;
+    }
+    crate::telemetry::activity_unrecorded();
+    tracing::warn!("a refused request without a usable token: not recorded (over the limit)");
+    false
+}
+
 /// Writes the row of a change request that ended without its change: the
 /// operator (or that the token was missing or refused), the action, the
 /// target, why, and the request id.
@@ -131,12 +142,7 @@ pub async fn record_refusals(
         Outcome::Failed
     };
     let operator = who.map(|who| who.said()).unwrap_or_else(|| "-".into());
-    if status == axum::http::StatusCode::UNAUTHORIZED && unauthenticated_rows().check().is_err() {
-        crate::telemetry::activity_unrecorded();
-        tracing::warn!(
-            action,
-            "a refused request without a usable token: not recorded (over the limit)"
-        );
+    if status == axum::http::StatusCode::UNAUTHORIZED && !may_record_unauthenticated() {
         return Response::from_parts(parts, body);
     }
     let activity = Activity::done(&operator, action, target.as_deref())

@@ -1,7 +1,7 @@
 //! The routes: health for anyone, `/api/v1` for operators with a token.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,9 @@ use super::openapi::{BearerAuth, DocumentWord, FlowWord, StandardResponses};
 use super::operator::{Operator, authenticate};
 use super::state::AppState;
 use crate::auth::Permission;
-use crate::domain::wire::{self, AuditView, BalanceView, HistoryView, LinkView, SessionView};
+use crate::domain::wire::{
+    self, AuditView, BalanceView, EventView, HistoryView, LinkView, SessionView,
+};
 use crate::domain::{DocumentType, LinkId, NotifyOutcome, Provider, UserFlow};
 use crate::engine::ops::{CreateFailure, OpsError};
 use crate::engine::{Command, RequestInput, SessionRequest};
@@ -33,6 +35,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/sessions/track", post(track_session))
         .route("/sessions/{id}", get(one_session))
         .route("/sessions/{id}/stop", post(stop_tracking))
+        .route("/sessions/{id}/events", get(session_events))
         .route("/sessions/{id}/refresh", post(refresh_session))
         .route("/sessions/{id}/label", put(set_label))
         .route("/sessions/{id}/documents", get(super::documents::documents))
@@ -54,6 +57,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ));
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_document))
+        // The signature is its authentication: Cashfree sends no token.
+        .route(
+            super::CASHFREE_WEBHOOK_PATH,
+            post(super::webhooks::cashfree).layer(DefaultBodyLimit::disable()),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
@@ -108,9 +116,50 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
         "store": store,
         // Each provider as the leading engine last found it, on every replica.
         "providers": providers,
+        "webhooks": webhooks_health(&state),
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_secs": state.started.elapsed().as_secs(),
     }))
+}
+
+/// Whether Cashfree's deliveries are expected, when the last verified one
+/// arrived (at any replica), and how Cashfree sessions are polled because
+/// of it: as the leader's engine decides, from the same facts.
+fn webhooks_health(state: &AppState) -> Value {
+    let Some(keys) = state.webhooks.as_deref() else {
+        return json!({"cashfree": {"expected": false, "polling": "regular"}});
+    };
+    let store = state.services.store();
+    let last = store.last_delivery(Provider::Cashfree).ok().flatten();
+    let oldest_pending = store.list_sessions(false).ok().and_then(|sessions| {
+        sessions
+            .iter()
+            .filter(|r| r.provider == Provider::Cashfree && r.tracking && r.is_live())
+            .map(|r| r.created_at)
+            .min()
+    });
+    drop(store);
+    let polling = crate::engine::schedule::WebhookPolling::decide(
+        keys.quiet,
+        last,
+        state.started_at,
+        oldest_pending,
+        jiff::Timestamp::now(),
+    );
+    let quiet_for = match polling {
+        crate::engine::schedule::WebhookPolling::Fallback { quiet_for } => {
+            Some(quiet_for.as_secs())
+        }
+        _ => None,
+    };
+    json!({"cashfree": {
+        "expected": keys.quiet.is_some(),
+        "last_delivery": last.map(|at| at.to_string()),
+        // regular (not expected), webhook_backed, or fallback (none for
+        // pending sessions for longer than the quiet period).
+        "polling": polling.as_str(),
+        "quiet_secs": quiet_for,
+    }})
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "the store answers", body = Object), (status = 503, description = "the store does not answer, or the server is stopping", body = Object)))]
@@ -191,6 +240,17 @@ async fn one_session(
     let Path(id) = id.map_err(bad_path)?;
     let record = state.services.find(&id)?;
     Ok(Json(wire::session_json(&record, None)))
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/events", tag = "sessions", description = "Every status change of the session, oldest first, with how each was learned.", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "the session's status history", body = [EventView]), (status = 404, body = ErrorBody)))]
+async fn session_events(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
+    let record = state.services.find(&id)?;
+    let history = state.services.store().session_history(&record.id)?;
+    Ok(Json(wire::events_json(&history)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -593,12 +653,14 @@ async fn audit(
         refresh_session, stop_tracking, set_label, fetch_balance, balance_history, refresh_balance,
         look_up_link, notify_link, audit, super::stream::stream, super::tokens::list,
         super::tokens::add, super::tokens::rotate, super::tokens::revoke,
-        super::documents::documents, super::activity::list
+        super::documents::documents, super::activity::list, session_events,
+        super::webhooks::cashfree
     ),
     components(schemas(
         CreateBody, TrackBody, LabelBody, NotifyBody, ErrorBody, ErrorDetail,
         FlowWord, DocumentWord, super::openapi::DocumentKind, Provider, crate::auth::Role,
-        super::tokens::TokenBody, super::tokens::RotateBody
+        super::tokens::TokenBody, super::tokens::RotateBody, crate::domain::Learned,
+        EventView, super::webhooks::WebhookAnswer
     )),
     modifiers(&BearerAuth, &StandardResponses),
     security(("bearer" = []))

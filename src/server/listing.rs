@@ -194,9 +194,12 @@ mod tests {
                 .record_poll(
                     None,
                     id,
-                    &SessionStatus::Authenticated,
-                    "AUTHENTICATED",
-                    &[],
+                    &crate::store::ProviderWord {
+                        status: &SessionStatus::Authenticated,
+                        provider_status: "AUTHENTICATED",
+                        documents_consented: &[],
+                        learned: crate::domain::Learned::Poll,
+                    },
                     Timestamp::now(),
                 )
                 .unwrap();

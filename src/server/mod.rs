@@ -24,8 +24,12 @@ mod state;
 mod stream;
 mod tls;
 mod tokens;
+mod webhooks;
 
 pub use errors::ServeError;
+
+/// Where Cashfree's webhook deliveries are received.
+pub const CASHFREE_WEBHOOK_PATH: &str = "/api/v1/webhooks/cashfree";
 pub use state::AppState;
 
 use std::net::SocketAddr;
@@ -150,6 +154,11 @@ pub async fn run(
         config.polling.requests_per_minute,
         shared_budget,
     )));
+    let webhooks = config
+        .cashfree
+        .as_ref()
+        .map(|cashfree| std::sync::Arc::new(webhooks::WebhookKeys::of(cashfree)));
+    let webhook_quiet = webhooks.as_ref().and_then(|keys| keys.quiet);
     // One engine polls: the only server on an SQLite file, or the replica
     // holding the leader lease on PostgreSQL.
     let stop_leading = tokio_util::sync::CancellationToken::new();
@@ -168,7 +177,8 @@ pub async fn run(
             let listener = crate::store::postgres::LeaderListener::connect(url.expose_secret())
                 .map_err(|error| tracing::warn!(%error, "not listening for leader handovers"))
                 .ok();
-            let engine = engine::run::spawn_replica(services.clone(), config.polling.clone());
+            let engine =
+                engine::run::spawn_replica(services.clone(), config.polling.clone(), webhook_quiet);
             let task = tokio::spawn(leader::run(
                 lease_store,
                 listener,
@@ -183,7 +193,11 @@ pub async fn run(
             let lock = leader::lock_sqlite(&data_dir.join("payops.db"))?;
             leading.store(true, std::sync::atomic::Ordering::Relaxed);
             crate::telemetry::leader(true);
-            let engine = engine::run::spawn(services.clone(), config.polling.clone());
+            let engine = engine::run::spawn_sole_server(
+                services.clone(),
+                config.polling.clone(),
+                webhook_quiet,
+            );
             (Some(lock), engine, None)
         }
     };
@@ -207,6 +221,8 @@ pub async fn run(
         stopping: std::sync::Arc::default(),
         events,
         sessions_json: listing::SessionsJson::default(),
+        webhooks,
+        started_at: jiff::Timestamp::now(),
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let demo_token = if demo {

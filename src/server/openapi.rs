@@ -71,6 +71,9 @@ impl utoipa::Modify for StandardResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let api = path.starts_with("/api/v1/") && path != "/api/v1/openapi.json";
+            // Signed by the provider, not a token's: no per-token limit,
+            // and the body is read whatever its content type.
+            let webhook = path.starts_with("/api/v1/webhooks/");
             for operation in [
                 &mut item.get,
                 &mut item.post,
@@ -84,7 +87,7 @@ impl utoipa::Modify for StandardResponses {
                 let with_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let with_body = operation.request_body.is_some();
                 let mut add = |status: &str, why: &str| add_refusal(operation, status, why);
-                if api {
+                if api && !webhook {
                     add("401", "no token, or one that is wrong, expired or revoked");
                     add(
                         "429",
@@ -98,7 +101,7 @@ impl utoipa::Modify for StandardResponses {
                         "a parameter is out of its range (the refusal names it)",
                     );
                 }
-                if with_body {
+                if with_body && !webhook {
                     add(
                         "400",
                         "the body is not the object described (the refusal names the field)",

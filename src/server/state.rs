@@ -29,6 +29,11 @@ pub struct AppState {
     pub events: events::Events,
     /// Each session's JSON as the list last wrote it.
     pub sessions_json: listing::SessionsJson,
+    /// What Cashfree's webhook deliveries are checked with; `None` without
+    /// Cashfree.
+    pub webhooks: Option<std::sync::Arc<super::webhooks::WebhookKeys>>,
+    /// When this server started, as /healthz's webhook quiet clock reads it.
+    pub started_at: jiff::Timestamp,
 }
 
 impl AppState {

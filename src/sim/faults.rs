@@ -30,6 +30,11 @@ pub struct Faults {
     pub timeout: f64,
     /// A 200 whose body is not JSON, or JSON cut short.
     pub garbage: f64,
+    /// A webhook delivery sent twice.
+    pub duplicate: f64,
+    /// A webhook delivery held back 1 to 3 s, so deliveries sent after it
+    /// arrive first.
+    pub reorder: f64,
 }
 
 impl Faults {
@@ -60,7 +65,8 @@ impl Faults {
 
 impl FromStr for Faults {
     type Err = String;
-    /// `429=0.05,500=0.05,timeout=0.02,garbage=0.02` (any subset; `none` or "" for none).
+    /// `429=0.05,500=0.05,timeout=0.02,garbage=0.02,duplicate=0.1,reorder=0.1`
+    /// (any subset; `none` or "" for none).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let text = s.trim();
         let mut faults = Faults::default();
@@ -86,9 +92,11 @@ impl FromStr for Faults {
                 "500" => &mut faults.server_error,
                 "timeout" => &mut faults.timeout,
                 "garbage" => &mut faults.garbage,
+                "duplicate" => &mut faults.duplicate,
+                "reorder" => &mut faults.reorder,
                 _ => {
                     return Err(format!(
-                        "unknown fault '{key}'; expected 429, 500, timeout or garbage"
+                        "unknown fault '{key}'; expected 429, 500, timeout, garbage, duplicate or reorder"
                     ));
                 }
             };
@@ -117,6 +125,8 @@ impl fmt::Display for Faults {
             ("500", self.server_error),
             ("timeout", self.timeout),
             ("garbage", self.garbage),
+            ("duplicate", self.duplicate),
+            ("reorder", self.reorder),
         ]
         .iter()
         .filter(|(_, p)| *p > 0.0)

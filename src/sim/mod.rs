@@ -8,6 +8,7 @@ mod faults;
 mod instantpay;
 mod persist;
 mod state;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::providers::signature::VerifyingKey;
 use state::{SimState, lock};
 
 pub use faults::Faults;
+pub use webhooks::WebhookStats;
 
 /// The link id in InstantPay's notify sample.
 pub const SAMPLE_LINK_ID: &str = "657aa9841b8d3897ff0a84fb";
@@ -111,6 +113,9 @@ pub struct SimOptions {
     /// within 5 minutes get 403 `ip_validation_failed`, as production answers
     /// an address it does not know.
     pub cashfree_signature_key: Option<VerifyingKey>,
+    /// Where to POST Cashfree's signed webhook deliveries whenever a
+    /// Cashfree session's status changes (None: none are sent).
+    pub cashfree_webhook_url: Option<Url>,
 }
 
 impl Default for SimOptions {
@@ -124,6 +129,7 @@ impl Default for SimOptions {
             rate_limit_per_minute: None,
             state_file: None,
             cashfree_signature_key: None,
+            cashfree_webhook_url: None,
         }
     }
 }
@@ -186,6 +192,24 @@ impl SimHandle {
     /// `Unknown(word)` makes the provider answer with that raw word.
     pub fn force_session_status(&self, reference: &str, status: SessionStatus) -> bool {
         self.state.force(reference, &status)
+    }
+
+    /// Where Cashfree's webhook deliveries go from now on (None: stop
+    /// sending; those being retried give up).
+    pub fn set_cashfree_webhook_url(&self, url: Option<Url>) {
+        *lock(&self.state.webhook_url) = url;
+    }
+
+    /// What the webhook sender has done so far.
+    pub fn webhook_stats(&self) -> WebhookStats {
+        lock(&self.state.webhook_stats).clone()
+    }
+
+    /// When a Cashfree session took its current status, by the simulated
+    /// clock made wall-clock time (`None`: no such session, or pending).
+    pub fn cashfree_status_changed_at(&self, verification_id: &str) -> Option<jiff::Timestamp> {
+        let session = self.state.cf_session_by_verification_id(verification_id)?;
+        webhooks::changed_at(&self.state, &session).map(|(_, at)| self.state.wall_time(at))
     }
 
     /// Requests served so far per provider: (instantpay, cashfree).
@@ -294,6 +318,7 @@ pub async fn start(addr: SocketAddr, options: SimOptions) -> std::io::Result<Sim
     let state = Arc::new(SimState::new(options));
     let app = router(state.clone());
     let stop = state.shutdown.clone();
+    tokio::spawn(webhooks::run(state.clone()));
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })

@@ -342,6 +342,10 @@ pub(crate) struct SimState {
     pub rate_windows: Mutex<[RateWindow; 2]>,
     wallet: Mutex<Wallet>,
     inner: Mutex<Inner>,
+    /// Where Cashfree's webhook deliveries go (None: nowhere); settable
+    /// while running, as a merchant edits it in the dashboard.
+    pub webhook_url: Mutex<Option<url::Url>>,
+    pub webhook_stats: Mutex<super::webhooks::WebhookStats>,
 }
 
 impl SimState {
@@ -409,6 +413,8 @@ impl SimState {
                 links,
                 ..Inner::default()
             }),
+            webhook_url: Mutex::new(options.cashfree_webhook_url),
+            webhook_stats: Mutex::default(),
         };
         state.restore(saved);
         state
@@ -590,6 +596,17 @@ impl SimState {
 
     pub fn cf_session_by_verification_id(&self, verification_id: &str) -> Option<CfSession> {
         lock(&self.inner).cf_sessions.get(verification_id).cloned()
+    }
+
+    /// Every Cashfree session, in no particular order.
+    pub fn cf_sessions(&self) -> Vec<CfSession> {
+        lock(&self.inner).cf_sessions.values().cloned().collect()
+    }
+
+    /// The wall-clock time of a moment of the simulated clock.
+    pub fn wall_time(&self, sim_seconds: f64) -> Timestamp {
+        let real = jiff::SignedDuration::from_secs_f64(sim_seconds.max(0.0) / self.time_scale);
+        self.origin.checked_add(real).unwrap_or(self.origin)
     }
 
     pub fn cf_session_by_reference(&self, reference_id: i64) -> Option<CfSession> {

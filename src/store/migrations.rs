@@ -317,6 +317,26 @@ pub const MIGRATIONS: &[Migration] = &[
         );
         CREATE INDEX activity_at ON activity (at);"#,
     },
+    // 12: how each status was learned (create, poll, webhook, refresh) and
+    // when the session's status last changed; and when the last verified
+    // webhook delivery arrived from each provider, which every replica
+    // writes and the leader reads to decide whether to poll slowly.
+    Migration {
+        sqlite: "ALTER TABLE session_events ADD COLUMN source TEXT;
+        ALTER TABLE sessions ADD COLUMN status_learned TEXT;
+        ALTER TABLE sessions ADD COLUMN status_at TEXT;
+        CREATE TABLE webhook_receipts (
+            provider TEXT PRIMARY KEY NOT NULL,
+            last_at  TEXT NOT NULL
+        );",
+        postgres: r#"ALTER TABLE session_events ADD COLUMN source TEXT;
+        ALTER TABLE sessions ADD COLUMN status_learned TEXT;
+        ALTER TABLE sessions ADD COLUMN status_at TEXT COLLATE "C";
+        CREATE TABLE webhook_receipts (
+            provider TEXT PRIMARY KEY NOT NULL,
+            last_at  TEXT COLLATE "C" NOT NULL
+        );"#,
+    },
 ];
 
 /// The schema version this build writes.

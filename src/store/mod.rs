@@ -20,6 +20,7 @@ pub mod postgres;
 mod rows;
 mod sqlite;
 mod tokens;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,8 +29,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::{
     AuditEntry, BalanceReport, BalanceSnapshot, CreateState, CreatedSession, DocumentAccess,
-    DocumentType, LinkId, NewSession, NotifyOutcome, Provider, RecentNotifies, SessionId,
-    SessionRecord, SessionStatus, StatusEvent,
+    DocumentType, Learned, LinkId, NewSession, NotifyOutcome, Provider, RecentNotifies, SessionId,
+    SessionRecord, SessionStatus, StatusEvent, Verdict,
 };
 pub use activity::{Activity, ActivityFilter, Outcome};
 pub use audit::NotifyCompletion;
@@ -42,6 +43,34 @@ use rows::{
     placeholder_ref, ts_text,
 };
 pub use tokens::{Lifetime, NewToken, Rotated, TokenCheck, TokenInfo, TokenRefusal};
+pub use webhooks::{Delivery, DeliveryTarget};
+
+/// A provider's word on a session, as a poll, a refresh or a webhook
+/// delivery brings it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderWord<'a> {
+    pub status: &'a SessionStatus,
+    pub provider_status: &'a str,
+    /// Empty: the answer did not say (the consented list is kept).
+    pub documents_consented: &'a [DocumentType],
+    pub learned: Learned,
+}
+
+impl<'a> ProviderWord<'a> {
+    /// A scheduled poll's answer.
+    pub fn poll(
+        status: &'a SessionStatus,
+        provider_status: &'a str,
+        documents_consented: &'a [DocumentType],
+    ) -> ProviderWord<'a> {
+        ProviderWord {
+            status,
+            provider_status,
+            documents_consented,
+            learned: Learned::Poll,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -130,10 +159,10 @@ pub const TRACKED_REF_PREFIX: &str = "tracked:";
 const SESSION_COLUMNS: &str = "id, provider, external_ref, reference, status, provider_status, \
      url, flow, redirect_url, documents_requested, documents_consented, create_state, \
      create_message, tracking, created_at, updated_at, expires_at, last_polled_at, last_error, \
-     label, created_by";
+     label, created_by, status_learned, status_at";
 
 /// How many columns `SESSION_COLUMNS` names: the index of any selected after them.
-const SESSION_COLUMN_COUNT: usize = 21;
+const SESSION_COLUMN_COUNT: usize = 23;
 
 /// Which rows a session list shows (see `list_sessions`).
 fn list_filter(include_final: bool) -> String {
@@ -337,7 +366,8 @@ impl Store {
             let changed = self.db.execute(
                 "UPDATE sessions SET reference = ?2, url = ?3, status = ?4, provider_status = ?5,
                      documents_requested = COALESCE(?6, documents_requested),
-                     create_state = 'created', create_message = NULL, updated_at = ?7
+                     create_state = 'created', create_message = NULL, updated_at = ?7,
+                     status_learned = 'create', status_at = ?7
                  WHERE id = ?1",
                 params![
                     id.as_str(),
@@ -352,7 +382,15 @@ impl Store {
             if changed == 0 {
                 return Err(StoreError::NoSuchSession(id.to_string()));
             }
-            self.insert_event(id, at, &created.status, &created.provider_status)
+            self.insert_event(
+                id,
+                &StatusEvent {
+                    at,
+                    status: created.status.clone(),
+                    provider_status: created.provider_status.clone(),
+                    learned: Some(Learned::Create),
+                },
+            )
         })?;
         self.session_by_id(id)
     }
@@ -482,59 +520,86 @@ impl Store {
         self.session_by_id(id)
     }
 
-    /// Records a poll's answer. Appends to the status history when the status
-    /// (or raw word) changed. Returns the updated record and the previous status
-    /// if the normalised status changed. Clears `last_error`.
+    /// Records a provider's word on a session (a poll's answer, a refresh,
+    /// a webhook delivery), as [`crate::domain::verdict`] rules: a change
+    /// is written with a history row saying how it was `learned`; the same
+    /// word again only marks the session asked; a stale one (anything after
+    /// a final status but its one later event) changes no status. Clears
+    /// `last_error`. Returns the record, the previous status if the
+    /// normalised status changed, and the history row written, if any.
     /// By a leader (`lease`): written only while `lease` stands, and
     /// marked with its epoch.
     pub fn record_poll(
         &self,
         lease: Option<&Lease>,
         id: &SessionId,
-        status: &SessionStatus,
-        provider_status: &str,
-        documents_consented: &[DocumentType],
+        word: &ProviderWord<'_>,
         at: Timestamp,
     ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
         let (previous_status, event) = self.write(WriteLock::All, || {
             self.fence(lease)?;
-            let Some(mut previous) = first(self.db.query(
-                "SELECT status, provider_status FROM sessions WHERE id = ?1",
-                params![id.as_str()],
-            )?) else {
-                return Err(StoreError::NoSuchSession(id.to_string()));
-            };
-            let previous_status = parse_status(&previous.text(0)?)?;
-            let previous_raw = previous.text(1)?.into_owned();
+            let (previous, event) = self.apply_word(id, word, at)?;
+            // Asked, and answered, even when nothing is new.
             self.db.execute(
-                "UPDATE sessions SET status = ?2, provider_status = ?3, documents_consented = ?4,
-                     last_polled_at = ?5, updated_at = ?5, last_error = NULL, polled_epoch = ?6
+                "UPDATE sessions SET last_polled_at = ?2, last_error = NULL, polled_epoch = ?3
                  WHERE id = ?1",
-                params![
-                    id.as_str(),
-                    status.as_str(),
-                    provider_status,
-                    documents_text(documents_consented),
-                    ts_text(at),
-                    lease.map(|lease| lease.epoch),
-                ],
+                params![id.as_str(), ts_text(at), lease.map(|lease| lease.epoch)],
             )?;
-            let event =
-                (previous_status != *status || previous_raw != provider_status).then(|| {
-                    StatusEvent {
-                        at,
-                        status: status.clone(),
-                        provider_status: provider_status.to_string(),
-                    }
-                });
-            if let Some(event) = &event {
-                self.insert_event(id, event.at, &event.status, &event.provider_status)?;
-            }
-            Ok((previous_status, event))
+            Ok((previous, event))
         })?;
         let record = self.session_by_id(id)?;
-        let changed = (previous_status != *status).then_some(previous_status);
+        let changed = (previous_status != *word.status).then_some(previous_status);
         Ok((record, changed, event))
+    }
+
+    /// Writes `word` to session `id` if the rule lets it (inside the
+    /// caller's transaction). Returns the status before, and the history
+    /// row written when the word was news.
+    fn apply_word(
+        &self,
+        id: &SessionId,
+        word: &ProviderWord<'_>,
+        at: Timestamp,
+    ) -> Result<(SessionStatus, Option<StatusEvent>), StoreError> {
+        let Some(mut previous) = first(self.db.query(
+            "SELECT status, provider_status FROM sessions WHERE id = ?1",
+            params![id.as_str()],
+        )?) else {
+            return Err(StoreError::NoSuchSession(id.to_string()));
+        };
+        let previous_status = parse_status(&previous.text(0)?)?;
+        let previous_raw = previous.text(1)?.into_owned();
+        let verdict = crate::domain::verdict(
+            &previous_status,
+            &previous_raw,
+            word.status,
+            word.provider_status,
+        );
+        if verdict != Verdict::Apply {
+            return Ok((previous_status, None));
+        }
+        let event = StatusEvent {
+            at,
+            status: word.status.clone(),
+            provider_status: word.provider_status.to_string(),
+            learned: Some(word.learned),
+        };
+        self.db.execute(
+            "UPDATE sessions SET status = ?2, provider_status = ?3,
+                 documents_consented = CASE WHEN ?4 = '' THEN documents_consented ELSE ?4 END,
+                 updated_at = ?5, status_at = ?5, status_learned = ?6
+             WHERE id = ?1",
+            params![
+                id.as_str(),
+                word.status.as_str(),
+                word.provider_status,
+                documents_text(word.documents_consented),
+                ts_text(at),
+                word.learned.as_str(),
+            ],
+        )?;
+        self.insert_event(id, &event)?;
+        Ok((previous_status, Some(event)))
     }
 
     /// Records a failed poll. The last good status and `last_polled_at` (the
@@ -696,7 +761,7 @@ impl Store {
     ) -> Result<HashMap<SessionId, Vec<StatusEvent>>, StoreError> {
         let rows = self.db.query(
             &format!(
-                "SELECT session_id, at, status, provider_status FROM session_events
+                "SELECT session_id, at, status, provider_status, source FROM session_events
                  WHERE {condition} ORDER BY id"
             ),
             params,
@@ -710,6 +775,7 @@ impl Store {
                     at: parse_ts("session_events.at", &row.text(1)?)?,
                     status: parse_status(&row.text(2)?)?,
                     provider_status: row.text(3)?.into_owned(),
+                    learned: row.opt_text(4)?.as_deref().and_then(Learned::parse),
                 });
         }
         Ok(histories)
@@ -723,17 +789,17 @@ impl Store {
         }
     }
 
-    fn insert_event(
-        &self,
-        id: &SessionId,
-        at: Timestamp,
-        status: &SessionStatus,
-        provider_status: &str,
-    ) -> Result<(), StoreError> {
+    fn insert_event(&self, id: &SessionId, event: &StatusEvent) -> Result<(), StoreError> {
         self.db.execute(
-            "INSERT INTO session_events (session_id, at, status, provider_status)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![id.as_str(), ts_text(at), status.as_str(), provider_status],
+            "INSERT INTO session_events (session_id, at, status, provider_status, source)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id.as_str(),
+                ts_text(event.at),
+                event.status.as_str(),
+                event.provider_status.as_str(),
+                event.learned.map(Learned::as_str),
+            ],
         )?;
         Ok(())
     }

@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use super::db::{Columns, Row};
 use super::{StoreError, TRACKED_REF_PREFIX, TokenInfo};
 use crate::domain::{
-    AuditEntry, CreateState, DocumentType, ExternalRef, LinkId, NotifyOutcome, Provider, SessionId,
-    SessionRecord, SessionStatus, UserFlow,
+    AuditEntry, CreateState, DocumentType, ExternalRef, Learned, LinkId, NotifyOutcome, Provider,
+    SessionId, SessionRecord, SessionStatus, UserFlow,
 };
 
 pub fn placeholder_ref(provider: Provider, reference: &str) -> String {
@@ -128,6 +128,8 @@ pub struct RawSession<'a> {
     last_error: Option<Cow<'a, str>>,
     label: Option<Cow<'a, str>>,
     created_by: Option<Cow<'a, str>>,
+    status_learned: Option<Cow<'a, str>>,
+    status_at: Option<Cow<'a, str>>,
 }
 
 impl<'a> RawSession<'a> {
@@ -154,6 +156,8 @@ impl<'a> RawSession<'a> {
             last_error: row.opt_text(18)?,
             label: row.opt_text(19)?,
             created_by: row.opt_text(20)?,
+            status_learned: row.opt_text(21)?,
+            status_at: row.opt_text(22)?,
         })
     }
 
@@ -193,6 +197,8 @@ impl<'a> RawSession<'a> {
             last_error: self.last_error.map(Cow::into_owned),
             label: self.label.map(Cow::into_owned),
             created_by: self.created_by.map(Cow::into_owned),
+            status_learned: self.status_learned.as_deref().and_then(Learned::parse),
+            status_at: parse_opt_ts("sessions.status_at", self.status_at)?,
         })
     }
 }

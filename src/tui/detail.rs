@@ -352,6 +352,21 @@ fn create_state_text(state: &CreateState) -> String {
     }
 }
 
+/// How the status shown was learned, and when: "by webhook at 14:57:35
+/// (2m ago)". A support agent waiting on a customer reads from it whether
+/// the word is the provider's push or the last poll.
+fn learned_text(record: &crate::domain::SessionRecord, ctx: &ViewContext) -> String {
+    match (record.status_learned, record.status_at) {
+        (Some(learned), Some(at)) => format!(
+            "by {} at {} ({})",
+            learned.as_str(),
+            ctx.clock(at),
+            ago(ctx.now, at)
+        ),
+        _ => "—".to_string(),
+    }
+}
+
 fn record_lines<'a>(view: &DetailView, shown: &Shown<'a>, ctx: &ViewContext) -> Vec<Line<'a>> {
     let record = shown.record;
     let theme = ctx.theme;
@@ -376,6 +391,7 @@ fn record_lines<'a>(view: &DetailView, shown: &Shown<'a>, ctx: &ViewContext) -> 
             },
             ctx,
         ),
+        field("Learned", learned_text(record, ctx), ctx),
         field("Create", create_state_text(&record.create_state), ctx),
         field(
             "Flow",
@@ -485,7 +501,15 @@ fn record_lines<'a>(view: &DetailView, shown: &Shown<'a>, ctx: &ViewContext) -> 
                         format!("{} {}", event.status.symbol(), event.status.as_str()),
                         theme.status(&event.status),
                     ),
-                    Span::styled(format!(" ({})", event.provider_status), theme.dim),
+                    Span::styled(
+                        match event.learned {
+                            Some(learned) => {
+                                format!(" ({}, {})", event.provider_status, learned.as_str())
+                            }
+                            None => format!(" ({})", event.provider_status),
+                        },
+                        theme.dim,
+                    ),
                 ]));
             }
         }

@@ -108,6 +108,8 @@ pub fn session(id: &str, provider: Provider, status: SessionStatus, created: i64
         last_error: None,
         label: None,
         created_by: Some("asha".into()),
+        status_learned: Some(crate::domain::Learned::Webhook),
+        status_at: Some(at(-200)),
     }
 }
 
@@ -241,11 +243,13 @@ pub fn loaded() -> Update {
             at: at(-300),
             status: SessionStatus::Pending,
             provider_status: "PENDING".into(),
+            learned: Some(crate::domain::Learned::Create),
         },
         StatusEvent {
             at: at(-200),
             status: SessionStatus::Authenticated,
             provider_status: "AUTHENTICATED".into(),
+            learned: Some(crate::domain::Learned::Webhook),
         },
     ];
     Update::Loaded {

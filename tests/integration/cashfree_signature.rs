@@ -58,6 +58,7 @@ fn config(base_url: url::Url, key: Option<&Path>) -> CashfreeConfig {
         client_secret: SecretString::from(creds.cashfree_client_secret),
         api_version: payops::config::DEFAULT_CASHFREE_API_VERSION.into(),
         signing_key: key.map(|path| SigningKey::load(path).expect("public key")),
+        webhook: Default::default(),
     }
 }
 

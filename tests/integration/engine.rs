@@ -23,7 +23,7 @@ use crate::harness::engine::*;
 use crate::harness::sim::every_request;
 use payops::config::PollingConfig;
 use payops::domain::{CreateState, NewSession, NotifyOutcome, SessionRecord};
-use payops::store::Store;
+use payops::store::{ProviderWord, Store};
 
 fn request(provider: Provider) -> SessionRequest {
     SessionRequest {
@@ -797,9 +797,11 @@ async fn what_another_process_writes_reaches_the_ui_within_two_seconds() {
         .record_poll(
             None,
             &ours.id,
-            &SessionStatus::Authenticated,
-            "AUTHENTICATED",
-            &[DocumentType::Aadhaar],
+            &ProviderWord::poll(
+                &SessionStatus::Authenticated,
+                "AUTHENTICATED",
+                &[DocumentType::Aadhaar],
+            ),
             Timestamp::now(),
         )
         .expect("poll");

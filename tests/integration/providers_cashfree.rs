@@ -53,6 +53,7 @@ fn config(base_url: url::Url, api_version: Option<&str>) -> CashfreeConfig {
             .unwrap_or(payops::config::DEFAULT_CASHFREE_API_VERSION)
             .to_string(),
         signing_key: None,
+        webhook: Default::default(),
     }
 }
 

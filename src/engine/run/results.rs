@@ -343,11 +343,21 @@ impl Engine {
     pub(super) fn send_outcome(&mut self, outcome: PollOutcome) {
         let PollOutcome {
             record,
-            previous,
-            event,
+            mut previous,
+            mut event,
             user_details,
         } = outcome;
         let id = record.id.clone();
+        // Another writer (a webhook delivery, another replica) may have
+        // written the change while this poll was out: the poll then finds
+        // nothing new, but the UI has not been told yet.
+        if previous.is_none()
+            && let Some(told) = self.known_sessions.get(&id)
+            && told.status != record.status
+        {
+            previous = Some(told.status.clone());
+            event = event.or_else(|| Some(record.status_event()));
+        }
         self.send(Update::SessionChanged {
             record,
             previous,

@@ -90,6 +90,10 @@ impl Engine {
                 .map(|old| old.status.clone());
             let event = (known.is_none() || previous.is_some()).then(|| record.status_event());
             match self.slots.get_mut(&record.id) {
+                // Final by someone else's word (a webhook delivery): no more polls.
+                Some(_) if !pollable(&record) => {
+                    self.slots.remove(&record.id);
+                }
                 Some(slot) => slot.record = record.clone(),
                 None if pollable(&record) && !expired(&record) => {
                     let due = Instant::now() + self.wait(&record, 0);

@@ -198,6 +198,7 @@ fn detail_keeps_history_and_user_details() {
                 at: at(-100),
                 status: SessionStatus::Authenticated,
                 provider_status: "AUTHORIZED".into(),
+                learned: None,
             }),
         },
     );

@@ -48,6 +48,7 @@ pub async fn rig(options: SimOptions) -> Rig {
             client_secret: SecretString::from(credentials.cashfree_client_secret.clone()),
             api_version: "2023-12-18".into(),
             signing_key: None,
+            webhook: Default::default(),
         }),
         ..Config::default()
     };

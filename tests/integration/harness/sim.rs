@@ -11,6 +11,7 @@ pub fn options(seed: u64, time_scale: f64, credentials: SimCredentials) -> SimOp
         rate_limit_per_minute: None,
         state_file: None,
         cashfree_signature_key: None,
+        cashfree_webhook_url: None,
     }
 }
 

@@ -201,6 +201,8 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         ("POST", "/api/v1/tokens"),
         ("POST", "/api/v1/tokens/{name}/rotate"),
         ("POST", "/api/v1/tokens/{name}/revoke"),
+        ("GET", "/api/v1/sessions/{id}/events"),
+        ("POST", "/api/v1/webhooks/cashfree"),
     ];
     let mut expected: Vec<(String, String)> = expected
         .iter()

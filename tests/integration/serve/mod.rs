@@ -20,3 +20,4 @@ mod operators;
 mod refusals;
 mod security;
 mod tls;
+mod webhooks;

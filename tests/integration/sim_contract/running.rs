@@ -29,7 +29,8 @@ fn faults_parse() {
             rate_limit: 0.05,
             server_error: 0.05,
             timeout: 0.02,
-            garbage: 0.02
+            garbage: 0.02,
+            ..Faults::default()
         }
     );
     assert_eq!(

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use payops::store::StoreError;
+use payops::store::{ProviderWord, StoreError};
 
 use super::*;
 
@@ -15,9 +15,7 @@ fn poll_as(store: &Store, lease: &payops::store::Lease, id: &SessionId) -> Resul
         .record_poll(
             Some(lease),
             id,
-            &SessionStatus::Pending,
-            "PENDING",
-            &[],
+            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
             Timestamp::now(),
         )
         .map(|_| ())

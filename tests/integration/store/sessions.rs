@@ -2,6 +2,7 @@
 //! and versioned, on both backends.
 
 use super::*;
+use payops::store::ProviderWord;
 
 on_both_backends!(
     begin_then_complete_session,
@@ -181,7 +182,12 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
 
     // First answer: raw word learnt, normalised status unchanged.
     let (rec, change, _) = store
-        .record_poll(None, &s.id, &SessionStatus::Pending, "PENDING", &[], t(5))
+        .record_poll(
+            None,
+            &s.id,
+            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
+            t(5),
+        )
         .unwrap();
     assert_eq!(change, None);
     assert_eq!(rec.provider_status, "PENDING");
@@ -192,7 +198,12 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
 
     // Same answer again: no new event.
     let (_, change, _) = store
-        .record_poll(None, &s.id, &SessionStatus::Pending, "PENDING", &[], t(10))
+        .record_poll(
+            None,
+            &s.id,
+            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
+            t(10),
+        )
         .unwrap();
     assert_eq!(change, None);
     assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
@@ -202,9 +213,11 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
         .record_poll(
             None,
             &s.id,
-            &SessionStatus::Authenticated,
-            "AUTHORIZED",
-            &[DocumentType::Aadhaar],
+            &ProviderWord::poll(
+                &SessionStatus::Authenticated,
+                "AUTHORIZED",
+                &[DocumentType::Aadhaar],
+            ),
             t(15),
         )
         .unwrap();
@@ -235,7 +248,12 @@ fn unknown_statuses_round_trip_and_raw_changes_are_recorded(backend: &Backend) {
         .unwrap();
     let weird = SessionStatus::Unknown("IN_PROGRESS".into());
     let (rec, change, _) = store
-        .record_poll(None, &s.id, &weird, "IN_PROGRESS", &[], t(1))
+        .record_poll(
+            None,
+            &s.id,
+            &ProviderWord::poll(&weird, "IN_PROGRESS", &[]),
+            t(1),
+        )
         .unwrap();
     assert_eq!(rec.status, weird);
     assert_eq!(change, Some(SessionStatus::Pending));
@@ -256,7 +274,12 @@ fn set_tracking_and_missing_sessions(backend: &Backend) {
         Err(StoreError::NoSuchSession(_))
     ));
     assert!(matches!(
-        store.record_poll(None, &ghost, &SessionStatus::Pending, "PENDING", &[], t(1)),
+        store.record_poll(
+            None,
+            &ghost,
+            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
+            t(1)
+        ),
         Err(StoreError::NoSuchSession(_))
     ));
     assert!(matches!(
@@ -297,9 +320,7 @@ fn list_sessions_filters_and_orders(backend: &Backend) {
         .record_poll(
             None,
             &done.id,
-            &SessionStatus::Expired,
-            "EXPIRED",
-            &[],
+            &ProviderWord::poll(&SessionStatus::Expired, "EXPIRED", &[]),
             t(2),
         )
         .unwrap();
@@ -378,9 +399,7 @@ fn every_change_to_a_session_moves_its_version(backend: &Backend) {
                     .record_poll(
                         None,
                         &id,
-                        &SessionStatus::Authenticated,
-                        "AUTHENTICATED",
-                        &[],
+                        &ProviderWord::poll(&SessionStatus::Authenticated, "AUTHENTICATED", &[]),
                         t(3),
                     )
                     .unwrap(),
