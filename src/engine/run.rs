@@ -154,6 +154,17 @@ pub use watch::snapshot;
 
 /// How often the store is checked for other processes' writes.
 const STORE_WATCH: Duration = Duration::from_secs(1);
+/// After another replica's announcement, the wait for the rest of a burst
+/// (a leader's round of polls) before one look covers them all.
+const ANNOUNCED_SETTLE: Duration = Duration::from_millis(100);
+
+/// Resolves when another replica announces a commit; never without a signal.
+async fn announced_change(signal: Option<&tokio::sync::Notify>) {
+    match signal {
+        Some(signal) => signal.notified().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// What a task hands back to the loop.
 enum Done {
@@ -319,6 +330,8 @@ impl Engine {
         self.start();
         let mut watch = tokio::time::interval(STORE_WATCH);
         watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let announced = self.services.store().change_signal();
+        let mut look_at: Option<Instant> = None;
         loop {
             self.dispatch_due();
             let wake = self.next_wake();
@@ -339,6 +352,14 @@ impl Engine {
                 _ = watch.tick() => {
                     self.watch_store(false);
                     self.check_webhooks();
+                }
+                // Another replica committed: look shortly, once for a burst.
+                () = announced_change(announced.as_deref()), if look_at.is_none() => {
+                    look_at = Some(Instant::now() + ANNOUNCED_SETTLE);
+                }
+                () = tokio::time::sleep_until(look_at.unwrap_or_else(far_future)), if look_at.is_some() => {
+                    look_at = None;
+                    self.watch_store(false);
                 }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(far_future)), if wake.is_some() => {}
             }

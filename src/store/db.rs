@@ -194,6 +194,12 @@ pub trait Db: Send {
     /// on PostgreSQL) rather than one operator's file.
     fn shared(&self) -> bool;
 
+    /// Woken when another connection announces a commit, for a watcher
+    /// that should not wait for its next look (`None`: look on a timer).
+    fn change_signal(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
+
     /// Whether a failed statement broke a uniqueness rule.
     fn is_unique_violation(&self, error: &StoreError) -> bool;
 

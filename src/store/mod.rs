@@ -666,6 +666,13 @@ impl Store {
         self.db.data_version()
     }
 
+    /// Woken when another replica commits (PostgreSQL), so a change made
+    /// there reaches this replica's clients at once rather than at the
+    /// next look; `None` on SQLite.
+    pub fn change_signal(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        self.db.change_signal()
+    }
+
     /// Sessions newest first. With `include_final == false`: those still being
     /// tracked and not final, plus every row whose create is `Sending` or
     /// `OutcomeUnknown` (tracked or not) so an unresolved create stays in

@@ -201,7 +201,11 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
 
 /// Opens a connection whose notifications on [`CHANGES_CHANNEL`] from other
 /// sessions count up `changes`.
-async fn connect(target: Target, changes: Arc<AtomicI64>) -> Result<(Client, i32), StoreError> {
+async fn connect(
+    target: Target,
+    changes: Arc<AtomicI64>,
+    signal: Arc<tokio::sync::Notify>,
+) -> Result<(Client, i32), StoreError> {
     let (client, mut connection) = target.connect().await?;
     let own_pid = Arc::new(AtomicI32::new(0));
     let pid_for_driver = own_pid.clone();
@@ -213,6 +217,7 @@ async fn connect(target: Target, changes: Arc<AtomicI64>) -> Result<(Client, i32
                     if note.process_id() != pid_for_driver.load(Ordering::Relaxed) =>
                 {
                     changes.fetch_add(1, Ordering::Relaxed);
+                    signal.notify_one();
                 }
                 Ok(_) => {}
                 Err(error) => {
@@ -224,6 +229,7 @@ async fn connect(target: Target, changes: Arc<AtomicI64>) -> Result<(Client, i32
         // A lost connection may have missed announcements: count one, so
         // whoever watches reads everything again.
         changes.fetch_add(1, Ordering::Relaxed);
+        signal.notify_one();
     });
     let pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
@@ -245,6 +251,7 @@ pub struct PgDb {
     config: Target,
     shown: String,
     changes: Arc<AtomicI64>,
+    signal: Arc<tokio::sync::Notify>,
     connection: RefCell<Option<Connection>>,
 }
 
@@ -260,6 +267,7 @@ impl PgDb {
             config,
             shown,
             changes: Arc::new(AtomicI64::new(0)),
+            signal: Arc::default(),
             connection: RefCell::new(None),
         };
         db.client().map_err(|e| db.open_error(e.to_string()))?;
@@ -281,7 +289,7 @@ impl PgDb {
         }
         let config = self.config.clone();
         let changes = self.changes.clone();
-        let (client, _pid) = wait(connect(config, changes))?;
+        let (client, _pid) = wait(connect(config, changes, self.signal.clone()))?;
         let client = Arc::new(client);
         *slot = Some(Connection {
             client: client.clone(),
@@ -445,6 +453,10 @@ impl Db for PgDb {
 
     fn shared(&self) -> bool {
         true
+    }
+
+    fn change_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
+        Some(self.signal.clone())
     }
 
     fn is_unique_violation(&self, error: &StoreError) -> bool {
