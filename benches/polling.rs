@@ -11,6 +11,15 @@
 //!    0); for a session on screen, time from its change at the provider to
 //!    the engine's report (target at most 6 s); the same for the rest
 //!    (median reported).
+//! 3. Cashfree webhooks: a real `payops serve` (in-process, on SQLite, its
+//!    polling plan scaled with the clock) expecting deliveries, the
+//!    simulator sending them with faults on (429, 500, timeouts and
+//!    garbage for calls; duplicated and reordered deliveries), 200
+//!    Cashfree sessions pending at once and five clients on the event
+//!    stream: time from the simulator's status change to each client (real
+//!    milliseconds: the delivery path does not scale; target p95 at most
+//!    1 s), provider calls per session over its life (target at most 3,
+//!    the create included), and deliveries refused, duplicated and applied.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -295,6 +304,197 @@ async fn crowd(scale: f64) -> Crowd {
     }
 }
 
+/// What scenario 3 measured.
+struct Delivered {
+    /// Real milliseconds from a status change to a client, per (client, session).
+    latencies: Vec<f64>,
+    /// (client, session) pairs never told within the run.
+    missed: usize,
+    sessions: usize,
+    cashfree_calls: u64,
+    stats: payops::sim::WebhookStats,
+}
+
+const CLIENTS: usize = 5;
+
+async fn webhooks(scale: f64) -> Delivered {
+    use futures::StreamExt;
+    let sim = Arc::new(
+        sim::start(
+            "127.0.0.1:0".parse().expect("loopback"),
+            SimOptions {
+                time_scale: scale,
+                // Deliveries repeated and overtaken from the start.
+                faults: "duplicate=0.1,reorder=0.1".parse().expect("faults"),
+                ..SimOptions::default()
+            },
+        )
+        .await
+        .expect("simulator starts"),
+    );
+    let mut config = payops::demo::config_for(&sim, &SimCredentials::demo());
+    config.instantpay = None;
+    config.polling = PollingConfig {
+        requests_per_minute: BUDGET,
+        request_timeout: Duration::from_secs(2),
+        ..PollingConfig::default()
+    };
+    if let Some(cashfree) = config.cashfree.as_mut() {
+        cashfree.webhook.expected = true;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("payops.db")).expect("store opens");
+    let (token, hash) = payops::auth::new_token();
+    store
+        .add_token(
+            &payops::store::NewToken {
+                name: "bench",
+                role: payops::auth::Role::Admin,
+                token_hash: &hash,
+                at: jiff::Timestamp::now(),
+                expires_at: None,
+            },
+            None,
+        )
+        .expect("token");
+    let services =
+        Services::with_policy(&config, store, call_policy(&config.polling)).expect("services");
+    let (listening_tx, listening_rx) = tokio::sync::oneshot::channel();
+    let data_dir = dir.path().to_path_buf();
+    let server = tokio::spawn(async move {
+        let options = payops::server::ServeOptions {
+            addr: "127.0.0.1:0".parse().expect("loopback"),
+            requests_per_minute: 1_000_000,
+            tls_cert: None,
+            tls_key: None,
+            allow_plain_http: false,
+            metrics_addr: None,
+            clock_scale: scale,
+        };
+        let setup = payops::server::Setup {
+            config: &config,
+            services: &services,
+            data_dir: &data_dir,
+            demo: false,
+        };
+        let ran = payops::server::run(setup, &options, |listening| {
+            let _ = listening_tx.send(listening.url.clone());
+        })
+        .await;
+        if let Err(error) = ran {
+            eprintln!("the server stopped: {error}");
+        }
+    });
+    let base = listening_rx.await.expect("the server listens");
+    sim.set_cashfree_webhook_url(url::Url::parse(&format!("{base}/api/v1/webhooks/cashfree")).ok());
+    let http = reqwest::Client::new();
+
+    // The clients first, so every change is theirs to hear.
+    let seen: Arc<Mutex<Vec<HashMap<String, jiff::Timestamp>>>> =
+        Arc::new(Mutex::new(vec![HashMap::new(); CLIENTS]));
+    let mut listeners = Vec::new();
+    for client in 0..CLIENTS {
+        let response = http
+            .get(format!("{base}/api/v1/events"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("the event stream");
+        let seen = seen.clone();
+        listeners.push(tokio::spawn(async move {
+            let mut stream = response.bytes_stream();
+            let mut buffer = String::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let frame: String = buffer.drain(..end + 2).collect();
+                    let Some(data) = frame.strip_prefix("event: change\ndata: ").map(str::trim)
+                    else {
+                        continue;
+                    };
+                    let Ok(update) = serde_json::from_str::<serde_json::Value>(data) else {
+                        continue;
+                    };
+                    let record = &update["data"]["record"];
+                    let status = record["status"].as_str().unwrap_or_default();
+                    if ["AUTHENTICATED", "EXPIRED", "CONSENT_DENIED"].contains(&status)
+                        && let Some(reference) = record["external_ref"].as_str()
+                    {
+                        seen.lock().expect("lock")[client]
+                            .entry(reference.to_string())
+                            .or_insert_with(jiff::Timestamp::now);
+                    }
+                }
+            }
+        }));
+    }
+    let mut made = Vec::new();
+    while made.len() < SESSIONS {
+        let answer = http
+            .post(format!("{base}/api/v1/sessions"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"provider": "cashfree", "documents": ["AADHAAR"]}))
+            .send()
+            .await
+            .expect("create");
+        let body: serde_json::Value = answer.json().await.expect("JSON");
+        if let Some(reference) = body["external_ref"].as_str() {
+            made.push(reference.to_string());
+        }
+    }
+    // Call faults from here on (the creates went through): the safety
+    // net's polls meet them.
+    sim.set_faults(
+        "429=0.05,500=0.05,timeout=0.02,garbage=0.02,duplicate=0.1,reorder=0.1"
+            .parse()
+            .expect("faults"),
+    );
+    // Every session ends at the provider within its window (600 s, the
+    // simulator's clock); some slack for the last deliveries' retries.
+    let deadline = Instant::now() + Duration::from_secs_f64(660.0 / scale) + Duration::from_secs(5);
+    loop {
+        let heard = seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|client| made.iter().filter(|r| client.contains_key(*r)).count())
+            .min()
+            .unwrap_or(0);
+        if heard == made.len() || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut latencies = Vec::new();
+    let mut missed = 0;
+    for client in seen.lock().expect("lock").iter() {
+        for reference in &made {
+            match (
+                client.get(reference),
+                sim.cashfree_status_changed_at(reference),
+            ) {
+                (Some(heard), Some(changed)) => {
+                    latencies.push(heard.duration_since(changed).as_secs_f64().max(0.0) * 1000.0)
+                }
+                _ => missed += 1,
+            }
+        }
+    }
+    let stats = sim.webhook_stats();
+    let cashfree_calls = sim.request_counts().1;
+    for listener in listeners {
+        listener.abort();
+    }
+    server.abort();
+    Delivered {
+        latencies,
+        missed,
+        sessions: made.len(),
+        cashfree_calls,
+        stats,
+    }
+}
+
 fn percentile(values: &mut [f64], p: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
@@ -339,5 +539,36 @@ fn main() {
         percentile(&mut crowd.others, 0.5),
         percentile(&mut crowd.others, 0.9),
         percentile(&mut crowd.others, 1.0),
+    );
+
+    let mut delivered = runtime.block_on(webhooks(scale));
+    let stats = &delivered.stats;
+    println!(
+        "3. webhooks, {} Cashfree sessions, {CLIENTS} clients, faults on: change to client p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (target p95 <= 1000 ms); {} not heard",
+        delivered.sessions,
+        percentile(&mut delivered.latencies, 0.5),
+        percentile(&mut delivered.latencies, 0.95),
+        percentile(&mut delivered.latencies, 1.0),
+        delivered.missed,
+    );
+    println!(
+        "   provider calls per session over its life: {:.2} ({} Cashfree calls, creates included; target <= 3)",
+        delivered.cashfree_calls as f64 / delivered.sessions.max(1) as f64,
+        delivered.cashfree_calls,
+    );
+    let outcome = |word: &str| stats.outcomes.get(word).copied().unwrap_or(0);
+    println!(
+        "   deliveries: {} events, {} attempts, {} duplicated and {} held back by faults; answered applied {}, duplicate {}, stale {}, untracked {}; refused {}, unanswered {}, given up {}",
+        stats.events,
+        stats.attempts,
+        stats.duplicated,
+        stats.reordered,
+        outcome("applied"),
+        outcome("duplicate"),
+        outcome("stale"),
+        outcome("untracked"),
+        stats.refused,
+        stats.unanswered,
+        stats.given_up,
     );
 }

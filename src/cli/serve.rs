@@ -27,6 +27,7 @@ async fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
         tls_key: args.tls_key.clone(),
         allow_plain_http: args.allow_plain_http,
         metrics_addr: args.metrics_addr.or(ctx.config.serve.metrics_addr),
+        clock_scale: 1.0,
     };
     // The demo's simulator sends Cashfree's webhook to this server, so the
     // demo shows status by delivery, with polling as the safety net.

@@ -38,7 +38,7 @@ pub fn template() -> String {
 # webhooks = true
 # previous_client_secret = "the-old-secret"  # after a rotation, until its retries end
 # webhook_tolerance = "5m"                    # replay window for x-webhook-timestamp
-# webhook_quiet = "3m"                        # no delivery this long: poll as usual again
+# webhook_quiet = "3m"                        # a delivery due this long, none came: poll as usual
 
 [polling]
 # session_interval_secs = 5                  # pending DigiLocker sessions (minimum 1)

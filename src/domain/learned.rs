@@ -63,7 +63,8 @@ pub enum Verdict {
 /// The rule, from the status table in PROVIDERS.md:
 ///
 /// - While a session is not final (PENDING, or a word neither provider
-///   documents), any different word is a change.
+///   documents), any different word is a change, but PENDING itself: it is
+///   where every session starts, and nothing goes back to it.
 /// - A final status (AUTHENTICATED, EXPIRED, CONSENT_DENIED) is never
 ///   replaced by another status: a `LINK_EXPIRED` or `PENDING` that arrives
 ///   after `AUTHENTICATED` is a delivery that was overtaken, not news.
@@ -80,6 +81,11 @@ pub fn verdict(
     let same_word = current == incoming && current_raw.eq_ignore_ascii_case(incoming_raw.trim());
     if same_word {
         return Verdict::Same;
+    }
+    // PENDING is where a session starts: no provider goes back to it, so a
+    // PENDING after any other word was overtaken on its way.
+    if *incoming == SessionStatus::Pending && *current != SessionStatus::Pending {
+        return Verdict::Stale;
     }
     if !current.is_final() {
         return Verdict::Apply;
@@ -112,6 +118,7 @@ mod tests {
         let unknown = || Unknown("FAILURE".into());
         let cases: &[(SessionStatus, &str, SessionStatus, &str, Verdict)] = &[
             (Pending, "PENDING", Pending, "PENDING", Verdict::Same),
+            (Pending, "", Pending, "PENDING", Verdict::Apply),
             (
                 Pending,
                 "PENDING",
@@ -121,7 +128,15 @@ mod tests {
             ),
             (Pending, "PENDING", Expired, "EXPIRED", Verdict::Apply),
             (Pending, "PENDING", unknown(), "FAILURE", Verdict::Apply),
-            (unknown(), "FAILURE", Pending, "PENDING", Verdict::Apply),
+            (unknown(), "FAILURE", Pending, "PENDING", Verdict::Stale),
+            (unknown(), "FAILURE", unknown(), "FAILURE", Verdict::Same),
+            (
+                unknown(),
+                "FAILURE",
+                Authenticated,
+                "AUTHENTICATED",
+                Verdict::Apply,
+            ),
             (
                 Authenticated,
                 "AUTHENTICATED",

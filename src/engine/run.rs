@@ -74,7 +74,7 @@ pub type Spawned = (
 /// provider; build `services` with [`call_policy`] so client-side retries do
 /// not add uncounted requests.
 pub fn spawn(services: Services, polling: PollingConfig) -> Spawned {
-    let plan = default_plan(&polling);
+    let plan = plan_for(&polling);
     spawn_with_plan(services, polling, plan)
 }
 
@@ -96,9 +96,9 @@ pub fn spawn_with_plan(services: Services, polling: PollingConfig, plan: Plan) -
 pub fn spawn_replica(
     services: Services,
     polling: PollingConfig,
+    plan: Plan,
     webhook_quiet: Option<Duration>,
 ) -> Spawned {
-    let plan = default_plan(&polling);
     start_engine(services, polling, plan, false, webhook_quiet)
 }
 
@@ -108,13 +108,14 @@ pub fn spawn_replica(
 pub fn spawn_sole_server(
     services: Services,
     polling: PollingConfig,
+    plan: Plan,
     webhook_quiet: Option<Duration>,
 ) -> Spawned {
-    let plan = default_plan(&polling);
     start_engine(services, polling, plan, true, webhook_quiet)
 }
 
-fn default_plan(polling: &PollingConfig) -> Plan {
+/// The polling plan `[polling]` asks for.
+pub fn plan_for(polling: &PollingConfig) -> Plan {
     Plan::for_interval(polling.session_interval.max(MIN_SESSION_INTERVAL))
 }
 

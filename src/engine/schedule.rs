@@ -61,29 +61,23 @@ pub enum WebhookPolling {
 
 impl WebhookPolling {
     /// Decides from facts alone (the leader's engine and every replica's
-    /// /healthz ask the same question). `quiet` is `None` when deliveries
-    /// are not expected. The quiet clock starts at the latest of the last
-    /// delivery, the server's start and the oldest pending session's
-    /// creation: with nothing pending there is nothing to deliver.
+    /// /healthz ask the same question of the store). `quiet` is `None`
+    /// when deliveries are not expected; `due` is when a delivery was
+    /// certainly due with none arriving since (`Store::missed_delivery`).
+    /// Once more than `quiet` has passed since then, deliveries are not
+    /// reaching the server, and it stays so until one does (which moves
+    /// the store's answer on).
     pub fn decide(
         quiet: Option<Duration>,
-        last_delivery: Option<jiff::Timestamp>,
-        started: jiff::Timestamp,
-        oldest_pending: Option<jiff::Timestamp>,
+        due: Option<jiff::Timestamp>,
         now: jiff::Timestamp,
     ) -> WebhookPolling {
         let Some(quiet) = quiet else {
             return WebhookPolling::Off;
         };
-        let Some(oldest_pending) = oldest_pending else {
-            return WebhookPolling::Slow;
-        };
-        let since = [Some(started), last_delivery, Some(oldest_pending)]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(started);
-        let quiet_for = Duration::try_from(now.duration_since(since)).unwrap_or_default();
+        let quiet_for = due
+            .and_then(|due| Duration::try_from(now.duration_since(due)).ok())
+            .unwrap_or_default();
         if quiet_for > quiet {
             WebhookPolling::Fallback { quiet_for }
         } else {
@@ -282,29 +276,20 @@ mod tests {
     }
 
     #[test]
-    fn deliveries_that_stop_for_pending_sessions_bring_the_regular_plan_back() {
+    fn deliveries_that_stop_bring_the_regular_plan_back() {
         let t = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
-        let quiet = Some(Duration::from_secs(300));
+        let quiet = Some(Duration::from_secs(120));
         let cases = [
-            // (quiet, last delivery, oldest pending, now, expected)
-            (None, None, Some(t(0)), t(10_000), "regular"),
-            (quiet, None, None, t(10_000), "webhook_backed"),
-            (quiet, None, Some(t(0)), t(299), "webhook_backed"),
-            (quiet, None, Some(t(0)), t(301), "fallback"),
-            (quiet, Some(t(200)), Some(t(0)), t(450), "webhook_backed"),
-            (quiet, Some(t(200)), Some(t(0)), t(501), "fallback"),
-            // A session made long after the last delivery starts the clock.
-            (
-                quiet,
-                Some(t(0)),
-                Some(t(5_000)),
-                t(5_100),
-                "webhook_backed",
-            ),
+            // (quiet, a delivery due since, now, expected)
+            (None, Some(t(0)), t(10_000), "regular"),
+            (quiet, None, t(10_000), "webhook_backed"),
+            (quiet, Some(t(0)), t(119), "webhook_backed"),
+            (quiet, Some(t(0)), t(121), "fallback"),
+            (quiet, Some(t(500)), t(400), "webhook_backed"),
         ];
-        for (quiet, last, oldest, now, expected) in cases {
-            let decided = WebhookPolling::decide(quiet, last, t(-1_000), oldest, now);
-            assert_eq!(decided.as_str(), expected, "{last:?} {oldest:?} {now}");
+        for (quiet, due, now, expected) in cases {
+            let decided = WebhookPolling::decide(quiet, due, now);
+            assert_eq!(decided.as_str(), expected, "{due:?} {now}");
         }
     }
 

@@ -54,8 +54,9 @@ pub struct WebhookConfig {
     pub previous_client_secret: Option<SecretString>,
     /// How far a delivery's timestamp may be from the server's clock.
     pub tolerance: Duration,
-    /// With deliveries expected, how long pending sessions may go without
-    /// any before the server polls at the normal pace again.
+    /// With deliveries expected, how long after one was certainly due
+    /// (`Store::missed_delivery`) the server waits for any before it polls
+    /// at the regular pace again.
     pub quiet: Duration,
 }
 

@@ -90,8 +90,15 @@ struct Data {
 /// consent expiry, whose event is the news (its `data.status` may still
 /// say AUTHENTICATED); with no `data.status`, the event type stands in.
 pub fn parse_event(body: &[u8]) -> Result<Event, NotAnEvent> {
-    let body: Body = serde_json::from_slice(body)
-        .map_err(|e| NotAnEvent(format!("the body is not a DigiLocker event: {e}")))?;
+    // serde's own words may quote the body's values (personal data among
+    // them): only where the reading stopped is said.
+    let body: Body = serde_json::from_slice(body).map_err(|e| {
+        NotAnEvent(format!(
+            "the body is not a DigiLocker event (unreadable at line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
     let event_type = body
         .event_type
         .map(|t| t.trim().to_string())
@@ -264,5 +271,10 @@ mod tests {
             assert!(error.0.contains(says), "{body}: {error}");
         }
         assert!(parse_event(b"not json").is_err());
+        // A value of the wrong type is not quoted back.
+        let wrong = json!({"event_type": "DIGILOCKER_VERIFICATION_SUCCESS",
+            "data": {"verification_id": "v", "status": {"name": "Ishita Banerjee"}}});
+        let error = parse_event(wrong.to_string().as_bytes()).unwrap_err();
+        assert!(!error.0.contains("Ishita"), "{error}");
     }
 }

@@ -129,23 +129,20 @@ fn webhooks_health(state: &AppState) -> Value {
     let Some(keys) = state.webhooks.as_deref() else {
         return json!({"cashfree": {"expected": false, "polling": "regular"}});
     };
-    let store = state.services.store();
-    let last = store.last_delivery(Provider::Cashfree).ok().flatten();
-    let oldest_pending = store.list_sessions(false).ok().and_then(|sessions| {
-        sessions
-            .iter()
-            .filter(|r| r.provider == Provider::Cashfree && r.tracking && r.is_live())
-            .map(|r| r.created_at)
-            .min()
-    });
-    drop(store);
-    let polling = crate::engine::schedule::WebhookPolling::decide(
-        keys.quiet,
-        last,
-        state.started_at,
-        oldest_pending,
-        jiff::Timestamp::now(),
-    );
+    let (last, due) = {
+        let store = state.services.store();
+        let last = store.last_delivery(Provider::Cashfree).ok().flatten();
+        let since = last.map_or(state.started_at, |last| last.max(state.started_at));
+        (
+            last,
+            store
+                .missed_delivery(Provider::Cashfree, since)
+                .ok()
+                .flatten(),
+        )
+    };
+    let polling =
+        crate::engine::schedule::WebhookPolling::decide(keys.quiet, due, jiff::Timestamp::now());
     let quiet_for = match polling {
         crate::engine::schedule::WebhookPolling::Fallback { quiet_for } => {
             Some(quiet_for.as_secs())
@@ -155,8 +152,8 @@ fn webhooks_health(state: &AppState) -> Value {
     json!({"cashfree": {
         "expected": keys.quiet.is_some(),
         "last_delivery": last.map(|at| at.to_string()),
-        // regular (not expected), webhook_backed, or fallback (none for
-        // pending sessions for longer than the quiet period).
+        // regular (not expected), webhook_backed, or fallback (a delivery
+        // was due more than the quiet period ago and none has arrived).
         "polling": polling.as_str(),
         "quiet_secs": quiet_for,
     }})

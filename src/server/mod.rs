@@ -56,6 +56,9 @@ pub struct ServeOptions {
     pub allow_plain_http: bool,
     /// Prometheus metrics on a listener of their own.
     pub metrics_addr: Option<SocketAddr>,
+    /// How much faster than real time the polling schedule runs: 1.0, but
+    /// for a benchmark against a simulator whose clock runs faster too.
+    pub clock_scale: f64,
 }
 
 /// What the server runs on: the configuration, the services built from
@@ -159,6 +162,12 @@ pub async fn run(
         .as_ref()
         .map(|cashfree| std::sync::Arc::new(webhooks::WebhookKeys::of(cashfree)));
     let webhook_quiet = webhooks.as_ref().and_then(|keys| keys.quiet);
+    let scale = if args.clock_scale.is_finite() && args.clock_scale > 0.0 {
+        args.clock_scale
+    } else {
+        1.0
+    };
+    let plan = engine::run::plan_for(&config.polling).scaled(1.0 / scale);
     // One engine polls: the only server on an SQLite file, or the replica
     // holding the leader lease on PostgreSQL.
     let stop_leading = tokio_util::sync::CancellationToken::new();
@@ -177,8 +186,12 @@ pub async fn run(
             let listener = crate::store::postgres::LeaderListener::connect(url.expose_secret())
                 .map_err(|error| tracing::warn!(%error, "not listening for leader handovers"))
                 .ok();
-            let engine =
-                engine::run::spawn_replica(services.clone(), config.polling.clone(), webhook_quiet);
+            let engine = engine::run::spawn_replica(
+                services.clone(),
+                config.polling.clone(),
+                plan.clone(),
+                webhook_quiet,
+            );
             let task = tokio::spawn(leader::run(
                 lease_store,
                 listener,
@@ -196,6 +209,7 @@ pub async fn run(
             let engine = engine::run::spawn_sole_server(
                 services.clone(),
                 config.polling.clone(),
+                plan,
                 webhook_quiet,
             );
             (Some(lock), engine, None)
@@ -309,25 +323,32 @@ fn count_sessions(state: AppState) -> tokio::task::JoinHandle<()> {
 
 /// Ctrl-C, or SIGTERM as a service manager (systemd, docker stop) sends it.
 async fn stop_signal() {
+    // A signal source that fails or ends is no request to stop: only a
+    // signal that arrives is.
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+        let term = async {
+            let arrived = match signal(SignalKind::terminate()) {
+                Ok(mut term) => term.recv().await.is_some(),
+                Err(_) => false,
+            };
+            if !arrived {
+                std::future::pending::<()>().await;
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        };
+        tokio::select! {
+            () = ctrl_c => {}
+            () = term => {}
         }
     }
     #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    ctrl_c.await;
 }
 
 async fn serve_tls(

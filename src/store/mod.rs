@@ -548,7 +548,11 @@ impl Store {
             Ok((previous, event))
         })?;
         let record = self.session_by_id(id)?;
-        let changed = (previous_status != *word.status).then_some(previous_status);
+        // A stale word wrote nothing: no change to report, whatever it said.
+        let changed = event
+            .as_ref()
+            .filter(|event| event.status != previous_status)
+            .map(|_| previous_status);
         Ok((record, changed, event))
     }
 

@@ -34,7 +34,7 @@ pub enum Delivery {
     Same(SessionId),
     /// Older than what the session says (an overtaken delivery).
     Stale(SessionId),
-    /// No session of ours has these ids.
+    /// No session we track has these ids (none does, or tracking it stopped).
     Untracked,
 }
 
@@ -114,7 +114,7 @@ impl Store {
             .filter(|v| !v.is_empty());
         if let Some(verification_id) = by_ref
             && let Some(mut row) = first(self.db.query(
-                "SELECT id FROM sessions WHERE provider = ?1 AND external_ref = ?2",
+                "SELECT id FROM sessions WHERE provider = ?1 AND external_ref = ?2 AND tracking = 1",
                 params![provider, verification_id],
             )?)
         {
@@ -125,7 +125,7 @@ impl Store {
             return Ok(None);
         };
         first(self.db.query(
-            "SELECT id FROM sessions WHERE provider = ?1 AND reference = ?2
+            "SELECT id FROM sessions WHERE provider = ?1 AND reference = ?2 AND tracking = 1
              ORDER BY created_at DESC, rowid DESC LIMIT 1",
             params![provider, reference],
         )?)
@@ -134,6 +134,46 @@ impl Store {
                 .map(|id| SessionId::new_unchecked(id.into_owned()))
         })
         .transpose()
+    }
+
+    /// When a delivery from `provider` was certainly due, with none having
+    /// arrived since `since` (the last delivery, or the server's start):
+    /// the end of the window of a session created since then (every
+    /// session is sent its outcome by then, expiry included), or the time
+    /// a poll or a refresh learned an outcome first (its delivery, if deliveries
+    /// arrive, follows within seconds and moves `since` past it). `None`:
+    /// nothing says deliveries are missing.
+    pub fn missed_delivery(
+        &self,
+        provider: Provider,
+        since: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let finals: Vec<String> = crate::domain::SessionStatus::FINAL
+            .iter()
+            .map(|status| format!("'{}'", status.as_str()))
+            .collect();
+        let sql = format!(
+            "SELECT MIN(due) FROM (
+                 SELECT expires_at AS due FROM sessions
+                 WHERE provider = ?1 AND create_state = 'created' AND created_at > ?2
+                 UNION ALL
+                 SELECT status_at AS due FROM sessions
+                 WHERE provider = ?1 AND status_learned IN ('poll', 'refresh') AND status_at > ?2
+                   AND status IN ({})
+             ) AS due_times",
+            finals.join(", ")
+        );
+        let row = first(
+            self.db
+                .query(&sql, params![provider.as_str(), ts_text(since)])?,
+        );
+        match row {
+            Some(mut row) => row
+                .opt_text(0)?
+                .map(|text| parse_ts("sessions.due", &text))
+                .transpose(),
+            None => Ok(None),
+        }
     }
 
     /// When the last verified delivery from `provider` arrived, at any replica.

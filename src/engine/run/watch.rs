@@ -88,7 +88,11 @@ impl Engine {
             let previous = known
                 .filter(|old| old.status != record.status)
                 .map(|old| old.status.clone());
-            let event = (known.is_none() || previous.is_some()).then(|| record.status_event());
+            // A later word of the same status (a consent expiring) is a
+            // history row too.
+            let reworded = known.is_some_and(|old| old.provider_status != record.provider_status);
+            let event =
+                (known.is_none() || previous.is_some() || reworded).then(|| record.status_event());
             match self.slots.get_mut(&record.id) {
                 // Final by someone else's word (a webhook delivery): no more polls.
                 Some(_) if !pollable(&record) => {

@@ -56,32 +56,29 @@ impl Engine {
             return;
         }
         self.webhooks.checked = Some(now);
-        let last = match self.services.store().last_delivery(Provider::Cashfree) {
-            Ok(last) => last,
+        let due = {
+            let store = self.services.store();
+            store.last_delivery(Provider::Cashfree).and_then(|last| {
+                let since = last.map_or(self.webhooks.started, |last| {
+                    last.max(self.webhooks.started)
+                });
+                store.missed_delivery(Provider::Cashfree, since)
+            })
+        };
+        let due = match due {
+            Ok(due) => due,
             Err(e) => {
-                debug!(error = %e, "could not read the last webhook delivery");
+                debug!(error = %e, "could not read the webhook deliveries");
                 return;
             }
         };
-        let oldest_pending = self
-            .slots
-            .values()
-            .filter(|slot| slot.record.provider == Provider::Cashfree)
-            .map(|slot| slot.record.created_at)
-            .min();
-        let decided = WebhookPolling::decide(
-            self.webhooks.quiet,
-            last,
-            self.webhooks.started,
-            oldest_pending,
-            Timestamp::now(),
-        );
+        let decided = WebhookPolling::decide(self.webhooks.quiet, due, Timestamp::now());
         let before = std::mem::replace(&mut self.webhooks.polling, decided);
         match (before, decided) {
             (WebhookPolling::Slow, WebhookPolling::Fallback { quiet_for }) => {
                 warn!(
                     quiet_secs = quiet_for.as_secs(),
-                    "no Cashfree webhook delivery for pending sessions: polling them at the regular pace"
+                    "a Cashfree webhook delivery was due and none arrived: polling Cashfree sessions at the regular pace until one does"
                 );
                 let due: Vec<(SessionId, SessionRecord)> = self
                     .slots
@@ -97,7 +94,7 @@ impl Engine {
                 }
             }
             (WebhookPolling::Fallback { .. }, WebhookPolling::Slow) => {
-                info!("Cashfree webhook deliveries arrive again: polling as a safety net only");
+                info!("a Cashfree webhook delivery arrived: polling as a safety net only again");
             }
             _ => {}
         }

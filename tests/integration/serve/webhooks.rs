@@ -431,77 +431,105 @@ async fn personal_data_in_a_delivery_is_found_nowhere() {
     }
 }
 
+/// Polls `id` until it says AUTHENTICATED; how long that took.
+async fn learned_within(api: &Api, token: &str, id: &str, within: Duration) -> (Duration, Value) {
+    let started = Instant::now();
+    loop {
+        let (_, session) = api
+            .get(&format!("/api/v1/sessions/{id}"), Some(token))
+            .await;
+        if session["status"] == "AUTHENTICATED" {
+            return (started.elapsed(), session);
+        }
+        assert!(started.elapsed() < within, "not learned: {session}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn webhook_health(api: &Api) -> Value {
+    api.get("/healthz", None).await.1["webhooks"]["cashfree"].clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_deliveries_stop_pending_sessions_are_polled_again_and_healthz_says_so() {
+async fn when_deliveries_stop_sessions_are_polled_as_usual_until_one_arrives() {
     let (harness, server, token) = expecting(&[("PAYOPS_CASHFREE_WEBHOOK_QUIET", "5s")]).await;
     let api = Api::new(&server.base);
-    let (_, health) = api.get("/healthz", None).await;
-    assert_eq!(health["webhooks"]["cashfree"]["expected"], true, "{health}");
-    assert_eq!(health["webhooks"]["cashfree"]["polling"], "webhook_backed");
-    let (id, verification_id) = create(&api, &token).await;
+    let health = webhook_health(&api).await;
+    assert_eq!(
+        (health["expected"].as_bool(), health["polling"].as_str()),
+        (Some(true), Some("webhook_backed")),
+        "{health}"
+    );
     // No URL is registered at the simulator: nothing will be delivered.
+    // An operator's refresh learns an outcome no delivery brought...
+    let (first, first_ref) = create(&api, &token).await;
     assert!(
         harness
             .sim
-            .force_session_status(&verification_id, SessionStatus::Authenticated)
+            .force_session_status(&first_ref, SessionStatus::Authenticated)
     );
+    let (status, _) = api
+        .post(
+            &format!("/api/v1/sessions/{first}/refresh"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    // ...and once the quiet period has passed without one, the server says
+    // deliveries are missing.
     let started = Instant::now();
-    let learned = loop {
-        let (_, session) = api
-            .get(&format!("/api/v1/sessions/{id}"), Some(&token))
-            .await;
-        if session["status"] == "AUTHENTICATED" {
-            break started.elapsed();
+    let health = loop {
+        let health = webhook_health(&api).await;
+        if health["polling"] == "fallback" {
+            break health;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "never polled: {session}"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "{health}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
+    assert!(health["quiet_secs"].as_u64().unwrap() >= 5, "{health}");
+    assert!(health["last_delivery"].is_null());
+    // Sessions are polled at the regular pace again: a change is learned
+    // by poll within seconds, not the safety net's minutes.
+    let (second, second_ref) = create(&api, &token).await;
+    assert!(
+        harness
+            .sim
+            .force_session_status(&second_ref, SessionStatus::Authenticated)
+    );
+    let (took, session) = learned_within(&api, &token, &second, Duration::from_secs(20)).await;
     println!(
-        "learned by polling {} ms after the change",
-        learned.as_millis()
+        "in fallback, learned by polling {} ms after the change",
+        took.as_millis()
+    );
+    assert_eq!(session["status_learned"], "poll", "{session}");
+    // A delivery (even for a session this server does not know) says they
+    // arrive again.
+    let (status, _) = deliver(&api, &event("never-ours-3", "SUCCESS", "AUTHENTICATED")).await;
+    assert_eq!(status, 200);
+    let health = webhook_health(&api).await;
+    assert_eq!(health["polling"], "webhook_backed", "{health}");
+    assert!(health["last_delivery"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_whose_tracking_stopped_is_not_changed_by_a_delivery() {
+    let (_harness, server, token) = expecting(&[]).await;
+    let api = Api::new(&server.base);
+    let (id, verification_id) = create(&api, &token).await;
+    let (status, _) = api
+        .post(&format!("/api/v1/sessions/{id}/stop"), Some(&token), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, answer) =
+        deliver(&api, &event(&verification_id, "SUCCESS", "AUTHENTICATED")).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (200, Some("untracked")),
+        "{answer}"
     );
     let (_, session) = api
         .get(&format!("/api/v1/sessions/{id}"), Some(&token))
         .await;
-    assert_eq!(session["status_learned"], "poll", "{session}");
-    // Before the quiet period it waited for a delivery.
-    assert!(learned > Duration::from_secs(4), "{learned:?}");
-    let (_, later) = api.get("/healthz", None).await;
-    // Nothing is pending any more: the safety net's pace again.
-    assert_eq!(
-        later["webhooks"]["cashfree"]["polling"], "webhook_backed",
-        "{later}"
-    );
-    assert!(later["webhooks"]["cashfree"]["last_delivery"].is_null());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn healthz_says_fallback_while_pending_sessions_go_without_deliveries() {
-    let (_harness, server, token) = expecting(&[("PAYOPS_CASHFREE_WEBHOOK_QUIET", "5s")]).await;
-    let api = Api::new(&server.base);
-    create(&api, &token).await;
-    tokio::time::sleep(Duration::from_millis(5_500)).await;
-    let (_, health) = api.get("/healthz", None).await;
-    assert_eq!(
-        health["webhooks"]["cashfree"]["polling"], "fallback",
-        "{health}"
-    );
-    assert!(
-        health["webhooks"]["cashfree"]["quiet_secs"]
-            .as_u64()
-            .unwrap()
-            >= 5
-    );
-    // A delivery (even for a session it does not know) says they arrive.
-    let (status, _) = deliver(&api, &event("never-ours-3", "SUCCESS", "AUTHENTICATED")).await;
-    assert_eq!(status, 200);
-    let (_, health) = api.get("/healthz", None).await;
-    assert_eq!(
-        health["webhooks"]["cashfree"]["polling"], "webhook_backed",
-        "{health}"
-    );
-    assert!(health["webhooks"]["cashfree"]["last_delivery"].is_string());
+    assert_eq!(session["status"], "PENDING", "{session}");
 }

@@ -239,6 +239,20 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
         Some(t(15)),
         "last_polled_at stays the last good answer"
     );
+
+    // A late answer (a poll sent before a delivery said AUTHORIZED) moves
+    // nothing back and reports no change.
+    let (rec, change, event) = store
+        .record_poll(
+            None,
+            &s.id,
+            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
+            t(20),
+        )
+        .unwrap();
+    assert_eq!((change, event), (None, None));
+    assert_eq!(rec.status, SessionStatus::Authenticated);
+    assert_eq!(store.session_history(&s.id).unwrap().len(), 2);
 }
 
 fn unknown_statuses_round_trip_and_raw_changes_are_recorded(backend: &Backend) {
