@@ -1,4 +1,5 @@
-//! Polling figures (run: `cargo bench --bench polling`), against the
+//! Polling figures (run: `cargo bench --bench polling`; one scenario:
+//! `PAYOPS_BENCH_ONLY=3 cargo bench --bench polling`), against the
 //! simulator over loopback with the clock scaled: `PAYOPS_BENCH_SCALE`
 //! (default 10) simulated seconds pass per real second, and the engine's
 //! plan and rate budget are scaled with it, so every figure below is in
@@ -335,7 +336,8 @@ async fn webhooks(scale: f64) -> Delivered {
     let mut config = payops::demo::config_for(&sim, &SimCredentials::demo());
     config.instantpay = None;
     config.polling = PollingConfig {
-        requests_per_minute: BUDGET,
+        // The team's budget counts real minutes: 100 a simulated minute.
+        requests_per_minute: (f64::from(BUDGET) * scale) as u32,
         request_timeout: Duration::from_secs(2),
         ..PollingConfig::default()
     };
@@ -515,11 +517,28 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     println!("polling bench: clock x{scale} (figures in simulated time)");
 
+    // `PAYOPS_BENCH_ONLY=3` runs one scenario.
+    let only = std::env::var("PAYOPS_BENCH_ONLY").ok();
+    let runs = |n: &str| only.as_deref().is_none_or(|only| only == n);
+    if runs("1") {
+        one_unseen_session_figures(&runtime, scale);
+    }
+    if runs("2") {
+        crowd_figures(&runtime, scale);
+    }
+    if runs("3") {
+        webhook_figures(&runtime, scale);
+    }
+}
+
+fn one_unseen_session_figures(runtime: &tokio::runtime::Runtime, scale: f64) {
     let calls = runtime.block_on(one_unseen_session(scale));
     println!(
         "1. one session PENDING for 10 min, never on screen: {calls} status calls (target <= 40; every 5 s would be ~120)"
     );
+}
 
+fn crowd_figures(runtime: &tokio::runtime::Runtime, scale: f64) {
     let mut crowd = runtime.block_on(crowd(scale));
     let rate = crowd.calls as f64 / crowd.minutes.max(f64::EPSILON);
     println!(
@@ -540,7 +559,9 @@ fn main() {
         percentile(&mut crowd.others, 0.9),
         percentile(&mut crowd.others, 1.0),
     );
+}
 
+fn webhook_figures(runtime: &tokio::runtime::Runtime, scale: f64) {
     let mut delivered = runtime.block_on(webhooks(scale));
     let stats = &delivered.stats;
     println!(

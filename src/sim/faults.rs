@@ -32,8 +32,8 @@ pub struct Faults {
     pub garbage: f64,
     /// A webhook delivery sent twice.
     pub duplicate: f64,
-    /// A webhook delivery held back 1 to 3 s, so deliveries sent after it
-    /// arrive first.
+    /// A webhook delivery held back 0.2 to 0.9 s, so deliveries sent after
+    /// it arrive first.
     pub reorder: f64,
 }
 

@@ -5,7 +5,8 @@
 //! `user_details`. Answers other than 2xx, and no answer, are retried with
 //! backoff, each attempt signed afresh with its own timestamp and counted
 //! in `x-webhook-attempt`. With the `duplicate` and `reorder` faults some
-//! deliveries are sent twice, or held back so later ones overtake them.
+//! deliveries are sent twice, or held back (under a second) so later ones
+//! overtake them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -120,7 +121,7 @@ pub(crate) async fn run(state: Arc<SimState>) {
             let faults = lock(&state.faults).clone();
             let hold = if roll < faults.reorder {
                 lock(&state.webhook_stats).reordered += 1;
-                Duration::from_millis(1_000 + (roll * 1e6) as u64 % 2_000)
+                Duration::from_millis(200 + (roll * 1e6) as u64 % 700)
             } else {
                 Duration::ZERO
             };

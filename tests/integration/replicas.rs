@@ -519,7 +519,6 @@ async fn a_planned_stop_hands_the_lead_over_at_once() {
 /// within a second, and is applied once however often it is repeated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_delivery_at_the_follower_reaches_a_client_of_the_leader_within_a_second() {
-    use futures::StreamExt;
     let Some(mut harness) = team("a_webhook_delivery_at_the_follower").await else {
         return;
     };
@@ -529,35 +528,15 @@ async fn a_webhook_delivery_at_the_follower_reaches_a_client_of_the_leader_withi
     let created = create_session(&client, &leader, &support, r#"{"provider":"cashfree"}"#).await;
     let id = created["id"].as_str().unwrap().to_string();
     let verification_id = created["external_ref"].as_str().unwrap().to_string();
-    let mut stream = events(&leader, &viewer).await;
-    let mut seen = String::new();
-    while !seen.contains("event: snapshot") {
-        seen.push_str(&String::from_utf8_lossy(
-            &stream.next().await.unwrap().unwrap(),
-        ));
-    }
-    seen.clear();
     // The simulator delivers to the follower alone.
-    let url = format!("{}/api/v1/webhooks/cashfree", follower.base);
-    harness
-        .sim
-        .set_cashfree_webhook_url(Some(url::Url::parse(&url).unwrap()));
-    let forced = Instant::now();
-    assert!(harness.sim.force_session_status(
-        &verification_id,
-        payops::domain::SessionStatus::Authenticated
-    ));
-    let arrived = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let chunk = stream.next().await.unwrap().unwrap();
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains(&id) && seen.contains("\"AUTHENTICATED\"") {
-                return forced.elapsed();
-            }
-        }
-    })
-    .await
-    .expect("the leader's client heard of it");
+    let (arrived, _) = crate::harness::server::consent_delivered(
+        &harness,
+        &leader,
+        &viewer,
+        &follower,
+        (&id, &verification_id),
+    )
+    .await;
     println!(
         "delivered to the follower, heard by the leader's client {} ms after the change",
         arrived.as_millis()

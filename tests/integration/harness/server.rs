@@ -191,3 +191,47 @@ pub async fn events(
     assert_eq!(response.status().as_u16(), 200, "GET /api/v1/events");
     response.bytes_stream()
 }
+
+/// A customer consents while `client_token` watches `watched`'s event
+/// stream and the simulator delivers Cashfree's webhook to `receiver`: how
+/// long from the change at the simulator until the stream told of session
+/// `id` AUTHENTICATED (at most 5 s), and the stream's text meanwhile.
+pub async fn consent_delivered(
+    harness: &Harness,
+    watched: &Server,
+    client_token: &str,
+    receiver: &Server,
+    (id, verification_id): (&str, &str),
+) -> (std::time::Duration, String) {
+    use futures::StreamExt;
+    let mut stream = events(watched, client_token).await;
+    let mut seen = String::new();
+    // The snapshot first, so what follows is a change.
+    while !seen.contains("event: snapshot") {
+        seen.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    seen.clear();
+    let url = format!("{}/api/v1/webhooks/cashfree", receiver.base);
+    harness
+        .sim
+        .set_cashfree_webhook_url(Some(url::Url::parse(&url).unwrap()));
+    let changed = std::time::Instant::now();
+    assert!(harness.sim.force_session_status(
+        verification_id,
+        payops::domain::SessionStatus::Authenticated
+    ));
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let chunk = stream.next().await.unwrap().unwrap();
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(id) && seen.contains("\"AUTHENTICATED\"") {
+                return changed.elapsed();
+            }
+        }
+    })
+    .await
+    .expect("the change reached the stream");
+    (told, seen)
+}

@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use payops::domain::SessionStatus;
 use payops::providers::cashfree_webhook::sign;
 
@@ -125,35 +124,14 @@ async fn a_genuine_delivery_moves_the_session_and_reaches_an_open_stream_within_
     let (harness, server, token) = expecting(&[]).await;
     let api = Api::new(&server.base);
     let (id, verification_id) = create(&api, &token).await;
-    let mut stream = crate::harness::server::events(&server, &token).await;
-    let mut seen = String::new();
-    // The snapshot first, so what follows is a change.
-    while !seen.contains("event: snapshot") {
-        seen.push_str(&String::from_utf8_lossy(
-            &stream.next().await.unwrap().unwrap(),
-        ));
-    }
-    seen.clear();
-    harness.sim.set_cashfree_webhook_url(Some(
-        url::Url::parse(&format!("{}{PATH}", server.base)).unwrap(),
-    ));
-    let forced = Instant::now();
-    assert!(
-        harness
-            .sim
-            .force_session_status(&verification_id, SessionStatus::Authenticated)
-    );
-    let arrived = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let chunk = stream.next().await.unwrap().unwrap();
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains(&id) && seen.contains("\"AUTHENTICATED\"") {
-                return forced.elapsed();
-            }
-        }
-    })
-    .await
-    .expect("the change reached the stream");
+    let (arrived, seen) = crate::harness::server::consent_delivered(
+        &harness,
+        &server,
+        &token,
+        &server,
+        (&id, &verification_id),
+    )
+    .await;
     println!("status change to stream: {} ms", arrived.as_millis());
     assert!(arrived < Duration::from_secs(1), "{arrived:?}");
     assert!(seen.contains("\"webhook\""), "{seen}");
@@ -198,82 +176,31 @@ async fn forged_unsigned_stale_oversized_and_malformed_deliveries_change_nothing
     let good = event(&verification_id, "SUCCESS", "AUTHENTICATED");
     let bytes = good.to_string().into_bytes();
     let secret = credentials().cashfree_client_secret;
-    let signed = |timestamp: &str, body: &[u8], secret: &str| sign(secret, timestamp, body);
+    // Both headers, signed with `secret` over `ts` and `signed_body`.
+    let headers = |ts: &str, signed_body: &[u8], secret: &str| {
+        vec![
+            ("x-webhook-timestamp", ts.to_string()),
+            ("x-webhook-signature", sign(secret, ts, signed_body)),
+        ]
+    };
     let ts = now_ms();
     let stale = (jiff::Timestamp::now().as_millisecond() - 6 * 60 * 1000).to_string();
     let not_digilocker = json!({"event_type": "PAYMENT_SUCCESS", "data": {"order_id": "1"}})
         .to_string()
         .into_bytes();
     let huge = vec![b' '; 65 * 1024];
+    let mut no_timestamp = headers(&ts, &bytes, &secret);
+    no_timestamp.remove(0);
+    #[rustfmt::skip]
     let cases: Vec<Refusal> = vec![
         ("unsigned", vec![], bytes.clone(), 401, "signature_missing"),
-        (
-            "no timestamp",
-            vec![("x-webhook-signature", signed(&ts, &bytes, &secret))],
-            bytes.clone(),
-            401,
-            "signature_missing",
-        ),
-        (
-            "signed with another secret",
-            vec![
-                ("x-webhook-timestamp", ts.clone()),
-                ("x-webhook-signature", signed(&ts, &bytes, "not-the-secret")),
-            ],
-            bytes.clone(),
-            401,
-            "bad_signature",
-        ),
-        (
-            "signature of another body",
-            vec![
-                ("x-webhook-timestamp", ts.clone()),
-                ("x-webhook-signature", signed(&ts, b"{}", &secret)),
-            ],
-            bytes.clone(),
-            401,
-            "bad_signature",
-        ),
-        (
-            "a replay six minutes old",
-            vec![
-                ("x-webhook-timestamp", stale.clone()),
-                ("x-webhook-signature", signed(&stale, &bytes, &secret)),
-            ],
-            bytes.clone(),
-            401,
-            "stale_delivery",
-        ),
-        (
-            "over 64 KiB",
-            vec![
-                ("x-webhook-timestamp", ts.clone()),
-                ("x-webhook-signature", signed(&ts, &huge, &secret)),
-            ],
-            huge.clone(),
-            413,
-            "payload_too_large",
-        ),
-        (
-            "signed, but not a DigiLocker event",
-            vec![
-                ("x-webhook-timestamp", ts.clone()),
-                ("x-webhook-signature", signed(&ts, &not_digilocker, &secret)),
-            ],
-            not_digilocker.clone(),
-            400,
-            "not_a_digilocker_event",
-        ),
-        (
-            "signed, but not JSON",
-            vec![
-                ("x-webhook-timestamp", ts.clone()),
-                ("x-webhook-signature", signed(&ts, b"not json", &secret)),
-            ],
-            b"not json".to_vec(),
-            400,
-            "not_a_digilocker_event",
-        ),
+        ("no timestamp", no_timestamp, bytes.clone(), 401, "signature_missing"),
+        ("signed with another secret", headers(&ts, &bytes, "not-the-secret"), bytes.clone(), 401, "bad_signature"),
+        ("signature of another body", headers(&ts, b"{}", &secret), bytes.clone(), 401, "bad_signature"),
+        ("a replay six minutes old", headers(&stale, &bytes, &secret), bytes.clone(), 401, "stale_delivery"),
+        ("over 64 KiB", headers(&ts, &huge, &secret), huge.clone(), 413, "payload_too_large"),
+        ("signed, but not a DigiLocker event", headers(&ts, &not_digilocker, &secret), not_digilocker.clone(), 400, "not_a_digilocker_event"),
+        ("signed, but not JSON", headers(&ts, b"not json", &secret), b"not json".to_vec(), 400, "not_a_digilocker_event"),
     ];
     for (what, headers, body, status, kind) in cases {
         let (got, answer) = post_raw(&api, &headers, body).await;
@@ -301,15 +228,7 @@ async fn forged_unsigned_stale_oversized_and_malformed_deliveries_change_nothing
     // The same delivery, signed with the previous secret after a rotation,
     // is refused until `previous_client_secret` says it was ours.
     let ts = now_ms();
-    let (got, _) = post_raw(
-        &api,
-        &[
-            ("x-webhook-timestamp", ts.clone()),
-            ("x-webhook-signature", signed(&ts, &bytes, "the-old-secret")),
-        ],
-        bytes.clone(),
-    )
-    .await;
+    let (got, _) = post_raw(&api, &headers(&ts, &bytes, "the-old-secret"), bytes.clone()).await;
     assert_eq!(got, 401);
 }
 
