@@ -579,6 +579,10 @@ fn webhook_figures(runtime: &tokio::runtime::Runtime, scale: f64) {
     );
     let outcome = |word: &str| stats.outcomes.get(word).copied().unwrap_or(0);
     println!(
+        "   the server's slowest acknowledgement: {} ms (target under 100 ms)",
+        stats.slowest_answer.as_millis()
+    );
+    println!(
         "   deliveries: {} events, {} attempts, {} duplicated and {} held back by faults; answered applied {}, duplicate {}, stale {}, untracked {}; refused {}, unanswered {}, given up {}",
         stats.events,
         stats.attempts,

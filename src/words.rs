@@ -307,3 +307,13 @@ mod tests {
         );
     }
 }
+
+/// Why a session's link is no longer offered (`SessionRecord::link_spent`).
+pub fn spent_link(status: &crate::domain::SessionStatus) -> &'static str {
+    match status {
+        crate::domain::SessionStatus::ConsentDenied => {
+            "the customer denied consent: the link is spent (create a new session)"
+        }
+        _ => "the link expired with its 10-minute window (create a new session)",
+    }
+}

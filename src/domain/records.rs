@@ -115,6 +115,23 @@ impl SessionRecord {
         self.is_live() && self.url.as_deref().is_some_and(|url| !url.is_empty())
     }
 
+    /// The customer's link no longer leads anywhere: its window ran out,
+    /// or the customer denied consent. (An authenticated session's link
+    /// was used; it stays on record.)
+    pub fn link_spent(&self) -> bool {
+        matches!(
+            self.status,
+            super::SessionStatus::Expired | super::SessionStatus::ConsentDenied
+        )
+    }
+
+    /// The link to hand the customer (copy, open, QR), while it serves.
+    pub fn offered_url(&self) -> Option<&str> {
+        self.url
+            .as_deref()
+            .filter(|url| !url.is_empty() && !self.link_spent())
+    }
+
     /// The one spelling of where a session stands, for the CLI, its JSON and
     /// the dashboard alike: the provider's (normalised) status once the
     /// create completed, else where the create stands, so nothing reads as

@@ -49,6 +49,8 @@ pub struct WebhookStats {
     pub given_up: u64,
     /// 2xx answers by their `outcome` (applied, duplicate, stale, untracked).
     pub outcomes: HashMap<String, u64>,
+    /// The slowest answer (2xx or not) to an attempt.
+    pub slowest_answer: Duration,
 }
 
 /// A session's latest event and when (sim seconds) it happened: its
@@ -191,6 +193,7 @@ async fn deliver(state: Arc<SimState>, client: reqwest::Client, body: Vec<u8>, h
         let timestamp = jiff::Timestamp::now().as_millisecond().to_string();
         let signature = sign(&state.credentials.cashfree_client_secret, &timestamp, &body);
         lock(&state.webhook_stats).attempts += 1;
+        let asked = std::time::Instant::now();
         let sent = client
             .post(url)
             .header("content-type", "application/json")
@@ -200,6 +203,11 @@ async fn deliver(state: Arc<SimState>, client: reqwest::Client, body: Vec<u8>, h
             .body(body.clone())
             .send()
             .await;
+        if sent.is_ok() {
+            let took = asked.elapsed();
+            let mut stats = lock(&state.webhook_stats);
+            stats.slowest_answer = stats.slowest_answer.max(took);
+        }
         match sent {
             Ok(answer) if answer.status().is_success() => {
                 let outcome = answer

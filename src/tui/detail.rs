@@ -88,7 +88,7 @@ impl DetailView {
             reveal: false,
             label_edit: None,
         };
-        view.sync_url(record.url.as_deref());
+        view.sync_url(record.offered_url());
         view
     }
 
@@ -108,9 +108,10 @@ impl DetailView {
         now: jiff::Timestamp,
         feedback: &mut Feedback,
     ) -> DetailOutcome {
-        let url = record
-            .and_then(|record| record.url.as_deref())
-            .filter(|url| !url.is_empty());
+        let url = record.and_then(SessionRecord::offered_url);
+        let spent = record
+            .filter(|record| record.link_spent())
+            .map(|record| crate::words::spent_link(&record.status));
         let authenticated =
             record.is_some_and(|record| record.status == SessionStatus::Authenticated);
         let mut copy = |what: &str, text: Option<&str>| match text {
@@ -134,6 +135,9 @@ impl DetailView {
             }
             Some(Action::Up) => self.scroll_by(-1),
             Some(Action::Down) => self.scroll_by(1),
+            Some(Action::CopyUrl | Action::OpenUrl) if let Some(spent) = spent => {
+                feedback.toast(Level::Warning, spent);
+            }
             Some(Action::CopyUrl) => copy("URL", url),
             Some(Action::CopyId) => copy("id", Some(self.id.as_str())),
             Some(Action::CopyReference) => copy(
@@ -475,9 +479,14 @@ fn record_lines<'a>(view: &DetailView, shown: &Shown<'a>, ctx: &ViewContext) -> 
         ),
         theme.dim,
     ));
-    lines.push(Line::raw(
-        record.url.as_deref().unwrap_or("— not known yet"),
-    ));
+    lines.push(match (record.offered_url(), record.link_spent()) {
+        (Some(url), _) => Line::raw(url),
+        (None, true) => Line::styled(
+            format!("— {}", crate::words::spent_link(&record.status)),
+            theme.dim,
+        ),
+        (None, false) => Line::raw("— not known yet"),
+    });
 
     if record.status == SessionStatus::Authenticated
         && let Some(details) = shown.details

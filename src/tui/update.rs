@@ -386,7 +386,7 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             if let Some(Overlay::Detail(view)) = &mut app.overlay
                 && view.id == record.id
             {
-                view.sync_url(record.url.as_deref());
+                view.sync_url(record.offered_url());
             }
             // The session this operator just created: select it and open its
             // detail, where the URL is copied and the QR code shown.

@@ -145,6 +145,35 @@ fn track_form_validates_and_sends_track_session() {
 // ---- detail ----
 
 #[test]
+fn an_expired_or_denied_session_offers_no_link_and_says_why() {
+    for (id, says) in [
+        ("dl-deny0003", "denied consent"),
+        ("dl-expd0004", "link expired"),
+    ] {
+        let mut app = loaded_app();
+        app.sessions.select_id(&SessionId::new_unchecked(id));
+        update(&mut app, key(KeyCode::Enter));
+        let Some(Overlay::Detail(view)) = &app.overlay else {
+            panic!("detail closed");
+        };
+        assert!(view.qr.is_none(), "{id}: no QR code for a spent link");
+        for press in ['y', 'o'] {
+            assert!(
+                update(&mut app, ch(press)).is_empty(),
+                "{id}: {press} does nothing"
+            );
+            let toast = app
+                .toasts
+                .iter()
+                .last()
+                .map(|t| t.text.clone())
+                .unwrap_or_default();
+            assert!(toast.contains(says), "{id}: {toast}");
+        }
+    }
+}
+
+#[test]
 fn detail_copies_opens_refreshes_and_stops() {
     let mut app = loaded_app();
     // Select the authenticated Cashfree session.
