@@ -220,6 +220,16 @@ pub fn counted(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// Why a session's link is no longer offered (`SessionRecord::link_spent`).
+pub fn spent_link(status: &crate::domain::SessionStatus) -> &'static str {
+    match status {
+        crate::domain::SessionStatus::ConsentDenied => {
+            "the customer denied consent: the link is spent (create a new session)"
+        }
+        _ => "the link expired with its 10-minute window (create a new session)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,15 +315,5 @@ mod tests {
             failed.last_reaching().is_none(),
             "a failed notify reached nobody"
         );
-    }
-}
-
-/// Why a session's link is no longer offered (`SessionRecord::link_spent`).
-pub fn spent_link(status: &crate::domain::SessionStatus) -> &'static str {
-    match status {
-        crate::domain::SessionStatus::ConsentDenied => {
-            "the customer denied consent: the link is spent (create a new session)"
-        }
-        _ => "the link expired with its 10-minute window (create a new session)",
     }
 }

@@ -145,11 +145,13 @@ pub fn history_human(events: &[crate::domain::wire::EventView]) -> String {
         .column("provider's word", Fit::Optional(1))
         .column("learned by", Fit::Whole);
     for event in events {
+        let learned = event.learned.map_or("—", |l| l.as_str());
+        let when = local_time(event.at);
         table.row(vec![
-            local_time(event.at),
+            when,
             event.status.clone(),
             event.provider_status.clone(),
-            event.learned.map_or("—", |l| l.as_str()).to_string(),
+            learned.into(),
         ]);
     }
     table.render()

@@ -38,9 +38,15 @@ pub struct CashfreeConfig {
     /// The merchant's public key for `x-cf-signature` (two-factor
     /// authentication instead of IP whitelisting); read and checked at load.
     pub signing_key: Option<SigningKey>,
-    /// How Cashfree's webhook deliveries reach a team server.
     pub webhook: WebhookConfig,
 }
+
+/// Validation codes that are really about the credentials, not the request.
+const AUTH_VALIDATION_CODES: [&str; 3] = [
+    "x-client-id_missing",
+    "x-client-secret_missing",
+    "x-client-secret_value_invalid",
+];
 
 /// `[cashfree]`'s webhook keys: what `payops serve` verifies deliveries
 /// with, and whether it relies on them to poll slowly.
@@ -70,13 +76,6 @@ impl Default for WebhookConfig {
         }
     }
 }
-
-/// Validation codes that are really about the credentials, not the request.
-const AUTH_VALIDATION_CODES: [&str; 3] = [
-    "x-client-id_missing",
-    "x-client-secret_missing",
-    "x-client-secret_value_invalid",
-];
 
 /// A DigiLocker create-URL request.
 #[derive(Debug, Clone)]

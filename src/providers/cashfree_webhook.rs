@@ -46,23 +46,22 @@ pub fn verify<'a>(
 }
 
 fn mac(secret: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
-    // HMAC takes a key of any length; this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
-    mac.update(timestamp.as_bytes());
-    mac.update(body);
-    mac
+    // HMAC takes a key of any length: `new_from_slice` cannot fail.
+    let keyed = <HmacSha256 as Mac>::new_from_slice(secret.as_bytes());
+    let mac = keyed.unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+    mac.chain_update(timestamp.as_bytes()).chain_update(body)
 }
 
-/// A DigiLocker delivery, without its personal data.
+/// A DigiLocker delivery, without its personal data: `ids` are
+/// `(verification_id, reference_id)`, at least one of them given; `status`
+/// is normalised with the provider's raw word beside it, as a status
+/// answer gives them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub event_type: String,
-    pub verification_id: Option<String>,
-    pub reference_id: Option<String>,
-    /// The provider's raw word, as a status answer would give it.
-    pub provider_status: String,
+    pub ids: (Option<String>, Option<String>),
     pub status: SessionStatus,
+    pub provider_status: String,
     pub documents_consented: Vec<DocumentType>,
 }
 
@@ -146,8 +145,7 @@ pub fn parse_event(body: &[u8]) -> Result<Event, NotAnEvent> {
     Ok(Event {
         status: SessionStatus::from_provider(crate::domain::Provider::Cashfree, &provider_status),
         event_type,
-        verification_id,
-        reference_id,
+        ids: (verification_id, reference_id),
         provider_status,
         documents_consented,
     })
@@ -240,7 +238,7 @@ mod tests {
             let event = parse_event(body.to_string().as_bytes()).unwrap();
             assert_eq!(event.provider_status, raw, "{outcome}");
             assert_eq!(event.status, normalised, "{outcome}");
-            assert_eq!(event.reference_id.as_deref(), Some("12345678"));
+            assert_eq!(event.ids.1.as_deref(), Some("12345678"));
             assert_eq!(event.documents_consented, vec![DocumentType::Aadhaar]);
             assert!(
                 !format!("{event:?}").contains("Ishita"),

@@ -588,6 +588,16 @@ fn scrub_value(value: &mut Value) {
     }
 }
 
+/// A request or answer header as trimmed text; `None` when absent, empty
+/// or not text.
+pub fn header_text<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
 /// Shared by both clients' property tests.
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -59,7 +59,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi_document))
         // The signature is its authentication: Cashfree sends no token.
         .route(
-            super::CASHFREE_WEBHOOK_PATH,
+            super::webhooks::CASHFREE_WEBHOOK_PATH,
             post(super::webhooks::cashfree).layer(DefaultBodyLimit::disable()),
         )
         .route("/healthz", get(healthz))
@@ -234,9 +234,17 @@ async fn one_session(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(wire::session_json(&named(&state, id)?, None)))
+}
+
+/// The session a path's `{id}` names (our id, the provider's reference or
+/// our external ref).
+fn named(
+    state: &AppState,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<crate::domain::SessionRecord, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
-    let record = state.services.find(&id)?;
-    Ok(Json(wire::session_json(&record, None)))
+    Ok(state.services.find(&id)?)
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/events", tag = "sessions", description = "Every status change of the session, oldest first, with how each was learned.", params(("id" = String, Path, description = "our id, the provider reference or our external ref")), responses((status = 200, description = "the session's status history", body = [EventView]), (status = 404, body = ErrorBody)))]
@@ -244,8 +252,7 @@ async fn session_events(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
-    let record = state.services.find(&id)?;
+    let record = named(&state, id)?;
     let history = state.services.store().session_history(&record.id)?;
     Ok(Json(wire::events_json(&history)))
 }

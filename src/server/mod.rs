@@ -27,10 +27,8 @@ mod tokens;
 mod webhooks;
 
 pub use errors::ServeError;
-
-/// Where Cashfree's webhook deliveries are received.
-pub const CASHFREE_WEBHOOK_PATH: &str = "/api/v1/webhooks/cashfree";
 pub use state::AppState;
+pub use webhooks::CASHFREE_WEBHOOK_PATH;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

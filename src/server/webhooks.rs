@@ -26,6 +26,9 @@ use crate::providers::cashfree_webhook::{
 };
 use crate::store::{Activity, Delivery, DeliveryTarget, Outcome, ProviderWord};
 
+/// Where Cashfree's webhook deliveries are received.
+pub const CASHFREE_WEBHOOK_PATH: &str = "/api/v1/webhooks/cashfree";
+
 /// A delivery larger than this is refused unread (Cashfree's are a few
 /// hundred bytes).
 pub const DELIVERY_LIMIT: usize = 64 * 1024;
@@ -123,13 +126,7 @@ async fn receive(
                 format!("a delivery is at most {} KiB", DELIVERY_LIMIT / 1024),
             )
         })?;
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-    };
+    let header = |name: &str| crate::providers::http::header_text(headers, name);
     let (Some(timestamp), Some(signature)) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
     else {
         return Err(unauthorized(
@@ -158,8 +155,8 @@ async fn receive(
     };
     let target = DeliveryTarget {
         provider: Provider::Cashfree,
-        verification_id: event.verification_id.as_deref(),
-        reference: event.reference_id.as_deref(),
+        verification_id: event.ids.0.as_deref(),
+        reference: event.ids.1.as_deref(),
     };
     let activity = Activity::done(SENDER, "webhook", None)
         .detail(format!(

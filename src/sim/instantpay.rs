@@ -103,13 +103,7 @@ impl Reject {
 }
 
 fn authorize(state: &SimState, headers: &HeaderMap) -> Result<(), Reject> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| crate::providers::http::header_text(headers, name);
     match get("x-ipay-auth-code") {
         None => return Err(Reject::rpi("X-Ipay-Auth-Code header is missing")),
         Some("1") => {}

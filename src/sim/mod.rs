@@ -197,12 +197,12 @@ impl SimHandle {
     /// Where Cashfree's webhook deliveries go from now on (None: stop
     /// sending; those being retried give up).
     pub fn set_cashfree_webhook_url(&self, url: Option<Url>) {
-        *lock(&self.state.webhook_url) = url;
+        *lock(&self.state.webhooks.url) = url;
     }
 
     /// What the webhook sender has done so far.
     pub fn webhook_stats(&self) -> WebhookStats {
-        lock(&self.state.webhook_stats).clone()
+        lock(&self.state.webhooks.stats).clone()
     }
 
     /// When a Cashfree session took its current status, by the simulated

@@ -342,10 +342,7 @@ pub(crate) struct SimState {
     pub rate_windows: Mutex<[RateWindow; 2]>,
     wallet: Mutex<Wallet>,
     inner: Mutex<Inner>,
-    /// Where Cashfree's webhook deliveries go (None: nowhere); settable
-    /// while running, as a merchant edits it in the dashboard.
-    pub webhook_url: Mutex<Option<url::Url>>,
-    pub webhook_stats: Mutex<super::webhooks::WebhookStats>,
+    pub webhooks: super::webhooks::Webhooks,
 }
 
 impl SimState {
@@ -413,8 +410,7 @@ impl SimState {
                 links,
                 ..Inner::default()
             }),
-            webhook_url: Mutex::new(options.cashfree_webhook_url),
-            webhook_stats: Mutex::default(),
+            webhooks: super::webhooks::Webhooks::to(options.cashfree_webhook_url),
         };
         state.restore(saved);
         state

@@ -9,7 +9,7 @@
 //! overtake them.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -29,6 +29,23 @@ const ATTEMPTS: u32 = 8;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where deliveries go (None: nowhere; settable while running, as a
+/// merchant edits it in the dashboard), and what was sent so far.
+#[derive(Default)]
+pub(crate) struct Webhooks {
+    pub url: Mutex<Option<url::Url>>,
+    pub stats: Mutex<WebhookStats>,
+}
+
+impl Webhooks {
+    pub fn to(url: Option<url::Url>) -> Webhooks {
+        Webhooks {
+            url: Mutex::new(url),
+            stats: Mutex::default(),
+        }
+    }
+}
 
 /// What the sender has done, for tests and the benchmark.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -99,7 +116,7 @@ pub(crate) async fn run(state: Arc<SimState>) {
             _ = state.shutdown.cancelled() => return,
             _ = ticker.tick() => {}
         }
-        if lock(&state.webhook_url).is_none() {
+        if lock(&state.webhooks.url).is_none() {
             continue;
         }
         for session in state.cf_sessions() {
@@ -111,7 +128,7 @@ pub(crate) async fn run(state: Arc<SimState>) {
             }
             announced.insert(session.verification_id.clone(), event);
             let body = event_body(&state, &session, event, at);
-            lock(&state.webhook_stats).events += 1;
+            lock(&state.webhooks.stats).events += 1;
             let roll = unit(hash(
                 state.seed,
                 &[
@@ -122,7 +139,7 @@ pub(crate) async fn run(state: Arc<SimState>) {
             ));
             let faults = lock(&state.faults).clone();
             let hold = if roll < faults.reorder {
-                lock(&state.webhook_stats).reordered += 1;
+                lock(&state.webhooks.stats).reordered += 1;
                 Duration::from_millis(200 + (roll * 1e6) as u64 % 700)
             } else {
                 Duration::ZERO
@@ -138,7 +155,7 @@ pub(crate) async fn run(state: Arc<SimState>) {
                 ],
             )) < faults.duplicate
             {
-                lock(&state.webhook_stats).duplicated += 1;
+                lock(&state.webhooks.stats).duplicated += 1;
                 tokio::spawn(deliver(
                     state.clone(),
                     client.clone(),
@@ -187,12 +204,12 @@ async fn deliver(state: Arc<SimState>, client: reqwest::Client, body: Vec<u8>, h
     }
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {
-        let Some(url) = lock(&state.webhook_url).clone() else {
+        let Some(url) = lock(&state.webhooks.url).clone() else {
             return;
         };
         let timestamp = jiff::Timestamp::now().as_millisecond().to_string();
         let signature = sign(&state.credentials.cashfree_client_secret, &timestamp, &body);
-        lock(&state.webhook_stats).attempts += 1;
+        lock(&state.webhooks.stats).attempts += 1;
         let asked = std::time::Instant::now();
         let sent = client
             .post(url)
@@ -205,7 +222,7 @@ async fn deliver(state: Arc<SimState>, client: reqwest::Client, body: Vec<u8>, h
             .await;
         if sent.is_ok() {
             let took = asked.elapsed();
-            let mut stats = lock(&state.webhook_stats);
+            let mut stats = lock(&state.webhooks.stats);
             stats.slowest_answer = stats.slowest_answer.max(took);
         }
         match sent {
@@ -216,14 +233,14 @@ async fn deliver(state: Arc<SimState>, client: reqwest::Client, body: Vec<u8>, h
                     .ok()
                     .and_then(|v| v["outcome"].as_str().map(str::to_string))
                     .unwrap_or_else(|| "acknowledged".into());
-                *lock(&state.webhook_stats)
+                *lock(&state.webhooks.stats)
                     .outcomes
                     .entry(outcome)
                     .or_default() += 1;
                 return;
             }
-            Ok(_) => lock(&state.webhook_stats).refused += 1,
-            Err(_) => lock(&state.webhook_stats).unanswered += 1,
+            Ok(_) => lock(&state.webhooks.stats).refused += 1,
+            Err(_) => lock(&state.webhooks.stats).unanswered += 1,
         }
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
@@ -231,5 +248,5 @@ async fn deliver(state: Arc<SimState>, client: reqwest::Client, body: Vec<u8>, h
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
-    lock(&state.webhook_stats).given_up += 1;
+    lock(&state.webhooks.stats).given_up += 1;
 }

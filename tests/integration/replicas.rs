@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::cli::{Harness, SAMPLE_LINK};
-use crate::harness::server::{Server, add_token, add_tokens, call, events, start_server_with};
+use crate::harness::server::{
+    Server, add_token, add_tokens, call, consent_delivered, events, start_server_with,
+};
 use crate::harness::sim::every_request;
 
 async fn health(client: &reqwest::Client, server: &Server) -> Value {
@@ -529,14 +531,9 @@ async fn a_webhook_delivery_at_the_follower_reaches_a_client_of_the_leader_withi
     let id = created["id"].as_str().unwrap().to_string();
     let verification_id = created["external_ref"].as_str().unwrap().to_string();
     // The simulator delivers to the follower alone.
-    let (arrived, _) = crate::harness::server::consent_delivered(
-        &harness,
-        &leader,
-        &viewer,
-        &follower,
-        (&id, &verification_id),
-    )
-    .await;
+    let session = (id.as_str(), verification_id.as_str());
+    let delivered = consent_delivered(&harness, &leader, &viewer, &follower, session);
+    let (arrived, _) = delivered.await;
     println!(
         "delivered to the follower, heard by the leader's client {} ms after the change",
         arrived.as_millis()

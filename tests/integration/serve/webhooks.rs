@@ -45,6 +45,16 @@ async fn create(api: &Api, token: &str) -> (String, String) {
     )
 }
 
+/// A session's history once created, then consented by delivery.
+fn consented_by_webhook() -> Vec<(String, String, String)> {
+    [
+        ("PENDING", "PENDING", "create"),
+        ("AUTHENTICATED", "AUTHENTICATED", "webhook"),
+    ]
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .to_vec()
+}
+
 /// A delivery as Cashfree sends it, for `verification_id`.
 fn event(verification_id: &str, outcome: &str, status: &str) -> Value {
     json!({
@@ -140,17 +150,7 @@ async fn a_genuine_delivery_moves_the_session_and_reaches_an_open_stream_within_
         .await;
     assert_eq!(session["status"], "AUTHENTICATED");
     assert_eq!(session["status_learned"], "webhook");
-    assert_eq!(
-        history(&api, &token, &id).await,
-        vec![
-            ("PENDING".into(), "PENDING".into(), "create".into()),
-            (
-                "AUTHENTICATED".into(),
-                "AUTHENTICATED".into(),
-                "webhook".into()
-            ),
-        ]
-    );
+    assert_eq!(history(&api, &token, &id).await, consented_by_webhook());
     let stats = harness.sim.webhook_stats();
     assert_eq!(stats.outcomes.get("applied"), Some(&1), "{stats:?}");
     // The CLI's status shows the same history, and how each was learned.
@@ -289,22 +289,13 @@ async fn repeats_and_late_words_leave_one_history_row_per_change() {
             "{body}: {answer}"
         );
     }
-    assert_eq!(
-        history(&api, &token, &id).await,
-        vec![
-            ("PENDING".into(), "PENDING".into(), "create".into()),
-            (
-                "AUTHENTICATED".into(),
-                "AUTHENTICATED".into(),
-                "webhook".into()
-            ),
-            (
-                "AUTHENTICATED".into(),
-                "CONSENT_EXPIRED".into(),
-                "webhook".into()
-            ),
-        ]
-    );
+    let mut expected = consented_by_webhook();
+    expected.push((
+        "AUTHENTICATED".into(),
+        "CONSENT_EXPIRED".into(),
+        "webhook".into(),
+    ));
+    assert_eq!(history(&api, &token, &id).await, expected);
     let (_, session) = api
         .get(&format!("/api/v1/sessions/{id}"), Some(&token))
         .await;

@@ -2,7 +2,20 @@
 //! and versioned, on both backends.
 
 use super::*;
+use payops::domain::StatusEvent;
 use payops::store::ProviderWord;
+
+/// `store.record_poll` of a scheduled poll's `(status, raw word, documents)`.
+fn polled(
+    store: &Store,
+    id: &SessionId,
+    (status, raw, documents): (&SessionStatus, &str, &[DocumentType]),
+    at: Timestamp,
+) -> (SessionRecord, Option<SessionStatus>, Option<StatusEvent>) {
+    store
+        .record_poll(None, id, &ProviderWord::poll(status, raw, documents), at)
+        .unwrap()
+}
 
 on_both_backends!(
     begin_then_complete_session,
@@ -179,16 +192,10 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
         .track_existing(Provider::InstantPay, "REF9", t(0), None)
         .unwrap();
     store.record_poll_error(None, &s.id, "timeout").unwrap();
+    let pending = (&SessionStatus::Pending, "PENDING", &[][..]);
 
     // First answer: raw word learnt, normalised status unchanged.
-    let (rec, change, _) = store
-        .record_poll(
-            None,
-            &s.id,
-            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
-            t(5),
-        )
-        .unwrap();
+    let (rec, change, _) = polled(&store, &s.id, pending, t(5));
     assert_eq!(change, None);
     assert_eq!(rec.provider_status, "PENDING");
     assert_eq!(rec.last_polled_at, Some(t(5)));
@@ -197,30 +204,21 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
     assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
 
     // Same answer again: no new event.
-    let (_, change, _) = store
-        .record_poll(
-            None,
-            &s.id,
-            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
-            t(10),
-        )
-        .unwrap();
+    let (_, change, _) = polled(&store, &s.id, pending, t(10));
     assert_eq!(change, None);
     assert_eq!(store.session_history(&s.id).unwrap().len(), 1);
 
     // Authorised.
-    let (rec, change, _) = store
-        .record_poll(
-            None,
-            &s.id,
-            &ProviderWord::poll(
-                &SessionStatus::Authenticated,
-                "AUTHORIZED",
-                &[DocumentType::Aadhaar],
-            ),
-            t(15),
-        )
-        .unwrap();
+    let (rec, change, _) = polled(
+        &store,
+        &s.id,
+        (
+            &SessionStatus::Authenticated,
+            "AUTHORIZED",
+            &[DocumentType::Aadhaar],
+        ),
+        t(15),
+    );
     assert_eq!(change, Some(SessionStatus::Pending));
     assert_eq!(rec.status, SessionStatus::Authenticated);
     assert_eq!(rec.documents_consented, vec![DocumentType::Aadhaar]);
@@ -242,14 +240,12 @@ fn record_poll_tracks_changes_and_history(backend: &Backend) {
 
     // A late answer (a poll sent before a delivery said AUTHORIZED) moves
     // nothing back and reports no change.
-    let (rec, change, event) = store
-        .record_poll(
-            None,
-            &s.id,
-            &ProviderWord::poll(&SessionStatus::Pending, "PENDING", &[]),
-            t(20),
-        )
-        .unwrap();
+    let (rec, change, event) = polled(
+        &store,
+        &s.id,
+        (&SessionStatus::Pending, "PENDING", &[]),
+        t(20),
+    );
     assert_eq!((change, event), (None, None));
     assert_eq!(rec.status, SessionStatus::Authenticated);
     assert_eq!(store.session_history(&s.id).unwrap().len(), 2);
@@ -261,14 +257,7 @@ fn unknown_statuses_round_trip_and_raw_changes_are_recorded(backend: &Backend) {
         .track_existing(Provider::Cashfree, "1", t(0), None)
         .unwrap();
     let weird = SessionStatus::Unknown("IN_PROGRESS".into());
-    let (rec, change, _) = store
-        .record_poll(
-            None,
-            &s.id,
-            &ProviderWord::poll(&weird, "IN_PROGRESS", &[]),
-            t(1),
-        )
-        .unwrap();
+    let (rec, change, _) = polled(&store, &s.id, (&weird, "IN_PROGRESS", &[]), t(1));
     assert_eq!(rec.status, weird);
     assert_eq!(change, Some(SessionStatus::Pending));
     let events = store.session_history(&s.id).unwrap();
@@ -330,14 +319,12 @@ fn list_sessions_filters_and_orders(backend: &Backend) {
     let done = store
         .track_existing(Provider::Cashfree, "D", t(1), None)
         .unwrap();
-    store
-        .record_poll(
-            None,
-            &done.id,
-            &ProviderWord::poll(&SessionStatus::Expired, "EXPIRED", &[]),
-            t(2),
-        )
-        .unwrap();
+    polled(
+        &store,
+        &done.id,
+        (&SessionStatus::Expired, "EXPIRED", &[]),
+        t(2),
+    );
     let untracked = store
         .track_existing(Provider::Cashfree, "U", t(3), None)
         .unwrap();
@@ -408,16 +395,12 @@ fn every_change_to_a_session_moves_its_version(backend: &Backend) {
         Box::new(|| drop(other.set_label(&id, Some("TKT-1"), None).unwrap())),
         Box::new(|| other.set_tracking(&id, false, None).unwrap()),
         Box::new(|| {
-            drop(
-                other
-                    .record_poll(
-                        None,
-                        &id,
-                        &ProviderWord::poll(&SessionStatus::Authenticated, "AUTHENTICATED", &[]),
-                        t(3),
-                    )
-                    .unwrap(),
-            )
+            drop(polled(
+                &other,
+                &id,
+                (&SessionStatus::Authenticated, "AUTHENTICATED", &[]),
+                t(3),
+            ))
         }),
         Box::new(|| drop(store.record_poll_error(None, &id, "timed out").unwrap())),
         Box::new(|| backend.raw("UPDATE sessions SET last_error = NULL WHERE reference = 'R1'")),
