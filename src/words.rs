@@ -220,6 +220,18 @@ pub fn counted(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// The dashboard's word for a store opened for reading only.
+pub const READ_ONLY_ENGINE: &str = "the store cannot be written: showing it as it is; nothing is \
+     polled, and creates, notifies and labels are refused";
+
+/// Said once when the store could be opened only for reading.
+pub fn read_only_store(shown: &str) -> String {
+    format!(
+        "{shown} cannot be written: it is open for reading only, and anything that would \
+         change it is refused"
+    )
+}
+
 /// Why a session's link is no longer offered (`SessionRecord::link_spent`).
 pub fn spent_link(status: &crate::domain::SessionStatus) -> &'static str {
     match status {

@@ -209,6 +209,9 @@ impl Context {
         if let crate::store::Location::File(_) = &location {
             warn_if_exposed(&data_dir);
         }
+        if store.read_only() {
+            eprintln!("note: {}", crate::words::read_only_store(&location.shown()));
+        }
         // Rows a crashed run left in flight become visible as "outcome unknown".
         // A row another payops process still has in flight is overwritten by
         // its real answer when that arrives.

@@ -371,6 +371,11 @@ impl Engine {
     // ---- start and stop ----
 
     fn start(&mut self) {
+        if self.services.store().read_only() {
+            // Answers could not be kept: asking would only spend the budget.
+            self.leading = false;
+            self.problem(words::READ_ONLY_ENGINE.to_string());
+        }
         let interrupted = self.services.store().mark_interrupted();
         match interrupted {
             Ok(0) => {}

@@ -200,6 +200,12 @@ pub trait Db: Send {
         None
     }
 
+    /// Opened for reading only (a file that cannot be written): every
+    /// change is refused, naming the file and why.
+    fn read_only(&self) -> bool {
+        false
+    }
+
     /// Whether a failed statement broke a uniqueness rule.
     fn is_unique_violation(&self, error: &StoreError) -> bool;
 

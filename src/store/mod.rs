@@ -233,6 +233,12 @@ impl Store {
         self.db.shared()
     }
 
+    /// Opened for reading only, as a file that cannot be written is:
+    /// reading works, every change is refused naming the file.
+    pub fn read_only(&self) -> bool {
+        self.db.read_only()
+    }
+
     /// Runs `work` in a write transaction holding `lock`; rolls back on error.
     fn write<T>(
         &self,
@@ -262,6 +268,10 @@ impl Store {
     /// them. On a shared store only rows older than any call can take are
     /// touched, so a replica starting never relabels another's requests.
     pub fn mark_interrupted(&self) -> Result<usize, StoreError> {
+        // A store nobody can write holds nothing this process left in flight.
+        if self.read_only() {
+            return Ok(0);
+        }
         let before = if self.db.shared() {
             Timestamp::now()
                 .checked_sub(SHARED_INTERRUPTED_AFTER)

@@ -16,6 +16,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteDb {
     conn: rusqlite::Connection,
     path: String,
+    /// Opened for reading only: the file (or its folder) cannot be written.
+    read_only: bool,
 }
 
 impl SqliteDb {
@@ -31,11 +33,77 @@ impl SqliteDb {
             crate::files::create_private_dir(parent)
                 .map_err(|e| open_err(format!("cannot create folder {}: {e}", parent.display())))?;
         }
-        crate::files::create_private_file(path)
-            .map_err(|e| open_err(format!("cannot create {}: {e}", path.display())))?;
-        let conn = rusqlite::Connection::open(path).map_err(|e| open_err(describe_open(&e)))?;
-        configure(&conn).map_err(|e| open_err(describe_open(&e)))?;
-        Ok(SqliteDb { conn, path: shown })
+        // (the error, whether it says the file cannot be written)
+        let writable = crate::files::create_private_file(path)
+            .map_err(|e| {
+                let unwritable = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                );
+                (
+                    open_err(format!("cannot create {}: {e}", path.display())),
+                    unwritable,
+                )
+            })
+            .and_then(|()| {
+                let described =
+                    |e: rusqlite::Error| (open_err(describe_open(&e)), cannot_write(&e));
+                let conn = rusqlite::Connection::open(path).map_err(described)?;
+                configure(&conn).map_err(described)?;
+                Ok(conn)
+            });
+        match writable {
+            // SQLite opens a file it may not write for reading, quietly.
+            Ok(conn) => Ok(SqliteDb {
+                read_only: conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false),
+                conn,
+                path: shown,
+            }),
+            // A file that exists but cannot be written can still be read.
+            Err((error, true)) if path.is_file() => {
+                SqliteDb::open_read_only(path).map_err(|_| error)
+            }
+            Err((error, _)) => Err(error),
+        }
+    }
+
+    /// Opens an existing database that cannot be written, for reading: as
+    /// a reader of a WAL database (SQLite makes its shared memory beside
+    /// it), or, where not even that is allowed, as an unchanging file.
+    fn open_read_only(path: &Path) -> Result<SqliteDb, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let uri = |extra: &str| {
+            let mut url = url::Url::from_file_path(path).map_err(|()| {
+                StoreError::Database(format!("{} is not an absolute path", path.display()))
+            })?;
+            url.set_query(Some(extra));
+            Ok::<String, StoreError>(url.to_string())
+        };
+        let attempt = |extra: &str| -> Result<rusqlite::Connection, StoreError> {
+            let conn = rusqlite::Connection::open_with_flags(uri(extra)?, flags)?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            // Reading the schema version proves the file can be read.
+            let _: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            Ok(conn)
+        };
+        let conn = attempt("mode=ro").or_else(|_| attempt("immutable=1"))?;
+        Ok(SqliteDb {
+            conn,
+            path: path.display().to_string(),
+            read_only: true,
+        })
+    }
+
+    /// The refusal of a change to a store opened for reading only.
+    fn refuse_write(&self) -> StoreError {
+        self.open_error(
+            "is read-only, so payops opened it for reading only and cannot change it; \
+             make the file and its folder writable (check `ls -l` and `lsattr`)"
+                .into(),
+        )
     }
 
     fn open_error(&self, message: String) -> StoreError {
@@ -97,6 +165,9 @@ fn text_of(bytes: &[u8]) -> Cow<'_, str> {
 
 impl Db for SqliteDb {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        if self.read_only {
+            return Err(self.refuse_write());
+        }
         super::db::timed(|| {
             let mut statement = self.conn.prepare_cached(sql)?;
             let changed = statement.execute(rusqlite::params_from_iter(params))?;
@@ -146,6 +217,9 @@ impl Db for SqliteDb {
     /// deferred transaction that later writes fails at once with
     /// SQLITE_BUSY instead of waiting on the busy timeout.
     fn begin(&self, _lock: WriteLock<'_>) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(self.refuse_write());
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(())
     }
@@ -172,6 +246,10 @@ impl Db for SqliteDb {
         false
     }
 
+    fn read_only(&self) -> bool {
+        self.read_only
+    }
+
     fn is_unique_violation(&self, error: &StoreError) -> bool {
         matches!(error, StoreError::Sqlite(e)
             if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation))
@@ -187,6 +265,15 @@ impl Db for SqliteDb {
             .map_err(|e| self.open_error(describe_open(&e)))?;
         if version > SCHEMA_VERSION {
             return Err(self.open_error(super::newer_schema(version)));
+        }
+        if self.read_only {
+            return match version {
+                SCHEMA_VERSION => Ok(()),
+                older => Err(self.open_error(format!(
+                    "is read-only, and its schema (version {older}) must first be brought to \
+                     version {SCHEMA_VERSION}: make it writable once"
+                ))),
+            };
         }
         for (index, migration) in MIGRATIONS.iter().enumerate() {
             let target = index as i64 + 1;
@@ -215,12 +302,25 @@ impl Db for SqliteDb {
     }
 }
 
+/// Whether SQLite failed for want of write access to the file or folder.
+fn cannot_write(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(
+            rusqlite::ErrorCode::ReadOnly
+                | rusqlite::ErrorCode::CannotOpen
+                | rusqlite::ErrorCode::PermissionDenied
+                | rusqlite::ErrorCode::AuthorizationForStatementDenied
+        )
+    )
+}
+
 /// Turns SQLite's terse open errors into something an operator can act on.
 fn describe_open(e: &rusqlite::Error) -> String {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => {
-            "is not a payops database (not an SQLite file, or damaged); move it aside or \
-             choose another --data-dir"
+            "is not a payops database (not an SQLite file, or damaged); move it aside, or \
+             set PAYOPS_DATA_DIR to another folder"
                 .into()
         }
         Some(rusqlite::ErrorCode::CannotOpen) => format!("cannot be opened ({e})"),

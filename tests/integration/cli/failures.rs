@@ -345,3 +345,64 @@ async fn values_that_mean_nothing_are_refused_naming_the_key() {
     fine.set_env("PAYOPS_DASHBOARD_LOW_BALANCE_THRESHOLD", "5000.50");
     fine.run(&["config", "check"]).await.assert_code(0);
 }
+
+/// Makes a file unchangeable, even by root (`chattr +i`), until dropped;
+/// `None` where the file system cannot.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(path: &std::path::Path) -> Option<Immutable> {
+        let done = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .status()
+            .is_ok_and(|status| status.success());
+        done.then(|| Immutable(path.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_cannot_be_written_is_read_and_changes_name_the_file() {
+    let h = Harness::start(1.0).await;
+    let created = h.create_cashfree().await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let db = h.data_dir().join("payops.db");
+    let Some(_immutable) = Immutable::set(&db) else {
+        eprintln!("chattr +i is not available here: nothing to check");
+        return;
+    };
+    // Reading works, said once.
+    let listed = h.run(&["digilocker", "list"]).await;
+    listed.assert_code(0);
+    assert!(listed.stdout.contains(&id), "{}", listed.stdout);
+    assert_eq!(
+        listed.stderr.matches("cannot be written").count(),
+        1,
+        "{}",
+        listed.stderr
+    );
+    let json = h.run(&["digilocker", "list", "--json"]).await;
+    json.assert_code(0);
+    assert_eq!(json.json().as_array().map(Vec::len), Some(1));
+    h.run(&["audit"]).await.assert_code(0);
+    // A change names the file and why, and loses nothing.
+    let label = h.run(&["digilocker", "label", &id, "TKT-1"]).await;
+    assert_ne!(label.code, 0);
+    assert!(!label.stderr.contains("panicked"), "{}", label.stderr);
+    assert!(
+        label.stderr.contains("payops.db") && label.stderr.contains("read-only"),
+        "{}",
+        label.stderr
+    );
+    let again = h.run(&["digilocker", "list", "--json"]).await;
+    assert!(again.json()[0]["label"].is_null());
+}

@@ -362,6 +362,10 @@ fn a_file_that_is_not_a_database_is_an_open_error() {
     match Store::open(&path) {
         Err(StoreError::Open { message, path: p }) => {
             assert!(message.contains("not a payops database"), "{message}");
+            assert!(
+                message.contains("PAYOPS_DATA_DIR") && !message.contains("--data-dir"),
+                "{message}"
+            );
             assert!(p.contains("payops.db"));
         }
         Err(other) => panic!("unexpected error {other}"),
