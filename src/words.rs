@@ -220,6 +220,14 @@ pub fn counted(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// "a Cashfree", "an InstantPay": the article a provider's name takes.
+pub fn a_provider(provider: Provider) -> &'static str {
+    match provider {
+        Provider::InstantPay => "an InstantPay",
+        Provider::Cashfree => "a Cashfree",
+    }
+}
+
 /// The dashboard's word for a store opened for reading only.
 pub const READ_ONLY_ENGINE: &str = "the store cannot be written: showing it as it is; nothing is \
      polled, and creates, notifies and labels are refused";
@@ -244,6 +252,19 @@ pub fn spent_link(status: &crate::domain::SessionStatus) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_provider_takes_its_article() {
+        use crate::domain::Provider;
+        assert_eq!(
+            format!(
+                "creating {} session",
+                super::a_provider(Provider::InstantPay)
+            ),
+            "creating an InstantPay session"
+        );
+        assert_eq!(super::a_provider(Provider::Cashfree), "a Cashfree");
+    }
+
     use super::*;
     use crate::domain::LinkId;
     use jiff::Timestamp;

@@ -49,7 +49,7 @@ fn help_lines<'a>(ctx: &ViewContext, keymap: &'a KeyMap) -> Vec<Line<'a>> {
     for context in Context::ALL {
         let mut bindings = keymap
             .bindings()
-            .filter(|b| b.context == context)
+            .filter(|b| b.context == context && (ctx.team.is_some() || !b.action.team_only()))
             .peekable();
         if bindings.peek().is_none() {
             continue;

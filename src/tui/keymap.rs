@@ -28,6 +28,14 @@ pub enum Context {
     Help,
 }
 
+impl Action {
+    /// Keys that mean something only against a team server: solo mode's
+    /// help and status bar leave them out.
+    pub fn team_only(self) -> bool {
+        self == Action::ToggleMine
+    }
+}
+
 impl Context {
     /// Every context the keyboard can be in, in the order help lists them.
     pub const ALL: [Context; 14] = [

@@ -205,7 +205,10 @@ impl Form for NewSessionForm {
     }
 
     fn command(request: SessionRequest) -> (Command, String) {
-        let line = format!("creating a {} DigiLocker session…", request.provider);
+        let line = format!(
+            "creating {} DigiLocker session…",
+            crate::words::a_provider(request.provider)
+        );
         (Command::CreateSession(request), line)
     }
 }

@@ -114,6 +114,13 @@ fn help_overlay() {
     snapshot_at_both_sizes("help", &with_overlay_keys(&[ch('?')]));
 }
 
+#[test]
+fn solo_help_leaves_out_team_keys() {
+    let text = buffer_text(&render(&with_overlay_keys(&[ch('?')]), 160, 48));
+    assert!(text.contains("Sessions"), "{text}");
+    assert!(!text.contains("team mode"), "{text}");
+}
+
 fn confirm_app(status: LinkStatus, recent: bool) -> App {
     let mut app = with_overlay_keys(&[ch('l')]);
     type_text(&mut app, LINK);

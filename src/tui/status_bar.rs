@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, keymap: &KeyMap, c
         .filter_map(|b| b.bar.map(|short| (b, short)))
     {
         // Mine / everyone means nothing alone.
-        if pinned(binding.action) || (binding.action == Action::ToggleMine && ctx.team.is_none()) {
+        if pinned(binding.action) || (binding.action.team_only() && ctx.team.is_none()) {
             continue;
         }
         let description = format!(" {short} ");

@@ -140,7 +140,10 @@ impl Engine {
                                 error,
                             });
                         }
-                        other => self.problem(format!("creating a {provider} session: {other}")),
+                        other => self.problem(format!(
+                            "creating {} session: {other}",
+                            words::a_provider(provider)
+                        )),
                     }
                 }
             },
@@ -168,7 +171,10 @@ impl Engine {
                         error,
                     });
                 }
-                Err(e) => self.problem(format!("tracking a {provider} session: {e}")),
+                Err(e) => self.problem(format!(
+                    "tracking {} session: {e}",
+                    words::a_provider(provider)
+                )),
             },
             Done::Link { link, result } => match result {
                 Ok((report, recent)) => {
