@@ -512,11 +512,19 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
         }
         ConfigCommand::Path => {
             let data_dir = config::data_dir(env);
-            // `[store] url` moves the database to PostgreSQL; shown masked.
-            // A broken configuration still gets its paths shown.
-            let db = match config::load(cli.config.as_deref(), env) {
-                Ok(loaded) => super::store_location(&loaded.config, &data_dir).shown(),
-                Err(_) => data_dir.join("payops.db").display().to_string(),
+            // The demo keeps its records apart, always in SQLite.
+            let (data_dir, db) = if cli.demo() {
+                let demo = crate::demo::data_dir(&data_dir);
+                let db = demo.join("payops.db").display().to_string();
+                (demo, db)
+            } else {
+                // `[store] url` moves the database to PostgreSQL; shown
+                // masked. A broken configuration still gets its paths shown.
+                let db = match config::load(cli.config.as_deref(), env) {
+                    Ok(loaded) => super::store_location(&loaded.config, &data_dir).shown(),
+                    Err(_) => data_dir.join("payops.db").display().to_string(),
+                };
+                (data_dir, db)
             };
             let logs = crate::logging::log_dir(&data_dir);
             Ok(Output::ok(

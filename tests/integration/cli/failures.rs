@@ -124,6 +124,15 @@ async fn configuration_problems_name_the_key() {
     let paths = h3.run(&["config", "path", "--json"]).await;
     paths.assert_code(0);
     assert_eq!(paths.json()["config"], target.to_str().unwrap());
+    // The demo's records are its own: `--demo config path` says where.
+    let demo = h3.run(&["--demo", "config", "path", "--json"]).await;
+    demo.assert_code(0);
+    let data_dir = h3.data_dir().join("demo");
+    assert_eq!(demo.json()["data_dir"], data_dir.to_str().unwrap());
+    assert_eq!(
+        demo.json()["database"],
+        data_dir.join("payops.db").to_str().unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
