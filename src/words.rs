@@ -220,6 +220,11 @@ pub fn counted(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// A track of a reference payops already tracks.
+pub fn already_tracked(reference: &str) -> String {
+    format!("{reference} is already tracked: selected it")
+}
+
 /// "a Cashfree", "an InstantPay": the article a provider's name takes.
 pub fn a_provider(provider: Provider) -> &'static str {
     match provider {

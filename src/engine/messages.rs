@@ -284,6 +284,15 @@ pub enum Update {
         provider: Provider,
         error: ProviderError,
     },
+    /// A track asked for has its row (sent after the row's change):
+    /// `already` when that reference was being tracked before, so the
+    /// dashboard says so rather than nothing.
+    #[serde(skip)]
+    Tracked {
+        id: SessionId,
+        reference: String,
+        already: bool,
+    },
     /// Tracking a session by reference failed; nothing was written. The
     /// reference comes back so the form can be offered again as typed.
     #[serde(skip)]

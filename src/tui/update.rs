@@ -454,6 +454,17 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
                 )));
             }
         }
+        Update::Tracked {
+            id,
+            reference,
+            already,
+        } => {
+            // The tracked row is the one to look at, whether new or not.
+            app.sessions.select_id(&id);
+            if already {
+                feedback.toast(Level::Info, words::already_tracked(&reference));
+            }
+        }
         Update::PollFailed {
             record,
             error,

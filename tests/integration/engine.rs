@@ -623,6 +623,22 @@ async fn failed_create_shows_its_row_and_tracking_can_start_and_stop() {
     // never ask the engine back for history.
     let first_event = first_event.expect("the first status is an event");
     assert_eq!(first_event.status, tracked.status);
+    let tracked_id = tracked.id.clone();
+    let is_tracked = move |already: bool| {
+        let tracked_id = tracked_id.clone();
+        move |u: &Update| matches!(u, Update::Tracked { id, already: a, .. } if *a == already && *id == tracked_id)
+    };
+    engine
+        .expect(WAIT, "told it is tracked", is_tracked(false))
+        .await;
+    // Tracking it again says so, naming the row to select.
+    engine.send(Command::TrackSession {
+        provider: Provider::Cashfree,
+        reference: outside.reference.clone(),
+    });
+    engine
+        .expect(WAIT, "told it was tracked already", is_tracked(true))
+        .await;
     // It is polled on schedule.
     let first_poll = tracked.last_polled_at;
     engine

@@ -155,13 +155,20 @@ impl Engine {
                 Ok(outcome) => {
                     self.answered(provider);
                     let id = outcome.record.id.clone();
-                    info!(session = %id, provider = provider.as_str(), "tracking session");
+                    let already = self.known_sessions.get(&id).is_some_and(|r| r.tracking)
+                        && !self.untracked.contains(&id);
+                    info!(session = %id, provider = provider.as_str(), already, "tracking session");
                     self.untracked.remove(&id);
                     if pollable(&outcome.record) && !expired(&outcome.record) {
                         let due = Instant::now() + self.wait(&outcome.record, 0);
                         self.schedule(outcome.record.clone(), due);
                     }
                     self.send_outcome(outcome);
+                    self.send(Update::Tracked {
+                        id,
+                        reference,
+                        already,
+                    });
                 }
                 Err(OpsError::Provider(error)) => {
                     self.provider_failed(provider, &error);

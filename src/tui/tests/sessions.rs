@@ -338,3 +338,25 @@ fn session_failures_toast_with_code_and_request() {
     assert!(line.contains("IAB") && line.contains("ipay-42"), "{line}");
     assert_eq!(app.toasts.iter().last().unwrap().level, Level::Error);
 }
+
+#[test]
+fn tracking_a_tracked_session_says_so_and_selects_it() {
+    let mut app = loaded_app();
+    let id = SessionId::new_unchecked("dl-deny0003");
+    engine(
+        &mut app,
+        Update::Tracked {
+            id: id.clone(),
+            reference: "REF-3".into(),
+            already: true,
+        },
+    );
+    assert_eq!(app.sessions.selected_record().map(|r| &r.id), Some(&id));
+    let toast = app
+        .toasts
+        .iter()
+        .last()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    assert!(toast.contains("REF-3 is already tracked"), "{toast}");
+}
