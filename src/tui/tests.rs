@@ -79,6 +79,15 @@ fn alerts(effects: &[Effect]) -> Vec<&str> {
         .collect()
 }
 
+/// The newest toast's text ("" when none).
+fn last_toast(app: &super::App) -> String {
+    app.toasts
+        .iter()
+        .last()
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
 fn selected_id(app: &super::App) -> String {
     app.sessions
         .selected_record()

@@ -162,12 +162,7 @@ fn an_expired_or_denied_session_offers_no_link_and_says_why() {
                 update(&mut app, ch(press)).is_empty(),
                 "{id}: {press} does nothing"
             );
-            let toast = app
-                .toasts
-                .iter()
-                .last()
-                .map(|t| t.text.clone())
-                .unwrap_or_default();
+            let toast = last_toast(&app);
             assert!(toast.contains(says), "{id}: {toast}");
         }
     }

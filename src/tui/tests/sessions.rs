@@ -352,11 +352,6 @@ fn tracking_a_tracked_session_says_so_and_selects_it() {
         },
     );
     assert_eq!(app.sessions.selected_record().map(|r| &r.id), Some(&id));
-    let toast = app
-        .toasts
-        .iter()
-        .last()
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
+    let toast = last_toast(&app);
     assert!(toast.contains("REF-3 is already tracked"), "{toast}");
 }
