@@ -94,7 +94,9 @@ fn time_left(record: &SessionRecord, now: Timestamp) -> String {
     }
     let left = record.expires_at.duration_since(now).as_secs();
     if left <= 0 {
-        "expired".into()
+        // Still PENDING past its window: nobody has heard the provider say
+        // EXPIRED (a poll, a webhook), so it is not said as fact.
+        "expired, never confirmed".into()
     } else {
         format!("{}:{:02}", left / 60, left % 60)
     }

@@ -433,3 +433,25 @@ async fn unanswered_create(provider: &str) -> (Harness, String) {
     h.sim.set_faults(Faults::default());
     (h, id)
 }
+
+/// A session still PENDING past its window was never heard to expire:
+/// the list says so rather than state it as fact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_past_its_window_unconfirmed_says_so() {
+    let h = Harness::start(1.0).await;
+    let created = h.create_cashfree().await;
+    let conn = rusqlite::Connection::open(h.data_dir().join("payops.db")).unwrap();
+    conn.execute(
+        "UPDATE sessions SET expires_at = '2026-01-01T00:00:00.000000000Z' WHERE id = ?1",
+        [created["id"].as_str().unwrap()],
+    )
+    .unwrap();
+    drop(conn);
+    let listed = h.run(&["digilocker", "list"]).await;
+    listed.assert_code(0);
+    assert!(
+        listed.stdout.contains("expired, never confirmed"),
+        "{}",
+        listed.stdout
+    );
+}
