@@ -312,7 +312,10 @@ fn label_lines<'a>(
                 format!("{:<LABEL_WIDTH$} ", "Label"),
                 theme.key,
             )];
-            line.extend(input_spans(&edit.input, 40, true, theme));
+            // The longest label whole, and room for the cursor after it
+            // (a narrow dialog wraps the line).
+            let width = crate::validate::LABEL_MAX + 1;
+            line.extend(input_spans(&edit.input, width, true, theme));
             let mut lines = vec![Line::from(line)];
             if let Some(error) = &edit.error {
                 lines.push(error_line(error, theme));

@@ -115,6 +115,17 @@ fn help_overlay() {
 }
 
 #[test]
+fn the_label_field_shows_a_whole_label_while_typed() {
+    let mut app = with_overlay_keys(&[key(KeyCode::Enter), ch('e')]);
+    update(&mut app, ctrl('u'));
+    let label = format!("TKT-{}", "7".repeat(crate::validate::LABEL_MAX - 5));
+    type_text(&mut app, &format!("{label}Z"));
+    // 64 characters: the longest a label may be, all on screen.
+    let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
+    assert!(text.contains(&format!("{label}Z")), "{text}");
+}
+
+#[test]
 fn solo_help_leaves_out_team_keys() {
     let text = buffer_text(&render(&with_overlay_keys(&[ch('?')]), 160, 48));
     assert!(text.contains("Sessions"), "{text}");
