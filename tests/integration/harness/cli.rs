@@ -191,6 +191,18 @@ impl Run {
     }
 
     /// A failure is one clear line on stderr, never a panic.
+    /// Exit 0, and `needle` on stdout.
+    pub fn assert_says(&self, needle: &str) -> &Run {
+        self.assert_code(0);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout of payops {:?} should say {needle:?}: {}",
+            self.args,
+            self.stdout
+        );
+        self
+    }
+
     pub fn assert_clean_failure(&self, code: i32, needle: &str) {
         self.assert_code(code);
         let args = &self.args;
