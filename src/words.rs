@@ -220,6 +220,18 @@ pub fn counted(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// A provider that refuses our credentials, and the fix: which keys, and
+/// where the file is found.
+pub fn credentials_rejected(provider: Provider) -> String {
+    let section = provider.as_str();
+    let env = section.to_ascii_uppercase();
+    format!(
+        "{provider} rejects the credentials: check client_id and client_secret under \
+         [{section}] in the config file (`payops config path` shows it), or \
+         PAYOPS_{env}_CLIENT_ID and PAYOPS_{env}_CLIENT_SECRET"
+    )
+}
+
 /// A track of a reference payops already tracks.
 pub fn already_tracked(reference: &str) -> String {
     format!("{reference} is already tracked: selected it")

@@ -27,9 +27,17 @@ fn environment_label(setup: &ProviderSetup, theme: &Theme) -> (String, Style) {
     }
 }
 
-/// ` UNREACHABLE 2m` after a provider whose calls have gone unanswered.
+/// ` CREDENTIALS REJECTED 2m` after a provider that refuses ours, or
+/// ` UNREACHABLE 2m` after one whose calls have gone unanswered.
 fn unreachable_mark(spans: &mut Vec<Span<'static>>, ctx: &ViewContext, provider: Provider) {
-    if let Some(since) = ctx.providers.health(provider).failing_since {
+    let health = ctx.providers.health(provider);
+    if let Some(since) = health.credentials_rejected_since {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!("⚠ CREDENTIALS REJECTED {}", ago_short(ctx.now, since)),
+            ctx.theme.error,
+        ));
+    } else if let Some(since) = health.failing_since {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(
             format!("⚠ UNREACHABLE {}", ago_short(ctx.now, since)),

@@ -473,8 +473,16 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             .sessions
             .on_poll_failed(record, &error, retry_in, app.now, feedback),
         Update::Health { provider, health } => {
-            let was_failing = app.providers.health(provider).is_failing();
-            if health.is_failing() && !was_failing {
+            let before = app.providers.health(provider);
+            let (was_failing, was_rejected) = (
+                before.is_failing(),
+                before.credentials_rejected_since.is_some(),
+            );
+            let rejected = health.credentials_rejected_since.is_some();
+            if rejected && !was_rejected {
+                // A header-level state: it stays marked until it passes.
+                feedback.alert(Level::Error, words::credentials_rejected(provider));
+            } else if health.is_failing() && !was_failing {
                 feedback.alert(
                     Level::Error,
                     format!(
@@ -482,7 +490,12 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
                         health.last_failure.as_deref().unwrap_or("no answer")
                     ),
                 );
-            } else if was_failing && !health.is_failing() {
+            } else if was_rejected && !rejected && !health.is_failing() {
+                feedback.alert(
+                    Level::Success,
+                    format!("{provider} takes our credentials again"),
+                );
+            } else if was_failing && !health.is_failing() && !rejected {
                 feedback.alert(Level::Success, format!("{provider} answers again"));
             }
             app.providers.set_health(provider, health);

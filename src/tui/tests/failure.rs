@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// The engine tells `app` of a provider's health.
+fn told_health(
+    app: &mut crate::tui::App,
+    provider: Provider,
+    health: crate::engine::ProviderHealth,
+) {
+    engine(app, Update::Health { provider, health });
+}
+
 // ---- honest under failure ----
 
 fn rate_limited() -> ProviderError {
@@ -27,6 +36,31 @@ fn poll_failed(app: &mut crate::tui::App, id: &str) -> Vec<Effect> {
             retry_in: Some(std::time::Duration::from_secs(6)),
         },
     )
+}
+
+#[test]
+fn rejected_credentials_are_marked_in_the_header_with_the_fix_until_they_pass() {
+    let health = |failing: bool, rejected: bool| crate::engine::ProviderHealth {
+        failing_since: failing.then(|| at(-300)),
+        credentials_rejected_since: rejected.then(|| at(-120)),
+        ..crate::engine::ProviderHealth::default()
+    };
+    let mut app = loaded_app();
+    // It was unreachable before: its refusal is no "answers again".
+    told_health(&mut app, Provider::InstantPay, health(true, false));
+    told_health(&mut app, Provider::InstantPay, health(false, true));
+    let said = last_toast(&app);
+    assert!(
+        said.contains("client_secret under [instantpay]") && !said.contains("answers again"),
+        "{said}"
+    );
+    assert_eq!(app.toasts.iter().last().unwrap().level, Level::Error);
+    let text = buffer_text(&render(&sized(app.clone(), 160, 48), 160, 48));
+    assert!(text.contains("⚠ CREDENTIALS REJECTED 2m"), "{text}");
+    told_health(&mut app, Provider::InstantPay, health(false, false));
+    assert!(last_toast(&app).contains("takes our credentials again"));
+    let text = buffer_text(&render(&sized(app, 160, 48), 160, 48));
+    assert!(!text.contains("CREDENTIALS REJECTED"), "{text}");
 }
 
 #[test]
@@ -83,13 +117,7 @@ fn an_unreachable_provider_shows_in_the_header_until_it_answers() {
         slowed_until: Some(at(60)),
         ..Default::default()
     };
-    engine(
-        &mut app,
-        Update::Health {
-            provider: Provider::Cashfree,
-            health,
-        },
-    );
+    told_health(&mut app, Provider::Cashfree, health);
     assert_eq!(app.toasts.iter().last().unwrap().level, Level::Error);
     let text = buffer_text(&render(&sized(app.clone(), 160, 48), 160, 48));
     assert!(
@@ -100,12 +128,10 @@ fn an_unreachable_provider_shows_in_the_header_until_it_answers() {
         text.contains("Cashfree polling slowed ×4 (rate limited)"),
         "{text}"
     );
-    engine(
+    told_health(
         &mut app,
-        Update::Health {
-            provider: Provider::Cashfree,
-            health: crate::engine::ProviderHealth::default(),
-        },
+        Provider::Cashfree,
+        crate::engine::ProviderHealth::default(),
     );
     assert!(
         app.activity
