@@ -111,6 +111,8 @@ impl BalanceState {
                 .as_ref()
                 .is_none_or(|shown| shown.fetched_at < last.at)
         {
+            // Already low at the last reading: the next low one is no crossing.
+            self.low = self.threshold.is_some_and(|limit| last.available < limit);
             self.latest = Some(BalanceReport {
                 account: last.account.clone(),
                 available: last.available,

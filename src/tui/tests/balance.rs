@@ -5,6 +5,24 @@ use super::*;
 // ---- balance ----
 
 #[test]
+fn a_balance_already_low_at_the_last_reading_does_not_ring_again_at_start() {
+    let mut app = loaded_app();
+    let mut history = crate::tui::fixtures::balance_history();
+    // The last reading on record, newer than any shown, is low.
+    if let Some(last) = history.last_mut() {
+        last.available = "40000".parse().unwrap();
+        last.at = at(-5);
+    }
+    app.balance.load(&history, false);
+    let effects = engine(&mut app, Update::BalanceFetched(balance_report("40000")));
+    assert!(alerts(&effects).is_empty(), "{effects:?}");
+    // A later crossing (after it rose) still rings.
+    engine(&mut app, Update::BalanceFetched(balance_report("60000")));
+    let effects = engine(&mut app, Update::BalanceFetched(balance_report("30000")));
+    assert_eq!(alerts(&effects), ["Balance below threshold"]);
+}
+
+#[test]
 fn low_balance_rings_once_when_crossed_downwards() {
     let mut app = loaded_app();
     let fetch = |app: &mut crate::tui::App, amount: &str| {
