@@ -184,12 +184,19 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
             record: Some(record),
             error,
         }) => {
-            // The attempt is on record: say where, so it can be checked.
+            // The attempt is on record: say where, and, when the provider
+            // may have created it after all, how to check.
             let mut failure = Failure::from(error);
-            failure.message = format!(
-                "{}; recorded as {} (check it with `payops digilocker status {}`)",
-                failure.message, record.id, record.id
-            );
+            failure.message = match &record.create_state {
+                CreateState::Failed(_) => format!(
+                    "{}; recorded as {} (refused: nothing was created)",
+                    failure.message, record.id
+                ),
+                _ => format!(
+                    "{}; recorded as {} (check it with `payops digilocker status {}`)",
+                    failure.message, record.id, record.id
+                ),
+            };
             Err(failure)
         }
         Err(CreateFailure {

@@ -326,9 +326,17 @@ async fn cashfree_creates_without_a_redirect_url_instantpay_does_not() {
 
     // A merchant out of verification balance: declined, the row says so.
     h.sim.set_cashfree_insufficient_balance(true);
-    h.run(&["digilocker", "create", "--provider", "cashfree"])
-        .await
-        .assert_clean_failure(1, "Insufficient balance");
+    let refused = h
+        .run(&["digilocker", "create", "--provider", "cashfree"])
+        .await;
+    refused.assert_clean_failure(1, "Insufficient balance");
+    // Definitely refused: nothing to check at the provider.
+    assert!(
+        refused.stderr.contains("refused: nothing was created")
+            && !refused.stderr.contains("check it with"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
