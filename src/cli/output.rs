@@ -49,6 +49,15 @@ pub fn balance_history_csv(snapshots: &[BalanceSnapshot]) -> Result<String, Stri
 }
 
 pub fn balance_history_human(since: Timestamp, snapshots: &[BalanceSnapshot]) -> String {
+    balance_history_for(since, snapshots, Table::width())
+}
+
+/// `balance_history_human` for a terminal `width` wide (`None`: a pipe).
+fn balance_history_for(
+    since: Timestamp,
+    snapshots: &[BalanceSnapshot],
+    width: Option<usize>,
+) -> String {
     let Some(summary) = BalanceSummary::of(snapshots) else {
         return format!(
             "no balance readings since {} (each dashboard refresh and `payops balance` records one)",
@@ -60,8 +69,8 @@ pub fn balance_history_human(since: Timestamp, snapshots: &[BalanceSnapshot]) ->
     let mut table = Table::new()
         .column("at", Fit::Whole)
         .figures("available")
-        .figures("total")
-        .figures("lien");
+        .figures_if_room("total", 1)
+        .figures_if_room("lien", 2);
     for s in snapshots {
         table.row(vec![
             local_time(s.at),
@@ -70,13 +79,12 @@ pub fn balance_history_human(since: Timestamp, snapshots: &[BalanceSnapshot]) ->
             format_inr(s.lien),
         ]);
     }
-    if !super::table::for_people() {
+    let Some(width) = width else {
         // Scripts get the rows alone; --json has the summary.
-        return table.render();
-    }
-    format!(
-        "{}\n{} since {}\nlowest  {}\nhighest {}\nlatest  {}",
-        table.render(),
+        return table.render_for(None);
+    };
+    let summary = format!(
+        "{} since {}\nlowest  {}\nhighest {}\nlatest  {}",
         match snapshots.len() {
             1 => "1 reading".to_string(),
             n => format!("{n} readings"),
@@ -85,7 +93,13 @@ pub fn balance_history_human(since: Timestamp, snapshots: &[BalanceSnapshot]) ->
         reading(summary.lowest),
         reading(summary.highest),
         reading(summary.latest),
-    )
+    );
+    let summary = summary
+        .lines()
+        .flat_map(|line| textwrap::wrap(line, width))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("{}\n{summary}", table.render_for(Some(width)))
 }
 
 fn time_left(record: &SessionRecord, now: Timestamp) -> String {
@@ -247,7 +261,7 @@ fn audit_table(entries: &[AuditEntry]) -> Table {
         .column("at", Fit::Whole)
         .column("link", Fit::Whole)
         .column("outcome", Fit::Whole)
-        .column("by", Fit::Whole)
+        .column("by", Fit::Optional(1))
         .column("message", Fit::Words);
     for e in entries {
         table.row(vec![
@@ -283,4 +297,36 @@ pub fn document_access_human(entries: &[DocumentAccess]) -> String {
         ]);
     }
     table.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    fn reading(minutes: i64, available: i64) -> BalanceSnapshot {
+        BalanceSnapshot {
+            at: Timestamp::from_second(1_800_000_000 + minutes * 60).unwrap(),
+            account: "9876543210".into(),
+            available: rust_decimal::Decimal::new(available, 0),
+            total: rust_decimal::Decimal::new(available + 5_000, 0),
+            lien: rust_decimal::Decimal::new(5_000, 0),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn the_balance_history_fits_narrow_terminals() {
+        let readings = [reading(0, 25_000), reading(5, 19_193), reading(10, 123_456)];
+        let since = Timestamp::from_second(1_799_990_000).unwrap();
+        for width in [40, 50, 61, 80] {
+            let text = balance_history_for(since, &readings, Some(width));
+            let widest = text.lines().map(UnicodeWidthStr::width).max().unwrap_or(0);
+            assert!(widest <= width, "{width}: {widest}\n{text}");
+            assert!(text.contains("₹19,193.00"), "{width}: {text}");
+        }
+        // Wide enough: every column.
+        let text = balance_history_for(since, &readings, Some(100));
+        assert!(text.contains("lien") && text.contains("total"), "{text}");
+    }
 }

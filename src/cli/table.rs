@@ -76,6 +76,17 @@ impl Table {
         self
     }
 
+    /// A column of right-aligned figures shown only while there is room:
+    /// of such columns, those of the highest `rank` go first.
+    pub fn figures_if_room(mut self, header: &'static str, rank: u8) -> Table {
+        self.columns.push(Column {
+            header,
+            fit: Fit::Optional(rank),
+            right: true,
+        });
+        self
+    }
+
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
@@ -95,6 +106,11 @@ impl Table {
     /// For stdout as it is: a terminal's width, or a pipe.
     pub fn render(&self) -> String {
         self.render_for(terminal_width())
+    }
+
+    /// The terminal's width to fit, `None` for a pipe.
+    pub fn width() -> Option<usize> {
+        terminal_width()
     }
 
     /// `Some(columns)` for a terminal that wide, `None` for a pipe.
@@ -184,6 +200,12 @@ impl Table {
             let Some((_, i)) = droppable.pop() else { break };
             shown[i] = false;
         }
+        // Not even the essentials fit side by side: a row a block instead,
+        // a field a line, rather than lines the terminal wraps through
+        // the borders.
+        if needed(&shown) > width && self.named() {
+            return self.stacked(width);
+        }
 
         // What is left for free text once everything else is whole,
         // shared between the free-text columns by how much each has.
@@ -236,6 +258,44 @@ impl Table {
             text.push('\n');
             text.push_str(&textwrap::wrap(&note, width).join("\n"));
         }
+        if let Some((key, value)) = &self.trailer {
+            text.push_str(&format!("\n{key}: {value}"));
+        }
+        text
+    }
+}
+
+impl Table {
+    /// Each row as a block of `header  value` lines, blocks apart by a
+    /// blank line; a long value wraps under itself, within `width`.
+    fn stacked(&self, width: usize) -> String {
+        let label = self
+            .columns
+            .iter()
+            .map(|c| c.header.width())
+            .max()
+            .unwrap_or(0);
+        let indent = " ".repeat(label + 2);
+        let room = width.saturating_sub(label + 2).max(NARROWEST_TEXT);
+        let mut blocks = Vec::new();
+        for row in &self.rows {
+            let mut lines = Vec::new();
+            for (column, cell) in self.columns.iter().zip(row) {
+                if cell.is_empty() {
+                    continue;
+                }
+                for (at, part) in textwrap::wrap(cell, room).iter().enumerate() {
+                    let head = if at == 0 {
+                        format!("{:<label$}  ", column.header)
+                    } else {
+                        indent.clone()
+                    };
+                    lines.push(format!("{head}{part}"));
+                }
+            }
+            blocks.push(lines.join("\n"));
+        }
+        let mut text = blocks.join("\n\n");
         if let Some((key, value)) = &self.trailer {
             text.push_str(&format!("\n{key}: {value}"));
         }
@@ -337,9 +397,13 @@ mod tests {
             text.contains("(too narrow for: provider, created, note;"),
             "{text}"
         );
-        // Narrower than the essentials: they stay whole and the line overflows.
+        // Narrower than the essentials: a row a block, values whole, and
+        // no line the terminal must wrap.
         let text = sessions().render_for(Some(40));
-        assert!(text.contains("dl-7k2m9x4q") && text.contains("5f1e9a7c55d24c1b9e0a77b2"));
+        assert!(widest_line(&text) <= 40, "{text}");
+        assert!(text.contains("id         dl-7k2m9x4q"), "{text}");
+        assert!(text.contains("5f1e9a7c55d24c1b9e0a77b2"), "{text}");
+        assert!(text.contains("23 Nov 2026 10:05"), "{text}");
     }
 
     #[test]
