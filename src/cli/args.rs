@@ -445,7 +445,13 @@ pub enum ConfigCommand {
     /// Write a commented template (mode 0600) to the config path.
     Init,
     /// Validate the configuration and report every problem at once.
-    Check,
+    Check {
+        /// Also make one cheap authenticated call per configured provider
+        /// (InstantPay's balance, Cashfree's status of an id nobody uses)
+        /// and say which answered, with the fix for each that did not.
+        #[arg(long)]
+        online: bool,
+    },
     /// Print the paths in use.
     Path,
 }

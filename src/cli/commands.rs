@@ -24,7 +24,7 @@ pub async fn run(cli: &Cli, command: &Command, env: &Env) -> Result<Option<Outpu
     // Commands that need no providers or store.
     match command {
         Command::Sim(args) => return super::sim::run(cli, args, env).await.map(|()| None),
-        Command::Config(args) => return run_config(cli, &args.command, env).map(Some),
+        Command::Config(args) => return run_config(cli, &args.command, env).await.map(Some),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(*shell, &mut cmd, "payops", &mut std::io::stdout());
@@ -413,7 +413,7 @@ fn audit(ctx: &Context, limit: usize, documents: bool) -> Result<Option<Output>,
     Ok(Some(Output::ok(json, output::audit_human(&entries))))
 }
 
-fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, Failure> {
+async fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, Failure> {
     let path = config::config_path(cli.config.as_deref(), env)
         .ok_or_else(|| Failure::usage("no home directory: pass --config PATH"))?;
     match command {
@@ -427,7 +427,7 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                 ),
             ))
         }
-        ConfigCommand::Check => {
+        ConfigCommand::Check { online } => {
             let loaded = config::load(cli.config.as_deref(), env).map_err(|e| match e {
                 config::ConfigError::Invalid(mut problems) => {
                     // Every problem at once: the keys too, though the rest failed.
@@ -500,6 +500,16 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                 .as_deref()
                 .map(|line| format!("\nstore: {line}"))
                 .unwrap_or_default();
+            let online = if *online {
+                Some(super::online::check(&loaded.config).await?)
+            } else {
+                None
+            };
+            let online_lines = online
+                .iter()
+                .flatten()
+                .map(|line| format!("\n{line}"))
+                .collect::<String>();
             Ok(Output::ok(
                 serde_json::json!({
                     "ok": true,
@@ -510,9 +520,10 @@ fn run_config(cli: &Cli, command: &ConfigCommand, env: &Env) -> Result<Output, F
                     "cashfree_api_version": cashfree.map(|cf| cf.api_version.clone()),
                     "cashfree_public_key_path": signing_key,
                     "warnings": loaded.warnings,
+                    "online": online,
                 }),
                 format!(
-                    "config ok: {source}\ninstantpay: {}\ncashfree: {cashfree_text}{store_line}",
+                    "config ok: {source}\ninstantpay: {}\ncashfree: {cashfree_text}{store_line}{online_lines}",
                     state(loaded.config.instantpay.is_some()),
                 ),
             ))

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 mod dashboard;
 mod documents;
+mod online;
 mod operators;
 pub mod output;
 mod remote;

@@ -415,3 +415,34 @@ async fn a_store_that_cannot_be_written_is_read_and_changes_name_the_file() {
     let again = h.run(&["digilocker", "list", "--json"]).await;
     assert!(again.json()[0]["label"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_online_says_which_provider_answered_and_how_to_fix_one_that_did_not() {
+    let mut h = Harness::start(1.0).await;
+    let checked = h.run(&["config", "check", "--online"]).await;
+    checked.assert_says("instantpay: answered, balance read");
+    assert!(
+        checked
+            .stdout
+            .contains("cashfree: answered, credentials accepted"),
+        "{}",
+        checked.stdout
+    );
+    // Offline, it asks nobody.
+    let before = h.sim.request_counts();
+    h.run(&["config", "check"]).await.assert_code(0);
+    assert_eq!(h.sim.request_counts(), before);
+    h.set_env("PAYOPS_CASHFREE_CLIENT_SECRET", "not-the-secret");
+    let refused = h.run(&["config", "check", "--online"]).await;
+    refused.assert_clean_failure(2, "client_secret under [cashfree]");
+    assert!(
+        refused.stderr.contains("instantpay: answered"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("not-the-secret"),
+        "{}",
+        refused.stderr
+    );
+}
