@@ -231,8 +231,12 @@ impl ProviderError {
 }
 
 /// Cuts a response body to a short, single-line excerpt for error messages.
+/// An HTML page (a proxy's or load balancer's error page) is never shown
+/// raw: its title, or else its text without tags, stands for it.
 pub fn excerpt(body: &str) -> String {
     const MAX: usize = 80;
+    let page = html_text(body);
+    let body = page.as_deref().unwrap_or(body);
     let flat: String = body
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -243,6 +247,47 @@ pub fn excerpt(body: &str) -> String {
     } else {
         flat
     }
+}
+
+/// The words of an HTML page: `an HTML page: <title>`, or its text with
+/// the tags and runs of space taken out; `None` for anything else.
+fn html_text(body: &str) -> Option<String> {
+    let start = body.trim_start();
+    let lower = start.get(..start.len().min(512))?.to_ascii_lowercase();
+    if !(lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || lower.starts_with("<head")
+        || lower.starts_with("<body"))
+    {
+        return None;
+    }
+    let full = start.to_ascii_lowercase();
+    let title = full.find("<title>").and_then(|at| {
+        let from = at + "<title>".len();
+        let to = from + full[from..].find("</title>")?;
+        start.get(from..to)
+    });
+    let words = match title {
+        Some(title) => title.to_string(),
+        None => {
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in start.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => {
+                        in_tag = false;
+                        text.push(' ');
+                    }
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text
+        }
+    };
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(format!("an HTML page: {words}"))
 }
 
 /// A form field, flag or config key that failed validation.
@@ -269,5 +314,21 @@ impl From<ValidationError> for ProviderError {
             message: e.message,
             provider_code: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::excerpt;
+
+    #[test]
+    fn an_html_error_page_is_its_title_never_its_markup() {
+        let page = "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body><center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>";
+        assert_eq!(excerpt(page), "an HTML page: 500 Internal Server Error");
+        let untitled =
+            "<!DOCTYPE html><html><body><h1>Bad   gateway</h1><p>upstream down</p></body></html>";
+        assert_eq!(excerpt(untitled), "an HTML page: Bad gateway upstream down");
+        // Anything else is cut as before.
+        assert_eq!(excerpt("plain <b>text</b>"), "plain <b>text</b>");
     }
 }
