@@ -252,13 +252,14 @@ pub fn excerpt(body: &str) -> String {
 /// The words of an HTML page: `an HTML page: <title>`, or its text with
 /// the tags and runs of space taken out; `None` for anything else.
 fn html_text(body: &str) -> Option<String> {
-    let start = body.trim_start();
-    let lower = start.get(..start.len().min(512))?.to_ascii_lowercase();
-    if !(lower.starts_with("<!doctype html")
-        || lower.starts_with("<html")
-        || lower.starts_with("<head")
-        || lower.starts_with("<body"))
-    {
+    let start = body.trim_start_matches('\u{feff}').trim_start();
+    let lower: String = start
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let markup = ["<!doctype html", "<html", "<head", "<body", "<h1", "<title"];
+    if !(lower.starts_with('<') && markup.iter().any(|tag| lower.contains(tag))) {
         return None;
     }
     let full = start.to_ascii_lowercase();
@@ -328,6 +329,10 @@ mod excerpt_tests {
         let untitled =
             "<!DOCTYPE html><html><body><h1>Bad   gateway</h1><p>upstream down</p></body></html>";
         assert_eq!(excerpt(untitled), "an HTML page: Bad gateway upstream down");
+        let prolog = "\u{feff}<?xml version=\"1.0\"?><!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>";
+        assert_eq!(excerpt(prolog), "an HTML page: 502 Bad Gateway");
+        let fragment = format!("<h1>502 Bad Gateway</h1>{}", "é".repeat(600));
+        assert!(excerpt(&fragment).starts_with("an HTML page: 502 Bad Gateway"));
         // Anything else is cut as before.
         assert_eq!(excerpt("plain <b>text</b>"), "plain <b>text</b>");
     }

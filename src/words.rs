@@ -220,6 +220,12 @@ pub fn counted(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// Whether an auth refusal is about where we call from (Cashfree's
+/// whitelisting) rather than the credentials themselves.
+pub fn is_address_refusal(error: &ProviderError) -> bool {
+    matches!(error, ProviderError::Auth { code: Some(code), .. } if code == "ip_validation_failed")
+}
+
 /// A provider that refuses our credentials, and the fix: which keys, and
 /// where the file is found.
 pub fn credentials_rejected(provider: Provider) -> String {
@@ -234,7 +240,7 @@ pub fn credentials_rejected(provider: Provider) -> String {
 
 /// A track of a reference payops already tracks.
 pub fn already_tracked(reference: &str) -> String {
-    format!("{reference} is already tracked: selected it")
+    format!("{reference} is already tracked (its row is selected when shown)")
 }
 
 /// "a Cashfree", "an InstantPay": the article a provider's name takes.

@@ -184,18 +184,27 @@ async fn create(ctx: &Context, args: &CreateArgs) -> Result<Option<Output>, Fail
             record: Some(record),
             error,
         }) => {
-            // The attempt is on record: say where, and, when the provider
-            // may have created it after all, how to check.
+            // The attempt is on record: say where, and, unless the
+            // provider plainly refused it, how to check whether it took.
+            let refused = matches!(
+                &error,
+                OpsError::Provider(
+                    ProviderError::Declined { .. }
+                        | ProviderError::Auth { .. }
+                        | ProviderError::InvalidRequest { .. }
+                )
+            );
             let mut failure = Failure::from(error);
-            failure.message = match &record.create_state {
-                CreateState::Failed(_) => format!(
+            failure.message = if refused {
+                format!(
                     "{}; recorded as {} (refused: nothing was created)",
                     failure.message, record.id
-                ),
-                _ => format!(
+                )
+            } else {
+                format!(
                     "{}; recorded as {} (check it with `payops digilocker status {}`)",
                     failure.message, record.id, record.id
-                ),
+                )
             };
             Err(failure)
         }

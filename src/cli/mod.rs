@@ -210,7 +210,8 @@ impl Context {
         if let crate::store::Location::File(_) = &location {
             warn_if_exposed(&data_dir);
         }
-        if store.read_only() {
+        // The dashboard says it in its own window.
+        if store.read_only() && !for_dashboard {
             eprintln!("note: {}", crate::words::read_only_store(&location.shown()));
         }
         // Rows a crashed run left in flight become visible as "outcome unknown".

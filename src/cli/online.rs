@@ -40,10 +40,8 @@ pub async fn check(config: &Config) -> Result<Vec<String>, Failure> {
         let asked = match CashfreeClient::new(cashfree, policy) {
             Ok(client) => match client.digilocker_status(&lookup).await {
                 Ok(_) => Ok("status read".to_string()),
-                // "No such verification": the credentials were taken.
-                Err(
-                    error @ (ProviderError::Declined { .. } | ProviderError::InvalidRequest { .. }),
-                ) => Ok(format!(
+                // "No such verification" (404): the credentials were taken.
+                Err(error @ ProviderError::Declined { .. }) => Ok(format!(
                     "credentials accepted ({})",
                     words::describe_error(&error)
                 )),
@@ -66,6 +64,11 @@ pub async fn check(config: &Config) -> Result<Vec<String>, Failure> {
     for (provider, asked) in results {
         let line = match asked {
             Ok(what) => format!("{}: answered, {what}", provider.as_str()),
+            // Refused for where we call from: the error says how to fix that.
+            Err(error) if words::is_address_refusal(&error) => {
+                code = code.max(exit::USAGE);
+                format!("{}: {}", provider.as_str(), words::describe_error(&error))
+            }
             Err(ProviderError::Auth { .. }) => {
                 code = code.max(exit::USAGE);
                 format!(
@@ -74,14 +77,18 @@ pub async fn check(config: &Config) -> Result<Vec<String>, Failure> {
                     words::credentials_rejected(provider)
                 )
             }
-            Err(error) => {
-                code = code.max(if error.is_unanswered() {
-                    exit::UNREACHABLE
-                } else {
-                    exit::USAGE
-                });
+            Err(error) if error.is_transient() => {
+                code = code.max(exit::UNREACHABLE);
                 format!(
                     "{}: did not answer: {}",
+                    provider.as_str(),
+                    words::describe_error(&error)
+                )
+            }
+            Err(error) => {
+                code = code.max(exit::USAGE);
+                format!(
+                    "{}: answered, but refused the call: {}",
                     provider.as_str(),
                     words::describe_error(&error)
                 )

@@ -145,7 +145,8 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
         }
     }
     // The URL goes on a line of its own so it copies whole, however long.
-    if let Some(url) = record.url.as_deref().filter(|u| !u.is_empty()) {
+    // Only while it leads anywhere: an expired or denied link is spent.
+    if let Some(url) = record.offered_url() {
         table.trailer("url", url.to_string());
     }
     table.render()

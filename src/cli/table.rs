@@ -276,7 +276,7 @@ impl Table {
             .max()
             .unwrap_or(0);
         let indent = " ".repeat(label + 2);
-        let room = width.saturating_sub(label + 2).max(NARROWEST_TEXT);
+        let room = width.saturating_sub(label + 2).max(1);
         let mut blocks = Vec::new();
         for row in &self.rows {
             let mut lines = Vec::new();
@@ -284,7 +284,10 @@ impl Table {
                 if cell.is_empty() {
                     continue;
                 }
-                for (at, part) in textwrap::wrap(cell, room).iter().enumerate() {
+                let options = textwrap::Options::new(room)
+                    .break_words(false)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                for (at, part) in textwrap::wrap(cell, options).iter().enumerate() {
                     let head = if at == 0 {
                         format!("{:<label$}  ", column.header)
                     } else {

@@ -224,7 +224,11 @@ impl Services {
     ) -> Result<BalanceReport, OpsError> {
         self.still_leading(lease)?;
         let report = self.instantpay()?.balance().await?;
-        self.store().insert_balance_under(lease, &report)?;
+        // A store that cannot be written still shows the balance; the
+        // reading just is not kept.
+        if !self.store().read_only() {
+            self.store().insert_balance_under(lease, &report)?;
+        }
         {
             use rust_decimal::prelude::ToPrimitive;
             let rupees = |amount: rust_decimal::Decimal| amount.to_f64().unwrap_or(f64::NAN);

@@ -67,9 +67,10 @@ impl SqliteDb {
         }
     }
 
-    /// Opens an existing database that cannot be written, for reading: as
+    /// Opens an existing database that cannot be written, for reading, as
     /// a reader of a WAL database (SQLite makes its shared memory beside
-    /// it), or, where not even that is allowed, as an unchanging file.
+    /// it, so rows not yet checkpointed are read too). Not as an
+    /// "immutable" file: that would skip them.
     fn open_read_only(path: &Path) -> Result<SqliteDb, StoreError> {
         use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -89,7 +90,7 @@ impl SqliteDb {
             let _: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
             Ok(conn)
         };
-        let conn = attempt("mode=ro").or_else(|_| attempt("immutable=1"))?;
+        let conn = attempt("mode=ro")?;
         Ok(SqliteDb {
             conn,
             path: path.display().to_string(),

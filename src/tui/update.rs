@@ -480,8 +480,15 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
             );
             let rejected = health.credentials_rejected_since.is_some();
             if rejected && !was_rejected {
-                // A header-level state: it stays marked until it passes.
-                feedback.alert(Level::Error, words::credentials_rejected(provider));
+                // A header-level state: it stays marked until it passes. A
+                // refusal of where we call from says its own fix.
+                let text = match health.last_failure.as_deref() {
+                    Some(why) if why.contains("ip_validation_failed") => {
+                        format!("{provider}: {why}")
+                    }
+                    _ => words::credentials_rejected(provider),
+                };
+                feedback.alert(Level::Error, text);
             } else if health.is_failing() && !was_failing {
                 feedback.alert(
                     Level::Error,
