@@ -15,7 +15,7 @@ use crate::store::{Activity, ActivityFilter};
 /// Without a server there is no token and no role: say whose name this
 /// machine's changes carry, and how to reach a server.
 pub fn whoami_solo(ctx: &Context) -> Output {
-    let operator = crate::engine::ops::operator_name(ctx.config.operator.as_deref());
+    let operator = crate::engine::actor::operator_name(ctx.config.operator.as_deref());
     Output::ok(
         json!({"mode": "solo", "server": null, "operator": operator, "role": null,
                "expires_at": null}),

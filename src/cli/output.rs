@@ -247,7 +247,7 @@ pub fn audit_human(entries: &[AuditEntry]) -> String {
     if super::table::for_people()
         && entries
             .iter()
-            .any(|e| e.actor == crate::engine::ops::UNKNOWN_OPERATOR)
+            .any(|e| e.actor == crate::engine::actor::UNKNOWN_OPERATOR)
     {
         table.push_str(
             "\n\"unknown\": no operator name was set; set [operator] name\n\

@@ -88,7 +88,7 @@ impl From<server::ServeError> for Failure {
 fn token(ctx: &Context, command: &TokenCommand) -> Result<Output, Failure> {
     let store = ctx.services.store();
     let now = Timestamp::now();
-    let host_user = crate::engine::ops::operator_name(None);
+    let host_user = crate::engine::actor::operator_name(None);
     let activity = |action: &str, name: &str| Activity::done(&host_user, action, Some(name));
     match command {
         TokenCommand::Add {

@@ -1,6 +1,7 @@
 //! The engine: provider calls with their store bookkeeping (`ops`, shared with
 //! the CLI), and the dashboard's async loop (`run`) speaking `messages`.
 
+pub mod actor;
 pub mod documents;
 pub mod messages;
 pub mod ops;
