@@ -443,7 +443,6 @@ impl Services {
         }
     }
 
-    /// Polls one session and records the answer (or the failure).
     /// An operator's refresh: polls one session and records the answer
     /// (or the failure).
     pub async fn poll_session(&self, record: &SessionRecord) -> Result<PollOutcome, OpsError> {

@@ -129,18 +129,11 @@ fn webhooks_health(state: &AppState) -> Value {
     let Some(keys) = state.webhooks.as_deref() else {
         return json!({"cashfree": {"expected": false, "polling": "regular"}});
     };
-    let (last, due) = {
-        let store = state.services.store();
-        let last = store.last_delivery(Provider::Cashfree).ok().flatten();
-        let since = last.map_or(state.started_at, |last| last.max(state.started_at));
-        (
-            last,
-            store
-                .missed_delivery(Provider::Cashfree, since)
-                .ok()
-                .flatten(),
-        )
-    };
+    let (last, due) = state
+        .services
+        .store()
+        .delivery_facts(Provider::Cashfree, state.started_at)
+        .unwrap_or_default();
     let polling =
         crate::engine::schedule::WebhookPolling::decide(keys.quiet, due, jiff::Timestamp::now());
     let quiet_for = match polling {

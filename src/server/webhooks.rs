@@ -172,8 +172,7 @@ async fn receive(
     let outcome = delivery.as_str();
     crate::telemetry::webhook_delivery(Provider::Cashfree.as_str(), outcome);
     let session = match &delivery {
-        Delivery::Applied { record, .. } => Some(record.id.to_string()),
-        Delivery::Same(id) | Delivery::Stale(id) => Some(id.to_string()),
+        Delivery::Applied(id) | Delivery::Same(id) | Delivery::Stale(id) => Some(id.to_string()),
         Delivery::Untracked => None,
     };
     match &delivery {
@@ -190,7 +189,7 @@ async fn receive(
             "Cashfree webhook delivery"
         ),
     }
-    if matches!(delivery, Delivery::Applied { .. }) {
+    if matches!(delivery, Delivery::Applied(_)) {
         state.store_changed();
     }
     Ok(WebhookAnswer {

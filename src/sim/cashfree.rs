@@ -298,7 +298,7 @@ fn documents(body: &Map<String, Value>) -> Result<Vec<String>, CfError> {
 }
 
 #[derive(Serialize)]
-struct StatusBody {
+pub(crate) struct StatusBody {
     verification_id: String,
     reference_id: i64,
     status: String,
@@ -449,7 +449,7 @@ fn document_inner(
     )))
 }
 
-fn status_body(state: &SimState, session: CfSession) -> StatusBody {
+pub(crate) fn status_body(state: &SimState, session: CfSession) -> StatusBody {
     let status = session.life.status(state.now());
     let authenticated = status == SessionStatus::Authenticated;
     let user_details = if authenticated {

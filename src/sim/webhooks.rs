@@ -167,31 +167,14 @@ pub(crate) async fn run(state: Arc<SimState>) {
     }
 }
 
+/// A delivery's body: `data` is the status object a status call would
+/// answer now, `user_details` and all.
 fn event_body(state: &SimState, session: &CfSession, event: &str, at: f64) -> Vec<u8> {
-    let status = match event {
-        "SUCCESS" | "CONSENT_EXPIRED" => "AUTHENTICATED",
-        "LINK_EXPIRED" => "EXPIRED",
-        _ => "CONSENT_DENIED",
-    };
-    let authenticated = status == "AUTHENTICATED";
-    let p = &session.life.person;
-    let user_details = if authenticated {
-        json!({"name": p.name, "dob": p.dob_dmy(), "gender": p.gender, "eaadhaar": "Y", "mobile": p.mobile})
-    } else {
-        Value::Null
-    };
     let body = json!({
         "event_type": format!("{EVENT_PREFIX}{event}"),
         "event_time": format!("{:.0}", state.wall_time(at)),
         "version": "v1",
-        "data": {
-            "verification_id": session.verification_id,
-            "reference_id": session.reference_id,
-            "status": status,
-            "document_requested": session.documents,
-            "document_consent": if authenticated { session.documents.clone() } else { Vec::new() },
-            "user_details": user_details,
-        }
+        "data": super::cashfree::status_body(state, session.clone()),
     });
     body.to_string().into_bytes()
 }

@@ -72,6 +72,25 @@ impl<'a> ProviderWord<'a> {
     }
 }
 
+/// What `apply_word` did: the status before, the rule's verdict, and the
+/// history row written when the word was news.
+struct Applied {
+    previous: SessionStatus,
+    verdict: Verdict,
+    event: Option<StatusEvent>,
+}
+
+impl Applied {
+    /// The status the session left, if the word changed it (a stale or
+    /// repeated word wrote nothing, whatever it said).
+    fn changed_from(&self) -> Option<SessionStatus> {
+        self.event
+            .as_ref()
+            .filter(|event| event.status != self.previous)
+            .map(|_| self.previous.clone())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {message}")]
@@ -546,35 +565,30 @@ impl Store {
         word: &ProviderWord<'_>,
         at: Timestamp,
     ) -> Result<(SessionRecord, Option<SessionStatus>, Option<StatusEvent>), StoreError> {
-        let (previous_status, event) = self.write(WriteLock::All, || {
+        let applied = self.write(WriteLock::All, || {
             self.fence(lease)?;
-            let (previous, event) = self.apply_word(id, word, at)?;
+            let applied = self.apply_word(id, word, at)?;
             // Asked, and answered, even when nothing is new.
             self.db.execute(
                 "UPDATE sessions SET last_polled_at = ?2, last_error = NULL, polled_epoch = ?3
                  WHERE id = ?1",
                 params![id.as_str(), ts_text(at), lease.map(|lease| lease.epoch)],
             )?;
-            Ok((previous, event))
+            Ok(applied)
         })?;
         let record = self.session_by_id(id)?;
-        // A stale word wrote nothing: no change to report, whatever it said.
-        let changed = event
-            .as_ref()
-            .filter(|event| event.status != previous_status)
-            .map(|_| previous_status);
-        Ok((record, changed, event))
+        let changed = applied.changed_from();
+        Ok((record, changed, applied.event))
     }
 
     /// Writes `word` to session `id` if the rule lets it (inside the
-    /// caller's transaction). Returns the status before, and the history
-    /// row written when the word was news.
+    /// caller's transaction).
     fn apply_word(
         &self,
         id: &SessionId,
         word: &ProviderWord<'_>,
         at: Timestamp,
-    ) -> Result<(SessionStatus, Option<StatusEvent>), StoreError> {
+    ) -> Result<Applied, StoreError> {
         let Some(mut previous) = first(self.db.query(
             "SELECT status, provider_status FROM sessions WHERE id = ?1",
             params![id.as_str()],
@@ -590,7 +604,11 @@ impl Store {
             word.provider_status,
         );
         if verdict != Verdict::Apply {
-            return Ok((previous_status, None));
+            return Ok(Applied {
+                previous: previous_status,
+                verdict,
+                event: None,
+            });
         }
         let event = StatusEvent {
             at,
@@ -613,7 +631,11 @@ impl Store {
             ],
         )?;
         self.insert_event(id, &event)?;
-        Ok((previous_status, Some(event)))
+        Ok(Applied {
+            previous: previous_status,
+            verdict,
+            event: Some(event),
+        })
     }
 
     /// Records a failed poll. The last good status and `last_polled_at` (the

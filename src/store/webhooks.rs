@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::db::{Columns, WriteLock, first, params};
 use super::rows::{parse_ts, ts_text};
 use super::{Activity, ProviderWord, Store, StoreError};
-use crate::domain::{Provider, SessionId, SessionRecord, SessionStatus, StatusEvent};
+use crate::domain::{Provider, SessionId, Verdict};
 
 /// Which session a delivery speaks of, as the provider names it.
 #[derive(Debug, Clone, Copy)]
@@ -20,15 +20,12 @@ pub struct DeliveryTarget<'a> {
     pub reference: Option<&'a str>,
 }
 
-/// What a verified delivery did.
-#[derive(Debug, Clone)]
+/// What a verified delivery did, to which of our sessions. Those who show
+/// the change learn it from the store, as they learn any other writer's.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
     /// News: the status changed (or took its one later word).
-    Applied {
-        record: Box<SessionRecord>,
-        previous: Option<SessionStatus>,
-        event: StatusEvent,
-    },
+    Applied(SessionId),
     /// The session already says this (a repeated delivery, or a poll got
     /// there first).
     Same(SessionId),
@@ -42,7 +39,7 @@ impl Delivery {
     /// The word for logs, metrics and the answer.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Delivery::Applied { .. } => "applied",
+            Delivery::Applied(_) => "applied",
             Delivery::Same(_) => "duplicate",
             Delivery::Stale(_) => "stale",
             Delivery::Untracked => "untracked",
@@ -73,33 +70,19 @@ impl Store {
                 self.insert_activity(activity)?;
                 return Ok(None);
             };
-            let (previous, event) = self.apply_word(&id, word, at)?;
+            let applied = self.apply_word(&id, word, at)?;
             let mut activity = activity.clone();
             activity.target = Some(id.to_string());
             self.insert_activity(&activity)?;
-            Ok(Some((id, previous, event)))
+            Ok(Some((id, applied)))
         })?;
-        let Some((id, previous, event)) = found else {
+        let Some((id, applied)) = found else {
             return Ok(Delivery::Untracked);
         };
-        let Some(event) = event else {
-            let record = self.session_by_id(&id)?;
-            let same = crate::domain::verdict(
-                &record.status,
-                &record.provider_status,
-                word.status,
-                word.provider_status,
-            ) == crate::domain::Verdict::Same;
-            return Ok(if same {
-                Delivery::Same(id)
-            } else {
-                Delivery::Stale(id)
-            });
-        };
-        Ok(Delivery::Applied {
-            record: Box::new(self.session_by_id(&id)?),
-            previous: (previous != *word.status).then_some(previous),
-            event,
+        Ok(match (applied.event, applied.verdict) {
+            (Some(_), _) => Delivery::Applied(id),
+            (None, Verdict::Same) => Delivery::Same(id),
+            (None, _) => Delivery::Stale(id),
         })
     }
 
@@ -134,6 +117,21 @@ impl Store {
                 .map(|id| SessionId::new_unchecked(id.into_owned()))
         })
         .transpose()
+    }
+
+    /// When the last verified delivery from `provider` arrived, and when
+    /// one was certainly due with none arriving since (`missed_delivery`,
+    /// counted from the later of that delivery and `started`, the
+    /// server's start): the facts the leader's engine and every /healthz
+    /// decide the polling pace from.
+    pub fn delivery_facts(
+        &self,
+        provider: Provider,
+        started: Timestamp,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>), StoreError> {
+        let last = self.last_delivery(provider)?;
+        let since = last.map_or(started, |last| last.max(started));
+        Ok((last, self.missed_delivery(provider, since)?))
     }
 
     /// When a delivery from `provider` was certainly due, with none having

@@ -56,15 +56,11 @@ impl Engine {
             return;
         }
         self.webhooks.checked = Some(now);
-        let due = {
-            let store = self.services.store();
-            store.last_delivery(Provider::Cashfree).and_then(|last| {
-                let since = last.map_or(self.webhooks.started, |last| {
-                    last.max(self.webhooks.started)
-                });
-                store.missed_delivery(Provider::Cashfree, since)
-            })
-        };
+        let due = self
+            .services
+            .store()
+            .delivery_facts(Provider::Cashfree, self.webhooks.started)
+            .map(|(_, due)| due);
         let due = match due {
             Ok(due) => due,
             Err(e) => {
