@@ -10,6 +10,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::domain::DocumentType;
+use crate::domain::masking;
 
 /// How long after consent the provider serves the documents.
 pub const CONSENT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
@@ -104,10 +105,8 @@ impl Document {
             .map(|f| f.value.as_str())
     }
 
-    /// The fields to show: everything when `reveal`, else masked: identity
-    /// numbers cut to their last four (Aadhaar as the provider masked it),
-    /// birth dates to the year, the address collapsed to district and state,
-    /// relatives' names and links hidden.
+    /// The fields to show: everything when `reveal`, else as `masking`
+    /// says, with the address folded to district and state.
     pub fn view(&self, reveal: bool) -> Vec<(String, String)> {
         if reveal {
             return self
@@ -127,16 +126,7 @@ impl Document {
                 }
                 continue;
             }
-            let value = match leaf {
-                "uid" | "maskedAadhaarNumber" | "aadhaar" | "aadhaar_number" => {
-                    mask_unless_masked(&field.value)
-                }
-                "pan" | "dl_number" | "dlNumber" | "mobile" | "number" => last_four(&field.value),
-                "dob" => year_only(&field.value),
-                "care_of" | "careOf" | "xml_file" | "email" => "(hidden; reveal to see)".into(),
-                _ => field.value.clone(),
-            };
-            shown.push((field.key.clone(), value));
+            shown.push((field.key.clone(), masking::field(leaf, &field.value)));
         }
         shown
     }
@@ -151,7 +141,7 @@ impl Document {
         match (part("dist"), part("state")) {
             (Some(d), Some(s)) => format!("{d}, {s}"),
             (Some(one), None) | (None, Some(one)) => one,
-            (None, None) => "(hidden; reveal to see)".into(),
+            (None, None) => masking::HIDDEN.into(),
         }
     }
 }
@@ -196,35 +186,6 @@ fn flatten(prefix: &str, object: &Map<String, Value>, into: &mut Vec<DocumentFie
                 value: text,
             });
         }
-    }
-}
-
-/// Providers mask Aadhaar already (`XXXXXXXX1234`); a bare 12-digit number
-/// is masked here so it is never shown whole by default.
-fn mask_unless_masked(value: &str) -> String {
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    if digits > 4 {
-        last_four(value)
-    } else {
-        value.to_string()
-    }
-}
-
-fn last_four(value: &str) -> String {
-    let chars: Vec<char> = value.chars().filter(|c| !c.is_whitespace()).collect();
-    let keep = chars.len().min(4);
-    let hidden = chars.len() - keep;
-    let tail: String = chars[hidden..].iter().collect();
-    format!("{}{tail}", "X".repeat(hidden))
-}
-
-/// `DD-MM-YYYY` or `YYYY-MM-DD` to the year alone.
-fn year_only(value: &str) -> String {
-    let parts: Vec<&str> = value.split(['-', '/']).collect();
-    match parts.as_slice() {
-        [y, _, _] if y.len() == 4 => format!("{y}-**-**"),
-        [_, _, y] if y.len() == 4 => format!("**-**-{y}"),
-        _ => "(hidden; reveal to see)".into(),
     }
 }
 
@@ -328,20 +289,6 @@ mod tests {
         let full = doc.view(true);
         assert!(full.contains(&("split_address.house".into(), "12/4".into())));
         assert!(full.contains(&("dob".into(), "07-03-1991".into())));
-    }
-
-    #[test]
-    fn numbers_keep_their_last_four() {
-        type Mask = fn(&str) -> String;
-        let masks: [(Mask, &str, &str); 4] = [
-            (last_four, "ABCPK1234F", "XXXXXX234F"),
-            (mask_unless_masked, "123412341234", "XXXXXXXX1234"),
-            (year_only, "1991-03-07", "1991-**-**"),
-            (year_only, "garbled", "(hidden; reveal to see)"),
-        ];
-        for (mask, value, shown) in masks {
-            assert_eq!(mask(value), shown, "{value}");
-        }
     }
 
     #[test]

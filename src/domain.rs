@@ -3,6 +3,7 @@
 
 mod learned;
 mod records;
+pub mod masking;
 pub mod wire;
 
 pub use learned::{CONSENT_EXPIRED, Learned, Verdict, verdict};
@@ -502,25 +503,28 @@ impl fmt::Debug for UserDetails {
 }
 
 impl UserDetails {
-    /// Every field masked for display: name initials, birth year hidden, mobile last 4.
+    /// The fields, in the order `masked` gives them (and every view shows them).
+    pub const FIELDS: [&'static str; 5] = ["name", "dob", "gender", "eaadhaar", "mobile"];
+
+    /// Every field as shown without a reveal (`masking`: the name in full,
+    /// the year of birth, the mobile's last four), in `FIELDS` order.
     pub fn masked(&self) -> Vec<(&'static str, String)> {
-        let mut rows = Vec::new();
-        if let Some(name) = &self.name {
-            rows.push(("name", mask_name(name)));
-        }
-        if let Some(dob) = &self.dob {
-            rows.push(("dob", mask_all_but_last(dob, 0)));
-        }
-        if let Some(gender) = &self.gender {
-            rows.push(("gender", gender.clone()));
-        }
-        if let Some(eaadhaar) = &self.eaadhaar {
-            rows.push(("eaadhaar", eaadhaar.clone()));
-        }
-        if let Some(mobile) = &self.mobile {
-            rows.push(("mobile", mask_all_but_last(mobile, 4)));
-        }
-        rows
+        let values = [
+            &self.name,
+            &self.dob,
+            &self.gender,
+            &self.eaadhaar,
+            &self.mobile,
+        ];
+        Self::FIELDS
+            .into_iter()
+            .zip(values)
+            .filter_map(|(key, value)| {
+                value
+                    .as_deref()
+                    .map(|value| (key, masking::field(key, value)))
+            })
+            .collect()
     }
 }
 
@@ -619,20 +623,6 @@ pub fn mask_all_but_last(value: &str, keep: usize) -> String {
     out
 }
 
-/// `John Doe` -> `J*** D**`.
-pub fn mask_name(name: &str) -> String {
-    name.split_whitespace()
-        .map(|word| {
-            let mut chars = word.chars();
-            match chars.next() {
-                Some(first) => format!("{first}{}", "*".repeat(chars.count())),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `15 s`, `2.5 s`, `150 ms`: how long, as a person would say it.
 pub fn seconds(wait: std::time::Duration) -> String {
     if wait < std::time::Duration::from_secs(1) {
@@ -712,12 +702,25 @@ mod tests {
     fn masking() {
         assert_eq!(mask_all_but_last("9999999999", 4), "******9999");
         assert_eq!(mask_all_but_last("12", 4), "12");
-        assert_eq!(mask_name("John Doe"), "J*** D**");
         let details = UserDetails {
             mobile: Some("9876543210".into()),
             ..Default::default()
         };
         assert_eq!(format!("{details:?}"), "UserDetails { .. }");
-        assert_eq!(details.masked(), vec![("mobile", "******3210".to_string())]);
+        assert_eq!(details.masked(), vec![("mobile", "XXXXXX3210".to_string())]);
+        // The one rule (`masking`), as the documents beside them show it:
+        // the name whole, the year of birth, in `FIELDS` order.
+        let details = UserDetails {
+            name: Some("Ishita Banerjee".into()),
+            dob: Some("1991-03-07".into()),
+            gender: Some("F".into()),
+            eaadhaar: Some("Y".into()),
+            mobile: Some("9876543210".into()),
+        };
+        let masked = details.masked();
+        let keys: Vec<&str> = masked.iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, UserDetails::FIELDS);
+        assert_eq!(masked[0].1, "Ishita Banerjee");
+        assert_eq!(masked[1].1, "1991-**-**");
     }
 }

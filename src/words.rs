@@ -163,6 +163,12 @@ pub fn poll_failure(
     }
 }
 
+/// `r` asked for a poll the rate limit holds back: when it goes.
+pub fn poll_waits(id: &SessionId, clock: &str, wait: jiff::SignedDuration) -> String {
+    let secs = wait.as_secs().max(1);
+    format!("{id}: the rate limit allows its poll at {clock} (in {secs} s); it goes by itself then")
+}
+
 /// Every recent notify of a link, counted with its outcome: "sent 3 times
 /// in the last 10 minutes, last at 07:29 by asha", or with the outcomes
 /// told apart when they differ. `clock` writes a time as the reader's.

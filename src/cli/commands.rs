@@ -13,7 +13,7 @@ use super::args::{
 use super::{Context, Failure, Output, exit, output};
 use crate::config::{self, Env};
 use crate::domain::{CreateState, Learned, SessionRecord, wire};
-use crate::domain::{LinkStatus, SessionStatus, UserDetails};
+use crate::domain::{LinkId, LinkReport, LinkStatus, RecentNotifies, SessionStatus, UserDetails};
 use crate::engine::ops::{CreateFailure, OpsError, PollOutcome};
 use crate::engine::{RequestInput, SessionRequest};
 use crate::error::ProviderError;
@@ -107,7 +107,16 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
             if reference.trim().is_empty() {
                 return Err(Failure::usage("reference: is empty"));
             }
+            // Tracking it again is harmless; saying so is the point.
+            let before = ctx.services.find(reference).ok().filter(|known| {
+                known.provider == *provider
+                    && known.tracking
+                    && known.reference.as_deref() == Some(reference.trim())
+            });
             let outcome = ctx.services.track_session(*provider, reference).await?;
+            if let Some(known) = before {
+                eprintln!("{} was already tracked, as {}", reference.trim(), known.id);
+            }
             Ok(Some(session_output(
                 &outcome.record,
                 outcome.user_details.as_ref(),
@@ -116,22 +125,16 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
         DigilockerCommand::Status { id } => {
             let record = ctx.services.find(id)?;
             let outcome = ctx.services.refresh(&record).await?;
-            // The dashboard's advice for a create nobody can ask about.
-            if outcome.record.provider == crate::domain::Provider::InstantPay
-                && matches!(
-                    outcome.record.create_state,
-                    CreateState::Sending | CreateState::OutcomeUnknown(_)
-                )
-            {
-                eprintln!(
-                    "{}",
-                    words::unresolvable_create(&outcome.record.id, "(`payops digilocker create`)")
-                );
+            if let Some(advice) = output::unresolvable_advice(&outcome.record) {
+                eprintln!("{advice}");
             }
             let history = ctx.services.store().session_history(&outcome.record.id)?;
             Ok(Some(output::status_output(
                 wire::session_json(&outcome.record, outcome.user_details.as_ref()),
-                output::session_human(&outcome.record, outcome.user_details.as_ref()),
+                output::session_human(
+                    &outcome.record,
+                    &output::masked(outcome.user_details.as_ref()),
+                ),
                 wire::events_json(&history),
             )))
         }
@@ -162,7 +165,7 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
 fn session_output(record: &SessionRecord, details: Option<&UserDetails>) -> Output {
     Output::ok(
         wire::session_json(record, details),
-        output::session_human(record, details),
+        output::session_human(record, &output::masked(details)),
     )
 }
 
@@ -323,40 +326,8 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
         eprintln!("warning: {warning}");
     }
     let (report, recent) = ctx.services.lookup_link(&link).await?;
-    let amount = words::amount(report.amount);
-    let recent_note = words::recent_notifies(&recent, crate::domain::local_time)
-        .map(|counted| format!("link {link} was {counted}"));
-    // Only a notify that may have reached the recipient asks for --again.
-    let reached = recent.last_reaching().is_some();
-    if report.status != LinkStatus::Issued {
-        eprintln!(
-            "warning: link {link} is {}, not ISSUED: its recipient has nothing to claim",
-            report.status
-        );
-    }
-    if args.yes {
-        if let (Some(note), true, false) = (&recent_note, reached, args.again) {
-            return Err(Failure::usage(format!(
-                "{note}; pass --again to send another"
-            )));
-        }
-    } else {
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "refusing to send without confirmation: stdin is not a terminal (pass --yes)",
-            ));
-        }
-        if let Some(note) = &recent_note {
-            eprintln!("warning: {note}");
-        }
-        let question = format!(
-            "Send the payout-link notification for {link} ({}, {amount}) to its recipient? [y/N] ",
-            report.status
-        );
-        if !confirm(&question) {
-            eprintln!("not sent");
-            return Ok(Some(Output::not_sent()));
-        }
+    if let Some(not_sent) = ask_before_notify(&link, &report, &recent, args)? {
+        return Ok(Some(not_sent));
     }
     // The check above told the operator; this one, in the same write
     // transaction as the audit row, holds against another process sending
@@ -374,11 +345,7 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
     };
     let result = ctx.services.finish_notify(&started).await?;
     let mut json = wire::audit_json(&result.entry);
-    let outcome = words::notify_outcome(&result.entry, result.error.as_ref());
-    let human = match outcome.advice {
-        Some(advice) => format!("{}\n{advice}", outcome.line()),
-        None => outcome.line(),
-    };
+    let human = notify_human(&result.entry, result.error.as_ref());
     let code = match &result.error {
         None => exit::OK,
         Some(error) => {
@@ -394,6 +361,67 @@ async fn notify(ctx: &Context, args: &NotifyArgs) -> Result<Option<Output>, Fail
         }
     };
     Ok(Some(Output { json, human, code }))
+}
+
+/// What the operator is told and asked before a notify, solo or through a
+/// server: the link's state and its recent notifies, then the question
+/// (unless `--yes`). `Some` is the answer when it is not to be sent.
+pub(super) fn ask_before_notify(
+    link: &LinkId,
+    report: &LinkReport,
+    recent: &RecentNotifies,
+    args: &NotifyArgs,
+) -> Result<Option<Output>, Failure> {
+    let amount = words::amount(report.amount);
+    let recent_note = words::recent_notifies(recent, crate::domain::local_time)
+        .map(|counted| format!("link {link} was {counted}"));
+    // Only a notify that may have reached the recipient asks for --again.
+    let reached = recent.last_reaching().is_some();
+    if report.status != LinkStatus::Issued {
+        eprintln!(
+            "warning: link {link} is {}, not ISSUED: its recipient has nothing to claim",
+            report.status
+        );
+    }
+    if args.yes {
+        if let (Some(note), true, false) = (&recent_note, reached, args.again) {
+            return Err(Failure::usage(format!(
+                "{note}; pass --again to send another"
+            )));
+        }
+        return Ok(None);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::usage(
+            "refusing to send without confirmation: stdin is not a terminal (pass --yes)",
+        ));
+    }
+    if let Some(note) = &recent_note {
+        eprintln!("warning: {note}");
+    }
+    let question = format!(
+        "Send the payout-link notification for {link} ({}, {amount}) to its recipient? [y/N] ",
+        report.status
+    );
+    if confirm(&question) {
+        Ok(None)
+    } else {
+        eprintln!("not sent");
+        Ok(Some(Output::not_sent()))
+    }
+}
+
+/// A notify's outcome as both modes print it: its line, and advice when
+/// there is any.
+pub(super) fn notify_human(
+    entry: &crate::domain::AuditEntry,
+    error: Option<&ProviderError>,
+) -> String {
+    let outcome = words::notify_outcome(entry, error);
+    match outcome.advice {
+        Some(advice) => format!("{}\n{advice}", outcome.line()),
+        None => outcome.line(),
+    }
 }
 
 /// Asks on the terminal; anything but y/yes is no.

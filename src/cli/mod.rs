@@ -275,7 +275,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => dashboard::run(&cli, &env).await,
         Some(command) => match team_server(&cli, command, &env) {
-            Some(server) => remote::run(command, &server).await,
+            Some(server) => remote::run(command, &server, json).await,
             None => commands::run(&cli, command, &env).await,
         },
     };

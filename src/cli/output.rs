@@ -116,7 +116,15 @@ fn time_left(record: &SessionRecord, now: Timestamp) -> String {
     }
 }
 
-pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> String {
+/// A session as `key  value` lines, solo or through a server: `masked`
+/// are its user details as every view shows them (`UserDetails::masked`,
+/// or the API's `user_details`, in `UserDetails::FIELDS` order).
+/// What `session_human` shows of `details`.
+pub fn masked(details: Option<&UserDetails>) -> Vec<(&'static str, String)> {
+    details.map(UserDetails::masked).unwrap_or_default()
+}
+
+pub fn session_human<K: AsRef<str>>(record: &SessionRecord, masked: &[(K, String)]) -> String {
     let mut table = Table::pairs();
     let docs = |d: &[crate::domain::DocumentType]| {
         d.iter().map(|d| d.wire()).collect::<Vec<_>>().join(", ")
@@ -139,10 +147,8 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
     if let Some(error) = &record.last_error {
         table.pair("last error", error.clone());
     }
-    if let Some(details) = details {
-        for (k, v) in details.masked() {
-            table.pair(k, v);
-        }
+    for (key, shown) in masked {
+        table.pair(key.as_ref(), shown.clone());
     }
     // The URL goes on a line of its own so it copies whole, however long.
     // Only while it leads anywhere: an expired or denied link is spent.
@@ -150,6 +156,17 @@ pub fn session_human(record: &SessionRecord, details: Option<&UserDetails>) -> S
         table.trailer("url", url.to_string());
     }
     table.render()
+}
+
+/// The dashboard's advice for a create nobody can ask about (InstantPay's
+/// status needs the reference its unanswered create never gave).
+pub fn unresolvable_advice(record: &SessionRecord) -> Option<String> {
+    (record.provider == crate::domain::Provider::InstantPay
+        && matches!(
+            record.create_state,
+            CreateState::Sending | CreateState::OutcomeUnknown(_)
+        ))
+    .then(|| crate::words::unresolvable_create(&record.id, "(`payops digilocker create`)"))
 }
 
 /// A session's status history, oldest first, and how each was learned:
@@ -203,6 +220,7 @@ fn sessions_table(records: &[SessionRecord], now: Timestamp) -> Table {
         .column("reference", Fit::Whole)
         .column("time left", Fit::Optional(1))
         .column("created", Fit::Optional(3))
+        .column("by", Fit::Optional(4))
         .column("label", Fit::Words);
     for r in records {
         table.row(vec![
@@ -212,6 +230,7 @@ fn sessions_table(records: &[SessionRecord], now: Timestamp) -> Table {
             r.reference.clone().unwrap_or_default(),
             time_left(r, now),
             local_time(r.created_at),
+            r.created_by.clone().unwrap_or_default(),
             r.label.clone().unwrap_or_default(),
         ]);
     }

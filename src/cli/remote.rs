@@ -2,17 +2,15 @@
 //! `PAYOPS_SERVER_URL`), commands go to it with the operator's token
 //! instead of to the providers. No provider credential is read here.
 
-use std::io::IsTerminal;
-
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::args::{BalanceArgs, Command, DigilockerCommand, NotifyArgs};
-use super::table::{Fit, Table};
-use super::{Failure, Output, exit};
+use super::{Failure, Output, exit, output};
 use crate::client::{ServerClient, ServerError};
 use crate::config::ServerConfig;
+use crate::domain::wire::read;
 
 /// The server client with the CLI's way of calling: errors as `Failure`.
 pub(crate) struct Remote(ServerClient);
@@ -37,9 +35,15 @@ pub(crate) fn client(server: &ServerConfig) -> Result<ServerClient, Failure> {
     )?)
 }
 
-pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Output>, Failure> {
+/// Runs `command` through the server; `json` as `--json` asks, so the
+/// answer prints as solo mode's would.
+pub async fn run(
+    command: &Command,
+    server: &ServerConfig,
+    json: bool,
+) -> Result<Option<Output>, Failure> {
     let remote = Remote(client(server)?);
-    let result = answer(&remote, command).await;
+    let result = answer(&remote, command, json).await;
     // Whether the command went well or not: a token about to stop working
     // is worth knowing either way.
     if let Some(warning) =
@@ -50,13 +54,15 @@ pub async fn run(command: &Command, server: &ServerConfig) -> Result<Option<Outp
     result.map(Some)
 }
 
-async fn answer(remote: &Remote, command: &Command) -> Result<Output, Failure> {
+async fn answer(remote: &Remote, command: &Command, json: bool) -> Result<Output, Failure> {
     let output = match command {
-        Command::Balance(args) => balance(remote, args).await?,
+        Command::Balance(args) => balance(remote, args, json).await?,
         Command::Digilocker(args) => digilocker(remote, &args.command).await?,
         Command::Link { link_id, .. } => {
             let value = remote.call(Method::GET, &["links", link_id], None).await?;
-            pairs_output(value["link"].clone())
+            let link = value["link"].clone();
+            let report = read::link(&link)?;
+            Output::ok(link, output::link_human(&report))
         }
         Command::Notify(args) => notify(remote, args).await?,
         Command::Audit {
@@ -68,7 +74,8 @@ async fn answer(remote: &Remote, command: &Command) -> Result<Output, Failure> {
             let value = remote
                 .get(&["audit"], &[("limit", limit.to_string())])
                 .await?;
-            rows_output(value, &["at", "link_id", "outcome", "actor", "message"])
+            let entries = each(&value, read::audit)?;
+            Output::ok(value, output::audit_human(&entries))
         }
         Command::Serve(args) => match &args.command {
             Some(super::args::ServeCommand::Token(token)) => {
@@ -109,6 +116,17 @@ fn not_yet(what: &str) -> Failure {
     Failure::usage(format!(
         "{what} does not go through a payops server yet; unset PAYOPS_SERVER_URL to run it here"
     ))
+}
+
+impl From<read::Unreadable> for Failure {
+    fn from(error: read::Unreadable) -> Failure {
+        Failure {
+            code: exit::UNREACHABLE,
+            kind: "server",
+            message: error.to_string(),
+            provider_code: None,
+        }
+    }
 }
 
 impl From<ServerError> for Failure {
@@ -165,14 +183,14 @@ impl Remote {
     }
 }
 
-async fn balance(remote: &Remote, args: &BalanceArgs) -> Result<Output, Failure> {
+async fn balance(remote: &Remote, args: &BalanceArgs, json: bool) -> Result<Output, Failure> {
     if !args.history {
-        return Ok(pairs_output(
-            remote.call(Method::GET, &["balance"], None).await?,
-        ));
+        let value = remote.call(Method::GET, &["balance"], None).await?;
+        let report = read::balance(&value)?;
+        return Ok(Output::ok(value, output::balance_human(&report)));
     }
-    if args.csv {
-        return Err(not_yet("balance --history --csv"));
+    if args.csv && json {
+        return Err(Failure::usage("--csv and --json: choose one"));
     }
     let since = args
         .since
@@ -181,10 +199,36 @@ async fn balance(remote: &Remote, args: &BalanceArgs) -> Result<Output, Failure>
     let value = remote
         .get(&["balance", "history"], &[("since", since)])
         .await?;
-    let readings = value["readings"].clone();
-    let mut output = rows_output(readings, &["at", "available", "total", "lien"]);
-    output.json = value;
-    Ok(output)
+    let (since, snapshots) = read::balance_history(&value)?;
+    let human = if args.csv {
+        output::balance_history_csv(&snapshots)
+            .map_err(|e| Failure::usage(format!("--csv: cannot write: {e}")))?
+    } else {
+        output::balance_history_human(since, &snapshots)
+    };
+    Ok(Output::ok(value, human))
+}
+
+/// A session as solo mode prints it.
+fn session_output(value: Value) -> Result<Output, Failure> {
+    let (record, details) = read::session(&value)?;
+    let human = output::session_human(&record, &details);
+    Ok(Output::ok(value, human))
+}
+
+/// Every element of an array answer, read.
+fn each<T>(
+    value: &Value,
+    read: impl Fn(&Value) -> Result<T, read::Unreadable>,
+) -> Result<Vec<T>, Failure> {
+    match value {
+        Value::Array(items) => Ok(items.iter().map(read).collect::<Result<_, _>>()?),
+        _ => Err(read::Unreadable {
+            field: "the answer".into(),
+            problem: "is not a list".into(),
+        }
+        .into()),
+    }
 }
 
 async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Output, Failure> {
@@ -215,8 +259,12 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
                 .call(Method::POST, &["sessions", id, "refresh"], None)
                 .await?;
             let events = remote.get(&["sessions", id, "events"], &[]).await?;
-            let text = pairs_output(session.clone()).human;
-            return Ok(super::output::status_output(session, text, events));
+            let (record, details) = read::session(&session)?;
+            if let Some(advice) = output::unresolvable_advice(&record) {
+                eprintln!("{advice}");
+            }
+            let text = output::session_human(&record, &details);
+            return Ok(output::status_output(session, text, events));
         }
         DigilockerCommand::Label { id, label, clear } => {
             let label = super::args::new_label(label.as_deref(), *clear)?;
@@ -232,17 +280,8 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
             let value = remote
                 .get(&["sessions"], &[("all", all.to_string())])
                 .await?;
-            return Ok(rows_output(
-                value,
-                &[
-                    "id",
-                    "provider",
-                    "status",
-                    "reference",
-                    "label",
-                    "created_by",
-                ],
-            ));
+            let records = each(&value, |item| read::session(item).map(|(record, _)| record))?;
+            return Ok(Output::ok(value, output::sessions_human(&records)));
         }
         DigilockerCommand::Watch { .. } => return Err(not_yet("digilocker watch")),
         DigilockerCommand::Documents {
@@ -262,84 +301,37 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
             return Ok(super::documents::output(answer));
         }
     };
-    Ok(pairs_output(session))
+    session_output(session)
 }
 
 async fn notify(remote: &Remote, args: &NotifyArgs) -> Result<Output, Failure> {
-    if !args.yes {
-        // The confirmation a person gives at the terminal happens here, in
-        // front of them; the server only ever receives a decided notify.
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "refusing to send without confirmation: stdin is not a terminal (pass --yes)",
-            ));
-        }
-        let looked = remote
-            .call(Method::GET, &["links", &args.link_id], None)
-            .await?;
-        let question = format!(
-            "Send the payout-link notification for {} ({}) to its recipient? [y/N] ",
-            args.link_id,
-            looked["link"]["status"].as_str().unwrap_or("?")
-        );
-        eprint!("{question}");
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("not sent");
-            return Ok(Output::not_sent());
-        }
+    let (link, warning) = crate::validate::link_id("link id", &args.link_id)?;
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    // Told and asked as solo mode does it, in front of the operator; the
+    // server only ever receives a decided notify (and checks again).
+    let looked = remote
+        .call(Method::GET, &["links", link.as_str()], None)
+        .await?;
+    let report = read::link(&looked["link"])?;
+    let recent = crate::domain::RecentNotifies(each(&looked["recent_notifies"], read::audit)?);
+    if let Some(not_sent) = super::commands::ask_before_notify(&link, &report, &recent, args)? {
+        return Ok(not_sent);
     }
     let value = remote
         .call(
             Method::POST,
-            &["links", &args.link_id, "notify"],
-            Some(json!({"again": args.again})),
+            &["links", link.as_str(), "notify"],
+            // A person who confirmed at the terminal saw the warning.
+            Some(json!({"again": args.again || !args.yes})),
         )
         .await?;
-    Ok(pairs_output(value))
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// One object as `key  value` lines (the JSON is printed as it came).
-fn pairs_output(value: Value) -> Output {
-    let mut table = Table::pairs();
-    if let Some(object) = value.as_object() {
-        for (key, field) in object {
-            table.pair(key, text(field));
-        }
-    }
-    Output::ok(value.clone(), table.render())
-}
-
-/// An array of objects as a table of `columns`.
-fn rows_output(value: Value, columns: &[&'static str]) -> Output {
-    let rows = value.as_array().cloned().unwrap_or_default();
-    if rows.is_empty() {
-        return Output::ok(value, "none".into());
-    }
-    let mut table = Table::new();
-    for column in columns {
-        table = table.column(
-            column,
-            if *column == "message" {
-                Fit::Words
-            } else {
-                Fit::Whole
-            },
-        );
-    }
-    for row in &rows {
-        table.row(columns.iter().map(|c| text(&row[*c])).collect());
-    }
-    Output::ok(value, table.render())
+    let entry = read::audit(&value)?;
+    Ok(Output::ok(
+        value,
+        super::commands::notify_human(&entry, None),
+    ))
 }
 
 #[cfg(test)]

@@ -328,3 +328,193 @@ pub fn document_access_json(entry: &DocumentAccess) -> Value {
 pub fn error_json(kind: &str, message: &str, provider_code: Option<&str>) -> Value {
     json!({"error": {"kind": kind, "message": message, "provider_code": provider_code}})
 }
+
+/// The views above read back: what a client of the team API (the CLI)
+/// turns the server's JSON into, so it prints with the same code as solo
+/// mode does. Each reader is the inverse of its writer; a field missing or
+/// of the wrong kind is named.
+pub mod read {
+    use std::str::FromStr;
+
+    use jiff::Timestamp;
+    use rust_decimal::Decimal;
+    use serde_json::Value;
+
+    use crate::domain::{
+        AuditEntry, BalanceReport, BalanceSnapshot, CreateState, ExternalRef, LinkReport, Provider,
+        ProviderEnvironment, SessionId, SessionRecord, SessionStatus, UserDetails, UserFlow,
+    };
+
+    /// A field of the answer that is missing or not what the contract says.
+    #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+    #[error("the server's answer could not be read: {field} {problem}")]
+    pub struct Unreadable {
+        pub field: String,
+        pub problem: String,
+    }
+
+    fn unreadable(field: &str, problem: impl std::fmt::Display) -> Unreadable {
+        Unreadable {
+            field: field.to_string(),
+            problem: problem.to_string(),
+        }
+    }
+
+    /// One object's fields, read by name.
+    struct Fields<'a>(&'a Value);
+
+    impl Fields<'_> {
+        fn text(&self, name: &str) -> Result<String, Unreadable> {
+            self.maybe_text(name)?
+                .ok_or_else(|| unreadable(name, "is missing"))
+        }
+
+        fn maybe_text(&self, name: &str) -> Result<Option<String>, Unreadable> {
+            match &self.0[name] {
+                Value::Null => Ok(None),
+                Value::String(text) => Ok(Some(text.clone())),
+                _ => Err(unreadable(name, "is not a string")),
+            }
+        }
+
+        fn parsed<T: FromStr>(&self, name: &str) -> Result<T, Unreadable>
+        where
+            T::Err: std::fmt::Display,
+        {
+            self.text(name)?
+                .parse()
+                .map_err(|e| unreadable(name, format_args!("is not valid: {e}")))
+        }
+
+        fn maybe_time(&self, name: &str) -> Result<Option<Timestamp>, Unreadable> {
+            self.maybe_text(name)?
+                .map(|text| {
+                    text.parse()
+                        .map_err(|e| unreadable(name, format_args!("is not a time: {e}")))
+                })
+                .transpose()
+        }
+
+        fn serde<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, Unreadable> {
+            serde_json::from_value(self.0[name].clone()).map_err(|e| unreadable(name, e))
+        }
+    }
+
+    /// A value that is one of the derived serde forms (`AuditEntry`,
+    /// `LinkReport`, `BalanceSnapshot` share their view's field names).
+    pub fn derived<T: serde::de::DeserializeOwned>(
+        value: &Value,
+        what: &str,
+    ) -> Result<T, Unreadable> {
+        serde_json::from_value(value.clone()).map_err(|e| unreadable(what, e))
+    }
+
+    pub fn audit(value: &Value) -> Result<AuditEntry, Unreadable> {
+        derived(value, "audit row")
+    }
+
+    pub fn link(value: &Value) -> Result<LinkReport, Unreadable> {
+        derived(value, "link")
+    }
+
+    /// `GET /balance/history`: since when, and the readings.
+    pub fn balance_history(value: &Value) -> Result<(Timestamp, Vec<BalanceSnapshot>), Unreadable> {
+        let fields = Fields(value);
+        let since = fields
+            .maybe_time("since")?
+            .ok_or_else(|| unreadable("since", "is missing"))?;
+        Ok((since, fields.serde("readings")?))
+    }
+
+    pub fn balance(value: &Value) -> Result<BalanceReport, Unreadable> {
+        let fields = Fields(value);
+        Ok(BalanceReport {
+            account: fields.text("account")?,
+            available: fields.parsed::<Decimal>("available")?,
+            total: fields.parsed::<Decimal>("total")?,
+            lien: fields.parsed::<Decimal>("lien")?,
+            environment: fields
+                .maybe_text("environment")?
+                .map(|label| ProviderEnvironment::from_provider(&label)),
+            fetched_at: fields
+                .maybe_time("fetched_at")?
+                .ok_or_else(|| unreadable("fetched_at", "is missing"))?,
+            request_id: fields.maybe_text("request_id")?,
+        })
+    }
+
+    /// A session and its masked user details (as `UserDetails::masked`
+    /// orders them).
+    pub fn session(value: &Value) -> Result<(SessionRecord, Vec<(String, String)>), Unreadable> {
+        let fields = Fields(value);
+        let time = |name: &str| {
+            fields
+                .maybe_time(name)?
+                .ok_or_else(|| unreadable(name, "is missing"))
+        };
+        let message =
+            || Ok::<_, Unreadable>(fields.maybe_text("create_message")?.unwrap_or_default());
+        let create_state = match fields.text("create_state")?.as_str() {
+            "sending" => CreateState::Sending,
+            "created" => CreateState::Created,
+            "failed" => CreateState::Failed(message()?),
+            "outcome_unknown" => CreateState::OutcomeUnknown(message()?),
+            other => {
+                return Err(unreadable(
+                    "create_state",
+                    format_args!("'{other}' is not one of its words"),
+                ));
+            }
+        };
+        // Until the create completes, the word is where the create stands.
+        let status = match create_state {
+            CreateState::Created => SessionStatus::from_normalised(&fields.text("status")?),
+            _ => SessionStatus::Pending,
+        };
+        let flow = match fields.maybe_text("flow")? {
+            Some(word) => Some(
+                UserFlow::parse(&word)
+                    .ok_or_else(|| unreadable("flow", format_args!("'{word}' is not a flow")))?,
+            ),
+            None => None,
+        };
+        let record = SessionRecord {
+            id: SessionId::new_unchecked(fields.text("id")?),
+            provider: fields.parsed::<Provider>("provider")?,
+            external_ref: ExternalRef::new_unchecked(fields.text("external_ref")?),
+            reference: fields.maybe_text("reference")?,
+            status,
+            provider_status: fields.text("provider_status")?,
+            url: fields.maybe_text("url")?,
+            flow,
+            redirect_url: fields.maybe_text("redirect_url")?,
+            documents_requested: fields.serde("documents_requested")?,
+            documents_consented: fields.serde("documents_consented")?,
+            create_state,
+            tracking: fields.serde("tracking")?,
+            created_at: time("created_at")?,
+            updated_at: time("updated_at")?,
+            expires_at: time("expires_at")?,
+            last_polled_at: fields.maybe_time("last_polled_at")?,
+            last_error: fields.maybe_text("last_error")?,
+            label: fields.maybe_text("label")?,
+            created_by: fields.maybe_text("created_by")?,
+            status_learned: fields.serde("status_learned")?,
+            status_at: fields.maybe_time("status_at")?,
+        };
+        let mut details: Vec<(String, String)> = match &value["user_details"] {
+            Value::Object(map) => map
+                .iter()
+                .map(|(key, shown)| (key.clone(), shown.as_str().unwrap_or_default().to_string()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        details.sort_by_key(|(key, _)| {
+            UserDetails::FIELDS
+                .iter()
+                .position(|field| field == key)
+                .unwrap_or(usize::MAX)
+        });
+        Ok((record, details))
+    }
+}

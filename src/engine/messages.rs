@@ -311,6 +311,13 @@ pub enum Update {
         #[schema(value_type = Option<Object>)]
         retry_in: Option<Duration>,
     },
+    /// A poll asked for (`r`) waits for the provider's rate limit or the
+    /// budget: it goes at `at`, by itself.
+    #[serde(skip)]
+    PollWaits {
+        id: SessionId,
+        at: Timestamp,
+    },
     /// How a provider's calls are going, sent when it changes.
     Health {
         provider: Provider,

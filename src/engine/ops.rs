@@ -30,6 +30,30 @@ use crate::store::{
     Activity, Lease, NotifyCompletion, Outcome, ProviderWord, Store, StoreError, TRACKED_REF_PREFIX,
 };
 
+/// A create the provider refused before acting on it (a 429, a connection
+/// never made) is tried again this many times when the caller paces it
+/// (the engine; the CLI's clients retry by themselves)...
+const CREATE_RETRIES: u32 = 3;
+/// ...if the provider asks for no longer a wait than this.
+const CREATE_RETRY_PATIENCE: Duration = Duration::from_secs(10);
+
+/// How long to wait before trying a create again after `error`, if at all:
+/// the provider's Retry-After when short, else 1, 2, 4 s.
+fn create_retry_wait(error: &ProviderError, retries: u32) -> Option<Duration> {
+    let backoff = Duration::from_secs(1 << retries.min(4));
+    match error {
+        ProviderError::RateLimited {
+            retry_after: Some(wait),
+            ..
+        } => (*wait <= CREATE_RETRY_PATIENCE).then_some(*wait),
+        ProviderError::RateLimited { .. }
+        | ProviderError::Transport {
+            never_sent: true, ..
+        } => Some(backoff),
+        _ => None,
+    }
+}
+
 /// How often, and how many times, to ask for a document being prepared.
 const PREPARING_RETRY: Duration = Duration::from_secs(2);
 pub const PREPARING_ATTEMPTS: u32 = 10;
@@ -248,7 +272,20 @@ impl Services {
         &self,
         request: &SessionRequest,
     ) -> Result<SessionRecord, CreateFailure> {
-        self.create_session_inner(request)
+        self.create_session_paced(request, None).await
+    }
+
+    /// [`Services::create_session`], retrying a create the provider refused
+    /// before acting on it (a short Retry-After, a connection never made),
+    /// each attempt first in `pace`'s line: for callers whose clients do
+    /// not retry by themselves (the engine's, whose budget must see every
+    /// request).
+    pub async fn create_session_paced(
+        &self,
+        request: &SessionRequest,
+        pace: Option<&crate::engine::rate_limit::Budget>,
+    ) -> Result<SessionRecord, CreateFailure> {
+        self.create_session_inner(request, pace)
             .await
             .map_err(|(record, error)| CreateFailure { record, error })
     }
@@ -256,6 +293,7 @@ impl Services {
     async fn create_session_inner(
         &self,
         request: &SessionRequest,
+        pace: Option<&crate::engine::rate_limit::Budget>,
     ) -> Result<SessionRecord, (Option<SessionRecord>, OpsError)> {
         let bare = |error: OpsError| (None, error);
         // Check configuration and the request before writing anything:
@@ -291,31 +329,25 @@ impl Services {
         self.store()
             .begin_session(&new)
             .map_err(|e| bare(e.into()))?;
-        let answer = match (request.provider, instantpay_redirect) {
-            (Provider::InstantPay, Some(redirect_url)) => {
-                self.instantpay()
-                    .map_err(bare)?
-                    .create_digilocker(&InstantPayCreate {
-                        external_ref: new.external_ref.clone(),
-                        redirect_url,
-                        flow: request.flow,
-                    })
-                    .await
-            }
-            // Refused above, before the row was written; kept exhaustive so
-            // an InstantPay request can never reach Cashfree.
-            (Provider::InstantPay, None) => Err(missing_instantpay_redirect()),
-            (Provider::Cashfree, _) => {
-                self.cashfree()
-                    .map_err(bare)?
-                    .create_digilocker(&CashfreeCreate {
-                        verification_id: new.external_ref.clone(),
-                        documents: request.documents.clone(),
-                        redirect_url: request.redirect_url.clone(),
-                        flow: Some(request.flow),
-                    })
-                    .await
-            }
+        let mut retries = 0;
+        let answer = loop {
+            let answer = self
+                .send_create(request, &new, instantpay_redirect.clone())
+                .await
+                .map_err(bare)?;
+            let wait = match (&answer, pace) {
+                (Err(error), Some(_)) if retries < CREATE_RETRIES => {
+                    create_retry_wait(error, retries)
+                }
+                _ => None,
+            };
+            let (Some(wait), Some(budget)) = (wait, pace) else {
+                break answer;
+            };
+            retries += 1;
+            tracing::info!(provider = %new.provider, ?wait, retries, "create refused before it was acted on; retrying");
+            tokio::time::sleep(wait).await;
+            budget.take_priority().await;
         };
         match answer {
             Ok(created) => {
@@ -343,6 +375,39 @@ impl Services {
                 Err((Some(record), error.into()))
             }
         }
+    }
+
+    /// One attempt at the provider's create, for the row `new`.
+    async fn send_create(
+        &self,
+        request: &SessionRequest,
+        new: &NewSession,
+        instantpay_redirect: Option<url::Url>,
+    ) -> Result<Result<CreatedSession, ProviderError>, OpsError> {
+        Ok(match (request.provider, instantpay_redirect) {
+            (Provider::InstantPay, Some(redirect_url)) => {
+                self.instantpay()?
+                    .create_digilocker(&InstantPayCreate {
+                        external_ref: new.external_ref.clone(),
+                        redirect_url,
+                        flow: request.flow,
+                    })
+                    .await
+            }
+            // Refused before the row was written; kept exhaustive so an
+            // InstantPay request can never reach Cashfree.
+            (Provider::InstantPay, None) => Err(missing_instantpay_redirect()),
+            (Provider::Cashfree, _) => {
+                self.cashfree()?
+                    .create_digilocker(&CashfreeCreate {
+                        verification_id: new.external_ref.clone(),
+                        documents: request.documents.clone(),
+                        redirect_url: request.redirect_url.clone(),
+                        flow: Some(request.flow),
+                    })
+                    .await
+            }
+        })
     }
 
     /// Starts tracking a session created elsewhere and polls it once.

@@ -8,6 +8,7 @@
 //! the steady rate the rest, so `burst + rate × 60 s ≤ n`.
 
 use std::num::NonZeroU32;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -46,9 +47,22 @@ pub fn max_requests_in(requests_per_minute: u32, window: Duration) -> u64 {
 
 /// One provider's budget.
 pub struct Budget {
-    limiter: DefaultDirectRateLimiter,
+    /// The configured `requests_per_minute`, and the minute it counts over.
+    configured: u32,
+    minute: Duration,
+    /// The rate in force (the configured one, or less when the provider
+    /// says its limit is lower) and its limiter.
+    limiter: RwLock<(u32, DefaultDirectRateLimiter)>,
     /// User-initiated calls waiting for a token; polls stand aside meanwhile.
     priority_waiting: AtomicUsize,
+}
+
+fn limiter(requests_per_minute: u32, minute: Duration) -> DefaultDirectRateLimiter {
+    let (burst, period) = split_over(requests_per_minute, minute);
+    let quota = Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+    RateLimiter::direct(quota)
 }
 
 impl Budget {
@@ -58,19 +72,51 @@ impl Budget {
 
     /// A budget counted over `minute` (a scaled clock's minute).
     pub fn over(requests_per_minute: u32, minute: Duration) -> Budget {
-        let (burst, period) = split_over(requests_per_minute, minute);
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         Budget {
-            limiter: RateLimiter::direct(quota),
+            configured: requests_per_minute,
+            minute,
+            limiter: RwLock::new((requests_per_minute, limiter(requests_per_minute, minute))),
             priority_waiting: AtomicUsize::new(0),
         }
     }
 
+    /// Keeps within the limit the provider says it counts us against
+    /// (`X-RateLimit-Limit`), when that is lower than the configured
+    /// budget: a budget above it only buys 429s, whose Retry-After then
+    /// holds back even what is on screen. Never above the configured one.
+    pub fn cap_at(&self, advertised: Option<u32>) {
+        let effective = advertised
+            .filter(|limit| *limit > 0)
+            .map_or(self.configured, |limit| limit.min(self.configured));
+        let current = self.limiter.read().map(|held| held.0).unwrap_or(effective);
+        if current == effective {
+            return;
+        }
+        if let Ok(mut held) = self.limiter.write() {
+            tracing::info!(
+                requests_per_minute = effective,
+                configured = self.configured,
+                "request budget follows the provider's own limit"
+            );
+            *held = (effective, limiter(effective, self.minute));
+        }
+    }
+
+    /// The requests a minute in force.
+    pub fn per_minute(&self) -> u32 {
+        self.limiter
+            .read()
+            .map(|held| held.0)
+            .unwrap_or(self.configured)
+    }
+
     /// Takes a token now, or says how long until one is free. Never waits.
     pub fn try_take(&self) -> Result<(), Duration> {
-        self.limiter.check().map_err(|not_until| {
+        let held = self
+            .limiter
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        held.1.check().map_err(|not_until| {
             not_until
                 .wait_time_from(DefaultClock::default().now())
                 .max(MIN_WAIT)
@@ -122,6 +168,19 @@ mod tests {
                 "rpm {rpm}: {in_minute}"
             );
         }
+    }
+
+    #[test]
+    fn the_providers_lower_limit_is_kept_and_never_a_higher_one() {
+        let budget = Budget::new(60);
+        budget.cap_at(Some(20));
+        assert_eq!(budget.per_minute(), 20);
+        let granted = (0..10).filter(|_| budget.try_take().is_ok()).count();
+        assert_eq!(granted, 2, "a burst of a tenth of 20");
+        budget.cap_at(Some(500));
+        assert_eq!(budget.per_minute(), 60, "never above the configured");
+        budget.cap_at(None);
+        assert_eq!(budget.per_minute(), 60);
     }
 
     #[test]

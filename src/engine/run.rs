@@ -41,6 +41,8 @@ pub const BALANCE_DEBOUNCE: Duration = Duration::from_secs(2);
 const MIN_SESSION_INTERVAL: Duration = Duration::from_millis(50);
 /// How often to look again while a user call waits for a provider's token.
 const PRIORITY_RECHECK: Duration = Duration::from_millis(200);
+/// A poll asked for that can go within this long is not announced as waiting.
+const REFRESH_SOON: Duration = Duration::from_secs(1);
 /// Extra time, beyond one request timeout, that shutdown gives side effects.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -177,6 +179,8 @@ enum Done {
         scheduled: bool,
         /// The session was past its expiry when polled: whatever the answer, stop.
         last_check: bool,
+        /// When the poll went out: a failure older than an answer is overtaken.
+        sent: Instant,
         result: Result<PollOutcome, OpsError>,
     },
     Created {
@@ -231,6 +235,18 @@ struct Slot {
     failures: u32,
     /// When the last poll of it was dispatched.
     last_poll: Option<Instant>,
+    /// When the newest poll that got an answer was dispatched.
+    answered: Option<Instant>,
+}
+
+/// The polls of one session out at once: one, or two when the one for a
+/// session on screen hangs longer than its interval (a second goes rather
+/// than wait out the timeout).
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    /// When the newest went out.
+    since: Instant,
+    polls: u8,
 }
 
 #[derive(Default)]
@@ -255,7 +271,7 @@ struct Engine {
     poll_permits: Arc<Semaphore>,
     slots: HashMap<SessionId, Slot>,
     /// Sessions with a poll in flight (scheduled or refresh).
-    polling_now: HashSet<SessionId>,
+    polling_now: HashMap<SessionId, InFlight>,
     /// Sessions untracked in this run: late answers for them are dropped.
     untracked: HashSet<SessionId>,
     /// Links with a notify in flight: a second send is refused.
@@ -304,7 +320,7 @@ impl Engine {
             on_screen: HashSet::new(),
             updates,
             slots: HashMap::new(),
-            polling_now: HashSet::new(),
+            polling_now: HashMap::new(),
             untracked: HashSet::new(),
             notifying: HashSet::new(),
             balance: BalanceState::default(),
@@ -469,8 +485,48 @@ impl Engine {
                 next_due: due,
                 failures: 0,
                 last_poll: None,
+                answered: None,
             },
         );
+    }
+
+    /// Whether `id` may be polled now.
+    fn may_poll(&self, id: &SessionId, now: Instant) -> bool {
+        self.poll_allowed_from(id, now).is_some_and(|at| at <= now)
+    }
+
+    /// From when a poll of `id` may go, given what of it is out: `now`
+    /// when nothing is; one on-screen interval after a lone poll of a
+    /// session on screen went out (it hangs: a second goes rather than
+    /// wait out the timeout); `None` while the polls out must come back.
+    fn poll_allowed_from(&self, id: &SessionId, now: Instant) -> Option<Instant> {
+        match self.polling_now.get(id) {
+            None => Some(now),
+            Some(out) if out.polls == 1 && self.on_screen.contains(id) => {
+                Some(out.since + self.plan.on_screen)
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// A poll of `id` went out.
+    fn poll_out(&mut self, id: &SessionId, now: Instant) {
+        let out = self.polling_now.entry(id.clone()).or_insert(InFlight {
+            since: now,
+            polls: 0,
+        });
+        out.since = now;
+        out.polls = out.polls.saturating_add(1);
+    }
+
+    /// A poll of `id` came back (or its task ended).
+    fn poll_back(&mut self, id: &SessionId) {
+        if let Some(out) = self.polling_now.get_mut(id) {
+            out.polls = out.polls.saturating_sub(1);
+            if out.polls == 0 {
+                self.polling_now.remove(id);
+            }
+        }
     }
 
     /// How long until `record` should be polled again, by the plan: its age,
@@ -491,16 +547,23 @@ impl Engine {
                 1
             },
             webhook_backed: self.webhook_backed(record),
+            provider_answers: state.answers_within(self.plan.ceiling, now),
         };
         self.plan.wait(&clock, rand::random_range(0.0..=1.0))
     }
 
-    /// Each provider's own rate counter, read once per pass over the sessions.
+    /// Each provider's own rate counter, read once per pass over the
+    /// sessions; each budget keeps within the limit it reports.
     fn rate_readings(&self) -> RateReadings {
-        RateReadings {
+        let readings = RateReadings {
             instantpay: self.services.rate_headers(Provider::InstantPay),
             cashfree: self.services.rate_headers(Provider::Cashfree),
+        };
+        for provider in [Provider::InstantPay, Provider::Cashfree] {
+            let limit = readings.get(provider).and_then(|headers| headers.limit);
+            self.provider(provider).budget.cap_at(limit);
         }
+        readings
     }
 
     /// Starts every poll that is due and allowed: a concurrency permit and a
@@ -517,7 +580,7 @@ impl Engine {
         let mut due: Vec<(bool, Instant, SessionId)> = self
             .slots
             .iter()
-            .filter(|(id, slot)| slot.next_due <= now && !self.polling_now.contains(*id))
+            .filter(|(id, slot)| slot.next_due <= now && self.may_poll(id, now))
             .map(|(id, slot)| (!self.on_screen.contains(id), slot.next_due, id.clone()))
             .collect();
         due.sort();
@@ -532,7 +595,8 @@ impl Engine {
                 continue;
             }
             let state = self.provider_mut(provider);
-            if state.blocked_until(now).is_some() || !state.may_dispatch(now) {
+            // The probe after a 429 holds back what is off screen only.
+            if state.blocked_until(now).is_some() || (off_screen && !state.may_dispatch(now)) {
                 continue;
             }
             if state.budget.priority_waiting() {
@@ -556,8 +620,9 @@ impl Engine {
             let last_check = expired(&record);
             let services = self.services.clone();
             let lease = self.lease.clone();
-            self.polling_now.insert(id.clone());
-            debug!(session = %id, provider = provider.as_str(), last_check, "polling");
+            let hedge = self.polling_now.contains_key(&id);
+            self.poll_out(&id, now);
+            debug!(session = %id, provider = provider.as_str(), last_check, hedge, "polling");
             let kind = TaskKind::Poll {
                 id: id.clone(),
                 provider,
@@ -573,6 +638,7 @@ impl Engine {
                     provider,
                     scheduled: true,
                     last_check,
+                    sent: now,
                     result,
                 }
             });
@@ -595,15 +661,16 @@ impl Engine {
         if self.poll_permits.available_permits() > 0 {
             let rates = self.rate_readings();
             for (id, slot) in &self.slots {
-                if self.polling_now.contains(id) {
+                let Some(allowed) = self.poll_allowed_from(id, now) else {
                     continue;
-                }
+                };
                 let state = self.provider(slot.record.provider);
-                if !state.may_dispatch(now) {
+                let on_screen = self.on_screen.contains(id);
+                if !on_screen && !state.may_dispatch(now) {
                     continue;
                 }
-                let held = rates.hold(slot.record.provider, self.on_screen.contains(id), now);
-                let at = [state.blocked_until(now), held]
+                let held = rates.hold(slot.record.provider, on_screen, now);
+                let at = [state.blocked_until(now), held, Some(allowed)]
                     .into_iter()
                     .flatten()
                     .fold(slot.next_due, Instant::max);

@@ -9,6 +9,17 @@
 //! else can wait longer as it ages. One last check at expiry catches the
 //! final word; nothing is polled after a final status (the engine drops
 //! those sessions).
+//!
+//! A flaky provider (429s, 500s, timeouts) stretches the waits, but only
+//! of what nobody is looking at, and never past a minute while it answers
+//! at all: a session on screen keeps its interval through failures and
+//! slow-downs (half of it after a first failure; the engine also sends a
+//! second poll when one of it hangs longer than the interval). Past that
+//! it is the budget, not the wait, that spaces the
+//! calls: the engine's own (kept within the limit the provider reports),
+//! the provider's counter (`rate_hold`) and its Retry-After. Only a
+//! provider that has not answered anything for longer than the ceiling is
+//! backed off further, on screen too.
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +49,8 @@ pub struct Plan {
     /// webhooks = true`): how often a Cashfree session is polled instead,
     /// on screen or not, as a safety net under the deliveries.
     pub webhook_backed: Duration,
+    /// The longest wait for a pending session while its provider answers.
+    pub ceiling: Duration,
 }
 
 /// The safety net's interval: a session pending its whole 10 minutes is
@@ -98,7 +111,8 @@ impl Plan {
     /// The plan for a configured `session_interval` (5 s by default): on
     /// screen at that interval; off screen 2× for the first 2 minutes, 4×
     /// until 5 minutes, then 8×. With 5 s that is 10 s / 20 s / 40 s: about
-    /// 30 calls for a session that stays pending its whole 10 minutes.
+    /// 30 calls for a session that stays pending its whole 10 minutes. The
+    /// ceiling is 12× (a minute).
     pub fn for_interval(interval: Duration) -> Plan {
         Plan {
             on_screen: interval,
@@ -109,6 +123,7 @@ impl Plan {
             late: interval * 8,
             minute: crate::engine::rate_limit::MINUTE,
             webhook_backed: WEBHOOK_BACKED,
+            ceiling: interval * 12,
         }
     }
 
@@ -125,6 +140,7 @@ impl Plan {
             late: scale(self.late),
             minute: scale(self.minute),
             webhook_backed: scale(self.webhook_backed),
+            ceiling: scale(self.ceiling),
         }
     }
 
@@ -144,13 +160,40 @@ impl Plan {
     /// poll together. The wait never runs past the window's end (plus
     /// [`EXPIRY_GRACE`]): that is the last check.
     pub fn wait(&self, session: &SessionClock, jitter: f64) -> Duration {
-        let base = if session.webhook_backed {
-            self.webhook_backed
-        } else {
-            self.interval(session.age, session.on_screen)
+        if session.webhook_backed {
+            // Deliveries carry the news; a failed safety-net poll is retried
+            // at the regular pace, not slower.
+            let wait = if session.failures == 0 {
+                self.webhook_backed
+            } else {
+                self.interval(session.age, session.on_screen)
+            };
+            return self.jittered_within_window(wait, session, jitter);
+        }
+        let base = self.interval(session.age, session.on_screen);
+        let wait = match (session.on_screen, session.provider_answers) {
+            // What someone is looking at comes first: a failure is tried
+            // again at half the interval, then at the interval.
+            (true, true) if session.failures == 1 => base / 2,
+            (true, true) => base,
+            (false, true) => self.stretched(base, session).min(self.ceiling),
+            (_, false) => self.stretched(base, session),
         };
+        self.jittered_within_window(wait, session, jitter)
+    }
+
+    /// `base` backed off for the session's failures and the provider's slow-down.
+    fn stretched(&self, base: Duration, session: &SessionClock) -> Duration {
         let backoff = 1u32 << session.failures.min(MAX_FAILURE_DOUBLINGS);
-        let wait = base * session.slow_factor.max(1) * backoff;
+        base * session.slow_factor.max(1) * backoff
+    }
+
+    fn jittered_within_window(
+        &self,
+        wait: Duration,
+        session: &SessionClock,
+        jitter: f64,
+    ) -> Duration {
         let wait = wait.mul_f64(1.0 - JITTER * jitter.clamp(0.0, 1.0));
         match session.until_expiry {
             Some(left) => wait.min(left + EXPIRY_GRACE),
@@ -180,6 +223,9 @@ pub struct SessionClock {
     pub slow_factor: u32,
     /// Its status is expected by webhook: polled at the safety net's pace.
     pub webhook_backed: bool,
+    /// The provider has answered something (a 429 and a 500 count) within
+    /// the ceiling: failures stretch only off-screen waits, up to it.
+    pub provider_answers: bool,
 }
 
 /// Holds polls back before the provider's own counter runs out, rather than
@@ -218,6 +264,7 @@ mod tests {
             failures: 0,
             slow_factor: 1,
             webhook_backed: false,
+            provider_answers: true,
         }
     }
 
@@ -242,6 +289,7 @@ mod tests {
                     failures: 0,
                     slow_factor: 1,
                     webhook_backed,
+                    provider_answers: true,
                 },
                 jitter,
             );
@@ -340,14 +388,43 @@ mod tests {
     #[test]
     fn failures_and_slow_downs_stretch_the_wait_within_bounds() {
         let p = plan();
-        let mut c = clock(0, Some(600), true);
-        c.failures = 2;
-        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(20));
-        c.failures = 30;
-        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(80), "capped at 16×");
-        c.failures = 0;
-        c.slow_factor = 4;
-        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(20));
+        // (on screen, age, failures, slow factor, provider answers, expected wait)
+        let cases = [
+            // On screen: the interval, whatever fails, while the provider
+            // answers; half of it after a first failure.
+            (true, 0, 1, 1, true, 2.5),
+            (true, 0, 2, 8, true, 5.0),
+            (true, 0, 30, 8, true, 5.0),
+            (true, 0, 0, 8, true, 5.0),
+            // Off screen: slowed and backed off, up to a minute.
+            (false, 0, 0, 4, true, 40.0),
+            (false, 0, 1, 8, true, 60.0),
+            (false, 7 * MIN, 0, 8, true, 60.0),
+            // A provider silent for longer than that: no ceiling, up to 16×.
+            (true, 0, 30, 1, false, 80.0),
+            (true, 0, 1, 2, false, 20.0),
+            (false, 0, 2, 4, false, 160.0),
+        ];
+        for (on_screen, age, failures, slow_factor, provider_answers, expected) in cases {
+            let mut c = clock(age, Some(3600), on_screen);
+            c.failures = failures;
+            c.slow_factor = slow_factor;
+            c.provider_answers = provider_answers;
+            assert_eq!(
+                p.wait(&c, 0.0),
+                Duration::from_secs_f64(expected),
+                "on screen {on_screen}, age {age}, {failures} failures, slowed ×{slow_factor}, answers {provider_answers}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_safety_net_poll_is_retried_at_the_regular_pace() {
+        let p = plan();
+        let mut c = clock(30, Some(570), false);
+        c.webhook_backed = true;
+        c.failures = 1;
+        assert_eq!(p.wait(&c, 0.0), Duration::from_secs(10));
     }
 
     #[test]

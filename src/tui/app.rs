@@ -31,6 +31,8 @@ use super::view::{Providers, ViewContext};
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Help(HelpView),
+    /// The activity log, every line in full.
+    Activity(super::activity::ActivityView),
     NewSession(NewSessionForm),
     Track(TrackForm),
     Detail(DetailView),
@@ -109,6 +111,7 @@ impl App {
     pub fn context(&self) -> Context {
         match &self.overlay {
             Some(Overlay::Help(_)) => Context::Help,
+            Some(Overlay::Activity(_)) => Context::Activity,
             Some(Overlay::NewSession(_)) => Context::NewSession,
             Some(Overlay::Track(_)) => Context::Track,
             Some(Overlay::Detail(view)) if view.confirm_stop => Context::ConfirmStop,

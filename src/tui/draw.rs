@@ -36,6 +36,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help(view)) => help::draw(frame, area, &ctx, &app.keymap, *view),
+        Some(Overlay::Activity(view)) => {
+            activity::draw_overlay(frame, area, &ctx, &app.activity, *view);
+        }
         Some(Overlay::NewSession(form)) => new_session::draw(frame, layout.main, &ctx, form),
         Some(Overlay::Track(form)) => track::draw(frame, layout.main, &ctx, form),
         Some(Overlay::Detail(view)) => {
@@ -53,7 +56,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     // Everything worth keeping is in the activity log as well.
     match &app.overlay {
         None => toasts::draw(frame, layout.body, &ctx, &app.toasts),
-        Some(Overlay::Help(_)) => {}
+        Some(Overlay::Help(_) | Overlay::Activity(_)) => {}
         Some(Overlay::Detail(view)) if view.qr_only => {}
         Some(_) => toasts::draw_line(frame, layout.status_bar, &ctx, &app.toasts),
     }

@@ -114,10 +114,15 @@ pub fn spinner(now: Timestamp) -> &'static str {
 /// `text` in at most `width` columns: whole when it fits, else cut with a
 /// visible `…` so a shortened id or reference is never mistaken for whole.
 pub fn clip(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
-    use unicode_width::UnicodeWidthChar;
     if unicode_width::UnicodeWidthStr::width(text) <= width {
         return text.into();
     }
+    cut(text, width).into()
+}
+
+/// The start of `text` and a `…`, in at most `width` columns.
+fn cut(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
     let mut used = 0;
     let mut kept = String::new();
     for c in text.chars() {
@@ -131,7 +136,32 @@ pub fn clip(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
     if width > 0 {
         kept.push('…');
     }
-    kept.into()
+    kept
+}
+
+/// `line` in at most `width` columns, its styles kept: whole when it fits,
+/// else cut with `…` (see [`clip`]).
+pub fn clip_line(line: ratatui::text::Line<'_>, width: usize) -> ratatui::text::Line<'_> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut left = width;
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let span_width = span.width();
+        if span_width < left {
+            left -= span_width;
+            spans.push(span);
+            continue;
+        }
+        // This span reaches the edge: cut it, the `…` in the last column.
+        spans.push(ratatui::text::Span::styled(
+            cut(&span.content, left),
+            span.style,
+        ));
+        break;
+    }
+    ratatui::text::Line::from(spans).style(line.style)
 }
 
 /// `+₹1,200.00` / `−₹200.00`.
@@ -146,6 +176,29 @@ pub fn signed_inr(change: rust_decimal::Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_cut_to_fit_ends_in_an_ellipsis_and_keeps_its_styles() {
+        use ratatui::style::Style;
+        use ratatui::text::{Line, Span};
+        let red = Style::new().red();
+        let line = || {
+            Line::from(vec![
+                Span::raw("06:05 "),
+                Span::styled("sent Notification", red),
+            ])
+        };
+        for width in [5, 6, 7, 12, 22] {
+            let cut = clip_line(line(), width);
+            let text: String = cut.spans.iter().map(|s| s.content.as_ref()).collect();
+            assert!(cut.width() <= width, "{width}: {text}");
+            assert!(text.ends_with('…'), "{width}: {text}");
+        }
+        let cut = clip_line(line(), 12);
+        assert_eq!(cut.spans[1].content, "sent …");
+        assert_eq!(cut.spans[1].style, red);
+        assert_eq!(clip_line(line(), 23), line(), "whole when it fits");
+    }
 
     #[test]
     fn durations() {

@@ -26,6 +26,7 @@ pub enum Context {
     ConfirmNotify,
     BalanceChart,
     Help,
+    Activity,
 }
 
 impl Action {
@@ -38,7 +39,7 @@ impl Action {
 
 impl Context {
     /// Every context the keyboard can be in, in the order help lists them.
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Global,
         Context::Balance,
         Context::BalanceChart,
@@ -53,6 +54,7 @@ impl Context {
         Context::EditLabel,
         Context::ConfirmNotify,
         Context::Help,
+        Context::Activity,
     ];
 
     pub fn title(self) -> &'static str {
@@ -71,6 +73,7 @@ impl Context {
             Context::ConfirmNotify => "Confirm notify",
             Context::BalanceChart => "Balance chart",
             Context::Help => "Help",
+            Context::Activity => "Activity log",
         }
     }
 
@@ -155,6 +158,7 @@ actions! {
     OpenChart => "balance_chart",
     EditLabel => "edit_label",
     ToggleSpan => "chart_span",
+    ShowActivity => "activity_log",
 }
 
 impl Action {
@@ -386,6 +390,12 @@ static DEFAULTS: &[Default] = &[
     bind(C::Global, &[ch('n')], A::NewSession, "new session", Some("new")),
     bind(C::Global, &[ch('t')], A::TrackSession, "track session", Some("track")),
     bind(C::Global, &[ch('l')], A::FocusNotify, "payout notify", Some("notify")),
+    bind(C::Global, &[ch('a')], A::ShowActivity, "activity log, every line in full", None),
+    bind(C::Activity, &[plain(K::Esc), ch('a'), ch('q')], A::Close, "close the log", Some("close")),
+    bind(C::Activity, &[plain(K::Up), ch('k')], A::Up, "older", Some("scroll")),
+    bind(C::Activity, &[plain(K::Down), ch('j')], A::Down, "newer", None),
+    bind(C::Activity, &[plain(K::PageUp)], A::PageUp, "page older", None),
+    bind(C::Activity, &[plain(K::PageDown)], A::PageDown, "page newer", None),
 ];
 
 fn label_of(keys: &[KeyCombo]) -> String {

@@ -24,7 +24,7 @@ use crate::error::ProviderError;
 use crate::words;
 
 use super::feedback::{Alert, Debounce, Effect, Feedback, Level};
-use super::format::{ago, ago_short, clip, countdown, documents_short, signed_duration};
+use super::format::{ago, ago_short, clip, clip_line, countdown, documents_short, signed_duration};
 use super::keymap::Action;
 use super::layout::Pane;
 use super::view::ViewContext;
@@ -478,6 +478,14 @@ impl SessionTable {
         self.upsert(record);
     }
 
+    /// A poll asked for waits for the rate limit: a failing session's
+    /// "Next poll" says when.
+    pub fn on_poll_waits(&mut self, id: &SessionId, at: Timestamp) {
+        if let Some(trouble) = self.troubles.get_mut(id) {
+            trouble.next_poll = Some(at);
+        }
+    }
+
     pub fn on_user_details(&mut self, id: SessionId, details: UserDetails) {
         self.user_details.insert(id, details);
     }
@@ -610,7 +618,7 @@ fn heading(column: Column, plan: &ColumnPlan) -> &'static str {
         Column::Status => "Status",
         Column::Left => "Left",
         Column::Polled if plan.wide_polled => "Polled",
-        Column::Polled => "Pol",
+        Column::Polled => "Poll",
         Column::Requested => "Requested",
         Column::Consented => "Consented",
     }
@@ -689,7 +697,9 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, table: &SessionTab
             theme.warning,
         ));
     }
-    let mut block = pane_block(ctx, Pane::Sessions, Line::from(title));
+    // Within the top border, between its corners.
+    let title = clip_line(Line::from(title), usize::from(area.width.saturating_sub(2)));
+    let mut block = pane_block(ctx, Pane::Sessions, title);
     if table.filter_editing || !table.filter.value().is_empty() {
         let cursor = if table.filter_editing { "▏" } else { "" };
         block = block.title_bottom(Line::from(vec![

@@ -146,16 +146,22 @@ pub fn draw_line(frame: &mut Frame, line: Rect, ctx: &ViewContext, toasts: &Toas
         return;
     };
     let style = level_style(ctx, newest.level);
-    let mut spans = vec![
-        Span::styled(format!(" {} ", newest.level.symbol()), style),
-        Span::styled(newest.line(), style),
-    ];
-    if toasts.len() > 1 {
-        spans.push(Span::styled(
+    let more = (toasts.len() > 1).then(|| {
+        Span::styled(
             format!("  (+{} more in the log)", toasts.len() - 1),
             ctx.theme.dim,
-        ));
-    }
+        )
+    });
+    // Cut to fit before what follows it: the log (`a`) has it whole.
+    let room = usize::from(line.width).saturating_sub(more.as_ref().map_or(0, Span::width));
+    let newest = super::format::clip_line(
+        Line::from(vec![
+            Span::styled(format!(" {} ", newest.level.symbol()), style),
+            Span::styled(newest.line(), style),
+        ]),
+        room,
+    );
+    let spans = Line::from(newest.spans.into_iter().chain(more).collect::<Vec<_>>());
     frame.render_widget(Clear, line);
-    frame.render_widget(Paragraph::new(Line::from(spans)), line);
+    frame.render_widget(Paragraph::new(spans), line);
 }

@@ -18,6 +18,7 @@ use crate::words;
 use super::app::{App, Overlay};
 use super::detail::{DetailOutcome, DetailView};
 use super::feedback::{Feedback, Level};
+use super::format;
 use super::help::HelpView;
 use super::keymap::{Action, Context};
 use super::layout;
@@ -121,8 +122,16 @@ fn on_key(app: &mut App, key: KeyEvent, feedback: &mut Feedback) {
         let screen = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
         super::help::scroll_limits(&app.view_context(), &app.keymap, screen)
     });
+    let activity_limits = (context == Context::Activity).then(|| {
+        let screen = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
+        super::activity::scroll_limits(&app.view_context(), &app.activity, screen)
+    });
     // Each arm says whether the dialog in front is done.
     let close = match (context, &mut app.overlay) {
+        (Context::Activity, Some(Overlay::Activity(view))) => match activity_limits {
+            Some(limits) => view.handle_key(action, limits),
+            None => false,
+        },
         (Context::Help, Some(Overlay::Help(view))) => match help_limits {
             Some(limits) => view.handle_key(action, limits),
             None => false,
@@ -218,6 +227,9 @@ fn pane_action(app: &mut App, action: Action, feedback: &mut Feedback) {
     match action {
         Action::Quit => quit(feedback),
         Action::ToggleHelp => app.overlay = Some(Overlay::Help(HelpView::default())),
+        Action::ShowActivity => {
+            app.overlay = Some(Overlay::Activity(super::activity::ActivityView::default()));
+        }
         Action::NextPane => app.focus(app.focus.next()),
         Action::PrevPane => app.focus(app.focus.previous()),
         Action::Refresh => refresh_focused(app, feedback),
@@ -472,6 +484,12 @@ fn on_engine(app: &mut App, update: Update, feedback: &mut Feedback) {
         } => app
             .sessions
             .on_poll_failed(record, &error, retry_in, app.now, feedback),
+        Update::PollWaits { id, at } => {
+            let text =
+                words::poll_waits(&id, &format::clock(at, &app.tz), at.duration_since(app.now));
+            app.sessions.on_poll_waits(&id, at);
+            feedback.toast(Level::Info, text);
+        }
         Update::Health { provider, health } => {
             let before = app.providers.health(provider);
             let (was_failing, was_rejected) = (

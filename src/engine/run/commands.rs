@@ -97,8 +97,9 @@ impl Engine {
             self.problem(OpsError::NotConfigured(provider).to_string());
             return;
         }
+        let budget = self.provider(provider).budget.clone();
         let task = self.prioritised(TaskKind::Other, provider, move |services| async move {
-            let result = services.create_session(&request).await;
+            let result = services.create_session_paced(&request, Some(&budget)).await;
             Done::Created { provider, result }
         });
         let handle = self.side_effects.spawn(task);
@@ -121,7 +122,7 @@ impl Engine {
     }
 
     pub(super) fn refresh(&mut self, id: SessionId) {
-        if self.polling_now.contains(&id) {
+        if self.polling_now.contains_key(&id) {
             debug!(session = %id, "refresh ignored: a poll is in flight");
             return;
         }
@@ -164,7 +165,34 @@ impl Engine {
         self.untracked.remove(&id);
         let provider = record.provider;
         let last_check = expired(&record);
-        let budget = self.provider(provider).budget.clone();
+        let now = Instant::now();
+        // Now, unless the provider asked us to wait (Retry-After, or its
+        // counter at 0) or the budget has no token: then as soon as they
+        // allow, and the operator is told exactly when.
+        let state = self.provider(provider);
+        let budget = state.budget.clone();
+        let provider_hold = [
+            state.paused_until,
+            self.rate_readings().hold(provider, true, now),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|at| *at > now)
+        .max();
+        let token = budget.try_take();
+        let ready = [provider_hold, token.err().map(|wait| now + wait)]
+            .into_iter()
+            .flatten()
+            .max();
+        if let Some(at) = ready.filter(|at| *at > now + REFRESH_SOON) {
+            self.send(Update::PollWaits {
+                id: id.clone(),
+                at: timestamp_in(at - now),
+            });
+        }
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.last_poll = Some(ready.unwrap_or(now).max(now));
+        }
         let services = self.services.clone();
         let shutdown = self.shutdown.clone();
         let kind = TaskKind::Poll {
@@ -172,11 +200,20 @@ impl Engine {
             provider,
             scheduled: false,
         };
-        self.polling_now.insert(id.clone());
+        self.poll_out(&id, now);
+        let sent = ready.unwrap_or(now).max(now);
         self.spawn_read(kind.clone(), async move {
+            let wait = async {
+                if let Some(at) = provider_hold {
+                    tokio::time::sleep_until(at).await;
+                }
+                if token.is_err() {
+                    budget.take_priority().await;
+                }
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => return Done::Cancelled(kind),
-                _ = budget.take_priority() => {}
+                () = wait => {}
             }
             // A create that never answered is resolved by asking whether it
             // took effect; a created session is polled.
@@ -190,6 +227,7 @@ impl Engine {
                 provider,
                 scheduled: false,
                 last_check,
+                sent,
                 result,
             }
         });

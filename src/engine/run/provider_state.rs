@@ -28,11 +28,15 @@ impl RateReadings {
         on_screen: bool,
         now: Instant,
     ) -> Option<Instant> {
-        let headers = match provider {
+        let headers = self.get(provider)?;
+        schedule::rate_hold(headers, on_screen, now.into_std()).map(Instant::from_std)
+    }
+
+    pub(super) fn get(&self, provider: Provider) -> Option<&RateHeaders> {
+        match provider {
             Provider::InstantPay => self.instantpay.as_ref(),
             Provider::Cashfree => self.cashfree.as_ref(),
-        }?;
-        schedule::rate_hold(headers, on_screen, now.into_std()).map(Instant::from_std)
+        }
     }
 }
 
@@ -108,8 +112,17 @@ impl ProviderState {
         self.slow_until.is_some_and(|until| until > now)
     }
 
-    /// While slowed, one poll at a time probes whether the provider recovered,
-    /// instead of a volley that would all meet the same 429.
+    /// Whether the provider has answered anything (a refusal, a 429 and a
+    /// 500 count) within `within`: calls fail, but it is there.
+    pub(super) fn answers_within(&self, within: Duration, now: Timestamp) -> bool {
+        self.failing_since.is_none_or(|since| {
+            Duration::try_from(now.duration_since(since)).unwrap_or_default() <= within
+        })
+    }
+
+    /// While slowed, one poll at a time probes whether the provider
+    /// recovered, instead of a volley that would all meet the same 429 (a
+    /// session on screen does not wait for the probe).
     pub(super) fn may_dispatch(&self, now: Instant) -> bool {
         !(self.slowed(now) && self.polls_in_flight > 0)
     }

@@ -43,7 +43,7 @@ impl Engine {
                 provider,
                 scheduled,
             } => {
-                self.polling_now.remove(id);
+                self.poll_back(id);
                 if *scheduled {
                     let state = self.provider_mut(*provider);
                     state.polls_in_flight = state.polls_in_flight.saturating_sub(1);
@@ -100,8 +100,9 @@ impl Engine {
                 provider,
                 scheduled,
                 last_check,
+                sent,
                 result,
-            } => self.on_poll(id, provider, scheduled, last_check, result),
+            } => self.on_poll(id, provider, scheduled, last_check, sent, result),
             Done::Created { provider, result } => match result {
                 Ok(record) => {
                     self.answered(provider);
@@ -238,9 +239,10 @@ impl Engine {
         provider: Provider,
         scheduled: bool,
         last_check: bool,
+        sent: Instant,
         result: Result<PollOutcome, OpsError>,
     ) {
-        self.polling_now.remove(&id);
+        self.poll_back(&id);
         let now = Instant::now();
         if scheduled {
             let state = self.provider_mut(provider);
@@ -256,12 +258,13 @@ impl Engine {
                 let record = &outcome.record;
                 let keep = pollable(record) && !last_check;
                 if keep {
-                    let next = now + self.wait(record, 0);
+                    let next = self.due_after(&id, self.wait(record, 0), now);
                     match self.slots.get_mut(&id) {
                         Some(slot) => {
                             slot.record = record.clone();
                             slot.failures = 0;
                             slot.next_due = next;
+                            slot.answered = slot.answered.max(Some(sent));
                         }
                         None => self.schedule(record.clone(), next),
                     }
@@ -278,6 +281,16 @@ impl Engine {
                 }
                 self.send_outcome(outcome);
             }
+            // A poll that hung while a second one got the answer (one that
+            // may have ended the session's polling): nothing to tell.
+            Err(OpsError::Provider(error))
+                if match self.slots.get(&id) {
+                    Some(slot) => slot.answered.is_some_and(|answered| answered > sent),
+                    None => scheduled,
+                } =>
+            {
+                debug!(session = %id, kind = error.kind(), "failure of an overtaken poll dropped");
+            }
             Err(OpsError::Provider(error)) => {
                 let rate_limited = matches!(error, ProviderError::RateLimited { .. });
                 self.provider_failed(provider, &error);
@@ -288,15 +301,12 @@ impl Engine {
                     self.slots.remove(&id);
                 } else if let Some(slot) = self.slots.get(&id) {
                     let failures = slot.failures + u32::from(!rate_limited);
-                    let wait = self.wait(&slot.record, failures);
-                    let paused = self
-                        .provider(provider)
-                        .blocked_until(now)
-                        .map(|until| until - now);
-                    retry_in = Some(paused.map_or(wait, |paused| paused.max(wait)));
+                    let next = self.due_after(&id, self.wait(&slot.record, failures), now);
+                    let paused = self.provider(provider).blocked_until(now);
+                    retry_in = Some(paused.map_or(next, |paused| paused.max(next)) - now);
                     if let Some(slot) = self.slots.get_mut(&id) {
                         slot.failures = failures;
-                        slot.next_due = now + wait;
+                        slot.next_due = next;
                     }
                 }
                 // The store wrote the error on the row; the UI's copy gets it too.
@@ -333,6 +343,16 @@ impl Engine {
                 self.problem(format!("session {id}: {e}"));
             }
         }
+    }
+
+    /// When a session waiting `wait` is next due: counted from when its
+    /// last poll was sent, not from the answer, so a poll that hung until
+    /// its timeout does not push the next one a whole interval further.
+    fn due_after(&self, id: &SessionId, wait: Duration, now: Instant) -> Instant {
+        self.slots
+            .get(id)
+            .and_then(|slot| slot.last_poll)
+            .map_or(now + wait, |sent| (sent + wait).max(now))
     }
 
     /// A write as leader was refused: the lease it was made under lapsed

@@ -65,7 +65,7 @@ impl Engine {
         };
         for record in sessions {
             // Our own work in flight reports itself when it is done.
-            if self.polling_now.contains(&record.id)
+            if self.polling_now.contains_key(&record.id)
                 || record.create_state == CreateState::Sending
                 || self.untracked.contains(&record.id)
             {

@@ -446,7 +446,10 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &ViewContext, state: &NotifyStat
                 .audit
                 .iter()
                 .take(audit_area.height as usize - 1)
-                .map(|entry| audit_line(entry, ctx, audit_area.width)),
+                .map(|entry| {
+                    let line = audit_line(entry, ctx, audit_area.width);
+                    super::format::clip_line(line, usize::from(audit_area.width))
+                }),
         );
         frame.render_widget(Paragraph::new(audit), audit_area);
     }

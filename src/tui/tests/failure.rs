@@ -108,6 +108,34 @@ fn the_detail_view_says_the_last_error_and_when_the_next_poll_is() {
 }
 
 #[test]
+fn a_poll_asked_for_under_the_rate_limit_says_exactly_when_it_goes() {
+    let mut app = loaded_app();
+    poll_failed(&mut app, "dl-pend0002");
+    let id = SessionId::new_unchecked("dl-pend0002");
+    engine(
+        &mut app,
+        Update::PollWaits {
+            id: id.clone(),
+            at: at(42),
+        },
+    );
+    let clock = crate::tui::format::clock(at(42), &app.tz);
+    assert_eq!(
+        last_toast(&app),
+        format!(
+            "dl-pend0002: the rate limit allows its poll at {clock} (in 42 s); it goes by itself then"
+        )
+    );
+    assert_eq!(app.sessions.troubles[&id].next_poll, Some(at(42)));
+    let record = app.sessions.get(&id).unwrap();
+    app.overlay = Some(Overlay::Detail(crate::tui::detail::DetailView::open(
+        record,
+    )));
+    let text = buffer_text(&render(&sized(app, 120, 40), 120, 40));
+    assert!(text.contains("Next poll     in 00:42"), "{text}");
+}
+
+#[test]
 fn an_unreachable_provider_shows_in_the_header_until_it_answers() {
     let mut app = loaded_app();
     let health = crate::engine::ProviderHealth {

@@ -399,3 +399,78 @@ fn toasts_never_cover_a_dialog_the_help_or_the_qr_code() {
     // (At 120 columns the help covers the activity log, where the line stays.)
     assert!(find(&render(&sized(app, 120, 40), 120, 40), "a toast").is_none());
 }
+
+// ---- text cut to fit ----
+
+#[test]
+fn text_cut_to_fit_ends_in_an_ellipsis_and_the_log_shows_it_whole() {
+    let mut app = sized(loaded_app(), 80, 24);
+    let long = "could not reach InstantPay to check dl-pend0002 (no answer in time; retrying in 15 s); \
+                the advice goes on past any pane's edge: outcome unknown, check before creating again";
+    app.activity.push(at(0), Level::Warning, long);
+    let screen = buffer_text(&render(&app, 80, 24));
+    // The activity pane, the notify pane's recent sends: cut, with `…`.
+    let activity = screen
+        .lines()
+        .find(|line| line.contains("could not reach InstantPay"))
+        .expect("the line is in the pane");
+    assert!(
+        activity.trim_end_matches(['│', ' ']).ends_with('…'),
+        "{activity}"
+    );
+    let recent = screen
+        .lines()
+        .find(|line| line.contains("657aa984… sent"))
+        .expect("a recent send");
+    assert!(
+        recent.contains('…') && !recent.contains("sent Notificat│"),
+        "{recent}"
+    );
+    // A heading is a whole word.
+    assert!(screen.contains("Left  Poll"), "{screen}");
+
+    // `a` reads every line in full, wrapped; Esc closes.
+    update(&mut app, ch('a'));
+    assert!(matches!(app.overlay, Some(Overlay::Activity(_))));
+    let log = buffer_text(&render(&app, 80, 24));
+    let joined: String = log
+        .lines()
+        .map(|line| line.trim_matches(['│', ' ']))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains("check before creating again"),
+        "the whole line:\n{log}"
+    );
+    update(&mut app, key(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn the_activity_log_opens_on_the_newest_and_scrolls_back_to_the_oldest() {
+    let mut app = sized(loaded_app(), 80, 24);
+    for n in 0..60 {
+        app.activity
+            .push(at(n), Level::Info, format!("event number {n:02}"));
+    }
+    update(&mut app, ch('a'));
+    let newest = buffer_text(&render(&app, 80, 24));
+    assert!(newest.contains("event number 59"), "{newest}");
+    assert!(!newest.contains("event number 10"), "{newest}");
+    for _ in 0..10 {
+        update(&mut app, key(KeyCode::PageUp));
+    }
+    let oldest = buffer_text(&render(&app, 80, 24));
+    assert!(oldest.contains("loaded 8 sessions"), "{oldest}");
+    assert!(!oldest.contains("event number 59"), "{oldest}");
+    // Up at the oldest stays there; one Down moves at once.
+    let Some(Overlay::Activity(view)) = app.overlay else {
+        panic!("the log closed");
+    };
+    update(&mut app, key(KeyCode::Up));
+    update(&mut app, key(KeyCode::Down));
+    let Some(Overlay::Activity(after)) = app.overlay else {
+        panic!("the log closed");
+    };
+    assert_eq!(after.back, view.back - 1);
+}

@@ -97,7 +97,7 @@ async fn digilocker_create_status_list_watch_for_both_providers() {
         if status == "AUTHENTICATED" {
             // user details come back masked, never in the clear
             let mobile = w["user_details"]["mobile"].as_str().unwrap();
-            assert!(mobile.starts_with('*'), "masked mobile: {mobile}");
+            assert!(mobile.starts_with("XXXXXX"), "masked mobile: {mobile}");
         }
     }
     let all = h.run(&["digilocker", "list", "--all", "--json"]).await;
@@ -116,10 +116,10 @@ async fn digilocker_create_status_list_watch_for_both_providers() {
     assert_eq!(lines.len(), 3, "{}", table.stdout);
     assert_eq!(
         lines[0],
-        "id\tprovider\tstatus\treference\ttime_left\tcreated\tlabel"
+        "id\tprovider\tstatus\treference\ttime_left\tcreated\tby\tlabel"
     );
     for line in &lines {
-        assert_eq!(line.split('\t').count(), 7, "{line}");
+        assert_eq!(line.split('\t').count(), 8, "{line}");
         assert!(
             !line.ends_with(' ') && !line.contains("  "),
             "padded: {line:?}"
@@ -301,6 +301,20 @@ async fn tracking_a_session_created_elsewhere() {
         .await;
     tracked.assert_code(0);
     assert_eq!(tracked.json()["reference"], reference.as_str());
+    assert!(!tracked.stderr.contains("already"), "{}", tracked.stderr);
+    // Again: the same row, and it says so.
+    let again = other
+        .run(&["digilocker", "track", "--provider", "cashfree", &reference])
+        .await;
+    again.assert_code(0);
+    let id = tracked.json()["id"].as_str().unwrap().to_string();
+    assert!(
+        again
+            .stderr
+            .contains(&format!("{reference} was already tracked, as {id}")),
+        "{}",
+        again.stderr
+    );
     let unknown = other
         .run(&["digilocker", "track", "--provider", "cashfree", "999999999"])
         .await;

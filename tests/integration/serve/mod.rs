@@ -18,6 +18,7 @@ mod clients;
 mod contract;
 mod operators;
 mod refusals;
+mod same_output;
 mod security;
 mod tls;
 mod webhooks;
