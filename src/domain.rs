@@ -2,8 +2,8 @@
 //! Provider clients produce these; the store persists them; the CLI and the UI display them.
 
 mod learned;
-mod records;
 pub mod masking;
+mod records;
 pub mod wire;
 
 pub use learned::{CONSENT_EXPIRED, Learned, Verdict, verdict};

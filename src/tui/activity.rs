@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::feedback::Level;
 use super::format::clip_line;
-use super::help::ScrollLimits;
+use super::help::{ScrollLimits, scroll_key};
 use super::keymap::Action;
 use super::view::ViewContext;
 use super::widgets::{centered, dialog_block, wrapped_height};
@@ -113,16 +113,15 @@ pub struct ActivityView {
 impl ActivityView {
     /// True when the key closes the log; `limits` as [`scroll_limits`] says.
     pub fn handle_key(&mut self, action: Option<Action>, limits: ScrollLimits) -> bool {
-        match action {
-            Some(Action::Close) => return true,
-            Some(Action::Up) => self.back += 1,
-            Some(Action::Down) => self.back = self.back.saturating_sub(1),
-            Some(Action::PageUp) => self.back += limits.page,
-            Some(Action::PageDown) => self.back = self.back.saturating_sub(limits.page),
-            _ => {}
-        }
-        self.back = self.back.min(limits.furthest);
-        false
+        // Counted back from the newest: up goes further.
+        let backwards = action.map(|action| match action {
+            Action::Up => Action::Down,
+            Action::Down => Action::Up,
+            Action::PageUp => Action::PageDown,
+            Action::PageDown => Action::PageUp,
+            other => other,
+        });
+        scroll_key(&mut self.back, backwards, limits)
     }
 }
 

@@ -21,17 +21,23 @@ impl HelpView {
     /// True when the key closes help. `limits` says how far it scrolls and
     /// by how much a page ([`scroll_limits`]).
     pub fn handle_key(&mut self, action: Option<Action>, limits: ScrollLimits) -> bool {
-        match action {
-            Some(Action::Close) => return true,
-            Some(Action::Down) => self.scroll += 1,
-            Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
-            Some(Action::PageDown) => self.scroll += limits.page,
-            Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(limits.page),
-            _ => {}
-        }
-        self.scroll = self.scroll.min(limits.furthest);
-        false
+        scroll_key(&mut self.scroll, action, limits)
     }
+}
+
+/// A scrolled overlay's keys: `position` (lines from the start) moves by a
+/// line or a page, within `limits`; true when the key closes it.
+pub fn scroll_key(position: &mut usize, action: Option<Action>, limits: ScrollLimits) -> bool {
+    match action {
+        Some(Action::Close) => return true,
+        Some(Action::Down) => *position += 1,
+        Some(Action::Up) => *position = position.saturating_sub(1),
+        Some(Action::PageDown) => *position += limits.page,
+        Some(Action::PageUp) => *position = position.saturating_sub(limits.page),
+        _ => {}
+    }
+    *position = (*position).min(limits.furthest);
+    false
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

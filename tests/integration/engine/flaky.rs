@@ -18,21 +18,6 @@ fn poll_times(updates: &[(Instant, Update)], id: &SessionId) -> Vec<Instant> {
         .collect()
 }
 
-/// Every update for `window`, with when it came.
-async fn timed_drain(engine: &mut Running, window: Duration) -> Vec<(Instant, Update)> {
-    let deadline = Instant::now() + window;
-    let mut seen = Vec::new();
-    while let Ok(Some(update)) = timeout(
-        deadline.saturating_duration_since(Instant::now()),
-        engine.updates.recv(),
-    )
-    .await
-    {
-        seen.push((Instant::now(), update));
-    }
-    seen
-}
-
 fn longest_gap(times: &[Instant]) -> Duration {
     times
         .windows(2)
@@ -53,7 +38,7 @@ async fn an_on_screen_session_keeps_its_pace_while_the_provider_rate_limits() {
     engine.loaded().await;
     let watched = seeded[0].id.clone();
     engine.send(Command::OnScreen(vec![watched.clone()]));
-    let updates = timed_drain(&mut engine, Duration::from_secs(8)).await;
+    let updates = engine.drain_timed(Duration::from_secs(8)).await;
     assert!(
         updates.iter().any(|(_, u)| is_rate_limited(u)),
         "the provider rate limited us"

@@ -128,6 +128,15 @@ impl Running {
 
     /// Every update that arrives within `window`.
     pub async fn drain(&mut self, window: Duration) -> Vec<Update> {
+        self.drain_timed(window)
+            .await
+            .into_iter()
+            .map(|(_, update)| update)
+            .collect()
+    }
+
+    /// Every update for `window`, with when it came.
+    pub async fn drain_timed(&mut self, window: Duration) -> Vec<(Instant, Update)> {
         let deadline = Instant::now() + window;
         let mut seen = Vec::new();
         while let Ok(Some(update)) = timeout(
@@ -136,7 +145,7 @@ impl Running {
         )
         .await
         {
-            seen.push(update);
+            seen.push((Instant::now(), update));
         }
         seen
     }
