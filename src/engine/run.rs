@@ -172,17 +172,7 @@ async fn announced_change(signal: Option<&tokio::sync::Notify>) {
 /// What a task hands back to the loop.
 enum Done {
     Balance(Result<BalanceReport, OpsError>),
-    Poll {
-        id: SessionId,
-        provider: Provider,
-        /// A scheduled poll (holds a concurrency permit) rather than a user refresh.
-        scheduled: bool,
-        /// The session was past its expiry when polled: whatever the answer, stop.
-        last_check: bool,
-        /// When the poll went out: a failure older than an answer is overtaken.
-        sent: Instant,
-        result: Result<PollOutcome, OpsError>,
-    },
+    Poll(PollDone),
     Created {
         provider: Provider,
         result: Result<SessionRecord, CreateFailure>,
@@ -208,6 +198,19 @@ enum Done {
     },
     /// Shutdown came before the request left; nothing was sent or written.
     Cancelled(TaskKind),
+}
+
+/// A poll's answer, and what the loop needs to place it.
+struct PollDone {
+    id: SessionId,
+    provider: Provider,
+    /// A scheduled poll (holds a concurrency permit) rather than a user refresh.
+    scheduled: bool,
+    /// The session was past its expiry when polled: whatever the answer, stop.
+    last_check: bool,
+    /// When the poll went out: a failure older than an answer is overtaken.
+    sent: Instant,
+    result: Result<PollOutcome, OpsError>,
 }
 
 /// Messages a task sends before it is done.
@@ -633,14 +636,14 @@ impl Engine {
                 let result = services
                     .poll_session_under(&record, lease.as_ref(), Learned::Poll)
                     .await;
-                Done::Poll {
+                Done::Poll(PollDone {
                     id,
                     provider,
                     scheduled: true,
                     last_check,
                     sent: now,
                     result,
-                }
+                })
             });
         }
     }

@@ -222,14 +222,14 @@ impl Engine {
             } else {
                 services.poll_session(&record).await
             };
-            Done::Poll {
+            Done::Poll(PollDone {
                 id,
                 provider,
                 scheduled: false,
                 last_check,
                 sent,
                 result,
-            }
+            })
         });
     }
 

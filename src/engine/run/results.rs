@@ -95,14 +95,7 @@ impl Engine {
                     Err(e) => self.problem(format!("balance: {e}")),
                 }
             }
-            Done::Poll {
-                id,
-                provider,
-                scheduled,
-                last_check,
-                sent,
-                result,
-            } => self.on_poll(id, provider, scheduled, last_check, sent, result),
+            Done::Poll(done) => self.on_poll(done),
             Done::Created { provider, result } => match result {
                 Ok(record) => {
                     self.answered(provider);
@@ -233,15 +226,15 @@ impl Engine {
         }
     }
 
-    pub(super) fn on_poll(
-        &mut self,
-        id: SessionId,
-        provider: Provider,
-        scheduled: bool,
-        last_check: bool,
-        sent: Instant,
-        result: Result<PollOutcome, OpsError>,
-    ) {
+    pub(super) fn on_poll(&mut self, done: PollDone) {
+        let PollDone {
+            id,
+            provider,
+            scheduled,
+            last_check,
+            sent,
+            result,
+        } = done;
         self.poll_back(&id);
         let now = Instant::now();
         if scheduled {

@@ -70,11 +70,7 @@ async fn an_on_screen_session_keeps_its_pace_while_the_provider_rate_limits() {
 #[tokio::test]
 async fn poll_now_says_when_the_rate_limit_lets_it_go() {
     // The provider allows 3 a minute and says so in its headers.
-    let rig = rig(SimOptions {
-        rate_limit_per_minute: Some(3),
-        ..SimOptions::default()
-    })
-    .await;
+    let rig = rig_limited(3).await;
     let made = seed_sessions(&rig, 1).await.remove(0);
     let mut engine = Running::start(&rig, polling(60_000, 6000));
     engine.loaded().await;

@@ -68,6 +68,16 @@ async fn started(polling: PollingConfig) -> (Rig, Running) {
     (rig, engine)
 }
 
+/// A rig whose simulator allows `per_minute` calls and says so in
+/// `X-RateLimit-*` headers.
+async fn rig_limited(per_minute: u32) -> Rig {
+    rig(SimOptions {
+        rate_limit_per_minute: Some(per_minute),
+        ..SimOptions::default()
+    })
+    .await
+}
+
 /// `started`, with a Cashfree session created through the engine.
 async fn started_with_session(polling: PollingConfig) -> (Rig, Running, SessionRecord) {
     let (rig, mut engine) = started(polling).await;
@@ -353,11 +363,7 @@ async fn a_session_on_screen_is_polled_fastest_and_at_once() {
 async fn polling_slows_before_the_provider_counter_runs_out() {
     // The provider allows 12 a minute and says so in X-RateLimit-* headers;
     // our own budget would allow far more.
-    let rig = rig(SimOptions {
-        rate_limit_per_minute: Some(12),
-        ..SimOptions::default()
-    })
-    .await;
+    let rig = rig_limited(12).await;
     // Another process (this test) spends 8 of the provider's 12 first.
     let services = services(&rig, &polling(100, 6000));
     let mut made = Vec::new();
