@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
@@ -12,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind};
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -33,12 +34,17 @@ use super::update::{Msg, update};
 /// unwinding) leaves the shell usable.
 struct TerminalGuard;
 
+/// Whether the alternate screen was entered (and so is ours to clear).
+static ON_ALTERNATE_SCREEN: AtomicBool = AtomicBool::new(false);
+
 impl TerminalGuard {
     fn enter() -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
         // From here on a failure must still undo raw mode: the guard does it.
         let guard = TerminalGuard;
-        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        execute!(io::stdout(), EnterAlternateScreen)?;
+        ON_ALTERNATE_SCREEN.store(true, Ordering::SeqCst);
+        execute!(io::stdout(), EnableMouseCapture)?;
         Ok(guard)
     }
 }
@@ -52,6 +58,12 @@ impl Drop for TerminalGuard {
 /// Safe to call more than once (panic hook, then the guard while unwinding).
 fn restore_terminal() {
     let _ = disable_raw_mode();
+    // The alternate screen is left empty: a terminal whose size changed
+    // while it was shown (tmux, after "terminal too small" and back) can
+    // otherwise carry its last frame into the normal screen's scrollback.
+    if ON_ALTERNATE_SCREEN.swap(false, Ordering::SeqCst) {
+        let _ = execute!(io::stdout(), Clear(ClearType::All));
+    }
     let _ = execute!(
         io::stdout(),
         DisableMouseCapture,

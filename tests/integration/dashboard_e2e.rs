@@ -82,6 +82,16 @@ fn demo_dashboard_in_a_real_terminal() {
         .expect("entered the alternate screen");
     let left = raw.rfind("\x1b[?1049l").expect("left the alternate screen");
     assert!(left > entered, "alternate screen left after it was entered");
+    // ...and left empty, so no terminal carries the last frame into the
+    // normal screen (tmux did, after a resize from "terminal too small").
+    let cleared = raw[..left]
+        .rfind("\x1b[2J")
+        .expect("the alternate screen is cleared before it is left");
+    let after = &raw[cleared..left];
+    assert!(
+        !after.contains(['│', '┃', '─']) && !after.contains("payops"),
+        "nothing drawn between the clear and the leave: {after:?}"
+    );
     assert!(!app.alternate_screen());
     #[cfg(unix)]
     {
