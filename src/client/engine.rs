@@ -265,11 +265,23 @@ impl RemoteEngine {
             Command::TrackSession {
                 provider,
                 reference,
-            } => self.call(command, async move {
-                let body = json!({"provider": provider.as_str(), "reference": reference});
-                client.post(&["sessions", "track"], Some(body)).await?;
-                Ok(None)
-            }),
+            } => {
+                // As solo mode says it: tracking it again selects its row.
+                let already = self.sessions.values().any(|known| {
+                    known.provider == provider
+                        && known.tracking
+                        && known.reference.as_deref() == Some(reference.trim())
+                });
+                self.call(command, async move {
+                    let body = json!({"provider": provider.as_str(), "reference": reference});
+                    let answer = client.post(&["sessions", "track"], Some(body)).await?;
+                    Ok(answer["id"].as_str().map(|id| Update::Tracked {
+                        id: SessionId::new_unchecked(id),
+                        reference,
+                        already,
+                    }))
+                })
+            }
             Command::RefreshSession(id) => self.call(command, async move {
                 client
                     .post(&["sessions", id.as_str(), "refresh"], None)

@@ -516,3 +516,37 @@ async fn a_revoked_dashboard_says_so_once_and_stops_retrying() {
     commands.send(Command::Shutdown).unwrap();
     task.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_a_session_already_tracked_says_so_through_a_server() {
+    let harness = Harness::start(1.0).await;
+    let token = add_token(&harness, "asha", "support").await;
+    let server = start_server_with(&harness, &[]);
+    let made = create(&server.base, &token, "TKT-1").await;
+    let reference = made["reference"].as_str().unwrap().to_string();
+    let (commands, mut dashboard, task) =
+        dashboard_on(client_of(&server.base, &token), "asha").await;
+    dashboard
+        .until("the session", Duration::from_secs(10), |app| {
+            session(app, made["id"].as_str().unwrap()).is_some()
+        })
+        .await;
+    commands
+        .send(Command::TrackSession {
+            provider: payops::domain::Provider::Cashfree,
+            reference: reference.clone(),
+        })
+        .unwrap();
+    wait_for(
+        &mut dashboard.updates,
+        Duration::from_secs(10),
+        "the track's answer",
+        |update| {
+            matches!(update, Update::Tracked { id, already: true, .. }
+                if id.as_str() == made["id"].as_str().unwrap())
+        },
+    )
+    .await;
+    let _ = commands.send(Command::Shutdown);
+    let _ = task.await;
+}
