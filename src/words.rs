@@ -249,6 +249,11 @@ pub fn already_tracked(reference: &str) -> String {
     format!("{reference} is already tracked (its row is selected when shown)")
 }
 
+/// The CLI's word for tracking what was already tracked (solo or through a server).
+pub fn already_tracked_as(reference: &str, id: &SessionId) -> String {
+    format!("{} was already tracked, as {id}", reference.trim())
+}
+
 /// "a Cashfree", "an InstantPay": the article a provider's name takes.
 pub fn a_provider(provider: Provider) -> &'static str {
     match provider {

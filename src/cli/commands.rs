@@ -115,7 +115,7 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
             });
             let outcome = ctx.services.track_session(*provider, reference).await?;
             if let Some(known) = before {
-                eprintln!("{} was already tracked, as {}", reference.trim(), known.id);
+                eprintln!("{}", words::already_tracked_as(reference, &known.id));
             }
             Ok(Some(session_output(
                 &outcome.record,

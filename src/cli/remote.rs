@@ -249,10 +249,26 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
             provider,
             reference,
         } => {
+            // Tracking it again is harmless; saying so is the point (as solo).
+            let known = remote
+                .get(&["sessions", reference.trim()], &[])
+                .await
+                .ok()
+                .and_then(|value| read::session(&value).ok())
+                .map(|(record, _)| record)
+                .filter(|known| {
+                    known.provider == *provider
+                        && known.tracking
+                        && known.reference.as_deref() == Some(reference.trim())
+                });
             let body = json!({"provider": provider.as_str(), "reference": reference});
-            remote
+            let tracked = remote
                 .call(Method::POST, &["sessions", "track"], Some(body))
-                .await?
+                .await?;
+            if let Some(known) = known {
+                eprintln!("{}", crate::words::already_tracked_as(reference, &known.id));
+            }
+            tracked
         }
         DigilockerCommand::Status { id } => {
             let session = remote

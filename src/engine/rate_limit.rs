@@ -84,10 +84,12 @@ impl Budget {
     /// (`X-RateLimit-Limit`), when that is lower than the configured
     /// budget: a budget above it only buys 429s, whose Retry-After then
     /// holds back even what is on screen. Never above the configured one.
+    /// An answer that says no limit leaves the last one in force.
     pub fn cap_at(&self, advertised: Option<u32>) {
-        let effective = advertised
-            .filter(|limit| *limit > 0)
-            .map_or(self.configured, |limit| limit.min(self.configured));
+        let Some(advertised) = advertised.filter(|limit| *limit > 0) else {
+            return;
+        };
+        let effective = advertised.min(self.configured);
         let current = self.limiter.read().map(|held| held.0).unwrap_or(effective);
         if current == effective {
             return;
@@ -177,10 +179,14 @@ mod tests {
         assert_eq!(budget.per_minute(), 20);
         let granted = (0..10).filter(|_| budget.try_take().is_ok()).count();
         assert_eq!(granted, 2, "a burst of a tenth of 20");
+        budget.cap_at(None);
+        assert_eq!(
+            budget.per_minute(),
+            20,
+            "an answer without the header keeps it"
+        );
         budget.cap_at(Some(500));
         assert_eq!(budget.per_minute(), 60, "never above the configured");
-        budget.cap_at(None);
-        assert_eq!(budget.per_minute(), 60);
     }
 
     #[test]

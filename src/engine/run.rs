@@ -550,7 +550,7 @@ impl Engine {
                 1
             },
             webhook_backed: self.webhook_backed(record),
-            provider_answers: state.answers_within(self.plan.ceiling, now),
+            provider_answers: state.answers_within(self.plan.ceiling, Instant::now()),
         };
         self.plan.wait(&clock, rand::random_range(0.0..=1.0))
     }

@@ -660,6 +660,23 @@ impl Store {
         self.session_by_id(id)
     }
 
+    /// Takes back a poll's error that a newer answer had already made
+    /// stale (a poll that hung while a second one got through).
+    pub fn clear_poll_error(
+        &self,
+        lease: Option<&Lease>,
+        id: &SessionId,
+    ) -> Result<(), StoreError> {
+        self.write(WriteLock::All, || {
+            self.fence(lease)?;
+            self.db.execute(
+                "UPDATE sessions SET last_error = NULL WHERE id = ?1",
+                params![id.as_str()],
+            )
+        })?;
+        Ok(())
+    }
+
     /// Starts or stops polling a session; `activity`, when given, is
     /// written in the same transaction.
     pub fn set_tracking(

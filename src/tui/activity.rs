@@ -180,7 +180,7 @@ pub fn draw_overlay(
     let top = limits.furthest - back;
     frame.render_widget(
         Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
+            .wrap(Wrap { trim: true })
             .scroll((u16::try_from(top).unwrap_or(u16::MAX), 0))
             .block(block),
         dialog,

@@ -179,7 +179,12 @@ impl Engine {
         .flatten()
         .filter(|at| *at > now)
         .max();
-        let token = budget.try_take();
+        // A token is taken now only for a poll that goes now: one taken
+        // before a hold would count in the wrong minute.
+        let token = match provider_hold {
+            Some(_) => Err(Duration::ZERO),
+            None => budget.try_take(),
+        };
         let ready = [provider_hold, token.err().map(|wait| now + wait)]
             .into_iter()
             .flatten()
@@ -200,8 +205,9 @@ impl Engine {
             provider,
             scheduled: false,
         };
-        self.poll_out(&id, now);
         let sent = ready.unwrap_or(now).max(now);
+        // Out from when it goes: a refresh that waits is no hung poll.
+        self.poll_out(&id, sent);
         self.spawn_read(kind.clone(), async move {
             let wait = async {
                 if let Some(at) = provider_hold {

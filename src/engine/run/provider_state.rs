@@ -53,6 +53,8 @@ pub(super) struct ProviderState {
     pub(super) polls_in_flight: usize,
     /// Since when calls have gone unanswered, and the last such failure.
     pub(super) failing_since: Option<Timestamp>,
+    /// When the provider last sent any answer at all, good or not.
+    pub(super) heard_at: Option<Instant>,
     pub(super) last_failure: Option<String>,
     /// The failing calls got no connection at all.
     pub(super) unreachable: bool,
@@ -92,6 +94,7 @@ impl ProviderState {
             backoff: FIRST_BACKOFF,
             polls_in_flight: 0,
             failing_since: None,
+            heard_at: None,
             last_failure: None,
             unreachable: false,
             rejected_since: None,
@@ -112,12 +115,19 @@ impl ProviderState {
         self.slow_until.is_some_and(|until| until > now)
     }
 
-    /// Whether the provider has answered anything (a refusal, a 429 and a
-    /// 500 count) within `within`: calls fail, but it is there.
-    pub(super) fn answers_within(&self, within: Duration, now: Timestamp) -> bool {
-        self.failing_since.is_none_or(|since| {
-            Duration::try_from(now.duration_since(since)).unwrap_or_default() <= within
-        })
+    /// Whether the provider has answered anything within `within` (a
+    /// refusal, a 429, a 500 and garbage count: calls fail, but it is
+    /// there), or has not failed at all.
+    pub(super) fn answers_within(&self, within: Duration, now: Instant) -> bool {
+        self.failing_since.is_none()
+            || self
+                .heard_at
+                .is_some_and(|heard| now.saturating_duration_since(heard) <= within)
+    }
+
+    /// Any answer came back (not a lost connection or a timeout).
+    pub(super) fn heard(&mut self, now: Instant) {
+        self.heard_at = Some(now);
     }
 
     /// While slowed, one poll at a time probes whether the provider
@@ -148,6 +158,7 @@ impl ProviderState {
 
     pub(super) fn answered(&mut self, now: Instant) {
         self.reached();
+        self.heard(now);
         if !self.slowed(now) {
             self.slow_factor = 1;
             self.slow_until = None;

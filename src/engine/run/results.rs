@@ -283,6 +283,18 @@ impl Engine {
                 } =>
             {
                 debug!(session = %id, kind = error.kind(), "failure of an overtaken poll dropped");
+                // Its error went on the row after the newer answer cleared
+                // it: clear it again. A 429 still paces what follows.
+                if let Err(e) = self
+                    .services
+                    .store()
+                    .clear_poll_error(self.lease.as_ref(), &id)
+                {
+                    debug!(session = %id, error = %e, "overtaken poll's error not cleared");
+                }
+                if matches!(error, ProviderError::RateLimited { .. }) {
+                    self.provider_failed(provider, &error);
+                }
             }
             Err(OpsError::Provider(error)) => {
                 let rate_limited = matches!(error, ProviderError::RateLimited { .. });
@@ -395,11 +407,43 @@ impl Engine {
     }
 
     pub(super) fn answered(&mut self, provider: Provider) {
-        self.provider_mut(provider).answered(Instant::now());
+        let now = Instant::now();
+        let was_silent = !self
+            .provider(provider)
+            .answers_within(self.plan.ceiling, now);
+        self.provider_mut(provider).answered(now);
+        if was_silent {
+            self.catch_up(provider, now);
+        }
         self.report_health(provider);
     }
 
+    /// The provider answers again after a silence: waits set while it was
+    /// silent (up to 16× the interval) come back within the plan, what is
+    /// on screen at once.
+    fn catch_up(&mut self, provider: Provider, now: Instant) {
+        let (on_screen, ceiling) = (self.plan.on_screen, self.plan.ceiling);
+        for (id, slot) in &mut self.slots {
+            if slot.record.provider != provider {
+                continue;
+            }
+            let within = if self.on_screen.contains(id) {
+                on_screen
+            } else {
+                ceiling
+            };
+            slot.next_due = slot.next_due.min(now + within);
+        }
+    }
+
     pub(super) fn provider_failed(&mut self, provider: Provider, error: &ProviderError) {
+        // Anything but a lost connection or a timeout is the provider answering.
+        if !matches!(
+            error,
+            ProviderError::Transport { .. } | ProviderError::OutcomeUnknown { .. }
+        ) {
+            self.provider_mut(provider).heard(Instant::now());
+        }
         if error.is_unanswered() {
             let state = self.provider_mut(provider);
             state.failing_since.get_or_insert_with(Timestamp::now);

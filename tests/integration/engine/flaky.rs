@@ -161,13 +161,56 @@ async fn a_hung_poll_of_the_session_on_screen_gets_a_second_one_after_its_interv
         "seen after {took:?}: the second poll went before the first timed out"
     );
     drop(seen);
-    // The hung poll's timeout, when it comes, is old news: not told.
+    // The hung poll's timeout, when it comes, is old news: not told, and
+    // not left on the row.
     let late = engine.drain(Duration::from_millis(2500)).await;
     assert!(
         !late
             .iter()
             .any(|u| matches!(u, Update::PollFailed { record, .. } if record.id == made.id)),
         "{late:?}"
+    );
+    let row = Store::open(&rig.db)
+        .expect("store")
+        .find_session(made.id.as_str())
+        .expect("read")
+        .expect("the row");
+    assert_eq!(row.last_error, None);
+    engine.stop().await;
+}
+
+#[tokio::test]
+async fn a_provider_that_answers_only_429s_still_answers() {
+    let rig = rig(SimOptions::default()).await;
+    let made = seed_sessions(&rig, 1).await.remove(0);
+    let mut engine = Running::start(&rig, polling(300, 6000));
+    engine.loaded().await;
+    engine.send(Command::OnScreen(vec![made.id.clone()]));
+    // A 500 marks the provider failing; then, for longer than the ceiling
+    // (12 × 300 ms), nothing but 429s (Retry-After 1 s): it is there.
+    rig.sim.set_faults(every_request(|f| &mut f.server_error));
+    engine
+        .expect(WAIT, "a 500", |u| {
+            matches!(
+                u,
+                Update::PollFailed {
+                    error: ProviderError::Unavailable { .. },
+                    ..
+                }
+            )
+        })
+        .await;
+    rig.sim.set_faults(every_request(|f| &mut f.rate_limit));
+    engine.drain(Duration::from_secs(4)).await;
+    let updates = engine.drain_timed(Duration::from_secs(5)).await;
+    let polls = poll_times(&updates, &made.id);
+    let gap = longest_gap(&polls);
+    // Each 429 pauses the provider 1 s; the session on screen goes again
+    // then. Counted as silent, it waited 300 ms × 8 × 2 = 4.8 s.
+    assert!(
+        polls.len() >= 3 && gap <= Duration::from_millis(2500),
+        "{} polls, longest gap {gap:?}",
+        polls.len()
     );
     engine.stop().await;
 }

@@ -66,6 +66,19 @@ async fn the_cli_prints_the_same_solo_and_through_a_server() {
         lines_but(&remote.stdout, &["fetched", "ipay_uuid"]),
     );
 
+    // Tracking what is tracked: the same row, said the same way.
+    let reference: &'static str = reference.to_string().leak();
+    let (solo, remote) = both(
+        &harness,
+        &team,
+        &["digilocker", "track", "--provider", "cashfree", reference],
+    )
+    .await;
+    let said = format!("{reference} was already tracked, as {id}");
+    assert!(solo.stderr.contains(&said), "{}", solo.stderr);
+    assert!(remote.stderr.contains(&said), "{}", remote.stderr);
+    assert_eq!(solo.stdout, remote.stdout);
+
     for args in [
         &["digilocker", "list", "--all"][..],
         &["digilocker", "list", "--all", "--json"],
