@@ -2,6 +2,7 @@
 //! the CLI), and the dashboard's async loop (`run`) speaking `messages`.
 
 pub mod actor;
+mod create;
 pub mod documents;
 pub mod messages;
 pub mod ops;
