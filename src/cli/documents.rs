@@ -75,7 +75,9 @@ impl From<DocumentsError> for Failure {
         let message = error.to_string();
         let (code, kind) = match error {
             DocumentsError::Ops(error) => return error.into(),
-            DocumentsError::NoConsent { .. } => (exit::DECLINED, "no_consent"),
+            DocumentsError::NoConsent { .. } | DocumentsError::NotConsented { .. } => {
+                (exit::DECLINED, "no_consent")
+            }
             DocumentsError::UnknownType(_) => {
                 return Failure::usage(format!("--type: {message}"));
             }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use super::ops::{OpsError, PREPARING_ATTEMPTS, Services};
 use crate::documents::{CONSENT_WINDOW, Document, DocumentFetch, to_fetch};
 use crate::domain::{DocumentType, SessionRecord, SessionStatus};
+use crate::error::ProviderError;
 
 /// The documents, and the hour they are served in.
 #[derive(Debug)]
@@ -28,6 +29,13 @@ pub enum DocumentsError {
     NoConsent { id: String, status: SessionStatus },
     #[error("'{0}' is not a document; use aadhaar, pan or driving_license")]
     UnknownType(String),
+    #[error("the customer did not consent to share {kind} in session {id}; {consented}")]
+    NotConsented {
+        id: String,
+        kind: DocumentType,
+        /// What was consented to, in words.
+        consented: String,
+    },
     #[error(
         "the documents of {id} can no longer be fetched ({message}): they are served for one hour after consent; create a new session"
     )]
@@ -64,6 +72,23 @@ impl Services {
             ],
             None => to_fetch(&record.documents_consented, &record.documents_requested),
         };
+        let not_consented = |kind: DocumentType| DocumentsError::NotConsented {
+            id: record.id.to_string(),
+            kind,
+            consented: match record.documents_consented.as_slice() {
+                [] => "the provider did not say what was".to_string(),
+                some => format!(
+                    "consented: {}",
+                    some.iter().map(|d| d.wire()).collect::<Vec<_>>().join(", ")
+                ),
+            },
+        };
+        // A document the customer did not consent to is not asked for.
+        if let Some(kind) = kinds.iter().find(|kind| {
+            !record.documents_consented.is_empty() && !record.documents_consented.contains(kind)
+        }) {
+            return Err(not_consented(*kind));
+        }
         // The hour counts from the consent, which came at most one poll
         // before payops saw it.
         let consent_ends = self
@@ -75,9 +100,18 @@ impl Services {
             .map(|event| event.at + CONSENT_WINDOW);
         let mut documents = Vec::new();
         for kind in kinds {
-            let fetch = self
+            let fetch = match self
                 .fetch_document_patiently(&record, kind, reveal, &mut waiting)
-                .await?;
+                .await
+            {
+                // The provider's word for the same, when we did not know.
+                Err(OpsError::Provider(ProviderError::InvalidRequest { field, .. }))
+                    if field == "document_requested" =>
+                {
+                    return Err(not_consented(kind));
+                }
+                other => other?,
+            };
             match fetch {
                 DocumentFetch::Ready(document) => documents.push(document),
                 DocumentFetch::Expired { message } => {

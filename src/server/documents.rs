@@ -31,7 +31,7 @@ pub struct DocumentsQuery {
     reveal: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/sessions/{id}/documents", tag = "sessions", description = "Role: support. The consented documents of an AUTHENTICATED session, masked unless reveal=true; every fetch is logged under the operator's name. Served for one hour after consent.", params(("id" = String, Path), DocumentsQuery), responses((status = 200, description = "the documents", body = crate::documents::ConsentedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "not AUTHENTICATED: no consent yet", body = ErrorBody), (status = 410, description = "the consent hour has passed", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, description = "still being prepared; Retry-After says when to ask again", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/documents", tag = "sessions", description = "Role: support. The consented documents of an AUTHENTICATED session, masked unless reveal=true; every fetch is logged under the operator's name. Served for one hour after consent.", params(("id" = String, Path), DocumentsQuery), responses((status = 200, description = "the documents", body = crate::documents::ConsentedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "not AUTHENTICATED, or that document not consented to: no consent", body = ErrorBody), (status = 410, description = "the consent hour has passed", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, description = "still being prepared; Retry-After says when to ask again", body = ErrorBody)))]
 pub async fn documents(
     State(state): State<AppState>,
     Extension(operator): Extension<Operator>,
@@ -71,7 +71,7 @@ fn refusal(error: DocumentsError) -> Response {
     let message = error.to_string();
     let refusal = match error {
         DocumentsError::Ops(error) => ApiError::from(error),
-        DocumentsError::NoConsent { .. } => {
+        DocumentsError::NoConsent { .. } | DocumentsError::NotConsented { .. } => {
             ApiError::new(StatusCode::CONFLICT, "no_consent", message)
         }
         DocumentsError::UnknownType(_) => {

@@ -48,6 +48,10 @@ async fn cashfree_documents_are_masked_logged_and_never_stored() {
     assert!(body["consent_ends_at"].is_string());
     let docs = body["documents"].as_array().expect("documents");
     assert_eq!(docs.len(), 2);
+    // A document the customer did not share is refused as such, not asked for.
+    h.run(&["digilocker", "documents", &id, "--type", "driving_license"])
+        .await
+        .assert_clean_failure(1, "did not consent to share DRIVING_LICENSE");
     let aadhaar = &docs[0]["fields"];
     assert_eq!(docs[0]["type"], "AADHAAR");
     let uid = aadhaar["uid"].as_str().expect("uid");
