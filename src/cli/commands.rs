@@ -108,11 +108,11 @@ async fn digilocker(ctx: &Context, command: &DigilockerCommand) -> Result<Option
                 return Err(Failure::usage("reference: is empty"));
             }
             // Tracking it again is harmless; saying so is the point.
-            let before = ctx.services.find(reference).ok().filter(|known| {
-                known.provider == *provider
-                    && known.tracking
-                    && known.reference.as_deref() == Some(reference.trim())
-            });
+            let before = ctx
+                .services
+                .find(reference)
+                .ok()
+                .filter(|known| known.tracks(*provider, reference));
             let outcome = ctx.services.track_session(*provider, reference).await?;
             if let Some(known) = before {
                 eprintln!("{}", words::already_tracked_as(reference, &known.id));

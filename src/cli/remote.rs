@@ -256,11 +256,7 @@ async fn digilocker(remote: &Remote, command: &DigilockerCommand) -> Result<Outp
                 .ok()
                 .and_then(|value| read::session(&value).ok())
                 .map(|(record, _)| record)
-                .filter(|known| {
-                    known.provider == *provider
-                        && known.tracking
-                        && known.reference.as_deref() == Some(reference.trim())
-                });
+                .filter(|known| known.tracks(*provider, reference));
             let body = json!({"provider": provider.as_str(), "reference": reference});
             let tracked = remote
                 .call(Method::POST, &["sessions", "track"], Some(body))

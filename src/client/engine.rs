@@ -267,11 +267,10 @@ impl RemoteEngine {
                 reference,
             } => {
                 // As solo mode says it: tracking it again selects its row.
-                let already = self.sessions.values().any(|known| {
-                    known.provider == provider
-                        && known.tracking
-                        && known.reference.as_deref() == Some(reference.trim())
-                });
+                let already = self
+                    .sessions
+                    .values()
+                    .any(|known| known.tracks(provider, &reference));
                 self.call(command, async move {
                     let body = json!({"provider": provider.as_str(), "reference": reference});
                     let answer = client.post(&["sessions", "track"], Some(body)).await?;

@@ -108,6 +108,14 @@ impl SessionRecord {
         self.create_state == CreateState::Created && !self.status.is_final()
     }
 
+    /// Whether this row is the one tracking `reference` at `provider`
+    /// (tracking it again finds it).
+    pub fn tracks(&self, provider: super::Provider, reference: &str) -> bool {
+        self.provider == provider
+            && self.tracking
+            && self.reference.as_deref() == Some(reference.trim())
+    }
+
     /// The customer can open it and its 10-minute window runs: created, not
     /// final, and with a URL (a session resolved from a status answer, or
     /// tracked by reference, has none to hand over).

@@ -396,7 +396,7 @@ pub mod read {
         }
 
         fn serde<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, Unreadable> {
-            serde_json::from_value(self.0[name].clone()).map_err(|e| unreadable(name, e))
+            derived(&self.0[name], name)
         }
     }
 

@@ -195,8 +195,9 @@ impl Engine {
                 at: timestamp_in(at - now),
             });
         }
+        let sent = ready.unwrap_or(now).max(now);
         if let Some(slot) = self.slots.get_mut(&id) {
-            slot.last_poll = Some(ready.unwrap_or(now).max(now));
+            slot.last_poll = Some(sent);
         }
         let services = self.services.clone();
         let shutdown = self.shutdown.clone();
@@ -205,7 +206,6 @@ impl Engine {
             provider,
             scheduled: false,
         };
-        let sent = ready.unwrap_or(now).max(now);
         // Out from when it goes: a refresh that waits is no hung poll.
         self.poll_out(&id, sent);
         self.spawn_read(kind.clone(), async move {
